@@ -1,0 +1,7 @@
+/**
+ * streamlab's public API: `import { spark, col, window, display } from "streamlab"`.
+ * The kernel also puts these names in every notebook's scope, so cells need no import.
+ */
+export * from "./display";
+export * from "./magics";
+export * from "./client";

@@ -1,0 +1,281 @@
+/**
+ * The magic registry: IPython-style `%name args` line magics and `%%name args` cell magics.
+ *
+ * Each part of lib/ registers its own magics here (lib/datagen registers %datagen, lib/render %chart, ...);
+ * the kernel only rewrites cell source into calls to `runMagic` and hosts the context. Keeping the registry in
+ * lib/ lets the headless runner and tests use the same magics without a kernel.
+ */
+import type { DisplayBridge } from "./display";
+
+export type MagicOptionType = "string" | "number" | "boolean" | "duration" | "list";
+
+export interface MagicOption {
+  /** Long name without dashes: `rate` for `--rate`. */
+  name: string;
+  /** One-letter alias without dash: `n` for `-n`. */
+  alias?: string;
+  type: MagicOptionType;
+  help: string;
+  default?: unknown;
+  /** Allowed values, checked when parsing (one-line error otherwise). */
+  choices?: readonly string[];
+}
+
+export interface ParsedMagicArgs {
+  /** Positional words, quotes removed. */
+  positional: string[];
+  /** Options by long name, converted to their declared type; defaults filled in. */
+  options: Record<string, unknown>;
+  /** The raw argument string after the magic's name. */
+  raw: string;
+}
+
+export interface MagicContext {
+  name: string;
+  args: ParsedMagicArgs;
+  /** The cell body below a `%%name` line; undefined for line magics. */
+  body?: string;
+  /** Where output goes (display, live updates, text). */
+  display: DisplayBridge;
+  /** The notebook's global scope: a magic may define variables here (`%stream orders = ...`). */
+  scope: Record<string, unknown>;
+  /** Evaluate TypeScript in the notebook's scope (for `%%produce` bodies that are expressions). */
+  evaluate(code: string): Promise<unknown>;
+}
+
+export interface MagicSpec {
+  name: string;
+  kind: "line" | "cell" | "both";
+  /** One line, shown by %lsmagic. */
+  summary: string;
+  /** Usage synopsis, e.g. `%tail TOPIC [--from beginning|latest|OFFSET] [--limit N] [--follow]`. */
+  usage: string;
+  /** Longer help shown by `%name?`, after the options table. */
+  help?: string;
+  options?: MagicOption[];
+  /** Min and max positional words (max undefined = unbounded). */
+  positional?: { min?: number; max?: number; names?: string[] };
+  /** May return a value: a Displayable becomes the cell's rich result. */
+  run(ctx: MagicContext): unknown | Promise<unknown>;
+}
+
+/** A user-facing, one-line error: the kernel prints only the message, no stack. */
+export class MagicError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "MagicError";
+  }
+}
+
+const registry = new Map<string, MagicSpec>();
+
+export function registerMagic(spec: MagicSpec): void {
+  registry.set(spec.name, spec);
+}
+
+export function getMagic(name: string): MagicSpec | undefined {
+  return registry.get(name);
+}
+
+export function listMagics(): MagicSpec[] {
+  return [...registry.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Levenshtein distance, for did-you-mean hints. */
+export function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0];
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j];
+      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length];
+}
+
+/** The closest candidate within a small distance, or undefined. */
+export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+/** Split like a POSIX shell: whitespace separates words, single and double quotes group, backslash escapes. */
+export function shellSplit(input: string): string[] {
+  const words: string[] = [];
+  let current = "";
+  let inWord = false;
+  let quote: "'" | '"' | null = null;
+  for (let i = 0; i < input.length; i++) {
+    const ch = input[i];
+    if (quote) {
+      if (ch === quote) quote = null;
+      else if (ch === "\\" && quote === '"' && i + 1 < input.length && '"\\$`'.includes(input[i + 1])) current += input[++i];
+      else current += ch;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+      inWord = true;
+    } else if (ch === "\\" && i + 1 < input.length) {
+      current += input[++i];
+      inWord = true;
+    } else if (/\s/.test(ch)) {
+      if (inWord) words.push(current);
+      current = "";
+      inWord = false;
+    } else {
+      current += ch;
+      inWord = true;
+    }
+  }
+  if (quote) throw new MagicError(`unclosed ${quote} quote in arguments: close it or escape it with \\${quote}`);
+  if (inWord) words.push(current);
+  return words;
+}
+
+const DURATION_UNITS: Record<string, number> = {
+  ms: 1, millisecond: 1, milliseconds: 1,
+  s: 1000, sec: 1000, second: 1000, seconds: 1000,
+  m: 60_000, min: 60_000, minute: 60_000, minutes: 60_000,
+  h: 3_600_000, hour: 3_600_000, hours: 3_600_000,
+  d: 86_400_000, day: 86_400_000, days: 86_400_000,
+};
+
+/** `30s`, `1.5 minutes`, `250ms`, `2h` -> milliseconds; a bare number is seconds. */
+export function parseDuration(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  if (!m) throw new MagicError(`'${text}' is not a duration: write e.g. 30s, 500ms, 2m or 1h`);
+  const unit = m[2].toLowerCase() || "s";
+  const factor = DURATION_UNITS[unit];
+  if (factor === undefined) throw new MagicError(`unknown duration unit '${m[2]}' in '${text}': use ms, s, m, h or d`);
+  return Number(m[1]) * factor;
+}
+
+function convertOption(spec: MagicSpec, opt: MagicOption, value: string): unknown {
+  const where = `%${spec.name} --${opt.name}`;
+  if (opt.choices && !opt.choices.includes(value)) {
+    const hint = didYouMean(value, opt.choices);
+    throw new MagicError(`${where}: '${value}' is not one of ${opt.choices.join(", ")}${hint ? ` (did you mean '${hint}'?)` : ""}`);
+  }
+  switch (opt.type) {
+    case "number": {
+      // Accept rates written as `1000/s` and thousands written as `10_000` or `10,000`.
+      const cleaned = value.replace(/\/s$/, "").replace(/[_,]/g, "");
+      const n = Number(cleaned);
+      if (cleaned === "" || !Number.isFinite(n)) throw new MagicError(`${where} expects a number, got '${value}'`);
+      return n;
+    }
+    case "duration":
+      try {
+        return parseDuration(value);
+      } catch (err) {
+        throw new MagicError(`${where}: ${(err as Error).message}`);
+      }
+    case "boolean":
+      if (/^(true|yes|1|on)$/i.test(value)) return true;
+      if (/^(false|no|0|off)$/i.test(value)) return false;
+      throw new MagicError(`${where} expects true or false, got '${value}'`);
+    case "list":
+      return value.split(",").map((s) => s.trim()).filter(Boolean);
+    default:
+      return value;
+  }
+}
+
+/** Parse `args` against a magic's declared options: `--flag value`, `--flag=value`, `-f value`, `--bool`. */
+export function parseMagicArgs(spec: MagicSpec, raw: string): ParsedMagicArgs {
+  const words = shellSplit(raw);
+  const options: Record<string, unknown> = {};
+  const positional: string[] = [];
+  const declared = spec.options ?? [];
+  const byName = new Map(declared.map((o) => [o.name, o]));
+  const byAlias = new Map(declared.filter((o) => o.alias).map((o) => [o.alias as string, o]));
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i];
+    if (word === "--") {
+      positional.push(...words.slice(i + 1));
+      break;
+    }
+    const long = /^--([A-Za-z][\w-]*)(?:=(.*))?$/s.exec(word);
+    const short = /^-([A-Za-z])$/.exec(word);
+    if (!long && !short) {
+      positional.push(word);
+      continue;
+    }
+    const key = long ? long[1] : short![1];
+    const opt = long ? byName.get(key) ?? byName.get(key.replace(/-/g, "_")) : byAlias.get(key);
+    if (!opt) {
+      const names = declared.map((o) => o.name);
+      const hint = didYouMean(key, names);
+      throw new MagicError(
+        `%${spec.name}: unknown option ${long ? "--" : "-"}${key}` +
+          (hint ? ` (did you mean --${hint}?)` : names.length ? `; options are ${names.map((n) => "--" + n).join(", ")}` : "; it takes no options") +
+          `; see %${spec.name}?`,
+      );
+    }
+    let value: string | undefined = long ? long[2] : undefined;
+    if (opt.type === "boolean" && value === undefined) {
+      options[opt.name] = true;
+      continue;
+    }
+    if (value === undefined) {
+      if (i + 1 >= words.length) throw new MagicError(`%${spec.name}: --${opt.name} needs a value; see %${spec.name}?`);
+      value = words[++i];
+    }
+    options[opt.name] = convertOption(spec, opt, value);
+  }
+  for (const opt of declared) {
+    if (!(opt.name in options) && opt.default !== undefined) options[opt.name] = opt.default;
+  }
+  const { min = 0, max } = spec.positional ?? {};
+  if (positional.length < min) {
+    const names = spec.positional?.names?.slice(positional.length, min).join(" ") ?? "arguments";
+    throw new MagicError(`%${spec.name}: missing ${names}; usage: ${spec.usage}`);
+  }
+  if (max !== undefined && positional.length > max) {
+    throw new MagicError(`%${spec.name}: unexpected argument '${positional[max]}'; usage: ${spec.usage}`);
+  }
+  return { positional, options, raw };
+}
+
+/** The text shown by `%name?`. */
+export function magicHelp(spec: MagicSpec): string {
+  const lines = [`${spec.kind === "cell" ? "%%" : "%"}${spec.name}: ${spec.summary}`, "", `usage: ${spec.usage}`];
+  if (spec.options?.length) {
+    lines.push("", "options:");
+    for (const o of spec.options) {
+      const flag = `--${o.name}${o.alias ? `, -${o.alias}` : ""}${o.type === "boolean" ? "" : ` ${o.type === "duration" ? "DURATION" : o.type.toUpperCase()}`}`;
+      const extra = [o.choices ? `one of ${o.choices.join("|")}` : "", o.default !== undefined ? `default ${String(o.default)}` : ""].filter(Boolean).join("; ");
+      lines.push(`  ${flag.padEnd(28)} ${o.help}${extra ? ` (${extra})` : ""}`);
+    }
+  }
+  if (spec.help) lines.push("", spec.help);
+  return lines.join("\n");
+}
+
+/** Run a registered magic; unknown names get a did-you-mean. Errors are MagicError with one line. */
+export async function runMagic(
+  name: string,
+  raw: string,
+  context: Omit<MagicContext, "name" | "args">,
+): Promise<unknown> {
+  const spec = registry.get(name);
+  if (!spec) {
+    const hint = didYouMean(name, registry.keys());
+    throw new MagicError(`unknown magic %${name}${hint ? ` (did you mean %${hint}?)` : ""}; %lsmagic lists them all`);
+  }
+  const isCell = context.body !== undefined;
+  if (isCell && spec.kind === "line") throw new MagicError(`%${name} is a line magic: write %${name} on its own line, not %%${name}`);
+  if (!isCell && spec.kind === "cell") throw new MagicError(`%%${name} is a cell magic: put %%${name} on the first line of the cell, with the body below it`);
+  const args = parseMagicArgs(spec, raw);
+  return spec.run({ ...context, name, args });
+}

@@ -1,0 +1,50 @@
+/**
+ * External tools the tests drive (kcat, Jupyter, Chromium, Python clients). A missing tool skips its tests
+ * loudly on a developer's machine; under CI=true it is a failure, because .ci/run must install everything.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+
+const cache = new Map<string, boolean>();
+
+function probe(name: string, check: () => void): boolean {
+  if (!cache.has(name)) {
+    let ok = true;
+    try {
+      check();
+    } catch {
+      ok = false;
+    }
+    cache.set(name, ok);
+  }
+  return cache.get(name)!;
+}
+
+const CHECKS: Record<string, () => void> = {
+  kcat: () => execFileSync("kcat", ["-V"], { stdio: "ignore" }),
+  jupyter: () => execFileSync("/usr/bin/jupyter", ["--version"], { stdio: "ignore" }),
+  "jupyter-server": () => execFileSync("/usr/bin/python3", ["-c", "import jupyter_server"], { stdio: "ignore" }),
+  nbconvert: () => execFileSync("/usr/bin/python3", ["-c", "import nbconvert, nbclient"], { stdio: "ignore" }),
+  notebook: () => execFileSync("/usr/bin/python3", ["-c", "import notebook"], { stdio: "ignore" }),
+  "jupyter-kernel-test": () => execFileSync("/usr/bin/python3", ["-c", "import jupyter_kernel_test"], { stdio: "ignore" }),
+  "confluent-kafka": () => execFileSync("/usr/bin/python3", ["-c", "import confluent_kafka"], { stdio: "ignore" }),
+  "kafka-python": () => execFileSync("/usr/bin/python3", ["-c", "import kafka"], { stdio: "ignore" }),
+  pandas: () => execFileSync("/usr/bin/python3", ["-c", "import pandas"], { stdio: "ignore" }),
+  chromium: () => {
+    if (!existsSync("/usr/bin/chromium")) throw new Error("no chromium");
+  },
+};
+
+/**
+ * True when the tool is here. When it is not: under CI=true, throws (the test file fails, naming the tool);
+ * elsewhere, prints one warning and returns false, for `describe.runIf(tool("kcat"))`.
+ */
+export function tool(name: keyof typeof CHECKS | string): boolean {
+  const check = CHECKS[name];
+  if (!check) throw new Error(`test/support/tools.ts does not know how to look for '${name}'`);
+  if (probe(name, check)) return true;
+  const message = `${name} is not installed: .ci/run installs it (apt-get); these tests need it`;
+  if (process.env.CI === "true") throw new Error(message);
+  console.warn(`SKIPPED: ${message}`);
+  return false;
+}
