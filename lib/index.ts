@@ -5,3 +5,4 @@
 export * from "./display";
 export * from "./magics";
 export * from "./client";
+export { onShutdown } from "../kernel/lifecycle";

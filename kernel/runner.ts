@@ -1,0 +1,1 @@
+export async function runNotebookCommand(argv: string[]): Promise<number> { void argv; throw new Error("run: not implemented yet"); }

@@ -1,0 +1,447 @@
+/**
+ * A notebook session: tslab's converter and executor plus streamlab's layer (magics, the "streamlab" module,
+ * rich results, the display bridge). The Jupyter kernel (server.ts) and the headless runner (runner.ts) both
+ * drive one Session and differ only in where outputs go (a CellSink).
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import * as path from "node:path";
+import * as util from "node:util";
+import type { Converter } from "tslab/dist/converter";
+import type { Executor, ConverterSet } from "tslab/dist/executor";
+import { MAGIC_GLOBAL, rewriteMagics } from "./magic-syntax";
+import { packageRoot } from "./install";
+import type * as DisplayModule from "../lib/display";
+import type * as MagicsModule from "../lib/magics";
+
+export type MimeBundle = Record<string, unknown>;
+
+/** Where one cell's outputs go. The kernel sends IOPub messages; the runner records notebook outputs. */
+export interface CellSink {
+  stream(name: "stdout" | "stderr", text: string): void;
+  display(bundle: MimeBundle, metadata: Record<string, unknown>, displayId?: string): void;
+  /** Replace every output carrying displayId (update_display_data), wherever it is. */
+  update(displayId: string, bundle: MimeBundle, metadata: Record<string, unknown>): void;
+  result(executionCount: number, bundle: MimeBundle, metadata: Record<string, unknown>): void;
+  error(ename: string, evalue: string, traceback: string[]): void;
+}
+
+export interface ExecuteOptions {
+  /** Run without an execution count (silent requests, the hidden prelude). */
+  countless?: boolean;
+  /** Checked when the cell's turn comes: true skips it (stop_on_error after an earlier failure). */
+  shouldAbort?: () => boolean;
+  /** Called with the execution count just before the code runs. */
+  onStart?: (executionCount: number) => void;
+}
+
+export interface ExecuteOutcome {
+  status: "ok" | "error" | "aborted";
+  executionCount: number;
+  /** For status "error": the error's name and message (one line). */
+  ename?: string;
+  evalue?: string;
+}
+
+export interface SessionOptions {
+  /** Folder whose node_modules and .ts files cells import from; the notebook's folder. */
+  cwd?: string;
+  /** Kernel diagnostics (never into a cell's output). */
+  log?: (line: string) => void;
+}
+
+const INTERRUPTED_MESSAGES = ["Interrupted asynchronously", "Script execution was interrupted by `SIGINT`"];
+
+/** Thrown value -> (ename, evalue, traceback). A MagicError is one line, never a stack. */
+export function describeError(err: unknown): { ename: string; evalue: string; traceback: string[] } {
+  if (err instanceof Error || (typeof err === "object" && err !== null && "message" in err)) {
+    const e = err as Error;
+    const ename = e.name || "Error";
+    const evalue = String(e.message);
+    if (ename === "MagicError") return { ename, evalue, traceback: [`${evalue}`] };
+    if (INTERRUPTED_MESSAGES.some((m) => evalue.includes(m))) {
+      return { ename: "Interrupted", evalue: "the cell was interrupted (background queries keep running)", traceback: ["Interrupted: the cell was interrupted (background queries keep running)"] };
+    }
+    const stack = typeof e.stack === "string" ? e.stack : `${ename}: ${evalue}`;
+    // Frames inside the kernel itself say nothing to the notebook's author.
+    const lines = stack.split("\n").filter((l) => !/node_modules[\\/]tslab|[\\/]kernel[\\/]session\.|node:internal/.test(l));
+    return { ename, evalue, traceback: lines };
+  }
+  return { ename: "Error", evalue: String(err), traceback: [`Uncaught ${util.inspect(err)}`] };
+}
+
+/** The "streamlab" package as seen from a notebook anywhere on disk: forward node_modules/streamlab to us. */
+function patchTypeScriptResolution(root: string): void {
+  const tslabDir = path.dirname(require.resolve("tslab/package.json"));
+  const tsPath = require.resolve("@tslab/typescript-for-tslab", { paths: [tslabDir] });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const ts = require(tsPath) as { sys: Record<string, unknown> & { __streamlabPatched?: boolean } };
+  const sys = ts.sys;
+  if (sys.__streamlabPatched) return;
+  sys.__streamlabPatched = true;
+  const marker = /[\\/]node_modules[\\/]streamlab(?=$|[\\/])/;
+  const forward = (p: string): string => {
+    const m = marker.exec(p);
+    if (!m) return p;
+    return path.join(root, p.slice(m.index + m[0].length)).replace(/\\/g, "/");
+  };
+  for (const name of ["readFile", "fileExists", "directoryExists", "readDirectory", "getDirectories", "realpath", "getModifiedTime"]) {
+    const original = sys[name];
+    if (typeof original !== "function") continue;
+    sys[name] = function (this: unknown, p: string, ...rest: unknown[]) {
+      return (original as (...a: unknown[]) => unknown).call(this, typeof p === "string" ? forward(p) : p, ...rest);
+    };
+  }
+}
+
+class LazyConverters implements ConverterSet {
+  private nodeConverter?: Converter;
+  private browserConverter?: Converter;
+  constructor(private readonly create: (options: { isJS: boolean; isBrowser: boolean }) => Converter) {}
+  get node(): Converter {
+    return (this.nodeConverter ??= this.create({ isJS: false, isBrowser: false }));
+  }
+  get browser(): Converter {
+    return (this.browserConverter ??= this.create({ isJS: false, isBrowser: true }));
+  }
+  close(): void {
+    this.nodeConverter?.close();
+    this.browserConverter?.close();
+  }
+}
+
+/** A capture slot: while set, the last expression and errors go here instead of the cell (evaluate()). */
+interface Capture {
+  value?: unknown;
+  errors: string[];
+}
+
+export class Session {
+  readonly cwd: string;
+  readonly root: string;
+  private readonly log: (line: string) => void;
+  private executor!: Executor;
+  private converters!: LazyConverters;
+  private lib!: Record<string, unknown>;
+  private display!: typeof DisplayModule;
+  private magics!: typeof MagicsModule;
+  private executionCount = 0;
+  private queue: Promise<unknown> = Promise.resolve();
+  /** The sink of the cell that is running, or of the last cell (where unowned background output goes). */
+  private lastSink?: CellSink;
+  private running?: { sink: CellSink; count: number };
+  /** The cell whose code started a piece of async work follows that work around (timers, promises, sockets). */
+  private readonly cellContext = new AsyncLocalStorage<CellSink>();
+  /** display_id -> the sink of the cell that created it, so updates are parented to that cell's request. */
+  private readonly displayOwners = new Map<string, CellSink>();
+  private capture?: Capture;
+  private diagnostics: string[] = [];
+  private lastError?: { ename: string; evalue: string };
+  private exportedNames: string[] = [];
+  private closed = false;
+
+  constructor(options: SessionOptions = {}) {
+    this.cwd = options.cwd ?? process.cwd();
+    this.root = packageRoot();
+    this.log = options.log ?? ((line) => process.stderr.write(`[streamlab] ${line}\n`));
+  }
+
+  /** The sink for output produced right now: the cell whose async context this is, else the running/last cell. */
+  currentSink(): CellSink | undefined {
+    return this.cellContext.getStore() ?? this.running?.sink ?? this.lastSink;
+  }
+
+  async init(): Promise<void> {
+    patchTypeScriptResolution(this.root);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createConverter } = require("tslab/dist/converter") as typeof import("tslab/dist/converter");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createExecutor } = require("tslab/dist/executor") as typeof import("tslab/dist/executor");
+    // tslab's converter resolves imports from the process's cwd, captured when it is created.
+    const previousCwd = process.cwd();
+    if (path.resolve(previousCwd) !== path.resolve(this.cwd)) process.chdir(this.cwd);
+    this.converters = new LazyConverters((o) => createConverter(o));
+    void this.converters.node; // build the compiler host now, not in the first cell
+    this.executor = createExecutor(this.cwd, this.converters, {
+      // tslab calls log() only with a cell's last expression value, and error() with diagnostics or a throw.
+      log: (value: unknown) => this.onLastExpression(value),
+      error: (...args: unknown[]) => this.onExecutorError(args),
+    });
+    this.loadLibrary();
+    this.installRequireHook();
+    this.installMagicGlobal();
+    this.registerKernelMagics();
+    this.display.setDisplayBridge(this.createBridge());
+    await this.runPrelude();
+  }
+
+  /** lib/: the rooms' API and magics, one module instance shared by the kernel and every cell. */
+  private loadLibrary(): void {
+    const libIndex = path.join(this.root, "dist", "lib", "index.js");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    this.lib = require(libIndex) as Record<string, unknown>;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    this.display = require(path.join(this.root, "dist", "lib", "display.js")) as typeof DisplayModule;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    this.magics = require(path.join(this.root, "dist", "lib", "magics.js")) as typeof MagicsModule;
+  }
+
+  /** Cells `require("streamlab")` (what `import ... from "streamlab"` compiles to) get the loaded library. */
+  private installRequireHook(): void {
+    const holder = (globalThis as unknown as { __tslab__: { require: NodeJS.Require } }).__tslab__;
+    const inner = holder.require;
+    const root = this.root;
+    const lib = this.lib;
+    holder.require = new Proxy(inner, {
+      apply(target, thisArg, args: unknown[]) {
+        const id = args[0];
+        if (args.length === 1 && typeof id === "string") {
+          if (id === "streamlab") return lib;
+          // eslint-disable-next-line @typescript-eslint/no-require-imports
+          if (id.startsWith("streamlab/")) return require(path.join(root, id.slice("streamlab/".length)));
+        }
+        return Reflect.apply(target, thisArg, args);
+      },
+    });
+  }
+
+  private installMagicGlobal(): void {
+    const session = this;
+    const api = {
+      magic: (name: string, args: string, body?: string) => session.runMagic(name, args, body),
+      magicDetached: (name: string, args: string) => {
+        const sink = session.currentSink();
+        session.runMagic(name, args, undefined).catch((err) => {
+          const d = describeError(err);
+          sink?.error(d.ename, d.evalue, d.traceback);
+        });
+      },
+      help: (name: string) => {
+        const spec = session.magics.getMagic(name);
+        if (!spec) {
+          const hint = session.magics.didYouMean(name, session.magics.listMagics().map((m) => m.name));
+          throw new session.magics.MagicError(`unknown magic %${name}${hint ? ` (did you mean %${hint}?)` : ""}; %lsmagic lists them all`);
+        }
+        session.display.getDisplayBridge().print(session.magics.magicHelp(spec));
+      },
+      misplacedCellMagic: (name: string) => {
+        throw new session.magics.MagicError(`%%${name} must be the first line of its cell: move it to the top, or write %${name} for a line magic`);
+      },
+    };
+    (globalThis as Record<string, unknown>)[MAGIC_GLOBAL] = api;
+  }
+
+  private runMagic(name: string, args: string, body: string | undefined): Promise<unknown> {
+    return this.magics.runMagic(name, args, {
+      body,
+      display: this.display.getDisplayBridge(),
+      scope: this.executor.locals,
+      evaluate: (code: string) => this.evaluate(code),
+    });
+  }
+
+  private registerKernelMagics(): void {
+    const { registerMagic, listMagics } = this.magics;
+    registerMagic({
+      name: "lsmagic",
+      kind: "line",
+      summary: "list every magic with a one-line summary",
+      usage: "%lsmagic",
+      positional: { max: 0 },
+      run: () => {
+        const specs = listMagics();
+        const rows = specs.map((s) => `${(s.kind === "cell" ? "%%" : s.kind === "both" ? "%/%%" : "%") + s.name}`.padEnd(16) + ` ${s.summary}`);
+        const text = ["Available magics (%name? shows help and options):", ...rows].join("\n");
+        const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+        const html =
+          `<table><thead><tr><th style="text-align:left">magic</th><th style="text-align:left">what it does</th></tr></thead><tbody>` +
+          specs.map((s) => `<tr><td style="text-align:left"><code>${s.kind === "cell" ? "%%" : "%"}${esc(s.name)}</code></td><td style="text-align:left">${esc(s.summary)}</td></tr>`).join("") +
+          `</tbody></table>`;
+        return { toMimeBundle: () => ({ "text/plain": text, "text/html": html }) };
+      },
+    });
+  }
+
+  /** Put lib/'s API in scope in every cell, with types: a hidden first cell imports it from "streamlab". */
+  private async runPrelude(): Promise<void> {
+    const names = Object.keys(this.lib).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== "default");
+    this.exportedNames = names;
+    if (names.length === 0) return;
+    const sink = this.silentSink();
+    const outcome = await this.execute(`import { ${names.join(", ")} } from "streamlab";`, sink, { countless: true });
+    if (outcome.status !== "ok") {
+      this.log(`could not put the streamlab API in scope (${outcome.evalue}); cells can still import from "streamlab"`);
+    }
+  }
+
+  /** Names every cell has without an import. */
+  globalNames(): string[] {
+    return [...this.exportedNames];
+  }
+
+  private silentSink(): CellSink {
+    const log = this.log;
+    return {
+      stream: (_n, text) => log(text.trimEnd()),
+      display: () => undefined,
+      update: () => undefined,
+      result: () => undefined,
+      error: (ename, evalue) => log(`${ename}: ${evalue}`),
+    };
+  }
+
+  private createBridge(): DisplayModule.DisplayBridge {
+    return {
+      display: (bundle, displayId, metadata) => {
+        const sink = this.currentSink();
+        if (!sink) return;
+        if (displayId) {
+          this.displayOwners.set(displayId, sink);
+          // Bound the map: the oldest displays stop being tracked long after they matter.
+          if (this.displayOwners.size > 10_000) this.displayOwners.delete(this.displayOwners.keys().next().value as string);
+        }
+        sink.display(bundle, metadata ?? {}, displayId);
+      },
+      update: (displayId, bundle, metadata) => {
+        const sink = this.displayOwners.get(displayId) ?? this.currentSink();
+        sink?.update(displayId, bundle, metadata ?? {});
+      },
+      print: (text) => {
+        this.currentSink()?.stream("stdout", text.endsWith("\n") ? text : text + "\n");
+      },
+    };
+  }
+
+  private onLastExpression(value: unknown): void {
+    if (this.capture) {
+      this.capture.value = value;
+      return;
+    }
+    const sink = this.running?.sink;
+    if (!sink || !this.running) return;
+    let bundle: MimeBundle;
+    try {
+      bundle = this.display.isDisplayable(value)
+        ? value.toMimeBundle()
+        : { "text/plain": util.inspect(value, { depth: 4, colors: false, maxArrayLength: 100 }) };
+    } catch (err) {
+      const d = describeError(err);
+      sink.error(d.ename, `could not display the result: ${d.evalue}`, d.traceback);
+      return;
+    }
+    if (bundle["text/plain"] === undefined) bundle = { ...bundle, "text/plain": util.inspect(value, { depth: 2 }) };
+    sink.result(this.running.count, bundle, {});
+  }
+
+  private onExecutorError(args: unknown[]): void {
+    // Diagnostics arrive as printf-style calls ("%s%d:%d - %s", ...); a thrown value arrives alone.
+    if (typeof args[0] === "string" && args.length > 1) {
+      const line = util.format(...(args as [string, ...unknown[]]));
+      if (this.capture) this.capture.errors.push(line);
+      else this.diagnostics.push(line);
+      return;
+    }
+    const d = describeError(args[0]);
+    if (this.capture) {
+      this.capture.errors.push(`${d.ename}: ${d.evalue}`);
+      return;
+    }
+    this.lastError = { ename: d.ename, evalue: d.evalue };
+    this.running?.sink.error(d.ename, d.evalue, d.traceback);
+  }
+
+  /** Evaluate TypeScript in the notebook's scope and return its last expression (for magics' bodies). */
+  async evaluate(code: string): Promise<unknown> {
+    const previous = this.capture;
+    const capture: Capture = { errors: [] };
+    this.capture = capture;
+    let ok: boolean;
+    try {
+      ok = await this.executor.execute(code);
+    } finally {
+      this.capture = previous;
+    }
+    if (!ok) throw new this.magics.MagicError(capture.errors[0] ?? "the expression failed");
+    return capture.value;
+  }
+
+  /**
+   * Execute one cell. Cells run one at a time in arrival order; `sink` receives this cell's outputs, and
+   * output from work the cell starts keeps going to it after the cell has finished.
+   */
+  execute(code: string, sink: CellSink, options: ExecuteOptions = {}): Promise<ExecuteOutcome> {
+    const run = () => this.executeNow(code, sink, options);
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async executeNow(code: string, sink: CellSink, options: ExecuteOptions): Promise<ExecuteOutcome> {
+    if (this.closed) throw new Error("the session is closed");
+    if (options.shouldAbort?.()) return { status: "aborted", executionCount: this.executionCount };
+    const count = options.countless ? this.executionCount : ++this.executionCount;
+    options.onStart?.(count);
+    this.running = { sink, count };
+    this.lastSink = options.countless ? this.lastSink : sink;
+    this.diagnostics = [];
+    this.lastError = undefined;
+    let ok = false;
+    try {
+      const { code: rewritten } = rewriteMagics(code);
+      ok = await this.cellContext.run(sink, () => this.executor.execute(rewritten));
+    } catch (err) {
+      // tslab reports failures through error(); anything thrown here is a converter bug or a broken cell.
+      const d = describeError(err);
+      sink.error(d.ename, d.evalue, d.traceback);
+      this.lastError = { ename: d.ename, evalue: d.evalue };
+    } finally {
+      this.running = undefined;
+    }
+    if (ok) return { status: "ok", executionCount: count };
+    if (this.diagnostics.length) {
+      const lines = this.diagnostics;
+      sink.error("TypeScriptError", lines[0], lines);
+      return { status: "error", executionCount: count, ename: "TypeScriptError", evalue: lines.join("; ") };
+    }
+    const e = this.lastError ?? { ename: "Error", evalue: "the cell failed" };
+    return { status: "error", executionCount: count, ename: e.ename, evalue: e.evalue };
+  }
+
+  /** Stop the running cell (not background work). */
+  interrupt(): void {
+    this.executor?.interrupt();
+  }
+
+  isBusy(): boolean {
+    return this.running !== undefined;
+  }
+
+  complete(code: string, cursor: number): { start: number; end: number; candidates: string[] } {
+    const { code: rewritten } = rewriteMagics(code);
+    if (rewritten !== code) {
+      // Offsets move when a magic line is rewritten; completing inside a magic line is not supported.
+      return { start: cursor, end: cursor, candidates: [] };
+    }
+    return this.executor.complete(code, cursor);
+  }
+
+  inspect(code: string, cursor: number): ReturnType<Executor["inspect"]> | undefined {
+    const { code: rewritten } = rewriteMagics(code);
+    if (rewritten !== code) return undefined;
+    return this.executor.inspect(code, cursor);
+  }
+
+  /** Output to the cell that owns the current async context, or the last cell (background prints). */
+  writeStream(name: "stdout" | "stderr", text: string): boolean {
+    const sink = this.currentSink();
+    if (!sink) return false;
+    sink.stream(name, text);
+    return true;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.converters?.close();
+    this.display?.setDisplayBridge(this.display.consoleBridge);
+  }
+}
