@@ -1,0 +1,98 @@
+/**
+ * Plain tables as mime bundles (text/html + text/plain) for the magics of lib/client and lib/datagen.
+ *
+ * Deliberately small: lib/render owns the live, sortable tables of streaming queries. These only need to look
+ * clean in JupyterLab, Notebook 6, VS Code and nbconvert HTML, with no scripts and no external CSS.
+ */
+import type { Displayable, MimeBundle } from "../display";
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+}
+
+export function cellText(value: unknown): string {
+  if (value === null || value === undefined) return "";
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === "number") return Number.isInteger(value) ? value.toLocaleString("en-US") : String(Math.round(value * 100) / 100);
+  if (typeof value === "object") return JSON.stringify(value);
+  return String(value);
+}
+
+export interface TableOptions {
+  /** One line above the table (bold in HTML). */
+  title?: string;
+  /** One line below the table (muted in HTML). */
+  note?: string;
+  /** Columns whose cells are preformatted multi-line text (pretty-printed JSON). */
+  preColumns?: string[];
+  /** Columns aligned right (numbers). */
+  numericColumns?: string[];
+}
+
+export function htmlTable(columns: string[], rows: unknown[][], options: TableOptions = {}): string {
+  const pre = new Set(options.preColumns ?? []);
+  const num = new Set(options.numericColumns ?? []);
+  const th = columns.map((c) => `<th style="text-align:${num.has(c) ? "right" : "left"};padding:2px 8px">${escapeHtml(c)}</th>`).join("");
+  const body = rows
+    .map((r) => {
+      const tds = columns.map((c, i) => {
+        const text = escapeHtml(cellText(r[i]));
+        const style = `text-align:${num.has(c) ? "right" : "left"};padding:2px 8px;vertical-align:top`;
+        return pre.has(c) ? `<td style="${style}"><pre style="margin:0;font-size:12px">${text}</pre></td>` : `<td style="${style}">${text}</td>`;
+      });
+      return `<tr>${tds.join("")}</tr>`;
+    })
+    .join("");
+  const title = options.title ? `<div style="font-weight:bold;margin:2px 0">${escapeHtml(options.title)}</div>` : "";
+  const note = options.note ? `<div style="color:#666;font-size:90%;margin:2px 0">${escapeHtml(options.note)}</div>` : "";
+  const empty = rows.length === 0 ? `<tr><td colspan="${columns.length}" style="color:#666;padding:2px 8px">(none)</td></tr>` : "";
+  return `<div class="streamlab-table">${title}<table style="border-collapse:collapse;font-family:monospace;font-size:13px"><thead><tr>${th}</tr></thead><tbody>${body}${empty}</tbody></table>${note}</div>`;
+}
+
+/** A fixed-width text table, for text/plain and terminals. Multi-line cells are flattened to one line. */
+export function textTable(columns: string[], rows: unknown[][], options: TableOptions = {}): string {
+  const cells = rows.map((r) => columns.map((_, i) => cellText(r[i]).replace(/\s*\n\s*/g, " ")));
+  const widths = columns.map((c, i) => Math.min(80, Math.max(c.length, ...cells.map((r) => r[i].length))));
+  const num = new Set(options.numericColumns ?? []);
+  const fmt = (v: string, i: number) => {
+    const s = v.length > widths[i] ? v.slice(0, widths[i] - 1) + "…" : v;
+    return num.has(columns[i]) ? s.padStart(widths[i]) : s.padEnd(widths[i]);
+  };
+  const lines: string[] = [];
+  if (options.title) lines.push(options.title);
+  lines.push(columns.map(fmt).join("  ").trimEnd());
+  lines.push(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const r of cells) lines.push(r.map(fmt).join("  ").trimEnd());
+  if (rows.length === 0) lines.push("(none)");
+  if (options.note) lines.push(options.note);
+  return lines.join("\n");
+}
+
+export function tableBundle(columns: string[], rows: unknown[][], options: TableOptions = {}): MimeBundle {
+  return { "text/html": htmlTable(columns, rows, options), "text/plain": textTable(columns, rows, options) };
+}
+
+/** A table value: the cell's rich result when a magic returns it. */
+export class Table implements Displayable {
+  constructor(readonly columns: string[], readonly rows: unknown[][], readonly options: TableOptions = {}) {}
+
+  toMimeBundle(): MimeBundle {
+    return tableBundle(this.columns, this.rows, this.options);
+  }
+
+  /** Rows as objects, handy in tests and notebooks. */
+  records(): Record<string, unknown>[] {
+    return this.rows.map((r) => Object.fromEntries(this.columns.map((c, i) => [c, r[i]])));
+  }
+}
+
+/** A one-line message with a text/html twin. */
+export class Message implements Displayable {
+  constructor(readonly text: string) {}
+  toMimeBundle(): MimeBundle {
+    return { "text/plain": this.text, "text/html": `<div style="font-family:monospace">${escapeHtml(this.text)}</div>` };
+  }
+  toString(): string {
+    return this.text;
+  }
+}
