@@ -4,9 +4,14 @@
  * converter sees the cell. One line in, one line out, so compiler line numbers stay right.
  */
 
-/** The object the rewritten code calls; the session installs it on globalThis. */
-export const MAGIC_GLOBAL = "__streamlab__";
-const CALLEE = `(globalThis as any).${MAGIC_GLOBAL}`;
+/**
+ * The object the rewritten code calls. The session installs it on globalThis and declares it (typed any) in a
+ * hidden first cell: tslab only notices top-level await on a declared value, not on `(globalThis as any).x`, and it mangles
+ * names that start with two underscores.
+ */
+export const MAGIC_GLOBAL = "$streamlab";
+const CALLEE = MAGIC_GLOBAL;
+export const MAGIC_DECLARATION = `const ${MAGIC_GLOBAL}: any = (globalThis as any).${MAGIC_GLOBAL};`;
 
 export interface MagicUse {
   name: string;

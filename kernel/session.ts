@@ -8,7 +8,7 @@ import * as path from "node:path";
 import * as util from "node:util";
 import type { Converter } from "tslab/dist/converter";
 import type { Executor, ConverterSet } from "tslab/dist/executor";
-import { MAGIC_GLOBAL, rewriteMagics } from "./magic-syntax";
+import { MAGIC_DECLARATION, MAGIC_GLOBAL, rewriteMagics } from "./magic-syntax";
 import { packageRoot } from "./install";
 import type * as DisplayModule from "../lib/display";
 import type * as MagicsModule from "../lib/magics";
@@ -263,6 +263,8 @@ export class Session {
 
   /** Put lib/'s API in scope in every cell, with types: a hidden first cell imports it from "streamlab". */
   private async runPrelude(): Promise<void> {
+    const declared = await this.execute(MAGIC_DECLARATION, this.silentSink(), { countless: true });
+    if (declared.status !== "ok") this.log(`could not declare the magic entry point: ${declared.evalue}`);
     const names = Object.keys(this.lib).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== "default");
     this.exportedNames = names;
     if (names.length === 0) return;
