@@ -1,0 +1,115 @@
+/**
+ * `streamlab run` as a user runs it: the built CLI in a child process, on the fixture notebooks.
+ * Needs `npm run build` first (npm test does it).
+ */
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+
+const root = path.resolve(__dirname, "../..");
+const bin = path.join(root, "bin", "streamlab.js");
+const fixtures = path.join(__dirname, "fixtures");
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  nb: { cells: Array<{ cell_type: string; execution_count: number | null; outputs?: Array<Record<string, any>> }> };
+  html: string;
+}
+
+function run(fixture: string, extra: string[] = []): Promise<Run> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "streamlab-run-"));
+  const out = path.join(dir, "out.ipynb");
+  const html = path.join(dir, "out.html");
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [bin, "run", path.join(fixtures, fixture), "--out", out, "--html", html, ...extra],
+      { timeout: 110_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof (err as any).code === "number" ? (err as any).code : -1) : 0;
+        try {
+          resolve({ code, stdout, stderr, nb: JSON.parse(fs.readFileSync(out, "utf8")), html: fs.readFileSync(html, "utf8") });
+        } catch (e) {
+          reject(new Error(`no output written (exit ${code}): ${stderr}\n${(e as Error).message}`));
+        }
+      },
+    );
+  });
+}
+
+const codeCells = (r: Run) => r.nb.cells.filter((c) => c.cell_type === "code");
+
+describe("streamlab run", () => {
+  it("runs a notebook: outputs, execution counts, rich results, display updates by display_id", async () => {
+    const r = await run("basic.ipynb");
+    expect(r.code, r.stderr).toBe(0);
+    const cells = codeCells(r);
+    expect(cells.map((c) => c.execution_count)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(cells[0].outputs).toEqual([
+      { output_type: "stream", name: "stdout", text: ["hello world\n"] },
+      { output_type: "execute_result", execution_count: 1, data: { "text/plain": "3" }, metadata: {} },
+    ]);
+    // %lsmagic lists itself
+    expect(cells[1].outputs![0].data["text/plain"]).toContain("%lsmagic");
+    // The display created in cell 3 was updated from a timer while cell 4 ran: it shows the last update.
+    expect(cells[2].outputs).toEqual([
+      { output_type: "display_data", data: { "text/plain": "count 5", "text/html": "<b>count 5</b>" }, metadata: {} },
+    ]);
+    expect(cells[3].outputs![0].text.join("")).toBe("ticks 5\n");
+    expect(cells[4].outputs![0].data["text/html"]).toContain("<table>");
+    expect(r.nb.cells[0].cell_type).toBe("markdown");
+    // The HTML report: markdown rendered, tables as HTML, charts as their SVG, no scripts.
+    expect(r.html).toContain("<h1>Basic</h1>");
+    expect(r.html).toContain("<b>count 5</b>");
+    expect(r.html).toContain("<td>1</td>");
+    expect(r.html).toContain("<rect class='mark'");
+    expect(r.html).not.toContain("<div>chart</div>");
+    expect(r.html).not.toMatch(/<script/i);
+  });
+
+  it("exits 1 naming the failed cell and its error, and runs no further cells", async () => {
+    const r = await run("fails.ipynb");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("cell 2 failed: Error: the second cell fails");
+    const cells = codeCells(r);
+    expect(cells[1].outputs![0]).toMatchObject({ output_type: "error", ename: "Error", evalue: "the second cell fails" });
+    expect(cells[2].execution_count).toBeNull();
+    expect(r.html).toContain("Failed at cell 2");
+  });
+
+  it("reports an unknown magic in one line with a did-you-mean, without a stack", async () => {
+    const r = await run("bad-magic.ipynb");
+    expect(r.code).toBe(1);
+    const error = codeCells(r)[0].outputs![0];
+    expect(error).toMatchObject({ output_type: "error", ename: "MagicError" });
+    expect(error.traceback).toEqual(["unknown magic %lsmagc (did you mean %lsmagic?); %lsmagic lists them all"]);
+  });
+
+  it("reports TypeScript errors with their position", async () => {
+    const r = await run("compile-error.ipynb");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("cell 1 failed: TypeScriptError: 1:7 - Type 'string' is not assignable to type 'number'.");
+  });
+
+  it("--timeout stops a cell awaiting forever and a cell spinning synchronously", async () => {
+    for (const fixture of ["hangs.ipynb", "spins.ipynb"]) {
+      const r = await run(fixture, ["--timeout", "2"]);
+      expect(r.code, fixture).toBe(1);
+      expect(r.stderr, fixture).toContain("cell 1 failed: timed out after 2 s (--timeout)");
+    }
+  });
+
+  it("rejects bad arguments with one line", async () => {
+    const result = await new Promise<{ code: number; stderr: string }>((resolve) =>
+      execFile(process.execPath, [bin, "run", "nope.ipynb", "--timeout", "soon"], (err, _o, stderr) =>
+        resolve({ code: (err as any)?.code ?? 0, stderr }),
+      ),
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe("streamlab: run: --timeout expects seconds, e.g. --timeout 60; got 'soon'");
+  });
+});
