@@ -6,3 +6,4 @@ export * from "./display";
 export * from "./magics";
 export * from "./client";
 export { onShutdown } from "../kernel/lifecycle";
+export * from "./broker";

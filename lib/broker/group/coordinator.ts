@@ -1,0 +1,405 @@
+/**
+ * The group coordinator for the classic consumer-group protocol (JoinGroup/SyncGroup/Heartbeat/LeaveGroup),
+ * with the same state machine as Kafka's GroupCoordinator: Empty -> PreparingRebalance -> CompletingRebalance
+ * -> Stable, a new generation at every completed join, members dropped when their session times out or they
+ * fail to rejoin within the rebalance timeout, and committed offsets that persist in the data directory.
+ */
+import { randomUUID } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ErrorCode } from "../protocol/apis";
+
+export type GroupState = "Empty" | "PreparingRebalance" | "CompletingRebalance" | "Stable" | "Dead";
+
+export interface JoinRequest {
+  groupId: string;
+  sessionTimeoutMs: number;
+  rebalanceTimeoutMs: number;
+  memberId: string;
+  groupInstanceId: string | null;
+  protocolType: string;
+  protocols: { name: string; metadata: Buffer }[];
+  clientId: string;
+  clientHost: string;
+}
+
+export interface JoinResult {
+  errorCode: number;
+  generationId: number;
+  protocolName: string;
+  leader: string;
+  memberId: string;
+  members: { memberId: string; groupInstanceId: string | null; metadata: Buffer }[];
+}
+
+interface Member {
+  memberId: string;
+  groupInstanceId: string | null;
+  clientId: string;
+  clientHost: string;
+  sessionTimeoutMs: number;
+  rebalanceTimeoutMs: number;
+  protocolType: string;
+  protocols: { name: string; metadata: Buffer }[];
+  assignment: Buffer;
+  sessionDeadline: number;
+  pendingJoin?: (r: JoinResult) => void;
+  pendingSync?: (r: { errorCode: number; assignment: Buffer }) => void;
+}
+
+export interface CommittedOffset {
+  offset: number;
+  metadata: string | null;
+}
+
+export class Group {
+  state: GroupState = "Empty";
+  generationId = 0;
+  protocolType = "";
+  protocolName = "";
+  leaderId = "";
+  readonly members = new Map<string, Member>();
+  readonly offsets = new Map<string, CommittedOffset>();
+  rebalanceTimer: NodeJS.Timeout | undefined;
+  constructor(readonly groupId: string) {}
+}
+
+const EMPTY = Buffer.alloc(0);
+
+export function offsetKey(topic: string, partition: number): string {
+  return topic + "\0" + partition;
+}
+
+export class GroupCoordinator {
+  readonly groups = new Map<string, Group>();
+  private readonly sweep: NodeJS.Timeout;
+  private readonly offsetsFile: string | undefined;
+  private offsetsFd: number | undefined;
+
+  constructor(
+    dataDir: string | undefined,
+    private readonly opts: { initialRebalanceDelayMs: number; minSessionTimeoutMs: number; maxSessionTimeoutMs: number },
+  ) {
+    if (dataDir) {
+      const dir = path.join(dataDir, "groups");
+      fs.mkdirSync(dir, { recursive: true });
+      this.offsetsFile = path.join(dir, "offsets.jsonl");
+      this.loadOffsets();
+      this.offsetsFd = fs.openSync(this.offsetsFile, "a");
+    }
+    this.sweep = setInterval(() => this.expireSessions(Date.now()), 200);
+    this.sweep.unref();
+  }
+
+  private loadOffsets(): void {
+    const file = this.offsetsFile!;
+    if (!fs.existsSync(file)) return;
+    const lines = fs.readFileSync(file, "utf8").split("\n");
+    for (const line of lines) {
+      if (!line) continue;
+      let rec: { g: string; t: string; p: number; o: number; m: string | null; d?: boolean };
+      try {
+        rec = JSON.parse(line);
+      } catch {
+        continue; // a line torn by a crash: the commit it held was never acknowledged
+      }
+      const g = this.group(rec.g);
+      if (rec.d) g.offsets.delete(offsetKey(rec.t, rec.p));
+      else g.offsets.set(offsetKey(rec.t, rec.p), { offset: rec.o, metadata: rec.m });
+    }
+    // Rewrite compacted: one line per committed partition, so the file does not grow without bound.
+    const out: string[] = [];
+    for (const g of this.groups.values())
+      for (const [k, v] of g.offsets) {
+        const [t, p] = k.split("\0");
+        out.push(JSON.stringify({ g: g.groupId, t, p: Number(p), o: v.offset, m: v.metadata }));
+      }
+    const tmp = file + ".tmp";
+    fs.writeFileSync(tmp, out.length ? out.join("\n") + "\n" : "");
+    fs.renameSync(tmp, file);
+  }
+
+  group(groupId: string): Group {
+    let g = this.groups.get(groupId);
+    if (!g) {
+      g = new Group(groupId);
+      this.groups.set(groupId, g);
+    }
+    return g;
+  }
+
+  join(req: JoinRequest): Promise<JoinResult> {
+    const fail = (errorCode: number, memberId = req.memberId): Promise<JoinResult> =>
+      Promise.resolve({ errorCode, generationId: -1, protocolName: "", leader: "", memberId, members: [] });
+    if (!req.groupId) return fail(ErrorCode.INVALID_GROUP_ID);
+    if (req.sessionTimeoutMs < this.opts.minSessionTimeoutMs || req.sessionTimeoutMs > this.opts.maxSessionTimeoutMs) return fail(ErrorCode.INVALID_SESSION_TIMEOUT);
+    const g = this.group(req.groupId);
+    if (g.members.size > 0) {
+      if (req.protocolType !== g.protocolType) return fail(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+      const common = this.commonProtocols(g, req.protocols.map((p) => p.name), req.memberId);
+      if (common.length === 0) return fail(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+    }
+    let member = req.memberId ? g.members.get(req.memberId) : undefined;
+    if (req.memberId && !member) return fail(ErrorCode.UNKNOWN_MEMBER_ID);
+    const now = Date.now();
+    if (!member) {
+      member = {
+        memberId: `${req.clientId || "member"}-${randomUUID()}`,
+        groupInstanceId: req.groupInstanceId,
+        clientId: req.clientId,
+        clientHost: req.clientHost,
+        sessionTimeoutMs: req.sessionTimeoutMs,
+        rebalanceTimeoutMs: req.rebalanceTimeoutMs,
+        protocolType: req.protocolType,
+        protocols: req.protocols,
+        assignment: EMPTY,
+        sessionDeadline: now + req.sessionTimeoutMs,
+      };
+      g.members.set(member.memberId, member);
+      if (g.members.size === 1) g.protocolType = req.protocolType;
+    } else {
+      const unchanged = sameProtocols(member.protocols, req.protocols);
+      member.protocols = req.protocols;
+      member.sessionTimeoutMs = req.sessionTimeoutMs;
+      member.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
+      member.sessionDeadline = now + req.sessionTimeoutMs;
+      // A follower rejoining a stable group with nothing changed gets the current generation back, as in Kafka.
+      if (g.state === "Stable" && unchanged && member.memberId !== g.leaderId) {
+        return Promise.resolve({ errorCode: 0, generationId: g.generationId, protocolName: g.protocolName, leader: g.leaderId, memberId: member.memberId, members: [] });
+      }
+      if (member.pendingJoin) member.pendingJoin({ errorCode: ErrorCode.UNKNOWN_MEMBER_ID, generationId: -1, protocolName: "", leader: "", memberId: member.memberId, members: [] });
+    }
+    const m = member;
+    const result = new Promise<JoinResult>((resolve) => (m.pendingJoin = resolve));
+    if (g.state !== "PreparingRebalance") this.prepareRebalance(g);
+    else this.maybeCompleteJoin(g);
+    return result;
+  }
+
+  private commonProtocols(g: Group, candidate: string[] | undefined, exceptMember?: string): string[] {
+    let names: string[] | undefined = candidate;
+    for (const m of g.members.values()) {
+      if (m.memberId === exceptMember) continue;
+      const mine = new Set(m.protocols.map((p) => p.name));
+      names = names ? names.filter((n) => mine.has(n)) : m.protocols.map((p) => p.name);
+    }
+    return names ?? [];
+  }
+
+  private prepareRebalance(g: Group): void {
+    // Members waiting in SyncGroup learn that the generation they synced for is gone.
+    for (const m of g.members.values()) {
+      if (m.pendingSync) {
+        m.pendingSync({ errorCode: ErrorCode.REBALANCE_IN_PROGRESS, assignment: EMPTY });
+        m.pendingSync = undefined;
+      }
+    }
+    const wasEmpty = g.state === "Empty";
+    g.state = "PreparingRebalance";
+    let timeout = 0;
+    for (const m of g.members.values()) timeout = Math.max(timeout, m.rebalanceTimeoutMs);
+    if (wasEmpty) timeout = Math.min(timeout, this.opts.initialRebalanceDelayMs);
+    clearTimeout(g.rebalanceTimer);
+    g.rebalanceTimer = setTimeout(() => this.completeJoin(g, true), timeout);
+    g.rebalanceTimer.unref();
+    if (!wasEmpty || this.opts.initialRebalanceDelayMs === 0) this.maybeCompleteJoin(g);
+  }
+
+  private maybeCompleteJoin(g: Group): void {
+    if (g.state !== "PreparingRebalance") return;
+    for (const m of g.members.values()) if (!m.pendingJoin) return;
+    this.completeJoin(g, false);
+  }
+
+  private completeJoin(g: Group, timedOut: boolean): void {
+    if (g.state !== "PreparingRebalance") return;
+    clearTimeout(g.rebalanceTimer);
+    g.rebalanceTimer = undefined;
+    if (timedOut) for (const m of [...g.members.values()]) if (!m.pendingJoin) g.members.delete(m.memberId);
+    g.generationId++;
+    if (g.members.size === 0) {
+      g.state = "Empty";
+      g.protocolName = "";
+      g.leaderId = "";
+      return;
+    }
+    const protocols = this.commonProtocols(g, undefined);
+    if (!g.members.has(g.leaderId)) g.leaderId = g.members.keys().next().value!;
+    const leader = g.members.get(g.leaderId)!;
+    // The leader's preference order decides among the protocols every member supports.
+    g.protocolName = leader.protocols.map((p) => p.name).find((n) => protocols.includes(n)) ?? protocols[0] ?? "";
+    g.state = "CompletingRebalance";
+    const now = Date.now();
+    const all = [...g.members.values()].map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      metadata: m.protocols.find((p) => p.name === g.protocolName)?.metadata ?? EMPTY,
+    }));
+    for (const m of g.members.values()) {
+      m.assignment = EMPTY;
+      m.sessionDeadline = now + m.sessionTimeoutMs;
+      const reply = m.pendingJoin!;
+      m.pendingJoin = undefined;
+      reply({
+        errorCode: 0,
+        generationId: g.generationId,
+        protocolName: g.protocolName,
+        leader: g.leaderId,
+        memberId: m.memberId,
+        members: m.memberId === g.leaderId ? all : [],
+      });
+    }
+  }
+
+  sync(groupId: string, generationId: number, memberId: string, assignments: { memberId: string; assignment: Buffer }[]): Promise<{ errorCode: number; assignment: Buffer }> {
+    const g = this.groups.get(groupId);
+    const fail = (errorCode: number) => Promise.resolve({ errorCode, assignment: EMPTY });
+    const m = g?.members.get(memberId);
+    if (!g || !m) return fail(ErrorCode.UNKNOWN_MEMBER_ID);
+    if (generationId !== g.generationId) return fail(ErrorCode.ILLEGAL_GENERATION);
+    m.sessionDeadline = Date.now() + m.sessionTimeoutMs;
+    if (g.state === "PreparingRebalance" || g.state === "Empty") return fail(ErrorCode.REBALANCE_IN_PROGRESS);
+    if (g.state === "Stable") return Promise.resolve({ errorCode: 0, assignment: m.assignment });
+    const result = new Promise<{ errorCode: number; assignment: Buffer }>((resolve) => (m.pendingSync = resolve));
+    if (memberId === g.leaderId) {
+      for (const a of assignments) {
+        const target = g.members.get(a.memberId);
+        if (target) target.assignment = a.assignment;
+      }
+      g.state = "Stable";
+      for (const member of g.members.values()) {
+        if (member.pendingSync) {
+          member.pendingSync({ errorCode: 0, assignment: member.assignment });
+          member.pendingSync = undefined;
+        }
+      }
+    }
+    return result;
+  }
+
+  heartbeat(groupId: string, generationId: number, memberId: string): number {
+    const g = this.groups.get(groupId);
+    const m = g?.members.get(memberId);
+    if (!g || !m) return ErrorCode.UNKNOWN_MEMBER_ID;
+    m.sessionDeadline = Date.now() + m.sessionTimeoutMs;
+    if (g.state === "PreparingRebalance") return ErrorCode.REBALANCE_IN_PROGRESS;
+    if (generationId !== g.generationId) return ErrorCode.ILLEGAL_GENERATION;
+    return 0;
+  }
+
+  leave(groupId: string, memberIds: string[]): number[] {
+    const g = this.groups.get(groupId);
+    const codes = memberIds.map((id) => (g && g.members.has(id) ? 0 : ErrorCode.UNKNOWN_MEMBER_ID));
+    if (!g) return codes;
+    let removed = false;
+    for (const id of memberIds) removed = this.removeMember(g, id) || removed;
+    if (removed) this.afterMembershipLoss(g);
+    return codes;
+  }
+
+  private removeMember(g: Group, memberId: string): boolean {
+    const m = g.members.get(memberId);
+    if (!m) return false;
+    g.members.delete(memberId);
+    m.pendingJoin?.({ errorCode: ErrorCode.UNKNOWN_MEMBER_ID, generationId: -1, protocolName: "", leader: "", memberId, members: [] });
+    m.pendingSync?.({ errorCode: ErrorCode.UNKNOWN_MEMBER_ID, assignment: EMPTY });
+    return true;
+  }
+
+  private afterMembershipLoss(g: Group): void {
+    if (g.state === "Stable" || g.state === "CompletingRebalance") this.prepareRebalance(g);
+    else if (g.state === "PreparingRebalance") this.maybeCompleteJoin(g);
+  }
+
+  private expireSessions(now: number): void {
+    for (const g of this.groups.values()) {
+      let removed = false;
+      for (const m of [...g.members.values()]) {
+        // A member blocked in JoinGroup is waiting on the coordinator, not silent.
+        if (m.pendingJoin) continue;
+        if (m.sessionDeadline < now) removed = this.removeMember(g, m.memberId) || removed;
+      }
+      if (removed) this.afterMembershipLoss(g);
+    }
+  }
+
+  /** Checks a commit's membership; 0 when the offsets may be stored. */
+  checkCommit(groupId: string, generationId: number, memberId: string): number {
+    const g = this.groups.get(groupId);
+    // A commit outside group management (generation -1, no member), as admin tools and simple consumers do.
+    if (generationId < 0 && !memberId) return 0;
+    const m = g?.members.get(memberId);
+    if (!g || !m) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (generationId !== g.generationId) return ErrorCode.ILLEGAL_GENERATION;
+    if (g.state === "PreparingRebalance" || g.state === "CompletingRebalance") return ErrorCode.REBALANCE_IN_PROGRESS;
+    m.sessionDeadline = Date.now() + m.sessionTimeoutMs;
+    return 0;
+  }
+
+  /** Stores offsets; with a data dir they reach the file before the commit is acknowledged. */
+  commit(groupId: string, offsets: { topic: string; partition: number; offset: number; metadata: string | null }[]): void {
+    const g = this.group(groupId);
+    let lines = "";
+    for (const o of offsets) {
+      g.offsets.set(offsetKey(o.topic, o.partition), { offset: o.offset, metadata: o.metadata });
+      if (this.offsetsFd !== undefined) lines += JSON.stringify({ g: groupId, t: o.topic, p: o.partition, o: o.offset, m: o.metadata }) + "\n";
+    }
+    if (lines) fs.writeSync(this.offsetsFd!, lines);
+  }
+
+  committed(groupId: string, topic: string, partition: number): CommittedOffset | undefined {
+    return this.groups.get(groupId)?.offsets.get(offsetKey(topic, partition));
+  }
+
+  /** Forgets committed offsets of a deleted topic. */
+  dropTopic(topic: string): void {
+    for (const g of this.groups.values()) {
+      const dropped: string[] = [];
+      for (const k of g.offsets.keys()) if (k.startsWith(topic + "\0")) dropped.push(k);
+      for (const k of dropped) {
+        g.offsets.delete(k);
+        if (this.offsetsFd !== undefined) {
+          const [t, p] = k.split("\0");
+          fs.writeSync(this.offsetsFd, JSON.stringify({ g: g.groupId, t, p: Number(p), o: -1, m: null, d: true }) + "\n");
+        }
+      }
+    }
+  }
+
+  describe(groupId: string): { state: GroupState; protocolType: string; protocolName: string; members: { memberId: string; groupInstanceId: string | null; clientId: string; clientHost: string; metadata: Buffer; assignment: Buffer }[] } {
+    const g = this.groups.get(groupId);
+    if (!g) return { state: "Dead", protocolType: "", protocolName: "", members: [] };
+    return {
+      state: g.state,
+      protocolType: g.protocolType,
+      protocolName: g.protocolName,
+      members: [...g.members.values()].map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        metadata: m.protocols.find((p) => p.name === g.protocolName)?.metadata ?? EMPTY,
+        assignment: m.assignment,
+      })),
+    };
+  }
+
+  close(): void {
+    clearInterval(this.sweep);
+    for (const g of this.groups.values()) {
+      clearTimeout(g.rebalanceTimer);
+      for (const m of g.members.values()) {
+        m.pendingJoin?.({ errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, generationId: -1, protocolName: "", leader: "", memberId: m.memberId, members: [] });
+        m.pendingSync?.({ errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, assignment: EMPTY });
+        m.pendingJoin = undefined;
+        m.pendingSync = undefined;
+      }
+    }
+    if (this.offsetsFd !== undefined) fs.closeSync(this.offsetsFd);
+    this.offsetsFd = undefined;
+  }
+}
+
+function sameProtocols(a: { name: string; metadata: Buffer }[], b: { name: string; metadata: Buffer }[]): boolean {
+  return a.length === b.length && a.every((p, i) => p.name === b[i].name && p.metadata.equals(b[i].metadata));
+}

@@ -1,0 +1,118 @@
+/**
+ * The embedded Kafka-compatible broker: `startBroker({port: 0, dataDir})` for tests, the kernel and the CLI.
+ */
+import * as net from "node:net";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { BrokerCore } from "./core";
+import { Connection } from "./server";
+
+export interface BrokerOptions {
+  /** Interface to listen on; loopback by default. */
+  host?: string;
+  /** TCP port; 0 (the default here) picks a free one. */
+  port?: number;
+  /** Host name given to clients in metadata; defaults to the listen host (127.0.0.1 for a wildcard). */
+  advertisedHost?: string;
+  /** Directory for segment files and committed offsets; memory-only when absent. */
+  dataDir?: string;
+  /** Partitions of auto-created topics and of CreateTopics with -1. Default 1, as Kafka's num.partitions. */
+  defaultPartitions?: number;
+  /** Create unknown topics on metadata and produce requests. Default true. */
+  autoCreateTopics?: boolean;
+  /** Largest request frame accepted; bigger ones close the connection. Default 100 MiB. */
+  maxRequestBytes?: number;
+  /** Default retention per partition in bytes, -1 for none. Default 1 GiB in memory, none with a data dir. */
+  retentionBytes?: number;
+  /** Default retention by age in ms, -1 for none. Default 7 days. */
+  retentionMs?: number;
+  /** Segment size. Default 64 MiB. */
+  segmentBytes?: number;
+  /** Largest record batch accepted per topic by default. Default 32 MiB. */
+  maxMessageBytes?: number;
+  /** How often retention runs. Default 30 s. */
+  retentionCheckIntervalMs?: number;
+  /** Delay before the first generation of a new group, letting more members join it. Default 0. */
+  initialRebalanceDelayMs?: number;
+  /** Receives one line per connection dropped for bad input. */
+  log?: (line: string) => void;
+}
+
+export interface RunningBroker {
+  /** "127.0.0.1:PORT", for a client's bootstrap list. */
+  bootstrap: string;
+  host: string;
+  port: number;
+  dataDir: string | undefined;
+  stop(): Promise<void>;
+}
+
+export async function startBroker(options: BrokerOptions = {}): Promise<RunningBroker> {
+  const host = options.host ?? "127.0.0.1";
+  const defaultPartitions = options.defaultPartitions ?? 1;
+  if (!Number.isInteger(defaultPartitions) || defaultPartitions < 1) throw new Error(`defaultPartitions must be a positive integer, got ${defaultPartitions}`);
+  const dataDir = options.dataDir ? path.resolve(options.dataDir) : undefined;
+  if (dataDir) fs.mkdirSync(dataDir, { recursive: true });
+  const advertisedHost = options.advertisedHost ?? (host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host);
+  const core = new BrokerCore({
+    host: advertisedHost,
+    port: 0,
+    dataDir,
+    defaultPartitions,
+    autoCreateTopics: options.autoCreateTopics ?? true,
+    topicDefaults: {
+      retentionBytes: options.retentionBytes ?? (dataDir ? -1 : 1 << 30),
+      retentionMs: options.retentionMs ?? 7 * 24 * 3600 * 1000,
+      segmentBytes: options.segmentBytes ?? 64 << 20,
+      maxMessageBytes: options.maxMessageBytes ?? 32 << 20,
+    },
+    initialRebalanceDelayMs: options.initialRebalanceDelayMs ?? 0,
+    minSessionTimeoutMs: 100,
+    maxSessionTimeoutMs: 3_600_000,
+  });
+  const connections = new Set<Connection>();
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    const conn = new Connection(socket, core, { maxRequestBytes: options.maxRequestBytes ?? 100 << 20, log: options.log });
+    connections.add(conn);
+    socket.on("close", () => connections.delete(conn));
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(options.port ?? 0, host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    core.close();
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === "EADDRINUSE") throw new Error(`port ${options.port} on ${host} is already in use: choose another with --port, or 0 for any free port`);
+    throw err;
+  }
+  const port = (server.address() as net.AddressInfo).port;
+  core.options.port = port;
+  const retention = setInterval(() => core.topics.applyRetention(), options.retentionCheckIntervalMs ?? 30_000);
+  retention.unref();
+  let stopped: Promise<void> | undefined;
+  return {
+    bootstrap: `${advertisedHost}:${port}`,
+    host: advertisedHost,
+    port,
+    dataDir,
+    stop() {
+      if (!stopped) {
+        stopped = new Promise<void>((resolve) => {
+          clearInterval(retention);
+          server.close(() => resolve());
+          for (const s of sockets) s.destroy();
+          core.close();
+        });
+      }
+      return stopped;
+    },
+  };
+}
