@@ -21,6 +21,12 @@ export function setClusterProvider(next: ClusterProvider | undefined): void {
   provider = next;
 }
 
+/** The current cluster if one is set (or given by $STREAMLAB_BOOTSTRAP), without starting anything. */
+export function peekCurrentCluster(): ClusterConfig | undefined {
+  if (!current && process.env.STREAMLAB_BOOTSTRAP) current = { bootstrap: process.env.STREAMLAB_BOOTSTRAP.split(",") };
+  return current;
+}
+
 export async function currentCluster(): Promise<ClusterConfig> {
   if (current) return current;
   if (process.env.STREAMLAB_BOOTSTRAP) {

@@ -5,6 +5,7 @@
  * talks to Kafka through the small interface below. Swapping in another client (@platformatic/kafka, say)
  * means rewriting this folder only.
  */
+import "./magics";
 import { Kafka, logLevel, CompressionTypes, type Producer as KjsProducer, type Consumer as KjsConsumer, type Admin as KjsAdmin, type SASLOptions } from "kafkajs";
 
 export interface ClusterConfig {
@@ -15,6 +16,8 @@ export interface ClusterConfig {
   sasl?: { mechanism: "plain" | "scram-sha-256" | "scram-sha-512"; username: string; password: string };
   /** Milliseconds to wait for a connection before failing with a clear message. */
   connectionTimeout?: number;
+  /** Set when this is streamlab's embedded broker (started by %kafka start or on first use). */
+  embedded?: { pid: number; dataDir?: string };
 }
 
 export type Bytes = Buffer | string | null;
@@ -286,4 +289,9 @@ export function connect(config: ClusterConfig | string): KafkaClient {
   return new KafkaClient(typeof config === "string" ? { bootstrap: parseBootstrap(config) } : config);
 }
 
-export { currentCluster, setCurrentCluster, setClusterProvider, type ClusterProvider } from "./current";
+export { currentCluster, setCurrentCluster, setClusterProvider, peekCurrentCluster, type ClusterProvider } from "./current";
+export { startEmbeddedBroker, stopEmbeddedBroker, findRunningBroker, readBrokerState, streamlabHome, type EmbeddedBrokerState } from "./embedded";
+export { currentClient, embeddedClusterProvider, topicsTable } from "./magics";
+export { parseProduceBody, toProduceRecords, partitionForKey, murmur2 } from "./produce";
+export { Tail, parseTailFrom, listTails, stopTails, prettyValue, type TailOptions, type TailRow } from "./tail";
+export { Table, Message, tableBundle, htmlTable, textTable, escapeHtml, type TableOptions } from "./html";

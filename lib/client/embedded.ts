@@ -1,0 +1,216 @@
+/**
+ * The embedded broker as a child process that outlives the kernel.
+ *
+ * Topics must survive a kernel restart, so the broker does not live in the kernel's process: it is spawned
+ * detached, its output goes to a log file (not a pipe that would break when the kernel exits), and its pid,
+ * address and data directory are written to a state file. The next kernel finds the state file, checks that
+ * the process is alive and the port answers, and reuses it.
+ *
+ * State lives in $STREAMLAB_HOME (default ~/.streamlab): broker.json, broker.log, data/.
+ */
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+
+export interface EmbeddedBrokerState {
+  pid: number;
+  host: string;
+  port: number;
+  bootstrap: string;
+  dataDir: string;
+  logFile: string;
+  startedAt: string;
+}
+
+export interface StartOptions {
+  /** TCP port; default 9092 when free, else any free port. */
+  port?: number;
+  /** Where the broker keeps topics; default $STREAMLAB_HOME/data. */
+  dataDir?: string;
+  /** Where the state file and log go; default $STREAMLAB_HOME or ~/.streamlab. */
+  stateDir?: string;
+  /** Milliseconds to wait for `listening on`; default 30 s. */
+  timeout?: number;
+}
+
+export function streamlabHome(): string {
+  return process.env.STREAMLAB_HOME || path.join(os.homedir(), ".streamlab");
+}
+
+function stateFile(stateDir: string): string {
+  return path.join(stateDir, "broker.json");
+}
+
+export function readBrokerState(stateDir = streamlabHome()): EmbeddedBrokerState | undefined {
+  try {
+    const s = JSON.parse(fs.readFileSync(stateFile(stateDir), "utf8"));
+    return typeof s.pid === "number" && typeof s.port === "number" ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export function portAnswers(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const finish = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => finish(false));
+    socket.once("connect", () => finish(true));
+    socket.once("error", () => finish(false));
+  });
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once("error", () => resolve(false));
+    server.listen({ port, host: "127.0.0.1", exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+/** The recorded broker, if its process is alive and its port answers; a stale state file is removed. */
+export async function findRunningBroker(stateDir = streamlabHome()): Promise<EmbeddedBrokerState | undefined> {
+  const state = readBrokerState(stateDir);
+  if (!state) return undefined;
+  if (processAlive(state.pid) && (await portAnswers(state.host, state.port))) return state;
+  fs.rmSync(stateFile(stateDir), { force: true });
+  return undefined;
+}
+
+/** The package root (holds package.json named streamlab), from this file in lib/client or dist/lib/client. */
+function packageRoot(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 6; i++) {
+    try {
+      if (JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")).name === "streamlab") return dir;
+    } catch {
+      // keep looking upward
+    }
+    dir = path.dirname(dir);
+  }
+  throw new Error("cannot find the streamlab package folder to start the embedded broker from");
+}
+
+/** The compiled broker CLI module (lib/broker/cli.ts's `main(argv)`). */
+export function brokerEntry(): string {
+  const sibling = path.resolve(__dirname, "../broker/cli.js");
+  if (fs.existsSync(sibling)) return sibling;
+  const built = path.join(packageRoot(), "dist", "lib", "broker", "cli.js");
+  if (fs.existsSync(built)) return built;
+  throw new Error(`the embedded broker is not built (${built} is missing): run npm run build`);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * Start the embedded broker detached, or return the running one. Resolves once it prints
+ * `listening on HOST:PORT` and the port answers.
+ */
+export async function startEmbeddedBroker(options: StartOptions = {}): Promise<{ state: EmbeddedBrokerState; reused: boolean }> {
+  const stateDir = options.stateDir ?? streamlabHome();
+  const running = await findRunningBroker(stateDir);
+  if (running) return { state: running, reused: true };
+  fs.mkdirSync(stateDir, { recursive: true });
+  const dataDir = path.resolve(options.dataDir ?? path.join(stateDir, "data"));
+  fs.mkdirSync(dataDir, { recursive: true });
+  let port = options.port;
+  if (port === undefined) port = (await portFree(9092)) ? 9092 : 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a TCP port number (0-65535), got ${options.port}`);
+  const logFile = path.join(stateDir, "broker.log");
+  const logStart = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
+  const out = fs.openSync(logFile, "a");
+  const entry = brokerEntry();
+  // A tiny launcher: works whether or not the broker module also runs itself when it is the main module.
+  const launcher =
+    `const m = require(${JSON.stringify(entry)});` +
+    `Promise.resolve(m.main(process.argv.slice(1))).then((c) => { if (typeof c === "number" && c !== 0) process.exit(c); },` +
+    ` (e) => { console.error("broker failed: " + (e && e.message ? e.message : e)); process.exit(1); });`;
+  const args = ["--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDir];
+  const child = spawn(process.execPath, ["-e", launcher, "--", ...args], { detached: true, stdio: ["ignore", out, out], cwd: stateDir, env: { ...process.env } });
+  fs.closeSync(out);
+  let exited: number | null | undefined;
+  child.once("exit", (code) => (exited = code ?? -1));
+  child.unref();
+  const deadline = Date.now() + (options.timeout ?? 30_000);
+  const readNew = () => {
+    try {
+      const fd = fs.openSync(logFile, "r");
+      try {
+        const size = fs.fstatSync(fd).size;
+        const buf = Buffer.alloc(Math.max(0, size - logStart));
+        fs.readSync(fd, buf, 0, buf.length, logStart);
+        return buf.toString("utf8");
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch {
+      return "";
+    }
+  };
+  for (;;) {
+    const text = readNew();
+    const m = /listening on ([^\s:]+|\[[^\]]+\]):(\d+)/.exec(text);
+    if (m) {
+      const host = m[1] === "0.0.0.0" || m[1] === "::" ? "127.0.0.1" : m[1].replace(/^\[|\]$/g, "");
+      const state: EmbeddedBrokerState = {
+        pid: child.pid!, host, port: Number(m[2]), bootstrap: `${host.includes(":") ? `[${host}]` : host}:${m[2]}`,
+        dataDir, logFile, startedAt: new Date().toISOString(),
+      };
+      fs.writeFileSync(stateFile(stateDir), JSON.stringify(state, null, 2) + "\n");
+      return { state, reused: false };
+    }
+    if (exited !== undefined) {
+      const tail = text.trim().split("\n").slice(-3).join(" | ");
+      throw new Error(`the embedded broker exited (code ${exited}) before listening${tail ? `: ${tail}` : ""}; log: ${logFile}`);
+    }
+    if (Date.now() > deadline) {
+      try {
+        process.kill(child.pid!, "SIGTERM");
+      } catch {
+        // already gone
+      }
+      throw new Error(`the embedded broker did not say 'listening on' within ${Math.round((options.timeout ?? 30_000) / 1000)} s; log: ${logFile}`);
+    }
+    await sleep(50);
+  }
+}
+
+/** Stop the recorded broker (SIGTERM, then SIGKILL after `graceMs`). Returns what was stopped, if anything. */
+export async function stopEmbeddedBroker(options: { stateDir?: string; graceMs?: number } = {}): Promise<EmbeddedBrokerState | undefined> {
+  const stateDir = options.stateDir ?? streamlabHome();
+  const state = readBrokerState(stateDir);
+  if (!state) return undefined;
+  fs.rmSync(stateFile(stateDir), { force: true });
+  if (!processAlive(state.pid)) return undefined;
+  try {
+    process.kill(state.pid, "SIGTERM");
+  } catch {
+    return state;
+  }
+  const deadline = Date.now() + (options.graceMs ?? 10_000);
+  while (processAlive(state.pid) && Date.now() < deadline) await sleep(50);
+  if (processAlive(state.pid)) {
+    try {
+      process.kill(state.pid, "SIGKILL");
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return state;
+}

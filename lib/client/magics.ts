@@ -1,0 +1,324 @@
+/**
+ * `%kafka` (where the data lives), `%%produce` and `%tail` (the seed's producer and consumer).
+ *
+ * Importing this module installs the cluster provider: the first magic or query that needs a cluster and
+ * finds none starts (or reuses) the embedded broker and says so in one line.
+ */
+import { readFileSync } from "node:fs";
+import { registerMagic, MagicError, type MagicContext } from "../magics";
+import { getDisplayBridge } from "../display";
+import { connect, parseBootstrap, type ClusterConfig, type KafkaClient, type TopicPartitionOffsets } from "./index";
+import { currentCluster, setCurrentCluster, setClusterProvider, peekCurrentCluster } from "./current";
+import { startEmbeddedBroker, stopEmbeddedBroker, findRunningBroker, type EmbeddedBrokerState } from "./embedded";
+import { Table, Message } from "./html";
+import { parseProduceBody, toProduceRecords, ProduceBodyError } from "./produce";
+import { Tail, parseTailFrom, stopTails, listTails } from "./tail";
+
+function embeddedConfig(state: EmbeddedBrokerState): ClusterConfig {
+  return { bootstrap: [state.bootstrap], embedded: { pid: state.pid, dataDir: state.dataDir } };
+}
+
+/** The provider: reuse the recorded embedded broker if it is alive, else start one. */
+export async function embeddedClusterProvider(): Promise<ClusterConfig> {
+  const { state, reused } = await startEmbeddedBroker();
+  getDisplayBridge().print(
+    reused
+      ? `streamlab: using the embedded Kafka broker already running at ${state.bootstrap} (pid ${state.pid}); %kafka stop stops it`
+      : `streamlab: started the embedded Kafka broker at ${state.bootstrap} (data in ${state.dataDir}); %kafka stop stops it`,
+  );
+  return embeddedConfig(state);
+}
+
+setClusterProvider(embeddedClusterProvider);
+
+let cachedClient: { config: ClusterConfig; client: KafkaClient } | undefined;
+
+/** A client for the current cluster (starting the embedded one if there is none), reused across magics. */
+export async function currentClient(): Promise<KafkaClient> {
+  const config = await currentCluster();
+  if (cachedClient?.config !== config) {
+    const old = cachedClient?.client;
+    cachedClient = { config, client: connect(config) };
+    void old?.close().catch(() => undefined);
+  }
+  return cachedClient.client;
+}
+
+function describeCluster(config: ClusterConfig): string {
+  const parts = [config.embedded ? `embedded broker (pid ${config.embedded.pid}${config.embedded.dataDir ? `, data in ${config.embedded.dataDir}` : ""})` : "external cluster"];
+  if (config.sasl) parts.push(`SASL ${config.sasl.mechanism} as ${config.sasl.username}`);
+  if (config.ssl) parts.push("TLS");
+  return `${config.bootstrap.join(",")}: ${parts.join(", ")}`;
+}
+
+function fail(err: unknown, prefix: string): never {
+  if (err instanceof MagicError) throw err;
+  throw new MagicError(`${prefix}: ${((err as Error)?.message ?? String(err)).split("\n")[0]}`);
+}
+
+export async function topicsTable(client: KafkaClient, title?: string): Promise<Table> {
+  const topics = (await client.listTopics()).filter((t) => t.name !== "__consumer_offsets");
+  const rows: unknown[][] = [];
+  for (const t of topics) {
+    const offsets: TopicPartitionOffsets[] = await client.topicOffsets(t.name).catch(() => []);
+    const messages = offsets.reduce((s, o) => s + (Number(o.high) - Number(o.low)), 0);
+    rows.push([t.name, t.partitions, messages, "n/a", offsets.map((o) => `${o.partition}:${o.high}`).join(" ")]);
+  }
+  return new Table(["topic", "partitions", "messages", "bytes", "end offsets"], rows, {
+    title,
+    numericColumns: ["partitions", "messages"],
+    note: "messages = end offset - start offset per partition; bytes: the Kafka client API does not report log sizes",
+  });
+}
+
+async function groupsTable(client: KafkaClient): Promise<Table> {
+  const rows: unknown[][] = [];
+  for (const g of await client.listGroups()) {
+    if (g.startsWith("streamlab-tail-")) continue;
+    const lag = await client.groupLag(g);
+    const byTopic = new Map<string, typeof lag.partitions>();
+    for (const p of lag.partitions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p]);
+    if (byTopic.size === 0) rows.push([g, lag.state, lag.members, "", "", ""]);
+    for (const [topic, parts] of byTopic) {
+      parts.sort((a, b) => a.partition - b.partition);
+      rows.push([g, lag.state, lag.members, topic, parts.reduce((s, p) => s + p.lag, 0), parts.map((p) => `${p.partition}:${p.lag}`).join(" ")]);
+    }
+  }
+  return new Table(["group", "state", "members", "topic", "lag", "lag per partition"], rows, { numericColumns: ["members", "lag"] });
+}
+
+async function kafkaConnect(ctx: MagicContext, hosts: string | undefined): Promise<Message> {
+  if (!hosts) throw new MagicError("%kafka connect: give HOST:PORT[,HOST:PORT], e.g. %kafka connect broker1:9092 --ssl");
+  const o = ctx.args.options;
+  let bootstrap: string[];
+  try {
+    bootstrap = parseBootstrap(hosts);
+  } catch (err) {
+    fail(err, "%kafka connect");
+  }
+  const config: ClusterConfig = { bootstrap, connectionTimeout: 10_000 };
+  const mechanism = o["sasl-mechanism"] as "plain" | "scram-sha-256" | "scram-sha-512" | undefined;
+  if (mechanism || o.username || o["password-env"]) {
+    if (!mechanism || !o.username || !o["password-env"]) {
+      throw new MagicError("%kafka connect: SASL needs --sasl-mechanism plain|scram-sha-256|scram-sha-512, --username U and --password-env VAR (the password is read from that environment variable, never typed into a cell)");
+    }
+    const variable = String(o["password-env"]);
+    const password = process.env[variable];
+    if (password === undefined) throw new MagicError(`%kafka connect: environment variable ${variable} is not set: export it before starting Jupyter (the password is never stored in the notebook)`);
+    config.sasl = { mechanism, username: String(o.username), password };
+  }
+  if (o.ssl || o.ca) {
+    let ca: string | undefined;
+    if (o.ca) {
+      try {
+        ca = readFileSync(String(o.ca), "utf8");
+      } catch (err) {
+        throw new MagicError(`%kafka connect: cannot read --ca ${String(o.ca)}: ${(err as Error).message}`);
+      }
+    }
+    config.ssl = ca ? { ca } : true;
+  }
+  const client = connect(config);
+  try {
+    await client.listTopics();
+  } catch (err) {
+    await client.close().catch(() => undefined);
+    // kafkajs messages never contain the password; still, name only what the user typed.
+    fail(err, `%kafka connect: cannot reach ${bootstrap.join(",")}`);
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+  setCurrentCluster(config);
+  return new Message(`connected to ${describeCluster(config)}`);
+}
+
+async function runKafka(ctx: MagicContext): Promise<unknown> {
+  const [sub, arg] = ctx.args.positional;
+  const o = ctx.args.options;
+  switch (sub) {
+    case undefined: {
+      let config = peekCurrentCluster();
+      if (!config) {
+        const running = await findRunningBroker();
+        if (running) {
+          config = embeddedConfig(running);
+          setCurrentCluster(config);
+        }
+      }
+      if (!config) return new Message("no cluster yet: %kafka start starts the embedded broker (any magic that needs one starts it too), %kafka connect HOST:PORT uses yours");
+      try {
+        return await topicsTable(await currentClient(), describeCluster(config));
+      } catch (err) {
+        fail(err, `%kafka: ${config.bootstrap.join(",")} does not answer`);
+      }
+    }
+    case "start": {
+      try {
+        const { state, reused } = await startEmbeddedBroker({ port: o.port as number | undefined, dataDir: o["data-dir"] as string | undefined });
+        setCurrentCluster(embeddedConfig(state));
+        return new Message(reused ? `the embedded broker is already running at ${state.bootstrap} (pid ${state.pid}); using it` : `started the embedded Kafka broker at ${state.bootstrap} (pid ${state.pid}, data in ${state.dataDir})`);
+      } catch (err) {
+        fail(err, "%kafka start");
+      }
+    }
+    case "stop": {
+      const stopped = await stopEmbeddedBroker();
+      if (peekCurrentCluster()?.embedded) {
+        setCurrentCluster(undefined);
+        const old = cachedClient?.client;
+        cachedClient = undefined;
+        await old?.close().catch(() => undefined);
+      }
+      return new Message(stopped ? `stopped the embedded broker at ${stopped.bootstrap} (pid ${stopped.pid}); its topics stay in ${stopped.dataDir}` : "no embedded broker is running");
+    }
+    case "connect":
+      return kafkaConnect(ctx, arg);
+    case "topics":
+      try {
+        return await topicsTable(await currentClient());
+      } catch (err) {
+        fail(err, "%kafka topics");
+      }
+    case "create": {
+      if (!arg) throw new MagicError("%kafka create: name the topic, e.g. %kafka create orders --partitions 3");
+      const partitions = (o.partitions as number | undefined) ?? 1;
+      if (!Number.isInteger(partitions) || partitions < 1) throw new MagicError(`%kafka create: --partitions must be a whole number of at least 1, got ${partitions}`);
+      try {
+        const created = await (await currentClient()).createTopic(arg, partitions);
+        return new Message(created ? `created topic ${arg} with ${partitions} partition${partitions === 1 ? "" : "s"}` : `topic ${arg} already exists (%kafka delete ${arg} first to recreate it)`);
+      } catch (err) {
+        fail(err, `%kafka create ${arg}`);
+      }
+    }
+    case "delete": {
+      if (!arg) throw new MagicError("%kafka delete: name the topic, e.g. %kafka delete orders");
+      try {
+        const client = await currentClient();
+        if (!(await client.listTopics()).some((t) => t.name === arg)) throw new MagicError(`%kafka delete: there is no topic '${arg}'; %kafka topics lists them`);
+        await client.deleteTopic(arg);
+        return new Message(`deleted topic ${arg}`);
+      } catch (err) {
+        fail(err, `%kafka delete ${arg}`);
+      }
+    }
+    case "groups":
+      try {
+        return await groupsTable(await currentClient());
+      } catch (err) {
+        fail(err, "%kafka groups");
+      }
+    default:
+      throw new MagicError(`%kafka: unknown subcommand '${sub}'; use start, stop, connect, topics, create, delete or groups (see %kafka?)`);
+  }
+}
+
+registerMagic({
+  name: "kafka",
+  kind: "line",
+  summary: "the notebook's Kafka cluster: embedded broker or your own; topics and consumer groups",
+  usage: "%kafka [start [--port P] [--data-dir DIR] | stop | connect HOST:PORT[,...] [--sasl-mechanism M --username U --password-env VAR] [--ssl] [--ca FILE] | topics | create T --partitions N | delete T | groups]",
+  help: [
+    "%kafka alone shows the current cluster, its bootstrap address and its topics.",
+    "The embedded broker runs as a separate process that survives kernel restarts (state in $STREAMLAB_HOME, default ~/.streamlab).",
+    "Passwords come from environment variables (--password-env) and are never shown or saved.",
+  ].join("\n"),
+  options: [
+    { name: "port", type: "number", help: "start: TCP port (default 9092 if free, else any free port)" },
+    { name: "data-dir", type: "string", help: "start: where the broker keeps topics (default ~/.streamlab/data)" },
+    { name: "sasl-mechanism", type: "string", help: "connect: SASL mechanism", choices: ["plain", "scram-sha-256", "scram-sha-512"] },
+    { name: "username", type: "string", help: "connect: SASL user name" },
+    { name: "password-env", type: "string", help: "connect: environment variable holding the SASL password" },
+    { name: "ssl", type: "boolean", help: "connect: use TLS" },
+    { name: "ca", type: "string", help: "connect: PEM file of the certificate authority (implies --ssl)" },
+    { name: "partitions", alias: "p", type: "number", help: "create: number of partitions", default: 1 },
+  ],
+  positional: { min: 0, max: 2, names: ["SUBCOMMAND", "ARG"] },
+  run: runKafka,
+});
+
+registerMagic({
+  name: "produce",
+  kind: "cell",
+  summary: "send the cell's values to a topic (JSON lines, a JSON array, or a TypeScript expression)",
+  usage: "%%produce TOPIC [--key FIELD] [--partition N]",
+  help: "Each value is sent as one message; key and value are serialized as JSON, as a Kafka producer with JSON serializers does.\nPrints the count, and per partition the offsets written.",
+  options: [
+    { name: "key", alias: "k", type: "string", help: "field of each value to use as the message key" },
+    { name: "partition", alias: "p", type: "number", help: "send every message to this partition" },
+  ],
+  positional: { min: 1, max: 1, names: ["TOPIC"] },
+  async run(ctx) {
+    const topic = ctx.args.positional[0];
+    const partition = ctx.args.options.partition as number | undefined;
+    if (partition !== undefined && (!Number.isInteger(partition) || partition < 0)) throw new MagicError(`%%produce: --partition must be a partition number (0, 1, ...), got ${partition}`);
+    let values: unknown[];
+    try {
+      values = await parseProduceBody(ctx.body ?? "", (code) => ctx.evaluate(code));
+    } catch (err) {
+      fail(err, "%%produce");
+    }
+    if (values.length === 0) return new Message(`nothing to send to ${topic}: the body yielded no values`);
+    try {
+      const client = await currentClient();
+      let created = "";
+      let partitions = (await client.listTopics()).find((t) => t.name === topic)?.partitions;
+      if (partitions === undefined) {
+        await client.createTopic(topic, 1);
+        partitions = 1;
+        created = ` (created ${topic} with 1 partition)`;
+      }
+      const records = toProduceRecords(values, { keyField: ctx.args.options.key as string | undefined, partition, partitions });
+      const results = await client.produce(topic, records);
+      const base = new Map(results.map((r) => [r.partition, Number(r.baseOffset)]));
+      const counts = new Map<number, number>();
+      for (const r of records) counts.set(r.partition!, (counts.get(r.partition!) ?? 0) + 1);
+      const rows = [...counts].sort((a, b) => a[0] - b[0]).map(([p, n]) => [p, n, base.get(p) ?? "?", base.has(p) ? base.get(p)! + n - 1 : "?"]);
+      return new Table(["partition", "messages", "first offset", "last offset"], rows, {
+        title: `sent ${values.length} message${values.length === 1 ? "" : "s"} to ${topic}${created}`,
+        numericColumns: ["partition", "messages", "first offset", "last offset"],
+      });
+    } catch (err) {
+      if (err instanceof ProduceBodyError) fail(err, "%%produce");
+      fail(err, `%%produce ${topic}`);
+    }
+  },
+});
+
+registerMagic({
+  name: "tail",
+  kind: "line",
+  summary: "show the newest messages of a topic, once or live (--follow)",
+  usage: "%tail TOPIC [--from beginning|latest|OFFSET|TIMESTAMP] [--group G] [--limit N] [--follow [--duration 60s]] | %tail stop [TOPIC]",
+  help: "Without --from: the last N messages. With --from: the first N from there (or, with --follow, everything from there, newest N shown).\nWith --group G: reads as a member of consumer group G from its committed offsets, and commits.",
+  options: [
+    { name: "from", type: "string", help: "where to start: beginning, latest, an offset, or a timestamp (ISO or epoch ms)" },
+    { name: "group", alias: "g", type: "string", help: "consume as this consumer group (commits offsets)" },
+    { name: "limit", alias: "n", type: "number", help: "rows shown (newest)", default: 20 },
+    { name: "follow", alias: "f", type: "boolean", help: "keep the table updating as messages arrive" },
+    { name: "duration", type: "duration", help: "with --follow: stop after this long" },
+  ],
+  positional: { min: 1, max: 2, names: ["TOPIC"] },
+  async run(ctx) {
+    const [topic, second] = ctx.args.positional;
+    const o = ctx.args.options;
+    if (topic === "stop" && (second !== undefined || listTails().length > 0)) {
+      const stopped = await stopTails(second);
+      return new Message(stopped.length ? `stopped following ${stopped.map((t) => t.topic).join(", ")}` : "no %tail --follow is running");
+    }
+    if (second !== undefined) throw new MagicError(`%tail: unexpected argument '${second}'; usage: %tail TOPIC [--from ...] [--limit N] [--follow]`);
+    let tail: Tail;
+    try {
+      const from = o.from !== undefined ? parseTailFrom(String(o.from)) : undefined;
+      tail = new Tail(await currentClient(), topic, { from, group: o.group as string | undefined, limit: o.limit as number, follow: !!o.follow, duration: o.duration as number | undefined });
+    } catch (err) {
+      fail(err, "%tail");
+    }
+    if (o.follow) {
+      tail.display();
+      return undefined;
+    }
+    await tail.done;
+    if (tail.status === "failed") throw new MagicError(`%tail ${topic}: ${tail.error}`);
+    return tail;
+  },
+});

@@ -1,0 +1,244 @@
+/**
+ * `%tail`: the newest messages of a topic as a table, once or live (`--follow`).
+ *
+ * Without a group it reads like `kcat -C`: a private consumer group that never commits, positioned per
+ * partition by `--from`. With `--group G` it reads as a member of G from G's committed offsets and commits
+ * what it showed, the way a consumer application would.
+ */
+import { randomBytes } from "node:crypto";
+import { DisplayHandle, type Displayable, type MimeBundle } from "../display";
+import { tableBundle } from "./html";
+import type { ConsumerHandle, FetchedRecord, KafkaClient } from "./index";
+
+export type TailFrom = { kind: "beginning" } | { kind: "latest" } | { kind: "offset"; offset: number } | { kind: "timestamp"; ms: number };
+
+/** `beginning`, `earliest`, `latest`, `end`, an offset (`1500`), or a time (`2026-01-01T10:00:00Z`, epoch ms). */
+export function parseTailFrom(text: string): TailFrom {
+  const t = text.trim().toLowerCase();
+  if (t === "beginning" || t === "earliest" || t === "start") return { kind: "beginning" };
+  if (t === "latest" || t === "end" || t === "now") return { kind: "latest" };
+  if (/^\d+$/.test(t)) {
+    const n = Number(t);
+    // Epoch milliseconds are 13 digits today; no topic has 10^11 messages in one partition.
+    return n >= 1e11 ? { kind: "timestamp", ms: n } : { kind: "offset", offset: n };
+  }
+  const ms = Date.parse(text);
+  if (!Number.isNaN(ms) && /\d{4}-\d{2}-\d{2}/.test(text)) return { kind: "timestamp", ms };
+  throw new Error(`--from '${text}' is not beginning, latest, an offset or a timestamp like 2026-01-01T10:00:00Z`);
+}
+
+export interface TailOptions {
+  from?: TailFrom;
+  group?: string;
+  /** Rows kept (newest). Default 20. */
+  limit?: number;
+  follow?: boolean;
+  /** With follow: stop after this many ms. */
+  duration?: number;
+  /** Without follow, with a group: give up waiting after this many ms without messages. Default 5 s. */
+  idleMs?: number;
+}
+
+export interface TailRow {
+  partition: number;
+  offset: string;
+  timestamp: string;
+  key: string | null;
+  value: string;
+}
+
+function decode(b: Buffer | null): string | null {
+  if (b === null) return null;
+  return b.toString("utf8");
+}
+
+/** Pretty-print JSON values; leave anything else as text. */
+export function prettyValue(text: string | null): string {
+  if (text === null) return "null";
+  const t = text.trim();
+  if (t.startsWith("{") || t.startsWith("[")) {
+    try {
+      return JSON.stringify(JSON.parse(t), null, 2);
+    } catch {
+      // malformed JSON: show it as it is
+    }
+  }
+  return text;
+}
+
+const tails = new Set<Tail>();
+
+export function listTails(): Tail[] {
+  return [...tails];
+}
+
+export async function stopTails(topic?: string): Promise<Tail[]> {
+  const targets = [...tails].filter((t) => topic === undefined || t.topic === topic);
+  await Promise.all(targets.map((t) => t.stop()));
+  return targets;
+}
+
+export class Tail implements Displayable {
+  readonly topic: string;
+  readonly limit: number;
+  rows: TailRow[] = [];
+  read = 0;
+  status: "starting" | "reading" | "following" | "done" | "stopped" | "failed" = "starting";
+  error?: string;
+  readonly done: Promise<void>;
+  private consumer?: ConsumerHandle;
+  private stopping = false;
+  private finish!: () => void;
+  private handle?: DisplayHandle;
+  private lastUpdate = 0;
+  private updateTimer?: NodeJS.Timeout;
+
+  constructor(private readonly client: KafkaClient, topic: string, private readonly options: TailOptions = {}) {
+    this.topic = topic;
+    this.limit = options.limit ?? 20;
+    if (!Number.isInteger(this.limit) || this.limit < 1) throw new Error(`--limit must be a whole number of at least 1, got ${options.limit}`);
+    this.done = new Promise<void>((resolve) => (this.finish = resolve)).then(() => undefined);
+    void this.run();
+  }
+
+  /** Show a live display that follows this tail (used with --follow). */
+  display(): DisplayHandle {
+    this.handle = new DisplayHandle(this.toMimeBundle());
+    return this.handle;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.end("stopped");
+    await this.done;
+  }
+
+  private refresh(force = false): void {
+    if (!this.handle) return;
+    const now = Date.now();
+    if (!force && now - this.lastUpdate < 250) {
+      // Coalesce: at most 4 updates a second, and the last state always shown.
+      if (!this.updateTimer) this.updateTimer = setTimeout(() => { this.updateTimer = undefined; this.refresh(true); }, 250 - (now - this.lastUpdate));
+      return;
+    }
+    this.lastUpdate = now;
+    this.handle.update(this.toMimeBundle());
+  }
+
+  private ended = false;
+
+  private end(status: "done" | "stopped" | "failed", error?: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.status !== "failed") this.status = status;
+    if (error) this.error = error;
+    void (async () => {
+      if (this.updateTimer) clearTimeout(this.updateTimer);
+      const c = this.consumer;
+      this.consumer = undefined;
+      await c?.close().catch(() => undefined);
+      tails.delete(this);
+      this.refresh(true);
+      this.handle?.close();
+      this.finish();
+    })();
+  }
+
+  private add(records: FetchedRecord[]): void {
+    for (const r of records) {
+      this.rows.push({ partition: r.partition, offset: r.offset, timestamp: new Date(Number(r.timestamp)).toISOString(), key: decode(r.key), value: decode(r.value) ?? "null" });
+    }
+    this.read += records.length;
+    {
+      this.rows.sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : a.partition - b.partition || Number(a.offset) - Number(b.offset)));
+      if (this.rows.length > this.limit) this.rows = this.rows.slice(this.rows.length - this.limit);
+    }
+    this.refresh();
+  }
+
+  private async run(): Promise<void> {
+    try {
+      const { from, group, follow } = this.options;
+      const offsets = await this.client.topicOffsets(this.topic).catch((err: Error) => {
+        throw new Error(`cannot read topic '${this.topic}': ${err.message}; %kafka topics lists the topics`);
+      });
+      if (offsets.length === 0) throw new Error(`topic '${this.topic}' does not exist; %kafka topics lists the topics`);
+      const end = new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
+      const start = new Map<number, bigint>();
+      const explicitFrom = from !== undefined;
+      if (!group || explicitFrom) {
+        const stamps = from?.kind === "timestamp" ? new Map((await this.client.offsetsForTimestamp(this.topic, from.ms)).map((o) => [o.partition, BigInt(o.offset)])) : undefined;
+        for (const o of offsets) {
+          const low = BigInt(o.low);
+          const high = BigInt(o.high);
+          let s: bigint;
+          if (!from) s = high - BigInt(this.limit) > low ? high - BigInt(this.limit) : low;
+          else if (from.kind === "beginning") s = low;
+          else if (from.kind === "latest") s = high;
+          else if (from.kind === "offset") s = BigInt(from.offset) < low ? low : BigInt(from.offset) > high ? high : BigInt(from.offset);
+          else s = stamps?.get(o.partition) ?? high;
+          if (s < 0n) s = high;
+          start.set(o.partition, s);
+        }
+      }
+      const positions = new Map(start);
+      const reachedEnd = () => [...end].every(([p, e]) => (positions.get(p) ?? -1n) >= e);
+      // Reading "the first N from X" stops at N rows; the default (the last N) reads to the end.
+      const firstN = explicitFrom && !follow;
+      if (!follow && !group && reachedEnd()) {
+        this.end("done");
+        return;
+      }
+      tails.add(this);
+      this.status = follow ? "following" : "reading";
+      this.refresh(true);
+      const groupId = group ?? `streamlab-tail-${randomBytes(6).toString("hex")}`;
+      const consumer = await this.client.consumer({ groupId, topics: [this.topic], fromBeginning: group ? from?.kind !== "latest" : true, autoCommit: !!group });
+      if (this.stopping) {
+        await consumer.close().catch(() => undefined);
+        return;
+      }
+      this.consumer = consumer;
+      let lastActivity = Date.now();
+      const committed = new Map<number, bigint>();
+      await consumer.run(async (batch) => {
+        if (this.ended) return;
+        const from = start.get(batch.partition);
+        // A fetch that started before our seek took effect can return earlier records: skip them.
+        const records = from === undefined ? batch.records : batch.records.filter((r) => BigInt(r.offset) >= from);
+        if (batch.records.length) {
+          const next = BigInt(batch.records[batch.records.length - 1].offset) + 1n;
+          if ((positions.get(batch.partition) ?? -1n) < next) positions.set(batch.partition, next);
+          committed.set(batch.partition, next);
+        }
+        lastActivity = Date.now();
+        let take = records;
+        if (firstN) take = records.slice(0, Math.max(0, this.limit - this.read));
+        if (take.length) this.add(take);
+        if (!follow && ((firstN && this.read >= this.limit) || reachedEnd())) {
+          if (group && committed.size) await consumer.commit([...committed].map(([partition, offset]) => ({ topic: this.topic, partition, offset: offset.toString() }))).catch(() => undefined);
+          this.end("done");
+        }
+      });
+      for (const [p, s] of start) consumer.seek(this.topic, p, s.toString());
+      const deadline = follow && this.options.duration ? Date.now() + this.options.duration : undefined;
+      const idleMs = this.options.idleMs ?? 5000;
+      // Watchdog: ends --duration follows, and a group read that has nothing (more) to give.
+      while (!this.ended) {
+        await new Promise((r) => setTimeout(r, 100));
+        if (deadline && Date.now() > deadline) this.end("done");
+        else if (!follow && group && Date.now() - lastActivity > idleMs) this.end("done");
+      }
+    } catch (err) {
+      this.status = "failed";
+      this.end("failed", (err as Error).message);
+    }
+  }
+
+  toMimeBundle(): MimeBundle {
+    const state = this.status === "following" ? "following (updates live; %tail stop to end)" : this.status;
+    const note = `${this.topic}: ${this.read.toLocaleString("en-US")} read, newest ${this.rows.length} shown (limit ${this.limit}), ${state}${this.error ? `: ${this.error}` : ""}`;
+    const rows = [...this.rows].reverse().map((r) => [r.partition, r.offset, r.timestamp, r.key ?? "null", prettyValue(r.value)]);
+    return tableBundle(["partition", "offset", "timestamp", "key", "value"], rows, { note, preColumns: ["value"], numericColumns: ["partition", "offset"] });
+  }
+}
