@@ -25,7 +25,7 @@ export interface EmbeddedBrokerState {
 }
 
 export interface StartOptions {
-  /** TCP port; default 9092 when free, else any free port. */
+  /** TCP port; default $STREAMLAB_BROKER_PORT, else 9092 when free, else any free port. */
   port?: number;
   /** Where the broker keeps topics; default $STREAMLAB_HOME/data. */
   dataDir?: string;
@@ -130,6 +130,7 @@ export async function startEmbeddedBroker(options: StartOptions = {}): Promise<{
   const dataDir = path.resolve(options.dataDir ?? path.join(stateDir, "data"));
   fs.mkdirSync(dataDir, { recursive: true });
   let port = options.port;
+  if (port === undefined && process.env.STREAMLAB_BROKER_PORT) port = Number(process.env.STREAMLAB_BROKER_PORT);
   if (port === undefined) port = (await portFree(9092)) ? 9092 : 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a TCP port number (0-65535), got ${options.port}`);
   const logFile = path.join(stateDir, "broker.log");

@@ -182,6 +182,8 @@ export class Tail implements Displayable {
         }
       }
       const positions = new Map(start);
+      // Empty partitions have nothing to read: they count as read to the end.
+      for (const o of offsets) if (o.low === o.high && !positions.has(o.partition)) positions.set(o.partition, BigInt(o.high));
       const reachedEnd = () => [...end].every(([p, e]) => (positions.get(p) ?? -1n) >= e);
       // Reading "the first N from X" stops at N rows; the default (the last N) reads to the end.
       const firstN = explicitFrom && !follow;
