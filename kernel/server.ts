@@ -30,7 +30,7 @@ function packageVersion(root: string): string {
 
 export class StreamlabServer extends ZmqServer {
   readonly session: Session;
-  private readonly sendChains = new Map<unknown, Promise<void>>();
+  private readonly sendChains = new Map<unknown, { promise: Promise<void> }>();
   private arrivals = 0;
   /** Execute requests that arrived before a failure finished are aborted (stop_on_error), as ipykernel does. */
   private abortThrough = 0;
@@ -52,15 +52,31 @@ export class StreamlabServer extends ZmqServer {
     return this.connInfo.signature_scheme || "hmac-sha256";
   }
 
-  /** Sends on one socket are serialized: zeromq allows one pending send per socket. */
+  /**
+   * Sends on one socket are serialized (zeromq allows one pending send per socket). When the socket is idle the
+   * send starts synchronously, so a message is on the wire before a cell's code can block the event loop.
+   */
   send(sock: unknown, message: JupyterMessage): void {
     if (this.closedSockets) return;
     const frames = serialize(message, this.key, this.scheme);
-    const previous = this.sendChains.get(sock) ?? Promise.resolve();
-    const next = previous
-      .then(() => (this.closedSockets ? undefined : (sock as Socket).send(frames)))
-      .catch((err: Error) => kernelLog(`could not send ${message.header.msg_type}: ${err.message}`));
-    this.sendChains.set(sock, next);
+    const fail = (err: Error) => kernelLog(`could not send ${message.header.msg_type}: ${err.message}`);
+    const chain = this.sendChains.get(sock);
+    let next: Promise<void>;
+    if (!chain) {
+      try {
+        next = (sock as Socket).send(frames).catch(fail);
+      } catch (err) {
+        fail(err as Error);
+        return;
+      }
+    } else {
+      next = chain.promise.then(() => (this.closedSockets ? undefined : (sock as Socket).send(frames))).catch(fail);
+    }
+    const entry = { promise: next };
+    this.sendChains.set(sock, entry);
+    void next.then(() => {
+      if (this.sendChains.get(sock) === entry) this.sendChains.delete(sock);
+    });
   }
 
   private iopubSend(parent: JupyterMessage | undefined, msgType: string, content: Record<string, unknown>, metadata?: Record<string, unknown>): void {
@@ -239,7 +255,7 @@ export class StreamlabServer extends ZmqServer {
     force.unref();
     await runShutdownHooks(8000, kernelLog);
     // Let the replies already queued reach the client before the sockets close.
-    await Promise.race([Promise.all(this.sendChains.values()), new Promise((r) => setTimeout(r, 1000))]);
+    await Promise.race([Promise.all([...this.sendChains.values()].map((c) => c.promise)), new Promise((r) => setTimeout(r, 1000))]);
     this.closedSockets = true;
     try {
       this.close();

@@ -131,7 +131,7 @@ export class Session {
   private running?: { sink: CellSink; count: number };
   /** The cell whose code started a piece of async work follows that work around (timers, promises, sockets). */
   private readonly cellContext = new AsyncLocalStorage<CellSink>();
-  /** display_id -> the sink of the cell that created it, so updates are parented to that cell's request. */
+  /** display_id -> the sink of the cell that created it, for updates sent while no cell runs. */
   private readonly displayOwners = new Map<string, CellSink>();
   private capture?: Capture;
   private diagnostics: string[] = [];
@@ -304,7 +304,9 @@ export class Session {
         sink.display(bundle, metadata ?? {}, displayId);
       },
       update: (displayId, bundle, metadata) => {
-        const sink = this.displayOwners.get(displayId) ?? this.currentSink();
+        // As ipykernel does: an update is parented to the request running now (nbclient only listens to that
+        // one, and applies it by display_id anywhere in the notebook); when idle, to the display's own cell.
+        const sink = this.running?.sink ?? this.displayOwners.get(displayId) ?? this.currentSink();
         sink?.update(displayId, bundle, metadata ?? {});
       },
       print: (text) => {
@@ -382,6 +384,8 @@ export class Session {
     if (options.shouldAbort?.()) return { status: "aborted", executionCount: this.executionCount };
     const count = options.countless ? this.executionCount : ++this.executionCount;
     options.onStart?.(count);
+    // Let busy/execute_input reach the client before code that may block the event loop starts.
+    await new Promise((resolve) => setImmediate(resolve));
     this.running = { sink, count };
     this.lastSink = options.countless ? this.lastSink : sink;
     this.diagnostics = [];
