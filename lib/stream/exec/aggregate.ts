@@ -1,0 +1,285 @@
+/**
+ * Streaming aggregation with event-time windows and watermarks. One generated function per query folds a
+ * batch into the state (a Map from group key to accumulators): keys and aggregate arguments are computed
+ * columnar first, then a single loop hashes, expands sliding windows, drops rows behind the watermark and
+ * updates accumulators inline. Output follows the mode: complete = every group, update = groups changed in
+ * this batch, append = groups whose window closed (end <= watermark), which are then evicted.
+ */
+import type { PlanNode } from "../plan/nodes";
+import type { Batch, ExecContext } from "./batch";
+import { compileProjection, type ProjectFn } from "../expr/codegen";
+import type { BExpr } from "../expr/bound";
+import type { StatefulOperator } from "./operators";
+import { keyOf, tupleKey } from "./batch";
+
+type AggNode = Extract<PlanNode, { op: "aggregate" }>;
+
+interface Group {
+  /** Key values (a window key as {start, end}). */
+  k: unknown[];
+  /** Accumulator slots. */
+  a: unknown[];
+  /** Last batch that updated it. */
+  t: number;
+  /** Event-time bound for eviction: window end or the event-time key; null without a watermark. */
+  et: number | null;
+}
+
+interface Session {
+  start: number;
+  end: number;
+  /** Events: [ts, arg0, arg1, ...]; folded into accumulators when output. */
+  events: unknown[][];
+  t: number;
+}
+
+function isPrimitiveKey(b: BExpr): boolean {
+  return !["struct", "array", "map", "binary"].includes(b.type.kind);
+}
+
+function hashCode(parts: { code: string; primitive: boolean }[]): string {
+  if (parts.length === 0) return "0";
+  if (parts.length === 1) return parts[0].primitive ? `(${parts[0].code} ?? null)` : `KEYOF(${parts[0].code})`;
+  return parts
+    .map((p) => (p.primitive ? `(${p.code} == null ? "\\u0000" : typeof ${p.code} === "string" ? "s" + ${p.code} : String(${p.code}))` : `String(KEYOF(${p.code}))`))
+    .join(' + "\\u0001" + ');
+}
+
+export class AggregateOperator implements StatefulOperator {
+  readonly operatorName: string;
+  private readonly pre: ProjectFn;
+  private readonly post: ProjectFn;
+  private readonly update: (P: unknown[][], n: number, groups: Map<unknown, Group>, batchId: number, wm: number, m: { dropped: number; updated: number }) => void;
+  private readonly fold: (events: unknown[][]) => unknown[];
+  private groups = new Map<unknown, Group>();
+  private sessions = new Map<unknown, { k: unknown[]; list: Session[] }>();
+  private readonly slotOffsets: number[] = [];
+  private readonly numAccs: number;
+  metrics = { updated: 0, removed: 0, dropped: 0 };
+
+  constructor(private readonly node: AggNode) {
+    const { keys, slots, timeKey } = node;
+    this.operatorName = timeKey?.kind === "session" ? "sessionWindowStateStoreSaveExec" : "stateStoreSave";
+    const argExprs: BExpr[] = slots.map((s) => s.arg ?? { k: "lit", value: 1, type: { kind: "integer" } });
+    this.pre = compileProjection([...keys, ...argExprs]);
+    this.post = compileProjection(node.post);
+    let offset = 0;
+    for (const s of slots) {
+      this.slotOffsets.push(offset);
+      offset += s.def.init.length;
+    }
+    this.numAccs = offset;
+    const inits = slots.flatMap((s) => s.def.init);
+    const updates = slots.map((s, j) => s.def.update(`V${j}`, (k) => `a[${this.slotOffsets[j] + k}]`)).join("\n");
+    const nk = keys.length;
+    const hoist = [...keys.map((_, j) => `const K${j} = P[${j}];`), ...slots.map((_, j) => `const AV${j} = P[${nk + j}];`)].join("\n");
+    const readValues = slots.map((_, j) => `const V${j} = AV${j}[i];`).join("\n");
+    const etk = node.eventTimeKey;
+    const helpers = { KEYOF: keyOf };
+    let body: string;
+    if (timeKey?.kind === "window") {
+      const tk = timeKey.keyIndex;
+      const parts = keys.map((k, j) => (j === tk ? { code: "ws", primitive: true } : { code: `K${j}[i]`, primitive: isPrimitiveKey(k) }));
+      const keyVals = keys.map((_, j) => (j === tk ? `{ start: ws, end: we }` : `K${j}[i]`)).join(", ");
+      const { sizeMs, slideMs, startMs } = timeKey;
+      body = `
+for (let i = 0; i < n; i++) {
+  const ts = K${tk}[i];
+  if (ts == null) continue;
+  ${readValues}
+  const last = ts - (((ts - ${startMs}) % ${slideMs}) + ${slideMs}) % ${slideMs};
+  for (let ws = last; ws > ts - ${sizeMs}; ws -= ${slideMs}) {
+    const we = ws + ${sizeMs};
+    if (we <= wm) { m.dropped++; continue; }
+    const hk = ${hashCode(parts)};
+    let g = groups.get(hk);
+    if (g === undefined) { g = { k: [${keyVals}], a: [${inits.join(", ")}], t: -1, et: ${etk !== null ? "we" : "null"} }; groups.set(hk, g); }
+    if (g.t !== batchId) { g.t = batchId; m.updated++; }
+    const a = g.a;
+    ${updates}
+  }
+}`;
+    } else if (timeKey?.kind === "session") {
+      body = "";
+    } else {
+      const parts = keys.map((k, j) => ({ code: `K${j}[i]`, primitive: isPrimitiveKey(k) }));
+      const keyVals = keys.map((_, j) => `K${j}[i]`).join(", ");
+      body = `
+for (let i = 0; i < n; i++) {
+  ${etk !== null ? `const et = K${etk}[i]; if (et != null && et <= wm) { m.dropped++; continue; }` : ""}
+  ${readValues}
+  const hk = ${hashCode(parts)};
+  let g = groups.get(hk);
+  if (g === undefined) { g = { k: [${keyVals}], a: [${inits.join(", ")}], t: -1, et: ${etk !== null ? `K${etk}[i]` : "null"} }; groups.set(hk, g); }
+  if (g.t !== batchId) { g.t = batchId; m.updated++; }
+  const a = g.a;
+  ${updates}
+}`;
+    }
+    const names = Object.keys(helpers);
+    this.update = new Function(...names, `"use strict";\nreturn function update(P, n, groups, batchId, wm, m) {\n${hoist}\n${body}\n};`)(...names.map((n) => helpers[n as keyof typeof helpers]));
+    // Session windows keep their events and fold them on output (sessions merge, so accumulators would need merging).
+    const foldUpdates = slots.map((s, j) => s.def.update(`V${j}`, (k) => `a[${this.slotOffsets[j] + k}]`)).join("\n");
+    this.fold = new Function(`"use strict";\nreturn function fold(events) {\nconst a = [${inits.join(", ")}];\nfor (const ev of events) {\n${slots.map((_, j) => `const V${j} = ev[${j + 1}];`).join("\n")}\n${foldUpdates}\n}\nreturn a;\n};`)();
+  }
+
+  numRowsTotal(): number {
+    if (this.node.timeKey?.kind === "session") {
+      let n = 0;
+      for (const s of this.sessions.values()) n += s.list.length;
+      return n;
+    }
+    return this.groups.size;
+  }
+
+  run(b: Batch, ctx: ExecContext): Batch {
+    this.metrics = { updated: 0, removed: 0, dropped: 0 };
+    const wm = this.node.eventTimeKey !== null && ctx.streaming ? ctx.watermarkMs : -Infinity;
+    const P = this.pre(b.cols, b.n, ctx);
+    if (this.node.timeKey?.kind === "session") return this.runSessions(P, b.n, ctx, wm);
+    this.update(P, b.n, this.groups, ctx.batchId, wm, this.metrics);
+    const out: Group[] = [];
+    const mode = ctx.streaming ? ctx.mode : "complete";
+    if (mode === "complete") {
+      for (const g of this.groups.values()) out.push(g);
+    } else if (mode === "update") {
+      for (const g of this.groups.values()) if (g.t === ctx.batchId) out.push(g);
+    }
+    if (mode !== "complete" && wm > -Infinity) {
+      for (const [hk, g] of this.groups) {
+        if (g.et !== null && g.et <= wm) {
+          if (mode === "append") out.push(g);
+          this.groups.delete(hk);
+          this.metrics.removed++;
+        }
+      }
+    }
+    if (mode === "append") out.sort((x, y) => (x.et as number) - (y.et as number));
+    return this.emit(out.map((g) => [g.k, g.a]));
+  }
+
+  private emit(rows: [unknown[], unknown[]][]): Batch {
+    const nk = this.node.keys.length;
+    const slots = this.node.slots;
+    const n = rows.length;
+    const cols: unknown[][] = [];
+    for (let j = 0; j < nk; j++) {
+      const c = new Array(n);
+      for (let r = 0; r < n; r++) c[r] = rows[r][0][j];
+      cols.push(c);
+    }
+    slots.forEach((s, j) => {
+      const c = new Array(n);
+      const off = this.slotOffsets[j];
+      const len = s.def.init.length;
+      for (let r = 0; r < n; r++) c[r] = s.def.finalize(rows[r][1].slice(off, off + len));
+      cols.push(c);
+    });
+    const projected = this.post(cols, n, { now: Date.now() });
+    return { n, cols: projected, rowIds: null };
+  }
+
+  private runSessions(P: unknown[][], n: number, ctx: ExecContext, wm: number): Batch {
+    const tk = (this.node.timeKey as { keyIndex: number; gapMs: number }).keyIndex;
+    const gap = (this.node.timeKey as { gapMs: number }).gapMs;
+    const nk = this.node.keys.length;
+    for (let i = 0; i < n; i++) {
+      const ts = P[tk][i] as number | null;
+      if (ts == null) continue;
+      if (ts + gap <= wm) {
+        this.metrics.dropped++;
+        continue;
+      }
+      const kv: unknown[] = [];
+      for (let j = 0; j < nk; j++) if (j !== tk) kv.push(P[j][i]);
+      const hk = tupleKey(kv);
+      let entry = this.sessions.get(hk);
+      if (!entry) {
+        entry = { k: kv, list: [] };
+        this.sessions.set(hk, entry);
+      }
+      const ev: unknown[] = [ts];
+      for (let j = 0; j < this.node.slots.length; j++) ev.push(P[nk + j][i]);
+      let start = ts;
+      let end = ts + gap;
+      let events: unknown[][] = [ev];
+      // Merge every session overlapping [ts, ts + gap).
+      entry.list = entry.list.filter((s) => {
+        if (s.start < end && start < s.end) {
+          start = Math.min(start, s.start);
+          end = Math.max(end, s.end);
+          events = events.concat(s.events);
+          return false;
+        }
+        return true;
+      });
+      // A merged session may now overlap others: repeat until stable.
+      for (let merged = true; merged; ) {
+        merged = false;
+        entry.list = entry.list.filter((s) => {
+          if (s.start < end && start < s.end) {
+            start = Math.min(start, s.start);
+            end = Math.max(end, s.end);
+            events = events.concat(s.events);
+            merged = true;
+            return false;
+          }
+          return true;
+        });
+      }
+      entry.list.push({ start, end, events, t: ctx.batchId });
+      this.metrics.updated++;
+    }
+    const mode = ctx.streaming ? ctx.mode : "complete";
+    const out: [unknown[], unknown[], number][] = [];
+    const toRow = (entry: { k: unknown[] }, s: Session): [unknown[], unknown[], number] => {
+      const keys: unknown[] = [];
+      let x = 0;
+      for (let j = 0; j < nk; j++) keys.push(j === tk ? { start: s.start, end: s.end } : entry.k[x++]);
+      return [keys, this.fold(s.events), s.end];
+    };
+    for (const [hk, entry] of this.sessions) {
+      entry.list = entry.list.filter((s) => {
+        if (mode === "complete" || (mode === "update" && s.t === ctx.batchId)) out.push(toRow(entry, s));
+        if (mode !== "complete" && this.node.eventTimeKey !== null && s.end <= wm) {
+          if (mode === "append") out.push(toRow(entry, s));
+          this.metrics.removed++;
+          return false;
+        }
+        return true;
+      });
+      if (entry.list.length === 0) this.sessions.delete(hk);
+    }
+    if (mode === "append") out.sort((a, b) => a[2] - b[2]);
+    return this.emit(out.map(([k, a]) => [k, a]));
+  }
+
+  snapshot(): unknown {
+    const slots = this.node.slots;
+    const save = (a: unknown[]) =>
+      slots.flatMap((s, j) => {
+        const part = a.slice(this.slotOffsets[j], this.slotOffsets[j] + s.def.init.length);
+        return s.def.save ? s.def.save(part) : part;
+      });
+    if (this.node.timeKey?.kind === "session") {
+      return { sessions: [...this.sessions.entries()].map(([hk, e]) => [hk, e.k, e.list]) };
+    }
+    return { groups: [...this.groups.entries()].map(([hk, g]) => [hk, g.k, save(g.a), g.t, g.et]) };
+  }
+
+  restore(state: unknown): void {
+    const s = state as { groups?: [unknown, unknown[], unknown[], number, number | null][]; sessions?: [unknown, unknown[], Session[]][] };
+    const slots = this.node.slots;
+    this.groups = new Map();
+    this.sessions = new Map();
+    for (const [hk, k, saved, t, et] of s.groups ?? []) {
+      const a = slots.flatMap((sl, j) => {
+        const part = saved.slice(this.slotOffsets[j], this.slotOffsets[j] + sl.def.init.length);
+        return sl.def.load ? sl.def.load(part) : part;
+      });
+      this.groups.set(hk, { k, a, t, et });
+    }
+    for (const [hk, k, list] of s.sessions ?? []) this.sessions.set(hk, { k, list });
+    void this.numAccs;
+  }
+}

@@ -1,0 +1,103 @@
+/** Columnar batches: the unit every physical operator consumes and produces. */
+import type { StructType, DataType } from "../types";
+import { valueToExternal } from "../expr/runtime";
+import type { OutputBatch, OutputMode } from "../sinks/registry";
+import { typeString } from "../types";
+
+export interface Batch {
+  n: number;
+  /** Column-major values: cols[c][r]. Arrays may be shared with the operator's input: never mutate. */
+  cols: unknown[][];
+  /** For each row, its row number in the source batch (null when rows are the source rows 1:1). */
+  rowIds: Int32Array | null;
+}
+
+export interface EventTimeStats {
+  min: number;
+  max: number;
+  sum: number;
+  count: number;
+}
+
+export interface ExecContext {
+  batchId: number;
+  /** The batch's timestamp (current_timestamp()). */
+  now: number;
+  /** The watermark this batch runs with (ms), -Infinity before the first. */
+  watermarkMs: number;
+  mode: OutputMode;
+  streaming: boolean;
+  eventTime: EventTimeStats;
+  describeRow(row: number): string;
+}
+
+export function emptyStats(): EventTimeStats {
+  return { min: Infinity, max: -Infinity, sum: 0, count: 0 };
+}
+
+export function gather(b: Batch, sel: Int32Array): Batch {
+  const m = sel.length;
+  const cols = b.cols.map((col) => {
+    const out = new Array(m);
+    for (let k = 0; k < m; k++) out[k] = col[sel[k]];
+    return out;
+  });
+  let rowIds: Int32Array;
+  if (b.rowIds) {
+    rowIds = new Int32Array(m);
+    for (let k = 0; k < m; k++) rowIds[k] = b.rowIds[sel[k]];
+  } else rowIds = sel.slice();
+  return { n: m, cols, rowIds };
+}
+
+function needsConversion(t: DataType): boolean {
+  return t.kind === "timestamp" || t.kind === "date" || t.kind === "struct" || t.kind === "array";
+}
+
+/** Internal batch -> the edge form sinks get (Dates, nested objects); columns without conversion are shared. */
+export function toOutputBatch(b: Batch, schema: StructType, batchId: number, mode: OutputMode): OutputBatch {
+  const columns = schema.fields.map((f, c) => {
+    const col = b.cols[c];
+    if (!needsConversion(f.type)) return col.length === b.n ? col : col.slice(0, b.n);
+    const out = new Array(b.n);
+    for (let r = 0; r < b.n; r++) out[r] = valueToExternal(col[r], f.type);
+    return out;
+  });
+  const names = schema.fields.map((f) => f.name);
+  let rows: Record<string, unknown>[] | undefined;
+  return {
+    batchId,
+    mode,
+    schema: schema.fields.map((f) => ({ name: f.name, type: typeString(f.type) })),
+    numRows: b.n,
+    columns,
+    rows() {
+      if (!rows) {
+        rows = new Array(b.n);
+        for (let r = 0; r < b.n; r++) {
+          const o: Record<string, unknown> = {};
+          for (let c = 0; c < names.length; c++) o[names[c]] = columns[c][r];
+          rows[r] = o;
+        }
+      }
+      return rows;
+    },
+  };
+}
+
+/** A hash key for a tuple of values (Map keys: primitives compare by value). */
+export function keyOf(v: unknown): unknown {
+  if (v === null || v === undefined) return null;
+  if (typeof v === "object") return Buffer.isBuffer(v) ? "\u0002" + v.toString("latin1") : JSON.stringify(v);
+  return v;
+}
+
+export function tupleKey(values: unknown[]): unknown {
+  if (values.length === 1) return keyOf(values[0]);
+  let s = "";
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    s += (i ? "\u0001" : "") + (v === null || v === undefined ? "\u0000" : typeof v === "object" ? JSON.stringify(v) : typeof v + ":" + String(v));
+  }
+  return s;
+}

@@ -1,0 +1,227 @@
+/** Physical operators over columnar batches, built once per query run from the logical plan. */
+import type { PlanNode } from "../plan/nodes";
+import { linearize } from "../plan/nodes";
+import type { Batch, ExecContext } from "./batch";
+import { gather, keyOf, tupleKey } from "./batch";
+import { compilePredicate, compileProjection, RowError } from "../expr/codegen";
+import { AggregateOperator } from "./aggregate";
+import { runPlanBatch } from "./static";
+
+export interface StatefulOperator {
+  readonly operatorName: string;
+  metrics: { updated: number; removed: number; dropped: number };
+  numRowsTotal(): number;
+  snapshot(): unknown;
+  restore(state: unknown): void;
+}
+
+export interface PhysicalOperator {
+  readonly name: string;
+  run(b: Batch, ctx: ExecContext): Batch;
+  readonly state?: StatefulOperator;
+}
+
+/** An error in a row, with where the row came from (topic, partition, offset). */
+export class QueryExecutionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "QueryExecutionError";
+  }
+}
+
+function withRowErrors<T>(b: Batch, ctx: ExecContext, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof RowError) {
+      const source = b.rowIds ? b.rowIds[err.row] : err.row;
+      throw new QueryExecutionError(`${err.message} (${ctx.describeRow(source)})`);
+    }
+    throw err;
+  }
+}
+
+class ProjectOperator implements PhysicalOperator {
+  readonly name = "project";
+  private readonly fn;
+  constructor(node: Extract<PlanNode, { op: "project" }>) {
+    this.fn = compileProjection(node.exprs);
+  }
+  run(b: Batch, ctx: ExecContext): Batch {
+    return withRowErrors(b, ctx, () => ({ n: b.n, cols: this.fn(b.cols, b.n, ctx), rowIds: b.rowIds }));
+  }
+}
+
+class FilterOperator implements PhysicalOperator {
+  readonly name = "filter";
+  private readonly fn;
+  constructor(node: Extract<PlanNode, { op: "filter" }>) {
+    this.fn = compilePredicate(node.cond);
+  }
+  run(b: Batch, ctx: ExecContext): Batch {
+    const sel = withRowErrors(b, ctx, () => this.fn(b.cols, b.n, ctx));
+    return sel.length === b.n ? b : gather(b, sel);
+  }
+}
+
+/** Records event-time statistics for the watermark; rows pass through (stateful operators drop late rows). */
+class WatermarkOperator implements PhysicalOperator {
+  readonly name = "watermark";
+  constructor(private readonly column: number) {}
+  run(b: Batch, ctx: ExecContext): Batch {
+    const col = b.cols[this.column] as (number | null)[];
+    const s = ctx.eventTime;
+    for (let i = 0; i < b.n; i++) {
+      const t = col[i];
+      if (t == null) continue;
+      if (t < s.min) s.min = t;
+      if (t > s.max) s.max = t;
+      s.sum += t;
+      s.count++;
+    }
+    return b;
+  }
+}
+
+class DedupOperator implements PhysicalOperator, StatefulOperator {
+  readonly name = "dedup";
+  readonly operatorName = "dedupe";
+  readonly state = this;
+  metrics = { updated: 0, removed: 0, dropped: 0 };
+  private seen = new Map<unknown, number | null>();
+  constructor(private readonly node: Extract<PlanNode, { op: "dedup" }>) {}
+  numRowsTotal(): number {
+    return this.seen.size;
+  }
+  run(b: Batch, ctx: ExecContext): Batch {
+    this.metrics = { updated: 0, removed: 0, dropped: 0 };
+    const keys = this.node.keys.map((k) => b.cols[k]);
+    const et = this.node.eventTime !== null ? (b.cols[this.node.eventTime] as (number | null)[]) : null;
+    const wm = et && ctx.streaming ? ctx.watermarkMs : -Infinity;
+    const sel = new Int32Array(b.n);
+    let m = 0;
+    const tuple: unknown[] = new Array(keys.length);
+    for (let i = 0; i < b.n; i++) {
+      if (et && et[i] != null && (et[i] as number) <= wm) {
+        this.metrics.dropped++;
+        continue;
+      }
+      let hk: unknown;
+      if (keys.length === 1) hk = keyOf(keys[0][i]);
+      else {
+        for (let j = 0; j < keys.length; j++) tuple[j] = keys[j][i];
+        hk = tupleKey(tuple);
+      }
+      if (this.seen.has(hk)) continue;
+      this.seen.set(hk, et ? et[i] : null);
+      this.metrics.updated++;
+      sel[m++] = i;
+    }
+    if (wm > -Infinity) {
+      for (const [hk, t] of this.seen) {
+        if (t !== null && t <= wm) {
+          this.seen.delete(hk);
+          this.metrics.removed++;
+        }
+      }
+    }
+    return m === b.n ? b : gather(b, sel.subarray(0, m));
+  }
+  snapshot(): unknown {
+    return [...this.seen.entries()];
+  }
+  restore(state: unknown): void {
+    this.seen = new Map(state as [unknown, number | null][]);
+  }
+}
+
+/** Stream-static join: the static side is computed once and hashed on its keys. */
+class StaticJoinOperator implements PhysicalOperator {
+  readonly name = "join";
+  private readonly table = new Map<unknown, number[]>();
+  private readonly right: Batch;
+  constructor(private readonly node: Extract<PlanNode, { op: "join" }>) {
+    this.right = runPlanBatch(node.right);
+    const tuple: unknown[] = new Array(node.rightKeys.length);
+    for (let r = 0; r < this.right.n; r++) {
+      let hasNull = false;
+      for (let j = 0; j < node.rightKeys.length; j++) {
+        const v = this.right.cols[node.rightKeys[j]][r];
+        if (v == null) hasNull = true;
+        tuple[j] = normalizeJoinKey(v);
+      }
+      if (hasNull) continue;
+      const hk = tupleKey(tuple);
+      const list = this.table.get(hk);
+      if (list) list.push(r);
+      else this.table.set(hk, [r]);
+    }
+  }
+  run(b: Batch): Batch {
+    const { leftKeys, output, how } = this.node;
+    const leftIdx: number[] = [];
+    const rightIdx: number[] = [];
+    const tuple: unknown[] = new Array(leftKeys.length);
+    for (let i = 0; i < b.n; i++) {
+      let hasNull = false;
+      for (let j = 0; j < leftKeys.length; j++) {
+        const v = b.cols[leftKeys[j]][i];
+        if (v == null) hasNull = true;
+        tuple[j] = normalizeJoinKey(v);
+      }
+      const matches = hasNull ? undefined : this.table.get(tupleKey(tuple));
+      if (matches) {
+        for (const r of matches) {
+          leftIdx.push(i);
+          rightIdx.push(r);
+        }
+      } else if (how === "left") {
+        leftIdx.push(i);
+        rightIdx.push(-1);
+      }
+    }
+    const m = leftIdx.length;
+    const cols = output.map(([side, c]) => {
+      const src = side === "l" ? b.cols[c] : this.right.cols[c];
+      const idx = side === "l" ? leftIdx : rightIdx;
+      const out = new Array(m);
+      for (let k = 0; k < m; k++) out[k] = idx[k] < 0 ? null : src[idx[k]];
+      return out;
+    });
+    const rowIds = new Int32Array(m);
+    for (let k = 0; k < m; k++) rowIds[k] = b.rowIds ? b.rowIds[leftIdx[k]] : leftIdx[k];
+    return { n: m, cols, rowIds };
+  }
+}
+
+/** Numbers and numeric strings join equal (a long key against a double key). */
+function normalizeJoinKey(v: unknown): unknown {
+  return typeof v === "number" ? v : typeof v === "string" && v !== "" && !Number.isNaN(Number(v)) && String(Number(v)) === v ? Number(v) : v;
+}
+
+/** The physical pipeline for `root`: every operator after the source, in order. */
+export function buildPipeline(root: PlanNode): PhysicalOperator[] {
+  const ops: PhysicalOperator[] = [];
+  for (const n of linearize(root).slice(1)) {
+    switch (n.op) {
+      case "project": ops.push(new ProjectOperator(n)); break;
+      case "filter": ops.push(new FilterOperator(n)); break;
+      case "watermark": ops.push(new WatermarkOperator(n.column)); break;
+      case "aggregate": {
+        const agg = new AggregateOperator(n);
+        ops.push({ name: "aggregate", state: agg, run: (b, ctx) => agg.run(b, ctx) });
+        break;
+      }
+      case "dedup": ops.push(new DedupOperator(n)); break;
+      case "join": ops.push(new StaticJoinOperator(n)); break;
+      default: throw new Error(`streamlab: unexpected plan node ${n.op} inside a pipeline`);
+    }
+  }
+  return ops;
+}
+
+export function runPipeline(ops: PhysicalOperator[], b: Batch, ctx: ExecContext): Batch {
+  let cur = b;
+  for (const op of ops) cur = op.run(cur, ctx);
+  return cur;
+}

@@ -1,0 +1,197 @@
+/**
+ * Compile bound expressions to plain JS functions over column arrays, once per query. Each expression node
+ * becomes a few statements in the body of one `for` loop; SQL's null semantics are spelled out in the
+ * generated code (a strict function yields null when an argument is null; AND/OR use three-valued logic;
+ * CASE evaluates lazily). Nothing is interpreted per row.
+ */
+import type { BExpr } from "./bound";
+import { castFunction } from "./runtime";
+import { scalarDef } from "./library";
+
+export interface EvalContext {
+  /** The batch's timestamp, for current_timestamp() (Spark fixes it per micro-batch). */
+  now: number;
+}
+
+/** Thrown by compiled code (from_json FAILFAST) to name the row that failed. */
+export class RowError extends Error {
+  constructor(readonly row: number, message: string) {
+    super(message);
+    this.name = "RowError";
+  }
+}
+
+export class CodeGen {
+  private body: string[] = [];
+  readonly consts: unknown[] = [];
+  readonly columns = new Set<number>();
+  private counter = 0;
+
+  fresh(): string {
+    return `t${this.counter++}`;
+  }
+  emit(line: string): void {
+    this.body.push(line);
+  }
+  konst(v: unknown): string {
+    let i = this.consts.indexOf(v);
+    if (i < 0) {
+      i = this.consts.length;
+      this.consts.push(v);
+    }
+    return `K[${i}]`;
+  }
+  /** Generate into a nested block; returns the block's code and its result expression. */
+  block(gen: () => string): { code: string; value: string } {
+    const saved = this.body;
+    this.body = [];
+    const value = gen();
+    const code = this.body.join("\n");
+    this.body = saved;
+    return { code, value };
+  }
+  takeBody(): string {
+    const code = this.body.join("\n");
+    this.body = [];
+    return code;
+  }
+}
+
+function literal(v: unknown, cg: CodeGen): string {
+  if (v === null || v === undefined) return "null";
+  if (typeof v === "number") return Number.isFinite(v) ? (Object.is(v, -0) ? "-0" : String(v)) : cg.konst(v);
+  if (typeof v === "string" || typeof v === "boolean") return JSON.stringify(v);
+  return cg.konst(v);
+}
+
+function nonNull(e: BExpr): boolean {
+  return e.k === "lit" && e.value !== null;
+}
+
+/** Emit statements computing `e` for row `i`; returns a JS expression (a temp or a literal) with its value. */
+export function gen(e: BExpr, cg: CodeGen): string {
+  switch (e.k) {
+    case "col":
+      cg.columns.add(e.index);
+      return `A${e.index}[i]`;
+    case "lit":
+      return literal(e.value, cg);
+    case "field": {
+      const c = gen(e.child, cg);
+      const t = cg.fresh();
+      cg.emit(`const ${t} = ${c} == null ? null : (${c}[${JSON.stringify(e.name)}] ?? null);`);
+      return t;
+    }
+    case "cast": {
+      const c = gen(e.child, cg);
+      const f = cg.konst(castFunction(e.child.type, e.type));
+      const t = cg.fresh();
+      cg.emit(`const ${t} = ${c} == null ? null : ${f}(${c});`);
+      return t;
+    }
+    case "and":
+    case "or": {
+      const l = gen(e.args[0], cg);
+      const t = cg.fresh();
+      const short = e.k === "and" ? "false" : "true";
+      const r = cg.block(() => gen(e.args[1], cg));
+      cg.emit(`let ${t};`);
+      cg.emit(`if (${l} === ${short}) ${t} = ${short}; else { ${r.code}\n${t} = ${r.value} === ${short} ? ${short} : (${l} == null || ${r.value} == null) ? null : ${e.k === "and" ? "true" : "false"}; }`);
+      return t;
+    }
+    case "case": {
+      const t = cg.fresh();
+      cg.emit(`let ${t} = null;`);
+      const emitBranch = (i: number): string => {
+        if (i >= e.branches.length) {
+          if (!e.otherwise) return "";
+          const o = cg.block(() => gen(e.otherwise!, cg));
+          return `${o.code}\n${t} = ${o.value};`;
+        }
+        const [c, v] = e.branches[i];
+        const cb = cg.block(() => gen(c, cg));
+        const vb = cg.block(() => gen(v, cg));
+        return `${cb.code}\nif (${cb.value} === true) { ${vb.code}\n${t} = ${vb.value}; } else { ${emitBranch(i + 1)} }`;
+      };
+      cg.emit(emitBranch(0));
+      return t;
+    }
+    case "call": {
+      const def = scalarDef(e.fn);
+      if (!def) throw new Error(`streamlab: no code generator for ${e.fn}()`);
+      const args = e.args.map((a) => gen(a, cg));
+      const t = cg.fresh();
+      const code = def.gen(args, cg, e);
+      if (def.nonStrict) {
+        cg.emit(`const ${t} = ${code};`);
+      } else {
+        const checks = args.filter((_, i) => !nonNull(e.args[i])).map((a) => `${a} == null`);
+        cg.emit(`const ${t} = ${checks.length ? `(${checks.join(" || ")}) ? null : ` : ""}(${code});`);
+      }
+      return t;
+    }
+    case "aggref":
+      throw new Error("streamlab: aggregate reference outside an aggregation");
+  }
+}
+
+export type ProjectFn = (cols: unknown[][], n: number, ctx: EvalContext) => unknown[][];
+export type PredicateFn = (cols: unknown[][], n: number, ctx: EvalContext) => Int32Array;
+
+function hoist(cg: CodeGen): string {
+  return [...cg.columns].map((c) => `const A${c} = cols[${c}];`).join("\n");
+}
+
+function build<T>(source: string, consts: unknown[], helpers: Record<string, unknown>): T {
+  const names = Object.keys(helpers);
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const factory = new Function("K", "RowError", ...names, `"use strict";\n${source}`);
+  return factory(consts, RowError, ...names.map((n) => helpers[n])) as T;
+}
+
+/** One function computing every expression of a projection in one pass. Bare column refs reuse the input arrays. */
+export function compileProjection(exprs: BExpr[]): ProjectFn {
+  const cg = new CodeGen();
+  const outs: string[] = [];
+  const computed: number[] = [];
+  exprs.forEach((e, j) => {
+    if (e.k === "col") return;
+    const v = gen(e, cg);
+    cg.emit(`O${j}[i] = ${v};`);
+    computed.push(j);
+    outs.push(`O${j}`);
+  });
+  const loop = cg.takeBody();
+  const result = exprs.map((e, j) => (e.k === "col" ? `cols[${e.index}]` : `O${j}`)).join(", ");
+  const source = `return function project(cols, n, ctx) {
+${hoist(cg)}
+${computed.map((j) => `const O${j} = new Array(n);`).join("\n")}
+${computed.length ? `for (let i = 0; i < n; i++) {\n${loop}\n}` : ""}
+return [${result}];
+};`;
+  return build<ProjectFn>(source, cg.consts, {});
+}
+
+/** A predicate compiled to a selection vector: the indexes of rows where it is true (not null, not false). */
+export function compilePredicate(cond: BExpr): PredicateFn {
+  const cg = new CodeGen();
+  const v = gen(cond, cg);
+  const loop = cg.takeBody();
+  const source = `return function predicate(cols, n, ctx) {
+${hoist(cg)}
+const sel = new Int32Array(n);
+let m = 0;
+for (let i = 0; i < n; i++) {
+${loop}
+if (${v} === true) sel[m++] = i;
+}
+return m === n ? sel : sel.subarray(0, m);
+};`;
+  return build<PredicateFn>(source, cg.consts, {});
+}
+
+/** Evaluate a bound expression on one row of values (used for constant folding and static options). */
+export function evalConstant(e: BExpr): unknown {
+  const f = compileProjection([e]);
+  return f([], 1, { now: Date.now() })[0][0];
+}

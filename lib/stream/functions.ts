@@ -1,0 +1,108 @@
+/** PySpark's pyspark.sql.functions, as TypeScript functions returning Columns. */
+import { Column, colArg, colExpr, toExpr, type ColumnLike, type Expr } from "./expr/ast";
+import { parseExpression } from "./expr/parser";
+import type { StructType, DataType } from "./types";
+
+const fn = (name: string, ...args: Expr[]) => new Column({ t: "fn", name, args });
+const c = (v: ColumnLike) => colArg(v);
+
+export function col(name: string): Column {
+  return new Column(colExpr(name));
+}
+export const column = col;
+export function lit(value: unknown): Column {
+  return value instanceof Column ? value : new Column({ t: "lit", value: value === undefined ? null : value });
+}
+export function expr(sql: string): Column {
+  return new Column(parseExpression(sql));
+}
+/** when(cond, value).when(...).otherwise(...) */
+export function when(condition: Column, value: unknown): Column {
+  return new Column({ t: "case", branches: [[condition.expr, toExpr(value)]] });
+}
+
+// Aggregates
+export const count = (v: ColumnLike) => (v === "*" ? fn("count", { t: "star", qualifier: [] }) : fn("count", c(v)));
+export const sum = (v: ColumnLike) => fn("sum", c(v));
+export const avg = (v: ColumnLike) => fn("avg", c(v));
+export const mean = avg;
+export const min = (v: ColumnLike) => fn("min", c(v));
+export const max = (v: ColumnLike) => fn("max", c(v));
+export const first = (v: ColumnLike) => fn("first", c(v));
+export const last = (v: ColumnLike) => fn("last", c(v));
+export const count_distinct = (...v: ColumnLike[]) => new Column({ t: "fn", name: "count_distinct", args: v.map(c) });
+export const countDistinct = count_distinct;
+export const approx_count_distinct = (v: ColumnLike) => fn("approx_count_distinct", c(v));
+export const approxCountDistinct = approx_count_distinct;
+export const collect_list = (v: ColumnLike) => fn("collect_list", c(v));
+export const collect_set = (v: ColumnLike) => fn("collect_set", c(v));
+export const stddev = (v: ColumnLike) => fn("stddev", c(v));
+export const variance = (v: ColumnLike) => fn("variance", c(v));
+
+// Windows
+/** window(timeColumn, "10 seconds", slide?, startTime?) */
+export function window(timeColumn: ColumnLike, windowDuration: string, slideDuration?: string, startTime?: string): Column {
+  const args: Expr[] = [c(timeColumn), toExpr(windowDuration)];
+  if (slideDuration !== undefined || startTime !== undefined) args.push(toExpr(slideDuration ?? windowDuration));
+  if (startTime !== undefined) args.push(toExpr(startTime));
+  return new Column({ t: "fn", name: "window", args });
+}
+export function session_window(timeColumn: ColumnLike, gapDuration: string): Column {
+  return fn("session_window", c(timeColumn), toExpr(gapDuration));
+}
+export const sessionWindow = session_window;
+
+// JSON
+export function from_json(v: ColumnLike, schema: string | StructType, options: Record<string, string> = {}): Column {
+  return new Column({ t: "fn", name: "from_json", args: [c(v), { t: "lit", value: schema }], options });
+}
+export const fromJson = from_json;
+export const to_json = (v: ColumnLike) => fn("to_json", c(v));
+export const toJson = to_json;
+export const get_json_object = (v: ColumnLike, path: string) => fn("get_json_object", c(v), toExpr(path));
+export const struct = (...cols: ColumnLike[]) => new Column({ t: "fn", name: "struct", args: cols.map(c) });
+export const array = (...cols: ColumnLike[]) => new Column({ t: "fn", name: "array", args: cols.map(c) });
+
+// Time
+export const current_timestamp = () => fn("current_timestamp");
+export const current_date = () => fn("current_date");
+export const to_timestamp = (v: ColumnLike, format?: string) => (format ? fn("to_timestamp", c(v), toExpr(format)) : fn("to_timestamp", c(v)));
+export const to_date = (v: ColumnLike, format?: string) => (format ? fn("to_date", c(v), toExpr(format)) : fn("to_date", c(v)));
+export const date_format = (v: ColumnLike, format: string) => fn("date_format", c(v), toExpr(format));
+export const unix_timestamp = (v?: ColumnLike, format?: string) => (v === undefined ? fn("unix_timestamp") : format ? fn("unix_timestamp", c(v), toExpr(format)) : fn("unix_timestamp", c(v)));
+export const from_unixtime = (v: ColumnLike, format?: string) => (format ? fn("from_unixtime", c(v), toExpr(format)) : fn("from_unixtime", c(v)));
+export const timestamp_seconds = (v: ColumnLike) => fn("timestamp_seconds", c(v));
+export const date_trunc = (unit: string, v: ColumnLike) => fn("date_trunc", toExpr(unit), c(v));
+export const year = (v: ColumnLike) => fn("year", c(v));
+export const month = (v: ColumnLike) => fn("month", c(v));
+export const dayofmonth = (v: ColumnLike) => fn("dayofmonth", c(v));
+export const dayofweek = (v: ColumnLike) => fn("dayofweek", c(v));
+export const hour = (v: ColumnLike) => fn("hour", c(v));
+export const minute = (v: ColumnLike) => fn("minute", c(v));
+export const second = (v: ColumnLike) => fn("second", c(v));
+
+// Strings
+export const upper = (v: ColumnLike) => fn("upper", c(v));
+export const lower = (v: ColumnLike) => fn("lower", c(v));
+export const length = (v: ColumnLike) => fn("length", c(v));
+export const trim = (v: ColumnLike) => fn("trim", c(v));
+export const concat = (...v: ColumnLike[]) => new Column({ t: "fn", name: "concat", args: v.map(c) });
+export const concat_ws = (sep: string, ...v: ColumnLike[]) => new Column({ t: "fn", name: "concat_ws", args: [toExpr(sep), ...v.map(c)] });
+export const substring = (v: ColumnLike, pos: number, len: number) => fn("substring", c(v), toExpr(pos), toExpr(len));
+export const regexp_replace = (v: ColumnLike, pattern: string, replacement: string) => fn("regexp_replace", c(v), toExpr(pattern), toExpr(replacement));
+export const regexp_extract = (v: ColumnLike, pattern: string, idx: number) => fn("regexp_extract", c(v), toExpr(pattern), toExpr(idx));
+export const split = (v: ColumnLike, pattern: string) => fn("split", c(v), toExpr(pattern));
+
+// Math and nulls
+export const abs = (v: ColumnLike) => fn("abs", c(v));
+export const round = (v: ColumnLike, scale = 0) => fn("round", c(v), toExpr(scale));
+export const floor = (v: ColumnLike) => fn("floor", c(v));
+export const ceil = (v: ColumnLike) => fn("ceil", c(v));
+export const sqrt = (v: ColumnLike) => fn("sqrt", c(v));
+export const pow = (a: ColumnLike, b: unknown) => fn("pow", c(a), toExpr(b));
+export const coalesce = (...v: ColumnLike[]) => new Column({ t: "fn", name: "coalesce", args: v.map(c) });
+export const isnull = (v: ColumnLike) => fn("isnull", c(v));
+export const greatest = (...v: ColumnLike[]) => new Column({ t: "fn", name: "greatest", args: v.map(c) });
+export const least = (...v: ColumnLike[]) => new Column({ t: "fn", name: "least", args: v.map(c) });
+
+export type { Column, DataType };

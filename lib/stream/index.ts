@@ -1,0 +1,29 @@
+/**
+ * streamlab's streaming DataFrames: Spark Structured Streaming's model (plans, expressions, micro-batches,
+ * watermarks, output modes, checkpoints) compiled to plain JS over columns.
+ */
+import "./expr/library";
+import "./sinks/memory";
+import "./sinks/console";
+import "./sinks/foreach";
+import "./sinks/kafka";
+import "./magics";
+
+export { spark, SparkSession, DataStreamReader } from "./session";
+export { DataFrame, GroupedData } from "./plan/dataframe";
+export { Column } from "./expr/ast";
+export * from "./functions";
+export { MemoryStream } from "./sources/memory";
+export { registerSinkFormat, getSinkFormat, sinkFormats, type OutputBatch, type Sink, type SinkContext, type SinkFactory, type OutputMode } from "./sinks/registry";
+export type { StreamingQuery, StreamingQueryProgress, StreamingQueryStatus, StateOperatorProgress, SourceProgress, StreamingQueryException } from "./query/types";
+export { StreamingQueryManager } from "./query/manager";
+export { DataStreamWriter, type TriggerSpec } from "./query/writer";
+export { AnalysisError } from "./expr/bound";
+export { ParseError } from "./expr/parser";
+export { QueryExecutionError } from "./exec/operators";
+export {
+  parseDDL, parseDataType, toDDL, typeString, structType, field, arrayType, mapType,
+  StringType, BinaryType, BooleanType, IntegerType, LongType, DoubleType, FloatType, TimestampType, DateType,
+  type DataType, type StructType, type StructField,
+} from "./types";
+export { formatTable } from "./sinks/console";

@@ -1,0 +1,79 @@
+/** The logical plan: data, built by DataFrame methods, analysed as it is built, compiled when a query starts. */
+import type { BExpr } from "../expr/bound";
+import type { AggDef } from "../expr/library";
+import type { StructType } from "../types";
+import type { SourceProvider } from "../sources/types";
+
+export interface StaticData {
+  /** Column-major values in the internal representation. */
+  columns: unknown[][];
+  numRows: number;
+}
+
+export interface AggSlot {
+  fn: string;
+  def: AggDef;
+  /** The argument; null for count(*). */
+  arg: BExpr | null;
+  distinct: boolean;
+}
+
+export type TimeKey =
+  | { kind: "window"; keyIndex: number; sizeMs: number; slideMs: number; startMs: number }
+  | { kind: "session"; keyIndex: number; gapMs: number };
+
+export type PlanNode =
+  | { op: "source"; schema: StructType; streaming: true; provider: SourceProvider }
+  | { op: "static"; schema: StructType; streaming: false; data: StaticData }
+  | { op: "project"; child: PlanNode; exprs: BExpr[]; schema: StructType; streaming: boolean }
+  | { op: "filter"; child: PlanNode; cond: BExpr; schema: StructType; streaming: boolean }
+  | { op: "watermark"; child: PlanNode; column: number; delayMs: number; schema: StructType; streaming: boolean }
+  | {
+      op: "aggregate";
+      child: PlanNode;
+      /** Grouping keys over the child; a window/session_window key appears as its timestamp argument. */
+      keys: BExpr[];
+      keyNames: string[];
+      timeKey: TimeKey | null;
+      /** Index of a key that is a watermarked event-time column (or the window over one): drives eviction. */
+      eventTimeKey: number | null;
+      slots: AggSlot[];
+      /** Final projection over [keys..., slot results...]. */
+      post: BExpr[];
+      schema: StructType;
+      streaming: boolean;
+    }
+  | { op: "dedup"; child: PlanNode; keys: number[]; eventTime: number | null; schema: StructType; streaming: boolean }
+  | {
+      op: "join";
+      child: PlanNode;
+      right: PlanNode;
+      leftKeys: number[];
+      rightKeys: number[];
+      how: "inner" | "left";
+      /** Output: for each column, [side, index]. */
+      output: ["l" | "r", number][];
+      schema: StructType;
+      streaming: boolean;
+    };
+
+/** Nodes from the source up to `root`, in execution order (joins' static sides excluded). */
+export function linearize(root: PlanNode): PlanNode[] {
+  const out: PlanNode[] = [];
+  for (let n: PlanNode | undefined = root; n; n = "child" in n ? n.child : undefined) out.unshift(n);
+  return out;
+}
+
+export function planSource(root: PlanNode): PlanNode {
+  return linearize(root)[0];
+}
+
+export function countStateful(root: PlanNode): { aggregates: number; dedups: number } {
+  let aggregates = 0;
+  let dedups = 0;
+  for (const n of linearize(root)) {
+    if (n.op === "aggregate") aggregates++;
+    if (n.op === "dedup") dedups++;
+  }
+  return { aggregates, dedups };
+}

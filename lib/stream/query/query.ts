@@ -1,0 +1,433 @@
+/**
+ * A running streaming query: the trigger loop, micro-batch execution, checkpointing, progress reports.
+ * Runs in the background on the event loop; a failure ends this query only, never the process.
+ */
+import { randomUUID } from "node:crypto";
+import type { DataFrame } from "../plan/dataframe";
+import { linearize, type PlanNode } from "../plan/nodes";
+import { buildPipeline, runPipeline, type PhysicalOperator } from "../exec/operators";
+import { emptyStats, toOutputBatch, type Batch, type ExecContext } from "../exec/batch";
+import type { Sink, OutputMode, SinkFactory } from "../sinks/registry";
+import type { StreamSource, Offset } from "../sources/types";
+import { Checkpoint } from "../state/checkpoint";
+import type { StreamingQuery, StreamingQueryProgress, StreamingQueryStatus, StreamingQueryException, StateOperatorProgress } from "./types";
+import { getDisplayBridge, type MimeBundle } from "../../display";
+
+export type Trigger = { kind: "processingTime"; intervalMs: number } | { kind: "once" } | { kind: "availableNow" };
+
+export interface QuerySpec {
+  df: DataFrame;
+  name: string | null;
+  outputMode: OutputMode;
+  trigger: Trigger;
+  format: string;
+  options: Record<string, string>;
+  sinkFactory: SinkFactory;
+  checkpointLocation?: string;
+}
+
+interface Manager {
+  register(q: StreamingQueryImpl): void;
+  deregister(q: StreamingQueryImpl): void;
+}
+
+const MAX_PROGRESS = 100;
+
+function iso(ms: number): string {
+  return new Date(Number.isFinite(ms) ? ms : 0).toISOString();
+}
+
+export class StreamingQueryImpl implements StreamingQuery {
+  readonly id: string;
+  readonly runId = randomUUID();
+  readonly name: string | null;
+  private readonly plan: PlanNode;
+  private readonly ops: PhysicalOperator[];
+  private readonly source: StreamSource;
+  private sink!: Sink;
+  private readonly checkpoint?: Checkpoint;
+  private readonly watermarkDelayMs: number | null;
+  private readonly stateful: boolean;
+  private active = true;
+  private stopRequested = false;
+  private error: StreamingQueryException | null = null;
+  private progress: StreamingQueryProgress[] = [];
+  private statusValue: StreamingQueryStatus = { message: "Initializing sources", isDataAvailable: false, isTriggerActive: false };
+  private progressListeners = new Set<(p: StreamingQueryProgress) => void>();
+  private terminatedListeners = new Set<(q: StreamingQuery) => void>();
+  private terminationWaiters: (() => void)[] = [];
+  private wake: (() => void) | null = null;
+  private loop: Promise<void>;
+  private iteration = 0;
+  private lastIdleIteration = -1;
+  private idleWaiters: { after: number; resolve: () => void; reject: (e: Error) => void }[] = [];
+
+  // Position in the stream.
+  private committedOffset: Offset = undefined;
+  private nextBatchId = 0;
+  /** The watermark the next batch runs with. */
+  private nextWatermark = -Infinity;
+  /** The watermark the last batch ran with. */
+  private lastBatchWatermark = -Infinity;
+  private lastTriggerStart = 0;
+
+  constructor(private readonly spec: QuerySpec, private readonly manager: Manager) {
+    this.plan = spec.df.plan;
+    this.name = spec.name;
+    const nodes = linearize(this.plan);
+    const sourceNode = nodes[0];
+    if (sourceNode.op !== "source") throw new Error("streamlab: a streaming query needs a streaming source");
+    this.watermarkDelayMs = nodes.find((n) => n.op === "watermark") ? Math.min(...nodes.filter((n) => n.op === "watermark").map((n) => (n as { delayMs: number }).delayMs)) : null;
+    this.ops = buildPipeline(this.plan);
+    this.stateful = this.ops.some((o) => o.state);
+    this.checkpoint = spec.checkpointLocation ? new Checkpoint(spec.checkpointLocation) : undefined;
+    this.id = this.checkpoint ? this.checkpoint.queryId(randomUUID()) : randomUUID();
+    this.source = sourceNode.provider.create();
+    const recovering = this.checkpoint?.latestOffsets() !== undefined;
+    this.sink = spec.sinkFactory({ query: this, options: { ...spec.options, ...(recovering ? { __recovering: "true" } : {}) }, outputMode: spec.outputMode });
+    manager.register(this);
+    this.loop = this.run();
+  }
+
+  get isActive(): boolean {
+    return this.active;
+  }
+  get status(): StreamingQueryStatus {
+    return { ...this.statusValue };
+  }
+  get lastProgress(): StreamingQueryProgress | null {
+    return this.progress.length ? this.progress[this.progress.length - 1] : null;
+  }
+  get recentProgress(): StreamingQueryProgress[] {
+    return this.progress.slice();
+  }
+  exception(): StreamingQueryException | null {
+    return this.error;
+  }
+  /** The sink instance (lib/render reads its display). */
+  get sinkInstance(): Sink {
+    return this.sink;
+  }
+  get outputMode(): OutputMode {
+    return this.spec.outputMode;
+  }
+  get format(): string {
+    return this.spec.format;
+  }
+  get schema() {
+    return this.plan.schema;
+  }
+
+  onProgress(listener: (p: StreamingQueryProgress) => void): () => void {
+    this.progressListeners.add(listener);
+    return () => this.progressListeners.delete(listener);
+  }
+  onTerminated(listener: (q: StreamingQuery) => void): () => void {
+    if (!this.active) {
+      queueMicrotask(() => listener(this));
+      return () => undefined;
+    }
+    this.terminatedListeners.add(listener);
+    return () => this.terminatedListeners.delete(listener);
+  }
+
+  async stop(): Promise<void> {
+    this.stopRequested = true;
+    this.wake?.();
+    await this.loop;
+  }
+
+  awaitTermination(timeoutMs?: number): Promise<boolean> {
+    const outcome = (): boolean => {
+      if (this.error) throw Object.assign(new Error(`query ${this.name ?? this.id} failed: ${this.error.message}`), { cause: this.error.cause });
+      return true;
+    };
+    if (!this.active) return Promise.resolve().then(outcome);
+    return new Promise<boolean>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = () => {
+        if (timer) clearTimeout(timer);
+        try {
+          resolve(outcome());
+        } catch (err) {
+          reject(err);
+        }
+      };
+      this.terminationWaiters.push(done);
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          this.terminationWaiters = this.terminationWaiters.filter((w) => w !== done);
+          resolve(false);
+        }, timeoutMs);
+      }
+    });
+  }
+
+  processAllAvailable(): Promise<void> {
+    if (!this.active) return this.error ? Promise.reject(new Error(this.error.message)) : Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.idleWaiters.push({ after: this.iteration, resolve, reject });
+      this.wake?.();
+    });
+  }
+
+  toMimeBundle(): MimeBundle {
+    if (this.sink.toMimeBundle) return this.sink.toMimeBundle();
+    const p = this.lastProgress;
+    const state = this.error ? `failed: ${this.error.message}` : this.active ? this.statusValue.message : "stopped";
+    const text = `StreamingQuery ${this.name ?? ""} [id=${this.id}, runId=${this.runId}] ${state}` + (p ? `; batch ${p.batchId}, ${p.numInputRows} rows, ${p.processedRowsPerSecond.toFixed(0)} rows/s` : "");
+    const esc = (s: string) => s.replace(/[&<>]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;" })[c]!);
+    return { "text/plain": text, "text/html": `<div class="streamlab-query"><b>${esc(this.name ?? "query")}</b> <code>${esc(this.id)}</code>: ${esc(state)}${p ? ` &middot; batch ${p.batchId} &middot; ${p.numInputRows} rows` : ""}</div>` };
+  }
+
+  toString(): string {
+    return String(this.toMimeBundle()["text/plain"]);
+  }
+
+  // ---- the trigger loop --------------------------------------------------------------------------------------
+
+  private async run(): Promise<void> {
+    try {
+      await this.source.start?.();
+      await this.recover();
+      const trigger = this.spec.trigger;
+      let target: Offset | undefined;
+      if (trigger.kind === "availableNow") target = this.source.reportLatestOffset?.() ?? (await this.source.latestOffset(this.committedOffset, {}));
+      while (!this.stopRequested) {
+        const started = Date.now();
+        this.iteration++;
+        const iteration = this.iteration;
+        const ran = await this.runTrigger(trigger.kind === "availableNow" ? target : undefined, trigger.kind === "once");
+        if (!ran) this.markIdle(iteration);
+        if (trigger.kind === "once") {
+          // Once: one batch, then the no-data batches that flush state closed by the new watermark.
+          while (!this.stopRequested && (await this.runTrigger(this.committedOffset, true))) {
+            /* drain */
+          }
+          break;
+        }
+        if (trigger.kind === "availableNow") {
+          if (!ran) break;
+          continue;
+        }
+        if (ran && this.idleWaiters.length) continue;
+        const wait = Math.max(0, trigger.intervalMs - (Date.now() - started));
+        if (wait > 0 && !this.stopRequested) await this.sleep(wait);
+      }
+    } catch (err) {
+      this.fail(err as Error);
+    } finally {
+      await this.cleanup();
+    }
+  }
+
+  private markIdle(iteration: number): void {
+    this.lastIdleIteration = iteration;
+    const ready = this.idleWaiters.filter((w) => iteration > w.after);
+    this.idleWaiters = this.idleWaiters.filter((w) => iteration <= w.after);
+    for (const w of ready) w.resolve();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = null;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
+    });
+  }
+
+  private async recover(): Promise<void> {
+    const cp = this.checkpoint;
+    const latest = cp?.latestOffsets();
+    if (!cp || !latest) {
+      this.committedOffset = await this.source.initialOffset();
+      return;
+    }
+    const wmOf = (v: number | null | undefined) => (v === null || v === undefined ? -Infinity : v);
+    const committed = cp.commit(latest.batchId);
+    if (committed) {
+      this.restoreState(latest.batchId);
+      this.committedOffset = latest.offsets[0];
+      this.nextBatchId = latest.batchId + 1;
+      this.lastBatchWatermark = wmOf(latest.batchWatermarkMs);
+      this.nextWatermark = wmOf(committed.nextBatchWatermarkMs);
+      return;
+    }
+    // The last batch was planned but not committed: run it again with the same offsets, watermark and time.
+    if (latest.batchId > 0) this.restoreState(latest.batchId - 1);
+    this.nextBatchId = latest.batchId;
+    this.committedOffset = latest.startOffsets[0];
+    this.nextWatermark = wmOf(latest.batchWatermarkMs);
+    this.lastBatchWatermark = latest.batchId > 0 ? this.nextWatermark : -Infinity;
+    await this.executeBatch(latest.batchId, latest.startOffsets[0], latest.offsets[0], wmOf(latest.batchWatermarkMs), latest.batchTimestampMs, Date.now(), 0);
+  }
+
+  private restoreState(batchId: number): void {
+    if (!this.stateful) return;
+    const saved = this.checkpoint!.state(batchId) as unknown[] | undefined;
+    if (!saved) throw new Error(`checkpoint ${this.checkpoint!.dir} has no state for batch ${batchId}: it is damaged; delete it to start over`);
+    this.ops.filter((o) => o.state).forEach((o, i) => o.state!.restore(saved[i]));
+  }
+
+  /** One trigger: plan a batch if there is data (or the watermark moved), run it. False when idle. */
+  private async runTrigger(target: Offset | undefined, uncapped: boolean): Promise<boolean> {
+    const t0 = Date.now();
+    this.statusValue = { message: "Getting offsets from " + this.source.description(), isDataAvailable: false, isTriggerActive: true };
+    const start = this.committedOffset;
+    let end: Offset;
+    if (uncapped && target !== undefined) end = target;
+    else end = await this.source.latestOffset(start, { target, uncapped });
+    const tLatest = Date.now();
+    const hasData = this.source.hasData(start, end);
+    const noDataBatch = this.stateful && this.watermarkDelayMs !== null && this.nextWatermark > this.lastBatchWatermark && this.spec.outputMode !== "complete";
+    if (!hasData && !noDataBatch) {
+      this.statusValue = { message: "Waiting for data to arrive", isDataAvailable: false, isTriggerActive: false };
+      if (this.source.isExhausted?.(start) && this.spec.trigger.kind === "processingTime") {
+        // endingOffsets reached: a bounded Kafka read ends like a batch job.
+        this.stopRequested = true;
+      }
+      return false;
+    }
+    const batchId = this.nextBatchId;
+    const batchTs = Date.now();
+    this.checkpoint?.writeOffsets({ batchId, batchWatermarkMs: Number.isFinite(this.nextWatermark) ? this.nextWatermark : (null as unknown as number), batchTimestampMs: batchTs, offsets: [hasData ? end : start], startOffsets: [start] });
+    const tWal = Date.now();
+    await this.executeBatch(batchId, start, hasData ? end : start, this.nextWatermark, batchTs, t0, tLatest - t0, tWal - tLatest);
+    return true;
+  }
+
+  private async executeBatch(batchId: number, start: Offset, end: Offset, watermarkMs: number, batchTs: number, triggerStart: number, latestOffsetMs = 0, walMs = 0): Promise<void> {
+    this.statusValue = { message: "Processing new data", isDataAvailable: true, isTriggerActive: true };
+    const t0 = Date.now();
+    const hasData = this.source.hasData(start, end);
+    const sb = hasData ? await this.source.getBatch(start, end) : { numRows: 0, columns: this.source.schema.fields.map(() => []) };
+    const tGet = Date.now();
+    const ctx: ExecContext = {
+      batchId,
+      now: batchTs,
+      watermarkMs,
+      mode: this.spec.outputMode,
+      streaming: true,
+      eventTime: emptyStats(),
+      describeRow: (r) => (sb as { describeRow?: (r: number) => string }).describeRow?.(r) ?? `row ${r} of batch ${batchId}`,
+    };
+    const input: Batch = { n: sb.numRows, cols: sb.columns, rowIds: null };
+    const out = runPipeline(this.ops, input, ctx);
+    const tExec = Date.now();
+    const ob = toOutputBatch(out, this.plan.schema, batchId, this.spec.outputMode);
+    await this.sink.addBatch(ob);
+    const tSink = Date.now();
+    const stateOps = this.ops.filter((o) => o.state);
+    if (this.checkpoint && stateOps.length) this.checkpoint.writeState(batchId, stateOps.map((o) => o.state!.snapshot()));
+    if (this.watermarkDelayMs !== null && ctx.eventTime.count > 0) this.nextWatermark = Math.max(this.nextWatermark, ctx.eventTime.max - this.watermarkDelayMs);
+    this.checkpoint?.writeCommit({ batchId, nextBatchWatermarkMs: Number.isFinite(this.nextWatermark) ? this.nextWatermark : (null as unknown as number) });
+    if (this.checkpoint && batchId % 10 === 0) this.checkpoint.purge(20, batchId);
+    const tCommit = Date.now();
+    this.committedOffset = end;
+    this.nextBatchId = batchId + 1;
+    this.lastBatchWatermark = watermarkMs;
+    this.source.commit?.(end);
+    this.reportProgress({ batchId, start, end, sb: sb.numRows, ctx, stateOps, out: ob.numRows, triggerStart, latestOffsetMs, walMs, getMs: tGet - t0, execMs: tExec - tGet, sinkMs: tSink - tExec, commitMs: tCommit - tSink, total: tCommit - triggerStart, batchTs });
+  }
+
+  private reportProgress(r: {
+    batchId: number; start: Offset; end: Offset; sb: number; ctx: ExecContext; stateOps: PhysicalOperator[]; out: number; triggerStart: number;
+    latestOffsetMs: number; walMs: number; getMs: number; execMs: number; sinkMs: number; commitMs: number; total: number; batchTs: number;
+  }): void {
+    const sinceLast = this.lastTriggerStart ? (r.triggerStart - this.lastTriggerStart) / 1000 : 0;
+    this.lastTriggerStart = r.triggerStart;
+    const inputRate = sinceLast > 0 ? r.sb / sinceLast : 0;
+    const processedRate = r.total > 0 ? r.sb / (r.total / 1000) : r.sb > 0 ? r.sb * 1000 : 0;
+    const stateOperators: StateOperatorProgress[] = r.stateOps.map((o) => ({
+      operatorName: o.state!.operatorName,
+      numRowsTotal: o.state!.numRowsTotal(),
+      numRowsUpdated: o.state!.metrics.updated,
+      numRowsRemoved: o.state!.metrics.removed,
+      numRowsDroppedByWatermark: o.state!.metrics.dropped,
+    }));
+    const et = r.ctx.eventTime;
+    const eventTime: StreamingQueryProgress["eventTime"] = {};
+    if (this.watermarkDelayMs !== null) {
+      if (et.count) Object.assign(eventTime, { min: iso(et.min), max: iso(et.max), avg: iso(et.sum / et.count) });
+      eventTime.watermark = iso(r.ctx.watermarkMs);
+    }
+    const lag = this.source.lag?.(r.end);
+    const p: StreamingQueryProgress = {
+      id: this.id,
+      runId: this.runId,
+      name: this.name,
+      timestamp: iso(r.batchTs),
+      batchId: r.batchId,
+      batchDuration: r.total,
+      numInputRows: r.sb,
+      inputRowsPerSecond: inputRate,
+      processedRowsPerSecond: processedRate,
+      durationMs: { latestOffset: r.latestOffsetMs, walCommit: r.walMs, getBatch: r.getMs, queryPlanning: 0, execution: r.execMs, addBatch: r.execMs + r.sinkMs, commitOffsets: r.commitMs, triggerExecution: r.total },
+      eventTime,
+      stateOperators,
+      sources: [{
+        description: this.source.description(),
+        startOffset: r.start ?? null,
+        endOffset: r.end ?? null,
+        latestOffset: this.source.reportLatestOffset?.() ?? r.end ?? null,
+        numInputRows: r.sb,
+        inputRowsPerSecond: inputRate,
+        processedRowsPerSecond: processedRate,
+        ...(lag !== undefined ? { metrics: { avgOffsetsBehindLatest: String(lag), maxOffsetsBehindLatest: String(lag) } } : {}),
+      }],
+      sink: { description: this.spec.format, numOutputRows: r.out },
+      numRowsDroppedByWatermark: stateOperators.reduce((s, o) => s + o.numRowsDroppedByWatermark, 0),
+      ...(lag !== undefined ? { consumerLag: lag } : {}),
+    };
+    this.progress.push(p);
+    if (this.progress.length > MAX_PROGRESS) this.progress.shift();
+    this.statusValue = { message: "Waiting for next trigger", isDataAvailable: true, isTriggerActive: false };
+    for (const l of this.progressListeners) {
+      try {
+        l(p);
+      } catch (err) {
+        process.emitWarning(`streamlab: a progress listener of query ${this.name ?? this.id} threw: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  private fail(err: Error): void {
+    this.error = { message: err.message, cause: err };
+    this.statusValue = { message: `Terminated with exception: ${err.message}`, isDataAvailable: false, isTriggerActive: false };
+    try {
+      getDisplayBridge().print(`streamlab: query ${this.name ? `'${this.name}' ` : ""}[${this.id}] failed: ${err.message}`);
+    } catch {
+      // No host to print to: the error stays available from exception().
+    }
+  }
+
+  private async cleanup(): Promise<void> {
+    this.active = false;
+    if (!this.error) this.statusValue = { message: "Stopped", isDataAvailable: false, isTriggerActive: false };
+    for (const step of [() => this.source.stop(), () => this.sink.stop?.()]) {
+      try {
+        await step();
+      } catch (err) {
+        process.emitWarning(`streamlab: stopping query ${this.name ?? this.id}: ${(err as Error).message}`);
+      }
+    }
+    this.manager.deregister(this);
+    for (const w of this.idleWaiters) this.error ? w.reject(new Error(this.error.message)) : w.resolve();
+    this.idleWaiters = [];
+    for (const w of this.terminationWaiters) w();
+    this.terminationWaiters = [];
+    for (const l of this.terminatedListeners) {
+      try {
+        l(this);
+      } catch {
+        // A listener's failure must not affect the query's shutdown.
+      }
+    }
+  }
+}

@@ -1,0 +1,130 @@
+/** `spark`: the entry point, as in PySpark: readStream, createDataFrame, table, streams. */
+import { DataFrame, staticDataFrame } from "./plan/dataframe";
+import { toStructType, type StructType } from "./types";
+import { AnalysisError } from "./expr/bound";
+import { externalToValue } from "./expr/runtime";
+import { MemoryStream } from "./sources/memory";
+import { RateSourceProvider } from "./sources/rate";
+import { memoryTable, memoryTableNames } from "./sinks/memory";
+import { isDanfoFrame, danfoToColumns, inferSchema, loadDanfo } from "./danfo";
+import { streams } from "./query/registry";
+import type { StreamingQueryManager } from "./query/manager";
+import { didYouMean } from "../magics";
+import { KafkaSourceProvider } from "./sources/kafka";
+
+export class DataStreamReader {
+  private fmt = "";
+  private opts: Record<string, string> = {};
+  private userSchema?: StructType;
+
+  format(source: string): this {
+    this.fmt = source.toLowerCase();
+    return this;
+  }
+  option(key: string, value: string | number | boolean): this {
+    this.opts[key] = typeof value === "object" ? JSON.stringify(value) : String(value);
+    return this;
+  }
+  options(map: Record<string, string | number | boolean>): this {
+    for (const [k, v] of Object.entries(map)) this.option(k, v);
+    return this;
+  }
+  schema(schema: string | StructType): this {
+    this.userSchema = toStructType(schema);
+    return this;
+  }
+  load(): DataFrame {
+    switch (this.fmt) {
+      case "kafka": {
+        const provider = new KafkaSourceProvider(this.opts);
+        return new DataFrame({ op: "source", schema: provider.schema, streaming: true, provider });
+      }
+      case "rate": {
+        const provider = new RateSourceProvider(this.opts);
+        return new DataFrame({ op: "source", schema: provider.schema, streaming: true, provider });
+      }
+      case "memory": {
+        if (!this.userSchema) throw new AnalysisError('readStream.format("memory") needs .schema("a STRING, b DOUBLE"); or use spark.memoryStream(schema) and addData()');
+        return new MemoryStream(this.userSchema).toDF();
+      }
+      case "":
+        throw new AnalysisError('readStream needs a source: .format("kafka"), .format("rate") or spark.memoryStream(schema)');
+      default: {
+        const hint = didYouMean(this.fmt, ["kafka", "rate", "memory"]);
+        throw new AnalysisError(`unknown source format '${this.fmt}'${hint ? ` (did you mean '${hint}'?)` : ""}; sources: kafka, rate, memory`);
+      }
+    }
+  }
+}
+
+export class SparkSession {
+  get readStream(): DataStreamReader {
+    return new DataStreamReader();
+  }
+  get streams(): StreamingQueryManager {
+    return streams;
+  }
+  /** A MemoryStream: add rows from code, read them as a stream (tests and teaching). */
+  memoryStream(schema: string | StructType): MemoryStream {
+    return new MemoryStream(schema);
+  }
+  /**
+   * A static DataFrame from rows (objects or arrays), a danfojs DataFrame, or columns: for joins with streams.
+   * Without a schema, types are inferred (integers -> bigint, other numbers -> double, Date -> timestamp).
+   */
+  createDataFrame(data: unknown, schema?: string | StructType): DataFrame {
+    let names: string[];
+    let columns: unknown[][];
+    if (isDanfoFrame(data)) {
+      ({ names, columns } = danfoToColumns(data));
+    } else if (Array.isArray(data)) {
+      const given = schema !== undefined ? toStructType(schema) : undefined;
+      if (data.length && Array.isArray(data[0])) {
+        if (!given) throw new AnalysisError("createDataFrame(rows as arrays) needs a schema: createDataFrame([[1, 'a']], \"id INT, name STRING\")");
+        names = given.fields.map((f) => f.name);
+        columns = names.map((_, c) => (data as unknown[][]).map((r) => r[c]));
+      } else {
+        names = given ? given.fields.map((f) => f.name) : [...new Set((data as Record<string, unknown>[]).flatMap((r) => Object.keys(r ?? {})))];
+        columns = names.map((n) => (data as Record<string, unknown>[]).map((r) => (r ?? {})[n] ?? null));
+      }
+    } else {
+      throw new AnalysisError("createDataFrame() takes an array of row objects, an array of arrays with a schema, or a danfojs DataFrame");
+    }
+    const st = schema !== undefined ? toStructType(schema) : inferSchema(names, columns);
+    if (st.fields.length !== names.length) throw new AnalysisError(`the schema has ${st.fields.length} columns but the data has ${names.length} (${names.join(", ")})`);
+    const internal = st.fields.map((f, c) => columns[c].map((v) => externalToValue(v, f.type)));
+    return staticDataFrame(st, { columns: internal, numRows: internal[0]?.length ?? 0 });
+  }
+  /** A danfojs DataFrame snapshot of a memory sink's table. */
+  table(name: string): unknown {
+    const t = memoryTable(name);
+    if (!t) {
+      const names = memoryTableNames();
+      const hint = didYouMean(name, names);
+      throw new AnalysisError(`no table '${name}'${hint ? ` (did you mean '${hint}'?)` : ""}: start a query with .format("memory").queryName("${name}"); tables: ${names.join(", ") || "(none)"}`);
+    }
+    const dfd = loadDanfo();
+    const columns = t.schema.map((f) => f.name);
+    if (t.numRows() === 0) return new dfd.DataFrame([], { columns });
+    const data: Record<string, unknown[]> = {};
+    const cols = t.columns();
+    columns.forEach((n, i) => (data[n] = cols[i]));
+    return new dfd.DataFrame(data as never, { columns });
+  }
+  /** The rows of a memory table as plain objects (no danfojs). */
+  tableRows(name: string): Record<string, unknown>[] {
+    const t = memoryTable(name);
+    if (!t) throw new AnalysisError(`no table '${name}': start a query with .format("memory").queryName("${name}")`);
+    const cols = t.columns();
+    const n = cols[0]?.length ?? 0;
+    const rows: Record<string, unknown>[] = [];
+    for (let r = 0; r < n; r++) {
+      const o: Record<string, unknown> = {};
+      t.schema.forEach((f, c) => (o[f.name] = cols[c][r]));
+      rows.push(o);
+    }
+    return rows;
+  }
+}
+
+export const spark = new SparkSession();
