@@ -7,3 +7,4 @@ export * from "./magics";
 export * from "./client";
 export { onShutdown } from "../kernel/lifecycle";
 export * from "./broker";
+export * from "./datagen";

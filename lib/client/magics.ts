@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { registerMagic, MagicError, type MagicContext } from "../magics";
 import { getDisplayBridge } from "../display";
+import { onShutdown } from "../../kernel/lifecycle";
 import { connect, parseBootstrap, type ClusterConfig, type KafkaClient, type TopicPartitionOffsets } from "./index";
 import { currentCluster, setCurrentCluster, setClusterProvider, peekCurrentCluster } from "./current";
 import { startEmbeddedBroker, stopEmbeddedBroker, findRunningBroker, type EmbeddedBrokerState } from "./embedded";
@@ -30,6 +31,13 @@ export async function embeddedClusterProvider(): Promise<ClusterConfig> {
 }
 
 setClusterProvider(embeddedClusterProvider);
+
+// The kernel's client connections close on shutdown; the embedded broker itself outlives the kernel.
+onShutdown(async () => {
+  const c = cachedClient?.client;
+  cachedClient = undefined;
+  await c?.close();
+}, "%kafka client");
 
 let cachedClient: { config: ClusterConfig; client: KafkaClient } | undefined;
 

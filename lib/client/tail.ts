@@ -8,6 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { DisplayHandle, type Displayable, type MimeBundle } from "../display";
 import { tableBundle } from "./html";
+import { onShutdown } from "../../kernel/lifecycle";
 import type { ConsumerHandle, FetchedRecord, KafkaClient } from "./index";
 
 export type TailFrom = { kind: "beginning" } | { kind: "latest" } | { kind: "offset"; offset: number } | { kind: "timestamp"; ms: number };
@@ -192,6 +193,8 @@ export class Tail implements Displayable {
         return;
       }
       tails.add(this);
+      const unregister = onShutdown(() => this.stop(), `%tail ${this.topic}`);
+      void this.done.then(unregister);
       this.status = follow ? "following" : "reading";
       this.refresh(true);
       const groupId = group ?? `streamlab-tail-${randomBytes(6).toString("hex")}`;

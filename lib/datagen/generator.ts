@@ -11,6 +11,7 @@
 import { connect, currentCluster, type KafkaClient, type ProduceRecord, type ProducerHandle, type Compression } from "../client";
 import { DisplayHandle, type Displayable, type MimeBundle } from "../display";
 import { escapeHtml } from "../client/html";
+import { onShutdown } from "../../kernel/lifecycle";
 import { RecordStream, type RecordStreamOptions } from "./stream";
 import type { Dataset } from "./types";
 
@@ -105,15 +106,16 @@ export class Generator implements Displayable {
   private startMs = Date.now();
   private ready: ProduceRecord[][] = [];
   private pending: ProduceRecord[] = [];
-  private buffered = 0;
+  private bufferedCount = 0;
   private inFlight = 0;
   private wake?: () => void;
   private samples: { t: number; sent: number }[] = [];
   private ticker?: NodeJS.Timeout;
   private listeners = new Set<() => void>();
-  private readonly batchSize: number;
-  private readonly maxInFlight: number;
-  private readonly bufferLimit: number;
+  readonly batchSize: number;
+  readonly maxInFlight: number;
+  /** Most messages held at once (generated but not yet acknowledged by the broker). */
+  readonly bufferLimit: number;
 
   constructor(dataset: Dataset, options: GeneratorOptions) {
     if (!options.topic || typeof options.topic !== "string") throw new Error("a generator needs a topic: --topic NAME");
@@ -137,6 +139,11 @@ export class Generator implements Displayable {
       for (const g of finished.slice(0, Math.max(0, finished.length - FINISHED_KEPT))) registry.delete(g.name);
     }
     this.done = this.run();
+  }
+
+  /** Messages generated and not yet acknowledged (never more than bufferLimit). */
+  get buffered(): number {
+    return this.bufferedCount;
   }
 
   get running(): boolean {
@@ -190,6 +197,8 @@ export class Generator implements Displayable {
     let ownClient = false;
     this.ticker = setInterval(() => this.tick(), 250);
     this.ticker.unref?.();
+    // Kernel shutdown or restart stops generators (the broker they feed lives on).
+    const unregister = onShutdown(() => this.stop(), `generator ${this.name}`);
     try {
       client = this.options.client;
       if (!client) {
@@ -216,6 +225,7 @@ export class Generator implements Displayable {
     } finally {
       this.endedAt = Date.now();
       clearInterval(this.ticker);
+      unregister();
       await producer?.close().catch(() => undefined);
       if (ownClient) await client?.close().catch(() => undefined);
       this.notify();
@@ -274,7 +284,7 @@ export class Generator implements Displayable {
         )
         .finally(() => {
           this.inFlight--;
-          this.buffered -= batch.length;
+          this.bufferedCount -= batch.length;
           this.wake?.();
         });
     };
@@ -287,7 +297,7 @@ export class Generator implements Displayable {
         this.startMs += (forgiven * 1000) / this.targetRate;
         want -= forgiven;
       }
-      const room = this.bufferLimit - this.buffered;
+      const room = this.bufferLimit - this.bufferedCount;
       const n = this.stopping ? 0 : Math.max(0, Math.min(want, room));
       for (let i = 0; i < n; i++) {
         const m = this.stream.next();
@@ -300,10 +310,10 @@ export class Generator implements Displayable {
         }
       }
       this.generated += n;
-      this.buffered += n;
+      this.bufferedCount += n;
       if (this.stopping) {
         // Drop what was never handed to the broker; wait for what was.
-        this.buffered -= this.pending.length + this.ready.reduce((s, b) => s + b.length, 0);
+        this.bufferedCount -= this.pending.length + this.ready.reduce((s, b) => s + b.length, 0);
         this.pending = [];
         this.ready = [];
       }
@@ -313,7 +323,7 @@ export class Generator implements Displayable {
         send(batch);
       }
       const finishedGenerating = this.generationDone(now);
-      if (finishedGenerating && this.buffered === 0 && this.inFlight === 0) break;
+      if (finishedGenerating && this.bufferedCount === 0 && this.inFlight === 0) break;
       // Sleep until the next message is due (bounded), or until a send completes.
       const gap = this.targetRate > 0 ? Math.min(20, Math.max(2, 1000 / this.targetRate)) : 20;
       const waitMs = finishedGenerating || room <= 0 || this.targetRate === 0 ? (this.inFlight ? 200 : gap) : gap;

@@ -10,7 +10,7 @@
 import "./magics";
 
 export { getDataset, listDatasets, registerDataset, requireDataset } from "./registry";
-export { defineDataset, checkRecord, inferType, toDDL, type SchemaSpec, type FieldSpec } from "./schema";
+export { defineDataset, checkRecord, inferType, toDDL as fieldsToDDL, type SchemaSpec, type FieldSpec } from "./schema";
 export { RecordStream, toCsvLine, type RecordStreamOptions, type GeneratedMessage, type DataFormat } from "./stream";
 export { Generator, startGenerator, listGenerators, getGenerator, stopGenerators, type GeneratorOptions, type GeneratorInfo, type GeneratorStatus } from "./generator";
 export { userId, userProfile, productId, product, PRODUCT_COUNT } from "./entities";

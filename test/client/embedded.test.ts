@@ -205,6 +205,47 @@ describe.runIf(built && tool("kcat"))("embedded broker over TCP", () => {
     await expect(magic("%kafka frobnicate")).rejects.toThrow(/unknown subcommand 'frobnicate'/);
   });
 
+  it("%datagen lists running generators and stops them; bad input gets one clear line", async () => {
+    await magic("%datagen trades --topic slow-trades --rate 20 --name ticker");
+    const gen = await waitFor("the generator to send", () => listGenerators().find((g) => g.name === "ticker" && g.sent > 0));
+    const listing = (await magic("%datagen")) as Table;
+    expect(listing.records().find((r) => r.name === "ticker")).toMatchObject({ dataset: "trades", topic: "slow-trades", status: "running" });
+    expect(textOf(await magic("%datagen stop slow-trades"))).toMatch(/^stopped ticker \(\d+ sent\)$/);
+    expect(gen.status).toBe("stopped");
+    expect(textOf(await magic("%datagen stop slow-trades"))).toMatch(/no running generator/);
+    await expect(magic("%datagen oders --topic x")).rejects.toThrow(/unknown dataset 'oders' \(did you mean 'orders'\?\)/);
+    await expect(magic("%datagen orders --late 2")).rejects.toThrow(/--late is a share between 0 and 1/);
+    await expect(magic("%datagen orders --format xml")).rejects.toThrow(/'xml' is not one of json, csv/);
+    expect(((await magic("%datagen schema rides")) as Table).options.note).toContain("pickup STRUCT<lat: DOUBLE, lon: DOUBLE>");
+  });
+
+  it("backpressure: when the broker stalls, the generator's buffer stays bounded and it recovers without errors", async () => {
+    const { startGenerator, getDataset } = await import("../../lib/datagen");
+    const gen = startGenerator(getDataset("pageviews")!, { topic: "stall", rate: 20_000, duration: 6000, register: false });
+    let maxBuffered = 0;
+    const sampler = setInterval(() => (maxBuffered = Math.max(maxBuffered, gen.buffered)), 5);
+    try {
+      await waitFor("the generator to be sending", () => gen.sent > 5000);
+      process.kill(state.pid, "SIGSTOP");
+      try {
+        await waitFor("the buffer to fill while the broker is stopped", () => gen.buffered >= gen.bufferLimit - gen.batchSize);
+        const sentWhileStalled = gen.sent;
+        await new Promise((r) => setTimeout(r, 500));
+        expect(gen.buffered).toBeLessThanOrEqual(gen.bufferLimit);
+        expect(gen.sent).toBe(sentWhileStalled);
+      } finally {
+        process.kill(state.pid, "SIGCONT");
+      }
+      await gen.done;
+    } finally {
+      clearInterval(sampler);
+    }
+    expect(maxBuffered).toBeLessThanOrEqual(gen.bufferLimit);
+    expect(gen.status).toBe("finished");
+    expect(gen.errors).toBe(0);
+    expect(kcat(state.bootstrap, "stall").length).toBe(gen.sent);
+  });
+
   it("kernel restarts keep the broker and its topics: fresh processes find and reuse it", () => {
     // First "kernel": produces to a new topic through the current cluster, then exits.
     const a = freshKernel(`
