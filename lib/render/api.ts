@@ -1,0 +1,160 @@
+/**
+ * `display(dfOrQuery, options?)` and `chart(df, spec)`: the notebook API of live tables and charts.
+ */
+import { getDisplayBridge, isDisplayable, showOnce } from "../display";
+import { isStreamingDataFrame, isStreamingQuery, type OutputBatch, type SchemaField, type StreamingDataFrameLike, type StreamingQueryLike } from "./contract";
+import { LiveChart, LiveQueryStatus, LiveTable, type SvgPolicy } from "./live";
+import { ensureSinksRegistered } from "./peers";
+import { isFullVegaLiteSpec, type ChartSpecInput, type CompactChartSpec } from "./spec";
+import { buildHtmlTable, buildTextTable, parseSort } from "./table";
+
+export interface QueryStartOptions {
+  /** Spark output mode; by default append, or update when the query aggregates without a watermark. */
+  outputMode?: "append" | "update" | "complete";
+  /** The query's name (queryName), shown in the status line and used by %display, %stop. */
+  name?: string;
+  /** e.g. `{processingTime: "1 second"}`. */
+  trigger?: Record<string, unknown>;
+  checkpointLocation?: string;
+  /** Most display updates per second (default 4). */
+  maxUpdatesPerSecond?: number;
+}
+
+export interface DisplayOptions extends QueryStartOptions {
+  /** Rows shown (default 20). */
+  rows?: number;
+  /** `revenue`, `revenue desc`, `-revenue`. */
+  sort?: string;
+  /** Upsert key columns in update mode. */
+  keys?: string[] | string;
+  /** Most rows kept in update/complete mode (default 10,000). */
+  capacity?: number;
+}
+
+export interface ChartOptions extends QueryStartOptions {
+  /** Most data points kept (default 1,000). */
+  maxPoints?: number;
+  keys?: string[] | string;
+  svg?: SvgPolicy;
+}
+
+const START_KEYS = new Set(["outputMode", "name", "trigger", "checkpointLocation"]);
+
+function toOptionStrings(options: object): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(options)) {
+    if (v === undefined || v === null || START_KEYS.has(k)) continue;
+    out[k] = Array.isArray(v) ? v.join(",") : typeof v === "object" ? JSON.stringify(v) : String(v);
+  }
+  return out;
+}
+
+function looksLikeOutputModeError(err: unknown): boolean {
+  return /output ?mode|append mode|not supported.*(aggregat|watermark)/i.test(String((err as Error)?.message ?? err));
+}
+
+function startQuery(df: StreamingDataFrameLike, format: "display" | "chart", sinkOptions: Record<string, string>, start: QueryStartOptions): StreamingQueryLike {
+  if (!ensureSinksRegistered()) {
+    throw new Error(`the ${format} sink needs lib/stream, which is not available in this build: run npm run build`);
+  }
+  const attempt = (mode: string | undefined): StreamingQueryLike => {
+    let writer = df.writeStream.format(format);
+    if (mode) writer = writer.outputMode(mode);
+    for (const [k, v] of Object.entries(sinkOptions)) writer = writer.option(k, v);
+    if (start.checkpointLocation) writer = writer.option("checkpointLocation", start.checkpointLocation);
+    if (start.name) writer = writer.queryName(start.name);
+    if (start.trigger) {
+      if (typeof writer.trigger !== "function") throw new Error("this DataFrame's writeStream has no trigger(): leave out the trigger option");
+      writer = writer.trigger(start.trigger);
+    }
+    const query = writer.start();
+    if (query && typeof (query as unknown as PromiseLike<unknown>).then === "function") {
+      throw new Error("writeStream.start() returned a Promise: use `await startDisplay(...)` style APIs of lib/stream instead");
+    }
+    return query as StreamingQueryLike;
+  };
+  if (start.outputMode) return attempt(start.outputMode);
+  // Spark's default is append, which it refuses for aggregations without a watermark; a live display of
+  // such a query wants the running result, so fall back to update mode, as a notebook user would.
+  try {
+    return attempt(undefined);
+  } catch (err) {
+    if (!looksLikeOutputModeError(err)) throw err;
+    return attempt("update");
+  }
+}
+
+/** Start a display-sink query on a streaming DataFrame; returns the query (display() returns nothing). */
+export function startDisplay(df: StreamingDataFrameLike, options: DisplayOptions = {}): StreamingQueryLike {
+  if (!isStreamingDataFrame(df)) throw new Error("startDisplay() needs a streaming DataFrame (spark.readStream...)");
+  return startQuery(df, "display", toOptionStrings(options), options);
+}
+
+/** Start a chart-sink query on a streaming DataFrame; returns the query. */
+export function startChart(df: StreamingDataFrameLike, spec: ChartSpecInput, options: ChartOptions = {}): StreamingQueryLike {
+  if (!isStreamingDataFrame(df)) throw new Error("startChart() needs a streaming DataFrame (spark.readStream...)");
+  const sinkOptions = toOptionStrings(options);
+  if (isFullVegaLiteSpec(spec)) sinkOptions.spec = JSON.stringify(spec);
+  else Object.assign(sinkOptions, toOptionStrings(spec));
+  return startQuery(df, "chart", sinkOptions, options);
+}
+
+type Row = Record<string, unknown>;
+
+function isRowArray(value: unknown): value is Row[] {
+  return Array.isArray(value) && value.every((r) => typeof r === "object" && r !== null && !Array.isArray(r));
+}
+
+/** Rows as a one-off batch, for tables and charts of plain data. */
+function staticBatch(rows: Row[], schema: SchemaField[] = []): OutputBatch {
+  return { batchId: 0, mode: "append", schema, numRows: rows.length, columns: [], rows: () => rows };
+}
+
+/**
+ * Show a value. A streaming DataFrame starts a live table (a display-sink query); a running query shows its
+ * live status; an array of records shows a table; anything else that can display itself is shown once.
+ */
+export function display(value: unknown, options: DisplayOptions = {}): void {
+  if (isStreamingDataFrame(value)) {
+    startDisplay(value, options);
+    return;
+  }
+  if (isStreamingQuery(value)) {
+    new LiveQueryStatus(value, { maxUpdatesPerSecond: options.maxUpdatesPerSecond }).show();
+    return;
+  }
+  if (isDisplayable(value)) {
+    showOnce(value);
+    return;
+  }
+  if (isRowArray(value)) {
+    const limit = options.rows ?? 20;
+    const tableOptions = { rows: value, limit, sort: parseSort(options.sort) };
+    getDisplayBridge().display({ "text/html": buildHtmlTable(tableOptions), "text/plain": buildTextTable(tableOptions) });
+    return;
+  }
+  showOnce(value);
+}
+
+/**
+ * A live vega-lite chart of a streaming DataFrame (`chart(df, {mark: "line", x: "window.start", y: "revenue",
+ * color: "region"})`), or a one-off chart of an array of records. The spec may also be a full vega-lite spec.
+ */
+export function chart(data: unknown, spec: ChartSpecInput, options: ChartOptions = {}): void {
+  if (isStreamingDataFrame(data)) {
+    // Display options may ride along in a compact spec: chart(df, {mark: "line", ..., maxPoints: 500}).
+    const { maxPoints, svg, keys, maxUpdatesPerSecond, outputMode, name, trigger, checkpointLocation, ...rest } = spec as CompactChartSpec & ChartOptions;
+    const merged: ChartOptions = { maxPoints, svg, keys, maxUpdatesPerSecond, outputMode, name, trigger, checkpointLocation, ...options };
+    startChart(data, isFullVegaLiteSpec(spec) ? spec : (rest as CompactChartSpec), merged);
+    return;
+  }
+  if (isStreamingQuery(data)) {
+    throw new Error("chart() needs a streaming DataFrame, not a running query: chart the DataFrame, or display(query) for its rates");
+  }
+  if (!isRowArray(data)) throw new Error("chart() needs a streaming DataFrame or an array of records");
+  const { maxPoints, svg, keys } = { ...(spec as ChartOptions), ...options };
+  const view = new LiveChart(spec, { maxPoints: maxPoints ?? Math.max(1, data.length), svg, keys: typeof keys === "string" ? keys.split(",") : keys });
+  view.show();
+  view.addBatch(staticBatch(data));
+  void view.finish();
+}

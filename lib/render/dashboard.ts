@@ -1,0 +1,194 @@
+/**
+ * %streams: a live dashboard of every streaming query and data generator: status, rates, batch durations,
+ * lag, and a small input-rate vs processing-rate chart per query.
+ */
+import type { MimeBundle } from "../display";
+import type { GeneratorLike, StreamingQueryLike } from "./contract";
+import { LiveDisplay, type LiveOptions } from "./live";
+import { activeQueries, generators } from "./peers";
+import { rememberedQueries, rememberQuery } from "./sinks";
+import { rateSparkline } from "./sparkline";
+import { statusFromQuery } from "./status";
+import { buildTextTable, type DisplayStatus } from "./table";
+import { escapeHtml, formatNumber, formatTimestamp, toEpochMs } from "./values";
+
+export interface DashboardOptions extends LiveOptions {
+  /** Refresh period in milliseconds (default 1000). */
+  intervalMs?: number;
+  /** Stop refreshing after this long with no active query or generator (default 10 s). */
+  idleStopMs?: number;
+  /** Render once and stop. */
+  once?: boolean;
+  /** Where queries and generators come from (tests pass their own; default lib/stream and lib/datagen). */
+  sources?: { queries(): StreamingQueryLike[]; generators(): GeneratorLike[] };
+}
+
+const STOPPED_SHOWN = 20;
+
+function safe<T>(f: () => T, fallback: T): T {
+  try {
+    return f();
+  } catch {
+    return fallback;
+  }
+}
+
+function fmtRate(n: number | undefined): string {
+  return n === undefined || !Number.isFinite(n) ? "" : formatNumber(Math.round(n * 10) / 10);
+}
+
+function generatorActive(g: GeneratorLike): boolean {
+  return !/^(stopped|finished|done|failed|error|completed)$/i.test(String(g.status ?? "running"));
+}
+
+function elapsedText(ms: number | undefined): string {
+  if (ms === undefined || !Number.isFinite(ms)) return "";
+  const s = Math.floor(ms / 1000);
+  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s` : `${(ms / 1000).toFixed(1)}s`;
+}
+
+interface QueryRow {
+  query: StreamingQueryLike;
+  status: DisplayStatus;
+  lastBatchMs?: number;
+  avgBatchMs?: number;
+}
+
+let current: StreamsDashboard | undefined;
+
+export class StreamsDashboard extends LiveDisplay {
+  private readonly intervalMs: number;
+  private readonly idleStopMs: number;
+  private readonly once: boolean;
+  private readonly sources: NonNullable<DashboardOptions["sources"]>;
+  private timer: unknown = null;
+  private lastActive: number;
+
+  constructor(options: DashboardOptions = {}) {
+    super(options);
+    this.intervalMs = options.intervalMs ?? 1000;
+    this.idleStopMs = options.idleStopMs ?? 10_000;
+    this.once = options.once ?? false;
+    this.sources = options.sources ?? { queries: allQueries, generators };
+    this.lastActive = this.clock.now();
+  }
+
+  /** Show the dashboard and keep it fresh; a previous live dashboard stops (keeping its last state). */
+  start(): this {
+    if (current && current !== this) void current.finish();
+    current = this;
+    this.show();
+    if (this.once) void this.finish();
+    else this.tick();
+    return this;
+  }
+
+  private tick(): void {
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = null;
+      if (this.isFinished) return;
+      const anyActive = safe(() => this.sources.queries().some((q) => q.isActive) || this.sources.generators().some(generatorActive), false);
+      if (anyActive) this.lastActive = this.clock.now();
+      if (this.clock.now() - this.lastActive >= this.idleStopMs) {
+        void this.finish();
+        return;
+      }
+      this.refresh();
+      this.tick();
+    }, this.intervalMs);
+  }
+
+  override async finish(error?: unknown): Promise<void> {
+    if (this.timer !== null) {
+      this.clock.clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (current === this) current = undefined;
+    return super.finish(error);
+  }
+
+  private queryRows(): QueryRow[] {
+    const queries = safe(() => this.sources.queries(), []);
+    const active = queries.filter((q) => safe(() => q.isActive, false));
+    const stopped = queries.filter((q) => !safe(() => q.isActive, false)).slice(-STOPPED_SHOWN);
+    return [...active, ...stopped].map((query) => {
+      const recent = safe(() => query.recentProgress ?? [], []);
+      const durations = recent.map((p) => p.durationMs?.triggerExecution).filter((d): d is number => typeof d === "number");
+      return {
+        query,
+        status: statusFromQuery(query),
+        lastBatchMs: durations.at(-1),
+        avgBatchMs: durations.length ? durations.reduce((a, b) => a + b, 0) / durations.length : undefined,
+      };
+    });
+  }
+
+  protected initialBundle(): MimeBundle {
+    return this.render();
+  }
+
+  protected render(): MimeBundle {
+    const rows = this.queryRows();
+    const gens = safe(() => this.sources.generators(), []);
+    const live = this.isFinished ? "final state" : `refreshing every ${formatNumber(this.intervalMs / 1000)} s`;
+    const cell = (v: unknown) => `<td>${escapeHtml(v === undefined || v === null ? "" : String(v))}</td>`;
+    const queryHead = ["query", "id", "state", "batch", "input rows/s", "processed rows/s", "last batch ms", "avg batch ms", "lag", "watermark", "input vs processed"];
+    const queryBody = rows
+      .map(({ query, status, lastBatchMs, avgBatchMs }) => {
+        const wm = toEpochMs(status.watermark ?? null);
+        const color = status.state === "failed" ? "#cf222e" : status.state === "active" ? "#1a7f37" : "#57606a";
+        return (
+          `<tr>${cell(status.queryName ?? "")}${cell(String(safe(() => query.id, "")).slice(0, 8))}` +
+          `<td style="color:${color}" title="${escapeHtml(status.error ?? "")}">${escapeHtml(status.state ?? "")}${status.error ? `: ${escapeHtml(status.error)}` : ""}</td>` +
+          `${cell(status.batchId)}${cell(fmtRate(status.inputRowsPerSecond))}${cell(fmtRate(status.processedRowsPerSecond))}` +
+          `${cell(lastBatchMs)}${cell(avgBatchMs === undefined ? "" : Math.round(avgBatchMs))}${cell(status.lag)}${cell(wm ? formatTimestamp(wm) : "")}` +
+          `<td>${rateSparkline(safe(() => query.recentProgress ?? [], []), 180, 40)}</td></tr>`
+        );
+      })
+      .join("");
+    const genHead = ["generator", "topic", "status", "sent", "rate msg/s", "errors", "elapsed"];
+    const genBody = gens
+      .map((g) => `<tr>${cell(g.name)}${cell(g.topic)}${cell(g.status)}${cell(g.sent)}${cell(fmtRate(g.rate))}${cell(g.errors)}${cell(elapsedText(g.elapsed))}</tr>`)
+      .join("");
+    const table = (head: string[], body: string, empty: string) =>
+      `<table class="dataframe streamlab-table" border="1"><thead><tr style="text-align:right">${head.map((h) => `<th>${escapeHtml(h)}</th>`).join("")}</tr></thead>` +
+      `<tbody>${body || `<tr><td colspan="${head.length}" style="color:#57606a">${escapeHtml(empty)}</td></tr>`}</tbody></table>`;
+    const html =
+      `<div class="streamlab-live streamlab-streams">` +
+      `<div style="font-family:monospace;font-size:12px;color:#57606a">streams: ${rows.filter((r) => r.status.state === "active" || r.status.state === "waiting").length} active quer${rows.length === 1 ? "y" : "ies"}, ${gens.filter(generatorActive).length} running generator(s) · ${escapeHtml(live)}</div>` +
+      `<h4 style="margin:6px 0 2px 0">Queries</h4>${table(queryHead, queryBody, "no streaming queries")}` +
+      `<h4 style="margin:8px 0 2px 0">Generators</h4>${table(genHead, genBody, "no data generators")}</div>`;
+    const text = [
+      `streams (${live})`,
+      "Queries",
+      buildTextTable({
+        rows: rows.map(({ query, status, lastBatchMs, avgBatchMs }) => ({
+          query: status.queryName ?? "",
+          id: String(safe(() => query.id, "")).slice(0, 8),
+          state: status.state ?? "",
+          batch: status.batchId ?? null,
+          "input rows/s": fmtRate(status.inputRowsPerSecond),
+          "processed rows/s": fmtRate(status.processedRowsPerSecond),
+          "last batch ms": lastBatchMs ?? null,
+          "avg batch ms": avgBatchMs === undefined ? null : Math.round(avgBatchMs),
+          lag: status.lag ?? null,
+          error: status.error ?? "",
+        })),
+        limit: 100,
+      }),
+      "Generators",
+      buildTextTable({
+        rows: gens.map((g) => ({ generator: g.name, topic: g.topic ?? "", status: g.status ?? "", sent: g.sent ?? null, "rate msg/s": fmtRate(g.rate), errors: g.errors ?? null, elapsed: elapsedText(g.elapsed) })),
+        limit: 100,
+      }),
+    ].join("\n");
+    return { "text/html": html, "text/plain": text };
+  }
+}
+
+/** Active queries from lib/stream plus the ones lib/render's displays have seen (stopped ones too). */
+export function allQueries(): StreamingQueryLike[] {
+  // Remembering every active query seen keeps it on the dashboard (as stopped) after it leaves the active list.
+  for (const q of activeQueries()) rememberQuery(q);
+  return rememberedQueries();
+}
