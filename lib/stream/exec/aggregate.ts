@@ -134,7 +134,8 @@ for (let i = 0; i < n; i++) {
 
   run(b: Batch, ctx: ExecContext): Batch {
     this.metrics = { updated: 0, removed: 0, dropped: 0 };
-    const wm = this.node.eventTimeKey !== null && ctx.streaming ? ctx.watermarkMs : -Infinity;
+    // Complete mode keeps every group and aggregates late rows too: the watermark only serves eviction.
+    const wm = this.node.eventTimeKey !== null && ctx.streaming && ctx.mode !== "complete" ? ctx.watermarkMs : -Infinity;
     const P = this.pre(b.cols, b.n, ctx);
     if (this.node.timeKey?.kind === "session") return this.runSessions(P, b.n, ctx, wm);
     this.update(P, b.n, this.groups, ctx.batchId, wm, this.metrics);
