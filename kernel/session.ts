@@ -134,6 +134,9 @@ export class Session {
   /** display_id -> the sink of the cell that created it, for updates sent while no cell runs. */
   private readonly displayOwners = new Map<string, CellSink>();
   private capture?: Capture;
+  private readonly definedByMagics = new Set<string>();
+  /** Values of magic-defined variables while their declarations run. */
+  magicValues: Record<string, unknown> = {};
   private diagnostics: string[] = [];
   private lastError?: { ename: string; evalue: string };
   private exportedNames: string[] = [];
@@ -223,6 +226,9 @@ export class Session {
         }
         session.display.getDisplayBridge().print(session.magics.magicHelp(spec));
       },
+      get magicValues() {
+        return session.magicValues;
+      },
       misplacedCellMagic: (name: string) => {
         throw new session.magics.MagicError(`%%${name} must be the first line of its cell: move it to the top, or write %${name} for a line magic`);
       },
@@ -234,9 +240,52 @@ export class Session {
     return this.magics.runMagic(name, args, {
       body,
       display: this.display.getDisplayBridge(),
-      scope: this.executor.locals,
+      scope: this.magicScope(),
       evaluate: (code: string) => this.evaluate(code),
     });
+  }
+
+  /** The notebook's variables as magics see them; names a magic defines get declared for later cells. */
+  private magicScope(): Record<string, unknown> {
+    const locals = this.executor.locals;
+    const defined = this.definedByMagics;
+    return new Proxy(locals, {
+      set(target, prop, value) {
+        target[prop as string] = value;
+        if (typeof prop === "string") defined.add(prop);
+        return true;
+      },
+    });
+  }
+
+  /**
+   * tslab type-checks each cell against the declarations of earlier cells; a variable a magic put in scope
+   * (`%stream orders = ...`) has none. Declare it with a hidden statement, typed by its class when lib/
+   * exports that class, so completion and hover work on it too.
+   */
+  private async declareMagicVariables(): Promise<void> {
+    const names = [...this.definedByMagics].filter((n) => /^[A-Za-z_][\w$]*$/.test(n) && !n.startsWith("__"));
+    this.definedByMagics.clear();
+    if (!names.length) return;
+    const lines = names.map((n) => {
+      const value = this.executor.locals[n] as { constructor?: { name?: string } } | undefined;
+      const ctor = value?.constructor;
+      const typeName = ctor?.name && ctor !== Object && this.lib[ctor.name] === ctor ? ctor.name : undefined;
+      const type = typeName ? `import("streamlab").${typeName}` : "any";
+      // tslab's output starts with `exports.name = void 0`, so read the value from a copy, not from scope.
+      this.magicValues[n] = value;
+      return `const ${n}: ${type} = ${MAGIC_GLOBAL}.magicValues[${JSON.stringify(n)}];`;
+    });
+    const previous = this.capture;
+    const capture: Capture = { errors: [] };
+    this.capture = capture;
+    try {
+      const ok = await this.executor.execute(lines.join("\n"));
+      if (!ok) this.log(`could not declare ${names.join(", ")} for later cells: ${capture.errors[0] ?? "unknown error"}`);
+    } finally {
+      this.capture = previous;
+      this.magicValues = {};
+    }
   }
 
   private registerKernelMagics(): void {
@@ -394,6 +443,7 @@ export class Session {
     try {
       const { code: rewritten } = rewriteMagics(code);
       ok = await this.cellContext.run(sink, () => this.executor.execute(rewritten));
+      if (this.definedByMagics.size) await this.declareMagicVariables();
     } catch (err) {
       // tslab reports failures through error(); anything thrown here is a converter bug or a broken cell.
       const d = describeError(err);
@@ -421,19 +471,50 @@ export class Session {
     return this.running !== undefined;
   }
 
+  /**
+   * Completion: a magic name after `%`, else TypeScript completion on the rewritten cell (magic lines are
+   * rewritten one line for one, so positions map line by line).
+   */
   complete(code: string, cursor: number): { start: number; end: number; candidates: string[] } {
-    const { code: rewritten } = rewriteMagics(code);
-    if (rewritten !== code) {
-      // Offsets move when a magic line is rewritten; completing inside a magic line is not supported.
-      return { start: cursor, end: cursor, candidates: [] };
+    const lineStart = code.lastIndexOf("\n", cursor - 1) + 1;
+    const beforeCursor = code.slice(lineStart, cursor);
+    const magicName = /^\s*%%?([\w-]*)$/.exec(beforeCursor);
+    if (magicName) {
+      const prefix = magicName[1];
+      const names = this.magics.listMagics().map((m) => m.name).filter((n) => n.startsWith(prefix));
+      return { start: cursor - prefix.length, end: cursor, candidates: names };
     }
-    return this.executor.complete(code, cursor);
+    const mapped = this.mapToRewritten(code, cursor);
+    if (!mapped) return { start: cursor, end: cursor, candidates: [] };
+    const info = this.executor.complete(mapped.code, mapped.cursor);
+    return { start: info.start - mapped.shift, end: info.end - mapped.shift, candidates: info.candidates };
   }
 
   inspect(code: string, cursor: number): ReturnType<Executor["inspect"]> | undefined {
-    const { code: rewritten } = rewriteMagics(code);
-    if (rewritten !== code) return undefined;
-    return this.executor.inspect(code, cursor);
+    const mapped = this.mapToRewritten(code, cursor);
+    if (!mapped) return undefined;
+    return this.executor.inspect(mapped.code, mapped.cursor);
+  }
+
+  /** The rewritten cell and the cursor in it; undefined when the cursor is on a magic line. */
+  private mapToRewritten(code: string, cursor: number): { code: string; cursor: number; shift: number } | undefined {
+    const rewritten = rewriteMagics(code).code;
+    if (rewritten === code) return { code, cursor, shift: 0 };
+    const original = code.split("\n");
+    const changed = rewritten.split("\n");
+    let offsetOriginal = 0;
+    let offsetRewritten = 0;
+    for (let i = 0; i < original.length; i++) {
+      const end = offsetOriginal + original[i].length;
+      if (cursor <= end) {
+        if (original[i] !== changed[i]) return undefined;
+        const shift = offsetRewritten - offsetOriginal;
+        return { code: rewritten, cursor: cursor + shift, shift };
+      }
+      offsetOriginal = end + 1;
+      offsetRewritten += (changed[i] ?? "").length + 1;
+    }
+    return undefined;
   }
 
   /** Output to the cell that owns the current async context, or the last cell (background prints). */

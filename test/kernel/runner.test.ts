@@ -89,6 +89,25 @@ describe("streamlab run", () => {
     expect(error.traceback).toEqual(["unknown magic %lsmagc (did you mean %lsmagic?); %lsmagic lists them all"]);
   });
 
+  it("runs registered line and cell magics: shell-like arguments, help, variables they define, evaluate()", async () => {
+    const r = await run("magics.ipynb");
+    const cells = codeCells(r);
+    // %keep stored "hello magic" --upper defined `stored`; the next cell uses it with its type (string).
+    expect(cells[2].outputs).toEqual([{ output_type: "execute_result", execution_count: 3, data: { "text/plain": "'HELLO MAGIC'" }, metadata: {} }]);
+    expect(cells[4].outputs![0].data["text/plain"]).toBe("3");
+    // %%twice evaluated its body in the notebook's scope.
+    expect(cells[5].outputs![0].data["text/plain"]).toBe("42");
+    const help = cells[6].outputs![0].text.join("");
+    expect(help).toContain("usage: %keep NAME TEXT");
+    expect(help).toContain("--upper");
+    // A bad argument: one line, naming the fix; the run stops there with exit status 1.
+    expect(cells[7].outputs).toEqual([
+      { output_type: "error", ename: "MagicError", evalue: "%keep: missing TEXT; usage: %keep NAME TEXT", traceback: ["%keep: missing TEXT; usage: %keep NAME TEXT"] },
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("cell 8 failed: MagicError: %keep: missing TEXT; usage: %keep NAME TEXT");
+  });
+
   it("reports TypeScript errors with their position", async () => {
     const r = await run("compile-error.ipynb");
     expect(r.code).toBe(1);
