@@ -246,6 +246,28 @@ describe.runIf(built && tool("kcat"))("embedded broker over TCP", () => {
     expect(kcat(state.bootstrap, "stall").length).toBe(gen.sent);
   });
 
+  it("%kafka connect uses a cluster by address; SASL secrets come from the environment and are never shown", async () => {
+    await magic("%kafka create connect-check");
+    const connected = textOf(await magic(`%kafka connect ${state.bootstrap}`));
+    expect(connected).toBe(`connected to ${state.bootstrap}: external cluster`);
+    const overview = (await magic("%kafka")) as Table;
+    expect(overview.options.title).toBe(`${state.bootstrap}: external cluster`);
+    expect(overview.records().some((r) => r.topic === "connect-check")).toBe(true);
+    await expect(magic(`%kafka connect ${state.bootstrap} --sasl-mechanism plain --username alice`)).rejects.toThrow(/--password-env VAR/);
+    await expect(magic(`%kafka connect ${state.bootstrap} --sasl-mechanism plain --username alice --password-env STREAMLAB_TEST_UNSET_VAR`)).rejects.toThrow(/STREAMLAB_TEST_UNSET_VAR is not set/);
+    await expect(magic("%kafka connect localhost")).rejects.toThrow(/'localhost' is not HOST:PORT/);
+    process.env.STREAMLAB_TEST_SECRET = "s3cr3t-Pa55word";
+    // The embedded broker does not speak SASL, so this fails; the error must not carry the password.
+    const err = await magic(`%kafka connect ${state.bootstrap} --sasl-mechanism scram-sha-256 --username alice --password-env STREAMLAB_TEST_SECRET`).then(
+      (v) => textOf(v),
+      (e: Error) => e.message,
+    );
+    expect(err).not.toContain("s3cr3t-Pa55word");
+    expect(JSON.stringify([...recorder.displays.values()]) + recorder.printed.join("\n")).not.toContain("s3cr3t-Pa55word");
+    // Back to the embedded broker: %kafka start finds the running one and uses it.
+    expect(textOf(await magic("%kafka start"))).toMatch(new RegExp(`already running at ${state.bootstrap.replace(/\./g, "\\.")}`));
+  });
+
   it("kernel restarts keep the broker and its topics: fresh processes find and reuse it", () => {
     // First "kernel": produces to a new topic through the current cluster, then exits.
     const a = freshKernel(`
