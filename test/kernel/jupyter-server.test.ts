@@ -228,6 +228,40 @@ describe.runIf(tool("jupyter-server"))("the streamlab kernel in jupyter server",
     expect((later.outputs.find((m) => m.header.msg_type === "execute_result")!.content as { data: Record<string, string> }).data["text/plain"]).toBe("true");
   });
 
+  it("reports errors thrown by background work without dying", async () => {
+    const r = await execute('setTimeout(() => { throw new Error("thrown in a timer"); }, 10);\nvoid Promise.reject(new Error("rejected in the background"));\nawait new Promise((r) => setTimeout(r, 200));');
+    expect(r.reply.content.status).toBe("ok");
+    const after = await execute("'still here'");
+    expect(after.reply.content.status).toBe("ok");
+    const stderr = iopub
+      .filter((m) => m.header.msg_type === "stream" && (m.content as { name: string }).name === "stderr")
+      .map((m) => (m.content as { text: string }).text)
+      .join("");
+    expect(stderr).toContain("background error: Error: thrown in a timer");
+    expect(stderr).toContain("background error: Error: rejected in the background");
+  });
+
+  it("restart runs onShutdown hooks and gives a fresh, working kernel", async () => {
+    const marker = path.join(jupyter.dir, "restart-hook-ran");
+    const before = await execute(`onShutdown(() => { require("node:fs").writeFileSync(${JSON.stringify(marker)}, "stopped"); });\n(globalThis as any).beforeRestart = 1;\nprocess.pid`);
+    const oldPid = Number((before.outputs.find((m) => m.header.msg_type === "execute_result")!.content as { data: Record<string, string> }).data["text/plain"]);
+    await kernel.restart();
+    await waitFor("the restart hook", () => (fs.existsSync(marker) ? true : undefined));
+    await waitFor("kernel idle after restart", () => (kernel.status === "idle" ? true : undefined));
+    const after = await execute("typeof (globalThis as any).beforeRestart + ' ' + process.pid");
+    const [kind, pid] = ((after.outputs.find((m) => m.header.msg_type === "execute_result")!.content as { data: Record<string, string> }).data["text/plain"]).replace(/'/g, "").split(" ");
+    expect(kind).toBe("undefined");
+    expect(Number(pid)).not.toBe(oldPid);
+    await waitFor("the old kernel process to exit", () => {
+      try {
+        process.kill(oldPid, 0);
+        return undefined;
+      } catch {
+        return true;
+      }
+    });
+  });
+
   it("on shutdown runs onShutdown hooks and the kernel process exits", async () => {
     const marker = path.join(jupyter.dir, "shutdown-hook-ran");
     const r = await execute(`onShutdown(() => { require("node:fs").writeFileSync(${JSON.stringify(marker)}, "stopped"); });\nsetInterval(() => undefined, 1000);\nprocess.pid`);
