@@ -8,3 +8,4 @@ export * from "./client";
 export { onShutdown } from "../kernel/lifecycle";
 export * from "./broker";
 export * from "./datagen";
+export * from "./render";

@@ -43,7 +43,6 @@ export interface QueryProgress {
     numRowsUpdated?: number;
     memoryUsedBytes?: number;
     numRowsDroppedByWatermark?: number;
-    [key: string]: unknown;
   }>;
   sources?: Array<{
     description?: string;
@@ -54,10 +53,11 @@ export interface QueryProgress {
     inputRowsPerSecond?: number;
     processedRowsPerSecond?: number;
     metrics?: Record<string, string | number>;
-    [key: string]: unknown;
   }>;
   sink?: { description?: string; numOutputRows?: number };
-  [key: string]: unknown;
+  /** lib/stream's own additions: rows dropped behind the watermark, records behind the latest offsets. */
+  numRowsDroppedByWatermark?: number;
+  consumerLag?: number;
 }
 
 export interface StreamingQueryLike {

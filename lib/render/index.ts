@@ -14,5 +14,5 @@ export { renderSvg } from "./svg";
 export { ThrottledUpdater } from "./throttle";
 export { registerRenderSinks, createDisplaySink, createChartSink } from "./sinks";
 
-// Register the sink formats now when lib/stream is already there; display() and chart() retry on use.
+// df.writeStream.format("display") and format("chart") work as soon as streamlab is loaded.
 ensureSinksRegistered();

@@ -212,14 +212,14 @@ export interface ChartDisplayOptions extends LiveOptions {
   keys?: string[];
   /**
    * When to render the SVG image (image/svg+xml and the HTML): "auto" (default) renders it with every update
-   * while it is cheap and less often when it is slow (at most SVG_BUDGET of the time), always on stop;
+   * while it is cheap and less often when it is slow (at most SVG_BUDGET of wall time), always on stop;
    * "always" with every update; "final" only on stop; "never" not at all.
    */
   svg?: SvgPolicy;
 }
 
 /** Share of wall time the SVG rendering of one chart may take in "auto" mode. */
-export const SVG_BUDGET = 0.2;
+export const SVG_BUDGET = 0.1;
 
 /** A live vega-lite chart of a query's result. */
 export class LiveChart extends LiveDisplay {

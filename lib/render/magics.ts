@@ -7,7 +7,7 @@ import { chart, display, startChart, startDisplay } from "./api";
 import { isStreamingDataFrame, isStreamingQuery, type GeneratorLike, type StreamingQueryLike } from "./contract";
 import { allQueries, StreamsDashboard } from "./dashboard";
 import { LiveQueryStatus, type SvgPolicy } from "./live";
-import { generators } from "./peers";
+import { generators, loadDatagen } from "./peers";
 import { COMPACT_MARKS, validateCompactSpec, type CompactChartSpec, type CompactMark } from "./spec";
 
 const OUTPUT_MODES = ["append", "update", "complete"] as const;
@@ -203,9 +203,10 @@ registerMagic({
     { name: "once", type: "boolean", help: "show the current state once, without refreshing" },
     { name: "interval", type: "duration", help: "refresh period", default: 1000 },
   ],
-  run(ctx) {
+  async run(ctx) {
     const interval = ctx.args.options.interval as number;
     if (!(interval >= 100)) throw new MagicError(`%streams --interval must be at least 100ms, got ${interval}ms`);
+    await loadDatagen();
     new StreamsDashboard({ intervalMs: interval, once: ctx.args.options.once === true, bridge: ctx.display }).start();
     return undefined;
   },
@@ -228,6 +229,7 @@ registerMagic({
     const all = ctx.args.options.all === true;
     if (!name && !all) throw new MagicError("%stop: name a query or generator, or use --all; usage: %stop NAME | %stop --all");
     if (name && all) throw new MagicError("%stop: give a NAME or --all, not both");
+    await loadDatagen();
     const queries: StreamingQueryLike[] = [];
     const gens: GeneratorLike[] = [];
     if (all) {

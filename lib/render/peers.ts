@@ -1,72 +1,59 @@
 /**
- * lib/render's links to the streaming engine (lib/stream) and the data generators (lib/datagen), loaded on
- * demand: rendering works (and its tests run) without them, and a module that is missing or still broken
- * costs one warning, not a crash.
+ * lib/render's links to the streaming engine (lib/stream) and the data generators (lib/datagen).
+ *
+ * lib/stream is a plain dependency (the sink registry and spark.streams). lib/datagen is loaded on demand
+ * and may be absent or broken: %streams and %stop then show and stop queries only.
  */
-import type { GeneratorLike, SinkContext, Sink, StreamingQueryLike } from "./contract";
+import { registerSinkFormat, spark } from "../stream";
+import type { GeneratorLike, StreamingQueryLike } from "./contract";
 import { registerRenderSinks } from "./sinks";
-
-interface StreamModule {
-  registerSinkFormat?: (format: string, factory: (ctx: SinkContext) => Sink) => void;
-  spark?: { streams?: { active?: StreamingQueryLike[] | (() => StreamingQueryLike[]) } };
-}
 
 interface DatagenModule {
   listGenerators?: () => GeneratorLike[];
 }
 
-const warned = new Set<string>();
-
-function load<T>(modulePath: string, label: string): T | undefined {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require(modulePath) as T;
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const missing = e.code === "MODULE_NOT_FOUND" && String(e.message).includes(modulePath.replace(/^\.\.\//, ""));
-    if (!missing && !warned.has(label)) {
-      warned.add(label);
-      process.emitWarning(`streamlab: ${label} could not be loaded: ${e.message.split("\n")[0]}`);
-    }
-    return undefined;
-  }
-}
-
-export function streamModule(): StreamModule | undefined {
-  return load<StreamModule>("../stream", "lib/stream");
-}
-
-export function datagenModule(): DatagenModule | undefined {
-  return load<DatagenModule>("../datagen", "lib/datagen");
-}
-
 let sinksRegistered = false;
 
-/** Register the display and chart sinks with lib/stream once it is there; true when they are registered. */
+/** Register the display and chart sinks with lib/stream (once). */
 export function ensureSinksRegistered(): boolean {
-  if (sinksRegistered) return true;
-  const stream = streamModule();
-  if (typeof stream?.registerSinkFormat !== "function") return false;
-  registerRenderSinks(stream.registerSinkFormat);
-  sinksRegistered = true;
+  if (!sinksRegistered) {
+    registerRenderSinks(registerSinkFormat);
+    sinksRegistered = true;
+  }
   return true;
 }
 
-/** Every active query lib/stream knows (spark.streams.active). */
+/** Every active query of this process (spark.streams.active). */
 export function activeQueries(): StreamingQueryLike[] {
-  const streams = streamModule()?.spark?.streams;
-  if (!streams) return [];
   try {
-    const active = typeof streams.active === "function" ? streams.active() : streams.active;
-    return Array.isArray(active) ? active : [];
+    const active = spark.streams.active as unknown;
+    return Array.isArray(active) ? (active as StreamingQueryLike[]) : [];
   } catch {
     return [];
   }
 }
 
-/** Every data generator lib/datagen knows (running or finished), or none when it is absent. */
+let datagen: DatagenModule | undefined;
+let datagenLoading: Promise<DatagenModule | undefined> | undefined;
+let datagenWarned = false;
+
+/** Load lib/datagen once (dynamic import, so a missing or broken module costs one warning, not a crash). */
+export function loadDatagen(): Promise<DatagenModule | undefined> {
+  datagenLoading ??= import("../datagen").then(
+    (m) => (datagen = m as DatagenModule),
+    (err: Error) => {
+      if (!datagenWarned) {
+        datagenWarned = true;
+        process.emitWarning(`streamlab: lib/datagen could not be loaded, so generators are not shown: ${String(err?.message ?? err).split("\n")[0]}`);
+      }
+      return undefined;
+    },
+  );
+  return datagenLoading;
+}
+
+/** Every data generator lib/datagen knows (running or finished); none until loadDatagen() has resolved. */
 export function generators(): GeneratorLike[] {
-  const datagen = datagenModule();
   if (typeof datagen?.listGenerators !== "function") return [];
   try {
     const list = datagen.listGenerators();
