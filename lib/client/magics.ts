@@ -4,9 +4,10 @@
  * Importing this module installs the cluster provider: the first magic or query that needs a cluster and
  * finds none starts (or reuses) the embedded broker and says so in one line.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync, statSync, existsSync } from "node:fs";
+import * as path from "node:path";
 import { registerMagic, MagicError, type MagicContext } from "../magics";
-import { getDisplayBridge } from "../display";
+import { getDisplayBridge, DisplayHandle } from "../display";
 import { onShutdown } from "../../kernel/lifecycle";
 import { connect, parseBootstrap, type ClusterConfig, type KafkaClient, type TopicPartitionOffsets } from "./index";
 import { currentCluster, setCurrentCluster, setClusterProvider, peekCurrentCluster } from "./current";
@@ -64,19 +65,68 @@ function fail(err: unknown, prefix: string): never {
   throw new MagicError(`${prefix}: ${((err as Error)?.message ?? String(err)).split("\n")[0]}`);
 }
 
+/**
+ * On-disk size of a topic of the embedded broker (its segment files under DATA_DIR/topics/NAME/P/*.log), or
+ * undefined when unknown (external cluster, memory-only broker). The Kafka client API has no log sizes.
+ */
+export function embeddedTopicBytes(dataDir: string | undefined, topic: string): number | undefined {
+  if (!dataDir) return undefined;
+  const dir = path.join(dataDir, "topics", topic);
+  if (!existsSync(dir)) return undefined;
+  let total = 0;
+  try {
+    for (const p of readdirSync(dir)) {
+      const pdir = path.join(dir, p);
+      if (!statSync(pdir).isDirectory()) continue;
+      for (const f of readdirSync(pdir)) if (f.endsWith(".log")) total += statSync(path.join(pdir, f)).size;
+    }
+  } catch {
+    return undefined;
+  }
+  return total;
+}
+
 export async function topicsTable(client: KafkaClient, title?: string): Promise<Table> {
   const topics = (await client.listTopics()).filter((t) => t.name !== "__consumer_offsets");
+  const dataDir = client.config.embedded?.dataDir;
   const rows: unknown[][] = [];
   for (const t of topics) {
     const offsets: TopicPartitionOffsets[] = await client.topicOffsets(t.name).catch(() => []);
     const messages = offsets.reduce((s, o) => s + (Number(o.high) - Number(o.low)), 0);
-    rows.push([t.name, t.partitions, messages, "n/a", offsets.map((o) => `${o.partition}:${o.high}`).join(" ")]);
+    const bytes = embeddedTopicBytes(dataDir, t.name);
+    rows.push([t.name, t.partitions, messages, bytes === undefined ? "n/a" : bytes, offsets.map((o) => `${o.partition}:${o.high}`).join(" ")]);
   }
   return new Table(["topic", "partitions", "messages", "bytes", "end offsets"], rows, {
     title,
-    numericColumns: ["partitions", "messages"],
-    note: "messages = end offset - start offset per partition; bytes: the Kafka client API does not report log sizes",
+    numericColumns: ["partitions", "messages", "bytes"],
+    note: `messages = end offset - start offset, summed over partitions; bytes: ${dataDir ? "log files on disk" : "not reported by Kafka clients (n/a)"}`,
   });
+}
+
+/** `%kafka topics --follow`: the topics table refreshed every second for `durationMs`. */
+function followTopics(durationMs: number): void {
+  let handle: DisplayHandle | undefined;
+  let stopped = false;
+  const unregister = onShutdown(() => {
+    stopped = true;
+  }, "%kafka topics --follow");
+  const deadline = Date.now() + durationMs;
+  void (async () => {
+    while (!stopped) {
+      let bundle;
+      try {
+        bundle = (await topicsTable(await currentClient(), `topics (refreshing every second until ${new Date(deadline).toISOString().slice(11, 19)} UTC)`)).toMimeBundle();
+      } catch (err) {
+        bundle = new Message(`%kafka topics: ${(err as Error).message}`).toMimeBundle();
+      }
+      if (!handle) handle = new DisplayHandle(bundle);
+      else handle.update(bundle);
+      if (Date.now() >= deadline) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    handle?.close();
+    unregister();
+  })();
 }
 
 async function groupsTable(client: KafkaClient): Promise<Table> {
@@ -182,6 +232,10 @@ async function runKafka(ctx: MagicContext): Promise<unknown> {
     case "connect":
       return kafkaConnect(ctx, arg);
     case "topics":
+      if (o.follow) {
+        followTopics((o.duration as number | undefined) ?? 60_000);
+        return undefined;
+      }
       try {
         return await topicsTable(await currentClient());
       } catch (err) {
@@ -224,7 +278,7 @@ registerMagic({
   name: "kafka",
   kind: "line",
   summary: "the notebook's Kafka cluster: embedded broker or your own; topics and consumer groups",
-  usage: "%kafka [start [--port P] [--data-dir DIR] | stop | connect HOST:PORT[,...] [--sasl-mechanism M --username U --password-env VAR] [--ssl] [--ca FILE] | topics | create T --partitions N | delete T | groups]",
+  usage: "%kafka [start [--port P] [--data-dir DIR] | stop | connect HOST:PORT[,...] [--sasl-mechanism M --username U --password-env VAR] [--ssl] [--ca FILE] | topics [--follow [--duration 60s]] | create T --partitions N | delete T | groups]",
   help: [
     "%kafka alone shows the current cluster, its bootstrap address and its topics.",
     "The embedded broker runs as a separate process that survives kernel restarts (state in $STREAMLAB_HOME, default ~/.streamlab).",
@@ -239,6 +293,8 @@ registerMagic({
     { name: "ssl", type: "boolean", help: "connect: use TLS" },
     { name: "ca", type: "string", help: "connect: PEM file of the certificate authority (implies --ssl)" },
     { name: "partitions", alias: "p", type: "number", help: "create: number of partitions", default: 1 },
+    { name: "follow", alias: "f", type: "boolean", help: "topics: keep the table updating every second" },
+    { name: "duration", type: "duration", help: "topics --follow: for how long (default 60s)" },
   ],
   positional: { min: 0, max: 2, names: ["SUBCOMMAND", "ARG"] },
   run: runKafka,

@@ -8,6 +8,7 @@ import { mkdtempSync, existsSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { tool } from "../support/tools";
+import { runShutdownHooks } from "../../kernel/lifecycle";
 
 const home = mkdtempSync(path.join(tmpdir(), "streamlab-home-"));
 process.env.STREAMLAB_HOME = home;
@@ -98,6 +99,8 @@ describe.runIf(built && tool("kcat"))("embedded broker over TCP", () => {
   });
 
   afterAll(async () => {
+    // As the kernel does on shutdown: stops live displays, tails and generators of this process.
+    await runShutdownHooks();
     setCurrentCluster(undefined);
     if (readBrokerState()) await magic("%kafka stop");
     rmSync(home, { recursive: true, force: true });
@@ -124,6 +127,8 @@ describe.runIf(built && tool("kcat"))("embedded broker over TCP", () => {
     const topics = (await magic("%kafka topics")) as Table;
     const row = topics.records().find((r) => r.topic === "orders-10k");
     expect(row).toMatchObject({ partitions: 3, messages: 10_000 });
+    // The embedded broker's log files on disk: at least the JSON values themselves.
+    expect(row!.bytes).toBeGreaterThan(10_000 * 150);
   });
 
   it("the CLI produces the same way: streamlab datagen DATASET --topic T --bootstrap HOST:PORT", () => {
@@ -193,6 +198,16 @@ describe.runIf(built && tool("kcat"))("embedded broker over TCP", () => {
     const final = String(recorder.displays.get(id)!.at(-1)!["text/plain"]);
     expect(final).toMatch(/2 read/);
     expect(final).toMatch(/stopped/);
+  });
+
+  it("%kafka topics --follow refreshes the table in place", async () => {
+    const before = new Set(recorder.displays.keys());
+    await magic("%kafka topics --follow --duration 20s");
+    // The live display appears once the first table is read.
+    const id = await waitFor("the live display", () => [...recorder.displays.keys()].find((k) => !before.has(k)));
+    await waitFor("a refresh", () => recorder.displays.get(id)!.length >= 2);
+    await magic('%%produce follow-topics', '{"x": 1}');
+    await waitFor("the new topic in the live table", () => String(recorder.displays.get(id)!.at(-1)!["text/plain"]).includes("follow-topics"));
   });
 
   it("%kafka create, delete and a clear error for a missing topic", async () => {
