@@ -2,6 +2,7 @@
  * `streamlab run`: execute a notebook in this process, with the kernel's Session (same converter, executor,
  * magics and display bridge), record outputs the way Jupyter would, and write .ipynb and HTML reports.
  */
+import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
@@ -219,7 +220,11 @@ function finalNotebook(nb: Notebook): Notebook {
       kernelspec: { name: "streamlab", display_name: "TypeScript (streamlab)", language: "typescript" },
       language_info: { name: "typescript", file_extension: ".ts", mimetype: "text/typescript" },
     },
-    cells: nb.cells.map((c) => (c.cell_type === "code" ? { ...c, outputs: outputsToNotebook(c.outputs ?? []) } : c)),
+    cells: nb.cells.map((c) => {
+      // nbformat 4.5 requires cell ids; notebooks written by hand often lack them.
+      const withId = nb.nbformat_minor >= 5 && !c.id ? { ...c, id: randomBytes(4).toString("hex") } : c;
+      return withId.cell_type === "code" ? { ...withId, outputs: outputsToNotebook(withId.outputs ?? []) } : withId;
+    }),
   };
 }
 

@@ -140,6 +140,8 @@ export class Session {
   private diagnostics: string[] = [];
   private lastError?: { ename: string; evalue: string };
   private exportedNames: string[] = [];
+  /** Set when lib/ failed to load; shown once, in the first cell. */
+  private libError?: string;
   private closed = false;
 
   constructor(options: SessionOptions = {}) {
@@ -179,13 +181,22 @@ export class Session {
 
   /** lib/: the rooms' API and magics, one module instance shared by the kernel and every cell. */
   private loadLibrary(): void {
-    const libIndex = path.join(this.root, "dist", "lib", "index.js");
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    this.lib = require(libIndex) as Record<string, unknown>;
+    // The display protocol and the magic registry are the contracts the kernel needs; load them first.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     this.display = require(path.join(this.root, "dist", "lib", "display.js")) as typeof DisplayModule;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     this.magics = require(path.join(this.root, "dist", "lib", "magics.js")) as typeof MagicsModule;
+    const libIndex = path.join(this.root, "dist", "lib", "index.js");
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      this.lib = require(libIndex) as Record<string, unknown>;
+    } catch (err) {
+      // A broken part of lib/ must not take the kernel down: run plain TypeScript and say why once.
+      const d = describeError(err);
+      this.libError = `streamlab's library failed to load (${d.ename}: ${d.evalue}); TypeScript still runs, magics and the streamlab API may be missing`;
+      this.log(`${this.libError}\n${d.traceback.join("\n")}`);
+      this.lib = { ...this.display, ...this.magics };
+    }
   }
 
   /** Cells `require("streamlab")` (what `import ... from "streamlab"` compiles to) get the loaded library. */
@@ -315,13 +326,21 @@ export class Session {
     const declared = await this.execute(MAGIC_DECLARATION, this.silentSink(), { countless: true });
     if (declared.status !== "ok") this.log(`could not declare the magic entry point: ${declared.evalue}`);
     const names = Object.keys(this.lib).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== "default");
-    this.exportedNames = names;
     if (names.length === 0) return;
-    const sink = this.silentSink();
-    const outcome = await this.execute(`import { ${names.join(", ")} } from "streamlab";`, sink, { countless: true });
-    if (outcome.status !== "ok") {
-      this.log(`could not put the streamlab API in scope (${outcome.evalue}); cells can still import from "streamlab"`);
+    const importNames = (list: string[]) => this.execute(`import { ${list.join(", ")} } from "streamlab";`, this.silentSink(), { countless: true });
+    const outcome = await importNames(names);
+    if (outcome.status === "ok") {
+      this.exportedNames = names;
+      return;
     }
+    // One bad export (a name clashing with a global, a broken declaration) must not hide all the others.
+    this.log(`could not put the whole streamlab API in scope (${outcome.evalue}); importing names one by one`);
+    const failed: string[] = [];
+    for (const name of names) {
+      if ((await importNames([name])).status === "ok") this.exportedNames.push(name);
+      else failed.push(name);
+    }
+    if (failed.length) this.log(`not in scope (import them from "streamlab" instead): ${failed.join(", ")}`);
   }
 
   /** Names every cell has without an import. */
@@ -340,7 +359,22 @@ export class Session {
     };
   }
 
+  /** Display calls come from background work at any time: a failure is logged, never thrown into it. */
   private createBridge(): DisplayModule.DisplayBridge {
+    const bridge = this.createRawBridge();
+    const guard =
+      <A extends unknown[]>(what: string, fn: (...args: A) => void) =>
+      (...args: A): void => {
+        try {
+          fn(...args);
+        } catch (err) {
+          this.log(`display ${what} failed: ${(err as Error)?.message ?? String(err)}`);
+        }
+      };
+    return { display: guard("display", bridge.display), update: guard("update", bridge.update), print: guard("print", bridge.print) };
+  }
+
+  private createRawBridge(): DisplayModule.DisplayBridge {
     return {
       display: (bundle, displayId, metadata) => {
         const sink = this.currentSink();
@@ -433,6 +467,10 @@ export class Session {
     if (options.shouldAbort?.()) return { status: "aborted", executionCount: this.executionCount };
     const count = options.countless ? this.executionCount : ++this.executionCount;
     options.onStart?.(count);
+    if (this.libError && !options.countless) {
+      sink.stream("stderr", this.libError + "\n");
+      this.libError = undefined;
+    }
     // Let busy/execute_input reach the client before code that may block the event loop starts.
     await new Promise((resolve) => setImmediate(resolve));
     this.running = { sink, count };
