@@ -269,7 +269,14 @@ export class LiveChart extends LiveDisplay {
 
   protected initialBundle(): MimeBundle {
     const status = this.status(this.state.lastBatchId);
-    return this.bundle(status, undefined, undefined, 0);
+    // The vega-lite part is there from the start (an empty chart in JupyterLab), so the output keeps its kind.
+    let spec: VegaLiteSpec | undefined;
+    try {
+      spec = this.buildSpec(status).spec;
+    } catch {
+      spec = undefined;
+    }
+    return this.bundle(status, spec, undefined, 0);
   }
 
   private bundle(status: DisplayStatus, spec: VegaLiteSpec | undefined, svg: string | undefined, points: number, error?: string): MimeBundle {
