@@ -1,0 +1,181 @@
+/**
+ * In a real browser: Debian's classic Notebook 6 in headless Chromium (driven by playwright-core) runs a
+ * notebook with a live table and a live chart on the streamlab kernel. The test reads the table's text as it
+ * changes and finds an SVG chart with marks, and saves a screenshot to test-output/render-notebook.png.
+ * Needs the compiled kernel (npm run build; `npm test` builds first).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { tool } from "../support/tools";
+import { installedKernel, root, type JupyterEnv } from "../kernel/support";
+
+const outputDir = path.join(root, "test-output");
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const cells = [
+  `const orders = new MemoryStream("ts TIMESTAMP, region STRING, amount DOUBLE");
+const totals = orders.toDF().groupBy(col("region")).agg(sum("amount").alias("revenue"), count("*").alias("orders"));
+let tick = 0;
+const regions = ["east", "west", "north"];
+// Bounded: the feeder stops by itself after 10 minutes.
+const feeder = setInterval(() => {
+  if (++tick > 2000) return clearInterval(feeder);
+  orders.addData(regions.map((region, i) => ({ ts: new Date(Date.UTC(2026, 10, 24, 16, 0, 0) + tick * 1000), region, amount: (tick % 7) * (i + 1) + 1 })));
+}, 300);`,
+  `display(totals, { name: "browser_totals", sort: "region", trigger: { processingTime: "250 milliseconds" } });`,
+  `chart(totals, { mark: "bar", x: "region", y: "revenue", color: "region", name: "browser_chart", svg: "always", trigger: { processingTime: "250 milliseconds" } });`,
+];
+
+function notebookJson(): string {
+  return JSON.stringify(
+    {
+      cells: cells.map((source) => ({ cell_type: "code", execution_count: null, metadata: {}, outputs: [], source })),
+      metadata: {
+        kernelspec: { display_name: "TypeScript (streamlab)", language: "typescript", name: "streamlab" },
+        language_info: { name: "typescript" },
+      },
+      nbformat: 4,
+      nbformat_minor: 5,
+    },
+    null,
+    1,
+  );
+}
+
+describe.runIf(tool("notebook") && tool("chromium"))("live displays in classic Notebook in Chromium", () => {
+  let jupyter: JupyterEnv;
+  let server: ChildProcess;
+  let serverLog = "";
+  let context: BrowserContext | undefined;
+  let userDataDir = "";
+  let baseUrl = "";
+  let token = "";
+
+  beforeAll(async () => {
+    jupyter = installedKernel();
+    fs.writeFileSync(path.join(jupyter.dir, "live.ipynb"), notebookJson());
+    token = randomBytes(16).toString("hex");
+    const wanted = await freePort();
+    server = spawn(
+      "/usr/bin/python3",
+      ["-m", "notebook", "--no-browser", "--allow-root", "--ip=127.0.0.1", `--port=${wanted}`, "--port-retries=50",
+        `--NotebookApp.token=${token}`, `--notebook-dir=${jupyter.dir}`, "--NotebookApp.open_browser=False"],
+      { env: jupyter.env, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    const collect = (b: Buffer) => (serverLog += b.toString());
+    server.stdout!.on("data", collect);
+    server.stderr!.on("data", collect);
+    const port = await waitFor("the notebook server to listen", () => {
+      if (server.exitCode !== null) throw new Error(`the notebook server exited: ${serverLog}`);
+      const m = /http:\/\/127\.0\.0\.1:(\d+)\//.exec(serverLog);
+      return m ? Number(m[1]) : undefined;
+    });
+    baseUrl = `http://127.0.0.1:${port}`;
+    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "streamlab-chromium-"));
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: "/usr/bin/chromium",
+      headless: true,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+      viewport: { width: 1200, height: 1400 },
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    try {
+      await context?.close().catch(() => undefined);
+    } finally {
+      if (server && server.exitCode === null) {
+        // The notebook server shuts its kernels down on SIGTERM (the kernel stops its queries and timers).
+        server.kill("SIGTERM");
+        await waitFor("the notebook server to exit", () => server.exitCode !== null || server.signalCode !== null, 30_000).catch(() => server.kill("SIGKILL"));
+      }
+      if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+      jupyter?.cleanup();
+    }
+  }, 60_000);
+
+  async function tableText(page: Page): Promise<string> {
+    return page.evaluate(() => {
+      const cell = document.querySelectorAll("#notebook-container .cell")[1];
+      return cell?.querySelector(".output_area .streamlab-table-view")?.textContent ?? "";
+    });
+  }
+
+  it("shows a live table whose text changes and an SVG chart with marks", async () => {
+    const page = await context!.newPage();
+    const pageErrors: string[] = [];
+    page.on("pageerror", (err) => pageErrors.push(err.message));
+    await page.goto(`${baseUrl}/notebooks/live.ipynb?token=${token}`);
+    await page.waitForFunction(
+      () => {
+        const J = (window as unknown as { Jupyter?: { notebook?: { kernel?: { is_connected(): boolean; info_reply?: unknown } } } }).Jupyter;
+        return !!J?.notebook?.kernel?.is_connected() && !!J.notebook.kernel.info_reply;
+      },
+      undefined,
+      { timeout: 120_000, polling: 250 },
+    );
+    // Cell > Run All, as a person would.
+    await page.click("#celllink");
+    await page.click("#run_all_cells > a");
+
+    // The table is there and its text keeps changing after the cells finished.
+    await waitFor("the live table", async () => (await tableText(page)).includes("browser_totals"));
+    await page.waitForFunction(() => (window as unknown as { Jupyter: { notebook: { kernel_busy?: boolean } } }).Jupyter && document.querySelector("#kernel_indicator_icon.kernel_idle_icon") !== null, undefined, { timeout: 120_000, polling: 250 });
+    const seen = new Set<string>();
+    await waitFor("4 different texts of the table", async () => {
+      const text = await tableText(page);
+      if (text.includes("east")) seen.add(text);
+      return seen.size >= 4;
+    });
+    for (const text of seen) expect(text).toMatch(/east.*north.*west/s);
+
+    // The chart: classic Notebook has no vega-lite renderer, so it shows the HTML with the SVG drawn in the kernel.
+    const marks = await waitFor("an SVG chart with 3 bars", async () => {
+      const n = await page.evaluate(() => {
+        const cell = document.querySelectorAll("#notebook-container .cell")[2];
+        return cell?.querySelectorAll('.output_area svg [role="graphics-symbol"][aria-roledescription="bar"]').length ?? 0;
+      });
+      return n >= 3 ? n : undefined;
+    });
+    expect(marks).toBe(3);
+    const bar = await page.evaluate(() => {
+      const cell = document.querySelectorAll("#notebook-container .cell")[2];
+      const el = cell?.querySelector('.output_area svg [aria-roledescription="bar"]') as SVGGraphicsElement | null;
+      const box = el?.getBoundingClientRect();
+      return box ? { width: box.width, height: box.height } : null;
+    });
+    expect(bar!.width).toBeGreaterThan(5);
+    expect(bar!.height).toBeGreaterThan(1);
+
+    fs.mkdirSync(outputDir, { recursive: true });
+    await page.screenshot({ path: path.join(outputDir, "render-notebook.png"), fullPage: true });
+    expect(fs.statSync(path.join(outputDir, "render-notebook.png")).size).toBeGreaterThan(10_000);
+    expect(pageErrors).toEqual([]);
+  }, 300_000);
+});
