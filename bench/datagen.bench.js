@@ -38,6 +38,7 @@ async function main() {
   const { state } = await embedded.startEmbeddedBroker({ port: 0, stateDir: home });
   const k = client.connect(state.bootstrap);
   const lines = [];
+  const loadBefore = os.loadavg()[0];
   try {
     // Warm-up: connections, JIT, topic auto-creation path.
     await runGenerator(k, "pageviews", "warmup", 2000, 1000);
@@ -90,10 +91,11 @@ async function main() {
       genRows.push({ name: ds.name, rate: count / elapsed });
     }
 
+    const loadAfter = os.loadavg()[0];
     lines.push(
       "## datagen: rate control of the background producer",
       "",
-      `Command: \`npm run bench -- datagen\`${seconds !== 10 ? ` with STREAMLAB_BENCH_SECONDS=${seconds}` : ""}. Dataset \`pageviews\` (JSON, ~${Math.round(parts.reduce((s, p) => s + p.length, 0) / n)} bytes a message) produced by \`startGenerator\` through kafkajs to the embedded broker running as a separate process on this machine (acks=all, no compression). Each target rate runs ${seconds} s after a 1 s warm-up; achieved = messages acknowledged / elapsed time from start to the last acknowledgement. "stored" is what the broker holds afterwards (end minus start offsets). Buffer = most messages generated but not yet acknowledged at any moment, against the generator's bound.`,
+      `Command: \`npm run bench -- datagen\`${seconds !== 10 ? ` with STREAMLAB_BENCH_SECONDS=${seconds}` : ""}. Dataset \`pageviews\` (JSON, ~${Math.round(parts.reduce((s, p) => s + p.length, 0) / n)} bytes a message) produced by \`startGenerator\` through kafkajs to the embedded broker running as a separate process on this machine (acks=all, no compression). Each target rate runs ${seconds} s after a 1 s warm-up; achieved = messages acknowledged / elapsed time from start to the last acknowledgement. "stored" is what the broker holds afterwards (end minus start offsets). Buffer = most messages generated but not yet acknowledged at any moment, against the generator's bound. Load average (1 min) of this shared ${os.cpus().length}-core machine: ${loadBefore.toFixed(1)} at the start, ${loadAfter.toFixed(1)} at the end; the producer, the broker and kafkajs's encoding all compete for those cores, so the 50,000 msg/s row depends on what else runs.`,
       "",
       "| target msg/s | sent | elapsed s | achieved msg/s | deviation | within 5% | errors | stored | max buffer / bound |",
       "|---:|---:|---:|---:|---:|:---:|---:|---:|---:|",
