@@ -136,6 +136,28 @@ describe("expressions over static DataFrames", () => {
     expect(back).toEqual([{ j: '{"id":"a","amount":12.5}' }]);
   });
 
+  it("from_json over bytes (the fast scanner) gives exactly what it gives over strings", () => {
+    const inputs = [
+      '{"id":"a","amount":12.34,"n":7,"ok":true,"ts":"2024-01-01T00:00:01.5Z"}',
+      ' { "amount" : -0.1 , "id" : "b\\"q\\u00e9" , "extra" : {"x":[1,{"y":"}"}]} , "n": 1e3 } ',
+      '{"id":"ü€","amount":1234567890123456789,"n":-0,"ok":false,"ts":1700000000}',
+      '{"id":"dup","id":"last","amount":"3.5","n":2.5,"ok":null}',
+      '{"id":"x"} trailing',
+      '{"id":{"nested":1}}',
+      '[1,2]',
+      '{"amount":01}',
+      "",
+    ];
+    const schema = "id STRING, amount DOUBLE, n BIGINT, ok BOOLEAN, ts TIMESTAMP";
+    const df = spark.createDataFrame(inputs.map((s) => [s]), "s STRING");
+    const viaString = df.select(from_json(col("s"), schema).alias("o")).select("o.*").collect();
+    const viaBytes = df.selectExpr("CAST(s AS BINARY) AS b").selectExpr("CAST(b AS STRING) AS s").select(from_json(col("s"), schema).alias("o")).select("o.*").collect();
+    expect(viaBytes).toEqual(viaString);
+    expect(viaString[0]).toEqual({ id: "a", amount: 12.34, n: 7, ok: true, ts: new Date("2024-01-01T00:00:01.500Z"), _corrupt_record: null });
+    expect(viaString[1]).toMatchObject({ id: 'b"qé', amount: -0.1, n: 1000 });
+    expect(viaString[3]).toMatchObject({ id: "last", amount: 3.5, n: null, _corrupt_record: inputs[3] });
+  });
+
   it("from_json FAILFAST fails naming the row", () => {
     const df = spark.createDataFrame([{ json: '{"a":1}' }, { json: "nope" }], "json STRING");
     expect(() => df.select(from_json(col("json"), "a INT", { mode: "FAILFAST" }).alias("o")).collect()).toThrow(/malformed record.*FAILFAST.*nope.*row 1/);
@@ -204,5 +226,22 @@ describe("stream-static joins", () => {
       { region: "us", id: 4, manager: "Sam" },
     ]);
     expect(() => ms.toDF().join(regions, "regio")).toThrow(/column 'regio' does not exist/);
+  });
+});
+
+describe("timestamp parsing", () => {
+  it("parses ISO-8601 and Spark's 'yyyy-MM-dd HH:mm:ss' exactly as Date does", async () => {
+    const { parseTimestamp } = await import("../../lib/stream/expr/runtime");
+    let seed = 7;
+    for (let i = 0; i < 20000; i++) {
+      seed = (seed * 1664525 + 1013904223) >>> 0;
+      const t = Math.floor((seed / 2 ** 32 - 0.3) * 4e12);
+      const iso = new Date(t).toISOString();
+      expect(parseTimestamp(iso)).toBe(t);
+      expect(parseTimestamp(iso.replace("T", " ").replace("Z", ""))).toBe(t);
+    }
+    expect(parseTimestamp("2024-02-29")).toBe(Date.UTC(2024, 1, 29));
+    expect(parseTimestamp("2024-01-01T10:00:00+02:00")).toBe(Date.UTC(2024, 0, 1, 8));
+    expect(parseTimestamp("not a time")).toBeNull();
   });
 });

@@ -3,7 +3,7 @@ import type { PlanNode } from "../plan/nodes";
 import { linearize } from "../plan/nodes";
 import type { Batch, ExecContext } from "./batch";
 import { gather, keyOf, tupleKey } from "./batch";
-import { compilePredicate, compileProjection, RowError } from "../expr/codegen";
+import { compilePredicate, compileProjection, RowError, columnUses, substitute } from "../expr/codegen";
 import { AggregateOperator } from "./aggregate";
 import { runPlanBatch } from "./static";
 
@@ -202,7 +202,7 @@ function normalizeJoinKey(v: unknown): unknown {
 /** The physical pipeline for `root`: every operator after the source, in order. */
 export function buildPipeline(root: PlanNode): PhysicalOperator[] {
   const ops: PhysicalOperator[] = [];
-  for (const n of linearize(root).slice(1)) {
+  for (const n of collapseProjections(linearize(root).slice(1))) {
     switch (n.op) {
       case "project": ops.push(new ProjectOperator(n)); break;
       case "filter": ops.push(new FilterOperator(n)); break;
@@ -218,6 +218,29 @@ export function buildPipeline(root: PlanNode): PhysicalOperator[] {
     }
   }
   return ops;
+}
+
+/**
+ * Spark's CollapseProject: a projection over a projection becomes one, when no computed column of the lower
+ * one is used twice above (that would compute it twice). `CAST(value AS STRING) AS json` then
+ * `from_json(json)` becomes `from_json(CAST(value AS STRING))`, which the code generator parses from bytes.
+ */
+function collapseProjections(nodes: PlanNode[]): PlanNode[] {
+  const out: PlanNode[] = [];
+  for (const n of nodes) {
+    const prev = out[out.length - 1];
+    if (n.op === "project" && prev?.op === "project") {
+      const uses = new Map<number, number>();
+      n.exprs.forEach((e) => columnUses(e, uses));
+      const safe = [...uses].every(([i, count]) => count <= 1 || prev.exprs[i].k === "col" || prev.exprs[i].k === "lit");
+      if (safe) {
+        out[out.length - 1] = { ...n, child: prev.child, exprs: n.exprs.map((e) => substitute(e, prev.exprs)) };
+        continue;
+      }
+    }
+    out.push(n);
+  }
+  return out;
 }
 
 export function runPipeline(ops: PhysicalOperator[], b: Batch, ctx: ExecContext): Batch {

@@ -149,8 +149,79 @@ function build<T>(source: string, consts: unknown[], helpers: Record<string, unk
   return factory(consts, RowError, ...names.map((n) => helpers[n])) as T;
 }
 
+/**
+ * Rewrites that make generated code cheaper without changing results: from_json over CAST(binary AS STRING)
+ * parses the bytes directly (no intermediate string for the whole record).
+ */
+export function optimize(e: BExpr): BExpr {
+  switch (e.k) {
+    case "call": {
+      const args = e.args.map(optimize);
+      if (e.fn === "from_json" && args[0].k === "cast" && args[0].type.kind === "string" && args[0].child.type.kind === "binary") {
+        return { ...e, args: [args[0].child, ...args.slice(1)] };
+      }
+      return { ...e, args };
+    }
+    case "and":
+    case "or":
+      return { ...e, args: [optimize(e.args[0]), optimize(e.args[1])] };
+    case "field":
+    case "cast":
+      return { ...e, child: optimize(e.child) } as BExpr;
+    case "case":
+      return { ...e, branches: e.branches.map(([c, v]) => [optimize(c), optimize(v)] as [BExpr, BExpr]), otherwise: e.otherwise ? optimize(e.otherwise) : null };
+    default:
+      return e;
+  }
+}
+
+/** Replace column references by the expressions that computed them (for collapsing adjacent projections). */
+export function substitute(e: BExpr, inputs: BExpr[]): BExpr {
+  switch (e.k) {
+    case "col":
+      return inputs[e.index];
+    case "call":
+      return { ...e, args: e.args.map((a) => substitute(a, inputs)) };
+    case "and":
+    case "or":
+      return { ...e, args: [substitute(e.args[0], inputs), substitute(e.args[1], inputs)] };
+    case "field":
+    case "cast":
+      return { ...e, child: substitute(e.child, inputs) } as BExpr;
+    case "case":
+      return { ...e, branches: e.branches.map(([c, v]) => [substitute(c, inputs), substitute(v, inputs)] as [BExpr, BExpr]), otherwise: e.otherwise ? substitute(e.otherwise, inputs) : null };
+    default:
+      return e;
+  }
+}
+
+/** How often each input column is referenced. */
+export function columnUses(e: BExpr, counts: Map<number, number>): void {
+  switch (e.k) {
+    case "col":
+      counts.set(e.index, (counts.get(e.index) ?? 0) + 1);
+      return;
+    case "call":
+    case "and":
+    case "or":
+      e.args.forEach((a) => columnUses(a, counts));
+      return;
+    case "field":
+    case "cast":
+      columnUses(e.child, counts);
+      return;
+    case "case":
+      e.branches.forEach(([c, v]) => (columnUses(c, counts), columnUses(v, counts)));
+      if (e.otherwise) columnUses(e.otherwise, counts);
+      return;
+    default:
+      return;
+  }
+}
+
 /** One function computing every expression of a projection in one pass. Bare column refs reuse the input arrays. */
-export function compileProjection(exprs: BExpr[]): ProjectFn {
+export function compileProjection(input: BExpr[]): ProjectFn {
+  const exprs = input.map(optimize);
   const cg = new CodeGen();
   const outs: string[] = [];
   const computed: number[] = [];
@@ -175,7 +246,7 @@ return [${result}];
 /** A predicate compiled to a selection vector: the indexes of rows where it is true (not null, not false). */
 export function compilePredicate(cond: BExpr): PredicateFn {
   const cg = new CodeGen();
-  const v = gen(cond, cg);
+  const v = gen(optimize(cond), cg);
   const loop = cg.takeBody();
   const source = `return function predicate(cols, n, ctx) {
 ${hoist(cg)}

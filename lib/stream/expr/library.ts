@@ -587,13 +587,12 @@ function makeJsonParser(schema: StructType, mode: string, corruptName: string | 
     }
     return mode === "DROPMALFORMED" ? null : empty(text);
   };
-  // Field conversion generated once per schema: direct property reads, typeof checks, no per-field dispatch.
-  let convert: (o: Record<string, unknown>, bad: { flag: boolean }) => Record<string, unknown>;
+  // Field conversion generated once per schema: direct reads, typeof checks, no per-field dispatch.
+  let convert: (vals: unknown[], bad: { flag: boolean }) => Record<string, unknown>;
   if (simple) {
     const lines = fields.map((f, i) => {
-      const key = JSON.stringify(f.name);
       const v = `v${i}`;
-      const read = `let ${v} = o[${key}]; if (${v} === undefined) ${v} = null;`;
+      const read = `let ${v} = vals[${i}]; if (${v} === undefined) ${v} = null;`;
       switch (f.type.kind) {
         case "string": return `${read} else if (typeof ${v} !== "string" && ${v} !== null) ${v} = typeof ${v} === "object" ? JSON.stringify(${v}) : String(${v});`;
         case "double": case "float": case "decimal": return `${read} else if (typeof ${v} !== "number" && ${v} !== null) ${v} = J(${v}, T[${i}], bad);`;
@@ -604,31 +603,202 @@ function makeJsonParser(schema: StructType, mode: string, corruptName: string | 
       }
     });
     const body = `${lines.join("\n")}\nreturn { ${fields.map((f, i) => `${JSON.stringify(f.name)}: v${i}`).join(", ")}${corruptName ? `, ${JSON.stringify(corruptName)}: null` : ""} };`;
-    convert = new Function("J", "T", "P", `return function convert(o, bad) {\n${body}\n};`)(R.jsonToValue, fields.map((f) => f.type), R.parseTimestamp);
+    convert = new Function("J", "T", "P", `return function convert(vals, bad) {\n${body}\n};`)(R.jsonToValue, fields.map((f) => f.type), R.parseTimestamp);
   } else {
-    convert = (o, b) => {
+    convert = (vals, b) => {
+      const o: Record<string, unknown> = {};
+      fields.forEach((f, i) => (o[f.name] = vals[i]));
       const out = R.jsonToStruct(o, schema, b);
       if (corruptName) out[corruptName] = null;
       return out;
     };
   }
+  const names = fields.map((f) => f.name);
+  const fromObject = (o: Record<string, unknown>) => names.map((n) => o[n]);
+  const scanner = binary && simple ? makeFlatScanner(names) : undefined;
+  const vals: unknown[] = new Array(names.length);
   return (input: unknown, row: number) => {
-    const text = binary ? (input as Buffer).toString("utf8") : (input as string);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      return malformed(text, row, "not valid JSON");
+    let parsedVals: unknown[] | undefined;
+    if (scanner && scanner(input as Buffer, vals)) parsedVals = vals;
+    let text = "";
+    if (!parsedVals) {
+      text = binary ? (input as Buffer).toString("utf8") : (input as string);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        return malformed(text, row, "not valid JSON");
+      }
+      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return malformed(text, row, "not a JSON object");
+      parsedVals = fromObject(parsed as Record<string, unknown>);
     }
-    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return malformed(text, row, "not a JSON object");
     bad.flag = false;
-    const out = convert(parsed as Record<string, unknown>, bad);
+    const out = convert(parsedVals, bad);
     if (bad.flag) {
+      if (!text) text = binary ? (input as Buffer).toString("utf8") : (input as string);
       if (mode === "FAILFAST") return malformed(text, row, "a field does not fit the schema");
       if (mode === "DROPMALFORMED") return null;
       if (corruptName) out[corruptName] = text;
     }
     return out;
+  };
+}
+
+/**
+ * A JSON scanner over bytes for flat records: it reads the wanted top-level fields' primitive values without
+ * building the whole object or decoding the whole record to a string. Anything unusual (escapes, nested values
+ * in wanted fields, malformed input) returns false, and the caller falls back to JSON.parse, which decides.
+ */
+function makeFlatScanner(names: string[]): (b: Buffer, out: unknown[]) => boolean {
+  const keys = names.map((n) => Buffer.from(n, "utf8"));
+  const nk = keys.length;
+  const ws = (c: number) => c === 32 || c === 10 || c === 13 || c === 9;
+  const findKey = (b: Buffer, s: number, e: number, hint: number): number => {
+    const len = e - s;
+    for (let t = 0; t < nk; t++) {
+      const k = (hint + t) % nk;
+      const key = keys[k];
+      if (key.length !== len) continue;
+      let j = 0;
+      while (j < len && b[s + j] === key[j]) j++;
+      if (j === len) return k;
+    }
+    return -1;
+  };
+  /** End of a nested value (object/array) starting at i, or -1. */
+  const skipNested = (b: Buffer, i: number, n: number): number => {
+    let depth = 0;
+    for (; i < n; i++) {
+      const c = b[i];
+      if (c === 34) {
+        i++;
+        while (i < n && b[i] !== 34) {
+          if (b[i] === 92) i++;
+          i++;
+        }
+      } else if (c === 123 || c === 91) depth++;
+      else if (c === 125 || c === 93) {
+        depth--;
+        if (depth === 0) return i + 1;
+      }
+    }
+    return -1;
+  };
+  return (b: Buffer, out: unknown[]): boolean => {
+    if (!Buffer.isBuffer(b)) return false;
+    const n = b.length;
+    for (let k = 0; k < nk; k++) out[k] = null;
+    let i = 0;
+    while (i < n && ws(b[i])) i++;
+    if (b[i] !== 123) return false;
+    i++;
+    let hint = 0;
+    for (;;) {
+      while (i < n && ws(b[i])) i++;
+      if (b[i] === 125) {
+        i++;
+        break;
+      }
+      if (b[i] !== 34) return false;
+      const ks = ++i;
+      while (i < n && b[i] !== 34) {
+        if (b[i] === 92) return false;
+        i++;
+      }
+      if (i >= n) return false;
+      const field = findKey(b, ks, i, hint);
+      i++;
+      while (i < n && ws(b[i])) i++;
+      if (b[i] !== 58) return false;
+      i++;
+      while (i < n && ws(b[i])) i++;
+      const c = b[i];
+      let value: unknown;
+      if (c === 34) {
+        const vs = ++i;
+        while (i < n && b[i] !== 34) {
+          if (b[i] === 92) return false;
+          i++;
+        }
+        if (i >= n) return false;
+        value = field >= 0 ? b.toString("utf8", vs, i) : undefined;
+        i++;
+      } else if (c === 45 || (c >= 48 && c <= 57)) {
+        const vs = i;
+        let neg = false;
+        if (c === 45) {
+          neg = true;
+          i++;
+        }
+        // JSON forbids leading zeros (01): let JSON.parse reject it.
+        if (b[i] === 48 && b[i + 1] >= 48 && b[i + 1] <= 57) return false;
+        let mant = 0;
+        let digits = 0;
+        let scale = 1;
+        let simpleNum = true;
+        while (i < n && b[i] >= 48 && b[i] <= 57) {
+          mant = mant * 10 + (b[i] - 48);
+          digits++;
+          i++;
+        }
+        if (digits === 0) return false;
+        if (b[i] === 46) {
+          i++;
+          let frac = 0;
+          while (i < n && b[i] >= 48 && b[i] <= 57) {
+            mant = mant * 10 + (b[i] - 48);
+            scale *= 10;
+            digits++;
+            frac++;
+            i++;
+          }
+          if (frac === 0) return false;
+        }
+        if (b[i] === 101 || b[i] === 69) {
+          simpleNum = false;
+          i++;
+          if (b[i] === 43 || b[i] === 45) i++;
+          while (i < n && b[i] >= 48 && b[i] <= 57) i++;
+        }
+        if (field >= 0) {
+          // Exact when the digits fit in 2^53 and the scale is an exact power of ten: the same double as JSON.parse.
+          value = simpleNum && digits <= 15 ? (neg ? -mant : mant) / scale : Number(b.toString("latin1", vs, i));
+          if (Number.isNaN(value as number)) return false;
+        }
+      } else if (c === 116) {
+        if (b[i + 1] !== 114 || b[i + 2] !== 117 || b[i + 3] !== 101) return false;
+        value = true;
+        i += 4;
+      } else if (c === 102) {
+        if (b[i + 1] !== 97 || b[i + 2] !== 108 || b[i + 3] !== 115 || b[i + 4] !== 101) return false;
+        value = false;
+        i += 5;
+      } else if (c === 110) {
+        if (b[i + 1] !== 117 || b[i + 2] !== 108 || b[i + 3] !== 108) return false;
+        value = null;
+        i += 4;
+      } else if (c === 123 || c === 91) {
+        if (field >= 0) return false;
+        i = skipNested(b, i, n);
+        if (i < 0) return false;
+      } else return false;
+      if (field >= 0) {
+        out[field] = value;
+        hint = field + 1;
+      }
+      while (i < n && ws(b[i])) i++;
+      if (b[i] === 44) {
+        i++;
+        continue;
+      }
+      if (b[i] === 125) {
+        i++;
+        break;
+      }
+      return false;
+    }
+    while (i < n && ws(b[i])) i++;
+    return i === n;
   };
 }
 

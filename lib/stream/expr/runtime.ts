@@ -12,7 +12,7 @@ export function parseTimestamp(s: string): number | null {
   if (n >= 10 && s.charCodeAt(4) === 45 && s.charCodeAt(7) === 45) {
     const y = digits(s, 0, 4), mo = digits(s, 5, 2), d = digits(s, 8, 2);
     if (y >= 0 && mo >= 1 && d >= 1) {
-      if (n === 10) return Date.UTC(y, mo - 1, d);
+      if (n === 10) return utcMs(y, mo, d, 0, 0, 0);
       const sep = s.charCodeAt(10);
       if ((sep === 84 || sep === 32) && n >= 16 && s.charCodeAt(13) === 58) {
         const h = digits(s, 11, 2), mi = digits(s, 14, 2);
@@ -35,7 +35,7 @@ export function parseTimestamp(s: string): number | null {
           }
         }
         if (h >= 0 && mi >= 0 && sec >= 0) {
-          let t = Date.UTC(y, mo - 1, d, h, mi, sec) + ms;
+          let t = utcMs(y, mo, d, h, mi, sec) + ms;
           if (i === n) return t;
           const z = s.charCodeAt(i);
           if (z === 90 && i === n - 1) return t;
@@ -55,6 +55,18 @@ export function parseTimestamp(s: string): number | null {
   }
   const t = Date.parse(s);
   return Number.isNaN(t) ? null : t;
+}
+
+/** Date.UTC without the builtin call: days from the civil date (proleptic Gregorian), then milliseconds. */
+function utcMs(y: number, mo: number, d: number, h: number, mi: number, sec: number): number {
+  if (mo < 1 || mo > 12 || d > 31 || h > 24 || mi > 59 || sec > 60) return Date.UTC(y, mo - 1, d, h, mi, sec);
+  const yy = mo <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const doy = Math.floor((153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  const days = era * 146097 + doe - 719468;
+  return days * 86_400_000 + h * 3_600_000 + mi * 60_000 + sec * 1000;
 }
 
 function digits(s: string, at: number, len: number): number {
