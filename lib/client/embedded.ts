@@ -114,6 +114,16 @@ export function brokerEntry(): string {
   throw new Error(`the embedded broker is not built (${built} is missing): run npm run build`);
 }
 
+let startedHere: { state: EmbeddedBrokerState; stateDir: string } | undefined;
+
+/**
+ * The broker this process started, if any. A kernel leaves it running on purpose (topics survive restarts);
+ * a one-shot host such as a headless run in CI may stop it when done, with stopEmbeddedBroker.
+ */
+export function brokerStartedByThisProcess(): { state: EmbeddedBrokerState; stateDir: string } | undefined {
+  return startedHere && processAlive(startedHere.state.pid) ? startedHere : undefined;
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
@@ -174,6 +184,7 @@ export async function startEmbeddedBroker(options: StartOptions = {}): Promise<{
         dataDir, logFile, startedAt: new Date().toISOString(),
       };
       fs.writeFileSync(stateFile(stateDir), JSON.stringify(state, null, 2) + "\n");
+      startedHere = { state, stateDir };
       return { state, reused: false };
     }
     if (exited !== undefined) {

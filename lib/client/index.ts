@@ -290,7 +290,7 @@ export function connect(config: ClusterConfig | string): KafkaClient {
 }
 
 export { currentCluster, setCurrentCluster, setClusterProvider, peekCurrentCluster, type ClusterProvider } from "./current";
-export { startEmbeddedBroker, stopEmbeddedBroker, findRunningBroker, readBrokerState, streamlabHome, type EmbeddedBrokerState } from "./embedded";
+export { startEmbeddedBroker, stopEmbeddedBroker, findRunningBroker, readBrokerState, brokerStartedByThisProcess, streamlabHome, type EmbeddedBrokerState } from "./embedded";
 export { currentClient, embeddedClusterProvider, topicsTable } from "./magics";
 export { parseProduceBody, toProduceRecords, partitionForKey, murmur2 } from "./produce";
 export { Tail, parseTailFrom, listTails, stopTails, prettyValue, type TailOptions, type TailRow } from "./tail";
