@@ -10,7 +10,7 @@ import { rateSparkline } from "./sparkline";
 import { buildChartSpec, describeChart, isFullVegaLiteSpec, VEGA_LITE_MIME, type ChartSpecInput, type CompactChartSpec, type VegaLiteSpec } from "./spec";
 import { ResultState } from "./state";
 import { errorMessage, statusFromQuery } from "./status";
-import { renderSvg } from "./svg";
+import { renderSvgOffThread } from "./svg-pool";
 import { buildHtmlTable, buildTextTable, parseSort, statusHtml, statusText, type DisplayStatus, type SortSpec } from "./table";
 import { realClock, ThrottledUpdater, type Clock, type RenderRequest } from "./throttle";
 import { escapeHtml, formatNumber, formatTimestamp, toEpochMs } from "./values";
@@ -309,7 +309,7 @@ export class LiveChart extends LiveDisplay {
     if (this.svgDue(req.final)) {
       const start = this.clock.now();
       try {
-        this.svg = await renderSvg(built.plain);
+        this.svg = await renderSvgOffThread(built.plain);
         this.svgBatchId = this.state.lastBatchId;
         this.svgRenders++;
       } catch (err) {

@@ -1,4 +1,7 @@
 // Live tables and charts fed with hand-made output batches, through a recording display bridge.
+import * as fs from "node:fs";
+import { createRequire } from "node:module";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { LiveChart, LiveQueryStatus, LiveTable } from "../../lib/render/live";
 import { createChartSink, createDisplaySink, chartOptionsFrom, tableOptionsFrom } from "../../lib/render/sinks";
@@ -184,6 +187,22 @@ describe("SVG rendering in Node", () => {
       expect(svg, mark).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
       expect(countSvgMarks(svg), mark).toBeGreaterThanOrEqual(mark === "line" || mark === "area" ? 2 : 3);
       expect(svg).not.toMatch(/<script|<image|@import|url\(http/);
+    }
+  });
+
+  it("draws the same SVG in the worker thread as on the main thread (compiled build)", async () => {
+    const poolFile = path.join(__dirname, "..", "..", "dist", "lib", "render", "svg-pool.js");
+    if (!fs.existsSync(poolFile)) throw new Error(`${poolFile} is missing: run npm run build first`);
+    const pool = createRequire(__filename)(poolFile) as typeof import("../../lib/render/svg-pool");
+    try {
+      expect(pool.svgWorkerAvailable()).toBe(true);
+      const spec = buildCompactSpec({ mark: "bar", x: "region", y: "revenue" }, [revenueRow(0, "east", 10), revenueRow(0, "west", 20)], revenueSchema).spec;
+      const [fromWorker, another] = await Promise.all([pool.renderSvgOffThread(spec), pool.renderSvgOffThread({ ...spec, mark: "point" })]);
+      expect(fromWorker).toBe(await renderSvg(spec));
+      expect(countSvgMarks(another)).toBe(2);
+      await expect(pool.renderSvgOffThread({ mark: "point", data: { url: "http://127.0.0.1:9/x.json" }, encoding: {} })).rejects.toThrow(/load nothing from URLs/);
+    } finally {
+      await pool.stopSvgWorker();
     }
   });
 
