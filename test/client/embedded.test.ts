@@ -174,6 +174,16 @@ describe.runIf(built && tool("kcat"))("embedded broker over TCP", () => {
     const first = (await magic("%tail produced --from beginning --limit 2")) as Tail;
     expect(first.rows.length).toBe(2);
     expect(first.rows.every((r) => r.offset === "0" || r.offset === "1")).toBe(true);
+
+    // --from OFFSET (per partition) and --from TIMESTAMP (the first message at or after it).
+    const fromOffset = (await magic("%tail produced --from 2 --limit 50")) as Tail;
+    expect(fromOffset.rows.every((r) => Number(r.offset) >= 2)).toBe(true);
+    expect(fromOffset.rows.length).toBe(kcat(state.bootstrap, "produced", "%o\\n").filter((o) => Number(o) >= 2).length);
+    const cut = allTs[allTs.length - 4];
+    const fromTime = (await magic(`%tail produced --from ${new Date(cut).toISOString()} --limit 50`)) as Tail;
+    expect(fromTime.rows.length).toBe(allTs.filter((t) => t >= cut).length);
+    const empty = (await magic("%tail produced --from latest")) as Tail;
+    expect(empty.rows.length).toBe(0);
   });
 
   it("%tail --group reads as a consumer group and commits, so %kafka groups shows no lag", async () => {
