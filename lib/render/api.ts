@@ -9,7 +9,7 @@ import { isFullVegaLiteSpec, type ChartSpecInput, type CompactChartSpec } from "
 import { buildHtmlTable, buildTextTable, parseSort } from "./table";
 
 export interface QueryStartOptions {
-  /** Spark output mode; by default append, or update when the query aggregates without a watermark. */
+  /** Spark output mode; by default update for an aggregation (the running result), else append. */
   outputMode?: "append" | "update" | "complete";
   /** The query's name (queryName), shown in the status line and used by %display, %stop. */
   name?: string;
@@ -53,6 +53,24 @@ function looksLikeOutputModeError(err: unknown): boolean {
   return /output ?mode|append mode|not supported.*(aggregat|watermark)/i.test(String((err as Error)?.message ?? err));
 }
 
+/**
+ * The aggregation in a DataFrame's plan, read structurally (lib/stream's plan nodes: `op`, `child`, `keyNames`):
+ * its grouping columns when they all reach the output under their names. Undefined for other plans.
+ */
+export function aggregationOf(df: unknown): { keyColumns: string[] | undefined } | undefined {
+  const root = (df as { plan?: unknown })?.plan as { schema?: { fields?: { name: string }[] } } | undefined;
+  let node = root as { op?: unknown; child?: unknown; keyNames?: unknown } | undefined;
+  for (let depth = 0; node && typeof node === "object" && depth < 10_000; depth++) {
+    if (node.op === "aggregate") {
+      const names = Array.isArray(node.keyNames) ? (node.keyNames as unknown[]).filter((k): k is string => typeof k === "string") : [];
+      const output = new Set((root?.schema?.fields ?? []).map((f) => f.name));
+      return { keyColumns: names.length > 0 && names.every((k) => output.has(k)) ? names : undefined };
+    }
+    node = node.child as typeof node;
+  }
+  return undefined;
+}
+
 function startQuery(df: StreamingDataFrameLike, format: "display" | "chart", sinkOptions: Record<string, string>, start: QueryStartOptions): StreamingQueryLike {
   if (!ensureSinksRegistered()) {
     throw new Error(`the ${format} sink needs lib/stream, which is not available in this build: run npm run build`);
@@ -73,9 +91,13 @@ function startQuery(df: StreamingDataFrameLike, format: "display" | "chart", sin
     }
     return query as StreamingQueryLike;
   };
+  // A live display of an aggregation wants the running result: update mode, upserted by the grouping columns.
+  const aggregation = aggregationOf(df);
+  if (aggregation?.keyColumns && sinkOptions.keys === undefined) sinkOptions.keys = aggregation.keyColumns.join(",");
   if (start.outputMode) return attempt(start.outputMode);
-  // Spark's default is append, which it refuses for aggregations without a watermark; a live display of
-  // such a query wants the running result, so fall back to update mode, as a notebook user would.
+  if (aggregation) return attempt("update");
+  // Spark's default is append, which it refuses for aggregations without a watermark: when the plan could not
+  // be read, fall back to update mode on that refusal, as a notebook user would.
   try {
     return attempt(undefined);
   } catch (err) {

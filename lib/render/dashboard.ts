@@ -2,6 +2,7 @@
  * %streams: a live dashboard of every streaming query and data generator: status, rates, batch durations,
  * lag, and a small input-rate vs processing-rate chart per query.
  */
+import { onShutdown } from "../../kernel/lifecycle";
 import type { MimeBundle } from "../display";
 import type { GeneratorLike, StreamingQueryLike } from "./contract";
 import { LiveDisplay, type LiveOptions } from "./live";
@@ -63,6 +64,7 @@ export class StreamsDashboard extends LiveDisplay {
   private readonly sources: NonNullable<DashboardOptions["sources"]>;
   private timer: unknown = null;
   private lastActive: number;
+  private unregisterShutdown: (() => void) | undefined;
 
   constructor(options: DashboardOptions = {}) {
     super(options);
@@ -77,6 +79,8 @@ export class StreamsDashboard extends LiveDisplay {
   start(): this {
     if (current && current !== this) void current.finish();
     current = this;
+    // On kernel shutdown or restart the dashboard stops refreshing and keeps its last state.
+    this.unregisterShutdown = onShutdown(() => this.finish(), "%streams dashboard");
     this.show();
     if (this.once) void this.finish();
     else this.tick();
@@ -104,6 +108,8 @@ export class StreamsDashboard extends LiveDisplay {
       this.timer = null;
     }
     if (current === this) current = undefined;
+    this.unregisterShutdown?.();
+    this.unregisterShutdown = undefined;
     return super.finish(error);
   }
 

@@ -122,6 +122,28 @@ describe("display sink on lib/stream queries", () => {
     await waitFor(() => String(lastBundleOf(shown.displayId)?.["text/plain"]).includes("no column 'key' in the result; columns are k, v"), "the error");
   });
 
+  it("display(df) upserts by the grouping columns, numeric ones too, and shows windows before they close", async () => {
+    const input = new MemoryStream("ts TIMESTAMP, sensor INT, reading DOUBLE");
+    const perSensor = input
+      .toDF()
+      .withWatermark("ts", "10 minutes")
+      .groupBy(window(col("ts"), "1 minute"), col("sensor"))
+      .agg(count("*").alias("n"));
+    const before = bridge.outputs.length;
+    display(perSensor, { name: "per_sensor", sort: "sensor", maxUpdatesPerSecond: 20, trigger: { processingTime: "50 milliseconds" } });
+    const shown = bridge.outputs.slice(before).find((o) => o.kind === "display")!;
+    const query = newestQuery();
+    input.addData([{ ts: new Date(t0), sensor: 1, reading: 1 }, { ts: new Date(t0 + 1000), sensor: 2, reading: 1 }]);
+    await query.processAllAvailable();
+    input.addData([{ ts: new Date(t0 + 2000), sensor: 1, reading: 1 }]);
+    await query.processAllAvailable();
+    await waitFor(() => /\|\s*1\|\s*2\|/.test(String(lastBundleOf(shown.displayId)?.["text/plain"])), "sensor 1 counted twice, in one row");
+    const text = String(lastBundleOf(shown.displayId)?.["text/plain"]);
+    expect(text).toContain("update mode, keyed by window, sensor");
+    expect(text).toContain("2 of 2 rows");
+    await query.stop();
+  });
+
   it("a bad sink option fails the start with one line", () => {
     const input = new MemoryStream("k STRING");
     expect(() => input.toDF().writeStream.format("display").option("rows", "lots").start()).toThrow("display sink: option rows must be a positive number, got 'lots'");
