@@ -38,7 +38,8 @@ live displays as the kernel. Exits 1 when a cell fails, naming the cell and the 
   --out OUT.ipynb   write the executed notebook (outputs, execution counts)
   --html OUT.html   write a self-contained HTML report (tables, SVG charts; nothing loaded from the internet)
   --timeout S       stop a cell that runs longer than S seconds (default: no limit)
-  --settle S        after the last cell, wait up to S seconds for pending display updates (default 2)`,
+  --settle S        after the last cell, wait up to S seconds for pending display updates (default 2)
+  --keep-broker     leave running an embedded broker this run started (by default it is stopped at the end)`,
 };
 
 function wantsHelp(args: string[]): boolean {

@@ -19,6 +19,8 @@ export interface RunOptions {
   timeout?: number;
   /** After the last cell, how long to wait for display updates to settle (seconds). */
   settle?: number;
+  /** Leave an embedded broker this run started running (default: stop it, so a one-shot run leaves nothing). */
+  keepBroker?: boolean;
   /** Progress lines (default: stderr). */
   log?: (line: string) => void;
 }
@@ -51,6 +53,9 @@ function parseArgs(argv: string[]): RunOptions {
         break;
       case "--html":
         options.html = next();
+        break;
+      case "--keep-broker":
+        options.keepBroker = true;
         break;
       case "--timeout":
       case "--settle": {
@@ -205,11 +210,30 @@ export async function runNotebook(options: RunOptions): Promise<RunResult> {
     }
   } finally {
     await runShutdownHooks(8000, (line) => log(`[streamlab] ${line}`));
+    if (!options.keepBroker) await stopBrokerStartedHere(session, log);
     session.close();
     for (const undo of restore.reverse()) undo();
     if (process.cwd() !== previousCwd) process.chdir(previousCwd);
   }
   return result;
+}
+
+/**
+ * A kernel leaves the embedded broker running on purpose (topics outlive restarts); a one-shot run that
+ * started one (a magic needed a cluster) stops it, so CI and `npm run demo` leave no process behind.
+ */
+async function stopBrokerStartedHere(session: Session, log: (line: string) => void): Promise<void> {
+  const started = session.libraryExport("brokerStartedByThisProcess") as (() => { stateDir: string } | undefined) | undefined;
+  const stop = session.libraryExport("stopEmbeddedBroker") as ((o: { stateDir?: string }) => Promise<unknown>) | undefined;
+  if (typeof started !== "function" || typeof stop !== "function") return;
+  try {
+    const mine = started();
+    if (!mine) return;
+    await stop({ stateDir: mine.stateDir });
+    log("[streamlab] stopped the embedded broker this run started (--keep-broker leaves it running)");
+  } catch (err) {
+    log(`[streamlab] could not stop the embedded broker: ${(err as Error).message}`);
+  }
 }
 
 function finalNotebook(nb: Notebook): Notebook {

@@ -343,6 +343,11 @@ export class Session {
     if (failed.length) this.log(`not in scope (import them from "streamlab" instead): ${failed.join(", ")}`);
   }
 
+  /** A value exported by lib/ (the instance cells use), or undefined. */
+  libraryExport(name: string): unknown {
+    return this.lib?.[name];
+  }
+
   /** Names every cell has without an import. */
   globalNames(): string[] {
     return [...this.exportedNames];

@@ -20,7 +20,7 @@ interface Run {
   html: string;
 }
 
-function run(fixture: string, extra: string[] = []): Promise<Run> {
+function run(fixture: string, extra: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "streamlab-run-"));
   const out = path.join(dir, "out.ipynb");
   const html = path.join(dir, "out.html");
@@ -28,7 +28,7 @@ function run(fixture: string, extra: string[] = []): Promise<Run> {
     execFile(
       process.execPath,
       [bin, "run", path.join(fixtures, fixture), "--out", out, "--html", html, ...extra],
-      { timeout: 110_000 },
+      { timeout: 110_000, env },
       (err, stdout, stderr) => {
         const code = err ? (typeof (err as any).code === "number" ? (err as any).code : -1) : 0;
         try {
@@ -119,6 +119,37 @@ describe("streamlab run", () => {
       const r = await run(fixture, ["--timeout", "2"]);
       expect(r.code, fixture).toBe(1);
       expect(r.stderr, fixture).toContain("cell 1 failed: timed out after 2 s (--timeout)");
+    }
+  });
+
+  it("runs Kafka magics against the embedded broker it starts, and stops that broker at the end", async () => {
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const brokerPid = (r: Run) => Number(/\(pid (\d+)/.exec(codeCells(r)[0].outputs![0].data["text/plain"])![1]);
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), "streamlab-home-"));
+    const r = await run("kafka.ipynb", [], { ...process.env, STREAMLAB_HOME: home });
+    expect(r.code, r.stderr).toBe(0);
+    const cells = codeCells(r);
+    expect(cells[1].outputs![0].data["text/html"]).toContain("sent 2 messages to kernel_fixture_topic");
+    expect(cells[2].outputs![0].data["text/html"]).toContain("9.5");
+    expect(r.stderr).toContain("stopped the embedded broker this run started");
+    expect(alive(brokerPid(r))).toBe(false);
+
+    // --keep-broker leaves it running for the next run (and the test stops it).
+    const home2 = fs.mkdtempSync(path.join(os.tmpdir(), "streamlab-home-"));
+    const kept = await run("kafka.ipynb", ["--keep-broker"], { ...process.env, STREAMLAB_HOME: home2 });
+    expect(kept.code, kept.stderr).toBe(0);
+    const pid = brokerPid(kept);
+    try {
+      expect(alive(pid)).toBe(true);
+    } finally {
+      if (alive(pid)) process.kill(pid, "SIGTERM");
     }
   });
 
