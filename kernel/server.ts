@@ -270,6 +270,7 @@ export class StreamlabServer extends ZmqServer {
 /** `streamlab kernel CONNECTION_FILE`. */
 export async function startKernel(connectionFile: string): Promise<StreamlabServer> {
   if (!fs.existsSync(connectionFile)) throw new Error(`kernel: connection file ${connectionFile} does not exist`);
+  let server: StreamlabServer | undefined;
   // Work started by a cell may fail long after the cell finished: report it, never die of it.
   process.on("unhandledRejection", (reason) => {
     const d = describeError(reason);
@@ -281,7 +282,6 @@ export async function startKernel(connectionFile: string): Promise<StreamlabServ
     kernelLog(`uncaught exception in background work: ${d.traceback.join("\n")}`);
     server?.session.writeStream("stderr", `background error: ${d.ename}: ${d.evalue}\n`);
   });
-  let server: StreamlabServer | undefined;
   const session = new Session({ log: kernelLog });
   await session.init();
   server = new StreamlabServer(session, connectionFile);
