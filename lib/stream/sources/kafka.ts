@@ -329,6 +329,8 @@ class KafkaSource implements StreamSource {
   async getBatch(start: Offset, end: Offset): Promise<SourceBatch> {
     const s = (start ?? {}) as KafkaOffsets;
     const e = (end ?? {}) as KafkaOffsets;
+    // A batch replayed from the checkpoint right after a restart comes before any latestOffset() call.
+    if (!Object.keys(this.latest).length) await this.refresh();
     await this.ensureConsumer(s);
     const parts: [string, string, number, number][] = [];
     for (const [topic, ps] of Object.entries(e)) for (const [p, to] of Object.entries(ps)) {
