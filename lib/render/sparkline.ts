@@ -36,10 +36,16 @@ export function sparklineSvg(series: RateSeries[], width = 220, height = 56): st
     }
     return `<polyline class="mark" fill="none" stroke="${s.color}" stroke-width="1.5" points="${pts.join(" ")}"/>`;
   });
+  // Labels side by side, each as wide as its text (about 5 px a character at 9 px), the max on the right.
+  let at = pad.left;
   const legend = series
-    .map((s, i) => `<text x="${pad.left + i * 90}" y="9" font-size="9" font-family="sans-serif" fill="${s.color}">${escapeHtml(s.label)}</text>`)
+    .map((s) => {
+      const text = `<text x="${at}" y="9" font-size="9" font-family="sans-serif" fill="${s.color}">${escapeHtml(s.label)}</text>`;
+      at += s.label.length * 5 + 8;
+      return text;
+    })
     .join("");
-  const maxLabel = `<text x="${width - pad.right}" y="9" font-size="9" font-family="sans-serif" fill="#57606a" text-anchor="end">max ${compact(max)}/s</text>`;
+  const maxLabel = `<text x="${width - pad.right}" y="9" font-size="9" font-family="sans-serif" fill="#57606a" text-anchor="end">max ${compact(max)} rows/s</text>`;
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" class="streamlab-sparkline" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">` +
     `<rect x="0" y="0" width="${width}" height="${height}" fill="white"/>` +
@@ -56,8 +62,8 @@ export function rateSparkline(progress: { inputRowsPerSecond?: number; processed
   const recent = progress.slice(-60);
   return sparklineSvg(
     [
-      { label: "input rows/s", color: INPUT_COLOR, values: recent.map((p) => p.inputRowsPerSecond) },
-      { label: "processed rows/s", color: PROCESSED_COLOR, values: recent.map((p) => p.processedRowsPerSecond) },
+      { label: "input", color: INPUT_COLOR, values: recent.map((p) => p.inputRowsPerSecond) },
+      { label: "processed", color: PROCESSED_COLOR, values: recent.map((p) => p.processedRowsPerSecond) },
     ],
     width,
     height,

@@ -116,7 +116,7 @@ export function statusParts(status: DisplayStatus): [string, string][] {
   if (status.stateRows !== undefined || status.stateBytes !== undefined) {
     const rows = status.stateRows !== undefined ? `${status.stateRows.toLocaleString("en-US")} rows` : "";
     const mem = status.stateBytes !== undefined ? bytes(status.stateBytes) : "";
-    parts.push(["state", [rows, mem].filter(Boolean).join(", ")]);
+    parts.push(["state store", [rows, mem].filter(Boolean).join(", ")]);
   }
   if (status.error) parts.push(["error", status.error.split("\n")[0]]);
   return parts;

@@ -47,7 +47,7 @@ describe("HTML and text tables", () => {
     expect(html).not.toContain("<script>");
     expect(html).toContain("rev&lt;enue&gt;");
     expect(html.indexOf("streamlab-status")).toBeLessThan(html.indexOf("<table"));
-    for (const part of ["batch</b> 3", "input</b> 1,235 rows/s", "processed</b> 5,000 rows/s", "watermark</b> 2026-11-24 16:00:00", "late rows dropped</b> 4", "lag</b> 17 msgs", "state</b> 12 rows, 4.0 KiB", "error</b> boom &lt;script&gt;"]) {
+    for (const part of ["batch</b> 3", "input</b> 1,235 rows/s", "processed</b> 5,000 rows/s", "watermark</b> 2026-11-24 16:00:00", "late rows dropped</b> 4", "lag</b> 17 msgs", "state store</b> 12 rows, 4.0 KiB", "error</b> boom &lt;script&gt;"]) {
       expect(html).toContain(part);
     }
     expect(html).toContain("<th>window.start</th>");
