@@ -25,6 +25,9 @@ class StreamlabKernelTests(jupyter_kernel_test.KernelTests):
     completion_samples = [
         {"text": "Math.ma", "matches": {"max"}},
         {"text": "const completeMe = 1; completeM", "matches": {"completeMe"}},
+        # streamlab's API is in scope, typed, without an import
+        {"text": "DisplayHan", "matches": {"DisplayHandle"}},
+        {"text": "%lsmag", "matches": {"lsmagic"}},
     ]
     complete_code_samples = ["1 + 1", "%lsmagic", "function f() { return 1; }"]
     incomplete_code_samples = ["function f() {", "const xs = [1,"]
@@ -78,6 +81,21 @@ class StreamlabKernelTests(jupyter_kernel_test.KernelTests):
         self.assertEqual(errors[0]["traceback"], ["unknown magic %lsmagc (did you mean %lsmagic?); %lsmagic lists them all"])
         reply, _ = self.run_cell("1 + 1")
         self.assertEqual(reply["content"]["status"], "ok")
+
+    def test_streamlab_api_has_types_for_hover_and_import(self):
+        self.flush_channels()
+        msg_id = self.kc.inspect("isDisplayable", 3)
+        reply = self.get_non_kernel_info_reply(timeout=TIMEOUT)
+        self.assertEqual(reply["parent_header"]["msg_id"], msg_id)
+        self.assertTrue(reply["content"]["found"])
+        self.assertIn("value is Displayable", reply["content"]["data"]["text/plain"])
+        code = 'import { newDisplayId } from "streamlab";\nconst typedId: string = newDisplayId("x");\ntypedId.startsWith("x-")'
+        reply, msgs = self.run_cell(code)
+        self.assertEqual(reply["content"]["status"], "ok")
+        self.assertEqual([m["content"]["data"]["text/plain"] for m in msgs if m["msg_type"] == "execute_result"], ["true"])
+        # A wrong type against the API is a compile error: the declarations are really used.
+        reply, msgs = self.run_cell('const wrongId: number = newDisplayId("x");')
+        self.assertEqual(reply["content"]["status"], "error")
 
     def test_streamlab_magic_help(self):
         self.flush_channels()
