@@ -33,7 +33,7 @@ export function streamFromTopic(topic: string, options: { schema?: string; start
   } catch (err) {
     throw new MagicError(`--schema: ${(err as Error).message}`);
   }
-  return raw.select(from_json(col("value").cast("string"), ddl).alias("data"), col("timestamp").alias("kafka_timestamp")).select("data.*");
+  return raw.select(from_json(col("value").cast("string"), ddl).alias("data")).select("data.*");
 }
 
 registerMagic({
