@@ -240,6 +240,15 @@ describe("display and chart sinks", () => {
       // The query's own rich result points at the live table instead of repeating it.
       expect(String(sink.toMimeBundle?.()["text/plain"])).toContain("(live table above)");
 
+      // A full vega-lite spec: streamlab fills its data (nested rows, so `window.start` is a plain field path).
+      const fullSpec = { mark: "point", encoding: { x: { field: "window.start", type: "temporal" }, y: { field: "revenue", type: "quantitative" } } };
+      const fullSink = createChartSink({ query: new FakeQuery(), options: { spec: JSON.stringify(fullSpec) }, outputMode: "update" });
+      await fullSink.addBatch(makeBatch(0, "update", revenueSchema, [revenueRow(0, "east", 1), revenueRow(1, "east", 2), revenueRow(2, "west", 3)]));
+      await fullSink.stop?.();
+      const fullBundle = bridge.last()!;
+      expect((fullBundle["application/vnd.vegalite.v5+json"] as { mark: string; data: { values: unknown[] } }).data.values).toHaveLength(3);
+      expect(countSvgMarks(String(fullBundle["image/svg+xml"]))).toBe(3);
+
       const chartSink = createChartSink({ query: new FakeQuery(), options: { mark: "bar", x: "key", y: "n" }, outputMode: "complete" });
       await chartSink.addBatch(makeBatch(0, "complete", [{ name: "key", type: "string" }, { name: "n", type: "bigint" }], [{ key: "a", n: 3 }]));
       await chartSink.stop?.();
