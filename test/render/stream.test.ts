@@ -5,7 +5,7 @@ import { runMagic } from "../../lib/magics";
 import { chart, display, startDisplay } from "../../lib/render";
 import { countSvgMarks } from "../../lib/render/svg";
 import { StreamsDashboard } from "../../lib/render/dashboard";
-import { MemoryStream, col, count, sum, window, spark, type StreamingQuery } from "../../lib/stream";
+import { MemoryStream, col, count, from_json, sum, window, spark, type StreamingQuery } from "../../lib/stream";
 import { RecordingBridge } from "./support";
 
 async function waitFor(cond: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
@@ -144,10 +144,42 @@ describe("display sink on lib/stream queries", () => {
     await query.stop();
   });
 
+  it("a query that fails leaves its display with the error and the last good result", async () => {
+    const input = new MemoryStream("json STRING");
+    const parsed = input.toDF().select(from_json(col("json"), "id INT, name STRING", { mode: "FAILFAST" }).alias("r")).select("r.*");
+    const before = bridge.outputs.length;
+    display(parsed, { name: "failing", maxUpdatesPerSecond: 20, trigger: { processingTime: "50 milliseconds" } });
+    const shown = bridge.outputs.slice(before).find((o) => o.kind === "display")!;
+    const query = newestQuery();
+    input.addData([{ json: '{"id": 1, "name": "first"}' }]);
+    await query.processAllAvailable();
+    input.addData([{ json: "{not json" }]);
+    await waitFor(() => String(lastBundleOf(shown.displayId)?.["text/plain"]).includes("state: failed"), "the failed state");
+    const text = String(lastBundleOf(shown.displayId)?.["text/plain"]);
+    expect(text).toMatch(/error: .*malformed record/);
+    expect(text).toContain("first");
+    expect(String(lastBundleOf(shown.displayId)?.["text/html"])).toContain("color:#cf222e");
+  });
+
   it("a bad sink option fails the start with one line", () => {
     const input = new MemoryStream("k STRING");
     expect(() => input.toDF().writeStream.format("display").option("rows", "lots").start()).toThrow("display sink: option rows must be a positive number, got 'lots'");
     expect(() => input.toDF().writeStream.format("chart").option("mark", "pie").option("x", "k").option("y", "k").start()).toThrow(/unknown mark 'pie'/);
+  });
+});
+
+describe("display() and chart() of plain data", () => {
+  it("show an array of records as a table, and as a chart with its final SVG", async () => {
+    const rows = [{ city: "Oslo", temp: -3 }, { city: "Lima", temp: 19 }, { city: "Pune", temp: 31 }];
+    const before = bridge.outputs.length;
+    display(rows, { sort: "-temp", rows: 2 });
+    const table = bridge.outputs[before];
+    expect(table.kind).toBe("display");
+    expect(String(table.bundle?.["text/plain"])).toMatch(/\|\s*Pune\|\s*31\|\n\|\s*Lima\|\s*19\|/);
+    chart(rows, { mark: "point", x: "city", y: "temp" });
+    const shown = bridge.outputs.slice(before).find((o) => o.kind === "display" && o.bundle?.["application/vnd.vegalite.v5+json"])!;
+    await waitFor(() => countSvgMarks(String(lastBundleOf(shown.displayId)?.["image/svg+xml"] ?? "")) === 3, "3 points");
+    expect(() => chart("nope", { mark: "point", x: "a", y: "b" })).toThrow("chart() needs a streaming DataFrame or an array of records");
   });
 });
 
