@@ -131,7 +131,7 @@ export class Session {
   private running?: { sink: CellSink; count: number };
   /** The cell whose code started a piece of async work follows that work around (timers, promises, sockets). */
   private readonly cellContext = new AsyncLocalStorage<CellSink>();
-  /** display_id -> the sink of the cell that created it, for updates sent while no cell runs. */
+  /** display_id -> the sink of the cell that created it (fallback when no cell has run yet). */
   private readonly displayOwners = new Map<string, CellSink>();
   private capture?: Capture;
   private readonly definedByMagics = new Set<string>();
@@ -392,9 +392,10 @@ export class Session {
         sink.display(bundle, metadata ?? {}, displayId);
       },
       update: (displayId, bundle, metadata) => {
-        // As ipykernel does: an update is parented to the request running now (nbclient only listens to that
-        // one, and applies it by display_id anywhere in the notebook); when idle, to the display's own cell.
-        const sink = this.running?.sink ?? this.displayOwners.get(displayId) ?? this.currentSink();
+        // As ipykernel does: an update is parented to the request running now, or the last one when idle.
+        // nbclient listens only to the running request and classic Notebook only to the last one (both then
+        // apply the update by display_id anywhere); JupyterLab routes by display_id whatever the parent.
+        const sink = this.running?.sink ?? this.lastSink ?? this.displayOwners.get(displayId);
         sink?.update(displayId, bundle, metadata ?? {});
       },
       print: (text) => {
