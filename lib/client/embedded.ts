@@ -137,6 +137,46 @@ export async function startEmbeddedBroker(options: StartOptions = {}): Promise<{
   const running = await findRunningBroker(stateDir);
   if (running) return { state: running, reused: true };
   fs.mkdirSync(stateDir, { recursive: true });
+  // Two kernels (or a kernel and `streamlab run`) starting at once must end up sharing one broker: whoever
+  // holds the lock starts it, the other waits and then reuses it.
+  const release = await acquireLock(path.join(stateDir, "broker.lock"), (options.timeout ?? 30_000) + 5000);
+  try {
+    const started = await findRunningBroker(stateDir);
+    if (started) return { state: started, reused: true };
+    return await spawnBroker(stateDir, options);
+  } finally {
+    release();
+  }
+}
+
+async function acquireLock(file: string, staleMs: number): Promise<() => void> {
+  const deadline = Date.now() + staleMs + 5000;
+  for (;;) {
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: "wx" });
+      return () => fs.rmSync(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+    // A lock left by a dead process, or older than any start can take, is stale.
+    let holder = NaN;
+    let age = 0;
+    try {
+      holder = Number(fs.readFileSync(file, "utf8"));
+      age = Date.now() - fs.statSync(file).mtimeMs;
+    } catch {
+      continue;
+    }
+    if ((Number.isInteger(holder) && holder > 0 && !processAlive(holder)) || age > staleMs) {
+      fs.rmSync(file, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`another process holds ${file} (pid ${holder}); delete it if no broker is starting`);
+    await sleep(100);
+  }
+}
+
+async function spawnBroker(stateDir: string, options: StartOptions): Promise<{ state: EmbeddedBrokerState; reused: boolean }> {
   const dataDir = path.resolve(options.dataDir ?? path.join(stateDir, "data"));
   fs.mkdirSync(dataDir, { recursive: true });
   let port = options.port;

@@ -104,12 +104,16 @@ export async function topicsTable(client: KafkaClient, title?: string): Promise<
 }
 
 /** `%kafka topics --follow`: the topics table refreshed every second for `durationMs`. */
+const topicFollowers = new Set<() => void>();
+
 function followTopics(durationMs: number): void {
   let handle: DisplayHandle | undefined;
   let stopped = false;
-  const unregister = onShutdown(() => {
+  const stop = () => {
     stopped = true;
-  }, "%kafka topics --follow");
+  };
+  topicFollowers.add(stop);
+  const unregister = onShutdown(stop, "%kafka topics --follow");
   const deadline = Date.now() + durationMs;
   void (async () => {
     while (!stopped) {
@@ -126,6 +130,7 @@ function followTopics(durationMs: number): void {
     }
     handle?.close();
     unregister();
+    topicFollowers.delete(stop);
   })();
 }
 
@@ -220,6 +225,9 @@ async function runKafka(ctx: MagicContext): Promise<unknown> {
       }
     }
     case "stop": {
+      // Live views of this cluster end with it (else their next refresh would start a new broker).
+      for (const stop of topicFollowers) stop();
+      await stopTails();
       const stopped = await stopEmbeddedBroker();
       if (peekCurrentCluster()?.embedded) {
         setCurrentCluster(undefined);

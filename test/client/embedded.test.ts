@@ -3,7 +3,7 @@
  * recorded in $STREAMLAB_HOME), with kafkajs through lib/client and kcat as an independent reader.
  */
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawnSync, spawn } from "node:child_process";
 import { mkdtempSync, existsSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -85,6 +85,21 @@ function freshKernel(script: string): string {
   const r = spawnSync(process.execPath, ["-e", code], { env: { ...process.env, STREAMLAB_HOME: home }, timeout: 120_000 });
   if (r.status !== 0) throw new Error(`fresh kernel failed (${r.status}): ${r.stderr.toString()} ${r.stdout.toString()}`);
   return r.stdout.toString();
+}
+
+/** Like freshKernel, but without blocking, so that several can start at the same moment. */
+function freshKernelAsync(script: string): Promise<string> {
+  const code = `
+    const client = require(${JSON.stringify(path.join(root, "dist/lib/client/index.js"))});
+    (async () => { ${script} })().then(() => process.exit(0), (e) => { console.error("FAILED " + e.message); process.exit(1); });`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["-e", code], { env: { ...process.env, STREAMLAB_HOME: home }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    child.on("exit", (status) => (status === 0 ? resolve(out) : reject(new Error(`fresh kernel failed (${status}): ${err}`))));
+  });
 }
 
 describe.runIf(built && tool("kcat"))("embedded broker over TCP", () => {
@@ -330,5 +345,18 @@ describe.runIf(built && tool("kcat"))("embedded broker over TCP", () => {
     expect(processAlive(next.pid)).toBe(true);
     const rows = JSON.parse(out.trim().split("\n").pop()!);
     expect(rows.find((r: { topic: string }) => r.topic === "restart-topic")).toMatchObject({ messages: 100 });
+  });
+
+  it("two kernels starting at the same moment share one broker", async () => {
+    const stoppedMsg = textOf(await magic("%kafka stop"));
+    expect(stoppedMsg).toMatch(/stopped the embedded broker/);
+    const script = `const c = await client.currentCluster(); console.log("BOOTSTRAP " + c.bootstrap.join(","));`;
+    const outs = await Promise.all([freshKernelAsync(script), freshKernelAsync(script)]);
+    const addresses = outs.map((o) => /BOOTSTRAP (\S+)/.exec(o)?.[1]);
+    expect(addresses[0]).toBeDefined();
+    expect(addresses[1]).toBe(addresses[0]);
+    expect(outs.filter((o) => /started the embedded Kafka broker/.test(o)).length, outs.join("\n---\n")).toBe(1);
+    expect(outs.filter((o) => /using the embedded Kafka broker already running/.test(o)).length, outs.join("\n---\n")).toBe(1);
+    expect(readBrokerState()?.bootstrap).toBe(addresses[0]);
   });
 });
