@@ -11,7 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { KernelManager, ServerConnection, type Kernel, type KernelMessage } from "@jupyterlab/services";
 import { tool } from "../support/tools";
-import { installedKernel, type JupyterEnv } from "../kernel/support";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { installedKernel, run, type JupyterEnv } from "../kernel/support";
 
 async function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 90_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -167,4 +169,59 @@ const feeder = setInterval(() => {
     const finalChart = updatesOf(chartId).at(-1)!.bundle;
     expect((String(finalChart["image/svg+xml"]).match(/role="graphics-symbol" aria-roledescription="bar"/g) ?? []).length).toBe(3);
   }, 240_000);
+});
+
+describe.runIf(tool("nbconvert"))("live displays in nbconvert's executed notebook and HTML", () => {
+  let jupyter: JupyterEnv;
+  beforeAll(() => {
+    jupyter = installedKernel();
+  });
+  afterAll(() => jupyter?.cleanup());
+
+  it("keeps each display's final state: the table's last rows and the chart's SVG", async () => {
+    const cells = [
+      `const orders = new MemoryStream("region STRING, amount DOUBLE");
+const totals = orders.toDF().groupBy(col("region")).agg(sum("amount").alias("revenue"));
+display(totals, { name: "nb_totals", trigger: { processingTime: "100 milliseconds" } });
+chart(totals, { mark: "bar", x: "region", y: "revenue", name: "nb_chart", trigger: { processingTime: "100 milliseconds" } });`,
+      `for (let i = 1; i <= 6; i++) {
+  orders.addData([{ region: i % 2 ? "odd" : "even", amount: i }]);
+  await spark.streams.get("nb_totals").processAllAvailable();
+  await spark.streams.get("nb_chart").processAllAvailable();
+}`,
+      `%stop --all`,
+    ];
+    const notebook = {
+      cells: cells.map((source) => ({ cell_type: "code", execution_count: null, metadata: {}, outputs: [], source })),
+      metadata: { kernelspec: { display_name: "TypeScript (streamlab)", language: "typescript", name: "streamlab" } },
+      nbformat: 4,
+      nbformat_minor: 5,
+    };
+    const input = path.join(jupyter.dir, "live.ipynb");
+    fs.writeFileSync(input, JSON.stringify(notebook));
+    const out = path.join(jupyter.dir, "out");
+    for (const to of ["notebook", "html"]) {
+      const result = await run(
+        "/usr/bin/python3",
+        ["-m", "nbconvert", "--to", to, "--execute", "--ExecutePreprocessor.kernel_name=streamlab", "--ExecutePreprocessor.timeout=120", "--output-dir", out, input],
+        { env: jupyter.env, timeout: 200_000 },
+      );
+      expect(result.code, result.stderr).toBe(0);
+    }
+    const executed = JSON.parse(fs.readFileSync(path.join(out, "live.ipynb"), "utf8"));
+    const outputs = executed.cells[0].outputs as { output_type: string; data: Record<string, string | string[]> }[];
+    const text = (o: { data: Record<string, string | string[]> }, mime: string) => [o.data[mime]].flat().join("");
+    const table = outputs.find((o) => o.output_type === "display_data" && !o.data["image/svg+xml"] && text(o, "text/plain").includes("nb_totals"))!;
+    // nbclient applied every update_display_data by display_id: the output is the final state.
+    expect(text(table, "text/plain")).toContain("state: stopped");
+    expect(text(table, "text/plain")).toMatch(/\|\s*odd\|\s*9(\.0)?\|/);
+    expect(text(table, "text/plain")).toMatch(/\|\s*even\|\s*12(\.0)?\|/);
+    const chartOut = outputs.find((o) => o.output_type === "display_data" && o.data["image/svg+xml"])!;
+    expect(text(chartOut, "text/plain")).toContain("state: stopped");
+    expect((text(chartOut, "image/svg+xml").match(/aria-roledescription="bar"/g) ?? []).length).toBe(2);
+    const html = fs.readFileSync(path.join(out, "live.html"), "utf8");
+    expect(html).toContain("streamlab-chart");
+    expect((html.match(/aria-roledescription="bar"/g) ?? []).length).toBeGreaterThanOrEqual(2);
+    expect(html).toMatch(/<td>odd<\/td><td>9(\.0)?<\/td>/);
+  }, 300_000);
 });
