@@ -261,8 +261,12 @@ export class LiveChart extends LiveDisplay {
     const text = statusText(status);
     const withStatus: VegaLiteSpec = { ...built.spec };
     if (!isFullVegaLiteSpec(this.spec) && text) {
+      // vega-lite drops a title whose text is empty (and its subtitle with it): without a title of the user's,
+      // the status itself is the title, in the status line's small grey type.
       const title = (this.spec as CompactChartSpec).title;
-      withStatus.title = { text: title ?? "", subtitle: text, anchor: "start", subtitleFontSize: 10, subtitleColor: "#57606a" };
+      withStatus.title = title
+        ? { text: title, subtitle: text, anchor: "start", subtitleFontSize: 10, subtitleColor: "#57606a" }
+        : { text, anchor: "start", fontSize: 10, fontWeight: "normal", color: "#57606a" };
     }
     return { spec: withStatus, points: built.points, plain: built.spec };
   }

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { LiveChart, LiveQueryStatus, LiveTable } from "../../lib/render/live";
 import { createChartSink, createDisplaySink, chartOptionsFrom, tableOptionsFrom } from "../../lib/render/sinks";
-import { countSvgMarks, renderSvg } from "../../lib/render/svg";
+import { compileVegaLite, countSvgMarks, renderSvg } from "../../lib/render/svg";
 import { buildCompactSpec } from "../../lib/render/spec";
 import { setDisplayBridge } from "../../lib/display";
 import type { QueryProgress, StreamingQueryLike } from "../../lib/render/contract";
@@ -124,9 +124,10 @@ describe("LiveChart", () => {
     await waitFor(() => bridge.updates().length >= 1, "a chart update");
     const bundle = bridge.updates()[0].bundle!;
     expect(Object.keys(bundle)).toEqual(["application/vnd.vegalite.v5+json", "text/html", "image/svg+xml", "text/plain"]);
-    const spec = bundle["application/vnd.vegalite.v5+json"] as { data: { values: unknown[] }; title: { subtitle: string } };
+    const spec = bundle["application/vnd.vegalite.v5+json"] as { data: { values: unknown[] }; title: { text: string } };
     expect(spec.data.values).toHaveLength(4);
-    expect(spec.title.subtitle).toContain("batch: 0");
+    // JupyterLab and VS Code show only the vega-lite part: the status line is its title, and survives compiling.
+    expect(JSON.stringify(compileVegaLite(spec).title)).toContain("batch: 0");
     const svg = String(bundle["image/svg+xml"]);
     expect(svg.startsWith("<svg")).toBe(true);
     expect(countSvgMarks(svg)).toBeGreaterThanOrEqual(2);
@@ -135,6 +136,15 @@ describe("LiveChart", () => {
     // Nothing is loaded from the internet at view time: no script, no external reference in the HTML.
     expect(String(bundle["text/html"])).not.toMatch(/<script|<link|src=|@import/);
     await chart.finish();
+  });
+
+  it("puts the status under the user's title", async () => {
+    const chart = new LiveChart({ mark: "bar", x: "region", y: "revenue", title: "Revenue" }, { bridge: new RecordingBridge(), svg: "never" });
+    chart.addBatch(makeBatch(3, "update", revenueSchema, [revenueRow(0, "east", 1)]));
+    await chart.finish();
+    const title = compileVegaLite(chart.toMimeBundle()["application/vnd.vegalite.v5+json"] as Record<string, unknown>).title as { text: string; subtitle: string };
+    expect(title.text).toBe("Revenue");
+    expect(title.subtitle).toContain("state: stopped | batch: 3");
   });
 
   it("keeps a bounded window of points whatever the stream length", async () => {
