@@ -224,16 +224,25 @@ function fmt(n) {
   const file = path.join(os.tmpdir(), `streamlab-bench-orders-${process.pid}.jsonl`);
   fs.writeFileSync(file, Buffer.concat(values.flatMap((v) => [v, Buffer.from("\n")])));
 
-  console.log("streamlab compute...");
+  // The machine is shared: run streamlab and the Python peer alternately, three times each, and keep each
+  // one's best run, so a burst of load from elsewhere does not decide the ratio.
+  console.log("streamlab compute (warm-up)...");
   await runStreamlab(new PrebuiltKafkaSource(values.slice(0, Math.min(ROWS, 100_000))), "warm-up");
-  const sl = await runStreamlab(new PrebuiltKafkaSource(values), "streamlab (compiled columnar pipeline)");
-  console.log(sl);
+  let sl;
+  let pyr;
+  const REPS = Number(process.env.REPS ?? 3);
+  for (let rep = 0; rep < REPS; rep++) {
+    if (global.gc) global.gc();
+    const r = await runStreamlab(new PrebuiltKafkaSource(values), "streamlab (compiled columnar pipeline)");
+    console.log(r);
+    if (!sl || r.seconds < sl.seconds) sl = r;
+    const p = python(PY_COMPUTE, [file, String(BATCH)]);
+    console.log("python", p);
+    if (!pyr || pyr.error || (!p.error && p.seconds < pyr.seconds)) pyr = p;
+  }
   console.log("danfojs...");
   const dj = runDanfo(values.slice(0, DANFO_ROWS));
   console.log(dj);
-  console.log("python + pandas...");
-  const pyr = python(PY_COMPUTE, [file, String(BATCH)]);
-  console.log(pyr);
   fs.unlinkSync(file);
   let e2e;
   if (process.env.SKIP_E2E !== "1") {
@@ -256,6 +265,7 @@ function fmt(n) {
     `${fmt(ROWS)} JSON orders (Kafka-shaped records, value as bytes), in batches of ${fmt(BATCH)}. Compute: the records are already in memory;`,
     "streamlab runs a real query (trigger availableNow, foreachBatch sink) on one core; danfojs and Python/pandas run the same per-batch",
     "computation (parse JSON, 10-second window, group by window and region, sum and count, merge into running totals)." +
+      ` streamlab and Python ran alternately ${process.env.REPS ?? 3} times each; the table shows each one's best run (the machine is shared).` +
       (DANFO_ROWS < ROWS ? ` danfojs runs on the first ${fmt(DANFO_ROWS)} rows (it is too slow for the full set in a benchmark run).` : ""),
     "",
     "| compute | rows | seconds | rows/s | streamlab is |",

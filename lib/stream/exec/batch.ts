@@ -38,6 +38,7 @@ export function emptyStats(): EventTimeStats {
 export function gather(b: Batch, sel: Int32Array): Batch {
   const m = sel.length;
   const cols = b.cols.map((col) => {
+    if (col.length === 0) return col; // a pruned column
     const out = new Array(m);
     for (let k = 0; k < m; k++) out[k] = col[sel[k]];
     return out;

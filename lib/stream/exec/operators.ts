@@ -1,5 +1,6 @@
 /** Physical operators over columnar batches, built once per query run from the logical plan. */
 import type { PlanNode } from "../plan/nodes";
+import type { BExpr } from "../expr/bound";
 import { linearize } from "../plan/nodes";
 import type { Batch, ExecContext } from "./batch";
 import { gather, keyOf, tupleKey } from "./batch";
@@ -44,8 +45,8 @@ function withRowErrors<T>(b: Batch, ctx: ExecContext, f: () => T): T {
 class ProjectOperator implements PhysicalOperator {
   readonly name = "project";
   private readonly fn;
-  constructor(node: Extract<PlanNode, { op: "project" }>) {
-    this.fn = compileProjection(node.exprs);
+  constructor(node: Extract<PlanNode, { op: "project" }>, needed?: boolean[]) {
+    this.fn = compileProjection(node.exprs, needed);
   }
   run(b: Batch, ctx: ExecContext): Batch {
     return withRowErrors(b, ctx, () => ({ n: b.n, cols: this.fn(b.cols, b.n, ctx), rowIds: b.rowIds }));
@@ -202,9 +203,11 @@ function normalizeJoinKey(v: unknown): unknown {
 /** The physical pipeline for `root`: every operator after the source, in order. */
 export function buildPipeline(root: PlanNode): PhysicalOperator[] {
   const ops: PhysicalOperator[] = [];
-  for (const n of collapseProjections(linearize(root).slice(1))) {
+  const nodes = collapseProjections(linearize(root).slice(1));
+  const needed = pruneColumns(nodes);
+  nodes.forEach((n, i) => {
     switch (n.op) {
-      case "project": ops.push(new ProjectOperator(n)); break;
+      case "project": ops.push(new ProjectOperator(n, needed[i])); break;
       case "filter": ops.push(new FilterOperator(n)); break;
       case "watermark": ops.push(new WatermarkOperator(n.column)); break;
       case "aggregate": {
@@ -216,8 +219,82 @@ export function buildPipeline(root: PlanNode): PhysicalOperator[] {
       case "join": ops.push(new StaticJoinOperator(n)); break;
       default: throw new Error(`streamlab: unexpected plan node ${n.op} inside a pipeline`);
     }
-  }
+  });
   return ops;
+}
+
+type FieldUses = Map<number, Set<string> | "all">;
+
+function fieldUses(e: BExpr, acc: FieldUses): void {
+  if (e.k === "field" && e.child.k === "col") {
+    const cur = acc.get(e.child.index);
+    if (cur !== "all") acc.set(e.child.index, (cur ?? new Set()).add(e.name));
+    return;
+  }
+  if (e.k === "col") {
+    acc.set(e.index, "all");
+    return;
+  }
+  const kids: BExpr[] = e.k === "call" || e.k === "and" || e.k === "or" ? e.args : e.k === "field" || e.k === "cast" ? [e.child] : e.k === "case" ? [...e.branches.flat(), ...(e.otherwise ? [e.otherwise] : [])] : [];
+  kids.forEach((k) => fieldUses(k, acc));
+}
+
+/**
+ * Column pruning, walking from the sink back to the source: a projection computes only the columns someone
+ * downstream reads, and a from_json whose struct is only read field by field parses only those fields (unless
+ * `_corrupt_record` is read, which depends on every field). Returns, per node, which outputs are needed.
+ * Project nodes in `nodes` are replaced by their pruned form.
+ */
+function pruneColumns(nodes: PlanNode[]): (boolean[] | undefined)[] {
+  const result: (boolean[] | undefined)[] = nodes.map(() => undefined);
+  let uses: FieldUses = new Map();
+  const last = nodes[nodes.length - 1];
+  if (!last) return result;
+  last.schema.fields.forEach((_, i) => uses.set(i, "all"));
+  for (let k = nodes.length - 1; k >= 0; k--) {
+    const n = nodes[k];
+    const next: FieldUses = new Map();
+    const all = (i: number) => next.set(i, "all");
+    switch (n.op) {
+      case "project": {
+        const needed = n.exprs.map((_, i) => uses.has(i));
+        result[k] = needed;
+        const exprs = n.exprs.map((e, i) => {
+          const u = uses.get(i);
+          if (u instanceof Set && e.k === "call" && e.fn === "from_json") {
+            const corrupt = (e.extra as { corruptName: string | null }).corruptName;
+            if (!corrupt || !u.has(corrupt)) return { ...e, extra: { ...e.extra, keep: [...u] } } as BExpr;
+          }
+          return e;
+        });
+        nodes[k] = { ...n, exprs };
+        exprs.forEach((e, i) => needed[i] && fieldUses(e, next));
+        break;
+      }
+      case "filter":
+        for (const [i, u] of uses) next.set(i, u);
+        fieldUses(n.cond, next);
+        break;
+      case "watermark":
+      case "dedup":
+        for (const [i, u] of uses) next.set(i, u);
+        if (n.op === "watermark") all(n.column);
+        else n.keys.forEach(all);
+        break;
+      case "aggregate":
+        n.keys.forEach((e) => fieldUses(e, next));
+        n.slots.forEach((sl) => sl.arg && fieldUses(sl.arg, next));
+        break;
+      case "join":
+        n.leftKeys.forEach(all);
+        n.output.forEach(([side, c], i) => side === "l" && uses.has(i) && all(c));
+        break;
+      default:
+        n.schema.fields.forEach((_, i) => all(i));
+    }
+    uses = next;
+  }
+  return result;
 }
 
 /**

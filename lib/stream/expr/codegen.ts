@@ -220,20 +220,21 @@ export function columnUses(e: BExpr, counts: Map<number, number>): void {
 }
 
 /** One function computing every expression of a projection in one pass. Bare column refs reuse the input arrays. */
-export function compileProjection(input: BExpr[]): ProjectFn {
+export function compileProjection(input: BExpr[], needed?: boolean[]): ProjectFn {
   const exprs = input.map(optimize);
   const cg = new CodeGen();
   const outs: string[] = [];
   const computed: number[] = [];
   exprs.forEach((e, j) => {
-    if (e.k === "col") return;
+    if (e.k === "col" || (needed && !needed[j])) return;
     const v = gen(e, cg);
     cg.emit(`O${j}[i] = ${v};`);
     computed.push(j);
     outs.push(`O${j}`);
   });
   const loop = cg.takeBody();
-  const result = exprs.map((e, j) => (e.k === "col" ? `cols[${e.index}]` : `O${j}`)).join(", ");
+  // Columns nobody downstream reads are left empty (pruned).
+  const result = exprs.map((e, j) => (needed && !needed[j] ? "[]" : e.k === "col" ? `cols[${e.index}]` : `O${j}`)).join(", ");
   const source = `return function project(cols, n, ctx) {
 ${hoist(cg)}
 ${computed.map((j) => `const O${j} = new Array(n);`).join("\n")}

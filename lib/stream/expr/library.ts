@@ -537,8 +537,10 @@ def("from_json", {
     return { type: outSchema, args: [args[0]], extra: { schema, mode, corruptName: mode === "PERMISSIVE" ? corruptName : null } };
   },
   gen(a, cg, call) {
-    const { schema, mode, corruptName } = call.extra as { schema: StructType; mode: string; corruptName: string | null };
-    const parse = cg.konst(makeJsonParser(schema, mode, corruptName, call.args[0].type.kind === "binary"));
+    const { schema, mode, corruptName, keep } = call.extra as { schema: StructType; mode: string; corruptName: string | null; keep?: string[] };
+    // Column pruning tells which fields are read downstream; the others are not parsed at all.
+    const parsed: StructType = keep ? { kind: "struct", fields: schema.fields.filter((f) => keep.includes(f.name)) } : schema;
+    const parse = cg.konst(makeJsonParser(parsed, mode, keep ? null : corruptName, call.args[0].type.kind === "binary"));
     return `${parse}(${a[0]}, i)`;
   },
 });
