@@ -93,6 +93,19 @@ function patchTypeScriptResolution(root: string): void {
   }
 }
 
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === "object" || typeof value === "function") && value !== null && typeof (value as { then?: unknown }).then === "function";
+}
+
+function newInterruption(): { promise: Promise<never>; reject: (err: Error) => void } {
+  let reject!: (err: Error) => void;
+  const promise = new Promise<never>((_, r) => {
+    reject = r;
+  });
+  promise.catch(() => undefined); // only raced against; an interrupt with no cell waiting is not an error
+  return { promise, reject };
+}
+
 class LazyConverters implements ConverterSet {
   private nodeConverter?: Converter;
   private browserConverter?: Converter;
@@ -134,6 +147,10 @@ export class Session {
   /** display_id -> the sink of the cell that created it (fallback when no cell has run yet). */
   private readonly displayOwners = new Map<string, CellSink>();
   private capture?: Capture;
+  /** The promise a cell ended with, awaited before the cell counts as done. */
+  private pendingResult?: PromiseLike<unknown>;
+  /** Rejected by interrupt(): also stops waiting for a cell's final promise. */
+  private interruption = newInterruption();
   private readonly definedByMagics = new Set<string>();
   /** Values of magic-defined variables while their declarations run. */
   magicValues: Record<string, unknown> = {};
@@ -409,8 +426,18 @@ export class Session {
       this.capture.value = value;
       return;
     }
+    if (!this.running) return;
+    // A cell ending in a promise (`q.stop()`, `fetch(...)`) shows what it resolves to, once it does.
+    if (isThenable(value)) {
+      this.pendingResult = value;
+      return;
+    }
+    this.showResult(value);
+  }
+
+  private showResult(value: unknown): void {
     const sink = this.running?.sink;
-    if (!sink || !this.running) return;
+    if (!sink || !this.running || value === undefined || value === null) return;
     let bundle: MimeBundle;
     try {
       bundle = this.display.isDisplayable(value)
@@ -487,6 +514,18 @@ export class Session {
     try {
       const { code: rewritten } = rewriteMagics(code);
       ok = await this.cellContext.run(sink, () => this.executor.execute(rewritten));
+      const pending = this.pendingResult;
+      this.pendingResult = undefined;
+      if (ok && pending) {
+        try {
+          this.showResult(await Promise.race([pending, this.interruption.promise]));
+        } catch (err) {
+          const d = describeError(err);
+          sink.error(d.ename, d.evalue, d.traceback);
+          this.lastError = { ename: d.ename, evalue: d.evalue };
+          ok = false;
+        }
+      }
       if (this.definedByMagics.size) await this.declareMagicVariables();
     } catch (err) {
       // tslab reports failures through error(); anything thrown here is a converter bug or a broken cell.
@@ -509,6 +548,9 @@ export class Session {
   /** Stop the running cell (not background work). */
   interrupt(): void {
     this.executor?.interrupt();
+    const current = this.interruption;
+    this.interruption = newInterruption();
+    current.reject(new Error("Interrupted asynchronously"));
   }
 
   isBusy(): boolean {

@@ -108,6 +108,15 @@ describe("streamlab run", () => {
     expect(r.stderr).toContain("cell 8 failed: MagicError: %keep: missing TEXT; usage: %keep NAME TEXT");
   });
 
+  it("a cell ending in a promise shows what it resolves to, or fails with its rejection", async () => {
+    const r = await run("promises.ipynb");
+    const cells = codeCells(r);
+    expect(cells[0].outputs).toEqual([{ output_type: "execute_result", execution_count: 1, data: { "text/plain": "42" }, metadata: {} }]);
+    expect(cells[1].outputs).toEqual([]);
+    expect(cells[2].outputs![0]).toMatchObject({ output_type: "error", ename: "Error", evalue: "late failure" });
+    expect(r.code).toBe(1);
+  });
+
   it("reports TypeScript errors with their position", async () => {
     const r = await run("compile-error.ipynb");
     expect(r.code).toBe(1);
