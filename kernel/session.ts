@@ -438,6 +438,10 @@ export class Session {
   private showResult(value: unknown): void {
     const sink = this.running?.sink;
     if (!sink || !this.running || value === undefined || value === null) return;
+    // `setInterval(...)` as a cell's last line returns a timer handle: nothing a person wants to see (its
+    // inspection would also show Node's async-context internals).
+    const ctorName = (value as { constructor?: { name?: string } }).constructor?.name;
+    if (typeof value === "object" && (ctorName === "Timeout" || ctorName === "Immediate")) return;
     let bundle: MimeBundle;
     try {
       bundle = this.display.isDisplayable(value)
