@@ -253,7 +253,8 @@ export class StreamlabServer extends ZmqServer {
       process.exit(0);
     }, 15_000);
     force.unref();
-    await runShutdownHooks(8000, kernelLog);
+    // Jupyter waits about 5 s for a kernel to exit after shutdown_request before it signals it: stay within.
+    await runShutdownHooks(4000, kernelLog);
     // Let the replies already queued reach the client before the sockets close.
     await Promise.race([Promise.all([...this.sendChains.values()].map((c) => c.promise)), new Promise((r) => setTimeout(r, 1000))]);
     this.closedSockets = true;
