@@ -76,8 +76,9 @@ export abstract class LiveDisplay implements Displayable {
     this.query = query;
     const progress = query.onProgress?.(() => this.refresh());
     if (typeof progress === "function") this.unsubscribers.push(progress);
-    const terminated = query.onTerminated?.(() => void this.finish());
-    if (typeof terminated === "function") this.unsubscribers.push(terminated);
+    // The termination listener stays after finish(): a sink is stopped before its query records why it
+    // failed, and the error must still reach the display.
+    query.onTerminated?.(() => void this.finish());
     return this;
   }
 

@@ -31,6 +31,12 @@ function findQuery(name: string): StreamingQueryLike | undefined {
   );
 }
 
+/** The default query name: the wanted one when no active query has it (so `%stop NAME` stops it), else none. */
+function freeQueryName(wanted: string): string | undefined {
+  if (!/^[\w.-]+$/.test(wanted)) return undefined;
+  return allQueries().some((q) => q.isActive && queryName(q) === wanted) ? undefined : wanted;
+}
+
 function candidates(ctx: MagicContext): string[] {
   const names = new Set<string>();
   for (const [k, v] of Object.entries(ctx.scope ?? {})) if (isStreamingDataFrame(v) || isStreamingQuery(v)) names.add(k);
@@ -79,7 +85,8 @@ registerMagic({
     "NAME is a streaming DataFrame or query in the notebook, or a running query's name. A DataFrame starts a\n" +
     "display-sink query: update/complete mode shows the current result table (upserted by key columns), append\n" +
     "mode the newest rows. A query shows its live status and recent batches. The display keeps its final state\n" +
-    "when the query stops. Stop it with %stop NAME (or %stop --all).",
+    "when the query stops. The query started is named NAME (unless --name, or a query of that name is running),\n" +
+    "so %stop NAME stops it; %stop --all stops everything.",
   positional: { min: 1, max: 1, names: ["NAME"] },
   options: [
     { name: "rows", alias: "n", type: "number", help: "rows shown", default: 20 },
@@ -104,7 +111,7 @@ registerMagic({
           sort: o.sort as string | undefined,
           keys: o.keys as string[] | undefined,
           outputMode: o.mode as "append" | "update" | "complete" | undefined,
-          name: o.name as string | undefined,
+          name: (o.name as string | undefined) ?? freeQueryName(target),
           maxUpdatesPerSecond: maxUpdates,
         });
         return undefined;
@@ -132,7 +139,8 @@ registerMagic({
   help:
     "Fields may be struct fields (window.start) and may carry a type: region:N, ts:T, amount:Q, hour:O.\n" +
     "The chart keeps the newest --max-points points. It is sent as vega-lite (JupyterLab, VS Code) and as an\n" +
-    "SVG drawn in the kernel (classic Notebook, nbconvert HTML, GitHub).",
+    "SVG drawn in the kernel (classic Notebook, nbconvert HTML, GitHub). The query started is named NAME_chart\n" +
+    "(unless --name), so %stop NAME_chart stops it.",
   positional: { min: 1, max: 1, names: ["NAME"] },
   options: [
     { name: "mark", type: "string", help: "mark type", default: "line", choices: COMPACT_MARKS },
@@ -175,7 +183,7 @@ registerMagic({
           maxPoints,
           svg: o.svg as SvgPolicy,
           outputMode: o.mode as "append" | "update" | "complete" | undefined,
-          name: o.name as string | undefined,
+          name: (o.name as string | undefined) ?? freeQueryName(`${target}_chart`),
           maxUpdatesPerSecond: maxUpdates,
         });
         return undefined;

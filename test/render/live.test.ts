@@ -92,7 +92,7 @@ describe("LiveTable", () => {
     const last = bridge.updates().at(-1)!;
     expect(String(last.bundle?.["text/plain"])).toContain("state: stopped");
     expect(String(last.bundle?.["text/html"])).toContain("<td>north</td>");
-    expect(query.listenerCount).toBe(0);
+    expect(query.listenerCount).toBe(1); // only the termination listener, which fired
     const count = bridge.outputs.length;
     table.addBatch(makeBatch(3, "update", revenueSchema, [revenueRow(1, "south", 5)]));
     await clock.advance(5000);
@@ -113,6 +113,18 @@ describe("LiveTable", () => {
     expect(text).toMatch(/\|\s+7\|\s+v7\|\n\|\s+8\|\s+v8\|\n\|\s+9\|\s+v9\|/);
     expect(text).toContain("3 of 3 rows");
     expect(table.state.size).toBe(3);
+  });
+
+  it("shows an error that the query records after its sink was stopped", async () => {
+    const bridge = new RecordingBridge();
+    const query = new FakeQuery();
+    const table = new LiveTable({ bridge }).attach(query).show();
+    await table.finish(); // the engine stops the sink first...
+    expect(String(bridge.last()?.["text/plain"])).toContain("state: stopped");
+    query.failure = { message: "broker unreachable" }; // ...then records the failure and notifies listeners
+    query.stop();
+    await waitFor(() => String(bridge.last()?.["text/plain"]).includes("state: failed"), "the late error");
+    expect(String(bridge.last()?.["text/plain"])).toContain("error: broker unreachable");
   });
 });
 

@@ -239,6 +239,23 @@ describe("magics on real queries", () => {
     await waitFor(() => String(lastBundleOf(statusShown.displayId)?.["text/plain"]).includes("state: stopped"), "the status display's final state");
   });
 
+  it("%display NAME names its query NAME, so %stop NAME stops it; %chart's is NAME_chart", async () => {
+    const input = new MemoryStream("k STRING");
+    const letters = input.toDF();
+    const scope = { letters };
+    await runMagic("display", "letters", context(scope));
+    await runMagic("chart", "letters --mark point --x k --y k", context(scope));
+    expect(spark.streams.get("letters")?.isActive).toBe(true);
+    expect(spark.streams.get("letters_chart")?.isActive).toBe(true);
+    // A second display of the same DataFrame cannot take the name: its query stays unnamed.
+    await runMagic("display", "letters", context(scope));
+    expect(spark.streams.active.filter((q) => q.name === null)).toHaveLength(1);
+    await runMagic("stop", "letters", context(scope));
+    expect(bridge.outputs.at(-1)).toMatchObject({ kind: "print", text: "stopped query letters" });
+    await runMagic("stop", "letters_chart", context(scope));
+    expect(spark.streams.active).toHaveLength(1);
+  });
+
   it("startDisplay() returns the query for programs", async () => {
     const input = new MemoryStream("k STRING");
     const q = startDisplay(input.toDF(), { name: "programmatic" });
