@@ -27,6 +27,7 @@ export function installedKernel(): JupyterEnv {
     JUPYTER_PLATFORM_DIRS: "1",
     IPYTHONDIR: path.join(dir, "ipython"),
     PYDEVD_DISABLE_FILE_VALIDATION: "1",
+    PYTHONDONTWRITEBYTECODE: "1",
   };
   return { dir, env, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
