@@ -131,3 +131,41 @@ describe("rate source", () => {
     expect(values.slice(0, 20)).toEqual(Array.from({ length: 20 }, (_, i) => i));
   });
 });
+
+describe("danfojs at the edges", () => {
+  it("joins a stream with a static danfojs DataFrame and hands foreachBatch a danfojs DataFrame", async () => {
+    const dfd = await import("danfojs-node");
+    const regions = new dfd.DataFrame({ region: ["eu", "us"], manager: ["Eva", "Sam"] });
+    const staticDf = spark.createDataFrame(regions);
+    expect(staticDf.dtypes).toEqual([["region", "string"], ["manager", "string"]]);
+    const ms = spark.memoryStream("id INT, region STRING");
+    const seen: { columns: string[]; values: unknown[][]; id: number }[] = [];
+    const q = ms.toDF().join(staticDf, "region").writeStream.foreachBatch((batch: { columns: string[]; values: unknown[][] }, batchId: number) => {
+      seen.push({ columns: batch.columns, values: batch.values, id: batchId });
+    }).trigger({ processingTime: "10 ms" }).start();
+    queries.push(q);
+    ms.addData([{ id: 1, region: "us" }, { id: 2, region: "xx" }, { id: 3, region: "eu" }]);
+    await q.processAllAvailable();
+    expect(seen).toEqual([{ columns: ["region", "id", "manager"], values: [["us", 1, "Sam"], ["eu", 3, "Eva"]], id: 0 }]);
+  });
+});
+
+describe("more Kafka source options", () => {
+  it("subscribePattern and per-partition JSON startingOffsets", async () => {
+    const client = connect(broker.bootstrap);
+    await client.createTopic("pat_a", 2);
+    await client.createTopic("pat_b", 1);
+    await client.createTopic("other_c", 1);
+    await client.produce("pat_a", [{ partition: 0, value: "a0" }, { partition: 0, value: "a1" }, { partition: 1, value: "a2" }]);
+    await client.produce("pat_b", [{ value: "b0" }]);
+    await client.produce("other_c", [{ value: "c0" }]);
+    await client.close();
+    const q = spark.readStream.format("kafka").option("kafka.bootstrap.servers", broker.bootstrap).option("subscribePattern", "pat_.*")
+      // pat_a partition 0 from offset 1, partition 1 from the end (-1); pat_b absent from the JSON: from its start.
+      .option("startingOffsets", JSON.stringify({ pat_a: { "0": 1, "1": -1 } }))
+      .load().selectExpr("topic", "CAST(value AS STRING) AS v").writeStream.format("memory").queryName("pattern_tbl").trigger({ processingTime: "50 ms" }).start();
+    queries.push(q);
+    await q.processAllAvailable();
+    expect(spark.tableRows("pattern_tbl").map((r) => r.v).sort()).toEqual(["a1", "b0"]);
+  });
+});

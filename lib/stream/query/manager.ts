@@ -1,11 +1,13 @@
 /** spark.streams: the active queries of this process. */
 import type { StreamingQuery } from "./types";
 import type { StreamingQueryImpl } from "./query";
+import { onShutdown } from "../../../kernel/lifecycle";
 
 export class StreamingQueryManager {
   private readonly queries = new Map<string, StreamingQueryImpl>();
   private readonly startedListeners = new Set<(q: StreamingQuery) => void>();
   private anyTerminated: (() => void)[] = [];
+  private readonly shutdownHooks = new Map<string, () => void>();
 
   get active(): StreamingQuery[] {
     return [...this.queries.values()].filter((q) => q.isActive);
@@ -23,6 +25,8 @@ export class StreamingQueryManager {
       throw new Error(`Cannot start query with name ${q.name} as a query with that name is already active; stop it first (spark.streams.get("${q.name}").stop())`);
     }
     this.queries.set(q.id, q);
+    // Kernel shutdown and restart stop every query (and close its Kafka connections) before exiting.
+    this.shutdownHooks.set(q.runId, onShutdown(() => q.stop(), `query ${q.name ?? q.id}`));
     for (const l of this.startedListeners) {
       try {
         l(q);
@@ -33,6 +37,8 @@ export class StreamingQueryManager {
   }
   deregister(q: StreamingQueryImpl): void {
     if (this.queries.get(q.id) === q) this.queries.delete(q.id);
+    this.shutdownHooks.get(q.runId)?.();
+    this.shutdownHooks.delete(q.runId);
     const waiters = this.anyTerminated;
     this.anyTerminated = [];
     for (const w of waiters) w();

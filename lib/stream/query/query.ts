@@ -70,6 +70,7 @@ export class StreamingQueryImpl implements StreamingQuery {
   /** The watermark the last batch ran with. */
   private lastBatchWatermark = -Infinity;
   private lastTriggerStart = 0;
+  private keyColumns?: string[];
 
   constructor(private readonly spec: QuerySpec, private readonly manager: Manager) {
     this.plan = spec.df.plan;
@@ -79,6 +80,9 @@ export class StreamingQueryImpl implements StreamingQuery {
     if (sourceNode.op !== "source") throw new Error("streamlab: a streaming query needs a streaming source");
     this.watermarkDelayMs = nodes.find((n) => n.op === "watermark") ? Math.min(...nodes.filter((n) => n.op === "watermark").map((n) => (n as { delayMs: number }).delayMs)) : null;
     this.ops = buildPipeline(this.plan);
+    const agg = nodes.filter((n) => n.op === "aggregate").pop() as Extract<PlanNode, { op: "aggregate" }> | undefined;
+    const outNames = new Set(this.plan.schema.fields.map((f) => f.name));
+    if (agg && agg.keyNames.length && agg.keyNames.every((k) => outNames.has(k))) this.keyColumns = agg.keyNames;
     this.stateful = this.ops.some((o) => o.state);
     this.checkpoint = spec.checkpointLocation ? new Checkpoint(spec.checkpointLocation) : undefined;
     this.id = this.checkpoint ? this.checkpoint.queryId(randomUUID()) : randomUUID();
@@ -321,6 +325,7 @@ export class StreamingQueryImpl implements StreamingQuery {
     const out = runPipeline(this.ops, input, ctx);
     const tExec = Date.now();
     const ob = toOutputBatch(out, this.plan.schema, batchId, this.spec.outputMode);
+    if (this.keyColumns) ob.keyColumns = this.keyColumns;
     await this.sink.addBatch(ob);
     const tSink = Date.now();
     const stateOps = this.ops.filter((o) => o.state);

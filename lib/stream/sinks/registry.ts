@@ -17,6 +17,8 @@ export interface OutputBatch {
   columns: unknown[][];
   /** Row objects keyed by column name (built on demand). */
   rows(): Record<string, unknown>[];
+  /** The grouping columns of an aggregation's result (the upsert key in update mode), when they are in the output. */
+  keyColumns?: string[];
 }
 
 export interface SinkContext {
