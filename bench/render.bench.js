@@ -5,6 +5,7 @@
 // serializing the bundle (what the kernel pays anyway to send it). Run: npm run bench -- render
 const fs = require("node:fs");
 const path = require("node:path");
+const os = require("node:os");
 const { performance } = require("node:perf_hooks");
 
 const dist = path.join(__dirname, "..", "dist", "lib", "render");
@@ -87,6 +88,7 @@ async function engineBatchCost(n, repeats) {
 }
 
 async function main() {
+  const loadBefore = os.loadavg()[0];
   if (!svgWorkerAvailable()) throw new Error("dist/lib/render/svg-worker.js is missing: run npm run build");
   const results = [];
   // Warm every path once on small data, so the first size measured does not pay for JIT and lazy requires.
@@ -146,6 +148,7 @@ async function main() {
     "Command: `npm run bench -- render` (bench/render.bench.js, compiled code from dist/). Median ms per call (p90 in",
     "parentheses), after a warm-up call, on rows like a windowed revenue aggregation (`window` struct, `region`,",
     "`revenue`, `orders`). Chart: `{mark: \"line\", x: \"window.start\", y: \"revenue\", color: \"region\"}`.",
+    `Load average (1 min) on this shared ${os.cpus().length}-core machine: ${loadBefore.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end: absolute times are noisy, compare within a row.`,
     "",
     "| points | HTML table, top 20 sorted | HTML table, all rows | text table, top 20 | vega-lite spec | vega-lite compile | SVG render (vega, no canvas) | JSON of the vega-lite bundle |",
     "|---:|---:|---:|---:|---:|---:|---:|---:|",

@@ -123,6 +123,10 @@ export function startChart(df: StreamingDataFrameLike, spec: ChartSpecInput, opt
 
 type Row = Record<string, unknown>;
 
+function isStaticDataFrame(value: unknown): value is { isStreaming: false; collect(): unknown } {
+  return typeof value === "object" && value !== null && (value as { isStreaming?: unknown }).isStreaming === false && typeof (value as { collect?: unknown }).collect === "function";
+}
+
 function isRowArray(value: unknown): value is Row[] {
   return Array.isArray(value) && value.every((r) => typeof r === "object" && r !== null && !Array.isArray(r));
 }
@@ -173,10 +177,12 @@ export function chart(data: unknown, spec: ChartSpecInput, options: ChartOptions
   if (isStreamingQuery(data)) {
     throw new Error("chart() needs a streaming DataFrame, not a running query: chart the DataFrame, or display(query) for its rates");
   }
-  if (!isRowArray(data)) throw new Error("chart() needs a streaming DataFrame or an array of records");
+  // A static DataFrame (spark.createDataFrame, spark.table): chart its rows.
+  const rows = isStaticDataFrame(data) ? data.collect() : data;
+  if (!isRowArray(rows)) throw new Error("chart() needs a streaming DataFrame, a static DataFrame or an array of records");
   const { maxPoints, svg, keys } = { ...(spec as ChartOptions), ...options };
-  const view = new LiveChart(spec, { maxPoints: maxPoints ?? Math.max(1, data.length), svg, keys: typeof keys === "string" ? keys.split(",") : keys });
+  const view = new LiveChart(spec, { maxPoints: maxPoints ?? Math.max(1, rows.length), svg, keys: typeof keys === "string" ? keys.split(",") : keys });
   view.show();
-  view.addBatch(staticBatch(data));
+  view.addBatch(staticBatch(rows));
   void view.finish();
 }

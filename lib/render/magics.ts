@@ -188,7 +188,7 @@ registerMagic({
         });
         return undefined;
       }
-      if (Array.isArray(value)) {
+      if (Array.isArray(value) || (typeof value === "object" && value !== null && (value as { isStreaming?: unknown }).isStreaming === false)) {
         chart(value, spec, { maxPoints, svg: o.svg as SvgPolicy });
         return undefined;
       }
@@ -196,7 +196,7 @@ registerMagic({
       throw asError(ctx, err);
     }
     if (isStreamingQuery(value)) throw new MagicError(`%chart: '${target}' is a running query; chart its streaming DataFrame instead, or %display ${target} for its rates`);
-    throw value === undefined ? notFound(ctx, target, "streaming DataFrame") : new MagicError(`%chart: '${target}' is not a streaming DataFrame or an array of records`);
+    throw value === undefined ? notFound(ctx, target, "streaming DataFrame") : new MagicError(`%chart: '${target}' is not a DataFrame or an array of records`);
   },
 });
 
