@@ -190,6 +190,8 @@ export class StreamlabServer extends ZmqServer {
 
   private inspect(code: string, cursor: number): Record<string, unknown> {
     try {
+      const help = this.session.magicHelpAt(code, cursor);
+      if (help) return { status: "ok", found: true, data: { "text/plain": help }, metadata: {} };
       const info = this.session.inspect(code, cursor);
       if (!info) return { status: "ok", found: false, data: {}, metadata: {} };
       return { status: "ok", found: true, data: { "text/plain": printQuickInfo(info) }, metadata: {} };

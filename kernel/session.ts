@@ -574,6 +574,13 @@ export class Session {
       const names = this.magics.listMagics().map((m) => m.name).filter((n) => n.startsWith(prefix));
       return { start: cursor - prefix.length, end: cursor, candidates: names };
     }
+    const option = /^\s*%%?([\w-]+)\s(?:.*\s)?(--?[\w-]*)$/.exec(beforeCursor);
+    if (option) {
+      const spec = this.magics.getMagic(option[1]);
+      const typed = option[2];
+      const names = (spec?.options ?? []).map((o) => `--${o.name}`).filter((n) => n.startsWith(typed));
+      return { start: cursor - typed.length, end: cursor, candidates: names };
+    }
     const mapped = this.mapToRewritten(code, cursor);
     if (!mapped) return { start: cursor, end: cursor, candidates: [] };
     const info = this.executor.complete(mapped.code, mapped.cursor);
@@ -584,6 +591,17 @@ export class Session {
     const mapped = this.mapToRewritten(code, cursor);
     if (!mapped) return undefined;
     return this.executor.inspect(mapped.code, mapped.cursor);
+  }
+
+  /** Help for the magic on the cursor's line (hover / shift-tab on `%name`), or undefined. */
+  magicHelpAt(code: string, cursor: number): string | undefined {
+    const lineStart = code.lastIndexOf("\n", Math.max(0, cursor - 1)) + 1;
+    const lineEnd = code.indexOf("\n", cursor);
+    const line = code.slice(lineStart, lineEnd < 0 ? code.length : lineEnd);
+    const m = /^\s*%%?([\w-]+)/.exec(line);
+    if (!m) return undefined;
+    const spec = this.magics.getMagic(m[1]);
+    return spec ? this.magics.magicHelp(spec) : undefined;
   }
 
   /** The rewritten cell and the cursor in it; undefined when the cursor is on a magic line. */

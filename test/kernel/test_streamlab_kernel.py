@@ -97,6 +97,23 @@ class StreamlabKernelTests(jupyter_kernel_test.KernelTests):
         reply, msgs = self.run_cell('const wrongId: number = newDisplayId("x");')
         self.assertEqual(reply["content"]["status"], "error")
 
+    def test_streamlab_magic_option_completion_and_hover(self):
+        self.flush_channels()
+        reply, _ = self.run_cell(
+            'registerMagic({ name: "opts", kind: "line", summary: "test magic", usage: "%opts [--rate N] [--rows N]",\n'
+            '  options: [{ name: "rate", type: "number", help: "per second" }, { name: "rows", type: "number", help: "how many" }],\n'
+            "  run: () => undefined });"
+        )
+        self.assertEqual(reply["content"]["status"], "ok")
+        self.kc.complete("%opts --r")
+        reply = self.get_non_kernel_info_reply(timeout=TIMEOUT)
+        self.assertEqual(set(reply["content"]["matches"]), {"--rate", "--rows"})
+        self.assertEqual((reply["content"]["cursor_start"], reply["content"]["cursor_end"]), (6, 9))
+        self.kc.inspect("%opts --rate 5", 2)
+        reply = self.get_non_kernel_info_reply(timeout=TIMEOUT)
+        self.assertTrue(reply["content"]["found"])
+        self.assertIn("--rate NUMBER", reply["content"]["data"]["text/plain"])
+
     def test_streamlab_magic_help(self):
         self.flush_channels()
         reply, msgs = self.run_cell("%lsmagic?")
