@@ -2,6 +2,7 @@
  * `display(dfOrQuery, options?)` and `chart(df, spec)`: the notebook API of live tables and charts.
  */
 import { getDisplayBridge, isDisplayable, showOnce } from "../display";
+import { didYouMean } from "../magics";
 import { isStreamingDataFrame, isStreamingQuery, type OutputBatch, type SchemaField, type StreamingDataFrameLike, type StreamingQueryLike } from "./contract";
 import { LiveChart, LiveQueryStatus, LiveTable, type SvgPolicy } from "./live";
 import { ensureSinksRegistered } from "./peers";
@@ -39,6 +40,18 @@ export interface ChartOptions extends QueryStartOptions {
 }
 
 const START_KEYS = new Set(["outputMode", "name", "trigger", "checkpointLocation"]);
+const DISPLAY_KEYS = [...START_KEYS, "maxUpdatesPerSecond", "rows", "sort", "keys", "capacity"];
+const CHART_KEYS = [...START_KEYS, "maxUpdatesPerSecond", "maxPoints", "keys", "svg"];
+const COMPACT_KEYS = ["mark", "x", "y", "color", "size", "tooltip", "title", "width", "height", "stack"];
+
+/** A misspelt option would otherwise be ignored silently: name it, with the closest known one. */
+function checkOptionNames(what: string, options: object | undefined, known: string[]): void {
+  for (const key of Object.keys(options ?? {})) {
+    if (known.includes(key)) continue;
+    const hint = didYouMean(key, known);
+    throw new Error(`${what}: unknown option '${key}'${hint ? ` (did you mean '${hint}'?)` : ""}; options are ${known.join(", ")}`);
+  }
+}
 
 function toOptionStrings(options: object): Record<string, string> {
   const out: Record<string, string> = {};
@@ -108,12 +121,15 @@ function startQuery(df: StreamingDataFrameLike, format: "display" | "chart", sin
 
 /** Start a display-sink query on a streaming DataFrame; returns the query (display() returns nothing). */
 export function startDisplay(df: StreamingDataFrameLike, options: DisplayOptions = {}): StreamingQueryLike {
+  checkOptionNames("display()", options, DISPLAY_KEYS);
   if (!isStreamingDataFrame(df)) throw new Error("startDisplay() needs a streaming DataFrame (spark.readStream...)");
   return startQuery(df, "display", toOptionStrings(options), options);
 }
 
 /** Start a chart-sink query on a streaming DataFrame; returns the query. */
 export function startChart(df: StreamingDataFrameLike, spec: ChartSpecInput, options: ChartOptions = {}): StreamingQueryLike {
+  checkOptionNames("chart()", options, CHART_KEYS);
+  if (!isFullVegaLiteSpec(spec)) checkOptionNames("chart()", spec, COMPACT_KEYS);
   if (!isStreamingDataFrame(df)) throw new Error("startChart() needs a streaming DataFrame (spark.readStream...)");
   const sinkOptions = toOptionStrings(options);
   if (isFullVegaLiteSpec(spec)) sinkOptions.spec = JSON.stringify(spec);
@@ -141,6 +157,7 @@ function staticBatch(rows: Row[], schema: SchemaField[] = []): OutputBatch {
  * live status; an array of records shows a table; anything else that can display itself is shown once.
  */
 export function display(value: unknown, options: DisplayOptions = {}): void {
+  checkOptionNames("display()", options, DISPLAY_KEYS);
   if (isStreamingDataFrame(value)) {
     startDisplay(value, options);
     return;
@@ -167,6 +184,8 @@ export function display(value: unknown, options: DisplayOptions = {}): void {
  * color: "region"})`), or a one-off chart of an array of records. The spec may also be a full vega-lite spec.
  */
 export function chart(data: unknown, spec: ChartSpecInput, options: ChartOptions = {}): void {
+  if (!isFullVegaLiteSpec(spec)) checkOptionNames("chart()", spec, [...COMPACT_KEYS, ...CHART_KEYS]);
+  checkOptionNames("chart()", options, CHART_KEYS);
   if (isStreamingDataFrame(data)) {
     // Display options may ride along in a compact spec: chart(df, {mark: "line", ..., maxPoints: 500}).
     const { maxPoints, svg, keys, maxUpdatesPerSecond, outputMode, name, trigger, checkpointLocation, ...rest } = spec as CompactChartSpec & ChartOptions;

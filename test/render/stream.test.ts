@@ -163,6 +163,9 @@ describe("display sink on lib/stream queries", () => {
 
   it("a bad sink option fails the start with one line", () => {
     const input = new MemoryStream("k STRING");
+    expect(() => display(input.toDF(), { row: 5 } as never)).toThrow("display(): unknown option 'row' (did you mean 'rows'?)");
+    expect(() => chart(input.toDF(), { mark: "line", x: "k", y: "k", colour: "k" } as never)).toThrow(/chart\(\): unknown option 'colour' \(did you mean 'color'\?\)/);
+    expect(spark.streams.active).toHaveLength(0);
     expect(() => input.toDF().writeStream.format("display").option("rows", "lots").start()).toThrow("display sink: option rows must be a positive number, got 'lots'");
     expect(() => input.toDF().writeStream.format("chart").option("mark", "pie").option("x", "k").option("y", "k").start()).toThrow(/unknown mark 'pie'/);
   });
