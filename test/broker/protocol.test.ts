@@ -1,0 +1,72 @@
+/**
+ * Wire-level behaviour with hand-built requests: CRC32C, ApiVersions fallback, CRC mismatch and old message
+ * formats on produce, oversized frames, unknown API keys, and the broker serving others meanwhile.
+ */
+import { describe, expect, it } from "vitest";
+import { crc32c } from "../../lib/broker/log/crc32c";
+import { Reader } from "../../lib/broker/protocol/primitives";
+import { withBroker } from "./helpers";
+import { apiVersionsRequest, exchange, frame, parseProduceResponse, produceRequest, recordBatch } from "./wire";
+
+describe("broker wire protocol", () => {
+  it("computes CRC32C (Castagnoli) check values", () => {
+    expect(crc32c(Buffer.from("123456789"))).toBe(0xe3069283);
+    expect(crc32c(Buffer.alloc(32))).toBe(0x8a9136aa);
+    const big = Buffer.from(Array.from({ length: 1000 }, (_, i) => (i * 7) & 0xff));
+    // Same value whatever the alignment of the slicing-by-8 loop.
+    expect(crc32c(Buffer.concat([Buffer.from([1, 2, 3]), big]), 3)).toBe(crc32c(big));
+  });
+
+  it("answers an unknown ApiVersions version with the v0 body and UNSUPPORTED_VERSION, as Kafka does", async () => {
+    await withBroker(async (b) => {
+      const { responses } = await exchange(b.port, [apiVersionsRequest(7, 3), apiVersionsRequest(8, 2)]);
+      expect(responses.length).toBe(2);
+      const r = new Reader(responses[0]);
+      expect(r.int32()).toBe(7);
+      expect(r.int16()).toBe(35);
+      const apis = r.array((r) => [r.int16(), r.int16(), r.int16()]);
+      expect(apis.find((a) => a[0] === 18)).toEqual([18, 0, 2]);
+      expect(apis.find((a) => a[0] === 0)).toEqual([0, 3, 8]);
+      expect(r.remaining()).toBe(0);
+      const ok = new Reader(responses[1]);
+      expect(ok.int32()).toBe(8);
+      expect(ok.int16()).toBe(0);
+    });
+  });
+
+  it("rejects a CRC mismatch with CORRUPT_MESSAGE and an old message format with UNSUPPORTED_FOR_MESSAGE_FORMAT, then accepts a good batch", async () => {
+    await withBroker(async (b) => {
+      const good = recordBatch([{ key: Buffer.from("k"), value: Buffer.from("v") }]);
+      const bad = Buffer.from(good);
+      bad[bad.length - 2] ^= 0xff;
+      const old = recordBatch([{ key: null, value: Buffer.from("v") }], Date.now(), 1);
+      const { responses } = await exchange(b.port, [produceRequest(1, "p", 0, bad), produceRequest(2, "p", 0, old), produceRequest(3, "p", 0, good), produceRequest(4, "p", 0, good)]);
+      expect(responses.map(parseProduceResponse)).toEqual([
+        { errorCode: 2, baseOffset: -1 },
+        { errorCode: 43, baseOffset: -1 },
+        { errorCode: 0, baseOffset: 0 },
+        { errorCode: 0, baseOffset: 1 },
+      ]);
+    });
+  });
+
+  it("closes a connection that sends an oversized frame or an unknown API key, and keeps serving others", async () => {
+    await withBroker(
+      async (b) => {
+        const huge = Buffer.alloc(8);
+        huge.writeInt32BE(10_000_000);
+        const oversized = await exchange(b.port, [huge, apiVersionsRequest(1)], { end: false });
+        expect(oversized.closedByBroker).toBe(true);
+        expect(oversized.responses).toEqual([]);
+        const unknown = await exchange(b.port, [frame(999, 0, 5, () => {}), apiVersionsRequest(6)], { end: false });
+        expect(unknown.closedByBroker).toBe(true);
+        expect(unknown.responses).toEqual([]);
+        const truncated = await exchange(b.port, [frame(3, 1, 9, (w) => w.int32(5)), apiVersionsRequest(10)], { end: false });
+        expect(truncated.closedByBroker).toBe(true);
+        const fine = await exchange(b.port, apiVersionsRequest(11));
+        expect(fine.responses.length).toBe(1);
+      },
+      { maxRequestBytes: 1 << 20 },
+    );
+  });
+});
