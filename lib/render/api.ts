@@ -6,7 +6,7 @@ import { didYouMean } from "../magics";
 import { isStreamingDataFrame, isStreamingQuery, type OutputBatch, type SchemaField, type StreamingDataFrameLike, type StreamingQueryLike } from "./contract";
 import { LiveChart, LiveQueryStatus, LiveTable, type SvgPolicy } from "./live";
 import { ensureSinksRegistered } from "./peers";
-import { isFullVegaLiteSpec, type ChartSpecInput, type CompactChartSpec } from "./spec";
+import { isFullVegaLiteSpec, type ChartSpecInput, type CompactChartSpec, type VegaLiteSpec } from "./spec";
 import { buildHtmlTable, buildTextTable, parseSort } from "./table";
 
 export interface QueryStartOptions {
@@ -183,7 +183,7 @@ export function display(value: unknown, options: DisplayOptions = {}): void {
  * A live vega-lite chart of a streaming DataFrame (`chart(df, {mark: "line", x: "window.start", y: "revenue",
  * color: "region"})`), or a one-off chart of an array of records. The spec may also be a full vega-lite spec.
  */
-export function chart(data: unknown, spec: ChartSpecInput, options: ChartOptions = {}): void {
+export function chart(data: unknown, spec: (CompactChartSpec & ChartOptions) | VegaLiteSpec, options: ChartOptions = {}): void {
   if (!isFullVegaLiteSpec(spec)) checkOptionNames("chart()", spec, [...COMPACT_KEYS, ...CHART_KEYS]);
   checkOptionNames("chart()", options, CHART_KEYS);
   if (isStreamingDataFrame(data)) {

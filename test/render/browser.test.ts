@@ -14,6 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { tool } from "../support/tools";
 import { installedKernel, root, type JupyterEnv } from "../kernel/support";
+import { LiveChart } from "../../lib/render/live";
+import { RecordingBridge, makeBatch, revenueRow, revenueSchema } from "./support";
 
 const outputDir = path.join(root, "test-output");
 
@@ -178,4 +180,32 @@ describe.runIf(tool("notebook") && tool("chromium"))("live displays in classic N
     expect(fs.statSync(path.join(outputDir, "render-notebook.png")).size).toBeGreaterThan(10_000);
     expect(pageErrors).toEqual([]);
   }, 300_000);
+
+  it("the vega-lite part (what JupyterLab and VS Code draw) renders in the browser with vega, offline", async () => {
+    const chart = new LiveChart({ mark: "line", x: "window.start", y: "revenue", color: "region" }, { bridge: new RecordingBridge(), svg: "never" });
+    chart.addBatch(makeBatch(0, "update", revenueSchema, [revenueRow(0, "east", 1), revenueRow(1, "east", 3), revenueRow(0, "west", 2), revenueRow(1, "west", 1)]));
+    await chart.finish();
+    const spec = chart.toMimeBundle()["application/vnd.vegalite.v5+json"];
+    const page = await context!.newPage();
+    const requests: string[] = [];
+    page.on("request", (r) => requests.push(r.url()));
+    await page.setContent("<html><body><div id='view'></div></body></html>");
+    // The same vega and vega-lite builds the project ships, injected from node_modules: nothing is fetched.
+    await page.addScriptTag({ path: require.resolve("vega/build/vega.min.js") });
+    await page.addScriptTag({ path: require.resolve("vega-lite/build/vega-lite.min.js") });
+    const result = await page.evaluate(async (vlSpec) => {
+      const w = window as unknown as { vega: any; vegaLite: any };
+      const view = new w.vega.View(w.vega.parse(w.vegaLite.compile(vlSpec).spec), { renderer: "svg", container: "#view" });
+      await view.runAsync();
+      const svg = document.querySelector("#view svg");
+      return {
+        lines: svg?.querySelectorAll('[aria-roledescription="line mark"]').length ?? 0,
+        title: svg?.querySelector(".role-title-text")?.textContent ?? "",
+      };
+    }, spec);
+    expect(result.lines).toBe(2);
+    expect(result.title).toContain("state: stopped");
+    expect(requests.filter((u) => !u.startsWith("about:") && !u.startsWith("data:"))).toEqual([]);
+    await page.close();
+  }, 120_000);
 });
