@@ -4,7 +4,7 @@
  * Each display holds a bounded ResultState, renders a full mime bundle from it through a ThrottledUpdater,
  * and keeps its final state when the query stops (the last update carries the final status).
  */
-import { DisplayHandle, getDisplayBridge, type DisplayBridge, type Displayable, type MimeBundle } from "../display";
+import { consoleBridge, DisplayHandle, getDisplayBridge, type DisplayBridge, type Displayable, type MimeBundle } from "../display";
 import type { OutputBatch, StreamingQueryLike } from "./contract";
 import { rateSparkline } from "./sparkline";
 import { buildChartSpec, describeChart, isFullVegaLiteSpec, VEGA_LITE_MIME, type ChartSpecInput, type CompactChartSpec, type VegaLiteSpec } from "./spec";
@@ -39,6 +39,8 @@ export abstract class LiveDisplay implements Displayable {
   private readonly bridge: DisplayBridge | undefined;
   private unsubscribers: (() => void)[] = [];
   private lastBundle: MimeBundle | undefined;
+  /** The bridge the display was shown on. */
+  private target: DisplayBridge | undefined;
   /** Set once the source stopped: the status says stopped (or failed) even if the query object lags. */
   protected stoppedState: "stopped" | "failed" | undefined;
   private finalError: string | undefined;
@@ -66,7 +68,8 @@ export abstract class LiveDisplay implements Displayable {
     if (!this.handle) {
       const first = this.initialBundle();
       this.lastBundle = first;
-      this.handle = new DisplayHandle(first, undefined, this.bridge ?? getDisplayBridge());
+      this.target = this.bridge ?? getDisplayBridge();
+      this.handle = new DisplayHandle(first, undefined, this.target);
     }
     return this;
   }
@@ -108,6 +111,8 @@ export abstract class LiveDisplay implements Displayable {
     this.stoppedState = message ? "failed" : "stopped";
     for (const u of this.unsubscribers.splice(0)) safeCall(u);
     await this.updater.finish();
+    // A terminal cannot update an earlier output: outside a notebook, print the final state once.
+    if (this.target === consoleBridge && this.lastBundle?.["text/plain"] !== undefined) consoleBridge.print(String(this.lastBundle["text/plain"]));
   }
 
   /** The status line: the query's, with the display's own knowledge (batches seen, stopped) on top. */

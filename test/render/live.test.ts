@@ -7,7 +7,7 @@ import { LiveChart, LiveQueryStatus, LiveTable } from "../../lib/render/live";
 import { createChartSink, createDisplaySink, chartOptionsFrom, tableOptionsFrom } from "../../lib/render/sinks";
 import { compileVegaLite, countSvgMarks, renderSvg } from "../../lib/render/svg";
 import { buildCompactSpec } from "../../lib/render/spec";
-import { setDisplayBridge } from "../../lib/display";
+import { consoleBridge, setDisplayBridge } from "../../lib/display";
 import type { QueryProgress, StreamingQueryLike } from "../../lib/render/contract";
 import { ManualClock, RecordingBridge, makeBatch, revenueRow, revenueSchema, settle } from "./support";
 
@@ -125,6 +125,28 @@ describe("LiveTable", () => {
     query.stop();
     await waitFor(() => String(bridge.last()?.["text/plain"]).includes("state: failed"), "the late error");
     expect(String(bridge.last()?.["text/plain"])).toContain("error: broker unreachable");
+  });
+});
+
+describe("outside a notebook", () => {
+  it("prints the first and the final state of a live table to stdout", async () => {
+    const written: string[] = [];
+    const original = process.stdout.write.bind(process.stdout);
+    (process.stdout as { write: unknown }).write = (chunk: unknown) => {
+      written.push(String(chunk));
+      return true;
+    };
+    try {
+      const table = new LiveTable({ bridge: consoleBridge, name: "cli" }).show();
+      table.addBatch(makeBatch(0, "append", [{ name: "n", type: "bigint" }], [{ n: 41 }, { n: 42 }]));
+      await table.finish();
+    } finally {
+      (process.stdout as { write: unknown }).write = original;
+    }
+    expect(written).toHaveLength(2);
+    expect(written[0]).toContain("(no rows yet)");
+    expect(written[1]).toContain("query: cli | state: stopped | batch: 0");
+    expect(written[1]).toMatch(/\|\s*42\|/);
   });
 });
 
