@@ -40,6 +40,32 @@ export const CHECKS: Record<string, Check> = {
     expect(text).toMatch(/quickstart-readers\s+\S+\s+\d+\s+test_topic\s+0/);
     expect(text).toMatch(/test_topic: 1 read/);
   },
+  "02-datagen-tour.ipynb": (_nb, text) => {
+    // Every built-in dataset got its own topic, and each generator finished.
+    for (const name of ["users", "products", "orders", "pageviews", "clickstream", "iot", "trades", "payments", "rides", "logs", "ratings"]) {
+      expect(hasRow(text, `datagen-tour_${name}`, name, `tour_${name}`, "finished", 20), `generator row for ${name}`).toBe(true);
+    }
+    expect(text).toContain("same seed, same records");
+    const messy = /sent 200: (\d+) late, (\d+) malformed/.exec(text);
+    expect(messy, "the late/bad generator's summary").not.toBeNull();
+    expect(Number(messy![1])).toBeGreaterThan(0);
+    expect(Number(messy![2])).toBeGreaterThan(0);
+    expect(hasRow(text, "malformed", messy![2])).toBe(true);
+    expect(text).toMatch(/DDL: user STRING, ts TIMESTAMP/);
+    expect(text).toMatch(/tour_signups: 5 read/);
+  },
+  "03-windows-and-watermarks.ipynb": (_nb, text) => {
+    // Tumbling: the late event counted without a watermark; session of a from 00:00:01 to 00:00:09.
+    expect(hasRow(text, "2024-01-01 00:00:00", "2024-01-01 00:00:10", "a", 3)).toBe(true);
+    expect(hasRow(text, "2023-12-31 23:59:55", "2024-01-01 00:00:05", "a", 3)).toBe(true);
+    expect(hasRow(text, "2024-01-01 00:00:01", "2024-01-01 00:00:09", "a", 3)).toBe(true);
+    // Side by side: 3 events and nothing dropped without a watermark, 2 and 1 dropped with it.
+    expect(hasRow(text, "no watermark", 3, 0)).toBe(true);
+    expect(hasRow(text, "watermark 5 s", 2, 1)).toBe(true);
+    expect(hasRow(text, 2, 2, "2024-01-01 00:00:10", 1)).toBe(true);
+    for (const mode of ["append", "update", "complete"]) expect(text).toContain(`outputMode("${mode}")`);
+    expect(text).toMatch(/refused: Append output mode not supported/);
+  },
 };
 
 export function checkContent(name: string, nb: Notebook): void {
