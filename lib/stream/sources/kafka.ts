@@ -1,14 +1,15 @@
 /**
  * The Kafka source, with Spark's row schema and options. Reads through lib/client (kafkajs), never a broker
- * shortcut. A consumer in a private group (one member, so it owns every partition) fetches ahead into
- * per-partition buffers; a micro-batch takes exactly the records between two offset maps, so a batch replayed
- * after a restart reads the same records. Offsets are Spark's JSON: {"topic": {"0": nextOffset}}.
+ * shortcut. Like Spark's, it assigns partitions instead of joining a consumer group: a micro-batch reads
+ * exactly the offset ranges between two offset maps from the partition leaders (lib/client/reader.ts), so a
+ * batch replayed after a restart reads the same records. While a batch computes, the next one's records are
+ * fetched. Offsets are Spark's JSON: {"topic": {"0": nextOffset}}.
  */
-import { randomUUID } from "node:crypto";
 import type { StreamSource, SourceBatch, SourceProvider, Offset } from "./types";
 import type { StructType, StructField } from "../types";
 import { AnalysisError } from "../expr/bound";
-import { connect, currentCluster, parseBootstrap, type KafkaClient, type ClusterConfig, type ConsumerHandle, type FetchedRecord } from "../../client";
+import { connect, currentCluster, parseBootstrap, type KafkaClient, type ClusterConfig } from "../../client";
+import { PartitionReader, type OffsetRange, type RecordColumns } from "../../client/reader";
 
 export type KafkaOffsets = Record<string, Record<string, number>>;
 
@@ -93,15 +94,6 @@ export class KafkaSourceProvider implements SourceProvider {
   }
 }
 
-interface PartitionBuffer {
-  records: FetchedRecord[];
-  /** Offset of the next record the consumer should deliver (records below are duplicates). */
-  fetched: number;
-  paused: boolean;
-}
-
-const BUFFER_PAUSE = 100_000;
-
 /** Cluster settings from `kafka.*` options, on top of the notebook's current cluster. */
 async function clusterFor(options: Record<string, string>): Promise<ClusterConfig> {
   const servers = options["kafka.bootstrap.servers"];
@@ -118,25 +110,21 @@ async function clusterFor(options: Record<string, string>): Promise<ClusterConfi
 class KafkaSource implements StreamSource {
   readonly schema: StructType;
   private client?: KafkaClient;
-  private consumer?: ConsumerHandle;
-  private consumerStarting?: Promise<void>;
-  private readonly buffers = new Map<string, PartitionBuffer>();
-  private waiters: (() => void)[] = [];
+  private reader?: PartitionReader;
+  /** The next batch's records, fetched while the current batch computes. */
+  private prefetch?: { ranges: OffsetRange[]; records: Promise<RecordColumns[]> };
   private latest: KafkaOffsets = {};
   private lows: KafkaOffsets = {};
   private readonly maxPerTrigger?: number;
   private readonly failOnDataLoss: boolean;
   private readonly includeHeaders: boolean;
-  private fetchError?: Error;
   private stopped = false;
-  private readonly groupId: string;
 
   constructor(private readonly p: KafkaSourceProvider) {
     this.schema = p.schema;
     this.maxPerTrigger = p.options.maxoffsetspertrigger ? Number(p.options.maxoffsetspertrigger) : undefined;
     this.failOnDataLoss = (p.options.failondataloss ?? "true") !== "false";
     this.includeHeaders = p.options.includeheaders === "true";
-    this.groupId = p.options["kafka.group.id"] ?? `${p.options.groupidprefix ?? "spark-kafka-source"}-${randomUUID()}`;
   }
 
   description(): string {
@@ -144,7 +132,9 @@ class KafkaSource implements StreamSource {
   }
 
   async start(): Promise<void> {
-    this.client = connect(await clusterFor(this.p.options));
+    const cluster = await clusterFor(this.p.options);
+    this.client = connect(cluster);
+    this.reader = new PartitionReader(cluster);
   }
 
   /** Topics and partitions this source reads now, with their low and high offsets. */
@@ -195,52 +185,6 @@ class KafkaSource implements StreamSource {
     return this.resolve(this.p.options.startingoffsets ?? "latest", "latest");
   }
 
-  /** Start the fetcher at `start` once the topics exist. */
-  private async ensureConsumer(start: KafkaOffsets): Promise<void> {
-    if (this.consumer || this.consumerStarting) return this.consumerStarting;
-    const topics = Object.keys(this.latest);
-    if (!topics.length) return;
-    this.consumerStarting = (async () => {
-      const consumer = await this.client!.consumer({ groupId: this.groupId, topics, fromBeginning: true, autoCommit: false, maxBytesPerPartition: 8 * 1024 * 1024 });
-      for (const [topic, parts] of Object.entries(this.latest)) {
-        for (const p of Object.keys(parts)) {
-          const from = start[topic]?.[p] ?? this.lows[topic][p];
-          this.buffers.set(`${topic}\u0000${p}`, { records: [], fetched: from, paused: false });
-        }
-      }
-      await consumer.run(async (batch) => this.onFetched(batch.topic, batch.partition, batch.records));
-      for (const [topic, parts] of Object.entries(this.latest)) {
-        for (const p of Object.keys(parts)) consumer.seek(topic, Number(p), String(this.buffers.get(`${topic}\u0000${p}`)!.fetched));
-      }
-      this.consumer = consumer;
-    })();
-    this.consumerStarting.catch((err) => (this.fetchError = err as Error));
-    return this.consumerStarting;
-  }
-
-  private onFetched(topic: string, partition: number, records: FetchedRecord[]): void {
-    const key = `${topic}\u0000${partition}`;
-    let buf = this.buffers.get(key);
-    if (!buf) {
-      // A partition that appeared after the start: read it from its beginning, as Spark does.
-      buf = { records: [], fetched: Number(records[0]?.offset ?? 0), paused: false };
-      this.buffers.set(key, buf);
-    }
-    for (const r of records) {
-      const off = Number(r.offset);
-      if (off < buf.fetched) continue; // re-delivered after a rebalance: already buffered
-      buf.records.push(r);
-      buf.fetched = off + 1;
-    }
-    if (buf.records.length > BUFFER_PAUSE && !buf.paused && this.consumer) {
-      buf.paused = true;
-      this.consumer.pause(topic, [partition]);
-    }
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) w();
-  }
-
   async latestOffset(start: Offset, limit: { target?: Offset; uncapped?: boolean }): Promise<Offset> {
     await this.refresh();
     const s = (start ?? {}) as KafkaOffsets;
@@ -254,7 +198,6 @@ class KafkaSource implements StreamSource {
         }
       }
     }
-    await this.ensureConsumer(s);
     let end: KafkaOffsets = {};
     for (const [topic, parts] of Object.entries(this.latest)) {
       end[topic] = {};
@@ -326,92 +269,100 @@ class KafkaSource implements StreamSource {
     return lag;
   }
 
+  private ranges(start: KafkaOffsets, end: KafkaOffsets): OffsetRange[] {
+    const out: OffsetRange[] = [];
+    for (const [topic, ps] of Object.entries(end)) {
+      for (const [p, to] of Object.entries(ps)) {
+        const from = start[topic]?.[p] ?? this.lows[topic]?.[p] ?? 0;
+        if (to > from) out.push({ topic, partition: Number(p), from, to });
+      }
+    }
+    return out;
+  }
+
   async getBatch(start: Offset, end: Offset): Promise<SourceBatch> {
     const s = (start ?? {}) as KafkaOffsets;
     const e = (end ?? {}) as KafkaOffsets;
     // A batch replayed from the checkpoint right after a restart comes before any latestOffset() call.
     if (!Object.keys(this.latest).length) await this.refresh();
-    await this.ensureConsumer(s);
-    const parts: [string, string, number, number][] = [];
-    for (const [topic, ps] of Object.entries(e)) for (const [p, to] of Object.entries(ps)) {
-      const from = s[topic]?.[p] ?? this.lows[topic]?.[p] ?? 0;
-      if (to > from) parts.push([topic, p, from, to]);
-    }
-    // Wait until the fetcher has delivered every record below the end offsets.
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      if (this.fetchError) throw this.fetchError;
-      if (this.stopped) throw new Error("source stopped");
-      const missing = parts.find(([topic, p, , to]) => (this.buffers.get(`${topic}\u0000${p}`)?.fetched ?? -1) < to && !this.skippable(topic, p, to));
-      if (!missing) break;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${missing[0]}-${missing[1]} up to offset ${missing[3]} from the broker`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 200);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
+    const ranges = this.ranges(s, e);
+    let fetched: RecordColumns[];
+    const pre = this.prefetch;
+    this.prefetch = undefined;
+    // Use the prefetched records when they start where this batch starts and reach at least as far.
+    const covered = pre !== undefined && ranges.every((r) => pre.ranges.some((x) => x.topic === r.topic && x.partition === r.partition && x.from === r.from && x.to >= r.to));
+    if (pre && covered) {
+      const all = await pre.records;
+      fetched = ranges.map((r) => {
+        const i = pre.ranges.findIndex((x) => x.topic === r.topic && x.partition === r.partition);
+        const c = all[i];
+        let n = c.offsets.length;
+        while (n > 0 && c.offsets[n - 1] >= r.to) n--;
+        return n === c.offsets.length ? c : { offsets: c.offsets.slice(0, n), timestamps: c.timestamps.slice(0, n), keys: c.keys.slice(0, n), values: c.values.slice(0, n), headers: c.headers?.slice(0, n) ?? null };
       });
+    } else {
+      pre?.records.catch(() => undefined);
+      fetched = await this.reader!.read(ranges);
     }
+    this.startPrefetch(e);
+    const one = fetched.length === 1;
     const cols: unknown[][] = this.schema.fields.map(() => []);
-    const [kc, vc, tc, pc, oc, tsc, ttc, hc] = cols;
-    const origins: [string, number][] = [];
-    for (const [topic, p, from, to] of parts) {
-      const buf = this.buffers.get(`${topic}\u0000${p}`)!;
-      const partition = Number(p);
-      for (const r of buf.records) {
-        const off = Number(r.offset);
-        if (off < from) continue;
-        if (off >= to) break;
-        kc.push(r.key);
-        vc.push(r.value);
-        tc.push(topic);
-        pc.push(partition);
-        oc.push(off);
-        tsc.push(Number(r.timestamp));
-        ttc.push(0);
-        if (this.includeHeaders) hc.push(Object.entries(r.headers ?? {}).flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => ({ key: k, value: x === undefined ? null : Buffer.isBuffer(x) ? x : Buffer.from(String(x)) }))));
-        origins.push([topic, partition]);
-      }
+    let [kc, vc, tc, pc, oc, tsc, ttc] = cols;
+    const hc = cols[7];
+    if (one) {
+      // One range: its columns are the batch's columns, no copy.
+      const c = fetched[0];
+      kc = c.keys;
+      vc = c.values;
+      oc = c.offsets;
+      tsc = c.timestamps;
+      tc = new Array(c.offsets.length).fill(ranges[0].topic);
+      pc = new Array(c.offsets.length).fill(ranges[0].partition);
+      ttc = new Array(c.offsets.length).fill(0);
     }
+    ranges.forEach((r, i) => {
+      const c = fetched[i];
+      const n = c.offsets.length;
+      for (let j = 0; j < n; j++) {
+        if (!one) {
+          kc.push(c.keys[j]);
+          vc.push(c.values[j]);
+          tc.push(r.topic);
+          pc.push(r.partition);
+          oc.push(c.offsets[j]);
+          tsc.push(c.timestamps[j]);
+          ttc.push(0);
+        }
+        if (this.includeHeaders) hc.push(Object.entries(c.headers?.[j] ?? {}).flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => ({ key: k, value: x === undefined ? null : Buffer.isBuffer(x) ? x : Buffer.from(String(x)) }))));
+      }
+    });
+    if (one) [cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6]] = [kc, vc, tc, pc, oc, tsc, ttc];
     return {
       numRows: kc.length,
       columns: cols,
-      describeRow: (row) => (row < origins.length ? `topic ${tc[row]} partition ${pc[row]} offset ${oc[row]}` : `row ${row}`),
+      describeRow: (row) => (row < kc.length ? `topic ${tc[row]} partition ${pc[row]} offset ${oc[row]}` : `row ${row}`),
     };
   }
 
-  /** Offsets that will never arrive (compaction, transaction markers): the partition's high watermark is reached. */
-  private skippable(topic: string, p: string, to: number): boolean {
-    const buf = this.buffers.get(`${topic}\u0000${p}`);
-    return !!buf && buf.records.length > 0 && Number(buf.records[buf.records.length - 1].offset) >= to - 1;
-  }
-
-  commit(end: Offset): void {
-    const e = (end ?? {}) as KafkaOffsets;
-    const commits: { topic: string; partition: number; offset: string }[] = [];
-    for (const [topic, parts] of Object.entries(e)) {
-      for (const [p, to] of Object.entries(parts)) {
-        const buf = this.buffers.get(`${topic}\u0000${p}`);
-        if (!buf) continue;
-        let drop = 0;
-        while (drop < buf.records.length && Number(buf.records[drop].offset) < to) drop++;
-        if (drop) buf.records = buf.records.slice(drop);
-        if (buf.paused && buf.records.length < BUFFER_PAUSE / 2 && this.consumer) {
-          buf.paused = false;
-          this.consumer.resume(topic, [Number(p)]);
-        }
-        commits.push({ topic, partition: Number(p), offset: String(to) });
-      }
+  /** Start reading what the next batch will most likely ask for: from `end`, what is available now, capped. */
+  private startPrefetch(end: KafkaOffsets): void {
+    if (this.stopped) return;
+    let next: KafkaOffsets = {};
+    for (const [topic, parts] of Object.entries(this.latest)) {
+      next[topic] = {};
+      for (const [p, high] of Object.entries(parts)) next[topic][p] = Math.max(end[topic]?.[p] ?? high, high);
     }
-    // Committing makes the group's lag visible (%kafka groups) and lets a rebalance resume near here.
-    if (commits.length && this.consumer) this.consumer.commit(commits).catch(() => undefined);
+    if (this.maxPerTrigger) next = this.capped(end, next, this.maxPerTrigger);
+    const ranges = this.ranges(end, next).filter((r) => end[r.topic]?.[String(r.partition)] !== undefined);
+    if (!ranges.length) return;
+    const records = this.reader!.read(ranges, 30_000);
+    records.catch(() => undefined);
+    this.prefetch = { ranges, records };
   }
-
   async stop(): Promise<void> {
     this.stopped = true;
-    const consumer = this.consumer ?? (await this.consumerStarting?.then(() => this.consumer).catch(() => undefined));
-    await consumer?.close().catch(() => undefined);
+    await this.prefetch?.records.catch(() => undefined);
+    await this.reader?.close();
     await this.client?.close().catch(() => undefined);
   }
 }
