@@ -292,6 +292,8 @@ export class PartitionReader {
     if (this.worker) {
       const worker = this.worker;
       this.worker = undefined;
+      // Reads in flight end with an error now rather than at their deadline.
+      this.failAll(new Error("the Kafka reader was closed"));
       await Promise.race([
         new Promise<void>((resolve) => {
           const id = ++this.counter;

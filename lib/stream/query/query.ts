@@ -71,6 +71,7 @@ export class StreamingQueryImpl implements StreamingQuery {
   private lastBatchWatermark = -Infinity;
   private lastTriggerStart = 0;
   private keyColumns?: string[];
+  private sourceStopped = false;
 
   constructor(private readonly spec: QuerySpec, private readonly manager: Manager) {
     this.plan = spec.df.plan;
@@ -138,7 +139,16 @@ export class StreamingQueryImpl implements StreamingQuery {
   async stop(): Promise<void> {
     this.stopRequested = true;
     this.wake?.();
-    await this.loop;
+    // A batch may be waiting on an unreachable broker: after a grace period, stop the source under it, which
+    // aborts its reads (the batch is not committed, so a restart from the checkpoint runs it again).
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<"grace">((resolve) => (timer = setTimeout(() => resolve("grace"), 2000)));
+    if ((await Promise.race([this.loop, grace])) === "grace") {
+      this.sourceStopped = true;
+      await this.source.stop().catch(() => undefined);
+      await this.loop;
+    }
+    clearTimeout(timer);
   }
 
   awaitTermination(timeoutMs?: number): Promise<boolean> {
@@ -219,7 +229,8 @@ export class StreamingQueryImpl implements StreamingQuery {
         if (wait > 0 && !this.stopRequested) await this.sleep(wait);
       }
     } catch (err) {
-      this.fail(err as Error);
+      // Errors caused by stopping (aborted reads) are not failures.
+      if (!this.stopRequested) this.fail(err as Error);
     } finally {
       await this.cleanup();
     }
@@ -415,7 +426,7 @@ export class StreamingQueryImpl implements StreamingQuery {
   private async cleanup(): Promise<void> {
     this.active = false;
     if (!this.error) this.statusValue = { message: "Stopped", isDataAvailable: false, isTriggerActive: false };
-    for (const step of [() => this.source.stop(), () => this.sink.stop?.()]) {
+    for (const step of [() => (this.sourceStopped ? undefined : this.source.stop()), () => this.sink.stop?.()]) {
       try {
         await step();
       } catch (err) {

@@ -360,8 +360,9 @@ class KafkaSource implements StreamSource {
     this.prefetch = { ranges, records };
   }
   async stop(): Promise<void> {
+    if (this.stopped) return;
     this.stopped = true;
-    await this.prefetch?.records.catch(() => undefined);
+    this.prefetch?.records.catch(() => undefined);
     await this.reader?.close();
     await this.client?.close().catch(() => undefined);
   }
