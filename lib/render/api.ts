@@ -158,6 +158,9 @@ function staticBatch(rows: Row[], schema: SchemaField[] = []): OutputBatch {
  */
 export function display(value: unknown, options: DisplayOptions = {}): void {
   checkOptionNames("display()", options, DISPLAY_KEYS);
+  if (value === undefined || value === null) {
+    throw new Error(`display() got ${value}: pass a streaming DataFrame, a query, a DataFrame or an array of records`);
+  }
   if (isStreamingDataFrame(value)) {
     startDisplay(value, options);
     return;

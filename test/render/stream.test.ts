@@ -182,6 +182,7 @@ describe("display() and chart() of plain data", () => {
     chart(rows, { mark: "point", x: "city", y: "temp" });
     const shown = bridge.outputs.slice(before).find((o) => o.kind === "display" && o.bundle?.["application/vnd.vegalite.v5+json"])!;
     await waitFor(() => countSvgMarks(String(lastBundleOf(shown.displayId)?.["image/svg+xml"] ?? "")) === 3, "3 points");
+    expect(() => display(undefined)).toThrow("display() got undefined: pass a streaming DataFrame, a query, a DataFrame or an array of records");
     expect(() => chart("nope", { mark: "point", x: "a", y: "b" })).toThrow("chart() needs a streaming DataFrame, a static DataFrame or an array of records");
     // A static DataFrame is charted from its rows.
     const staticDf = spark.createDataFrame(rows);
