@@ -118,6 +118,25 @@ describe("windows", () => {
   });
 });
 
+describe("session windows in append mode", () => {
+  it("emits a session once the watermark passes its end", async () => {
+    const ms = spark.memoryStream("user STRING, ts TIMESTAMP");
+    const sessions = ms.toDF().withWatermark("ts", "2 seconds").groupBy(session_window(col("ts"), "5 seconds"), col("user")).agg(count("*").alias("n"));
+    const c = collect(sessions, "append");
+    started.push(c.query);
+    ms.addData([{ user: "u", ts: at(1) }, { user: "u", ts: at(4) }]);
+    await c.query.processAllAvailable();
+    expect(c.take()).toEqual([]);
+    ms.addData([{ user: "u", ts: at(30) }]);
+    await c.query.processAllAvailable();
+    expect(c.take()).toEqual([{ session_window: win(1, 9), user: "u", n: 2 }]);
+    // A row for the closed session is late: dropped, not a new session.
+    ms.addData([{ user: "u", ts: at(2) }, { user: "u", ts: at(40) }]);
+    await c.query.processAllAvailable();
+    expect(c.take()).toEqual([{ session_window: win(30, 35), user: "u", n: 1 }]);
+  });
+});
+
 describe("dropDuplicates", () => {
   it("drops repeats across batches and, with a watermark, rows older than it", async () => {
     const ms = spark.memoryStream("id INT, ts TIMESTAMP");
