@@ -1,11 +1,13 @@
 // %streams and %stop with a real data generator producing to the embedded broker over TCP.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runMagic } from "../../lib/magics";
-import "../../lib/render";
 import { startBroker, type RunningBroker } from "../../lib/broker";
 import { connect, type KafkaClient } from "../../lib/client";
 import { getDataset, startGenerator, type Generator } from "../../lib/datagen";
 import { RecordingBridge } from "./support";
+import { display } from "../../lib/render";
+import { setDisplayBridge } from "../../lib/display";
+import { spark } from "../../lib/stream";
 
 async function waitFor(cond: () => boolean, what: string, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -29,6 +31,33 @@ describe("%streams and %stop with a data generator", () => {
     await generator?.stop().catch(() => undefined);
     await client?.close();
     await broker?.stop();
+  });
+
+  it("a live table of a Kafka stream shows the rows and the consumer lag in its status line", async () => {
+    const feeder = startGenerator(getDataset("orders")!, { topic: "render_lag", rate: 400, client, name: "render-lag" });
+    const bridge = new RecordingBridge();
+    const previous = setDisplayBridge(bridge);
+    try {
+      const orders = spark.readStream
+        .format("kafka")
+        .option("kafka.bootstrap.servers", broker.bootstrap)
+        .option("subscribe", "render_lag")
+        .option("startingOffsets", "earliest")
+        .option("maxOffsetsPerTrigger", "20")
+        .load()
+        .selectExpr("CAST(value AS STRING) AS json");
+      display(orders, { name: "render_lag_table", rows: 3, trigger: { processingTime: "200 milliseconds" } });
+      // 20 records a batch, 5 batches a second, against 400 produced a second: the query falls behind.
+      await waitFor(() => /lag: [1-9][\d,]* msgs/.test(String(bridge.last()?.["text/plain"] ?? "")), "a positive lag in the status line");
+      const text = String(bridge.last()!["text/plain"]);
+      expect(text).toContain("query: render_lag_table | state: active");
+      expect(text).toContain('{"order_id":');
+      expect(String(bridge.last()!["text/html"])).toMatch(/<b>lag<\/b> [1-9][\d,]* msgs/);
+    } finally {
+      setDisplayBridge(previous);
+      await spark.streams.get("render_lag_table")?.stop();
+      await feeder.stop();
+    }
   });
 
   it("shows the running generator on the dashboard and stops it by name", async () => {
