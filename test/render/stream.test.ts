@@ -161,6 +161,23 @@ describe("display sink on lib/stream queries", () => {
     expect(String(lastBundleOf(shown.displayId)?.["text/html"])).toContain("color:#cf222e");
   });
 
+  it("the status line shows the watermark and the rows dropped as late", async () => {
+    const input = new MemoryStream("ts TIMESTAMP, region STRING, amount DOUBLE");
+    const perWindow = input.toDF().withWatermark("ts", "10 seconds").groupBy(window(col("ts"), "10 seconds"), col("region")).agg(count("*").alias("n"));
+    const before = bridge.outputs.length;
+    display(perWindow, { name: "late_rows", maxUpdatesPerSecond: 20, trigger: { processingTime: "50 milliseconds" } });
+    const shown = bridge.outputs.slice(before).find((o) => o.kind === "display")!;
+    const query = newestQuery();
+    input.addData([{ ts: new Date(t0 + 60_000), region: "east", amount: 1 }]);
+    await query.processAllAvailable();
+    // The next batch runs with watermark t0+50s: a row from t0 is behind it and dropped.
+    input.addData([{ ts: new Date(t0), region: "east", amount: 1 }]);
+    await query.processAllAvailable();
+    await waitFor(() => String(lastBundleOf(shown.displayId)?.["text/plain"]).includes("late rows dropped: 1"), "one late row dropped");
+    expect(String(lastBundleOf(shown.displayId)?.["text/plain"])).toContain("watermark: 2026-11-24 16:00:50");
+    await query.stop();
+  });
+
   it("a bad sink option fails the start with one line", () => {
     const input = new MemoryStream("k STRING");
     expect(() => display(input.toDF(), { row: 5 } as never)).toThrow("display(): unknown option 'row' (did you mean 'rows'?)");
