@@ -15,7 +15,12 @@ export const EXPECTED_NOTEBOOKS = [
   "07-real-kafka.ipynb",
 ];
 
-type Check = (nb: Notebook, text: string) => void;
+/** What the test knows about the run: the address of the separate broker 07-real-kafka was given. */
+export interface RunContext {
+  externalBootstrap?: string;
+}
+
+type Check = (nb: Notebook, text: string, context: RunContext) => void;
 
 /** Rows of a text table that hold all these cells in order (ignoring the column padding). */
 function hasRow(text: string, ...cells: (string | number)[]): boolean {
@@ -66,10 +71,61 @@ export const CHECKS: Record<string, Check> = {
     for (const mode of ["append", "update", "complete"]) expect(text).toContain(`outputMode("${mode}")`);
     expect(text).toMatch(/refused: Append output mode not supported/);
   },
+  "04-live-dashboard.ipynb": (nb, text) => {
+    // Four live views, each stopped with its final state kept, and the %streams dashboard listing them.
+    for (const query of ["by_region", "revenue_over_time", "by_category", "newest_orders"]) {
+      expect(text).toMatch(new RegExp(`query: ${query} \\| state: stopped`));
+      expect(hasRow(text, query)).toBe(true);
+    }
+    expect(text).toMatch(/update mode, keyed by region/);
+    expect(text).toMatch(/line chart of revenue by time, colored by region: [1-9]\d* points/);
+    expect(text).toMatch(/bar chart of orders by category: [1-9]\d* points/);
+    expect(text).toContain("still active: 0 queries, 0 generators");
+    // The charts carry vega-lite and an SVG rendering made in Node, so exported HTML shows them.
+    const bundles = nb.cells.flatMap((c) => c.outputs ?? []).map((o) => o.data ?? {});
+    expect(bundles.filter((d) => d["application/vnd.vegalite.v5+json"] !== undefined && d["image/svg+xml"] !== undefined).length).toBe(2);
+  },
+  "05-pipeline-to-topic.ipynb": (_nb, text) => {
+    expect(text).toMatch(/first run: read 300 orders/);
+    expect(text).toMatch(/second run: read 200 orders \(only the new ones\)/);
+    expect(hasRow(text, "orders read, first run + second run", 500)).toBe(true);
+    const expected = /big paid orders expected\|\s*(\d+)\|/.exec(text);
+    expect(expected, "the expected count").not.toBeNull();
+    expect(Number(expected![1])).toBeGreaterThan(0);
+    expect(hasRow(text, "records in pipe_big_orders", expected![1])).toBe(true);
+    expect(hasRow(text, "distinct order ids in pipe_big_orders", expected![1])).toBe(true);
+    expect(text).toContain("no loss, no duplicates: the output matches the expected orders exactly");
+    expect(text).toMatch(/Avery Chen|Lena Fischer|Haruto Sato|Camila Rocha/);
+  },
+  "06-bad-data.ipynb": (_nb, text) => {
+    const sent = /sent 100 payments, (\d+) of them malformed/.exec(text);
+    expect(sent).not.toBeNull();
+    const bad = Number(sent![1]) + 2;
+    expect(text).toContain(`102 rows, ${bad} with _corrupt_record`);
+    expect(text).toContain('"this is not JSON at all"');
+    expect(hasRow(text, "bad_payments_dlq", 1, bad)).toBe(true);
+    expect(text).toContain(`kept ${102 - bad} of 102 records`);
+    expect(text).toMatch(/the query failed, as it should: .*FAILFAST/);
+    expect(text).toContain("isActive: false, exception recorded: true");
+    expect(hasRow(text, 10, 55)).toBe(true);
+    expect(text).toContain("every record counted exactly once across the outage (20 records, total 210)");
+  },
+  "07-real-kafka.ipynb": (_nb, text, { externalBootstrap }) => {
+    // The tests give it a broker in a separate process through KAFKA_BOOTSTRAP_SERVERS: %kafka connect used it.
+    expect(externalBootstrap, "the test started a separate broker for 07").toBeDefined();
+    expect(text).toContain(`using the cluster at ${externalBootstrap} (from KAFKA_BOOTSTRAP_SERVERS)`);
+    expect(text).toContain(`connected to ${externalBootstrap}: external cluster`);
+    expect(text).toMatch(/refused: %kafka connect: environment variable STREAMLAB_EXAMPLE_PASSWORD_NOT_SET is not set/);
+    expect(text).toContain("200 orders read from real_orders");
+    expect(text).toContain("from an external cluster");
+    expect(text).toMatch(/real_orders\s+3\s+200/);
+    expect(text).toMatch(/real-readers\s+\S+\s+\d+\s+real_greetings\s+0/);
+    expect(text).not.toMatch(/embedded broker/);
+  },
 };
 
-export function checkContent(name: string, nb: Notebook): void {
+export function checkContent(name: string, nb: Notebook, context: RunContext = {}): void {
   const check = CHECKS[name];
   expect(check, `test/notebooks/checks.ts has content checks for ${name}`).toBeDefined();
-  check!(nb, allText(nb));
+  check!(nb, allText(nb), context);
 }

@@ -54,7 +54,7 @@ describe.runIf(tool("nbconvert") && tool("jupyter"))("example notebooks under ju
         const nb = readNotebook(out);
         expect(errorOutputs(nb)).toEqual([]);
         expect(unexecutedCells(nb)).toEqual([]);
-        checkContent(name, nb);
+        checkContent(name, nb, { externalBootstrap: external?.bootstrap });
       } finally {
         await external?.stop();
         await stopBrokerIn(home);

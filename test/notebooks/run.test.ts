@@ -53,7 +53,7 @@ describe("example notebooks under streamlab run", () => {
         expect(errorOutputs(nb)).toEqual([]);
         expect(result.code, result.stderr).toBe(0);
         expect(unexecutedCells(nb)).toEqual([]);
-        checkContent(name, nb);
+        checkContent(name, nb, { externalBootstrap: external?.bootstrap });
         const report = fs.readFileSync(html, "utf8");
         expect(report).not.toMatch(/<script/i);
       } finally {
