@@ -7,5 +7,6 @@ export * from "./magics";
 export * from "./client";
 export { onShutdown } from "../kernel/lifecycle";
 export * from "./broker";
+export * from "./stream";
 export * from "./datagen";
 export * from "./render";
