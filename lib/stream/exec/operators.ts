@@ -223,6 +223,69 @@ export function buildPipeline(root: PlanNode): PhysicalOperator[] {
   return ops;
 }
 
+/** Is input column `i` (a from_json result) read only through field accesses in `exprs`? */
+function onlyFieldUses(exprs: BExpr[], i: number, source: BExpr): boolean {
+  if (source.k !== "call" || source.fn !== "from_json") return false;
+  let ok = true;
+  const walk = (e: BExpr, underField: boolean): void => {
+    if (e.k === "col") {
+      if (e.index === i && !underField) ok = false;
+      return;
+    }
+    if (e.k === "field") return walk(e.child, e.child.k === "col");
+    const kids: BExpr[] = e.k === "call" || e.k === "and" || e.k === "or" ? e.args : e.k === "cast" ? [e.child] : e.k === "case" ? [...e.branches.flat(), ...(e.otherwise ? [e.otherwise] : [])] : [];
+    kids.forEach((k) => walk(k, false));
+  };
+  exprs.forEach((e) => walk(e, false));
+  return ok;
+}
+
+/**
+ * from_json results read only field by field (after projections collapsed) are never built as objects: the
+ * parser returns the values by position in a reused array, and only the fields read are parsed.
+ */
+function jsonAsArrays(exprs: BExpr[], needed: boolean[]): BExpr[] {
+  const uses = new Map<BExpr, { names: Set<string>; other: boolean }>();
+  const visit = (e: BExpr, fieldName: string | null): void => {
+    if (e.k === "call" && e.fn === "from_json") {
+      let u = uses.get(e);
+      if (!u) uses.set(e, (u = { names: new Set(), other: false }));
+      if (fieldName === null) u.other = true;
+      else u.names.add(fieldName);
+      e.args.forEach((a) => visit(a, null));
+      return;
+    }
+    if (e.k === "field") return visit(e.child, e.name);
+    const kids: BExpr[] = e.k === "call" || e.k === "and" || e.k === "or" ? e.args : e.k === "cast" ? [e.child] : e.k === "case" ? [...e.branches.flat(), ...(e.otherwise ? [e.otherwise] : [])] : [];
+    kids.forEach((k) => visit(k, null));
+  };
+  exprs.forEach((e, i) => needed[i] && visit(e, null));
+  const replace = new Map<BExpr, BExpr>();
+  for (const [call, u] of uses) {
+    if (u.other || !u.names.size || call.k !== "call") continue;
+    const corrupt = (call.extra as { corruptName: string | null }).corruptName;
+    const keep = corrupt && u.names.has(corrupt) ? undefined : [...u.names];
+    replace.set(call, { ...call, extra: { ...call.extra, asArray: true, ...(keep ? { keep } : {}) } });
+  }
+  if (!replace.size) return exprs;
+  const rebuilt = new Map<BExpr, BExpr>();
+  const rebuild = (e: BExpr): BExpr => {
+    const r = replace.get(e) ?? rebuilt.get(e);
+    if (r) return r;
+    let out: BExpr;
+    switch (e.k) {
+      case "call": out = { ...e, args: e.args.map(rebuild) }; break;
+      case "and": case "or": out = { ...e, args: [rebuild(e.args[0]), rebuild(e.args[1])] }; break;
+      case "field": case "cast": out = { ...e, child: rebuild(e.child) } as BExpr; break;
+      case "case": out = { ...e, branches: e.branches.map(([c, v]) => [rebuild(c), rebuild(v)] as [BExpr, BExpr]), otherwise: e.otherwise ? rebuild(e.otherwise) : null }; break;
+      default: out = e;
+    }
+    rebuilt.set(e, out);
+    return out;
+  };
+  return exprs.map(rebuild);
+}
+
 type FieldUses = Map<number, Set<string> | "all">;
 
 function fieldUses(e: BExpr, acc: FieldUses): void {
@@ -259,7 +322,7 @@ function pruneColumns(nodes: PlanNode[]): (boolean[] | undefined)[] {
       case "project": {
         const needed = n.exprs.map((_, i) => uses.has(i));
         result[k] = needed;
-        const exprs = n.exprs.map((e, i) => {
+        const exprs = jsonAsArrays(n.exprs, needed).map((e, i) => {
           const u = uses.get(i);
           if (u instanceof Set && e.k === "call" && e.fn === "from_json") {
             const corrupt = (e.extra as { corruptName: string | null }).corruptName;
@@ -309,7 +372,8 @@ function collapseProjections(nodes: PlanNode[]): PlanNode[] {
     if (n.op === "project" && prev?.op === "project") {
       const uses = new Map<number, number>();
       n.exprs.forEach((e) => columnUses(e, uses));
-      const safe = [...uses].every(([i, count]) => count <= 1 || prev.exprs[i].k === "col" || prev.exprs[i].k === "lit");
+      // A from_json read only field by field may be shared: the code generator parses it once per row.
+      const safe = [...uses].every(([i, count]) => count <= 1 || prev.exprs[i].k === "col" || prev.exprs[i].k === "lit" || onlyFieldUses(n.exprs, i, prev.exprs[i]));
       if (safe) {
         out[out.length - 1] = { ...n, child: prev.child, exprs: n.exprs.map((e) => substitute(e, prev.exprs)) };
         continue;

@@ -6,7 +6,7 @@
  */
 import type { BExpr } from "./bound";
 import { castFunction } from "./runtime";
-import { scalarDef } from "./library";
+import { scalarDef, jsonFieldIndex } from "./library";
 
 export interface EvalContext {
   /** The batch's timestamp, for current_timestamp() (Spark fixes it per micro-batch). */
@@ -25,6 +25,9 @@ export class CodeGen {
   private body: string[] = [];
   readonly consts: unknown[] = [];
   readonly columns = new Set<number>();
+  /** Subexpressions computed once per row and shared (same BExpr object), at the loop body's top level. */
+  readonly memo = new Map<BExpr, string>();
+  depth = 0;
   private counter = 0;
 
   fresh(): string {
@@ -45,7 +48,9 @@ export class CodeGen {
   block(gen: () => string): { code: string; value: string } {
     const saved = this.body;
     this.body = [];
+    this.depth++;
     const value = gen();
+    this.depth--;
     const code = this.body.join("\n");
     this.body = saved;
     return { code, value };
@@ -79,6 +84,11 @@ export function gen(e: BExpr, cg: CodeGen): string {
     case "field": {
       const c = gen(e.child, cg);
       const t = cg.fresh();
+      if (e.child.k === "call" && e.child.fn === "from_json" && (e.child.extra as { asArray?: boolean }).asArray) {
+        const idx = jsonFieldIndex(e.child, e.name);
+        cg.emit(`const ${t} = ${c} == null ? null : ${idx < 0 ? "null" : `(${c}[${idx}] ?? null)`};`);
+        return t;
+      }
       cg.emit(`const ${t} = ${c} == null ? null : (${c}[${JSON.stringify(e.name)}] ?? null);`);
       return t;
     }
@@ -117,6 +127,8 @@ export function gen(e: BExpr, cg: CodeGen): string {
       return t;
     }
     case "call": {
+      const shared = cg.depth === 0 ? cg.memo.get(e) : undefined;
+      if (shared) return shared;
       const def = scalarDef(e.fn);
       if (!def) throw new Error(`streamlab: no code generator for ${e.fn}()`);
       const args = e.args.map((a) => gen(a, cg));
@@ -128,6 +140,7 @@ export function gen(e: BExpr, cg: CodeGen): string {
         const checks = args.filter((_, i) => !nonNull(e.args[i])).map((a) => `${a} == null`);
         cg.emit(`const ${t} = ${checks.length ? `(${checks.join(" || ")}) ? null : ` : ""}(${code});`);
       }
+      if (cg.depth === 0) cg.memo.set(e, t);
       return t;
     }
     case "aggref":
@@ -153,26 +166,36 @@ function build<T>(source: string, consts: unknown[], helpers: Record<string, unk
  * Rewrites that make generated code cheaper without changing results: from_json over CAST(binary AS STRING)
  * parses the bytes directly (no intermediate string for the whole record).
  */
-export function optimize(e: BExpr): BExpr {
+export function optimize(e: BExpr, seen: Map<BExpr, BExpr> = new Map()): BExpr {
+  // Memoised by identity: a subexpression shared by several expressions stays shared (computed once per row).
+  const done = seen.get(e);
+  if (done) return done;
+  const opt = (x: BExpr) => optimize(x, seen);
+  let out: BExpr;
   switch (e.k) {
     case "call": {
-      const args = e.args.map(optimize);
+      const args = e.args.map(opt);
       if (e.fn === "from_json" && args[0].k === "cast" && args[0].type.kind === "string" && args[0].child.type.kind === "binary") {
-        return { ...e, args: [args[0].child, ...args.slice(1)] };
-      }
-      return { ...e, args };
+        out = { ...e, args: [args[0].child, ...args.slice(1)] };
+      } else out = { ...e, args };
+      break;
     }
     case "and":
     case "or":
-      return { ...e, args: [optimize(e.args[0]), optimize(e.args[1])] };
+      out = { ...e, args: [opt(e.args[0]), opt(e.args[1])] };
+      break;
     case "field":
     case "cast":
-      return { ...e, child: optimize(e.child) } as BExpr;
+      out = { ...e, child: opt(e.child) } as BExpr;
+      break;
     case "case":
-      return { ...e, branches: e.branches.map(([c, v]) => [optimize(c), optimize(v)] as [BExpr, BExpr]), otherwise: e.otherwise ? optimize(e.otherwise) : null };
+      out = { ...e, branches: e.branches.map(([c, v]) => [opt(c), opt(v)] as [BExpr, BExpr]), otherwise: e.otherwise ? opt(e.otherwise) : null };
+      break;
     default:
-      return e;
+      out = e;
   }
+  seen.set(e, out);
+  return out;
 }
 
 /** Replace column references by the expressions that computed them (for collapsing adjacent projections). */
@@ -221,7 +244,8 @@ export function columnUses(e: BExpr, counts: Map<number, number>): void {
 
 /** One function computing every expression of a projection in one pass. Bare column refs reuse the input arrays. */
 export function compileProjection(input: BExpr[], needed?: boolean[]): ProjectFn {
-  const exprs = input.map(optimize);
+  const seen = new Map<BExpr, BExpr>();
+  const exprs = input.map((e) => optimize(e, seen));
   const cg = new CodeGen();
   const outs: string[] = [];
   const computed: number[] = [];

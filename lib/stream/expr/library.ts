@@ -537,10 +537,10 @@ def("from_json", {
     return { type: outSchema, args: [args[0]], extra: { schema, mode, corruptName: mode === "PERMISSIVE" ? corruptName : null } };
   },
   gen(a, cg, call) {
-    const { schema, mode, corruptName, keep } = call.extra as { schema: StructType; mode: string; corruptName: string | null; keep?: string[] };
+    const { schema, mode, corruptName, keep, asArray } = call.extra as { schema: StructType; mode: string; corruptName: string | null; keep?: string[]; asArray?: boolean };
     // Column pruning tells which fields are read downstream; the others are not parsed at all.
-    const parsed: StructType = keep ? { kind: "struct", fields: schema.fields.filter((f) => keep.includes(f.name)) } : schema;
-    const parse = cg.konst(makeJsonParser(parsed, mode, keep ? null : corruptName, call.args[0].type.kind === "binary"));
+    const parsed = parsedSchema(schema, keep);
+    const parse = cg.konst(makeJsonParser(parsed, mode, keep ? null : corruptName, call.args[0].type.kind === "binary", asArray === true));
     return `${parse}(${a[0]}, i)`;
   },
 });
@@ -568,16 +568,36 @@ def("get_json_object", {
     })}(${a[0]}, ${a[1]})`,
 });
 
+export function parsedSchema(schema: StructType, keep?: string[]): StructType {
+  return keep ? { kind: "struct", fields: schema.fields.filter((f) => keep.includes(f.name)) } : schema;
+}
+
+/** Where a field of a from_json result sits when the parser returns its values as an array (`asArray`). */
+export function jsonFieldIndex(call: Extract<BExpr, { k: "call" }>, name: string): number {
+  const { schema, keep, corruptName } = call.extra as { schema: StructType; keep?: string[]; corruptName: string | null };
+  const fields = parsedSchema(schema, keep).fields;
+  const i = fields.findIndex((f) => f.name === name);
+  if (i >= 0) return i;
+  return !keep && corruptName === name ? fields.length : -1;
+}
+
 /**
  * A parser specialised to one schema: JSON.parse, then per-field conversion. A record that does not parse is
  * all nulls plus its text in the corrupt-record field (PERMISSIVE); a field that does not fit its type is null
  * and the record's text is kept too (Spark 3.4's partial results).
  */
-function makeJsonParser(schema: StructType, mode: string, corruptName: string | null, binary: boolean): (input: unknown, row: number) => unknown {
+function makeJsonParser(schema: StructType, mode: string, corruptName: string | null, binary: boolean, asArray = false): (input: unknown, row: number) => unknown {
   const fields = schema.fields;
   const simple = fields.every((f) => ["string", "double", "float", "long", "integer", "short", "byte", "boolean", "timestamp", "decimal"].includes(f.type.kind));
   const bad = { flag: false };
-  const empty = (text: string) => {
+  const nf = fields.length;
+  const empty = (text: string): unknown => {
+    if (asArray) {
+      // Values by position (the struct is never built: the caller only reads fields); the corrupt record last.
+      const arr: unknown[] = new Array(nf + 1).fill(null);
+      if (corruptName) arr[nf] = text;
+      return arr;
+    }
     const o: Record<string, unknown> = {};
     for (const f of fields) o[f.name] = null;
     if (corruptName) o[corruptName] = text;
@@ -590,7 +610,7 @@ function makeJsonParser(schema: StructType, mode: string, corruptName: string | 
     return mode === "DROPMALFORMED" ? null : empty(text);
   };
   // Field conversion generated once per schema: direct reads, typeof checks, no per-field dispatch.
-  let convert: (vals: unknown[], bad: { flag: boolean }) => Record<string, unknown>;
+  let convert: (vals: unknown[], bad: { flag: boolean }) => Record<string, unknown> | unknown[];
   if (simple) {
     const lines = fields.map((f, i) => {
       const v = `v${i}`;
@@ -604,13 +624,16 @@ function makeJsonParser(schema: StructType, mode: string, corruptName: string | 
         default: return `${read}`;
       }
     });
-    const body = `${lines.join("\n")}\nreturn { ${fields.map((f, i) => `${JSON.stringify(f.name)}: v${i}`).join(", ")}${corruptName ? `, ${JSON.stringify(corruptName)}: null` : ""} };`;
+    const body = asArray
+      ? `${lines.join("\n")}\n${fields.map((_, i) => `vals[${i}] = v${i};`).join(" ")} vals[${nf}] = null;\nreturn vals;`
+      : `${lines.join("\n")}\nreturn { ${fields.map((f, i) => `${JSON.stringify(f.name)}: v${i}`).join(", ")}${corruptName ? `, ${JSON.stringify(corruptName)}: null` : ""} };`;
     convert = new Function("J", "T", "P", `return function convert(vals, bad) {\n${body}\n};`)(R.jsonToValue, fields.map((f) => f.type), R.parseTimestamp);
   } else {
     convert = (vals, b) => {
       const o: Record<string, unknown> = {};
       fields.forEach((f, i) => (o[f.name] = vals[i]));
       const out = R.jsonToStruct(o, schema, b);
+      if (asArray) return [...fields.map((f) => out[f.name]), null];
       if (corruptName) out[corruptName] = null;
       return out;
     };
@@ -618,7 +641,7 @@ function makeJsonParser(schema: StructType, mode: string, corruptName: string | 
   const names = fields.map((f) => f.name);
   const fromObject = (o: Record<string, unknown>) => names.map((n) => o[n]);
   const scanner = binary && simple ? makeFlatScanner(names) : undefined;
-  const vals: unknown[] = new Array(names.length);
+  const vals: unknown[] = new Array(names.length + 1);
   return (input: unknown, row: number) => {
     let parsedVals: unknown[] | undefined;
     if (scanner && scanner(input as Buffer, vals)) parsedVals = vals;
@@ -635,12 +658,15 @@ function makeJsonParser(schema: StructType, mode: string, corruptName: string | 
       parsedVals = fromObject(parsed as Record<string, unknown>);
     }
     bad.flag = false;
-    const out = convert(parsedVals, bad);
+    const out = convert(parsedVals, bad) as Record<string, unknown> & unknown[];
     if (bad.flag) {
       if (!text) text = binary ? (input as Buffer).toString("utf8") : (input as string);
       if (mode === "FAILFAST") return malformed(text, row, "a field does not fit the schema");
       if (mode === "DROPMALFORMED") return null;
-      if (corruptName) out[corruptName] = text;
+      if (corruptName) {
+        if (asArray) out[nf] = text;
+        else out[corruptName] = text;
+      }
     }
     return out;
   };
