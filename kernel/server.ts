@@ -109,13 +109,20 @@ export class StreamlabServer extends ZmqServer {
   private async dispatch(sock: unknown, msg: JupyterMessage): Promise<void> {
     const type = msg.header.msg_type;
     this.status("busy", msg);
+    let idleSent = false;
     try {
       switch (type) {
         case "kernel_info_request":
           this.reply(sock, msg, "kernel_info_reply", this.kernelInfo());
           break;
         case "execute_request":
-          await this.handleExecuteRequest(sock, msg);
+          // Idle goes out just before the reply, so every IOPub message of the cell is already queued when a
+          // client reads the reply (jupyter_kernel_test polls IOPub for only 0.1 s after it; on a loaded
+          // machine an idle sent after the reply can miss that window). Clients wait for both, in any order.
+          await this.handleExecuteRequest(sock, msg, () => {
+            this.status("idle", msg);
+            idleSent = true;
+          });
           break;
         case "is_complete_request":
           this.reply(sock, msg, "is_complete_reply", this.isComplete(String(msg.content.code ?? "")));
@@ -148,7 +155,7 @@ export class StreamlabServer extends ZmqServer {
           kernelLog(`ignored a ${type} message (not supported)`);
       }
     } finally {
-      this.status("idle", msg);
+      if (!idleSent) this.status("idle", msg);
     }
   }
 
@@ -214,7 +221,7 @@ export class StreamlabServer extends ZmqServer {
     };
   }
 
-  private async handleExecuteRequest(sock: unknown, msg: JupyterMessage): Promise<void> {
+  private async handleExecuteRequest(sock: unknown, msg: JupyterMessage, beforeReply: () => void): Promise<void> {
     const arrival = ++this.arrivals;
     const code = String(msg.content.code ?? "");
     const silent = msg.content.silent === true;
@@ -227,6 +234,7 @@ export class StreamlabServer extends ZmqServer {
         if (!silent) this.iopubSend(msg, "execute_input", { code, execution_count: count });
       },
     });
+    beforeReply();
     if (outcome.status === "aborted") {
       this.reply(sock, msg, "execute_reply", { status: "aborted", execution_count: outcome.executionCount }, { status: "aborted" });
       return;
