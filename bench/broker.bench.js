@@ -71,7 +71,7 @@ function kcatProduce(bootstrap, topic, file) {
 }
 
 function kcatConsume(bootstrap, topic) {
-  const r = spawnSync("sh", ["-c", `kcat -C -b ${bootstrap} -t ${topic} -o beginning -e -q -f '%s\\n' | wc -l`], { stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 20 });
+  const r = spawnSync("sh", ["-c", `kcat -C -b ${bootstrap} -t ${topic} -o beginning -c ${N} -q -f '%s\\n' | wc -l`], { stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 20, timeout: 300_000 });
   const count = Number(r.stdout.toString().trim());
   if (count !== N) throw new Error(`kcat -C read ${count} of ${N}: ${r.stderr}`);
 }
@@ -143,7 +143,7 @@ async function main() {
   const md = [
     "## Embedded broker (`bench/broker.bench.js`)",
     "",
-    `Command: \`npm run bench -- broker\`. ${N_KCAT.toLocaleString("en-US")} messages of ${SIZE} bytes with kcat and ${N_KAFKAJS.toLocaleString("en-US")} with kafkajs (fewer than the 1,000,000 the issue names: kafkajs itself runs at tens of thousands of messages per second, and a full run of every row would not fit in a few minutes; BENCH_MESSAGES and BENCH_KAFKAJS_MESSAGES change the counts). Messages are ${SIZE} bytes (value only, no key) into a 1-partition topic, produced with acks=all and then consumed from the beginning, by kcat (librdkafka; \`-P\` from a file with linger.ms=20, \`-C -e\` counted by wc) and by kafkajs 2.2.4 (batches of 10,000 messages, 4 sends in flight; consumer group with eachBatch). The broker runs in its own process; "broker CPU" is its user+system CPU time over the wall time of the phase (100% = one core busy), and "peak RSS" is its VmHWM so far. Each row's peer is librdkafka's built-in mock cluster (a C broker inside python3-confluent-kafka), measured in the same run with the same client and direction: the ratio is embedded rate / mock rate.`,
+    `Command: \`npm run bench -- broker\`. ${N_KCAT.toLocaleString("en-US")} messages of ${SIZE} bytes with kcat and ${N_KAFKAJS.toLocaleString("en-US")} with kafkajs (fewer than the 1,000,000 the issue names: kafkajs itself runs at tens of thousands of messages per second, and a full run of every row would not fit in a few minutes; BENCH_MESSAGES and BENCH_KAFKAJS_MESSAGES change the counts). Messages are ${SIZE} bytes (value only, no key), in a 1-partition topic, produced with acks=all and then consumed from the beginning, by kcat (librdkafka; \`-P\` from a file with linger.ms=20, \`-C -e\` counted by wc) and by kafkajs 2.2.4 (batches of 10,000 messages, 4 sends in flight; consumer group with eachBatch). The broker runs in its own process; "broker CPU" is its user+system CPU time over the wall time of the phase (100% = one core busy), and "peak RSS" is its VmHWM so far. Each row's peer is librdkafka's built-in mock cluster (a C broker inside python3-confluent-kafka), measured in the same run with the same client and direction: the ratio is embedded rate / mock rate.`,
     "",
     "Targets (issue 6): kcat produce ≥ 300,000 msg/s and consume ≥ 500,000 msg/s; the broker is not the bottleneck for kafkajs (its CPU stays well below one core while kafkajs runs).",
     "",
