@@ -56,6 +56,9 @@ describe("example notebooks under streamlab run", () => {
         checkContent(name, nb, { externalBootstrap: external?.bootstrap });
         const report = fs.readFileSync(html, "utf8");
         expect(report).not.toMatch(/<script/i);
+        // The report shows what the notebook showed: its tables, and its charts as SVG drawn in Node.
+        expect(report).toContain("<table");
+        if (name === "04-live-dashboard.ipynb") expect(report.match(/<svg/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
       } finally {
         await external?.stop();
         await stopBrokerIn(home);
