@@ -62,6 +62,9 @@ function makeReader(deps: { Cluster: any; Batch: any; createLogger: any; LEVELS:
   });
   let connected: Promise<void> | undefined;
   const topicsKnown = new Set<string>();
+  // Bytes per record seen so far: a fetch asks for about what the range needs, because kafkajs decodes every
+  // record a fetch returns, and records past the range's end would be decoded again by the next read.
+  let bytesPerRecord = 512;
   const pack = (msgs: any[]): Packed => {
     const n = msgs.length;
     let total = 0;
@@ -141,7 +144,8 @@ function makeReader(deps: { Cluster: any; Batch: any; createLogger: any; LEVELS:
             for (const i of list) {
               const r = ranges[i];
               if (!topics.has(r.topic)) topics.set(r.topic, []);
-              topics.get(r.topic)!.push({ partition: r.partition, fetchOffset: String(next.get(i)), maxBytes: options.maxBytesPerPartition ?? 8 * 1024 * 1024 });
+              const wantBytes = Math.ceil((r.to - next.get(i)!) * bytesPerRecord * 1.1) + 16 * 1024;
+              topics.get(r.topic)!.push({ partition: r.partition, fetchOffset: String(next.get(i)), maxBytes: Math.min(options.maxBytesPerPartition ?? 8 * 1024 * 1024, wantBytes) });
             }
             const { responses } = await broker.fetch({
               maxWaitTime: options.maxWaitTimeMs ?? 200,
@@ -157,10 +161,16 @@ function makeReader(deps: { Cluster: any; Batch: any; createLogger: any; LEVELS:
                 const r = ranges[i];
                 const from = next.get(i)!;
                 const batch = new Batch(t.topicName, String(from), p);
+                let bytes = 0;
+                let taken = 0;
                 for (const m of batch.messages) {
                   if (Number(m.offset) >= r.to) break;
                   collected[i].push(m);
+                  // Payload plus a record's framing overhead, roughly.
+                  bytes += (m.key ? m.key.length : 0) + (m.value ? m.value.length : 0) + 20;
+                  taken++;
                 }
+                if (taken > 100) bytesPerRecord = Math.max(16, Math.round(bytes / taken));
                 // Advance past everything this fetch covered (control records, compacted gaps); an empty
                 // answer means the records are not there yet: poll again.
                 const raw = batch.rawMessages;
