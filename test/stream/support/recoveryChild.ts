@@ -32,7 +32,7 @@ const q = revenue.writeStream
     fsyncSync(fd);
     closeSync(fd);
     // Slow enough that the parent can kill the process in the middle of the stream.
-    await new Promise((r) => setTimeout(r, 40));
+    await new Promise((r) => setTimeout(r, 150));
   }, { raw: true })
   .start();
 q.awaitTermination().then(
