@@ -244,48 +244,68 @@ parentPort.on("message", async (msg) => {
 });
 `;
 
-export class PartitionReader {
-  private worker?: Worker;
-  private inline?: ReturnType<typeof makeReader>;
+/** One decoding thread: a worker running makeReader, answering read requests by id. */
+class ReaderThread {
+  private readonly worker: Worker;
   private pending = new Map<number, { resolve: (p: Packed[]) => void; reject: (e: Error) => void }>();
   private counter = 0;
 
-  constructor(config: ClusterConfig, options: { maxBytesPerPartition?: number; maxWaitTimeMs?: number; thread?: "worker" | "inline" } = {}) {
-    if ((options.thread ?? "worker") === "worker") {
-      try {
-        const worker = new Worker(WORKER_SOURCE(makeReader.toString(), loadDeps.toString()), {
-          eval: true,
-          workerData: { paths: kafkajsPaths(), config: JSON.parse(JSON.stringify(config)), options: { maxBytesPerPartition: options.maxBytesPerPartition, maxWaitTimeMs: options.maxWaitTimeMs } },
-        });
-        worker.unref();
-        worker.on("message", (m: { id: number; ok: boolean; packed?: Packed[]; message?: string }) => {
-          const p = this.pending.get(m.id);
-          if (!p) return;
-          this.pending.delete(m.id);
-          if (m.ok) p.resolve(m.packed ?? []);
-          else p.reject(new Error(m.message));
-        });
-        worker.on("error", (err) => this.failAll(err));
-        worker.on("exit", () => this.failAll(new Error("the Kafka reader thread exited")));
-        this.worker = worker;
-      } catch {
-        this.worker = undefined;
-      }
-    }
-    if (!this.worker) this.inline = makeReader(loadDeps(kafkajsPaths()), config, options);
+  constructor(config: ClusterConfig, options: { maxBytesPerPartition?: number; maxWaitTimeMs?: number }) {
+    this.worker = new Worker(WORKER_SOURCE(makeReader.toString(), loadDeps.toString()), {
+      eval: true,
+      workerData: { paths: kafkajsPaths(), config: JSON.parse(JSON.stringify(config)), options },
+    });
+    this.worker.unref();
+    this.worker.on("message", (m: { id: number; ok: boolean; packed?: Packed[]; message?: string }) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.ok) p.resolve(m.packed ?? []);
+      else p.reject(new Error(m.message));
+    });
+    this.worker.on("error", (err) => this.failAll(err));
+    this.worker.on("exit", () => this.failAll(new Error("the Kafka reader thread exited")));
   }
 
-  private failAll(err: Error): void {
+  failAll(err: Error): void {
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
   }
 
-  private call(msg: Record<string, unknown>): Promise<Packed[]> {
+  call(msg: Record<string, unknown>): Promise<Packed[]> {
     const id = ++this.counter;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker!.postMessage({ ...msg, id });
+      this.worker.postMessage({ ...msg, id });
     });
+  }
+
+  async close(): Promise<void> {
+    // Reads in flight end with an error now rather than at their deadline.
+    this.failAll(new Error("the Kafka reader was closed"));
+    await Promise.race([this.call({ type: "close" }).catch(() => undefined), new Promise<void>((resolve) => setTimeout(resolve, 2000).unref())]);
+    await this.worker.terminate();
+  }
+}
+
+export class PartitionReader {
+  private threads: ReaderThread[] = [];
+  private inline?: ReturnType<typeof makeReader>;
+
+  /**
+   * `threads`: decoding threads (default 2; partitions are spread over them). 0 decodes on the caller's
+   * thread.
+   */
+  constructor(config: ClusterConfig, options: { maxBytesPerPartition?: number; maxWaitTimeMs?: number; threads?: number } = {}) {
+    const count = options.threads ?? 2;
+    const readerOptions = { maxBytesPerPartition: options.maxBytesPerPartition, maxWaitTimeMs: options.maxWaitTimeMs };
+    try {
+      for (let i = 0; i < count; i++) this.threads.push(new ReaderThread(config, readerOptions));
+    } catch {
+      for (const t of this.threads) void t.close();
+      this.threads = [];
+    }
+    if (!this.threads.length) this.inline = makeReader(loadDeps(kafkajsPaths()), config, readerOptions);
   }
 
   /**
@@ -294,26 +314,21 @@ export class PartitionReader {
    */
   async read(ranges: OffsetRange[], deadlineMs = 120_000): Promise<RecordColumns[]> {
     const plain = ranges.map((r) => ({ topic: r.topic, partition: r.partition, from: r.from, to: r.to }));
-    const packed = this.worker ? await this.call({ type: "read", ranges: plain, deadlineMs }) : await this.inline!.read(plain, deadlineMs);
-    return packed.map(unpack);
+    if (this.inline) return (await this.inline.read(plain, deadlineMs)).map(unpack);
+    if (!this.threads.length) throw new Error("the Kafka reader was closed");
+    // Spread the ranges over the threads; each decodes its share in parallel.
+    const shares = this.threads.map(() => [] as number[]);
+    plain.forEach((_, i) => shares[i % shares.length].push(i));
+    const results = await Promise.all(shares.map((idx, t) => (idx.length ? this.threads[t].call({ type: "read", ranges: idx.map((i) => plain[i]), deadlineMs }) : Promise.resolve([] as Packed[]))));
+    const out: RecordColumns[] = new Array(plain.length);
+    shares.forEach((idx, t) => idx.forEach((i, k) => (out[i] = unpack(results[t][k]))));
+    return out;
   }
 
   async close(): Promise<void> {
-    if (this.worker) {
-      const worker = this.worker;
-      this.worker = undefined;
-      // Reads in flight end with an error now rather than at their deadline.
-      this.failAll(new Error("the Kafka reader was closed"));
-      await Promise.race([
-        new Promise<void>((resolve) => {
-          const id = ++this.counter;
-          this.pending.set(id, { resolve: () => resolve(), reject: () => resolve() });
-          worker.postMessage({ type: "close", id });
-        }),
-        new Promise<void>((resolve) => setTimeout(resolve, 2000).unref()),
-      ]);
-      await worker.terminate();
-    }
+    const threads = this.threads;
+    this.threads = [];
+    await Promise.all(threads.map((t) => t.close()));
     await this.inline?.close();
   }
 }
