@@ -40,7 +40,8 @@ describe("example notebooks under streamlab run", () => {
       homes.push(home);
       const env: NodeJS.ProcessEnv = { ...process.env, STREAMLAB_HOME: home };
       delete env.STREAMLAB_BOOTSTRAP;
-      delete env.STREAMLAB_BROKER_PORT;
+      // Any free port, never the default 9092: parallel runs (and other tests) would race for it.
+      env.STREAMLAB_BROKER_PORT = "0";
       const external = name === "07-real-kafka.ipynb" ? await startSeparateBroker() : undefined;
       if (external) env.KAFKA_BOOTSTRAP_SERVERS = external.bootstrap;
       try {
