@@ -142,12 +142,15 @@ export class PartitionLog {
     for (const b of batches) {
       let seg = this.segments[this.segments.length - 1];
       if (seg.bytes > 0 && seg.bytes + b.data.length > this.policy.segmentBytes) seg = this.roll(next);
-      assignBaseOffset(b.data, next);
-      if (seg.fd !== undefined) writeFully(seg.fd, b.data);
-      seg.batches.push({ baseOffset: next, lastOffset: next + b.lastOffsetDelta, maxTimestamp: b.maxTimestamp, data: b.data });
-      seg.bytes += b.data.length;
+      // A batch arrives as a view into a request frame or a socket read buffer; keeping that view would pin
+      // the whole underlying allocation (64 KiB for a 100-byte batch) for as long as retention keeps the batch.
+      const data = b.data.buffer.byteLength > b.data.length + 1024 ? Buffer.from(b.data) : b.data;
+      assignBaseOffset(data, next);
+      if (seg.fd !== undefined) writeFully(seg.fd, data);
+      seg.batches.push({ baseOffset: next, lastOffset: next + b.lastOffsetDelta, maxTimestamp: b.maxTimestamp, data });
+      seg.bytes += data.length;
       seg.maxTimestamp = Math.max(seg.maxTimestamp, b.maxTimestamp);
-      this.size += b.data.length;
+      this.size += data.length;
       next += b.lastOffsetDelta + 1;
     }
     return first;
