@@ -64,7 +64,7 @@ function makeReader(deps: { Cluster: any; Batch: any; createLogger: any; LEVELS:
   const topicsKnown = new Set<string>();
   // Bytes per record seen so far: a fetch asks for about what the range needs, because kafkajs decodes every
   // record a fetch returns, and records past the range's end would be decoded again by the next read.
-  let bytesPerRecord = 512;
+  let bytesPerRecord = 160;
   const pack = (msgs: any[]): Packed => {
     const n = msgs.length;
     let total = 0;
