@@ -2,6 +2,10 @@
  * IPython magic syntax on top of TypeScript: `%name args` lines where a statement could stand and `%%name args`
  * on a cell's first line are rewritten into calls to the magic registry (lib/magics.ts) before tslab's
  * converter sees the cell. One line in, one line out, so compiler line numbers stay right.
+ *
+ * As in IPython, a magic line's arguments expand `$name` and `{expression}` (see parseArgTemplate). The
+ * expressions are compiled into the rewritten line itself, so they see the cell's own variables as well as
+ * earlier cells', are type-checked, and are evaluated when the line runs.
  */
 
 /**
@@ -132,6 +136,90 @@ function call(method: string, ...args: unknown[]): string {
   return `${CALLEE}.${method}(${args.map((a) => (a === undefined ? "undefined" : JSON.stringify(a))).join(", ")})`;
 }
 
+/**
+ * A magic line's arguments split the way IPython expands them: literal text around `$name` and `{expr}`
+ * placeholders. `$$`, `{{` and `}}` stand for a literal `$`, `{`, `}`; a `$` not followed by a name and a `{`
+ * without its `}` stay as written.
+ */
+export interface ArgTemplate {
+  /** Literal pieces, one more than `expressions`. */
+  strings: string[];
+  /** TypeScript expressions as written: `bootstrap` for `$bootstrap`, `a.b + 1` for `{a.b + 1}`. */
+  expressions: string[];
+  /** Each placeholder as the user wrote it (`$bootstrap`, `{a.b + 1}`), for error messages. */
+  sources: string[];
+}
+
+export function parseArgTemplate(args: string): ArgTemplate {
+  const strings: string[] = [];
+  const expressions: string[] = [];
+  const sources: string[] = [];
+  let literal = "";
+  let i = 0;
+  while (i < args.length) {
+    const ch = args[i];
+    const next = args[i + 1];
+    if ((ch === "$" && next === "$") || (ch === "{" && next === "{") || (ch === "}" && next === "}")) {
+      literal += ch;
+      i += 2;
+      continue;
+    }
+    if (ch === "$") {
+      const name = /^[A-Za-z_][\w]*/.exec(args.slice(i + 1));
+      if (name) {
+        strings.push(literal);
+        literal = "";
+        expressions.push(name[0]);
+        sources.push("$" + name[0]);
+        i += 1 + name[0].length;
+        continue;
+      }
+    }
+    if (ch === "{") {
+      const end = closingBrace(args, i);
+      if (end > i + 1 && args.slice(i + 1, end).trim() !== "") {
+        strings.push(literal);
+        literal = "";
+        expressions.push(args.slice(i + 1, end));
+        sources.push(args.slice(i, end + 1));
+        i = end + 1;
+        continue;
+      }
+    }
+    literal += ch;
+    i++;
+  }
+  strings.push(literal);
+  return { strings, expressions, sources };
+}
+
+/** Index of the `}` closing the `{` at `open` (nested braces and quoted strings skipped), or -1. */
+function closingBrace(text: string, open: number): number {
+  let depth = 0;
+  let quote = "";
+  for (let i = open; i < text.length; i++) {
+    const ch = text[i];
+    if (quote) {
+      if (ch === "\\") i++;
+      else if (ch === quote) quote = "";
+    } else if (ch === "'" || ch === '"' || ch === "`") quote = ch;
+    else if (ch === "{") depth++;
+    else if (ch === "}" && --depth === 0) return i;
+  }
+  return -1;
+}
+
+/**
+ * The argument expression a rewritten magic line passes: a string literal when nothing needs expanding,
+ * else a call that joins the literal pieces with the values, evaluated right there, in the cell's scope.
+ */
+function argsCode(args: string): string {
+  const template = parseArgTemplate(args);
+  if (template.expressions.length === 0) return JSON.stringify(template.strings[0]);
+  const values = template.expressions.map((e) => `(${e})`).join(", ");
+  return `${CALLEE}.expand(${JSON.stringify(template.strings)}, [${values}], ${JSON.stringify(template.sources)})`;
+}
+
 /** Rewrite magics in a cell. Cells without magics come back unchanged. */
 export function rewriteMagics(src: string): RewriteResult {
   const magics: MagicUse[] = [];
@@ -145,7 +233,7 @@ export function rewriteMagics(src: string): RewriteResult {
       const body = lines.slice(first + 1).join("\n");
       const use: MagicUse = { name, kind: "cell", help: !!question, args, line: first };
       magics.push(use);
-      const code = question ? call("help", name) : `await ${call("magic", name, args, body)}`;
+      const code = question ? call("help", name) : `await ${CALLEE}.magic(${JSON.stringify(name)}, ${argsCode(args)}, ${JSON.stringify(body)})`;
       // Keep the line count so that positions in error messages still point into the cell.
       const out = lines.map(() => "");
       out[first] = code;
@@ -172,8 +260,8 @@ export function rewriteMagics(src: string): RewriteResult {
     if (question) return `${indent};${call("help", name)};`;
     // At top level the cell awaits the magic, and its value can be the cell's result. Inside a block (maybe
     // a non-async function) `await` may be illegal, so the magic runs detached and reports its own errors.
-    if (state.braces === 0) return `${indent};await ${call("magic", name, args)}`;
-    return `${indent};${call("magicDetached", name, args)};`;
+    if (state.braces === 0) return `${indent};await ${CALLEE}.magic(${JSON.stringify(name)}, ${argsCode(args)})`;
+    return `${indent};${CALLEE}.magicDetached(${JSON.stringify(name)}, ${argsCode(args)});`;
   });
   return { code: changed ? out.join("\n") : src, magics };
 }

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import * as util from "node:util";
 import type { Converter } from "tslab/dist/converter";
 import type { Executor, ConverterSet } from "tslab/dist/executor";
-import { MAGIC_DECLARATION, MAGIC_GLOBAL, rewriteMagics } from "./magic-syntax";
+import { MAGIC_DECLARATION, MAGIC_GLOBAL, rewriteMagics, type MagicUse } from "./magic-syntax";
 import { packageRoot } from "./install";
 import type * as DisplayModule from "../lib/display";
 import type * as MagicsModule from "../lib/magics";
@@ -253,6 +253,16 @@ export class Session {
           throw new session.magics.MagicError(`unknown magic %${name}${hint ? ` (did you mean %${hint}?)` : ""}; %lsmagic lists them all`);
         }
         session.display.getDisplayBridge().print(session.magics.magicHelp(spec));
+      },
+      expand: (strings: string[], values: unknown[], sources: string[]) => {
+        let text = strings[0];
+        values.forEach((value, i) => {
+          if (value === undefined || value === null) {
+            throw new session.magics.MagicError(`${sources[i]} is ${value}: give it a value before the magic line, or write $$ / {{ }} for a literal $ / {`);
+          }
+          text += (typeof value === "string" ? value : typeof value === "object" ? JSON.stringify(value) : String(value)) + strings[i + 1];
+        });
+        return text;
       },
       get magicValues() {
         return session.magicValues;
@@ -515,8 +525,10 @@ export class Session {
     this.diagnostics = [];
     this.lastError = undefined;
     let ok = false;
+    let magicLines = new Map<number, MagicUse>();
     try {
-      const { code: rewritten } = rewriteMagics(code);
+      const { code: rewritten, magics } = rewriteMagics(code);
+      magicLines = new Map(magics.map((m) => [m.line, m]));
       ok = await this.cellContext.run(sink, () => this.executor.execute(rewritten));
       const pending = this.pendingResult;
       this.pendingResult = undefined;
@@ -541,12 +553,33 @@ export class Session {
     }
     if (ok) return { status: "ok", executionCount: count };
     if (this.diagnostics.length) {
+      const unknown = this.unknownNameInMagic(this.diagnostics, magicLines);
+      if (unknown) {
+        sink.error("MagicError", unknown, [unknown]);
+        return { status: "error", executionCount: count, ename: "MagicError", evalue: unknown };
+      }
       const lines = this.diagnostics;
       sink.error("TypeScriptError", lines[0], lines);
       return { status: "error", executionCount: count, ename: "TypeScriptError", evalue: lines.join("; ") };
     }
     const e = this.lastError ?? { ename: "Error", evalue: "the cell failed" };
     return { status: "error", executionCount: count, ename: e.ename, evalue: e.evalue };
+  }
+
+  /**
+   * A `$name` / `{expr}` on a magic line naming something that does not exist fails to compile; say that in
+   * the magic's terms (one line) rather than as a TypeScript error in the rewritten line.
+   */
+  private unknownNameInMagic(diagnostics: string[], magicLines: Map<number, MagicUse>): string | undefined {
+    for (const diagnostic of diagnostics) {
+      const m = /^(\d+):\d+ - Cannot find name '([^']+)'\.(?: Did you mean '([^']+)'\?)?/.exec(diagnostic);
+      const use = m && magicLines.get(Number(m[1]) - 1);
+      if (!m || !use) continue;
+      const prefix = use.kind === "cell" ? "%%" : "%";
+      const hint = m[3] ? ` (did you mean ${m[3]}?)` : "";
+      return `${prefix}${use.name}: no variable named ${m[2]}${hint}; define it in an earlier line or cell, or write $$ / {{ }} for a literal $ / {`;
+    }
+    return undefined;
   }
 
   /** Stop the running cell (not background work). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { rewriteMagics, MAGIC_GLOBAL } from "../../kernel/magic-syntax";
+import { parseArgTemplate, rewriteMagics, MAGIC_GLOBAL } from "../../kernel/magic-syntax";
 
 const call = (method: string) => `${MAGIC_GLOBAL}.${method}(`;
 
@@ -50,6 +50,22 @@ describe("rewriteMagics", () => {
       ")",
     ].join("\n");
     expect(rewriteMagics(src).magics).toEqual([]);
+  });
+
+  it("splits arguments into literal text and $name / {expression} placeholders, with $$ {{ }} escapes", () => {
+    expect(parseArgTemplate("connect $bootstrap --x")).toEqual({ strings: ["connect ", " --x"], expressions: ["bootstrap"], sources: ["$bootstrap"] });
+    expect(parseArgTemplate("{a.b + 1}:{ {k: 1}.k }")).toEqual({ strings: ["", ":", ""], expressions: ["a.b + 1", " {k: 1}.k "], sources: ["{a.b + 1}", "{ {k: 1}.k }"] });
+    expect(parseArgTemplate("$$HOME {{x}} 5$ {} {open")).toEqual({ strings: ["$HOME {x} 5$ {} {open"], expressions: [], sources: [] });
+    expect(parseArgTemplate("{'}'}")).toEqual({ strings: ["", ""], expressions: ["'}'"], sources: ["{'}'}"] });
+  });
+
+  it("compiles placeholders into the rewritten line and leaves lines without them as plain strings", () => {
+    const { code } = rewriteMagics("%kafka connect {bootstrap}\nif (x) {\n  %tail $topic\n}\n%kafka connect a:1");
+    const lines = code.split("\n");
+    expect(lines[0]).toBe(`;await ${call("magic")}"kafka", ${call("expand")}["connect ",""], [(bootstrap)], ["{bootstrap}"]))`);
+    expect(lines[2]).toBe(`  ;${call("magicDetached")}"tail", ${call("expand")}["",""], [(topic)], ["$topic"]));`);
+    expect(lines[4]).toBe(`;await ${call("magic")}"kafka", "connect a:1")`);
+    expect(rewriteMagics("%%produce $t\n{\"a\": 1}").code.split("\n")[0]).toBe(`await ${call("magic")}"produce", ${call("expand")}["",""], [(t)], ["$t"]), "{\\"a\\": 1}")`);
   });
 
   it("flags a cell magic that is not on the first line", () => {

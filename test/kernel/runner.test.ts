@@ -108,6 +108,16 @@ describe("streamlab run", () => {
     expect(r.stderr).toContain("cell 8 failed: MagicError: %keep: missing TEXT; usage: %keep NAME TEXT");
   });
 
+  it("expands $name and {expression} on magic lines in the cell's scope; $$, {{ }} escape; an unknown name is one line", async () => {
+    const r = await run("expand.ipynb");
+    const cells = codeCells(r);
+    expect(cells[1].outputs).toEqual([{ output_type: "execute_result", execution_count: 2, data: { "text/plain": "'localhost:9093|$HOME|{x}|a+b'" }, metadata: {} }]);
+    expect(cells[2].outputs![0].data["text/plain"]).toBe("'cost:|5$|localhost'");
+    const line = "%echo: no variable named hots; define it in an earlier line or cell, or write $$ / {{ }} for a literal $ / {";
+    expect(cells[3].outputs).toEqual([{ output_type: "error", ename: "MagicError", evalue: line, traceback: [line] }]);
+    expect(r.code).toBe(1);
+  });
+
   it("a cell ending in a promise shows what it resolves to, or fails with its rejection", async () => {
     const r = await run("promises.ipynb");
     const cells = codeCells(r);

@@ -110,7 +110,9 @@ export const CHECKS: Record<string, Check> = {
     expect(hasRow(text, 10, 55)).toBe(true);
     expect(text).toContain("every record counted exactly once across the outage (20 records, total 210)");
   },
-  "07-real-kafka.ipynb": (_nb, text, { externalBootstrap }) => {
+  "07-real-kafka.ipynb": (nb, text, { externalBootstrap }) => {
+    // It connects with a magic line whose address comes from a variable ({bootstrap} expansion).
+    expect(JSON.stringify(nb)).toContain("%kafka connect {bootstrap}");
     // The tests give it a broker in a separate process through KAFKA_BOOTSTRAP_SERVERS: %kafka connect used it.
     expect(externalBootstrap, "the test started a separate broker for 07").toBeDefined();
     expect(text).toContain(`using the cluster at ${externalBootstrap} (from KAFKA_BOOTSTRAP_SERVERS)`);
