@@ -354,10 +354,18 @@ export class Session {
     if (declared.status !== "ok") this.log(`could not declare the magic entry point: ${declared.evalue}`);
     const names = Object.keys(this.lib).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== "default");
     if (names.length === 0) return;
-    const importNames = (list: string[]) => this.execute(`import { ${list.join(", ")} } from "streamlab";`, this.silentSink(), { countless: true });
+    await this.importIntoScope(names, "");
+    // Interfaces and type aliases (StreamingQuery, DataType, ...) exist only for the compiler, so the loaded
+    // module's keys miss them; ask the compiler for them and import them as types.
+    await this.importIntoScope(this.typeOnlyExports(new Set(names)), "type ");
+  }
+
+  private async importIntoScope(names: string[], modifier: "" | "type "): Promise<void> {
+    if (names.length === 0) return;
+    const importNames = (list: string[]) => this.execute(`import ${modifier}{ ${list.join(", ")} } from "streamlab";`, this.silentSink(), { countless: true });
     const outcome = await importNames(names);
     if (outcome.status === "ok") {
-      this.exportedNames = names;
+      this.exportedNames.push(...names);
       return;
     }
     // One bad export (a name clashing with a global, a broken declaration) must not hide all the others.
@@ -368,6 +376,33 @@ export class Session {
       else failed.push(name);
     }
     if (failed.length) this.log(`not in scope (import them from "streamlab" instead): ${failed.join(", ")}`);
+  }
+
+  /** Names lib/index exports only as types, read from its compiled declarations; [] if they cannot be read. */
+  private typeOnlyExports(valueNames: Set<string>): string[] {
+    const entry = path.join(this.root, "dist", "lib", "index.d.ts");
+    try {
+      const tslabDir = path.dirname(require.resolve("tslab/package.json"));
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const ts = require(require.resolve("@tslab/typescript-for-tslab", { paths: [tslabDir] })) as typeof import("typescript");
+      // Only which names are values matters here, not their full types: no default lib, no @types.
+      const program = ts.createProgram([entry], { noLib: true, types: [], noEmit: true });
+      const checker = program.getTypeChecker();
+      const source = program.getSourceFile(entry);
+      const moduleSymbol = source && checker.getSymbolAtLocation(source);
+      if (!moduleSymbol) return [];
+      return checker
+        .getExportsOfModule(moduleSymbol)
+        .filter((symbol) => {
+          const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+          return !(target.flags & ts.SymbolFlags.Value) && !valueNames.has(symbol.name);
+        })
+        .map((symbol) => symbol.name)
+        .filter((name) => /^[A-Za-z_$][\w$]*$/.test(name));
+    } catch (err) {
+      this.log(`could not list streamlab's type-only exports (${describeError(err).evalue}); import them from "streamlab"`);
+      return [];
+    }
   }
 
   /** A value exported by lib/ (the instance cells use), or undefined. */

@@ -118,6 +118,15 @@ describe("streamlab run", () => {
     expect(r.code).toBe(1);
   });
 
+  it("puts the API's type-only exports (StreamingQuery, StreamingQueryProgress, DataType, MimeBundle) in scope as types", async () => {
+    const r = await run("types.ipynb");
+    const cells = codeCells(r);
+    expect(cells[0].outputs).toEqual([{ output_type: "execute_result", execution_count: 1, data: { "text/plain": "'types in scope'" }, metadata: {} }]);
+    // The real declarations, not `any`: a wrong value does not type-check.
+    expect(cells[1].outputs![0]).toMatchObject({ ename: "TypeScriptError", evalue: "2:7 - Type 'number' is not assignable to type 'StreamingQueryProgress'." });
+    expect(r.stderr).not.toContain("not in scope");
+  });
+
   it("a cell ending in a promise shows what it resolves to, or fails with its rejection", async () => {
     const r = await run("promises.ipynb");
     const cells = codeCells(r);
