@@ -60,7 +60,7 @@ export function parseProduceResponse(body: Buffer): { errorCode: number; baseOff
 }
 
 /** Sends bytes on a new connection, half-closes, and collects every response frame until the broker closes. */
-export function exchange(port: number, data: Buffer | Buffer[], opts: { end?: boolean; timeoutMs?: number } = {}): Promise<{ responses: Buffer[]; closedByBroker: boolean }> {
+export function exchange(port: number, data: Buffer | Buffer[], opts: { end?: boolean; timeoutMs?: number; responses?: number } = {}): Promise<{ responses: Buffer[]; closedByBroker: boolean }> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, "127.0.0.1");
     let buf = Buffer.alloc(0);
@@ -81,6 +81,7 @@ export function exchange(port: number, data: Buffer | Buffer[], opts: { end?: bo
         responses.push(buf.subarray(4, 4 + n));
         buf = buf.subarray(4 + n);
       }
+      if (opts.responses !== undefined && responses.length >= opts.responses) finish(false);
     });
     socket.on("error", (e) => (done ? undefined : (e as NodeJS.ErrnoException).code === "ECONNRESET" ? finish(true) : reject(e)));
     socket.on("close", () => finish(true));
