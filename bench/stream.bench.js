@@ -279,7 +279,7 @@ function fmt(n) {
   ];
   if (pyr.error) lines.push("", `Python peer failed: ${pyr.error}`);
   if (e2e) {
-    lines.push("", `End to end: the ${fmt(ROWS)} orders pre-produced to the embedded broker (\`streamlab broker\`, a separate process, 4 partitions), read by`, "a streamlab Kafka query (kafkajs, maxOffsetsPerTrigger " + fmt(BATCH) + ", availableNow) and by a Python confluent-kafka consumer doing the pandas computation above.", "");
+    lines.push("", `End to end: the ${fmt(ROWS)} orders pre-produced to the embedded broker (\`streamlab broker\`, a separate process, 4 partitions), read by`, "a streamlab Kafka query (kafkajs decoding on two worker threads, as librdkafka fetches on its own threads; maxOffsetsPerTrigger " + fmt(BATCH) + ", availableNow) and by a Python confluent-kafka consumer doing the pandas computation above.", "");
     if (e2e.error) lines.push(`End-to-end run failed: ${e2e.error}`);
     else {
       const pe = e2e.py.error ? null : { label: "Python confluent-kafka + pandas", rows: e2e.py.rows, seconds: e2e.py.seconds, rate: e2e.py.rows / e2e.py.seconds };
