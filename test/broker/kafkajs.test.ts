@@ -84,6 +84,10 @@ describe("kafkajs against the embedded broker", () => {
         await producer.disconnect();
         checkExactlyOnceInOrder(messages, consumed);
 
+        const described = await admin.describeGroups(["compat"]);
+        expect(described.groups[0]).toMatchObject({ groupId: "compat", state: "Stable", protocolType: "consumer" });
+        expect(described.groups[0].members.length).toBe(1);
+        expect((await admin.listGroups()).groups).toContainEqual({ groupId: "compat", protocolType: "consumer" });
         const offsets = await admin.fetchTopicOffsets("events");
         expect(offsets.reduce((s, o) => s + Number(o.high), 0)).toBe(messages.length);
       } finally {
