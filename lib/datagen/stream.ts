@@ -137,7 +137,9 @@ export class RecordStream {
       if (this.format === "csv") return this.fieldNames.length > 1 ? text.split(",").slice(0, Math.max(1, Math.floor(this.fieldNames.length / 2))).join(",") : `"${text}`;
       return text.slice(0, Math.max(1, Math.floor(text.length * (0.2 + 0.6 * rng.next()))));
     }
-    return rng.pick(["<html><body>502 Bad Gateway</body></html>", "\u0000\u0001\u0002binary", "ERROR: record lost", "{{{", "undefined", "NaN"]);
+    // Text that real topics end up holding: an error page or payload from another system, bytes of another
+    // encoding, a log line. Not JavaScript's "undefined": that is a bug in a producer, not data.
+    return rng.pick(["<html><body>502 Bad Gateway</body></html>", "\u0000\u0001\u0002binary", "ERROR: record lost", "{{{", '<?xml version="1.0"?><error>upstream timeout</error>', "NaN"]);
   }
 }
 

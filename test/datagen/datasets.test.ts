@@ -266,3 +266,27 @@ describe("custom datasets from a schema", () => {
     expect(() => new RecordStream(ds, { seed: 1 })).toThrow(/faker has no person.noSuchThing/);
   });
 });
+
+describe("--bad records", () => {
+  // The built-in datasets, listed when the file is collected (tests above register datasets of their own).
+  const builtIn = listDatasets();
+  it("are real malformed text (truncated, wrong types, garbage), never the word undefined, in every dataset, seed and format", () => {
+    // The reported case: payments, seed 6, the first message.
+    const first = take(getDataset("payments")!, 1, { bad: 1, seed: 6 })[0];
+    expect(first.bad).toBe(true);
+    expect(first.value).not.toBe("undefined");
+    expect(builtIn.length).toBeGreaterThanOrEqual(10);
+    for (const ds of builtIn) {
+      for (let seed = 1; seed <= 25; seed++) {
+        for (const format of ["json", "csv"] as const) {
+          for (const m of take(ds, 40, { bad: 1, seed, format })) {
+            expect(m.bad).toBe(true);
+            expect(m.value, `${ds.name} seed ${seed} ${format}`).not.toMatch(/\bundefined\b/);
+            expect(m.value.trim(), `${ds.name} seed ${seed} ${format}`).not.toBe("");
+            if (format === "json") expect(isValid(ds, m.value), `${ds.name} seed ${seed}: ${m.value}`).toBe(false);
+          }
+        }
+      }
+    }
+  });
+});
