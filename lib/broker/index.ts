@@ -93,6 +93,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     if (e.code === "EADDRINUSE") throw new Error(`port ${options.port} on ${host} is already in use: choose another with --port, or 0 for any free port`);
     throw err;
   }
+  // After listening, errors such as running out of file descriptors on accept are logged, never fatal.
+  server.on("error", (err) => options.log?.(`listener error: ${err.message}`));
   const port = (server.address() as net.AddressInfo).port;
   core.options.port = port;
   const retention = setInterval(() => core.topics.applyRetention(), options.retentionCheckIntervalMs ?? 30_000);
