@@ -25,7 +25,11 @@ export interface EmbeddedBrokerState {
 }
 
 export interface StartOptions {
-  /** TCP port; default $STREAMLAB_BROKER_PORT, else 9092 when free, else any free port. */
+  /**
+   * TCP port; default $STREAMLAB_BROKER_PORT, else 9092 when free, else any free port. When no port is given
+   * here and the default turns out taken when the broker binds, it binds any free port and the result names
+   * the taken one in `portTaken`.
+   */
   port?: number;
   /** Where the broker keeps topics; default $STREAMLAB_HOME/data. */
   dataDir?: string;
@@ -132,7 +136,7 @@ function sleep(ms: number): Promise<void> {
  * Start the embedded broker detached, or return the running one. Resolves once it prints
  * `listening on HOST:PORT` and the port answers.
  */
-export async function startEmbeddedBroker(options: StartOptions = {}): Promise<{ state: EmbeddedBrokerState; reused: boolean }> {
+export async function startEmbeddedBroker(options: StartOptions = {}): Promise<{ state: EmbeddedBrokerState; reused: boolean; portTaken?: number }> {
   const stateDir = options.stateDir ?? streamlabHome();
   const running = await findRunningBroker(stateDir);
   if (running) return { state: running, reused: true };
@@ -176,13 +180,30 @@ async function acquireLock(file: string, staleMs: number): Promise<() => void> {
   }
 }
 
-async function spawnBroker(stateDir: string, options: StartOptions): Promise<{ state: EmbeddedBrokerState; reused: boolean }> {
+/** The broker could not bind its port: another process has it. */
+class PortTakenError extends Error {}
+
+async function spawnBroker(stateDir: string, options: StartOptions): Promise<{ state: EmbeddedBrokerState; reused: boolean; portTaken?: number }> {
   const dataDir = path.resolve(options.dataDir ?? path.join(stateDir, "data"));
   fs.mkdirSync(dataDir, { recursive: true });
-  let port = options.port;
-  if (port === undefined && process.env.STREAMLAB_BROKER_PORT) port = Number(process.env.STREAMLAB_BROKER_PORT);
-  if (port === undefined) port = (await portFree(9092)) ? 9092 : 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a TCP port number (0-65535), got ${options.port}`);
+  if (options.port !== undefined) return spawnBrokerOn(options.port, stateDir, dataDir, options);
+  const fromEnv = process.env.STREAMLAB_BROKER_PORT;
+  let port = fromEnv ? Number(fromEnv) : (await portFree(9092)) ? 9092 : 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`STREAMLAB_BROKER_PORT must be a TCP port number (0-65535), got ${fromEnv}`);
+  try {
+    return await spawnBrokerOn(port, stateDir, dataDir, options);
+  } catch (err) {
+    // Nobody asked for this port: it is only the default, and another process may have taken it since it was
+    // found free (or it was never free). Any free port will do; the caller says which one it got.
+    if (!(err instanceof PortTakenError) || port === 0) throw err;
+    const taken = port;
+    port = 0;
+    return { ...(await spawnBrokerOn(port, stateDir, dataDir, options)), portTaken: taken };
+  }
+}
+
+async function spawnBrokerOn(port: number, stateDir: string, dataDir: string, options: StartOptions): Promise<{ state: EmbeddedBrokerState; reused: boolean }> {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a TCP port number (0-65535), got ${port}`);
   const logFile = path.join(stateDir, "broker.log");
   const logStart = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
   const out = fs.openSync(logFile, "a");
@@ -229,6 +250,7 @@ async function spawnBroker(stateDir: string, options: StartOptions): Promise<{ s
     }
     if (exited !== undefined) {
       const tail = text.trim().split("\n").slice(-3).join(" | ");
+      if (/already in use|EADDRINUSE/.test(tail)) throw new PortTakenError(`port ${port} on 127.0.0.1 is already in use: choose another with --port, or 0 for any free port`);
       throw new Error(`the embedded broker exited (code ${exited}) before listening${tail ? `: ${tail}` : ""}; log: ${logFile}`);
     }
     if (Date.now() > deadline) {

@@ -22,13 +22,18 @@ function embeddedConfig(state: EmbeddedBrokerState): ClusterConfig {
 
 /** The provider: reuse the recorded embedded broker if it is alive, else start one. */
 export async function embeddedClusterProvider(): Promise<ClusterConfig> {
-  const { state, reused } = await startEmbeddedBroker();
+  const { state, reused, portTaken } = await startEmbeddedBroker();
   getDisplayBridge().print(
     reused
       ? `streamlab: using the embedded Kafka broker already running at ${state.bootstrap} (pid ${state.pid}); %kafka stop stops it`
-      : `streamlab: started the embedded Kafka broker at ${state.bootstrap} (data in ${state.dataDir}); %kafka stop stops it`,
+      : `streamlab: started the embedded Kafka broker at ${state.bootstrap} (${takenNote(portTaken)}data in ${state.dataDir}); %kafka stop stops it`,
   );
   return embeddedConfig(state);
+}
+
+/** "port 9092 was taken, " when the broker had to fall back to another port, else nothing. */
+function takenNote(portTaken: number | undefined): string {
+  return portTaken === undefined ? "" : `port ${portTaken} was taken, so it listens on any free port; `;
 }
 
 setClusterProvider(embeddedClusterProvider);
@@ -217,9 +222,13 @@ async function runKafka(ctx: MagicContext): Promise<unknown> {
     }
     case "start": {
       try {
-        const { state, reused } = await startEmbeddedBroker({ port: o.port as number | undefined, dataDir: o["data-dir"] as string | undefined });
+        const { state, reused, portTaken } = await startEmbeddedBroker({ port: o.port as number | undefined, dataDir: o["data-dir"] as string | undefined });
         setCurrentCluster(embeddedConfig(state));
-        return new Message(reused ? `the embedded broker is already running at ${state.bootstrap} (pid ${state.pid}); using it` : `started the embedded Kafka broker at ${state.bootstrap} (pid ${state.pid}, data in ${state.dataDir})`);
+        return new Message(
+          reused
+            ? `the embedded broker is already running at ${state.bootstrap} (pid ${state.pid}); using it`
+            : `started the embedded Kafka broker at ${state.bootstrap} (${takenNote(portTaken)}pid ${state.pid}, data in ${state.dataDir})`,
+        );
       } catch (err) {
         fail(err, "%kafka start");
       }
