@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Kafka, logLevel } from "kafkajs";
 import { startBroker } from "../../lib/broker";
+import { GroupCoordinator } from "../../lib/broker/group/coordinator";
 import { PartitionLog } from "../../lib/broker/log/partition-log";
 import { splitBatches } from "../../lib/broker/log/record-batch";
 import { waitFor } from "./helpers";
@@ -112,5 +113,18 @@ describe("broker persistence", () => {
     // Only the active segment is left.
     expect(aged.logStartOffset).toBeGreaterThan(80);
     expect(aged.highWatermark).toBe(100);
+  });
+
+  it("keeps the committed-offsets file compact under frequent commits, and reloads the latest offsets", () => {
+    const dataDir = tempDir();
+    const opts = { initialRebalanceDelayMs: 0, minSessionTimeoutMs: 100, maxSessionTimeoutMs: 60_000 };
+    const gc = new GroupCoordinator(dataDir, opts);
+    for (let i = 1; i <= 30_000; i++) gc.commit("g", [{ topic: "t", partition: i % 3, offset: i, metadata: null }]);
+    gc.close();
+    const lines = fs.readFileSync(path.join(dataDir, "groups", "offsets.jsonl"), "utf8").trim().split("\n");
+    expect(lines.length).toBeLessThanOrEqual(10_001);
+    const reloaded = new GroupCoordinator(dataDir, opts);
+    expect([0, 1, 2].map((p) => reloaded.committed("g", "t", p)?.offset)).toEqual([30_000, 29_998, 29_999]);
+    reloaded.close();
   });
 });

@@ -75,6 +75,8 @@ export class GroupCoordinator {
   private readonly sweep: NodeJS.Timeout;
   private readonly offsetsFile: string | undefined;
   private offsetsFd: number | undefined;
+  /** Lines in the offsets file, to know when compacting it pays. */
+  private linesWritten = 0;
 
   constructor(
     dataDir: string | undefined,
@@ -107,7 +109,12 @@ export class GroupCoordinator {
       if (rec.d) g.offsets.delete(offsetKey(rec.t, rec.p));
       else g.offsets.set(offsetKey(rec.t, rec.p), { offset: rec.o, metadata: rec.m });
     }
-    // Rewrite compacted: one line per committed partition, so the file does not grow without bound.
+    this.rewriteCompacted();
+  }
+
+  /** Rewrites the offsets file with one line per committed partition, so it does not grow without bound. */
+  private rewriteCompacted(): void {
+    const file = this.offsetsFile!;
     const out: string[] = [];
     for (const g of this.groups.values())
       for (const [k, v] of g.offsets) {
@@ -117,6 +124,11 @@ export class GroupCoordinator {
     const tmp = file + ".tmp";
     fs.writeFileSync(tmp, out.length ? out.join("\n") + "\n" : "");
     fs.renameSync(tmp, file);
+    this.linesWritten = out.length;
+    if (this.offsetsFd !== undefined) {
+      fs.closeSync(this.offsetsFd);
+      this.offsetsFd = fs.openSync(file, "a");
+    }
   }
 
   group(groupId: string): Group {
@@ -344,7 +356,13 @@ export class GroupCoordinator {
       g.offsets.set(offsetKey(o.topic, o.partition), { offset: o.offset, metadata: o.metadata });
       if (this.offsetsFd !== undefined) lines += JSON.stringify({ g: groupId, t: o.topic, p: o.partition, o: o.offset, m: o.metadata }) + "\n";
     }
-    if (lines) fs.writeSync(this.offsetsFd!, lines);
+    if (lines) {
+      fs.writeSync(this.offsetsFd!, lines);
+      this.linesWritten += offsets.length;
+      let live = 0;
+      for (const grp of this.groups.values()) live += grp.offsets.size;
+      if (this.linesWritten > 10_000 && this.linesWritten > 4 * live) this.rewriteCompacted();
+    }
   }
 
   committed(groupId: string, topic: string, partition: number): CommittedOffset | undefined {
