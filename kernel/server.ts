@@ -44,6 +44,47 @@ export class StreamlabServer extends ZmqServer {
     this.session = session;
   }
 
+  /** The input_request waiting for its input_reply on the stdin channel, if any (one at a time, as in ipykernel). */
+  private pendingInput?: { resolve: (value: string) => void; reject: (err: Error) => void };
+
+  /** Read input_reply messages from the stdin channel (tslab binds that socket but never reads it). */
+  override async init(): Promise<void> {
+    await super.init();
+    void (async () => {
+      try {
+        for await (const frames of this.stdin as unknown as AsyncIterable<Buffer[]>) {
+          const parsed = parseFrames(frames, this.key, this.scheme);
+          if (!parsed.ok) {
+            kernelLog(`dropped a message on the stdin channel: ${parsed.reason}`);
+            continue;
+          }
+          const pending = this.pendingInput;
+          if (parsed.message.header.msg_type !== "input_reply" || !pending) continue;
+          this.pendingInput = undefined;
+          pending.resolve(String(parsed.message.content.value ?? ""));
+        }
+      } catch (err) {
+        if (!this.closedSockets) kernelLog(`the stdin channel failed: ${(err as Error).message}`);
+      }
+    })();
+  }
+
+  /** An interrupted cell stops waiting for its input_reply; a later prompt may ask again. */
+  cancelInput(): void {
+    const pending = this.pendingInput;
+    this.pendingInput = undefined;
+    pending?.reject(new Error("interrupted while waiting for input"));
+  }
+
+  /** Ask the frontend for a line of input (password: true hides it as it is typed); the value is never logged. */
+  private requestInput(request: JupyterMessage, prompt: string, password: boolean): Promise<string> {
+    if (this.pendingInput) return Promise.reject(new Error("another input request is still waiting for an answer"));
+    return new Promise<string>((resolve, reject) => {
+      this.pendingInput = { resolve, reject };
+      this.send(this.stdin, makeMessage(request, "input_request", { prompt, password }));
+    });
+  }
+
   private get key(): string {
     return this.connInfo.key ?? "";
   }
@@ -141,6 +182,7 @@ export class StreamlabServer extends ZmqServer {
           break;
         case "interrupt_request":
           kernelLog("interrupt requested over the control channel");
+          this.cancelInput();
           this.session.interrupt();
           this.reply(sock, msg, "interrupt_reply", { status: "ok" });
           break;
@@ -218,6 +260,8 @@ export class StreamlabServer extends ZmqServer {
         this.iopubSend(request, "update_display_data", { data, metadata, transient: { display_id: displayId } }),
       result: (executionCount, data, metadata) => this.iopubSend(request, "execute_result", { execution_count: executionCount, data, metadata }),
       error: (ename, evalue, traceback) => this.iopubSend(request, "error", { ename, evalue, traceback }),
+      // Only frontends that said they can answer (allow_stdin) get asked; others make the magic say what to do.
+      prompt: request.content.allow_stdin === true ? (text, options) => this.requestInput(request, text, options.secret) : undefined,
     };
   }
 
@@ -312,6 +356,7 @@ export async function startKernel(connectionFile: string): Promise<StreamlabServ
   process.stderr.write = redirect("stderr", originalStderrWrite as typeof process.stderr.write);
   process.on("SIGINT", () => {
     kernelLog("SIGINT: interrupting the running cell");
+    s.cancelInput();
     s.session.interrupt();
   });
   process.on("SIGTERM", () => void s.shutdown("SIGTERM"));

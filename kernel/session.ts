@@ -23,6 +23,8 @@ export interface CellSink {
   update(displayId: string, bundle: MimeBundle, metadata: Record<string, unknown>): void;
   result(executionCount: number, bundle: MimeBundle, metadata: Record<string, unknown>): void;
   error(ename: string, evalue: string, traceback: string[]): void;
+  /** Ask the person at the frontend for a line of text; absent when nobody can answer (`streamlab run`). */
+  prompt?: (text: string, options: { secret: boolean }) => Promise<string>;
 }
 
 export interface ExecuteOptions {
@@ -275,8 +277,11 @@ export class Session {
   }
 
   private runMagic(name: string, args: string, body: string | undefined): Promise<unknown> {
+    const sink = this.currentSink();
+    const prompt = sink?.prompt;
     return this.magics.runMagic(name, args, {
       body,
+      prompt: prompt ? (text: string, options: { secret?: boolean } = {}) => prompt(text, { secret: options.secret === true }) : undefined,
       display: this.display.getDisplayBridge(),
       scope: this.magicScope(),
       evaluate: (code: string) => this.evaluate(code),

@@ -41,6 +41,11 @@ export interface MagicContext {
   scope: Record<string, unknown>;
   /** Evaluate TypeScript in the notebook's scope (for `%%produce` bodies that are expressions). */
   evaluate(code: string): Promise<unknown>;
+  /**
+   * Ask the person at the frontend for one line of text (secret: typed hidden, as a password). Absent when
+   * nobody can answer, e.g. `streamlab run` or a frontend without stdin.
+   */
+  prompt?(text: string, options?: { secret?: boolean }): Promise<string>;
 }
 
 export interface MagicSpec {

@@ -167,13 +167,24 @@ async function kafkaConnect(ctx: MagicContext, hosts: string | undefined): Promi
   const config: ClusterConfig = { bootstrap, connectionTimeout: 10_000 };
   const mechanism = o["sasl-mechanism"] as "plain" | "scram-sha-256" | "scram-sha-512" | undefined;
   if (mechanism || o.username || o["password-env"]) {
-    if (!mechanism || !o.username || !o["password-env"]) {
-      throw new MagicError("%kafka connect: SASL needs --sasl-mechanism plain|scram-sha-256|scram-sha-512, --username U and --password-env VAR (the password is read from that environment variable, never typed into a cell)");
+    if (!mechanism || !o.username) {
+      throw new MagicError("%kafka connect: SASL needs --sasl-mechanism plain|scram-sha-256|scram-sha-512, --username U and --password-env VAR (the password is read from that environment variable, or typed at a prompt, never into a cell)");
     }
-    const variable = String(o["password-env"]);
-    const password = process.env[variable];
-    if (password === undefined) throw new MagicError(`%kafka connect: environment variable ${variable} is not set: export it before starting Jupyter (the password is never stored in the notebook)`);
-    config.sasl = { mechanism, username: String(o.username), password };
+    const username = String(o.username);
+    let password: string;
+    if (o["password-env"]) {
+      const variable = String(o["password-env"]);
+      const fromEnv = process.env[variable];
+      if (fromEnv === undefined) throw new MagicError(`%kafka connect: environment variable ${variable} is not set: export it before starting Jupyter (the password is never stored in the notebook)`);
+      password = fromEnv;
+    } else if (ctx.prompt) {
+      // Typed hidden at the frontend; it lives only in this kernel's memory, never in an output or the notebook.
+      password = await ctx.prompt(`Password for ${username} at ${bootstrap.join(",")}: `, { secret: true });
+      if (!password) throw new MagicError("%kafka connect: no password typed; nothing changed");
+    } else {
+      throw new MagicError("%kafka connect: nowhere to type a password here (no frontend, e.g. streamlab run): export it in an environment variable and add --password-env VAR");
+    }
+    config.sasl = { mechanism, username, password };
   }
   if (o.ssl || o.ca) {
     let ca: string | undefined;
@@ -299,14 +310,14 @@ registerMagic({
   help: [
     "%kafka alone shows the current cluster, its bootstrap address and its topics.",
     "The embedded broker runs as a separate process that survives kernel restarts (state in $STREAMLAB_HOME, default ~/.streamlab).",
-    "Passwords come from environment variables (--password-env) and are never shown or saved.",
+    "Passwords come from environment variables (--password-env) or, without it, a hidden prompt in the frontend; they are never shown or saved.",
   ].join("\n"),
   options: [
     { name: "port", type: "number", help: "start: TCP port (default 9092 if free, else any free port)" },
     { name: "data-dir", type: "string", help: "start: where the broker keeps topics (default ~/.streamlab/data)" },
     { name: "sasl-mechanism", type: "string", help: "connect: SASL mechanism", choices: ["plain", "scram-sha-256", "scram-sha-512"] },
     { name: "username", type: "string", help: "connect: SASL user name" },
-    { name: "password-env", type: "string", help: "connect: environment variable holding the SASL password" },
+    { name: "password-env", type: "string", help: "connect: environment variable holding the SASL password (without it, the frontend prompts, hidden)" },
     { name: "ssl", type: "boolean", help: "connect: use TLS" },
     { name: "ca", type: "string", help: "connect: PEM file of the certificate authority (implies --ssl)" },
     { name: "partitions", alias: "p", type: "number", help: "create: number of partitions", default: 1 },

@@ -41,7 +41,7 @@ describe.runIf(tool("jupyter-kernel-test"))("jupyter_kernel_test", () => {
     expect(report, report).toMatch(/\nOK( \(skipped=\d+\))?\n/);
     expect(result.code, report).toBe(0);
     // The streamlab-specific tests must have run, not been skipped.
-    for (const name of ["api_has_types_for_hover_and_import", "magic_option_completion_and_hover", "bad_messages_are_dropped", "interrupt_request_on_control", "sigint_interrupts_async_and_sync_cells", "display_updates_after_cell_finished", "magic_errors_are_one_line"]) {
+    for (const name of ["api_has_types_for_hover_and_import", "magic_option_completion_and_hover", "bad_messages_are_dropped", "interrupt_request_on_control", "sigint_interrupts_async_and_sync_cells", "display_updates_after_cell_finished", "magic_errors_are_one_line", "password_prompt_is_hidden_and_never_shown"]) {
       expect(report).toContain(`test_streamlab_${name} `);
       expect(report).not.toContain(`test_streamlab_${name} (test_streamlab_kernel.StreamlabKernelTests.test_streamlab_${name}) ... skipped`);
     }

@@ -127,6 +127,13 @@ describe("streamlab run", () => {
     expect(r.stderr).not.toContain("not in scope");
   });
 
+  it("a SASL connect without --password-env has no one to prompt here: one line saying to use --password-env", async () => {
+    const r = await run("password.ipynb");
+    const line = "%kafka connect: nowhere to type a password here (no frontend, e.g. streamlab run): export it in an environment variable and add --password-env VAR";
+    expect(codeCells(r)[0].outputs).toEqual([{ output_type: "error", ename: "MagicError", evalue: line, traceback: [line] }]);
+    expect(r.code).toBe(1);
+  });
+
   it("a cell ending in a promise shows what it resolves to, or fails with its rejection", async () => {
     const r = await run("promises.ipynb");
     const cells = codeCells(r);

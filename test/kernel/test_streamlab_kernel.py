@@ -4,6 +4,7 @@ Run by test/kernel/jupyter-kernel.test.ts against a kernelspec installed into a 
 By hand:  node bin/streamlab.js install --prefix /tmp/sl && JUPYTER_PATH=/tmp/sl/share/jupyter \
           /usr/bin/python3 -m unittest -v test/kernel/test_streamlab_kernel.py
 """
+import json
 import time
 import unittest
 from queue import Empty
@@ -70,6 +71,38 @@ class StreamlabKernelTests(jupyter_kernel_test.KernelTests):
         while reply["parent_header"].get("msg_id") != msg_id:
             reply = self.kc.get_shell_msg(timeout=timeout)
         return reply, self.collect(msg_id, timeout=timeout)
+
+    def execute_reply(self, msg_id, timeout=TIMEOUT):
+        reply = self.kc.get_shell_msg(timeout=timeout)
+        while reply["parent_header"].get("msg_id") != msg_id:
+            reply = self.kc.get_shell_msg(timeout=timeout)
+        return reply
+
+    def test_streamlab_password_prompt_is_hidden_and_never_shown(self):
+        self.flush_channels()
+        # Nothing listens on port 1, so the connect fails after the password was typed: it must not show it.
+        code = "%kafka connect 127.0.0.1:1 --sasl-mechanism plain --username alice"
+        msg_id = self.kc.execute(code, allow_stdin=True)
+        request = self.kc.get_stdin_msg(timeout=TIMEOUT)
+        self.assertEqual(request["msg_type"], "input_request")
+        self.assertEqual(request["parent_header"]["msg_id"], msg_id)
+        self.assertIs(request["content"]["password"], True)
+        self.assertIn("alice", request["content"]["prompt"])
+        self.kc.input("s3cret-typed-pw")
+        reply = self.execute_reply(msg_id, timeout=120)
+        msgs = self.collect(msg_id, timeout=120)
+        self.assertEqual(reply["content"]["status"], "error")
+        errors = [m["content"] for m in msgs if m["msg_type"] == "error"]
+        self.assertEqual(len(errors), 1)
+        self.assertTrue(errors[0]["evalue"].startswith("%kafka connect: cannot reach 127.0.0.1:1"), errors[0]["evalue"])
+        self.assertNotIn("s3cret-typed-pw", json.dumps(msgs, default=str) + json.dumps(reply, default=str))
+        # A frontend that cannot answer (allow_stdin false) is told what to do instead, in one line.
+        msg_id = self.kc.execute(code, allow_stdin=False)
+        reply = self.execute_reply(msg_id)
+        errors = [m["content"] for m in self.collect(msg_id) if m["msg_type"] == "error"]
+        self.assertEqual(reply["content"]["status"], "error")
+        self.assertEqual(len(errors), 1)
+        self.assertIn("--password-env VAR", errors[0]["evalue"])
 
     def test_streamlab_magic_errors_are_one_line(self):
         self.flush_channels()
