@@ -9,6 +9,7 @@ export default defineConfig({
     pool: "forks",
     // Two cores: run two files at a time so servers and clients are not starved.
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
-    reporters: ["default"],
+    // The JSON report feeds the one-line summary that .ci/run prints (test/support/summary.js).
+    reporters: ["default", ["json", { outputFile: "test-output/vitest.json" }]],
   },
 });
