@@ -1,4 +1,5 @@
 import { describe, it, expect } from "vitest";
+import { setDisplayBridge, consoleBridge } from "../../lib/display";
 import {
   spark, col, lit, expr, when, from_json, to_json, struct, parseDDL, typeString, AnalysisError, ParseError,
   upper, coalesce, concat_ws, to_timestamp, date_format, window, count, sum, avg, min, max, first, last,
@@ -32,6 +33,23 @@ describe("DDL schemas", () => {
     expect(() => parseDDL("a STRNG")).toThrow(/unknown type 'strng'/);
     expect(() => parseDDL("a INT b INT")).toThrow(/expected ','/);
     expect(() => parseDDL("a INT, a STRING")).toThrow(/appears twice/);
+  });
+});
+
+describe("printSchema", () => {
+  it("prints the tree once and returns nothing, as PySpark does; schemaString() gives the text", () => {
+    const printed: string[] = [];
+    const previous = setDisplayBridge({ ...consoleBridge, print: (text) => printed.push(text) });
+    let returned: unknown = "not called";
+    try {
+      returned = people().select("name", "age").printSchema();
+    } finally {
+      setDisplayBridge(previous);
+    }
+    const tree = "root\n |-- name: string (nullable = true)\n |-- age: int (nullable = true)";
+    expect(returned).toBeUndefined();
+    expect(printed).toEqual([tree]);
+    expect(people().select("name", "age").schemaString()).toBe(tree);
   });
 });
 

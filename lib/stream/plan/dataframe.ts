@@ -31,10 +31,13 @@ export class DataFrame {
   get isStreaming(): boolean {
     return this.plan.streaming;
   }
-  printSchema(): string {
-    const text = treeString(this.schema);
-    getDisplayBridge().print(text);
-    return text;
+  /** Prints the schema tree and returns nothing, as in PySpark, so a cell ending with it shows it once. */
+  printSchema(): void {
+    getDisplayBridge().print(this.schemaString());
+  }
+  /** The tree printSchema() prints, as a string (Spark's `schema.treeString`). */
+  schemaString(): string {
+    return treeString(this.schema);
   }
   schemaDDL(): string {
     return toDDL(this.schema);
