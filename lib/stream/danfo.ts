@@ -3,6 +3,11 @@ import type { OutputBatch } from "./sinks/registry";
 import { type StructType, type DataType, StringType, DoubleType, LongType, BooleanType, TimestampType, NullType } from "./types";
 import { litType } from "./expr/bound";
 
+import type { DataFrame as DanfoDataFrame } from "danfojs-node";
+
+/** danfojs' DataFrame class, as a type only: importing it for types does not load danfojs. */
+export type { DanfoDataFrame };
+
 type Danfo = typeof import("danfojs-node");
 let danfo: Danfo | undefined;
 /** danfojs loads TensorFlow.js: load it on first use, not when streamlab is imported. */
@@ -11,7 +16,7 @@ export function loadDanfo(): Danfo {
   return danfo;
 }
 
-export function toDanfo(batch: OutputBatch): unknown {
+export function toDanfo(batch: OutputBatch): DanfoDataFrame {
   const dfd = loadDanfo();
   const columns = batch.schema.map((f) => f.name);
   if (batch.numRows === 0) return new dfd.DataFrame([], { columns });

@@ -27,3 +27,4 @@ export {
   type DataType, type StructType, type StructField,
 } from "./types";
 export { formatTable } from "./sinks/console";
+export type { DanfoDataFrame } from "./danfo";

@@ -6,7 +6,7 @@ import { externalToValue } from "./expr/runtime";
 import { MemoryStream } from "./sources/memory";
 import { RateSourceProvider } from "./sources/rate";
 import { memoryTable, memoryTableNames } from "./sinks/memory";
-import { isDanfoFrame, danfoToColumns, inferSchema, loadDanfo } from "./danfo";
+import { isDanfoFrame, danfoToColumns, inferSchema, loadDanfo, type DanfoDataFrame } from "./danfo";
 import { streams } from "./query/registry";
 import type { StreamingQueryManager } from "./query/manager";
 import { didYouMean } from "../magics";
@@ -96,7 +96,7 @@ export class SparkSession {
     return staticDataFrame(st, { columns: internal, numRows: internal[0]?.length ?? 0 });
   }
   /** A danfojs DataFrame snapshot of a memory sink's table. */
-  table(name: string): unknown {
+  table(name: string): DanfoDataFrame {
     const t = memoryTable(name);
     if (!t) {
       const names = memoryTableNames();

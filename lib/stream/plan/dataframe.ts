@@ -12,7 +12,7 @@ import type { AggSlot, PlanNode, StaticData, TimeKey } from "./nodes";
 import { countStateful } from "./nodes";
 import { getDisplayBridge, type MimeBundle } from "../../display";
 import { runStatic } from "../exec/static";
-import { toDanfo } from "../danfo";
+import { toDanfo, type DanfoDataFrame } from "../danfo";
 import { formatTable, htmlTable } from "../sinks/console";
 import { DataStreamWriter } from "../query/writer";
 
@@ -248,11 +248,11 @@ export class DataFrame {
   }
 
   /** A danfojs DataFrame of a static DataFrame. */
-  toDanfo(): unknown {
+  toDanfo(): DanfoDataFrame {
     this.requireStatic("toDanfo");
     return toDanfo(runStatic(this.plan));
   }
-  toPandas(): unknown {
+  toPandas(): DanfoDataFrame {
     return this.toDanfo();
   }
 
