@@ -154,6 +154,22 @@ describe("expressions over static DataFrames", () => {
     expect(back).toEqual([{ j: '{"id":"a","amount":12.5}' }]);
   });
 
+  it("struct(*) and struct(o.*) expand to the row's columns: to_json(struct(*)) is the whole row as JSON", () => {
+    const df = spark.createDataFrame([{ id: "a", amount: 12.5, note: null }], "id STRING, amount DOUBLE, note STRING");
+    // to_json leaves out null fields, as Spark's does by default.
+    expect(df.select(to_json(struct("*")).alias("value")).collect()).toEqual([{ value: '{"id":"a","amount":12.5}' }]);
+    expect(df.select(to_json(struct(col("*"))).alias("value")).collect()).toEqual([{ value: '{"id":"a","amount":12.5}' }]);
+    expect(df.selectExpr("to_json(struct(*)) AS value").collect()).toEqual([{ value: '{"id":"a","amount":12.5}' }]);
+    // The star mixes with other fields, and alias.* takes a struct's fields.
+    expect(df.select(struct(lit(1).alias("v"), col("*")).alias("s")).collect()).toEqual([{ s: { v: 1, id: "a", amount: 12.5, note: null } }]);
+    const nested = df.select(struct("id", "amount").alias("o"), col("note"));
+    expect(nested.select(to_json(struct("o.*")).alias("j")).collect()).toEqual([{ j: '{"id":"a","amount":12.5}' }]);
+    expect(nested.selectExpr("struct(o.*, note) AS s").collect()).toEqual([{ s: { id: "a", amount: 12.5, note: null } }]);
+    expect(() => nested.select(struct("note.*"))).toThrow(/'note\.\*' needs a struct column/);
+    // Elsewhere a star is still refused at definition time.
+    expect(() => df.select(upper(col("*")))).toThrow(/can only be used in select/);
+  });
+
   it("from_json over bytes (the fast scanner) gives exactly what it gives over strings", () => {
     const inputs = [
       '{"id":"a","amount":12.34,"n":7,"ok":true,"ts":"2024-01-01T00:00:01.5Z"}',

@@ -144,6 +144,10 @@ export function bind(e: Expr, ctx: BindContext): BExpr {
         const child = bind(e.args[0], ctx);
         return fieldAccess(child, String((e.args[1] as { value: unknown }).value), exprName(e.args[0]));
       }
+      if (e.name === "struct" && e.args.some((a) => a.t === "star")) {
+        // Spark's "whole row" idiom, struct(*) / struct(o.*): the star becomes the columns it names, here at analysis time.
+        return bind({ ...e, args: e.args.flatMap((a) => (a.t === "star" ? expandStar(a.qualifier, ctx.schema) : [a])) }, ctx);
+      }
       const args = e.args.map((a) => (a.t === "star" && e.name === "count" ? ({ k: "lit", value: 1, type: IntegerType } as BExpr) : bind(a, ctx)));
       const out = library.resolveScalar(e.name, args, e);
       if (!out) {
@@ -153,6 +157,14 @@ export function bind(e: Expr, ctx: BindContext): BExpr {
       return out;
     }
   }
+}
+
+/** The columns `*` or `qualifier.*` stands for, as column references (named after their fields). */
+function expandStar(qualifier: string[], schema: StructType): Expr[] {
+  if (qualifier.length === 0) return schema.fields.map((f) => ({ t: "col", path: [f.name] }));
+  const base = resolvePath(schema, qualifier);
+  if (base.type.kind !== "struct") throw new AnalysisError(`'${qualifier.join(".")}.*' needs a struct column, but '${qualifier.join(".")}' is ${typeString(base.type)}`);
+  return base.type.fields.map((f) => ({ t: "col", path: [...qualifier, f.name] }));
 }
 
 /** Does this bound expression read only its inputs (no current_timestamp, no rand)? */
