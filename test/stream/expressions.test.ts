@@ -192,6 +192,16 @@ describe("expressions over static DataFrames", () => {
     expect(viaString[3]).toMatchObject({ id: "last", amount: 3.5, n: null, _corrupt_record: inputs[3] });
   });
 
+  it("from_json refuses DROPMALFORMED as Spark does, saying to filter on _corrupt_record", () => {
+    const df = spark.createDataFrame([{ json: '{"a":1}' }, { json: "nope" }], "json STRING");
+    expect(() => df.select(from_json(col("json"), "a INT", { mode: "DROPMALFORMED" }).alias("o"))).toThrow(AnalysisError);
+    expect(() => df.select(from_json(col("json"), "a INT", { mode: "dropmalformed" }).alias("o"))).toThrow(/does not support mode DROPMALFORMED.*PERMISSIVE.*_corrupt_record IS NULL/);
+    expect(() => df.select(from_json(col("json"), "a INT", { mode: "LENIENT" }))).toThrow(/mode must be PERMISSIVE or FAILFAST, not 'LENIENT'/);
+    // What the message recommends works: PERMISSIVE then a filter keeps only the good rows.
+    const good = df.select(from_json(col("json"), "a INT").alias("o")).select("o.*").filter("_corrupt_record IS NULL").select("a");
+    expect(good.collect()).toEqual([{ a: 1 }]);
+  });
+
   it("from_json FAILFAST fails naming the row", () => {
     const df = spark.createDataFrame([{ json: '{"a":1}' }, { json: "nope" }], "json STRING");
     expect(() => df.select(from_json(col("json"), "a INT", { mode: "FAILFAST" }).alias("o")).collect()).toThrow(/malformed record.*FAILFAST.*nope.*row 1/);

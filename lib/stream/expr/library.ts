@@ -530,7 +530,9 @@ def("from_json", {
     else schema = fail("from_json(): the schema must be a DDL string or a StructType");
     const options = { ...((e.options ?? {}) as Record<string, string>), ...((args[2]?.k === "lit" ? (args[2].value as Record<string, string>) : {}) ?? {}) };
     const mode = String(options.mode ?? "PERMISSIVE").toUpperCase();
-    if (!["PERMISSIVE", "FAILFAST", "DROPMALFORMED"].includes(mode)) fail(`from_json(): mode must be PERMISSIVE, FAILFAST or DROPMALFORMED, not '${options.mode}'`);
+    // Spark refuses DROPMALFORMED here: from_json maps a value to a value and cannot drop its row.
+    if (mode === "DROPMALFORMED") fail(`from_json() does not support mode DROPMALFORMED (nor does Spark's): keep PERMISSIVE, the default, and filter on "_corrupt_record IS NULL" to drop malformed records`);
+    if (!["PERMISSIVE", "FAILFAST"].includes(mode)) fail(`from_json(): mode must be PERMISSIVE or FAILFAST, not '${options.mode}'`);
     const corruptName = options.columnNameOfCorruptRecord ?? "_corrupt_record";
     const hasCorrupt = schema.fields.some((f) => f.name === corruptName);
     const outSchema: StructType = mode === "PERMISSIVE" && !hasCorrupt ? { kind: "struct", fields: [...schema.fields, { name: corruptName, type: StringType, nullable: true }] } : schema;
@@ -607,7 +609,7 @@ function makeJsonParser(schema: StructType, mode: string, corruptName: string | 
     if (mode === "FAILFAST") {
       throw new RowError(row, `malformed record (${why}) in FAILFAST mode: ${text.length > 200 ? text.slice(0, 200) + "..." : text}; use mode PERMISSIVE to keep it as _corrupt_record`);
     }
-    return mode === "DROPMALFORMED" ? null : empty(text);
+    return empty(text);
   };
   // Field conversion generated once per schema: direct reads, typeof checks, no per-field dispatch.
   let convert: (vals: unknown[], bad: { flag: boolean }) => Record<string, unknown> | unknown[];
@@ -662,7 +664,6 @@ function makeJsonParser(schema: StructType, mode: string, corruptName: string | 
     if (bad.flag) {
       if (!text) text = binary ? (input as Buffer).toString("utf8") : (input as string);
       if (mode === "FAILFAST") return malformed(text, row, "a field does not fit the schema");
-      if (mode === "DROPMALFORMED") return null;
       if (corruptName) {
         if (asArray) out[nf] = text;
         else out[corruptName] = text;
