@@ -88,6 +88,17 @@ export class StreamingQueryImpl implements StreamingQuery {
     this.checkpoint = spec.checkpointLocation ? new Checkpoint(spec.checkpointLocation) : undefined;
     this.id = this.checkpoint ? this.checkpoint.queryId(randomUUID()) : randomUUID();
     this.source = sourceNode.provider.create();
+    let before: StreamingQueryStatus | undefined;
+    this.source.onWaiting = (message) => {
+      // The status says why the query is not progressing, and goes back to what it said once the source reads again.
+      if (message === null) {
+        if (before) this.statusValue = before;
+        before = undefined;
+        return;
+      }
+      before ??= this.statusValue;
+      this.statusValue = { message, isDataAvailable: false, isTriggerActive: true };
+    };
     const recovering = this.checkpoint?.latestOffsets() !== undefined;
     this.sink = spec.sinkFactory({ query: this, options: { ...spec.options, ...(recovering ? { __recovering: "true" } : {}) }, outputMode: spec.outputMode });
     manager.register(this);

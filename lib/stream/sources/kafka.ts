@@ -28,6 +28,36 @@ const HEADERS_FIELD: StructField = {
   nullable: true,
 };
 
+/** How long a query keeps retrying while its brokers are unreachable, unless `kafka.reconnect.timeout.ms` says. */
+const DEFAULT_RECONNECT_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * Is this error the broker being unreachable for now (stopped, restarting, leader moving), as opposed to a
+ * mistake that retrying cannot fix? Looks through kafkajs' wrappers (originalError, cause).
+ */
+export function isBrokerUnavailable(err: unknown): boolean {
+  for (let e = err as { name?: string; message?: string; code?: string; originalError?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 6; depth++) {
+    const text = `${e.name ?? ""} ${e.code ?? ""} ${e.message ?? ""}`;
+    if (/ENOTFOUND|SASL|authentication|authoriz/i.test(text)) return false;
+    if (/ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|KafkaJSConnectionError|KafkaJSConnectionClosedError|KafkaJSRequestTimeoutError|KafkaJSBrokerNotFound|Connection error|Closed connection|connection (was )?closed|socket hang up|LEADER_NOT_AVAILABLE|NOT_LEADER|leader is not available|no leader|not the leader|There is no leader/i.test(text)) return true;
+    e = (e.originalError ?? e.cause) as typeof e;
+  }
+  return false;
+}
+
+/** "connection refused" out of ECONNREFUSED and the like, for the status line. */
+function shortReason(err: unknown): string {
+  const text = String((err as Error)?.message ?? err);
+  for (let e = err as { message?: string; originalError?: unknown; cause?: unknown } | undefined, d = 0; e && d < 6; d++) {
+    const m = String(e.message ?? "");
+    if (/ECONNREFUSED/.test(m)) return "connection refused";
+    if (/ECONNRESET|Closed connection|connection (was )?closed|socket hang up/i.test(m)) return "connection closed";
+    if (/ETIMEDOUT|timed out/i.test(m)) return "timed out";
+    e = (e.originalError ?? e.cause) as typeof e;
+  }
+  return text.split("\n")[0].slice(0, 120);
+}
+
 const KNOWN_OPTIONS = new Set(["subscribe", "subscribepattern", "assign", "startingoffsets", "endingoffsets", "maxoffsetspertrigger", "failondataloss", "includeheaders", "minpartitions", "groupidprefix", "kafka.group.id", "startingtimestamp"]);
 
 type Subscription = { kind: "subscribe"; topics: string[] } | { kind: "pattern"; regex: RegExp } | { kind: "assign"; partitions: Record<string, number[]> };
@@ -119,12 +149,22 @@ class KafkaSource implements StreamSource {
   private readonly failOnDataLoss: boolean;
   private readonly includeHeaders: boolean;
   private stopped = false;
+  private cluster?: ClusterConfig;
+  private readonly reconnectTimeoutMs: number;
+  private wakeFromBackoff?: () => void;
+  /** Set by the query: a status line while the source waits for its brokers, null when it is reading again. */
+  onWaiting?: (message: string | null) => void;
 
   constructor(private readonly p: KafkaSourceProvider) {
     this.schema = p.schema;
     this.maxPerTrigger = p.options.maxoffsetspertrigger ? Number(p.options.maxoffsetspertrigger) : undefined;
     this.failOnDataLoss = (p.options.failondataloss ?? "true") !== "false";
     this.includeHeaders = p.options.includeheaders === "true";
+    const timeout = p.options["kafka.reconnect.timeout.ms"];
+    this.reconnectTimeoutMs = timeout === undefined ? DEFAULT_RECONNECT_TIMEOUT_MS : Number(timeout);
+    if (!Number.isFinite(this.reconnectTimeoutMs) || this.reconnectTimeoutMs < 0) {
+      throw new AnalysisError(`option kafka.reconnect.timeout.ms must be a number of milliseconds >= 0, not '${timeout}'`);
+    }
   }
 
   description(): string {
@@ -132,9 +172,57 @@ class KafkaSource implements StreamSource {
   }
 
   async start(): Promise<void> {
-    const cluster = await clusterFor(this.p.options);
-    this.client = connect(cluster);
-    this.reader = new PartitionReader(cluster);
+    this.cluster = await clusterFor(this.p.options);
+    this.client = connect(this.cluster);
+    this.reader = new PartitionReader(this.cluster);
+  }
+
+  /**
+   * Runs one broker operation; while the brokers are unreachable, retries it with backoff (as Spark's Kafka
+   * source does) until kafka.reconnect.timeout.ms. The operation is given the same offsets each time, so a
+   * batch read again after the outage has exactly its rows: none lost, none twice.
+   */
+  private async reconnecting<T>(op: () => Promise<T>): Promise<T> {
+    let since: number | undefined;
+    let backoffMs = 250;
+    for (;;) {
+      try {
+        const out = await op();
+        if (since !== undefined) this.onWaiting?.(null);
+        return out;
+      } catch (err) {
+        if (this.stopped || !isBrokerUnavailable(err)) throw err;
+        since ??= Date.now();
+        const where = this.cluster?.bootstrap.join(",") ?? "the Kafka cluster";
+        const waited = Date.now() - since;
+        if (waited >= this.reconnectTimeoutMs) {
+          throw new Error(`Kafka at ${where} unreachable for ${Math.round(waited / 1000)} s (${shortReason(err)}): giving up after kafka.reconnect.timeout.ms=${this.reconnectTimeoutMs}; start the broker and restart the query (its checkpoint resumes it), or raise the option`);
+        }
+        this.onWaiting?.(`waiting for Kafka at ${where}: ${shortReason(err)} (retrying for up to ${Math.round((this.reconnectTimeoutMs - waited) / 1000)} s more)`);
+        await this.backoff(Math.min(backoffMs, this.reconnectTimeoutMs - waited));
+        backoffMs = Math.min(backoffMs * 2, 5000);
+        if (this.stopped) throw err;
+        // Fresh connections: the old ones may hold sockets to the broker that went away.
+        this.prefetch?.records.catch(() => undefined);
+        this.prefetch = undefined;
+        const [oldReader, oldClient] = [this.reader, this.client];
+        this.client = connect(this.cluster!);
+        this.reader = new PartitionReader(this.cluster!);
+        void oldReader?.close().catch(() => undefined);
+        void oldClient?.close().catch(() => undefined);
+      }
+    }
+  }
+
+  private backoff(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, Math.max(0, ms));
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeFromBackoff = done;
+    });
   }
 
   /** Topics and partitions this source reads now, with their low and high offsets. */
@@ -181,12 +269,12 @@ class KafkaSource implements StreamSource {
   }
 
   async initialOffset(): Promise<Offset> {
-    await this.refresh();
+    await this.reconnecting(() => this.refresh());
     return this.resolve(this.p.options.startingoffsets ?? "latest", "latest");
   }
 
   async latestOffset(start: Offset, limit: { target?: Offset; uncapped?: boolean }): Promise<Offset> {
-    await this.refresh();
+    await this.reconnecting(() => this.refresh());
     const s = (start ?? {}) as KafkaOffsets;
     if (this.failOnDataLoss) {
       for (const [topic, parts] of Object.entries(s)) {
@@ -280,7 +368,11 @@ class KafkaSource implements StreamSource {
     return out;
   }
 
-  async getBatch(start: Offset, end: Offset): Promise<SourceBatch> {
+  getBatch(start: Offset, end: Offset): Promise<SourceBatch> {
+    return this.reconnecting(() => this.getBatchOnce(start, end));
+  }
+
+  private async getBatchOnce(start: Offset, end: Offset): Promise<SourceBatch> {
     const s = (start ?? {}) as KafkaOffsets;
     const e = (end ?? {}) as KafkaOffsets;
     // A batch replayed from the checkpoint right after a restart comes before any latestOffset() call.
@@ -362,6 +454,7 @@ class KafkaSource implements StreamSource {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.wakeFromBackoff?.();
     this.prefetch?.records.catch(() => undefined);
     await this.reader?.close();
     await this.client?.close().catch(() => undefined);

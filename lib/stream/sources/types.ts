@@ -40,6 +40,8 @@ export interface StreamSource {
   /** Forget data up to `end` (committed). */
   commit?(end: Offset): void;
   stop(): Promise<void>;
+  /** Set by the query: the source reports waiting (e.g. for an unreachable broker) with a message, and null when done. */
+  onWaiting?: (message: string | null) => void;
 }
 
 /** Creates one source instance per query run (a DataFrame may be started many times). */
