@@ -5,6 +5,7 @@
  * batch replayed after a restart reads the same records. While a batch computes, the next one's records are
  * fetched. Offsets are Spark's JSON: {"topic": {"0": nextOffset}}.
  */
+import * as net from "node:net";
 import type { StreamSource, SourceBatch, SourceProvider, Offset } from "./types";
 import type { StructType, StructField } from "../types";
 import { AnalysisError } from "../expr/bound";
@@ -43,6 +44,23 @@ export function isBrokerUnavailable(err: unknown): boolean {
     e = (e.originalError ?? e.cause) as typeof e;
   }
   return false;
+}
+
+/**
+ * Why none of the bootstrap servers accepts a TCP connection ("connection refused"), or null when one does.
+ * Asked after an error that does not look like an outage: a client can fail in odd ways while its broker dies.
+ */
+function probeUnreachable(bootstrap: string[]): Promise<string | null> {
+  const one = (hostPort: string) =>
+    new Promise<string | null>((resolve) => {
+      const i = hostPort.lastIndexOf(":");
+      const socket = net.connect({ host: hostPort.slice(0, i), port: Number(hostPort.slice(i + 1)) });
+      socket.setTimeout(5000);
+      socket.once("connect", () => (socket.destroy(), resolve(null)));
+      socket.once("timeout", () => (socket.destroy(), resolve("timed out")));
+      socket.once("error", (err: NodeJS.ErrnoException) => resolve(err.code === "ECONNREFUSED" ? "connection refused" : err.code ?? err.message));
+    });
+  return Promise.all(bootstrap.map(one)).then((reasons) => (reasons.some((r) => r === null) ? null : reasons[0] ?? "no bootstrap server"));
 }
 
 /** "connection refused" out of ECONNREFUSED and the like, for the status line. */
@@ -191,14 +209,16 @@ class KafkaSource implements StreamSource {
         if (since !== undefined) this.onWaiting?.(null);
         return out;
       } catch (err) {
-        if (this.stopped || !isBrokerUnavailable(err)) throw err;
+        if (this.stopped) throw err;
+        const reason = isBrokerUnavailable(err) ? shortReason(err) : this.cluster ? await probeUnreachable(this.cluster.bootstrap) : null;
+        if (reason === null) throw err;
         since ??= Date.now();
         const where = this.cluster?.bootstrap.join(",") ?? "the Kafka cluster";
         const waited = Date.now() - since;
         if (waited >= this.reconnectTimeoutMs) {
-          throw new Error(`Kafka at ${where} unreachable for ${Math.round(waited / 1000)} s (${shortReason(err)}): giving up after kafka.reconnect.timeout.ms=${this.reconnectTimeoutMs}; start the broker and restart the query (its checkpoint resumes it), or raise the option`);
+          throw new Error(`Kafka at ${where} unreachable for ${Math.round(waited / 1000)} s (${reason}): giving up after kafka.reconnect.timeout.ms=${this.reconnectTimeoutMs}; start the broker and restart the query (its checkpoint resumes it), or raise the option`);
         }
-        this.onWaiting?.(`waiting for Kafka at ${where}: ${shortReason(err)} (retrying for up to ${Math.round((this.reconnectTimeoutMs - waited) / 1000)} s more)`);
+        this.onWaiting?.(`waiting for Kafka at ${where}: ${reason} (retrying for up to ${Math.round((this.reconnectTimeoutMs - waited) / 1000)} s more)`);
         await this.backoff(Math.min(backoffMs, this.reconnectTimeoutMs - waited));
         backoffMs = Math.min(backoffMs * 2, 5000);
         if (this.stopped) throw err;
