@@ -194,6 +194,8 @@ export class LiveTable extends LiveDisplay {
       limit: this.rows,
       sort: this.sort,
       tail: mode !== "complete",
+      // Update and complete mode: one row per key, listed by key (windows first) unless `sort` says otherwise.
+      keyOrder: mode === "update" || mode === "complete" ? keys : undefined,
       totalRows: this.state.size,
       status: this.status(this.state.lastBatchId),
       note: mode === "update" ? `update mode${keys && keys.length ? `, keyed by ${keys.join(", ")}` : ""}` : mode ? `${mode} mode` : undefined,

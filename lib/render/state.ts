@@ -122,6 +122,7 @@ export class ResultState {
   private applyComplete(batch: OutputBatch): void {
     this.evicted += Math.max(0, batch.numRows - this.tableCapacity);
     this.completeRows = batchRows(batch, 0, this.tableCapacity);
+    this.keyColumns = inferKeyColumns(batch.schema, this.givenKeys ?? batch.keyColumns);
   }
 
   private applyUpdate(batch: OutputBatch): void {

@@ -50,6 +50,11 @@ export interface TableOptions {
   sort?: SortSpec;
   /** Without a sort: show the last `limit` rows (newest, for append mode) rather than the first. */
   tail?: boolean;
+  /**
+   * Without a sort: order rows by these key (grouping) columns ascending, window-like struct keys first, rather
+   * than as they arrived. For update and complete mode, whose rows are one per key.
+   */
+  keyOrder?: string[];
   status?: DisplayStatus;
   /** Rows the result holds in all (when larger than rows.length, e.g. after the display's bound). */
   totalRows?: number;
@@ -63,9 +68,12 @@ export function tableColumns(schema: SchemaField[] | undefined, rows: Row[]): Fl
 }
 
 /** Choose and order the rows a table shows. An unknown sort column throws a one-line error. */
-export function selectRows(rows: Row[], columns: FlatColumn[], limit: number, sort?: SortSpec, tail = false): Row[] {
+export function selectRows(rows: Row[], columns: FlatColumn[], limit: number, sort?: SortSpec, tail = false, keyOrder?: string[]): Row[] {
   const n = Math.max(0, Math.floor(limit));
-  if (!sort) return tail ? rows.slice(Math.max(0, rows.length - n)) : rows.slice(0, n);
+  if (!sort) {
+    const ordered = keyOrder?.length ? sortByKeys(rows, columns, keyOrder) : rows;
+    return tail ? ordered.slice(Math.max(0, ordered.length - n)) : ordered.slice(0, n);
+  }
   const col = columns.find((c) => c.name === sort.column) ?? columns.find((c) => c.name.toLowerCase() === sort.column.toLowerCase());
   if (!col) throw new Error(`cannot sort by '${sort.column}': the result has columns ${columns.map((c) => c.name).join(", ")}`);
   const keyed = rows.map((row, index) => ({ row, index, value: getPath(row, col.path) }));
@@ -80,6 +88,25 @@ export function selectRows(rows: Row[], columns: FlatColumn[], limit: number, so
     return a.index - b.index;
   });
   return keyed.slice(0, n).map((k) => k.row);
+}
+
+/** Rows ordered by their key columns ascending (nulls last), struct keys such as `window` first (by start, end). */
+export function sortByKeys(rows: Row[], columns: FlatColumn[], keys: string[]): Row[] {
+  const leavesOf = (key: string) => columns.filter((c) => c.path[0] === key || (c.path.length === 1 && c.name === key));
+  const known = keys.filter((k) => leavesOf(k).length > 0);
+  const isStruct = (key: string) => leavesOf(key).some((c) => c.path.length > 1);
+  const ordered = [...known.filter(isStruct), ...known.filter((k) => !isStruct(k))];
+  const leaves = ordered.flatMap(leavesOf);
+  if (!leaves.length) return rows;
+  const keyed = rows.map((row, index) => ({ row, index, values: leaves.map((c) => getPath(row, c.path)) }));
+  keyed.sort((a, b) => {
+    for (let i = 0; i < leaves.length; i++) {
+      const c = compareValues(a.values[i], b.values[i]);
+      if (c !== 0) return c;
+    }
+    return a.index - b.index;
+  });
+  return keyed.map((k) => k.row);
 }
 
 function rate(n: number | undefined): string | undefined {
@@ -139,6 +166,7 @@ export function statusHtml(status: DisplayStatus): string {
 function footerText(options: TableOptions, shown: number, total: number): string {
   const bits = [`${shown} of ${total} row${total === 1 ? "" : "s"}`];
   if (options.sort) bits.push(`sorted by ${options.sort.column}${options.sort.descending ? " desc" : ""}`);
+  else if (options.keyOrder?.length) bits.push(`by ${options.keyOrder.join(", ")}${options.tail && shown < total ? ", last rows" : ""}`);
   else if (options.tail && shown < total) bits.push("newest");
   if (options.note) bits.push(options.note);
   return bits.join(" · ");
@@ -150,7 +178,7 @@ export function buildHtmlTable(options: TableOptions): string {
   let shown: Row[];
   let sortError: string | undefined;
   try {
-    shown = selectRows(options.rows, columns, options.limit, options.sort, options.tail);
+    shown = selectRows(options.rows, columns, options.limit, options.sort, options.tail, options.keyOrder);
   } catch (err) {
     sortError = (err as Error).message;
     shown = selectRows(options.rows, columns, options.limit, undefined, options.tail);
@@ -177,7 +205,7 @@ export function buildTextTable(options: TableOptions): string {
   let shown: Row[];
   let sortError: string | undefined;
   try {
-    shown = selectRows(options.rows, columns, options.limit, options.sort, options.tail);
+    shown = selectRows(options.rows, columns, options.limit, options.sort, options.tail, options.keyOrder);
   } catch (err) {
     sortError = (err as Error).message;
     shown = selectRows(options.rows, columns, options.limit, undefined, options.tail);

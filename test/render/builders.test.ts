@@ -66,6 +66,18 @@ describe("HTML and text tables", () => {
     expect(() => selectRows(rows, cols, 2, parseSort("nope"))).toThrow(/cannot sort by 'nope': the result has columns window.start, window.end, region/);
   });
 
+  it("orders rows by key columns ascending, struct (window) keys first, nulls last, when no sort is given", () => {
+    const cols = flattenSchema(revenueSchema);
+    const arrived = [revenueRow(2, "west", 1), revenueRow(1, "west", 2), { ...revenueRow(1, "x", 3), region: null }, revenueRow(1, "east", 4), revenueRow(2, "east", 5)];
+    const keys = (r: Record<string, unknown>[]) => r.map((x) => `${(x.window as { start: Date }).start.getUTCMinutes()} ${x.region}`);
+    expect(keys(selectRows(arrived, cols, 10, undefined, false, ["region", "window"]))).toEqual(["1 east", "1 west", "1 null", "2 east", "2 west"]);
+    // tail (update mode) keeps the last rows of that order: the newest windows.
+    expect(keys(selectRows(arrived, cols, 2, undefined, true, ["window", "region"]))).toEqual(["2 east", "2 west"]);
+    // Unknown key names are ignored; a sort overrides the key order.
+    expect(keys(selectRows(arrived, cols, 10, undefined, false, ["nope"]))).toEqual(keys(arrived));
+    expect(keys(selectRows(arrived, cols, 1, parseSort("revenue desc"), false, ["window", "region"]))).toEqual(["2 east"]);
+  });
+
   it("reports a bad sort column in the table instead of failing the display", () => {
     const html = buildHtmlTable({ schema: revenueSchema, rows, limit: 5, sort: parseSort("revnue") });
     expect(html).toContain("cannot sort by &#39;revnue&#39;");

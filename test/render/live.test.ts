@@ -99,6 +99,33 @@ describe("LiveTable", () => {
     expect(bridge.outputs).toHaveLength(count);
   });
 
+  it("lists update and complete results by their key columns, window first, unless sort is given", async () => {
+    const bridge = new RecordingBridge();
+    const table = new LiveTable({ bridge, rows: 10 }).show();
+    // Arrival order: a later window first, regions out of order.
+    table.addBatch(makeBatch(0, "update", revenueSchema, [revenueRow(1, "west", 1), revenueRow(0, "west", 2)], ["window", "region"]));
+    table.addBatch(makeBatch(1, "update", revenueSchema, [revenueRow(1, "east", 3), revenueRow(0, "east", 4)], ["window", "region"]));
+    await table.finish();
+    const order = (text: string) => [...text.matchAll(/\|\s*2026-11-24 16:0(\d):00\|[^|]*\|\s*(\w+)\|/g)].map((m) => `${m[1]} ${m[2]}`);
+    const text = String(bridge.last()?.["text/plain"]);
+    expect(order(text)).toEqual(["0 east", "0 west", "1 east", "1 west"]);
+    expect(text).toContain("by window, region");
+
+    // Key columns listed region first still sort by the window first; complete mode too.
+    const complete = new RecordingBridge();
+    const totals = new LiveTable({ bridge: complete, rows: 10 }).show();
+    totals.addBatch(makeBatch(0, "complete", revenueSchema, [revenueRow(1, "east", 1), revenueRow(0, "west", 2), revenueRow(0, "east", 3)], ["region", "window"]));
+    await totals.finish();
+    expect(order(String(complete.last()?.["text/plain"]))).toEqual(["0 east", "0 west", "1 east"]);
+
+    // An explicit sort wins.
+    const sorted = new RecordingBridge();
+    const byRevenue = new LiveTable({ bridge: sorted, rows: 10, sort: "revenue desc" }).show();
+    byRevenue.addBatch(makeBatch(0, "update", revenueSchema, [revenueRow(0, "east", 1), revenueRow(1, "west", 5), revenueRow(0, "west", 3)], ["window", "region"]));
+    await byRevenue.finish();
+    expect(order(String(sorted.last()?.["text/plain"]))).toEqual(["1 west", "0 west", "0 east"]);
+  });
+
   it("shows the newest N rows in append mode and the query's error when it fails", async () => {
     const bridge = new RecordingBridge();
     const query = new FakeQuery();
