@@ -7,7 +7,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,29 +15,13 @@ import { tool } from "../support/tools";
 import { installedKernel, root, type JupyterEnv } from "../kernel/support";
 import { LiveChart } from "../../lib/render/live";
 import { RecordingBridge, makeBatch, revenueRow, revenueSchema } from "./support";
+import { freePort, waitFor as waitForValue } from "../support/wait";
+
+/** The browser is slower than the protocol: wait longer, poll less often. */
+const waitFor = <T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 120_000) =>
+  waitForValue(what, check, timeoutMs, 200);
 
 const outputDir = path.join(root, "test-output");
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const cells = [
   `const orders = new MemoryStream("ts TIMESTAMP, region STRING, amount DOUBLE");
