@@ -172,8 +172,11 @@ function footerText(options: TableOptions, shown: number, total: number): string
   return bits.join(" · ");
 }
 
-/** An HTML table (pandas-like markup, inline styles only, every value escaped) with the status line above. */
-export function buildHtmlTable(options: TableOptions): string {
+/**
+ * The columns and the rows a table shows. A bad `sort` must not blank a live table: the rows are shown unsorted
+ * and the sort's error is returned for the builder to print above them.
+ */
+function visibleRows(options: TableOptions): { columns: ReturnType<typeof tableColumns>; shown: Row[]; sortError?: string; total: number } {
   const columns = tableColumns(options.schema, options.rows);
   let shown: Row[];
   let sortError: string | undefined;
@@ -184,6 +187,12 @@ export function buildHtmlTable(options: TableOptions): string {
     shown = selectRows(options.rows, columns, options.limit, undefined, options.tail);
   }
   const total = Math.max(options.totalRows ?? options.rows.length, options.rows.length);
+  return { columns, shown, sortError, total };
+}
+
+/** An HTML table (pandas-like markup, inline styles only, every value escaped) with the status line above. */
+export function buildHtmlTable(options: TableOptions): string {
+  const { columns, shown, sortError, total } = visibleRows(options);
   const status = options.status ? statusHtml(options.status) : "";
   const head = columns.map((c) => `<th>${escapeHtml(c.name)}</th>`).join("");
   const body = shown
@@ -201,16 +210,7 @@ export function buildHtmlTable(options: TableOptions): string {
 
 /** A text table in the style of Spark's show(): right-aligned cells between +---+ rules. */
 export function buildTextTable(options: TableOptions): string {
-  const columns = tableColumns(options.schema, options.rows);
-  let shown: Row[];
-  let sortError: string | undefined;
-  try {
-    shown = selectRows(options.rows, columns, options.limit, options.sort, options.tail, options.keyOrder);
-  } catch (err) {
-    sortError = (err as Error).message;
-    shown = selectRows(options.rows, columns, options.limit, undefined, options.tail);
-  }
-  const total = Math.max(options.totalRows ?? options.rows.length, options.rows.length);
+  const { columns, shown, sortError, total } = visibleRows(options);
   const cells = shown.map((row) => columns.map((c) => formatValue(getPath(row, c.path), c.kind, 40).replace(/\s+/g, " ")));
   const widths = columns.map((c, i) => Math.max(c.name.length, ...cells.map((r) => r[i].length)));
   const rule = "+" + widths.map((w) => "-".repeat(w)).join("+") + "+";
