@@ -3,10 +3,11 @@
  * nbconvert with the installed kernelspec), each run with its own STREAMLAB_HOME so parallel runs get their own
  * embedded broker and topics, and every broker a run started is stopped afterwards.
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { installedKernel } from "../kernel/support";
 
 export const root = path.resolve(__dirname, "../..");
 export const bin = path.join(root, "bin", "streamlab.js");
@@ -168,28 +169,10 @@ export async function startSeparateBroker(): Promise<{ bootstrap: string; stop()
   };
 }
 
-export interface JupyterEnv {
-  dir: string;
-  env: NodeJS.ProcessEnv;
-}
+export type { JupyterEnv } from "../kernel/support";
 
 /** `streamlab install --prefix TMP`, with Jupyter's paths pointing there and nowhere personal. */
-export function installKernelspec(): JupyterEnv {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "streamlab-nb-jupyter-"));
-  execFileSync(process.execPath, [bin, "install", "--prefix", dir], { stdio: "pipe" });
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    JUPYTER_PATH: path.join(dir, "share", "jupyter"),
-    JUPYTER_DATA_DIR: path.join(dir, "data"),
-    JUPYTER_CONFIG_DIR: path.join(dir, "config"),
-    JUPYTER_RUNTIME_DIR: path.join(dir, "runtime"),
-    JUPYTER_PLATFORM_DIRS: "1",
-    IPYTHONDIR: path.join(dir, "ipython"),
-    PYDEVD_DISABLE_FILE_VALIDATION: "1",
-    PYTHONDONTWRITEBYTECODE: "1",
-  };
-  return { dir, env };
-}
+export const installKernelspec = installedKernel;
 
 export function readNotebook(file: string): Notebook {
   return JSON.parse(fs.readFileSync(file, "utf8")) as Notebook;
