@@ -1,0 +1,15 @@
+/**
+ * The Python virtual environment that test/setup/install.sh builds from test/setup/requirements-*.txt
+ * (pip packages the tests need beyond Debian's: newer Kafka clients, pyspark, JupyterLab, ...).
+ */
+import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+
+export const VENV_DIR = join(process.env.STREAMLAB_CACHE ?? join(homedir(), ".cache", "streamlab"), "venv");
+
+/** The venv's python, or undefined when install.sh has not built it. */
+export function venvPython(): string | undefined {
+  const py = join(VENV_DIR, "bin", "python");
+  return existsSync(py) ? py : undefined;
+}
