@@ -313,7 +313,7 @@ export class StreamingQueryImpl implements StreamingQuery {
     const hasData = this.source.hasData(start, end);
     const noDataBatch = this.stateful && this.watermarkDelayMs !== null && this.nextWatermark > this.lastBatchWatermark && this.spec.outputMode !== "complete";
     if (!hasData && !noDataBatch) {
-      this.statusValue = { message: "Waiting for data to arrive", isDataAvailable: false, isTriggerActive: false };
+      this.statusValue = { message: this.source.idleReason?.() ?? "Waiting for data to arrive", isDataAvailable: false, isTriggerActive: false };
       if (this.source.isExhausted?.(start) && this.spec.trigger.kind === "processingTime") {
         // endingOffsets reached: a bounded Kafka read ends like a batch job.
         this.stopRequested = true;

@@ -163,6 +163,8 @@ class KafkaSource implements StreamSource {
   private prefetch?: { ranges: OffsetRange[]; records: Promise<RecordColumns[]> };
   private latest: KafkaOffsets = {};
   private lows: KafkaOffsets = {};
+  /** Subscribed topics that do not exist yet (looked for again at every trigger, as Spark does). */
+  private missing: string[] = [];
   private readonly maxPerTrigger?: number;
   private readonly failOnDataLoss: boolean;
   private readonly includeHeaders: boolean;
@@ -256,6 +258,7 @@ class KafkaSource implements StreamSource {
     const existing = new Set((await client.listTopics()).map((t) => t.name));
     const latest: KafkaOffsets = {};
     const lows: KafkaOffsets = {};
+    this.missing = topics.filter((t) => !existing.has(t));
     for (const topic of topics) {
       if (!existing.has(topic)) continue;
       const offsets = await client.topicOffsets(topic);
@@ -351,9 +354,18 @@ class KafkaSource implements StreamSource {
   hasData(start: Offset, end: Offset): boolean {
     const s = (start ?? {}) as KafkaOffsets;
     for (const [topic, parts] of Object.entries((end ?? {}) as KafkaOffsets)) {
-      for (const [p, e] of Object.entries(parts)) if (e > (s[topic]?.[p] ?? e)) return true;
+      // A partition the start offsets do not name was discovered since (a topic created after the query
+      // started, or new partitions): Spark reads it from its earliest offset.
+      for (const [p, e] of Object.entries(parts)) if (e > (s[topic]?.[p] ?? this.lows[topic]?.[p] ?? 0)) return true;
     }
     return false;
+  }
+
+  idleReason(): string | null {
+    const sub = this.p.subscription;
+    if (this.missing.length) return `Waiting for topic${this.missing.length > 1 ? "s" : ""} ${this.missing.join(", ")} to be created`;
+    if (sub.kind === "pattern" && !Object.keys(this.latest).length) return `Waiting for a topic matching ${this.p.options.subscribepattern} to be created`;
+    return null;
   }
 
   isExhausted(end: Offset): boolean {

@@ -42,6 +42,8 @@ export interface StreamSource {
   stop(): Promise<void>;
   /** Set by the query: the source reports waiting (e.g. for an unreachable broker) with a message, and null when done. */
   onWaiting?: (message: string | null) => void;
+  /** Why a trigger found no data, when the source knows better than "Waiting for data to arrive" (a topic not created yet). */
+  idleReason?(): string | null;
 }
 
 /** Creates one source instance per query run (a DataFrame may be started many times). */
