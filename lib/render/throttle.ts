@@ -31,10 +31,77 @@ export interface RenderRequest {
   final: boolean;
 }
 
+/**
+ * One rendering budget shared by every live view of the kernel. Each view already coalesces its own updates;
+ * the budget bounds what all of them together cost, so fifty live views do not starve the kernel: one render
+ * at a time, at most `maxPerSecond` renders a second in all, and after each render a pause long enough that
+ * rendering takes at most `share` of the main thread's time. Views wait in arrival order, so a busy view cannot
+ * starve a quiet one; what piles up meanwhile is coalesced by each view (it renders its newest state once).
+ * Final renders (a query stopped) do not wait.
+ */
+export class RenderBudget {
+  private readonly queue: (() => Promise<void>)[] = [];
+  private running = false;
+  private timer: unknown = null;
+  private nextAt = -Infinity;
+  readonly stats = { renders: 0, busyMs: 0 };
+
+  constructor(
+    private readonly clock: Clock = realClock,
+    readonly maxPerSecond = 20,
+    readonly share = 0.25,
+  ) {
+    if (!(maxPerSecond > 0) || !(share > 0 && share <= 1)) throw new Error(`a render budget needs maxPerSecond > 0 and 0 < share <= 1, got ${maxPerSecond} and ${share}`);
+  }
+
+  /** Views waiting for their turn. */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  /** Run `job` (one view's render and send) when the budget allows. */
+  enqueue(job: () => Promise<void>): void {
+    this.queue.push(job);
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.running || this.timer !== null || !this.queue.length) return;
+    const wait = Math.max(0, this.nextAt - this.clock.now());
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = null;
+      void this.runNext();
+    }, wait);
+  }
+
+  private async runNext(): Promise<void> {
+    const job = this.queue.shift();
+    if (!job) return;
+    this.running = true;
+    const start = this.clock.now();
+    try {
+      await job();
+    } finally {
+      const end = this.clock.now();
+      const cost = end - start;
+      this.stats.renders++;
+      this.stats.busyMs += cost;
+      this.nextAt = end + Math.max(1000 / this.maxPerSecond, (cost * (1 - this.share)) / this.share);
+      this.running = false;
+      this.pump();
+    }
+  }
+}
+
+/** The kernel's one budget for views on the real clock (views on a test clock have none unless given one). */
+export const sharedRenderBudget = new RenderBudget(realClock);
+
 export interface ThrottleOptions {
   /** Most updates per second (default 4). */
   maxPerSecond?: number;
   clock?: Clock;
+  /** The budget shared with other views; by default the kernel's on the real clock, none on another clock. */
+  budget?: RenderBudget | null;
   /** Called when a render or send throws; the updater keeps going. Defaults to a process warning. */
   onError?: (err: Error) => void;
 }
@@ -46,6 +113,9 @@ export class ThrottledUpdater {
   private dirty = false;
   private timer: unknown = null;
   private inFlight: Promise<void> | null = null;
+  /** Waiting for its turn in the shared budget. */
+  private queued = false;
+  private readonly budget: RenderBudget | null;
   private lastStart = -Infinity;
   private finished = false;
   private finalDone: Promise<void> | null = null;
@@ -61,6 +131,7 @@ export class ThrottledUpdater {
     if (!(rate > 0) || !Number.isFinite(rate)) throw new Error(`updates per second must be a positive number, got ${rate}`);
     this.intervalMs = 1000 / rate;
     this.clock = options.clock ?? realClock;
+    this.budget = options.budget !== undefined ? options.budget : this.clock === realClock ? sharedRenderBudget : null;
     this.onError = options.onError ?? ((err) => process.emitWarning(`streamlab: live display update failed: ${err.message}`));
   }
 
@@ -77,12 +148,18 @@ export class ThrottledUpdater {
   }
 
   private arm(): void {
-    if (this.timer !== null || this.inFlight !== null || this.finished || !this.dirty) return;
+    if (this.timer !== null || this.inFlight !== null || this.queued || this.finished || !this.dirty) return;
     const wait = Math.max(0, this.lastStart + this.intervalMs - this.clock.now());
     // Even with no wait, go through a timer: requests made in the same tick then cost one render.
     this.timer = this.clock.setTimeout(() => {
       this.timer = null;
-      void this.flush(false);
+      if (!this.budget) return void this.flush(false);
+      this.queued = true;
+      this.budget.enqueue(() => {
+        this.queued = false;
+        // finish() rendered the final state meanwhile: nothing left to do.
+        return this.finished ? Promise.resolve() : this.flush(false);
+      });
     }, wait);
   }
 

@@ -62,6 +62,10 @@ export class ManualClock implements Clock {
   get pending(): number {
     return this.timers.size;
   }
+  /** Time passes without firing timers: synchronous work (a render) that costs ms. */
+  spend(ms: number): void {
+    this.time += ms;
+  }
   /** Advance time by ms, firing due timers (and letting the promises they start settle). */
   async advance(ms: number): Promise<void> {
     const target = this.time + ms;
