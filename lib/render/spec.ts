@@ -88,6 +88,21 @@ function dataValue(value: unknown, kind: FlatColumn["kind"] | undefined): unknow
   return value;
 }
 
+/**
+ * One label format for a time axis, from what the data needs: milliseconds when a time has them (sub-second
+ * windows), seconds within a day, the date when the data spans days. vega's default mixes formats per tick
+ * (".500 .500 .500 :38"), which reads badly for the windows a streaming chart shows.
+ */
+export function timeAxisFormat(values: unknown[]): string {
+  const times = values.filter((v): v is number => typeof v === "number" && Number.isFinite(v));
+  if (!times.length) return "%H:%M:%S";
+  const min = Math.min(...times);
+  const max = Math.max(...times);
+  const clock = times.some((t) => t % 1000 !== 0) ? "%H:%M:%S.%L" : times.some((t) => t % 60_000 !== 0) ? "%H:%M:%S" : "%H:%M";
+  if (max - min >= 86_400_000) return times.some((t) => t % 86_400_000 !== 0) ? `%Y-%m-%d ${clock}` : "%Y-%m-%d";
+  return clock;
+}
+
 /** Nested rows with plain-JSON values, for full specs that address fields their own way. */
 function plainValue(value: unknown): unknown {
   if (value instanceof Date) return value.getTime();
@@ -167,6 +182,14 @@ export function buildCompactSpec(options: CompactChartSpec, rows: Record<string,
     }
     return point;
   });
+  if (!heatmap) {
+    for (const { channel, text } of channels.slice(0, 2)) {
+      const enc = encoding[channel] as Record<string, unknown>;
+      if (enc.type !== "temporal") continue;
+      const name = parseFieldShorthand(text).name;
+      enc.axis = { format: timeAxisFormat(values.map((v) => v[name])), labelOverlap: true };
+    }
+  }
   const mark: Record<string, unknown> = { type: heatmap ? "rect" : options.mark, tooltip: true };
   if (options.mark === "line" || options.mark === "trail") mark.point = values.length <= 60;
   if (options.mark === "area") mark.opacity = 0.7;
