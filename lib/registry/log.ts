@@ -37,6 +37,11 @@ export class MemoryLog implements SchemaLog {
 
 export const SCHEMAS_TOPIC = "_schemas";
 
+function describeError(err: unknown): string {
+  const e = err as { message?: string; errors?: { type?: string; message?: string }[] };
+  return [e.message, ...(e.errors ?? []).map((x) => `${x.type ?? ""} ${x.message ?? ""}`)].filter(Boolean).join("; ");
+}
+
 /** The `_schemas` topic (one partition, cleanup.policy=compact) on a Kafka cluster. */
 export class KafkaLog implements SchemaLog {
   private readonly kafka: Kafka;
@@ -57,7 +62,15 @@ export class KafkaLog implements SchemaLog {
     try {
       const topics = await admin.listTopics();
       if (!topics.includes(this.topic)) {
-        await admin.createTopics({ waitForLeaders: true, topics: [{ topic: this.topic, numPartitions: 1, configEntries: [{ name: "cleanup.policy", value: "compact" }] }] });
+        try {
+          await admin.createTopics({ waitForLeaders: true, topics: [{ topic: this.topic, numPartitions: 1, configEntries: [{ name: "cleanup.policy", value: "compact" }] }] });
+        } catch (err) {
+          // A broker without log compaction refuses the config: the topic then keeps every change (replay
+          // gives the same state, it only grows), which is worth a warning, not a registry that cannot start.
+          if (!/INVALID_CONFIG|cleanup\.policy|not supported|Topic creation errors/i.test(describeError(err))) throw err;
+          process.emitWarning(`schema registry: ${this.description}: the broker refused cleanup.policy=compact (${describeError(err)}); created it without compaction`);
+          await admin.createTopics({ waitForLeaders: true, topics: [{ topic: this.topic, numPartitions: 1 }] });
+        }
       }
     } finally {
       await admin.disconnect();
