@@ -4,7 +4,7 @@
  * Deliberately small: lib/render owns the live, sortable tables of streaming queries. These only need to look
  * clean in JupyterLab, Notebook 6, VS Code and nbconvert HTML, with no scripts and no external CSS.
  */
-import type { Displayable, MimeBundle } from "../display";
+import type { Displayable, MimeBundle } from "../core";
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);

@@ -6,9 +6,9 @@
  */
 import { readFileSync, readdirSync, statSync, existsSync } from "node:fs";
 import * as path from "node:path";
-import { registerMagic, MagicError, type MagicContext } from "../magics";
-import { getDisplayBridge, DisplayHandle } from "../display";
-import { onShutdown } from "../../kernel/lifecycle";
+import { registerMagic, MagicError, type MagicContext } from "../core";
+import { getDisplayBridge, DisplayHandle } from "../core";
+import { onShutdown } from "../core";
 import { connect, parseBootstrap, type ClusterConfig, type KafkaClient, type TopicPartitionOffsets } from "./index";
 import { currentCluster, setCurrentCluster, setClusterProvider, peekCurrentCluster } from "./current";
 import { startEmbeddedBroker, stopEmbeddedBroker, findRunningBroker, type EmbeddedBrokerState } from "./embedded";

@@ -1,5 +1,5 @@
 /** `%datagen`: synthetic streams into topics, in the background, with a live progress display. */
-import { registerMagic, MagicError, type MagicContext } from "../magics";
+import { registerMagic, MagicError, type MagicContext } from "../core";
 import { Table, Message } from "../client/html";
 import { DATAGEN_OPTIONS, generatorOptions, resolveDataset } from "./options";
 import { listGenerators, startGenerator, stopGenerators } from "./generator";

@@ -5,7 +5,7 @@
  * keeps working while those modules grow: any object with these members works. lib/stream's real types are
  * assignable to them.
  */
-import type { MimeBundle } from "../display";
+import type { MimeBundle } from "../core";
 
 export interface SchemaField {
   name: string;

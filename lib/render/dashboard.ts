@@ -2,8 +2,8 @@
  * %streams: a live dashboard of every streaming query and data generator: status, rates, batch durations,
  * lag, and a small input-rate vs processing-rate chart per query.
  */
-import { onShutdown } from "../../kernel/lifecycle";
-import type { MimeBundle } from "../display";
+import { onShutdown } from "../core";
+import type { MimeBundle } from "../core";
 import type { GeneratorLike, StreamingQueryLike } from "./contract";
 import { LiveDisplay, type LiveOptions } from "./live";
 import { activeQueries, generators } from "./peers";

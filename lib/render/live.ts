@@ -4,7 +4,7 @@
  * Each display holds a bounded ResultState, renders a full mime bundle from it through a ThrottledUpdater,
  * and keeps its final state when the query stops (the last update carries the final status).
  */
-import { consoleBridge, DisplayHandle, getDisplayBridge, type DisplayBridge, type Displayable, type MimeBundle } from "../display";
+import { consoleBridge, DisplayHandle, getDisplayBridge, type DisplayBridge, type Displayable, type MimeBundle } from "../core";
 import type { OutputBatch, StreamingQueryLike } from "./contract";
 import { rateSparkline } from "./sparkline";
 import { buildChartSpec, describeChart, isFullVegaLiteSpec, VEGA_LITE_MIME, type ChartSpecInput, type CompactChartSpec, type VegaLiteSpec } from "./spec";

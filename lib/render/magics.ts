@@ -1,8 +1,8 @@
 /**
  * %display, %chart, %streams and %stop.
  */
-import { isDisplayable } from "../display";
-import { didYouMean, MagicError, registerMagic, type MagicContext } from "../magics";
+import { isDisplayable } from "../core";
+import { didYouMean, MagicError, registerMagic, type MagicContext } from "../core";
 import { chart, display, startChart, startDisplay } from "./api";
 import { isStreamingDataFrame, isStreamingQuery, type GeneratorLike, type StreamingQueryLike } from "./contract";
 import { allQueries, StreamsDashboard } from "./dashboard";

@@ -9,7 +9,7 @@ import { memoryTable, memoryTableNames } from "./sinks/memory";
 import { isDanfoFrame, danfoToColumns, inferSchema, loadDanfo, type DanfoDataFrame } from "./danfo";
 import { streams } from "./query/registry";
 import type { StreamingQueryManager } from "./query/manager";
-import { didYouMean } from "../magics";
+import { didYouMean } from "../core";
 import { KafkaSourceProvider } from "./sources/kafka";
 
 export class DataStreamReader {

@@ -12,8 +12,8 @@ const home = mkdtempSync(path.join(tmpdir(), "streamlab-port-"));
 process.env.STREAMLAB_HOME = home;
 delete process.env.STREAMLAB_BOOTSTRAP;
 
-import { runMagic } from "../../lib/magics";
-import { setDisplayBridge, type DisplayBridge, type MimeBundle } from "../../lib/display";
+import { runMagic } from "../../lib/core";
+import { setDisplayBridge, type DisplayBridge, type MimeBundle } from "../../lib/core";
 import { portAnswers, readBrokerState, stopEmbeddedBroker } from "../../lib/client/embedded";
 import "../../lib/client";
 

@@ -1,7 +1,7 @@
 // Live displays bound to real lib/stream queries (MemoryStream sources, real micro-batches), and the magics.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { setDisplayBridge, type DisplayBridge } from "../../lib/display";
-import { runMagic } from "../../lib/magics";
+import { setDisplayBridge, type DisplayBridge } from "../../lib/core";
+import { runMagic } from "../../lib/core";
 import { chart, display, startDisplay } from "../../lib/render";
 import { countSvgMarks } from "../../lib/render/svg";
 import { StreamsDashboard } from "../../lib/render/dashboard";

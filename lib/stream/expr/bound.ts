@@ -6,7 +6,7 @@
 import type { Expr } from "./ast";
 import { exprName } from "./ast";
 import { type DataType, type StructType, typeString, commonType, StringType, BooleanType, IntegerType, DoubleType, LongType, TimestampType, NullType, isNumeric } from "../types";
-import { didYouMean } from "../../magics";
+import { didYouMean } from "../../core";
 import { castFunction } from "./runtime";
 
 export type BExpr =

@@ -10,7 +10,7 @@ import "../expr/library";
 import { type StructType, type StructField, type DataType, typeString, treeString, toDDL, commonType } from "../types";
 import type { AggSlot, PlanNode, StaticData, TimeKey } from "./nodes";
 import { countStateful } from "./nodes";
-import { getDisplayBridge, type MimeBundle } from "../../display";
+import { getDisplayBridge, type MimeBundle } from "../../core";
 import { runStatic } from "../exec/static";
 import { toDanfo, type DanfoDataFrame } from "../danfo";
 import { formatTable, htmlTable } from "../sinks/console";

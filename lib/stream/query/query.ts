@@ -11,7 +11,7 @@ import type { Sink, OutputMode, SinkFactory } from "../sinks/registry";
 import type { StreamSource, Offset } from "../sources/types";
 import { Checkpoint } from "../state/checkpoint";
 import type { StreamingQuery, StreamingQueryProgress, StreamingQueryStatus, StreamingQueryException, StateOperatorProgress } from "./types";
-import { getDisplayBridge, type MimeBundle } from "../../display";
+import { getDisplayBridge, type MimeBundle } from "../../core";
 
 export type Trigger = { kind: "processingTime"; intervalMs: number } | { kind: "once" } | { kind: "availableNow" };
 

@@ -7,7 +7,7 @@ import { StreamingQueryImpl, type Trigger } from "./query";
 import type { StreamingQuery } from "./types";
 import { AnalysisError } from "../expr/bound";
 import { parseInterval } from "../expr/library";
-import { didYouMean } from "../../magics";
+import { didYouMean } from "../../core";
 import { streams } from "./registry";
 
 /** Default trigger interval in notebooks: one second, so displays update at a readable pace. */

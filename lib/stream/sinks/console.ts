@@ -1,7 +1,7 @@
 /** The console sink and Spark's show() text table. */
 import type { OutputBatch } from "./registry";
 import { registerSinkFormat } from "./registry";
-import { getDisplayBridge } from "../../display";
+import { getDisplayBridge } from "../../core";
 
 function cellText(v: unknown, truncate: number): string {
   let s: string;

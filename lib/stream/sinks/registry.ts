@@ -2,7 +2,7 @@
  * The sink registry: `df.writeStream.format(NAME)` looks NAME up here. streamlab's own sinks (memory, console,
  * kafka, foreachBatch) register themselves; lib/render registers the live `display` and `chart` sinks.
  */
-import type { MimeBundle } from "../../display";
+import type { MimeBundle } from "../../core";
 import type { StreamingQuery } from "../query/types";
 
 export type OutputMode = "append" | "update" | "complete";
