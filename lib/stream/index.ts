@@ -2,7 +2,6 @@
  * streamlab's streaming DataFrames: Spark Structured Streaming's model (plans, expressions, micro-batches,
  * watermarks, output modes, checkpoints) compiled to plain JS over columns.
  */
-import "./expr/library";
 import "./sinks/memory";
 import "./sinks/console";
 import "./sinks/foreach";

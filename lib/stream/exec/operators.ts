@@ -1,6 +1,6 @@
 /** Physical operators over columnar batches, built once per query run from the logical plan. */
 import type { PlanNode } from "../plan/nodes";
-import type { BExpr } from "../expr/bound";
+import { metaOf, type BExpr } from "../expr/bound";
 import { linearize } from "../plan/nodes";
 import type { Batch, ExecContext } from "./batch";
 import { gather, keyOf, tupleKey } from "./batch";
@@ -263,9 +263,10 @@ function jsonAsArrays(exprs: BExpr[], needed: boolean[]): BExpr[] {
   const replace = new Map<BExpr, BExpr>();
   for (const [call, u] of uses) {
     if (u.other || !u.names.size || call.k !== "call") continue;
-    const corrupt = (call.extra as { corruptName: string | null }).corruptName;
-    const keep = corrupt && u.names.has(corrupt) ? undefined : [...u.names];
-    replace.set(call, { ...call, extra: { ...call.extra, asArray: true, ...(keep ? { keep } : {}) } });
+    const meta = metaOf(call, "from_json");
+    if (!meta) continue;
+    const keep = meta.corruptName && u.names.has(meta.corruptName) ? undefined : [...u.names];
+    replace.set(call, { ...call, meta: { ...meta, asArray: true, ...(keep ? { keep } : {}) } });
   }
   if (!replace.size) return exprs;
   const rebuilt = new Map<BExpr, BExpr>();
@@ -324,9 +325,9 @@ function pruneColumns(nodes: PlanNode[]): (boolean[] | undefined)[] {
         result[k] = needed;
         const exprs = jsonAsArrays(n.exprs, needed).map((e, i) => {
           const u = uses.get(i);
-          if (u instanceof Set && e.k === "call" && e.fn === "from_json") {
-            const corrupt = (e.extra as { corruptName: string | null }).corruptName;
-            if (!corrupt || !u.has(corrupt)) return { ...e, extra: { ...e.extra, keep: [...u] } } as BExpr;
+          const meta = metaOf(e, "from_json");
+          if (u instanceof Set && e.k === "call" && meta) {
+            if (!meta.corruptName || !u.has(meta.corruptName)) return { ...e, meta: { ...meta, keep: [...u] } } as BExpr;
           }
           return e;
         });

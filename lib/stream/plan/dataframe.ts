@@ -4,9 +4,9 @@
  */
 import { Column, colArg, colExpr, exprName, toExpr, type ColumnLike, type Expr } from "../expr/ast";
 import { parseExpression } from "../expr/parser";
-import { AnalysisError, bind, castTo, columnNames, resolvePath, type BExpr } from "../expr/bound";
-import { aggDef, parseInterval, windowType } from "../expr/library";
-import "../expr/library";
+import { AnalysisError, castTo, columnNames, metaOf, type BExpr } from "../expr/bound";
+import { bind, resolvePath } from "../expr/bind";
+import { functions, parseInterval, windowType } from "../expr/functions";
 import { type StructType, type StructField, type DataType, typeString, treeString, toDDL, commonType } from "../types";
 import type { AggSlot, PlanNode, StaticData, TimeKey } from "./nodes";
 import { countStateful } from "./nodes";
@@ -318,7 +318,7 @@ function escapeHtml(s: string): string {
 function checkWindowInSelect(b: BExpr): void {
   if (b.k === "call" && b.fn === "session_window") throw new AnalysisError("session_window() can only be used as a groupBy() key");
   if (b.k === "call" && b.fn === "window") {
-    const x = b.extra as { sizeMs: number; slideMs: number };
+    const x = metaOf(b, "window")!;
     if (x.sizeMs !== x.slideMs) throw new AnalysisError("a sliding window() can only be used as a groupBy() key; use a tumbling window (no slide) in select");
   }
   const kids: BExpr[] = b.k === "call" || b.k === "and" || b.k === "or" ? b.args : b.k === "field" || b.k === "cast" ? [b.child] : b.k === "case" ? [...b.branches.flat(), ...(b.otherwise ? [b.otherwise] : [])] : [];
@@ -367,8 +367,9 @@ function buildAggregate(df: DataFrame, keyExprs: Expr[], aggExprs: Expr[]): Data
     const name = exprName(ke);
     if (b.k === "call" && (b.fn === "window" || b.fn === "session_window")) {
       if (timeKey) throw new AnalysisError("only one window() or session_window() key per groupBy()");
-      const x = b.extra as { sizeMs: number; slideMs: number; startMs: number; gapMs: number };
-      timeKey = b.fn === "window" ? { kind: "window", keyIndex: i, sizeMs: x.sizeMs, slideMs: x.slideMs, startMs: x.startMs } : { kind: "session", keyIndex: i, gapMs: x.gapMs };
+      const w = metaOf(b, "window");
+      const s = metaOf(b, "session_window");
+      timeKey = w ? { kind: "window", keyIndex: i, sizeMs: w.sizeMs, slideMs: w.slideMs, startMs: w.startMs } : { kind: "session", keyIndex: i, gapMs: s!.gapMs };
       const arg = b.args[0];
       keys.push(arg);
       const wm = arg.k === "col" ? schema.fields[arg.index].watermarkDelayMs : undefined;
@@ -390,7 +391,7 @@ function buildAggregate(df: DataFrame, keyExprs: Expr[], aggExprs: Expr[]): Data
     let name = e.name;
     const distinct = e.distinct === true || name === "count_distinct" || name === "countdistinct";
     if (name === "countdistinct" || (name === "count" && distinct)) name = "count_distinct";
-    const def = aggDef(name)!;
+    const def = functions.aggDef(name)!;
     const star = e.args.length === 1 && e.args[0].t === "star";
     if (star && name !== "count") throw new AnalysisError(`${name}(*) is not valid: only count(*) takes *`);
     if (!star && e.args.length < 1) throw new AnalysisError(`${name}() needs a column`);
@@ -398,7 +399,7 @@ function buildAggregate(df: DataFrame, keyExprs: Expr[], aggExprs: Expr[]): Data
     if (argExprs.length > 1) {
       if (name !== "count_distinct") throw new AnalysisError(`${name}() takes one column`);
     }
-    const args = argExprs.length > 1 ? [{ k: "call", fn: "struct", args: argExprs, type: { kind: "struct", fields: argExprs.map((a, i) => ({ name: `c${i}`, type: a.type, nullable: true })) }, extra: { names: argExprs.map((_, i) => `c${i}`) } } as BExpr] : argExprs;
+    const args = argExprs.length > 1 ? [functions.call("struct", argExprs, argExprs.map((_, i) => `c${i}`))] : argExprs;
     const r = star ? { type: def.resolve([{ k: "lit", value: 1, type: { kind: "integer" } }], false).type, args: [] as BExpr[] } : def.resolve(args, distinct);
     const arg = star ? null : (r.args ?? args)[0];
     const key = `${name}|${distinct}|${JSON.stringify(arg)}`;
@@ -443,7 +444,7 @@ function bindPostAggregate(
     case "alias":
       return bindPostAggregate(e.child, input, keyExprs, keyFields, onAggregate, intermediate);
     case "fn": {
-      if (aggDef(e.name) || e.name === "countdistinct" || (e.name === "count" && e.distinct)) return onAggregate(e);
+      if (functions.aggDef(e.name) || e.name === "countdistinct" || (e.name === "count" && e.distinct)) return onAggregate(e);
       const args = e.args.map((a) => ({ t: "lit", value: null, __bound: bindPostAggregate(a, input, keyExprs, keyFields, onAggregate, intermediate) }) as unknown as Expr);
       return rebind(e, args, intermediate);
     }

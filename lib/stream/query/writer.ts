@@ -6,7 +6,7 @@ import { registerForeachFunction, type ForeachBatchFunction } from "../sinks/for
 import { StreamingQueryImpl, type Trigger } from "./query";
 import type { StreamingQuery } from "./types";
 import { AnalysisError } from "../expr/bound";
-import { parseInterval } from "../expr/library";
+import { parseInterval } from "../expr/functions";
 import { didYouMean } from "../../core";
 import { streams } from "./registry";
 
