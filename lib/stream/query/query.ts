@@ -5,9 +5,10 @@
 import { randomUUID } from "node:crypto";
 import type { DataFrame } from "../plan/dataframe";
 import { linearize, type PlanNode } from "../plan/nodes";
-import { buildPipeline, runPipeline, type PhysicalOperator } from "../exec/operators";
+import { buildPipeline, runPipeline } from "../exec/pipeline";
+import type { PhysicalOperator } from "../exec/operator";
 import { emptyStats, toOutputBatch, type Batch, type ExecContext } from "../exec/batch";
-import type { Sink, OutputMode, SinkFactory } from "../sinks/registry";
+import type { Sink, OutputMode, SinkFactory, OutputBatch } from "../sinks/registry";
 import type { StreamSource, Offset } from "../sources/types";
 import { Checkpoint } from "../state/checkpoint";
 import type { StreamingQuery, StreamingQueryProgress, StreamingQueryStatus, StreamingQueryException, StateOperatorProgress } from "./types";
@@ -298,7 +299,8 @@ export class StreamingQueryImpl implements StreamingQuery {
     if (!this.stateful) return;
     const saved = this.checkpoint!.state(batchId) as unknown[] | undefined;
     if (!saved) throw new Error(`checkpoint ${this.checkpoint!.dir} has no state for batch ${batchId}: it is damaged; delete it to start over`);
-    this.ops.filter((o) => o.state).forEach((o, i) => o.state!.restore(saved[i]));
+    // State saved after batch N is version N + 1 of each operator's store.
+    this.ops.filter((o) => o.state).forEach((o, i) => o.state!.restore(saved[i], batchId + 1));
   }
 
   /** One trigger: plan a batch if there is data (or the watermark moved), run it. False when idle. */
@@ -344,13 +346,22 @@ export class StreamingQueryImpl implements StreamingQuery {
       describeRow: (r) => (sb as { describeRow?: (r: number) => string }).describeRow?.(r) ?? `row ${r} of batch ${batchId}`,
     };
     const input: Batch = { n: sb.numRows, cols: sb.columns, rowIds: null };
-    const out = runPipeline(this.ops, input, ctx);
-    const tExec = Date.now();
-    const ob = toOutputBatch(out, this.plan.schema, batchId, this.spec.outputMode);
-    if (this.keyColumns) ob.keyColumns = this.keyColumns;
-    await this.sink.addBatch(ob);
-    const tSink = Date.now();
     const stateOps = this.ops.filter((o) => o.state);
+    let ob: OutputBatch;
+    let tExec: number;
+    try {
+      const out = runPipeline(this.ops, input, ctx);
+      tExec = Date.now();
+      ob = toOutputBatch(out, this.plan.schema, batchId, this.spec.outputMode);
+      if (this.keyColumns) ob.keyColumns = this.keyColumns;
+      await this.sink.addBatch(ob);
+    } catch (err) {
+      // The batch failed: its state changes are abandoned (a restart replays it from the checkpoint).
+      for (const o of stateOps) o.state!.abort();
+      throw err;
+    }
+    const tSink = Date.now();
+    for (const o of stateOps) o.state!.commit();
     if (this.checkpoint && stateOps.length) this.checkpoint.writeState(batchId, stateOps.map((o) => o.state!.snapshot()));
     if (this.watermarkDelayMs !== null && ctx.eventTime.count > 0) this.nextWatermark = Math.max(this.nextWatermark, ctx.eventTime.max - this.watermarkDelayMs);
     this.checkpoint?.writeCommit({ batchId, nextBatchWatermarkMs: Number.isFinite(this.nextWatermark) ? this.nextWatermark : (null as unknown as number) });
