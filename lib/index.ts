@@ -13,3 +13,11 @@ export * from "./broker";
 export * from "./stream";
 export * from "./datagen";
 export * from "./render";
+import { registerClientMagics } from "./client";
+import { registerDatagenMagics } from "./datagen";
+import { registerRenderMagics } from "./render";
+
+// The magics of every room, registered explicitly (lib/stream registers %stream when it loads).
+registerClientMagics();
+registerDatagenMagics();
+registerRenderMagics();

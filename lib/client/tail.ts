@@ -9,7 +9,8 @@ import { randomBytes } from "node:crypto";
 import { DisplayHandle, type Displayable, type MimeBundle } from "../core";
 import { tableBundle } from "./html";
 import { onShutdown } from "../core";
-import type { ConsumerHandle, FetchedRecord, KafkaClient } from "./index";
+import type { KafkaClient } from "./kafkajs";
+import type { ConsumerHandle, FetchedRecord } from "./types";
 
 export type TailFrom = { kind: "beginning" } | { kind: "latest" } | { kind: "offset"; offset: number } | { kind: "timestamp"; ms: number };
 

@@ -10,7 +10,7 @@
  */
 import { connect, currentCluster, type KafkaClient, type ProduceRecord, type ProducerHandle, type Compression } from "../client";
 import { DisplayHandle, type Displayable, type MimeBundle } from "../core";
-import { escapeHtml } from "../client/html";
+import { escapeHtml } from "../core";
 import { onShutdown } from "../core";
 import { RecordStream, type RecordStreamOptions } from "./stream";
 import type { Dataset } from "./types";

@@ -13,7 +13,8 @@ import { errorMessage, statusFromQuery } from "./status";
 import { renderSvgOffThread } from "./svg-pool";
 import { buildHtmlTable, buildTextTable, parseSort, statusHtml, statusText, type DisplayStatus, type SortSpec } from "./table";
 import { realClock, ThrottledUpdater, type Clock, type RenderRequest } from "./throttle";
-import { escapeHtml, formatNumber, formatTimestamp, toEpochMs } from "./values";
+import { formatNumber, formatTimestamp, toEpochMs } from "./values";
+import { escapeHtml } from "../core";
 
 export interface LiveOptions {
   /** Most display updates per second (default 4). */

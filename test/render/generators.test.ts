@@ -5,9 +5,11 @@ import { startBroker, type RunningBroker } from "../../lib/broker";
 import { connect, type KafkaClient } from "../../lib/client";
 import { getDataset, startGenerator, type Generator } from "../../lib/datagen";
 import { RecordingBridge } from "./support";
-import { display } from "../../lib/render";
+import { display, registerRenderMagics } from "../../lib/render";
 import { setDisplayBridge } from "../../lib/core";
 import { spark } from "../../lib/stream";
+
+registerRenderMagics();
 
 async function waitFor(cond: () => boolean, what: string, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
