@@ -3,7 +3,6 @@
  * Runs in the background on the event loop; a failure ends this query only, never the process.
  */
 import { randomUUID } from "node:crypto";
-import type { DataFrame } from "../plan/dataframe";
 import { linearize, type PlanNode } from "../plan/nodes";
 import { buildPipeline, runPipeline } from "../exec/pipeline";
 import type { PhysicalOperator } from "../exec/operator";
@@ -11,13 +10,15 @@ import { emptyStats, toOutputBatch, type Batch, type ExecContext } from "../exec
 import type { Sink, OutputMode, SinkFactory, OutputBatch } from "../sinks/registry";
 import type { StreamSource, Offset } from "../sources/types";
 import { Checkpoint } from "../state/checkpoint";
+import { caseInsensitive } from "../options";
 import type { StreamingQuery, StreamingQueryProgress, StreamingQueryStatus, StreamingQueryException, StateOperatorProgress } from "./types";
 import { getDisplayBridge, type MimeBundle } from "../../core";
 
 export type Trigger = { kind: "processingTime"; intervalMs: number } | { kind: "once" } | { kind: "availableNow" };
 
 export interface QuerySpec {
-  df: DataFrame;
+  /** The analysed logical plan the query runs. */
+  plan: PlanNode;
   name: string | null;
   outputMode: OutputMode;
   trigger: Trigger;
@@ -75,7 +76,7 @@ export class StreamingQueryImpl implements StreamingQuery {
   private sourceStopped = false;
 
   constructor(private readonly spec: QuerySpec, private readonly manager: Manager) {
-    this.plan = spec.df.plan;
+    this.plan = spec.plan;
     this.name = spec.name;
     const nodes = linearize(this.plan);
     const sourceNode = nodes[0];
@@ -101,7 +102,8 @@ export class StreamingQueryImpl implements StreamingQuery {
       this.statusValue = { message, isDataAvailable: false, isTriggerActive: true };
     };
     const recovering = this.checkpoint?.latestOffsets() !== undefined;
-    this.sink = spec.sinkFactory({ query: this, options: { ...spec.options, ...(recovering ? { __recovering: "true" } : {}) }, outputMode: spec.outputMode });
+    // Sinks read their options case-insensitively, as Spark's (numRows, NUMROWS...).
+    this.sink = spec.sinkFactory({ query: this, options: caseInsensitive({ ...spec.options, ...(recovering ? { __recovering: "true" } : {}) }), outputMode: spec.outputMode });
     manager.register(this);
     this.loop = this.run();
   }
