@@ -12,7 +12,7 @@ import type { StreamSource, Offset } from "../sources/types";
 import { Checkpoint } from "../state/checkpoint";
 import { caseInsensitive } from "../options";
 import type { StreamingQuery, StreamingQueryProgress, StreamingQueryStatus, StreamingQueryException, StateOperatorProgress } from "./types";
-import { getDisplayBridge, type MimeBundle } from "../../core";
+import { escapeHtml, getDisplayBridge, type MimeBundle } from "../../core";
 
 export type Trigger = { kind: "processingTime"; intervalMs: number } | { kind: "once" } | { kind: "availableNow" };
 
@@ -204,8 +204,7 @@ export class StreamingQueryImpl implements StreamingQuery {
     const p = this.lastProgress;
     const state = this.error ? `failed: ${this.error.message}` : this.active ? this.statusValue.message : "stopped";
     const text = `StreamingQuery ${this.name ?? ""} [id=${this.id}, runId=${this.runId}] ${state}` + (p ? `; batch ${p.batchId}, ${p.numInputRows} rows, ${p.processedRowsPerSecond.toFixed(0)} rows/s` : "");
-    const esc = (s: string) => s.replace(/[&<>]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;" })[c]!);
-    return { "text/plain": text, "text/html": `<div class="streamlab-query"><b>${esc(this.name ?? "query")}</b> <code>${esc(this.id)}</code>: ${esc(state)}${p ? ` &middot; batch ${p.batchId} &middot; ${p.numInputRows} rows` : ""}</div>` };
+    return { "text/plain": text, "text/html": `<div class="streamlab-query"><b>${escapeHtml(this.name ?? "query")}</b> <code>${escapeHtml(this.id)}</code>: ${escapeHtml(state)}${p ? ` &middot; batch ${p.batchId} &middot; ${p.numInputRows} rows` : ""}</div>` };
   }
 
   toString(): string {
