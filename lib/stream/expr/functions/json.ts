@@ -5,6 +5,7 @@ import { fail, need, isStringy, toString } from "./common";
 import { caseInsensitive } from "../../options";
 import { makeJsonParser } from "../json/reader";
 import { parsedSchema } from "../json/fields";
+import { nestingDepthExceeds } from "../json/scanner";
 import * as R from "../runtime";
 import type { FunctionRegistry } from "./registry";
 
@@ -48,6 +49,8 @@ export function registerJsonFunctions(r: FunctionRegistry): void {
     gen: (a, cg) =>
       `${cg.konst((s: string, path: string) => {
         let v: unknown;
+        // The same validity rule as from_json: too deep or not JSON is null, as in Spark.
+        if (nestingDepthExceeds(s)) return null;
         try {
           v = JSON.parse(s);
         } catch {

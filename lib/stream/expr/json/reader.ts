@@ -6,7 +6,7 @@ import type { StructType } from "../../types";
 import type { JsonMode } from "../bound";
 import { RowError } from "../gen";
 import * as R from "../runtime";
-import { makeFlatScanner } from "./scanner";
+import { makeFlatScanner, nestingDepthExceeds, MAX_JSON_DEPTH } from "./scanner";
 
 /**
  * A parser specialised to one schema: JSON.parse, then per-field conversion. A record that does not parse is
@@ -75,6 +75,8 @@ export function makeJsonParser(schema: StructType, mode: JsonMode, corruptName: 
     let text = "";
     if (!parsedVals) {
       text = binary ? (input as Buffer).toString("utf8") : (input as string);
+      // Spark's (Jackson's) nesting limit first: a record a million levels deep is malformed, not a stack overflow.
+      if (nestingDepthExceeds(text)) return malformed(text, row, `nested more than ${MAX_JSON_DEPTH} levels deep`);
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
@@ -85,7 +87,15 @@ export function makeJsonParser(schema: StructType, mode: JsonMode, corruptName: 
       parsedVals = fromObject(parsed as Record<string, unknown>);
     }
     bad.flag = false;
-    const out = convert(parsedVals, bad) as Record<string, unknown> & unknown[];
+    let out: Record<string, unknown> & unknown[];
+    try {
+      out = convert(parsedVals, bad) as Record<string, unknown> & unknown[];
+    } catch (err) {
+      // Last line of defence: whatever the depth check let through must not overflow the stack of the query.
+      if (!(err instanceof RangeError) || !/call stack/i.test(err.message)) throw err;
+      if (!text) text = binary ? (input as Buffer).toString("utf8") : (input as string);
+      return malformed(text, row, "too deeply nested");
+    }
     if (bad.flag) {
       if (!text) text = binary ? (input as Buffer).toString("utf8") : (input as string);
       if (mode === "FAILFAST") return malformed(text, row, "a field does not fit the schema");
