@@ -1,62 +1,18 @@
 /**
  * `%kafka` (where the data lives), `%%produce` and `%tail` (the seed's producer and consumer).
  *
- * Importing this module installs the cluster provider: the first magic or query that needs a cluster and
- * finds none starts (or reuses) the embedded broker and says so in one line.
+ * `registerClientMagics()` registers them (lib/index.ts calls it; it is idempotent).
  */
-import { readFileSync, readdirSync, statSync, existsSync } from "node:fs";
-import * as path from "node:path";
-import { registerMagic, MagicError, type MagicContext } from "../magics";
-import { getDisplayBridge, DisplayHandle } from "../display";
-import { onShutdown } from "../../kernel/lifecycle";
-import { connect, parseBootstrap, type ClusterConfig, type KafkaClient, type TopicPartitionOffsets } from "./index";
-import { currentCluster, setCurrentCluster, setClusterProvider, peekCurrentCluster } from "./current";
-import { startEmbeddedBroker, stopEmbeddedBroker, findRunningBroker, type EmbeddedBrokerState } from "./embedded";
-import { Table, Message } from "./html";
+import { readFileSync } from "node:fs";
+import { DisplayHandle, MagicError, onShutdown, registerMagic, type MagicContext, type MagicSpec } from "../core";
+import { currentClient, dropCurrentClient, topicsTable } from "./cluster";
+import { peekCurrentCluster, setCurrentCluster } from "./current";
+import { embeddedConfig, findRunningBroker, startEmbeddedBroker, stopEmbeddedBroker, takenNote } from "./embedded";
+import { Message, Table } from "./html";
+import { connect, parseBootstrap, type KafkaClient } from "./kafkajs";
 import { parseProduceBody, toProduceRecords, ProduceBodyError } from "./produce";
 import { Tail, parseTailFrom, stopTails, listTails } from "./tail";
-
-function embeddedConfig(state: EmbeddedBrokerState): ClusterConfig {
-  return { bootstrap: [state.bootstrap], embedded: { pid: state.pid, dataDir: state.dataDir } };
-}
-
-/** The provider: reuse the recorded embedded broker if it is alive, else start one. */
-export async function embeddedClusterProvider(): Promise<ClusterConfig> {
-  const { state, reused, portTaken } = await startEmbeddedBroker();
-  getDisplayBridge().print(
-    reused
-      ? `streamlab: using the embedded Kafka broker already running at ${state.bootstrap} (pid ${state.pid}); %kafka stop stops it`
-      : `streamlab: started the embedded Kafka broker at ${state.bootstrap} (${takenNote(portTaken)}data in ${state.dataDir}); %kafka stop stops it`,
-  );
-  return embeddedConfig(state);
-}
-
-/** "port 9092 was taken, " when the broker had to fall back to another port, else nothing. */
-function takenNote(portTaken: number | undefined): string {
-  return portTaken === undefined ? "" : `port ${portTaken} was taken, so it listens on any free port; `;
-}
-
-setClusterProvider(embeddedClusterProvider);
-
-// The kernel's client connections close on shutdown; the embedded broker itself outlives the kernel.
-onShutdown(async () => {
-  const c = cachedClient?.client;
-  cachedClient = undefined;
-  await c?.close();
-}, "%kafka client");
-
-let cachedClient: { config: ClusterConfig; client: KafkaClient } | undefined;
-
-/** A client for the current cluster (starting the embedded one if there is none), reused across magics. */
-export async function currentClient(): Promise<KafkaClient> {
-  const config = await currentCluster();
-  if (cachedClient?.config !== config) {
-    const old = cachedClient?.client;
-    cachedClient = { config, client: connect(config) };
-    void old?.close().catch(() => undefined);
-  }
-  return cachedClient.client;
-}
+import type { ClusterConfig } from "./types";
 
 function describeCluster(config: ClusterConfig): string {
   const parts = [config.embedded ? `embedded broker (pid ${config.embedded.pid}${config.embedded.dataDir ? `, data in ${config.embedded.dataDir}` : ""})` : "external cluster"];
@@ -68,44 +24,6 @@ function describeCluster(config: ClusterConfig): string {
 function fail(err: unknown, prefix: string): never {
   if (err instanceof MagicError) throw err;
   throw new MagicError(`${prefix}: ${((err as Error)?.message ?? String(err)).split("\n")[0]}`);
-}
-
-/**
- * On-disk size of a topic of the embedded broker (its segment files under DATA_DIR/topics/NAME/P/*.log), or
- * undefined when unknown (external cluster, memory-only broker). The Kafka client API has no log sizes.
- */
-export function embeddedTopicBytes(dataDir: string | undefined, topic: string): number | undefined {
-  if (!dataDir) return undefined;
-  const dir = path.join(dataDir, "topics", topic);
-  if (!existsSync(dir)) return undefined;
-  let total = 0;
-  try {
-    for (const p of readdirSync(dir)) {
-      const pdir = path.join(dir, p);
-      if (!statSync(pdir).isDirectory()) continue;
-      for (const f of readdirSync(pdir)) if (f.endsWith(".log")) total += statSync(path.join(pdir, f)).size;
-    }
-  } catch {
-    return undefined;
-  }
-  return total;
-}
-
-export async function topicsTable(client: KafkaClient, title?: string): Promise<Table> {
-  const topics = (await client.listTopics()).filter((t) => t.name !== "__consumer_offsets");
-  const dataDir = client.config.embedded?.dataDir;
-  const rows: unknown[][] = [];
-  for (const t of topics) {
-    const offsets: TopicPartitionOffsets[] = await client.topicOffsets(t.name).catch(() => []);
-    const messages = offsets.reduce((s, o) => s + (Number(o.high) - Number(o.low)), 0);
-    const bytes = embeddedTopicBytes(dataDir, t.name);
-    rows.push([t.name, t.partitions, messages, bytes === undefined ? "n/a" : bytes, offsets.map((o) => `${o.partition}:${o.high}`).join(" ")]);
-  }
-  return new Table(["topic", "partitions", "messages", "bytes", "end offsets"], rows, {
-    title,
-    numericColumns: ["partitions", "messages", "bytes"],
-    note: `messages = end offset - start offset, summed over partitions; bytes: ${dataDir ? "log files on disk" : "not reported by Kafka clients (n/a)"}`,
-  });
 }
 
 /** `%kafka topics --follow`: the topics table refreshed every second for `durationMs`. */
@@ -251,9 +169,7 @@ async function runKafka(ctx: MagicContext): Promise<unknown> {
       const stopped = await stopEmbeddedBroker();
       if (peekCurrentCluster()?.embedded) {
         setCurrentCluster(undefined);
-        const old = cachedClient?.client;
-        cachedClient = undefined;
-        await old?.close().catch(() => undefined);
+        await dropCurrentClient();
       }
       return new Message(stopped ? `stopped the embedded broker at ${stopped.bootstrap} (pid ${stopped.pid}); its topics stay in ${stopped.dataDir}` : "no embedded broker is running");
     }
@@ -302,7 +218,7 @@ async function runKafka(ctx: MagicContext): Promise<unknown> {
   }
 }
 
-registerMagic({
+const kafkaMagic: MagicSpec = {
   name: "kafka",
   kind: "line",
   summary: "the notebook's Kafka cluster: embedded broker or your own; topics and consumer groups",
@@ -326,9 +242,9 @@ registerMagic({
   ],
   positional: { min: 0, max: 2, names: ["SUBCOMMAND", "ARG"] },
   run: runKafka,
-});
+};
 
-registerMagic({
+const produceMagic: MagicSpec = {
   name: "produce",
   kind: "cell",
   summary: "send the cell's values to a topic (JSON lines, a JSON array, or a TypeScript expression)",
@@ -374,9 +290,9 @@ registerMagic({
       fail(err, `%%produce ${topic}`);
     }
   },
-});
+};
 
-registerMagic({
+const tailMagic: MagicSpec = {
   name: "tail",
   kind: "line",
   summary: "show the newest messages of a topic, once or live (--follow)",
@@ -413,4 +329,13 @@ registerMagic({
     if (tail.status === "failed") throw new MagicError(`%tail ${topic}: ${tail.error}`);
     return tail;
   },
-});
+};
+
+let registered = false;
+
+/** Register %kafka, %%produce and %tail with lib/core's registry (once; later calls do nothing). */
+export function registerClientMagics(): void {
+  if (registered) return;
+  registered = true;
+  for (const spec of [kafkaMagic, produceMagic, tailMagic]) registerMagic(spec);
+}

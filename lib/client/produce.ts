@@ -2,7 +2,7 @@
  * `%%produce` bodies: JSON lines, a JSON array, or a TypeScript expression yielding values, turned into
  * records serialized as a Kafka producer with JSON serializers would (key and value are JSON text).
  */
-import type { ProduceRecord } from "./index";
+import type { ProduceRecord } from "./types";
 
 export class ProduceBodyError extends Error {}
 

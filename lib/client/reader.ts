@@ -11,7 +11,7 @@
  * per range (no copy on arrival); keys and values are Buffer views into it.
  */
 import { Worker } from "node:worker_threads";
-import type { ClusterConfig } from "./index";
+import type { ClusterConfig } from "./types";
 
 export interface OffsetRange {
   topic: string;

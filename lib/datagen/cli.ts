@@ -2,7 +2,7 @@
  * `streamlab datagen DATASET --topic T --bootstrap HOST:PORT [--rate N] [--count N | --duration 30s] ...`:
  * the same generators as %datagen, from a shell. Progress goes to stderr once a second, the summary to stdout.
  */
-import { parseMagicArgs, magicHelp, MagicError, type MagicSpec } from "../magics";
+import { parseMagicArgs, magicHelp, MagicError, type MagicSpec } from "../core";
 import { connect, parseBootstrap } from "../client";
 import { DATAGEN_OPTIONS, generatorOptions, resolveDataset } from "./options";
 import { startGenerator } from "./generator";

@@ -1,6 +1,6 @@
 /** The options `%datagen` and `streamlab datagen` share, declared once. */
 import { readFileSync } from "node:fs";
-import type { MagicOption } from "../magics";
+import type { MagicOption } from "../core";
 import { getDataset, registerDataset, requireDataset } from "./registry";
 import type { SchemaSpec } from "./schema";
 import type { GeneratorOptions } from "./generator";

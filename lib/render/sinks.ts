@@ -2,7 +2,7 @@
  * The "display" and "chart" sink formats: `df.writeStream.format("display")` and
  * `df.writeStream.format("chart").option("mark", "line").option("x", "window.start").option("y", "revenue")`.
  */
-import type { MimeBundle } from "../display";
+import type { MimeBundle } from "../core";
 import type { OutputBatch, Sink, SinkContext, StreamingQueryLike } from "./contract";
 import { LiveChart, LiveTable, type ChartDisplayOptions, type LiveDisplay, type SvgPolicy, type TableDisplayOptions } from "./live";
 import { compactSpecFromOptions, isFullVegaLiteSpec, validateCompactSpec, type ChartSpecInput } from "./spec";

@@ -199,12 +199,6 @@ export function formatValue(value: unknown, kind: ValueKind, maxChars = MAX_CELL
   return truncate(text, maxChars);
 }
 
-const HTML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
-}
-
 /** A stable string for a group key (used to upsert rows by their key columns). */
 export function keyString(values: unknown[]): string {
   return JSON.stringify(values, (_k, v) => {

@@ -9,12 +9,14 @@ import { memoryTable, memoryTableNames } from "./sinks/memory";
 import { isDanfoFrame, danfoToColumns, inferSchema, loadDanfo, type DanfoDataFrame } from "./danfo";
 import { streams } from "./query/registry";
 import type { StreamingQueryManager } from "./query/manager";
-import { didYouMean } from "../magics";
+import { didYouMean } from "../core";
 import { KafkaSourceProvider } from "./sources/kafka";
+import { caseInsensitive } from "./options";
 
 export class DataStreamReader {
   private fmt = "";
-  private opts: Record<string, string> = {};
+  /** Spark option names are case-insensitive. */
+  private opts = caseInsensitive();
   private userSchema?: StructType;
 
   format(source: string): this {

@@ -1,5 +1,5 @@
 import { describe, it, expect } from "vitest";
-import { setDisplayBridge, consoleBridge } from "../../lib/display";
+import { setDisplayBridge, consoleBridge } from "../../lib/core";
 import {
   spark, col, lit, expr, when, from_json, to_json, struct, parseDDL, typeString, AnalysisError, ParseError,
   upper, coalesce, concat_ws, to_timestamp, date_format, window, count, sum, avg, min, max, first, last,

@@ -85,20 +85,3 @@ export function toOutputBatch(b: Batch, schema: StructType, batchId: number, mod
     },
   };
 }
-
-/** A hash key for a tuple of values (Map keys: primitives compare by value). */
-export function keyOf(v: unknown): unknown {
-  if (v === null || v === undefined) return null;
-  if (typeof v === "object") return Buffer.isBuffer(v) ? "\u0002" + v.toString("latin1") : JSON.stringify(v);
-  return v;
-}
-
-export function tupleKey(values: unknown[]): unknown {
-  if (values.length === 1) return keyOf(values[0]);
-  let s = "";
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    s += (i ? "\u0001" : "") + (v === null || v === undefined ? "\u0000" : typeof v === "object" ? JSON.stringify(v) : typeof v + ":" + String(v));
-  }
-  return s;
-}

@@ -3,20 +3,22 @@
  * Runs in the background on the event loop; a failure ends this query only, never the process.
  */
 import { randomUUID } from "node:crypto";
-import type { DataFrame } from "../plan/dataframe";
 import { linearize, type PlanNode } from "../plan/nodes";
-import { buildPipeline, runPipeline, type PhysicalOperator } from "../exec/operators";
+import { buildPipeline, runPipeline } from "../exec/pipeline";
+import type { PhysicalOperator } from "../exec/operator";
 import { emptyStats, toOutputBatch, type Batch, type ExecContext } from "../exec/batch";
-import type { Sink, OutputMode, SinkFactory } from "../sinks/registry";
+import type { Sink, OutputMode, SinkFactory, OutputBatch } from "../sinks/registry";
 import type { StreamSource, Offset } from "../sources/types";
 import { Checkpoint } from "../state/checkpoint";
+import { caseInsensitive } from "../options";
 import type { StreamingQuery, StreamingQueryProgress, StreamingQueryStatus, StreamingQueryException, StateOperatorProgress } from "./types";
-import { getDisplayBridge, type MimeBundle } from "../../display";
+import { escapeHtml, getDisplayBridge, type MimeBundle } from "../../core";
 
 export type Trigger = { kind: "processingTime"; intervalMs: number } | { kind: "once" } | { kind: "availableNow" };
 
 export interface QuerySpec {
-  df: DataFrame;
+  /** The analysed logical plan the query runs. */
+  plan: PlanNode;
   name: string | null;
   outputMode: OutputMode;
   trigger: Trigger;
@@ -74,7 +76,7 @@ export class StreamingQueryImpl implements StreamingQuery {
   private sourceStopped = false;
 
   constructor(private readonly spec: QuerySpec, private readonly manager: Manager) {
-    this.plan = spec.df.plan;
+    this.plan = spec.plan;
     this.name = spec.name;
     const nodes = linearize(this.plan);
     const sourceNode = nodes[0];
@@ -100,7 +102,8 @@ export class StreamingQueryImpl implements StreamingQuery {
       this.statusValue = { message, isDataAvailable: false, isTriggerActive: true };
     };
     const recovering = this.checkpoint?.latestOffsets() !== undefined;
-    this.sink = spec.sinkFactory({ query: this, options: { ...spec.options, ...(recovering ? { __recovering: "true" } : {}) }, outputMode: spec.outputMode });
+    // Sinks read their options case-insensitively, as Spark's (numRows, NUMROWS...).
+    this.sink = spec.sinkFactory({ query: this, options: caseInsensitive({ ...spec.options, ...(recovering ? { __recovering: "true" } : {}) }), outputMode: spec.outputMode });
     manager.register(this);
     this.loop = this.run();
   }
@@ -201,8 +204,7 @@ export class StreamingQueryImpl implements StreamingQuery {
     const p = this.lastProgress;
     const state = this.error ? `failed: ${this.error.message}` : this.active ? this.statusValue.message : "stopped";
     const text = `StreamingQuery ${this.name ?? ""} [id=${this.id}, runId=${this.runId}] ${state}` + (p ? `; batch ${p.batchId}, ${p.numInputRows} rows, ${p.processedRowsPerSecond.toFixed(0)} rows/s` : "");
-    const esc = (s: string) => s.replace(/[&<>]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;" })[c]!);
-    return { "text/plain": text, "text/html": `<div class="streamlab-query"><b>${esc(this.name ?? "query")}</b> <code>${esc(this.id)}</code>: ${esc(state)}${p ? ` &middot; batch ${p.batchId} &middot; ${p.numInputRows} rows` : ""}</div>` };
+    return { "text/plain": text, "text/html": `<div class="streamlab-query"><b>${escapeHtml(this.name ?? "query")}</b> <code>${escapeHtml(this.id)}</code>: ${escapeHtml(state)}${p ? ` &middot; batch ${p.batchId} &middot; ${p.numInputRows} rows` : ""}</div>` };
   }
 
   toString(): string {
@@ -298,7 +300,8 @@ export class StreamingQueryImpl implements StreamingQuery {
     if (!this.stateful) return;
     const saved = this.checkpoint!.state(batchId) as unknown[] | undefined;
     if (!saved) throw new Error(`checkpoint ${this.checkpoint!.dir} has no state for batch ${batchId}: it is damaged; delete it to start over`);
-    this.ops.filter((o) => o.state).forEach((o, i) => o.state!.restore(saved[i]));
+    // State saved after batch N is version N + 1 of each operator's store.
+    this.ops.filter((o) => o.state).forEach((o, i) => o.state!.restore(saved[i], batchId + 1));
   }
 
   /** One trigger: plan a batch if there is data (or the watermark moved), run it. False when idle. */
@@ -344,13 +347,22 @@ export class StreamingQueryImpl implements StreamingQuery {
       describeRow: (r) => (sb as { describeRow?: (r: number) => string }).describeRow?.(r) ?? `row ${r} of batch ${batchId}`,
     };
     const input: Batch = { n: sb.numRows, cols: sb.columns, rowIds: null };
-    const out = runPipeline(this.ops, input, ctx);
-    const tExec = Date.now();
-    const ob = toOutputBatch(out, this.plan.schema, batchId, this.spec.outputMode);
-    if (this.keyColumns) ob.keyColumns = this.keyColumns;
-    await this.sink.addBatch(ob);
-    const tSink = Date.now();
     const stateOps = this.ops.filter((o) => o.state);
+    let ob: OutputBatch;
+    let tExec: number;
+    try {
+      const out = runPipeline(this.ops, input, ctx);
+      tExec = Date.now();
+      ob = toOutputBatch(out, this.plan.schema, batchId, this.spec.outputMode);
+      if (this.keyColumns) ob.keyColumns = this.keyColumns;
+      await this.sink.addBatch(ob);
+    } catch (err) {
+      // The batch failed: its state changes are abandoned (a restart replays it from the checkpoint).
+      for (const o of stateOps) o.state!.abort();
+      throw err;
+    }
+    const tSink = Date.now();
+    for (const o of stateOps) o.state!.commit();
     if (this.checkpoint && stateOps.length) this.checkpoint.writeState(batchId, stateOps.map((o) => o.state!.snapshot()));
     if (this.watermarkDelayMs !== null && ctx.eventTime.count > 0) this.nextWatermark = Math.max(this.nextWatermark, ctx.eventTime.max - this.watermarkDelayMs);
     this.checkpoint?.writeCommit({ batchId, nextBatchWatermarkMs: Number.isFinite(this.nextWatermark) ? this.nextWatermark : (null as unknown as number) });

@@ -2,6 +2,7 @@
 import type { StreamSource, SourceProvider, Offset } from "./types";
 import type { StructType } from "../types";
 import { AnalysisError } from "../expr/bound";
+import { getOption } from "../../core";
 
 interface RateOffset {
   startMs: number;
@@ -19,7 +20,7 @@ export class RateSourceProvider implements SourceProvider {
   };
   private readonly rowsPerSecond: number;
   constructor(options: Record<string, string>) {
-    this.rowsPerSecond = Number(options.rowsPerSecond ?? options.rowspersecond ?? 1);
+    this.rowsPerSecond = Number(getOption(options, "rowsPerSecond") ?? 1);
     if (!(this.rowsPerSecond > 0)) throw new AnalysisError(`rate source: rowsPerSecond must be a positive number, got '${options.rowsPerSecond}'`);
   }
   create(): StreamSource {
