@@ -12,6 +12,7 @@ export { KafkaLog, MemoryLog, SCHEMAS_TOPIC, type SchemaLog, type LogRecord } fr
 export { SchemaStore, type SchemaRequest, type VersionView } from "./store";
 export { serveRegistry, handle, CONTENT_TYPE, type RunningRegistry } from "./server";
 export { Codec, RegistryClient, frame, unframe, MAGIC_BYTE, type Framed } from "./wire";
+export { codecByIdSync, latestSync, forgetLatest } from "./sync";
 
 export interface RegistryOptions {
   /** Kafka bootstrap servers for the `_schemas` topic; without them the state lives in memory only. */

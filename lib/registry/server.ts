@@ -9,8 +9,10 @@ import type { AddressInfo } from "node:net";
 import { RegistryError } from "./errors";
 import { SCHEMA_TYPES } from "./formats";
 import type { SchemaStore, SchemaRequest } from "./store";
+import { registerInProcess } from "./sync";
+import { CONTENT_TYPE } from "./wire";
 
-export const CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
+export { CONTENT_TYPE };
 
 export interface Reply {
   status: number;
@@ -83,6 +85,22 @@ function compat(result: { is_compatible: boolean; messages: string[] }, verbose:
   return verbose ? result : { is_compatible: result.is_compatible };
 }
 
+/** A GET answered synchronously (the read routes do not wait on anything), for the engine in this process. */
+function answerSync(table: Route[], path: string): Reply {
+  const url = new URL(path, "http://registry");
+  for (const route of table) {
+    const m = route.pattern.exec(url.pathname.replace(/\/+$/, ""));
+    if (!m || route.method !== "GET") continue;
+    try {
+      return { status: 200, body: route.run(m.slice(1).map((x) => decodeURIComponent(x)), url.searchParams, undefined) };
+    } catch (err) {
+      if (err instanceof RegistryError) return { status: err.status, body: { error_code: err.code, message: err.message } };
+      throw err;
+    }
+  }
+  return { status: 404, body: { error_code: 404, message: "HTTP 404 Not Found" } };
+}
+
 /** Routes a request; errors become Confluent's `{error_code, message}` bodies. */
 export async function handle(store: SchemaStore, table: Route[], method: string, path: string, query: URLSearchParams, body: unknown): Promise<Reply> {
   const clean = path.replace(/\/+$/, "");
@@ -150,11 +168,14 @@ export async function serveRegistry(store: SchemaStore, options: { host?: string
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  const url = `http://${host}:${port}`;
+  const unregister = registerInProcess(url, (path) => answerSync(table, path));
   return {
-    url: `http://${host}:${port}`,
+    url,
     port,
     store,
     stop: async () => {
+      unregister();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await store.close();

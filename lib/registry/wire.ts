@@ -7,8 +7,8 @@
 import * as avro from "avsc";
 import * as protobuf from "protobufjs";
 import { avroType, jsonSchemaValidator, protobufMessages, protobufRoot, type ResolvedSchema, type SchemaReference, type SchemaType } from "./formats";
-import { CONTENT_TYPE } from "./server";
 
+export const CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
 export const MAGIC_BYTE = 0;
 
 export interface Framed {

@@ -19,6 +19,8 @@ export type CallMeta =
   | { kind: "window"; sizeMs: number; slideMs: number; startMs: number }
   | { kind: "session_window"; gapMs: number }
   | { kind: "struct"; names: string[] }
+  /** from_avro/to_avro/from_protobuf/to_protobuf: the compiled codec, value and row index in, value out. */
+  | { kind: "codec"; decode: (value: unknown, row: number) => unknown }
   | {
       kind: "from_json";
       /** The schema as written (without the corrupt-record column). */

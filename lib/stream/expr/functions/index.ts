@@ -10,6 +10,7 @@ import { registerDatetimeFunctions } from "./datetime";
 import { registerCollectionFunctions } from "./collections";
 import { registerJsonFunctions } from "./json";
 import { registerAggregateFunctions } from "./aggregates";
+import { registerAvroProtobufFunctions } from "./avro-protobuf";
 
 export { FunctionRegistry } from "./registry";
 export { windowType } from "./datetime";
@@ -23,3 +24,4 @@ registerDatetimeFunctions(functions);
 registerCollectionFunctions(functions);
 registerJsonFunctions(functions);
 registerAggregateFunctions(functions);
+registerAvroProtobufFunctions(functions);
