@@ -51,8 +51,8 @@ function stateFile(stateDir: string): string {
 
 export function readBrokerState(stateDir = streamlabHome()): EmbeddedBrokerState | undefined {
   try {
-    const s = JSON.parse(fs.readFileSync(stateFile(stateDir), "utf8"));
-    return typeof s.pid === "number" && typeof s.port === "number" ? s : undefined;
+    const s = JSON.parse(fs.readFileSync(stateFile(stateDir), "utf8")) as Partial<EmbeddedBrokerState> | null;
+    return typeof s?.pid === "number" && typeof s.port === "number" ? (s as EmbeddedBrokerState) : undefined;
   } catch {
     return undefined;
   }
@@ -102,7 +102,7 @@ function packageRoot(): string {
   let dir = __dirname;
   for (let i = 0; i < 6; i++) {
     try {
-      if (JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")).name === "streamlab") return dir;
+      if ((JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as { name?: unknown }).name === "streamlab") return dir;
     } catch {
       // keep looking upward
     }

@@ -14,7 +14,9 @@ export function cellText(value: unknown): string {
   if (value instanceof Date) return value.toISOString();
   if (typeof value === "number") return Number.isInteger(value) ? value.toLocaleString("en-US") : String(Math.round(value * 100) / 100);
   if (typeof value === "object") return JSON.stringify(value);
-  return String(value);
+  if (typeof value === "string") return value;
+  if (typeof value === "boolean" || typeof value === "bigint" || typeof value === "symbol") return value.toString();
+  return typeof value;
 }
 
 export interface TableOptions {

@@ -11,7 +11,6 @@ import type {
   Compression,
   ConsumerHandle,
   ConsumerOptions,
-  FetchedRecord,
   GroupLag,
   ProduceRecord,
   ProduceResult,
@@ -29,7 +28,7 @@ const COMPRESSION: Record<Compression, CompressionTypes> = {
 };
 
 function toKafkaJsSasl(sasl: NonNullable<ClusterConfig["sasl"]>): SASLOptions {
-  return { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password } as SASLOptions;
+  return { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password };
 }
 
 /** A connection to one cluster. Cheap to create; producers, consumers and the admin connect lazily. */
@@ -116,7 +115,7 @@ export class KafkaClient {
                 timestamp: m.timestamp,
                 key: m.key,
                 value: m.value,
-                headers: (m.headers ?? {}) as FetchedRecord["headers"],
+                headers: (m.headers ?? {}),
               })),
             });
           },

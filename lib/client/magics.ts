@@ -4,7 +4,7 @@
  * `registerClientMagics()` registers them (lib/index.ts calls it; it is idempotent).
  */
 import { readFileSync } from "node:fs";
-import { DisplayHandle, MagicError, onShutdown, registerMagic, type MagicContext, type MagicSpec } from "../core";
+import { DisplayHandle, errorMessage, MagicError, onShutdown, registerMagic, type MagicContext, type MagicSpec } from "../core";
 import { currentClient, dropCurrentClient, topicsTable } from "./cluster";
 import { peekCurrentCluster, setCurrentCluster } from "./current";
 import { embeddedConfig, findRunningBroker, startEmbeddedBroker, stopEmbeddedBroker, takenNote } from "./embedded";
@@ -21,9 +21,10 @@ function describeCluster(config: ClusterConfig): string {
   return `${config.bootstrap.join(",")}: ${parts.join(", ")}`;
 }
 
-function fail(err: unknown, prefix: string): never {
-  if (err instanceof MagicError) throw err;
-  throw new MagicError(`${prefix}: ${((err as Error)?.message ?? String(err)).split("\n")[0]}`);
+/** A MagicError as is; anything else as one line after `prefix`. */
+function failure(err: unknown, prefix: string): MagicError {
+  if (err instanceof MagicError) return err;
+  return new MagicError(`${prefix}: ${errorMessage(err).split("\n")[0]}`);
 }
 
 /** `%kafka topics --follow`: the topics table refreshed every second for `durationMs`. */
@@ -75,23 +76,26 @@ async function groupsTable(client: KafkaClient): Promise<Table> {
 
 async function kafkaConnect(ctx: MagicContext, hosts: string | undefined): Promise<Message> {
   if (!hosts) throw new MagicError("%kafka connect: give HOST:PORT[,HOST:PORT], e.g. %kafka connect broker1:9092 --ssl");
-  const o = ctx.args.options;
+  const args = ctx.args;
   let bootstrap: string[];
   try {
     bootstrap = parseBootstrap(hosts);
   } catch (err) {
-    fail(err, "%kafka connect");
+    throw failure(err, "%kafka connect");
   }
   const config: ClusterConfig = { bootstrap, connectionTimeout: 10_000 };
-  const mechanism = o["sasl-mechanism"] as "plain" | "scram-sha-256" | "scram-sha-512" | undefined;
-  if (mechanism || o.username || o["password-env"]) {
-    if (!mechanism || !o.username) {
+  const mechanism = args.string("sasl-mechanism") as "plain" | "scram-sha-256" | "scram-sha-512" | undefined;
+  const user = args.string("username");
+  const passwordEnv = args.string("password-env");
+  const caFile = args.string("ca");
+  if (mechanism || user || passwordEnv) {
+    if (!mechanism || !user) {
       throw new MagicError("%kafka connect: SASL needs --sasl-mechanism plain|scram-sha-256|scram-sha-512, --username U and --password-env VAR (the password is read from that environment variable, or typed at a prompt, never into a cell)");
     }
-    const username = String(o.username);
+    const username = user;
     let password: string;
-    if (o["password-env"]) {
-      const variable = String(o["password-env"]);
+    if (passwordEnv) {
+      const variable = passwordEnv;
       const fromEnv = process.env[variable];
       if (fromEnv === undefined) throw new MagicError(`%kafka connect: environment variable ${variable} is not set: export it before starting Jupyter (the password is never stored in the notebook)`);
       password = fromEnv;
@@ -104,13 +108,13 @@ async function kafkaConnect(ctx: MagicContext, hosts: string | undefined): Promi
     }
     config.sasl = { mechanism, username, password };
   }
-  if (o.ssl || o.ca) {
+  if (args.flag("ssl") || caFile) {
     let ca: string | undefined;
-    if (o.ca) {
+    if (caFile) {
       try {
-        ca = readFileSync(String(o.ca), "utf8");
+        ca = readFileSync(caFile, "utf8");
       } catch (err) {
-        throw new MagicError(`%kafka connect: cannot read --ca ${String(o.ca)}: ${(err as Error).message}`);
+        throw new MagicError(`%kafka connect: cannot read --ca ${caFile}: ${(err as Error).message}`);
       }
     }
     config.ssl = ca ? { ca } : true;
@@ -121,7 +125,7 @@ async function kafkaConnect(ctx: MagicContext, hosts: string | undefined): Promi
   } catch (err) {
     await client.close().catch(() => undefined);
     // kafkajs messages never contain the password; still, name only what the user typed.
-    fail(err, `%kafka connect: cannot reach ${bootstrap.join(",")}`);
+    throw failure(err, `%kafka connect: cannot reach ${bootstrap.join(",")}`);
   } finally {
     await client.close().catch(() => undefined);
   }
@@ -146,7 +150,7 @@ async function runKafka(ctx: MagicContext): Promise<unknown> {
       try {
         return await topicsTable(await currentClient(), describeCluster(config));
       } catch (err) {
-        fail(err, `%kafka: ${config.bootstrap.join(",")} does not answer`);
+        throw failure(err, `%kafka: ${config.bootstrap.join(",")} does not answer`);
       }
     }
     case "start": {
@@ -159,7 +163,7 @@ async function runKafka(ctx: MagicContext): Promise<unknown> {
             : `started the embedded Kafka broker at ${state.bootstrap} (${takenNote(portTaken)}pid ${state.pid}, data in ${state.dataDir})`,
         );
       } catch (err) {
-        fail(err, "%kafka start");
+        throw failure(err, "%kafka start");
       }
     }
     case "stop": {
@@ -183,7 +187,7 @@ async function runKafka(ctx: MagicContext): Promise<unknown> {
       try {
         return await topicsTable(await currentClient());
       } catch (err) {
-        fail(err, "%kafka topics");
+        throw failure(err, "%kafka topics");
       }
     case "create": {
       if (!arg) throw new MagicError("%kafka create: name the topic, e.g. %kafka create orders --partitions 3");
@@ -193,7 +197,7 @@ async function runKafka(ctx: MagicContext): Promise<unknown> {
         const created = await (await currentClient()).createTopic(arg, partitions);
         return new Message(created ? `created topic ${arg} with ${partitions} partition${partitions === 1 ? "" : "s"}` : `topic ${arg} already exists (%kafka delete ${arg} first to recreate it)`);
       } catch (err) {
-        fail(err, `%kafka create ${arg}`);
+        throw failure(err, `%kafka create ${arg}`);
       }
     }
     case "delete": {
@@ -204,14 +208,14 @@ async function runKafka(ctx: MagicContext): Promise<unknown> {
         await client.deleteTopic(arg);
         return new Message(`deleted topic ${arg}`);
       } catch (err) {
-        fail(err, `%kafka delete ${arg}`);
+        throw failure(err, `%kafka delete ${arg}`);
       }
     }
     case "groups":
       try {
         return await groupsTable(await currentClient());
       } catch (err) {
-        fail(err, "%kafka groups");
+        throw failure(err, "%kafka groups");
       }
     default:
       throw new MagicError(`%kafka: unknown subcommand '${sub}'; use start, stop, connect, topics, create, delete or groups (see %kafka?)`);
@@ -263,7 +267,7 @@ const produceMagic: MagicSpec = {
     try {
       values = await parseProduceBody(ctx.body ?? "", (code) => ctx.evaluate(code));
     } catch (err) {
-      fail(err, "%%produce");
+      throw failure(err, "%%produce");
     }
     if (values.length === 0) return new Message(`nothing to send to ${topic}: the body yielded no values`);
     try {
@@ -286,8 +290,8 @@ const produceMagic: MagicSpec = {
         numericColumns: ["partition", "messages", "first offset", "last offset"],
       });
     } catch (err) {
-      if (err instanceof ProduceBodyError) fail(err, "%%produce");
-      fail(err, `%%produce ${topic}`);
+      if (err instanceof ProduceBodyError) throw failure(err, "%%produce");
+      throw failure(err, `%%produce ${topic}`);
     }
   },
 };
@@ -316,10 +320,11 @@ const tailMagic: MagicSpec = {
     if (second !== undefined) throw new MagicError(`%tail: unexpected argument '${second}'; usage: %tail TOPIC [--from ...] [--limit N] [--follow]`);
     let tail: Tail;
     try {
-      const from = o.from !== undefined ? parseTailFrom(String(o.from)) : undefined;
+      const fromText = ctx.args.string("from");
+      const from = fromText !== undefined ? parseTailFrom(fromText) : undefined;
       tail = new Tail(await currentClient(), topic, { from, group: o.group as string | undefined, limit: o.limit as number, follow: !!o.follow, duration: o.duration as number | undefined });
     } catch (err) {
-      fail(err, "%tail");
+      throw failure(err, "%tail");
     }
     if (o.follow) {
       tail.display();

@@ -33,6 +33,14 @@ export interface ParsedMagicArgs {
   options: Record<string, unknown>;
   /** The raw argument string after the magic's name. */
   raw: string;
+  /** A `string` option (also the text of a `choices` option); undefined when absent. */
+  string(name: string): string | undefined;
+  /** A `number` or `duration` (milliseconds) option; undefined when absent. */
+  number(name: string): number | undefined;
+  /** A `boolean` option: false when absent. */
+  flag(name: string): boolean;
+  /** A `list` option; undefined when absent. */
+  list(name: string): string[] | undefined;
 }
 
 export interface MagicContext {
@@ -66,7 +74,7 @@ export interface MagicSpec {
   /** Min and max positional words (max undefined = unbounded). */
   positional?: { min?: number; max?: number; names?: string[] };
   /** May return a value: a Displayable becomes the cell's rich result. */
-  run(ctx: MagicContext): unknown | Promise<unknown>;
+  run(ctx: MagicContext): unknown;
 }
 
 const registry = new Map<string, MagicSpec>();
@@ -176,7 +184,27 @@ export function parseMagicArgs(spec: MagicSpec, raw: string): ParsedMagicArgs {
   if (max !== undefined && positional.length > max) {
     throw new MagicError(`%${spec.name}: unexpected argument '${positional[max]}'; usage: ${spec.usage}`);
   }
-  return { positional, options, raw };
+  return typedArgs(spec, positional, options, raw);
+}
+
+/** The parsed arguments with typed getters that check the option's declared type (a programming error otherwise). */
+function typedArgs(spec: MagicSpec, positional: string[], options: Record<string, unknown>, raw: string): ParsedMagicArgs {
+  const declared = new Map((spec.options ?? []).map((o) => [o.name, o]));
+  const read = (name: string, types: MagicOptionType[]): unknown => {
+    const opt = declared.get(name);
+    if (!opt) throw new Error(`%${spec.name} declares no option --${name}`);
+    if (!types.includes(opt.type)) throw new Error(`%${spec.name} --${name} is a ${opt.type} option, not ${types.join(" or ")}`);
+    return options[name];
+  };
+  return {
+    positional,
+    options,
+    raw,
+    string: (name) => read(name, ["string"]) as string | undefined,
+    number: (name) => read(name, ["number", "duration"]) as number | undefined,
+    flag: (name) => read(name, ["boolean"]) === true,
+    list: (name) => read(name, ["list"]) as string[] | undefined,
+  };
 }
 
 /** The text shown by `%name?`. */
@@ -186,7 +214,7 @@ export function magicHelp(spec: MagicSpec): string {
     lines.push("", "options:");
     for (const o of spec.options) {
       const flag = `--${o.name}${o.alias ? `, -${o.alias}` : ""}${o.type === "boolean" ? "" : ` ${o.type === "duration" ? "DURATION" : o.type.toUpperCase()}`}`;
-      const extra = [o.choices ? `one of ${o.choices.join("|")}` : "", o.default !== undefined ? `default ${String(o.default)}` : ""].filter(Boolean).join("; ");
+      const extra = [o.choices ? `one of ${o.choices.join("|")}` : "", o.default !== undefined ? `default ${typeof o.default === "string" ? o.default : JSON.stringify(o.default)}` : ""].filter(Boolean).join("; ");
       lines.push(`  ${flag.padEnd(28)} ${o.help}${extra ? ` (${extra})` : ""}`);
     }
   }
@@ -209,5 +237,5 @@ export async function runMagic(
   if (isCell && spec.kind === "line") throw new MagicError(`%${name} is a line magic: write %${name} on its own line, not %%${name}`);
   if (!isCell && spec.kind === "cell") throw new MagicError(`%%${name} is a cell magic: put %%${name} on the first line of the cell, with the body below it`);
   const args = parseMagicArgs(spec, raw);
-  return spec.run({ ...context, name, args });
+  return await spec.run({ ...context, name, args });
 }

@@ -80,3 +80,28 @@ export function getOption<T>(options: Record<string, T> | undefined, name: strin
   for (const key of Object.keys(options)) if (key.toLowerCase() === lower) return options[key];
   return undefined;
 }
+
+/** Any value as text, never "[object Object]": strings as they are, other primitives by toString, objects as JSON. */
+export function toText(value: unknown): string {
+  switch (typeof value) {
+    case "string":
+      return value;
+    case "number":
+    case "boolean":
+    case "bigint":
+    case "symbol":
+      return value.toString();
+    case "undefined":
+      return "undefined";
+    case "function":
+      return `function ${value.name}`;
+    default:
+      if (value === null) return "null";
+      if (value instanceof Date) return Number.isNaN(value.getTime()) ? "Invalid Date" : value.toISOString();
+      try {
+        return JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+      } catch {
+        return Object.prototype.toString.call(value);
+      }
+  }
+}

@@ -62,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     await client.close();
-    process.stdout.write(`${gen.summary().replace(/  \d+(\.\d)? msg\/s/, `  ${gen.averageRate.toFixed(0)} msg/s average`)}\n`);
+    process.stdout.write(`${gen.summary().replace(/ {2}\d+(\.\d)? msg\/s/, `  ${gen.averageRate.toFixed(0)} msg/s average`)}\n`);
     return gen.status === "failed" || gen.errors > 0 ? 1 : 0;
   } catch (err) {
     const message = err instanceof MagicError ? err.message : (err as Error).message;
@@ -72,5 +72,5 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => process.exit(code));
+  void main(process.argv.slice(2)).then((code) => process.exit(code));
 }

@@ -50,7 +50,8 @@ export interface StreamingQueryLike {
   runId?: string;
   name: string | null | undefined;
   isActive: boolean;
-  status?: { message?: string; isDataAvailable?: boolean; isTriggerActive?: boolean } | unknown;
+  /** Spark's `{ message, isDataAvailable, isTriggerActive }`; read defensively. */
+  status?: unknown;
   lastProgress: QueryProgress | null | undefined;
   recentProgress: QueryProgress[];
   stop(): unknown;

@@ -2,7 +2,7 @@
  * %streams: a live dashboard of every streaming query and data generator: status, rates, batch durations,
  * lag, and a small input-rate vs processing-rate chart per query.
  */
-import { escapeHtml, htmlTable, onShutdown, type HtmlTableOptions, type MimeBundle } from "../core";
+import { escapeHtml, htmlTable, onShutdown, toText, type HtmlTableOptions, type MimeBundle } from "../core";
 import type { GeneratorLike, StreamingQueryLike } from "./contract";
 import { LiveDisplay, type LiveOptions } from "./live";
 import { activeQueries, generators } from "./peers";
@@ -81,6 +81,7 @@ export class StreamsDashboard extends LiveDisplay {
   /** Show the dashboard and keep it fresh; a previous live dashboard stops (keeping its last state). */
   start(): this {
     if (current && current !== this) void current.finish();
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the module keeps the one live dashboard
     current = this;
     // On kernel shutdown or restart the dashboard stops refreshing and keeps its last state.
     this.unregisterShutdown = onShutdown(() => this.finish(), "%streams dashboard");
@@ -140,7 +141,7 @@ export class StreamsDashboard extends LiveDisplay {
     const rows = this.queryRows();
     const gens = safe(() => this.sources.generators(), []);
     const live = this.isFinished ? "final state" : `refreshing every ${formatNumber(this.intervalMs / 1000)} s`;
-    const str = (v: unknown) => (v === undefined || v === null ? "" : String(v));
+    const str = (v: unknown) => (v === undefined || v === null ? "" : toText(v));
     const queryHead = ["query", "id", "state", "batch", "input rows/s", "processed rows/s", "last batch ms", "avg batch ms", "lag", "watermark", "input vs processed"];
     const STATE = 2;
     const SPARKLINE = 10;

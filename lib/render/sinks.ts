@@ -70,7 +70,7 @@ export function chartOptionsFrom(options: Record<string, string> | undefined): {
       throw new Error(`chart sink: option spec must be a vega-lite spec as JSON (${(err as Error).message})`);
     }
     if (typeof parsed !== "object" || parsed === null) throw new Error("chart sink: option spec must be a JSON object");
-    spec = isFullVegaLiteSpec(parsed) ? (parsed as ChartSpecInput) : compactSpecFromOptions({ ...opts, ...(parsed as Record<string, string>) });
+    spec = isFullVegaLiteSpec(parsed) ? (parsed) : compactSpecFromOptions({ ...opts, ...(parsed as Record<string, string>) });
   } else {
     spec = compactSpecFromOptions(opts);
   }

@@ -14,7 +14,7 @@ export function caseInsensitive(source: Readonly<Record<string, string>> = {}): 
     spelling.set(key, k);
   };
   for (const [k, v] of Object.entries(source)) set(k, v);
-  return new Proxy({} as Options, {
+  return new Proxy({}, {
     get: (_t, p) => (typeof p === "string" ? values.get(p.toLowerCase()) : undefined),
     set: (_t, p, v) => {
       if (typeof p !== "string") return false;

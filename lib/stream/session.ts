@@ -111,7 +111,7 @@ export class SparkSession {
     const data: Record<string, unknown[]> = {};
     const cols = t.columns();
     columns.forEach((n, i) => (data[n] = cols[i]));
-    return new dfd.DataFrame(data as never, { columns });
+    return new dfd.DataFrame(data, { columns });
   }
   /** The rows of a memory table as plain objects (no danfojs). */
   tableRows(name: string): Record<string, unknown>[] {

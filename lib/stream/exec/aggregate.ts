@@ -8,6 +8,7 @@
 import type { PlanNode } from "../plan/nodes";
 import type { Batch, ExecContext } from "./batch";
 import { compileProjection, type ProjectFn } from "../expr/codegen";
+import { compileGenerated } from "../expr/gen";
 import type { BExpr } from "../expr/bound";
 import type { StatefulOperator } from "./operator";
 import { groupKeyCode, keyHelpers, tupleKey } from "./keys";
@@ -112,10 +113,10 @@ for (let i = 0; i < n; i++) {
 }`;
     }
     const names = Object.keys(helpers);
-    this.update = new Function(...names, `"use strict";\nreturn function update(P, n, groups, batchId, wm, m) {\n${hoist}\n${body}\n};`)(...names.map((n) => helpers[n as keyof typeof helpers]));
+    this.update = compileGenerated(names, `"use strict";\nreturn function update(P, n, groups, batchId, wm, m) {\n${hoist}\n${body}\n};`, names.map((n) => helpers[n as keyof typeof helpers]));
     // Session windows keep their events and fold them on output (sessions merge, so accumulators would need merging).
     const foldUpdates = slots.map((s, j) => s.def.update(`V${j}`, (k) => `a[${this.slotOffsets[j] + k}]`)).join("\n");
-    this.fold = new Function(`"use strict";\nreturn function fold(events) {\nconst a = [${inits.join(", ")}];\nfor (const ev of events) {\n${slots.map((_, j) => `const V${j} = ev[${j + 1}];`).join("\n")}\n${foldUpdates}\n}\nreturn a;\n};`)();
+    this.fold = compileGenerated([], `"use strict";\nreturn function fold(events) {\nconst a = [${inits.join(", ")}];\nfor (const ev of events) {\n${slots.map((_, j) => `const V${j} = ev[${j + 1}];`).join("\n")}\n${foldUpdates}\n}\nreturn a;\n};`, []);
   }
 
   numRowsTotal(): number {

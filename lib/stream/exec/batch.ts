@@ -39,7 +39,7 @@ export function gather(b: Batch, sel: Int32Array): Batch {
   const m = sel.length;
   const cols = b.cols.map((col) => {
     if (col.length === 0) return col; // a pruned column
-    const out = new Array(m);
+    const out = new Array<unknown>(m);
     for (let k = 0; k < m; k++) out[k] = col[sel[k]];
     return out;
   });
@@ -60,7 +60,7 @@ export function toOutputBatch(b: Batch, schema: StructType, batchId: number, mod
   const columns = schema.fields.map((f, c) => {
     const col = b.cols[c];
     if (!needsConversion(f.type)) return col.length === b.n ? col : col.slice(0, b.n);
-    const out = new Array(b.n);
+    const out = new Array<unknown>(b.n);
     for (let r = 0; r < b.n; r++) out[r] = valueToExternal(col[r], f.type);
     return out;
   });

@@ -5,6 +5,7 @@
  * inlines exactly the same encoding through `groupKeyCode`.
  */
 import type { StateKey } from "../state/store";
+import { valueText } from "../expr/runtime";
 
 /** An object value (struct, array, map, binary) as a string. */
 export function objectKey(v: object): string {
@@ -22,7 +23,7 @@ export function keyOf(v: unknown): StateKey {
 export function keyPart(v: unknown): string {
   if (v === null || v === undefined) return "\u0000";
   if (typeof v === "object") return objectKey(v);
-  return typeof v + ":" + String(v);
+  return typeof v + ":" + valueText(v);
 }
 
 const SEP = "\u0001";

@@ -159,7 +159,7 @@ export class StaticJoinOperator implements PhysicalOperator {
     const cols = output.map(([side, c]) => {
       const src = side === "l" ? b.cols[c] : this.right.cols[c];
       const idx = side === "l" ? leftIdx : rightIdx;
-      const out = new Array(m);
+      const out = new Array<unknown>(m);
       for (let k = 0; k < m; k++) out[k] = idx[k] < 0 ? null : src[idx[k]];
       return out;
     });

@@ -98,7 +98,8 @@ export function bind(e: Expr, ctx: BindContext): BExpr {
         // Spark's "whole row" idiom, struct(*) / struct(o.*): the star becomes the columns it names, here at analysis time.
         return bind({ ...e, args: e.args.flatMap((a) => (a.t === "star" ? expandStar(a.qualifier, ctx.schema) : [a])) }, ctx);
       }
-      const args = e.args.map((a) => (a.t === "star" && e.name === "count" ? ({ k: "lit", value: 1, type: IntegerType } as BExpr) : bind(a, ctx)));
+      const one: BExpr = { k: "lit", value: 1, type: IntegerType };
+      const args = e.args.map((a) => (a.t === "star" && e.name === "count" ? one : bind(a, ctx)));
       const out = functions.resolveScalar(e.name, args, e);
       if (!out) {
         const hint = didYouMean(e.name, functions.names());

@@ -105,8 +105,8 @@ export function litType(v: unknown): DataType {
   if (typeof v === "boolean") return BooleanType;
   if (v instanceof Date) return TimestampType;
   if (Array.isArray(v)) return { kind: "array", elementType: v.length ? litType(v[0]) : NullType };
-  if (typeof v === "object") return { kind: "struct", fields: Object.entries(v as object).map(([name, x]) => ({ name, type: litType(x), nullable: true })) };
-  throw new AnalysisError(`unsupported literal ${String(v)}`);
+  if (typeof v === "object") return { kind: "struct", fields: Object.entries(v).map(([name, x]) => ({ name, type: litType(x), nullable: true })) };
+  throw new AnalysisError(`unsupported literal ${typeof v}`);
 }
 
 export function columnNames(schema: StructType): string {

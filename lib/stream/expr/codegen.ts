@@ -6,7 +6,7 @@
  */
 import { metaOf, type BExpr } from "./bound";
 import { castFunction } from "./runtime";
-import { CodeGen, RowError, type EvalContext } from "./gen";
+import { CodeGen, RowError, compileGenerated, type EvalContext } from "./gen";
 import { jsonFieldIndex } from "./json/fields";
 
 export { CodeGen, RowError, type EvalContext };
@@ -106,9 +106,7 @@ function hoist(cg: CodeGen): string {
 
 function build<T>(source: string, consts: unknown[], helpers: Record<string, unknown>): T {
   const names = Object.keys(helpers);
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const factory = new Function("K", "RowError", ...names, `"use strict";\n${source}`);
-  return factory(consts, RowError, ...names.map((n) => helpers[n])) as T;
+  return compileGenerated<T>(["K", "RowError", ...names], `"use strict";\n${source}`, [consts, RowError, ...names.map((n) => helpers[n])]);
 }
 
 /**
@@ -135,7 +133,7 @@ export function optimize(e: BExpr, seen: Map<BExpr, BExpr> = new Map()): BExpr {
       break;
     case "field":
     case "cast":
-      out = { ...e, child: opt(e.child) } as BExpr;
+      out = { ...e, child: opt(e.child) };
       break;
     case "case":
       out = { ...e, branches: e.branches.map(([c, v]) => [opt(c), opt(v)] as [BExpr, BExpr]), otherwise: e.otherwise ? opt(e.otherwise) : null };
@@ -159,7 +157,7 @@ export function substitute(e: BExpr, inputs: BExpr[]): BExpr {
       return { ...e, args: [substitute(e.args[0], inputs), substitute(e.args[1], inputs)] };
     case "field":
     case "cast":
-      return { ...e, child: substitute(e.child, inputs) } as BExpr;
+      return { ...e, child: substitute(e.child, inputs) };
     case "case":
       return { ...e, branches: e.branches.map(([c, v]) => [substitute(c, inputs), substitute(v, inputs)] as [BExpr, BExpr]), otherwise: e.otherwise ? substitute(e.otherwise, inputs) : null };
     default:

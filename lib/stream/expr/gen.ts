@@ -59,3 +59,14 @@ export class CodeGen {
     return code;
   }
 }
+
+/**
+ * Compile generated JS: a function of `params` with `body`, called once with `args` (constants and helpers) to
+ * give the compiled function. The one place where streamlab evaluates code it generated itself, from bound
+ * expressions and function definitions, never from user text.
+ */
+export function compileGenerated<T>(params: string[], body: string, args: unknown[]): T {
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const factory = new Function(...params, body) as (...a: unknown[]) => T;
+  return factory(...args);
+}

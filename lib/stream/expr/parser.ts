@@ -371,7 +371,7 @@ class Parser {
         const unitTok = this.next();
         const unit = unitTok.k === "id" ? durationUnit(unitTok.v) : undefined;
         if (unit === undefined) this.fail("expected an interval unit (seconds, minutes, hours, days)", unitTok);
-        ms += Number(t.v) * unit!;
+        ms += Number(t.v) * unit;
         any = true;
         continue;
       }
@@ -380,7 +380,7 @@ class Parser {
         const unitTok = this.next();
         const unit = unitTok.k === "id" ? durationUnit(unitTok.v) : undefined;
         if (unit === undefined) this.fail("expected an interval unit (seconds, minutes, hours, days)", unitTok);
-        ms += Number(t.v) * unit!;
+        ms += Number(t.v) * unit;
         any = true;
         continue;
       }

@@ -46,11 +46,11 @@ export class DataFrame {
   // ---- projections -------------------------------------------------------------------------------------------
 
   select(...cols: (ColumnLike | ColumnLike[])[]): DataFrame {
-    return new DataFrame(A.analyzeSelect(this.plan, (cols.flat() as ColumnLike[]).map(colArg)));
+    return new DataFrame(A.analyzeSelect(this.plan, cols.flat().map(colArg)));
   }
 
   selectExpr(...sql: (string | string[])[]): DataFrame {
-    return this.select(...(sql.flat() as string[]).map((s) => new Column(parseExpression(s))));
+    return this.select(...sql.flat().map((s) => new Column(parseExpression(s))));
   }
 
   withColumn(name: string, col: Column): DataFrame {
@@ -98,7 +98,7 @@ export class DataFrame {
   // ---- aggregation ---------------------------------------------------------------------------------------------
 
   groupBy(...cols: (ColumnLike | ColumnLike[])[]): GroupedData {
-    return new GroupedData(this, (cols.flat() as ColumnLike[]).map(colArg));
+    return new GroupedData(this, cols.flat().map(colArg));
   }
   groupby(...cols: (ColumnLike | ColumnLike[])[]): GroupedData {
     return this.groupBy(...cols);

@@ -62,7 +62,7 @@ function jsonAsArrays(exprs: BExpr[], needed: boolean[]): BExpr[] {
     switch (e.k) {
       case "call": out = { ...e, args: e.args.map(rebuild) }; break;
       case "and": case "or": out = { ...e, args: [rebuild(e.args[0]), rebuild(e.args[1])] }; break;
-      case "field": case "cast": out = { ...e, child: rebuild(e.child) } as BExpr; break;
+      case "field": case "cast": out = { ...e, child: rebuild(e.child) }; break;
       case "case": out = { ...e, branches: e.branches.map(([c, v]) => [rebuild(c), rebuild(v)] as [BExpr, BExpr]), otherwise: e.otherwise ? rebuild(e.otherwise) : null }; break;
       default: out = e;
     }
@@ -112,7 +112,7 @@ export function pruneColumns(nodes: PlanNode[]): (boolean[] | undefined)[] {
           const u = uses.get(i);
           const meta = metaOf(e, "from_json");
           if (u instanceof Set && e.k === "call" && meta) {
-            if (!meta.corruptName || !u.has(meta.corruptName)) return { ...e, meta: { ...meta, keep: [...u] } } as BExpr;
+            if (!meta.corruptName || !u.has(meta.corruptName)) return { ...e, meta: { ...meta, keep: [...u] } };
           }
           return e;
         });

@@ -81,9 +81,10 @@ export class StreamingQueryImpl implements StreamingQuery {
     const nodes = linearize(this.plan);
     const sourceNode = nodes[0];
     if (sourceNode.op !== "source") throw new Error("streamlab: a streaming query needs a streaming source");
-    this.watermarkDelayMs = nodes.find((n) => n.op === "watermark") ? Math.min(...nodes.filter((n) => n.op === "watermark").map((n) => (n as { delayMs: number }).delayMs)) : null;
+    const watermarks = nodes.filter((n): n is Extract<PlanNode, { op: "watermark" }> => n.op === "watermark");
+    this.watermarkDelayMs = watermarks.length ? Math.min(...watermarks.map((n) => n.delayMs)) : null;
     this.ops = buildPipeline(this.plan);
-    const agg = nodes.filter((n) => n.op === "aggregate").pop() as Extract<PlanNode, { op: "aggregate" }> | undefined;
+    const agg = nodes.filter((n): n is Extract<PlanNode, { op: "aggregate" }> => n.op === "aggregate").pop();
     const outNames = new Set(this.plan.schema.fields.map((f) => f.name));
     if (agg && agg.keyNames.length && agg.keyNames.every((k) => outNames.has(k))) this.keyColumns = agg.keyNames;
     this.stateful = this.ops.some((o) => o.state);
@@ -178,7 +179,7 @@ export class StreamingQueryImpl implements StreamingQuery {
         try {
           resolve(outcome());
         } catch (err) {
-          reject(err);
+          reject(err instanceof Error ? err : new Error(String(err)));
         }
       };
       this.terminationWaiters.push(done);
@@ -218,7 +219,7 @@ export class StreamingQueryImpl implements StreamingQuery {
       await this.source.start?.();
       await this.recover();
       const trigger = this.spec.trigger;
-      let target: Offset | undefined;
+      let target: Offset;
       if (trigger.kind === "availableNow") target = this.source.reportLatestOffset?.() ?? (await this.source.latestOffset(this.committedOffset, {}));
       while (!this.stopRequested) {
         const started = Date.now();
@@ -305,7 +306,7 @@ export class StreamingQueryImpl implements StreamingQuery {
   }
 
   /** One trigger: plan a batch if there is data (or the watermark moved), run it. False when idle. */
-  private async runTrigger(target: Offset | undefined, uncapped: boolean): Promise<boolean> {
+  private async runTrigger(target: Offset, uncapped: boolean): Promise<boolean> {
     const t0 = Date.now();
     this.statusValue = { message: "Getting offsets from " + this.source.description(), isDataAvailable: false, isTriggerActive: true };
     const start = this.committedOffset;
@@ -457,7 +458,10 @@ export class StreamingQueryImpl implements StreamingQuery {
       }
     }
     this.manager.deregister(this);
-    for (const w of this.idleWaiters) this.error ? w.reject(new Error(this.error.message)) : w.resolve();
+    for (const w of this.idleWaiters) {
+      if (this.error) w.reject(new Error(this.error.message));
+      else w.resolve();
+    }
     this.idleWaiters = [];
     for (const w of this.terminationWaiters) w();
     this.terminationWaiters = [];

@@ -39,7 +39,7 @@ export class DataStreamWriter {
     this.formatGiven = true;
     return this;
   }
-  outputMode(mode: OutputMode | string): this {
+  outputMode(mode: string): this {
     const m = String(mode).toLowerCase();
     if (m !== "append" && m !== "update" && m !== "complete") throw new AnalysisError(`unknown output mode '${mode}': use "append", "update" or "complete"`);
     this.mode = m;

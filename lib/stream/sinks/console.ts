@@ -1,6 +1,7 @@
 /** The console sink and Spark's show() text table. */
 import type { OutputBatch } from "./registry";
 import { registerSinkFormat } from "./registry";
+import { valueText } from "../expr/runtime";
 import { getDisplayBridge, sparkTextTable, htmlTable as coreHtmlTable, escapeHtml } from "../../core";
 
 function cellText(v: unknown, truncate: number): string {
@@ -9,8 +10,8 @@ function cellText(v: unknown, truncate: number): string {
   else if (v instanceof Date) s = v.toISOString().replace("T", " ").replace(/\.000Z$|Z$/, "");
   else if (Buffer.isBuffer(v)) s = `[${[...v.subarray(0, 20)].map((b) => b.toString(16).padStart(2, "0")).join(" ")}${v.length > 20 ? " ..." : ""}]`;
   else if (Array.isArray(v)) s = `[${v.map((x) => cellText(x, 0)).join(", ")}]`;
-  else if (typeof v === "object") s = `{${Object.values(v as object).map((x) => cellText(x, 0)).join(", ")}}`;
-  else s = String(v);
+  else if (typeof v === "object") s = `{${Object.values(v).map((x) => cellText(x, 0)).join(", ")}}`;
+  else s = valueText(v);
   if (truncate > 0 && s.length > truncate) s = s.slice(0, truncate - 3) + "...";
   return s;
 }

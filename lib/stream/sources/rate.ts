@@ -30,10 +30,10 @@ export class RateSourceProvider implements SourceProvider {
     return {
       schema: this.schema,
       description: () => `RateStreamV2[rowsPerSecond=${rps}]`,
-      initialOffset: async () => ({ startMs, rows: 0 }),
-      latestOffset: async (start: Offset) => ({ ...(start as RateOffset), rows: available(start as RateOffset) }),
+      initialOffset: () => Promise.resolve({ startMs, rows: 0 }),
+      latestOffset: (start: Offset) => Promise.resolve({ ...(start as RateOffset), rows: available(start as RateOffset) }),
       hasData: (s: Offset, e: Offset) => (e as RateOffset).rows > (s as RateOffset).rows,
-      async getBatch(s: Offset, e: Offset) {
+      getBatch(s: Offset, e: Offset) {
         const a = (s as RateOffset).rows;
         const b = (e as RateOffset).rows;
         const base = (e as RateOffset).startMs;
@@ -43,9 +43,9 @@ export class RateSourceProvider implements SourceProvider {
           ts.push(base + Math.floor((i * 1000) / rps));
           value.push(i);
         }
-        return { numRows: b - a, columns: [ts, value] };
+        return Promise.resolve({ numRows: b - a, columns: [ts, value] });
       },
-      stop: async () => undefined,
+      stop: () => Promise.resolve(),
     };
   }
 }

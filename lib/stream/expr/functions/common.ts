@@ -31,7 +31,8 @@ export function durationArg(a: BExpr | undefined, name: string, what: string): n
   const v = literalArg(a, name, what);
   if (v === undefined || v === null) return undefined;
   if (typeof v === "number") return v;
-  return parseInterval(String(v));
+  if (typeof v !== "string") return fail(`${name}(): ${what} must be a duration such as "10 seconds"`);
+  return parseInterval(v);
 }
 
 /** The common type of every argument (for coalesce, if, greatest, array...). */

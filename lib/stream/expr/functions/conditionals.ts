@@ -1,7 +1,7 @@
 /** Comparisons, boolean and null predicates, IN, and the conditional functions (coalesce, if, nullif, greatest, least). */
 import { castTo, type CallExpr } from "../bound";
 import type { CodeGen } from "../gen";
-import { type DataType, BooleanType, typeString, commonType, isNumeric } from "../../types";
+import { type DataType, BooleanType, typeString, commonType } from "../../types";
 import { fail, need, commonOf, comparableArgs } from "./common";
 import type { FunctionRegistry } from "./registry";
 

@@ -60,7 +60,7 @@ export function registerJsonFunctions(r: FunctionRegistry): void {
           if (v == null || typeof v !== "object") return null;
           v = (v as Record<string, unknown>)[part];
         }
-        return v == null ? null : typeof v === "object" ? JSON.stringify(v) : String(v);
+        return v == null ? null : R.valueText(v);
       })}(${a[0]}, ${a[1]})`,
   });
 }

@@ -38,6 +38,16 @@ function arith(op: string) {
   };
 }
 
+/** x rounded to `digits` decimals, ties to the even neighbour. */
+function roundHalfEven(x: number, digits: number): number {
+  const f = Math.pow(10, digits);
+  const v = x * f;
+  const floor = Math.floor(v);
+  const frac = v - floor;
+  const r = frac > 0.5 ? floor + 1 : frac < 0.5 ? floor : floor % 2 === 0 ? floor : floor + 1;
+  return r / f;
+}
+
 export function registerMathFunctions(r: FunctionRegistry): void {
   r.scalar("+", arith("+"));
   r.scalar("-", arith("-"));
@@ -84,6 +94,11 @@ export function registerMathFunctions(r: FunctionRegistry): void {
     // HALF_UP, as Spark's round (JS Math.round rounds -2.5 to -2).
     gen: (a) => a[1] ? `((f) => Math.sign(${a[0]}) * Math.round(Math.abs(${a[0]}) * f) / f)(Math.pow(10, ${a[1]}))` : `Math.sign(${a[0]}) * Math.round(Math.abs(${a[0]}))`,
   });
-  r.alias("bround", "round");
+  r.scalar("bround", {
+    args: [1, 2],
+    resolve: (args) => (need("bround", args[0], isNumeric, "a number"), { type: args[0].type.kind === "null" ? DoubleType : args[0].type }),
+    // HALF_EVEN (banker's rounding), as Spark's bround.
+    gen: (a, cg) => `${cg.konst(roundHalfEven)}(${a[0]}, ${a[1] ?? 0})`,
+  });
   r.scalar("rand", { args: [0, 1], nonStrict: true, resolve: () => ({ type: DoubleType }), gen: () => "Math.random()" });
 }

@@ -32,7 +32,7 @@ export class FunctionRegistry {
   /** Register a scalar function under its name (first) and aliases (the rest). */
   scalar(names: string | readonly string[], spec: ScalarSpec): ScalarDef {
     const [name, ...aliases] = typeof names === "string" ? [names] : names;
-    const def: ScalarDef = { name, args: spec.args, resolve: spec.resolve, gen: spec.gen, ...(spec.nonStrict ? { nonStrict: true } : {}) };
+    const def: ScalarDef = { ...spec, name };
     this.scalars.set(this.claim(name), def);
     for (const a of aliases) this.alias(a, name);
     return def;

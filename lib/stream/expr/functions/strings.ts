@@ -4,6 +4,30 @@ import { toString } from "./common";
 import * as R from "../runtime";
 import type { FunctionRegistry } from "./registry";
 
+/**
+ * Java's String.split (Spark's split): at most `limit` parts when limit > 0, the last holding the rest;
+ * capture groups are not parts (JS split would insert them); a zero-width match never makes a leading empty part.
+ */
+function splitJava(s: string, rx: RegExp, limit: number): string[] {
+  const out: string[] = [];
+  rx.lastIndex = 0;
+  let last = 0;
+  for (let m = rx.exec(s); m && !(limit > 0 && out.length >= limit - 1); m = rx.exec(s)) {
+    if (m[0].length === 0) {
+      if (m.index > last && m.index < s.length) {
+        out.push(s.slice(last, m.index));
+        last = m.index;
+      }
+      rx.lastIndex++;
+      continue;
+    }
+    out.push(s.slice(last, m.index));
+    last = m.index + m[0].length;
+  }
+  out.push(s.slice(last));
+  return out;
+}
+
 export function registerStringFunctions(r: FunctionRegistry): void {
   for (const kind of ["like", "ilike", "rlike"] as const) {
     r.scalar(kind, {
@@ -75,8 +99,8 @@ export function registerStringFunctions(r: FunctionRegistry): void {
     resolve: (args) => ({ type: { kind: "array", elementType: StringType }, args: [toString(args[0]), toString(args[1]), ...args.slice(2)] }),
     gen: (a, cg, call) => {
       const p = call.args[1];
-      const rx = p.k === "lit" ? cg.konst(new RegExp(String(p.value))) : `new RegExp(${a[1]})`;
-      return `${a[0]}.split(${rx}${a[2] ? `, ${a[2]} > 0 ? ${a[2]} : undefined` : ""})`;
+      const rx = p.k === "lit" ? cg.konst(new RegExp(String(p.value), "g")) : `new RegExp(${a[1]}, "g")`;
+      return `${cg.konst(splitJava)}(${a[0]}, ${rx}, ${a[2] ?? -1})`;
     },
   });
   r.scalar("lpad", { args: [3, 3], resolve: (args) => ({ type: StringType, args: [toString(args[0]), args[1], toString(args[2])] }), gen: (a) => `${a[0]}.length >= ${a[1]} ? ${a[0]}.slice(0, ${a[1]}) : ${a[0]}.padStart(${a[1]}, ${a[2]})` });

@@ -4,7 +4,7 @@
  */
 import type { StructType } from "../../types";
 import type { JsonMode } from "../bound";
-import { RowError } from "../gen";
+import { RowError, compileGenerated } from "../gen";
 import * as R from "../runtime";
 import { makeFlatScanner, nestingDepthExceeds, MAX_JSON_DEPTH } from "./scanner";
 
@@ -54,7 +54,7 @@ export function makeJsonParser(schema: StructType, mode: JsonMode, corruptName: 
     const body = asArray
       ? `${lines.join("\n")}\n${fields.map((_, i) => `vals[${i}] = v${i};`).join(" ")} vals[${nf}] = null;\nreturn vals;`
       : `${lines.join("\n")}\nreturn { ${fields.map((f, i) => `${JSON.stringify(f.name)}: v${i}`).join(", ")}${corruptName ? `, ${JSON.stringify(corruptName)}: null` : ""} };`;
-    convert = new Function("J", "T", "P", `return function convert(vals, bad) {\n${body}\n};`)(R.jsonToValue, fields.map((f) => f.type), R.parseTimestamp);
+    convert = compileGenerated(["J", "T", "P"], `return function convert(vals, bad) {\n${body}\n};`, [R.jsonToValue, fields.map((f) => f.type), R.parseTimestamp]);
   } else {
     convert = (vals, b) => {
       const o: Record<string, unknown> = {};

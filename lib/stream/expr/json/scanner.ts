@@ -244,7 +244,7 @@ export function makeFlatScanner(names: string[]): (b: Buffer, out: unknown[]) =>
         if (field >= 0) {
           // Exact when the digits fit in 2^53 and the scale is an exact power of ten: the same double as JSON.parse.
           value = simpleNum && digits <= 15 ? (neg ? -mant : mant) / scale : Number(b.toString("latin1", vs, i));
-          if (Number.isNaN(value as number)) return false;
+          if (Number.isNaN(value)) return false;
         }
       } else if (c === 116) {
         if (b[i + 1] !== 114 || b[i + 2] !== 117 || b[i + 3] !== 101) return false;
