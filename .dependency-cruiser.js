@@ -10,7 +10,8 @@ const ARROWS = {
   broker: ["core"],
   client: ["core"],
   datagen: ["core", "client"],
-  stream: ["core", "client", "datagen"],
+  registry: ["core"],
+  stream: ["core", "client", "datagen", "registry"],
   render: ["core", "stream", "datagen"],
 };
 

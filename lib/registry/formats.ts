@@ -26,7 +26,7 @@ export interface ResolvedSchema {
 }
 
 export function parseSchemaType(value: unknown): SchemaType {
-  const t = value === undefined || value === null || value === "" ? "AVRO" : String(value).toUpperCase();
+  const t = value === undefined || value === null || value === "" ? "AVRO" : typeof value === "string" ? value.toUpperCase() : JSON.stringify(value);
   if (t !== "AVRO" && t !== "PROTOBUF" && t !== "JSON") throw invalidSchema(`: unknown schemaType '${String(value)}'; use AVRO, PROTOBUF or JSON`);
   return t;
 }

@@ -329,8 +329,9 @@ export class SchemaStore {
   /** PUT /config and PUT /config/S. */
   setCompatibility(subject: string | null, level: unknown): Promise<CompatibilityLevel> {
     return this.serial(async () => {
-      const l = String(level ?? "").toUpperCase() as CompatibilityLevel;
-      if (!COMPATIBILITY_LEVELS.includes(l)) throw invalidCompatibility(String(level));
+      const text = typeof level === "string" ? level : JSON.stringify(level ?? "");
+      const l = text.toUpperCase() as CompatibilityLevel;
+      if (!COMPATIBILITY_LEVELS.includes(l)) throw invalidCompatibility(text);
       await this.write({ keytype: "CONFIG", subject, magic: 0 }, { compatibilityLevel: l });
       return l;
     });

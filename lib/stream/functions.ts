@@ -69,7 +69,7 @@ export interface AvroRegistryOptions {
   subject: string;
   schemaRegistryAddress: string;
 }
-const litExpr = (value: unknown): Expr => ({ t: "lit", value }) as Expr;
+const litExpr = (value: unknown): Expr => ({ t: "lit", value });
 /** from_avro(col, jsonFormatSchema[, options]) or from_avro(col, {subject, schemaRegistryAddress}[, options]). */
 export function from_avro(v: ColumnLike, schema: string | AvroRegistryOptions, options: Record<string, string> = {}): Column {
   return new Column({ t: "fn", name: "from_avro", args: [c(v), litExpr(schema)], options });

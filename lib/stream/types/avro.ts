@@ -9,11 +9,11 @@ import { type DataType, type StructType, typeString } from "./index";
 /** A Spark type with the functions that turn a decoded value into a runtime value and back. */
 export interface Converted {
   type: DataType;
-  read(v: unknown): unknown;
-  write(v: unknown): unknown;
+  read: (v: unknown) => unknown;
+  write: (v: unknown) => unknown;
 }
 
-type AvroJson = string | AvroJson[] | { type: AvroJson; name?: string; namespace?: string; fields?: { name: string; type: AvroJson; default?: unknown }[]; items?: AvroJson; values?: AvroJson; symbols?: string[]; logicalType?: string; size?: number };
+export type AvroJson = string | AvroJson[] | { type: AvroJson; name?: string; namespace?: string; fields?: { name: string; type: AvroJson; default?: unknown }[]; items?: AvroJson; values?: AvroJson; symbols?: string[]; logicalType?: string; size?: number };
 
 const same = (v: unknown) => v;
 const prim = (kind: DataType["kind"], read: (v: unknown) => unknown = same, write: (v: unknown) => unknown = same): Converted => ({ type: { kind } as DataType, read, write });
@@ -135,7 +135,7 @@ export function protobufToSpark(type: protobuf.Type, seen = new Set<string>()): 
   const fields = type.fieldsArray.map((f) => {
     f.resolve();
     let c: Converted;
-    if (f.resolvedType && "fieldsArray" in f.resolvedType) c = protobufToSpark(f.resolvedType as protobuf.Type, inner);
+    if (f.resolvedType && "fieldsArray" in f.resolvedType) c = protobufToSpark(f.resolvedType, inner);
     else if (f.resolvedType) c = prim("string");
     else {
       const kind = PB_SCALARS[f.type];

@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from "node:fs";
 import type * as avsc from "avsc";
 import { Codec, codecByIdSync, frame, latestSync, unframe } from "../../../registry";
 import { BinaryType, typeString } from "../../types";
-import { avroToSpark, protobufToSpark, sparkToAvro, type Converted } from "../../types/avro";
+import { avroToSpark, protobufToSpark, sparkToAvro, type AvroJson, type Converted } from "../../types/avro";
 import { RowError } from "../gen";
 import { caseInsensitive } from "../../options";
 import { fail, literalArg } from "./common";
@@ -96,7 +96,7 @@ export function registerAvroProtobufFunctions(r: FunctionRegistry): void {
     resolve(args, e) {
       if (args[0].type.kind !== "binary" && args[0].type.kind !== "null") fail(`from_avro() expects a binary column (the Kafka value), got ${typeString(args[0].type)}; do not CAST it to STRING first`);
       const second = literalArg(args[1], "from_avro", "the schema (JSON) or the schema registry options");
-      const options = { ...((e.options ?? {}) as Record<string, unknown>), ...((literalArg(args[2], "from_avro", "the options") as Record<string, unknown>) ?? {}) };
+      const options = { ...((e.options ?? {})), ...((literalArg(args[2], "from_avro", "the options") as Record<string, unknown>) ?? {}) };
       const ref = registryRef(second, "subject", "schemaRegistryAddress") ?? registryRef(options, "subject", "schemaRegistryAddress");
       const mode = modeOf("from_avro", options, "FAILFAST");
       let reader: Codec;
@@ -106,7 +106,7 @@ export function registerAvroProtobufFunctions(r: FunctionRegistry): void {
         return fail(`from_avro(): ${short(err)}`);
       }
       if (reader.schema.schemaType !== "AVRO") fail(`from_avro(): subject ${ref?.subject} holds a ${reader.schema.schemaType} schema; use from_protobuf or from_json`);
-      const conv = avroToSpark(JSON.parse(reader.schema.schema));
+      const conv = avroToSpark(JSON.parse(reader.schema.schema) as AvroJson);
       return { type: conv.type, args: [args[0]], meta: { kind: "codec", decode: avroDecoder(reader, conv, mode, ref) } };
     },
     gen: (a, cg, call) => `${cg.konst((call.meta as { decode: unknown }).decode)}(${a[0]}, i)`,
@@ -125,7 +125,7 @@ export function registerAvroProtobufFunctions(r: FunctionRegistry): void {
       } catch (err) {
         return fail(`to_avro(): ${short(err)}`);
       }
-      const conv = avroToSpark(JSON.parse(codec.schema.schema));
+      const conv = avroToSpark(JSON.parse(codec.schema.schema) as AvroJson);
       const type = codec.avroType!;
       const encode = (v: unknown, row: number) => {
         if (v === null || v === undefined) return null;
@@ -147,7 +147,7 @@ export function registerAvroProtobufFunctions(r: FunctionRegistry): void {
       if (args[0].type.kind !== "binary" && args[0].type.kind !== "null") fail(`from_protobuf() expects a binary column, got ${typeString(args[0].type)}`);
       const messageName = String(literalArg(args[1], "from_protobuf", "the message name"));
       const third = literalArg(args[2], "from_protobuf", "the .proto file or text, or the options");
-      const options = { ...((e.options ?? {}) as Record<string, unknown>), ...(typeof third === "object" && third ? (third as Record<string, unknown>) : {}), ...((literalArg(args[3], "from_protobuf", "the options") as Record<string, unknown>) ?? {}) };
+      const options = { ...((e.options ?? {})), ...(typeof third === "object" && third ? (third as Record<string, unknown>) : {}), ...((literalArg(args[3], "from_protobuf", "the options") as Record<string, unknown>) ?? {}) };
       const ref = registryRef(options, "schema.registry.subject", "schema.registry.address");
       const mode = modeOf("from_protobuf", options, "FAILFAST");
       let reader: Codec;
@@ -190,7 +190,7 @@ export function registerAvroProtobufFunctions(r: FunctionRegistry): void {
     resolve(args, e) {
       const messageName = String(literalArg(args[1], "to_protobuf", "the message name"));
       const third = literalArg(args[2], "to_protobuf", "the .proto file or text, or the options");
-      const options = { ...((e.options ?? {}) as Record<string, unknown>), ...(typeof third === "object" && third ? (third as Record<string, unknown>) : {}), ...((literalArg(args[3], "to_protobuf", "the options") as Record<string, unknown>) ?? {}) };
+      const options = { ...((e.options ?? {})), ...(typeof third === "object" && third ? (third as Record<string, unknown>) : {}), ...((literalArg(args[3], "to_protobuf", "the options") as Record<string, unknown>) ?? {}) };
       const ref = registryRef(options, "schema.registry.subject", "schema.registry.address");
       let codec: Codec;
       let id: number | undefined;
