@@ -98,7 +98,9 @@ export class Codec {
   /** Decodes a payload (without the frame) to a plain object. */
   decode(payload: Buffer, messageIndexes?: number[]): unknown {
     if (this.avro) {
-      const { value, offset } = this.avro.decode(payload, 0);
+      const decoded = this.avro.decode(payload, 0);
+      const value: unknown = decoded.value;
+      const offset = decoded.offset;
       if (offset < 0 || value === undefined) throw new Error(`truncated Avro payload (${payload.length} bytes)`);
       return value;
     }
