@@ -14,6 +14,7 @@ commands:
                                                    execute a notebook headless, without Jupyter
   broker [options]                                 run the embedded Kafka-compatible broker
   datagen DATASET --topic T [options]              produce synthetic data to a topic
+  registry [--port 8081] [--bootstrap HOST:PORT]   run the embedded Schema Registry (Confluent's REST API)
 
 'streamlab <command> --help' shows a command's options.`;
 
@@ -121,8 +122,10 @@ export async function main(argv: string[]): Promise<number> {
       return loadDelegate("broker", "../lib/broker/cli").main(rest);
     case "datagen":
       return loadDelegate("datagen", "../lib/datagen/cli").main(rest);
+    case "registry":
+      return loadDelegate("registry", "../lib/registry/cli").main(rest);
     default:
-      throw new Error(`unknown command '${command}'; commands are install, kernel, run, broker, datagen (streamlab --help)`);
+      throw new Error(`unknown command '${command}'; commands are install, kernel, run, broker, datagen, registry (streamlab --help)`);
   }
 }
 

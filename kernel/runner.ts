@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import { Session, describeError, type CellSink, type MimeBundle } from "./session";
-import { runShutdownHooks } from "./lifecycle";
+import { runShutdownHooks } from "../lib/core/lifecycle";
 import { notebookToHtml } from "./html";
 import { joinSource, readNotebook, toLines, type Notebook, type NotebookOutput } from "./notebook";
 

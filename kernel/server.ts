@@ -9,7 +9,7 @@ import { isCompleteCode } from "tslab/dist/converter";
 import { printQuickInfo } from "tslab/dist/inspect";
 import { Session, describeError, type CellSink } from "./session";
 import { rewriteMagics } from "./magic-syntax";
-import { runShutdownHooks } from "./lifecycle";
+import { runShutdownHooks } from "../lib/core/lifecycle";
 import { makeMessage, parseFrames, serialize, type JupyterMessage } from "./wire";
 
 type Socket = { send(frames: Buffer[]): Promise<void> };

@@ -10,8 +10,8 @@ import type { Converter } from "tslab/dist/converter";
 import type { Executor, ConverterSet } from "tslab/dist/executor";
 import { MAGIC_DECLARATION, MAGIC_GLOBAL, rewriteMagics, type MagicUse } from "./magic-syntax";
 import { packageRoot } from "./install";
-import type * as DisplayModule from "../lib/display";
-import type * as MagicsModule from "../lib/magics";
+import type * as DisplayModule from "../lib/core";
+import type * as MagicsModule from "../lib/core";
 
 export type MimeBundle = Record<string, unknown>;
 
@@ -202,9 +202,9 @@ export class Session {
   private loadLibrary(): void {
     // The display protocol and the magic registry are the contracts the kernel needs; load them first.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    this.display = require(path.join(this.root, "dist", "lib", "display.js")) as typeof DisplayModule;
+    this.display = require(path.join(this.root, "dist", "lib", "core", "index.js")) as typeof DisplayModule;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    this.magics = require(path.join(this.root, "dist", "lib", "magics.js")) as typeof MagicsModule;
+    this.magics = require(path.join(this.root, "dist", "lib", "core", "index.js")) as typeof MagicsModule;
     const libIndex = path.join(this.root, "dist", "lib", "index.js");
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -142,7 +142,7 @@ export class Connection {
       if (body) this.send(correlationId, body);
     } catch (err) {
       if (err instanceof MalformedRequestError) this.close(`malformed ${API_NAMES[apiKey] ?? "request"}: ${err.message}`);
-      else this.close(`error handling ${API_NAMES[apiKey] ?? "request"}: ${(err as Error)?.stack ?? err}`);
+      else this.close(`error handling ${API_NAMES[apiKey] ?? "request"}: ${(err as Error)?.stack ?? String(err)}`);
     }
   }
 

@@ -3,12 +3,13 @@
  * uses when no bootstrap address is given. An explicit `%kafka connect` sets it; otherwise the first use asks
  * the provider, which (in the kernel and the runner) starts the embedded broker and says so in one line.
  */
-import type { ClusterConfig } from "./index";
+import { embeddedClusterProvider } from "./embedded";
+import type { ClusterConfig } from "./types";
 
 export type ClusterProvider = () => Promise<ClusterConfig>;
 
 let current: ClusterConfig | undefined;
-let provider: ClusterProvider | undefined;
+let provider: ClusterProvider | undefined = embeddedClusterProvider;
 let pending: Promise<ClusterConfig> | undefined;
 
 export function setCurrentCluster(config: ClusterConfig | undefined): void {
@@ -16,7 +17,7 @@ export function setCurrentCluster(config: ClusterConfig | undefined): void {
   pending = undefined;
 }
 
-/** Installed by the code that knows how to start the embedded broker (lib/datagen's %kafka). */
+/** Replace the provider (default: start or reuse the embedded broker); undefined makes a missing cluster an error. */
 export function setClusterProvider(next: ClusterProvider | undefined): void {
   provider = next;
 }

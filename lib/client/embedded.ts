@@ -13,6 +13,8 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { getDisplayBridge } from "../core";
+import type { ClusterConfig } from "./types";
 
 export interface EmbeddedBrokerState {
   pid: number;
@@ -49,8 +51,8 @@ function stateFile(stateDir: string): string {
 
 export function readBrokerState(stateDir = streamlabHome()): EmbeddedBrokerState | undefined {
   try {
-    const s = JSON.parse(fs.readFileSync(stateFile(stateDir), "utf8"));
-    return typeof s.pid === "number" && typeof s.port === "number" ? s : undefined;
+    const s = JSON.parse(fs.readFileSync(stateFile(stateDir), "utf8")) as Partial<EmbeddedBrokerState> | null;
+    return typeof s?.pid === "number" && typeof s.port === "number" ? (s as EmbeddedBrokerState) : undefined;
   } catch {
     return undefined;
   }
@@ -100,7 +102,7 @@ function packageRoot(): string {
   let dir = __dirname;
   for (let i = 0; i < 6; i++) {
     try {
-      if (JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")).name === "streamlab") return dir;
+      if ((JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as { name?: unknown }).name === "streamlab") return dir;
     } catch {
       // keep looking upward
     }
@@ -287,4 +289,25 @@ export async function stopEmbeddedBroker(options: { stateDir?: string; graceMs?:
     }
   }
   return state;
+}
+
+/** The ClusterConfig of a running embedded broker. */
+export function embeddedConfig(state: EmbeddedBrokerState): ClusterConfig {
+  return { bootstrap: [state.bootstrap], embedded: { pid: state.pid, dataDir: state.dataDir } };
+}
+
+/** The default cluster provider (current.ts): reuse the recorded embedded broker if it is alive, else start one. */
+export async function embeddedClusterProvider(): Promise<ClusterConfig> {
+  const { state, reused, portTaken } = await startEmbeddedBroker();
+  getDisplayBridge().print(
+    reused
+      ? `streamlab: using the embedded Kafka broker already running at ${state.bootstrap} (pid ${state.pid}); %kafka stop stops it`
+      : `streamlab: started the embedded Kafka broker at ${state.bootstrap} (${takenNote(portTaken)}data in ${state.dataDir}); %kafka stop stops it`,
+  );
+  return embeddedConfig(state);
+}
+
+/** "port 9092 was taken, " when the broker had to fall back to another port, else nothing. */
+export function takenNote(portTaken: number | undefined): string {
+  return portTaken === undefined ? "" : `port ${portTaken} was taken, so it listens on any free port; `;
 }

@@ -1,21 +1,22 @@
 /**
- * Plain tables as mime bundles (text/html + text/plain) for the magics of lib/client and lib/datagen.
+ * Plain tables as mime bundles (text/html + text/plain) for the magics of lib/client and lib/datagen, on
+ * lib/core's table builder.
  *
  * Deliberately small: lib/render owns the live, sortable tables of streaming queries. These only need to look
  * clean in JupyterLab, Notebook 6, VS Code and nbconvert HTML, with no scripts and no external CSS.
  */
-import type { Displayable, MimeBundle } from "../display";
+import { alignedTextTable, escapeHtml, htmlTable as htmlTableMarkup, type Displayable, type MimeBundle } from "../core";
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
-}
+export { escapeHtml };
 
 export function cellText(value: unknown): string {
   if (value === null || value === undefined) return "";
   if (value instanceof Date) return value.toISOString();
   if (typeof value === "number") return Number.isInteger(value) ? value.toLocaleString("en-US") : String(Math.round(value * 100) / 100);
   if (typeof value === "object") return JSON.stringify(value);
-  return String(value);
+  if (typeof value === "string") return value;
+  if (typeof value === "boolean" || typeof value === "bigint" || typeof value === "symbol") return value.toString();
+  return typeof value;
 }
 
 export interface TableOptions {
@@ -32,37 +33,30 @@ export interface TableOptions {
 export function htmlTable(columns: string[], rows: unknown[][], options: TableOptions = {}): string {
   const pre = new Set(options.preColumns ?? []);
   const num = new Set(options.numericColumns ?? []);
-  const th = columns.map((c) => `<th style="text-align:${num.has(c) ? "right" : "left"};padding:2px 8px">${escapeHtml(c)}</th>`).join("");
-  const body = rows
-    .map((r) => {
-      const tds = columns.map((c, i) => {
-        const text = escapeHtml(cellText(r[i]));
-        const style = `text-align:${num.has(c) ? "right" : "left"};padding:2px 8px;vertical-align:top`;
-        return pre.has(c) ? `<td style="${style}"><pre style="margin:0;font-size:12px">${text}</pre></td>` : `<td style="${style}">${text}</td>`;
-      });
-      return `<tr>${tds.join("")}</tr>`;
-    })
-    .join("");
+  const align = (c: number) => `text-align:${num.has(columns[c]) ? "right" : "left"};padding:2px 8px`;
+  const table = htmlTableMarkup(
+    columns,
+    rows.map((r) => columns.map((_, i) => cellText(r[i]))),
+    {
+      attributes: `style="border-collapse:collapse;font-family:monospace;font-size:13px"`,
+      headerAttributes: (c) => `style="${align(c)}"`,
+      cellAttributes: (c) => `style="${align(c)};vertical-align:top"`,
+      cellHtml: (text, c) => (pre.has(columns[c]) ? `<pre style="margin:0;font-size:12px">${text}</pre>` : text),
+      empty: { text: "(none)", attributes: `style="color:#666;padding:2px 8px"` },
+    },
+  );
   const title = options.title ? `<div style="font-weight:bold;margin:2px 0">${escapeHtml(options.title)}</div>` : "";
   const note = options.note ? `<div style="color:#666;font-size:90%;margin:2px 0">${escapeHtml(options.note)}</div>` : "";
-  const empty = rows.length === 0 ? `<tr><td colspan="${columns.length}" style="color:#666;padding:2px 8px">(none)</td></tr>` : "";
-  return `<div class="streamlab-table">${title}<table style="border-collapse:collapse;font-family:monospace;font-size:13px"><thead><tr>${th}</tr></thead><tbody>${body}${empty}</tbody></table>${note}</div>`;
+  return `<div class="streamlab-table">${title}${table}${note}</div>`;
 }
 
 /** A fixed-width text table, for text/plain and terminals. Multi-line cells are flattened to one line. */
 export function textTable(columns: string[], rows: unknown[][], options: TableOptions = {}): string {
-  const cells = rows.map((r) => columns.map((_, i) => cellText(r[i]).replace(/\s*\n\s*/g, " ")));
-  const widths = columns.map((c, i) => Math.min(80, Math.max(c.length, ...cells.map((r) => r[i].length))));
   const num = new Set(options.numericColumns ?? []);
-  const fmt = (v: string, i: number) => {
-    const s = v.length > widths[i] ? v.slice(0, widths[i] - 1) + "…" : v;
-    return num.has(columns[i]) ? s.padStart(widths[i]) : s.padEnd(widths[i]);
-  };
+  const right = new Set(columns.flatMap((c, i) => (num.has(c) ? [i] : [])));
   const lines: string[] = [];
   if (options.title) lines.push(options.title);
-  lines.push(columns.map(fmt).join("  ").trimEnd());
-  lines.push(widths.map((w) => "-".repeat(w)).join("  "));
-  for (const r of cells) lines.push(r.map(fmt).join("  ").trimEnd());
+  lines.push(alignedTextTable(columns, rows.map((r) => columns.map((_, i) => cellText(r[i]))), { rightAligned: right, maxWidth: 80 }));
   if (rows.length === 0) lines.push("(none)");
   if (options.note) lines.push(options.note);
   return lines.join("\n");

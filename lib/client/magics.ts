@@ -1,62 +1,18 @@
 /**
  * `%kafka` (where the data lives), `%%produce` and `%tail` (the seed's producer and consumer).
  *
- * Importing this module installs the cluster provider: the first magic or query that needs a cluster and
- * finds none starts (or reuses) the embedded broker and says so in one line.
+ * `registerClientMagics()` registers them (lib/index.ts calls it; it is idempotent).
  */
-import { readFileSync, readdirSync, statSync, existsSync } from "node:fs";
-import * as path from "node:path";
-import { registerMagic, MagicError, type MagicContext } from "../magics";
-import { getDisplayBridge, DisplayHandle } from "../display";
-import { onShutdown } from "../../kernel/lifecycle";
-import { connect, parseBootstrap, type ClusterConfig, type KafkaClient, type TopicPartitionOffsets } from "./index";
-import { currentCluster, setCurrentCluster, setClusterProvider, peekCurrentCluster } from "./current";
-import { startEmbeddedBroker, stopEmbeddedBroker, findRunningBroker, type EmbeddedBrokerState } from "./embedded";
-import { Table, Message } from "./html";
+import { readFileSync } from "node:fs";
+import { DisplayHandle, errorMessage, MagicError, onShutdown, registerMagic, type MagicContext, type MagicSpec } from "../core";
+import { currentClient, dropCurrentClient, topicsTable } from "./cluster";
+import { peekCurrentCluster, setCurrentCluster } from "./current";
+import { embeddedConfig, findRunningBroker, startEmbeddedBroker, stopEmbeddedBroker, takenNote } from "./embedded";
+import { Message, Table } from "./html";
+import { connect, parseBootstrap, type KafkaClient } from "./kafkajs";
 import { parseProduceBody, toProduceRecords, ProduceBodyError } from "./produce";
 import { Tail, parseTailFrom, stopTails, listTails } from "./tail";
-
-function embeddedConfig(state: EmbeddedBrokerState): ClusterConfig {
-  return { bootstrap: [state.bootstrap], embedded: { pid: state.pid, dataDir: state.dataDir } };
-}
-
-/** The provider: reuse the recorded embedded broker if it is alive, else start one. */
-export async function embeddedClusterProvider(): Promise<ClusterConfig> {
-  const { state, reused, portTaken } = await startEmbeddedBroker();
-  getDisplayBridge().print(
-    reused
-      ? `streamlab: using the embedded Kafka broker already running at ${state.bootstrap} (pid ${state.pid}); %kafka stop stops it`
-      : `streamlab: started the embedded Kafka broker at ${state.bootstrap} (${takenNote(portTaken)}data in ${state.dataDir}); %kafka stop stops it`,
-  );
-  return embeddedConfig(state);
-}
-
-/** "port 9092 was taken, " when the broker had to fall back to another port, else nothing. */
-function takenNote(portTaken: number | undefined): string {
-  return portTaken === undefined ? "" : `port ${portTaken} was taken, so it listens on any free port; `;
-}
-
-setClusterProvider(embeddedClusterProvider);
-
-// The kernel's client connections close on shutdown; the embedded broker itself outlives the kernel.
-onShutdown(async () => {
-  const c = cachedClient?.client;
-  cachedClient = undefined;
-  await c?.close();
-}, "%kafka client");
-
-let cachedClient: { config: ClusterConfig; client: KafkaClient } | undefined;
-
-/** A client for the current cluster (starting the embedded one if there is none), reused across magics. */
-export async function currentClient(): Promise<KafkaClient> {
-  const config = await currentCluster();
-  if (cachedClient?.config !== config) {
-    const old = cachedClient?.client;
-    cachedClient = { config, client: connect(config) };
-    void old?.close().catch(() => undefined);
-  }
-  return cachedClient.client;
-}
+import type { ClusterConfig } from "./types";
 
 function describeCluster(config: ClusterConfig): string {
   const parts = [config.embedded ? `embedded broker (pid ${config.embedded.pid}${config.embedded.dataDir ? `, data in ${config.embedded.dataDir}` : ""})` : "external cluster"];
@@ -65,47 +21,10 @@ function describeCluster(config: ClusterConfig): string {
   return `${config.bootstrap.join(",")}: ${parts.join(", ")}`;
 }
 
-function fail(err: unknown, prefix: string): never {
-  if (err instanceof MagicError) throw err;
-  throw new MagicError(`${prefix}: ${((err as Error)?.message ?? String(err)).split("\n")[0]}`);
-}
-
-/**
- * On-disk size of a topic of the embedded broker (its segment files under DATA_DIR/topics/NAME/P/*.log), or
- * undefined when unknown (external cluster, memory-only broker). The Kafka client API has no log sizes.
- */
-export function embeddedTopicBytes(dataDir: string | undefined, topic: string): number | undefined {
-  if (!dataDir) return undefined;
-  const dir = path.join(dataDir, "topics", topic);
-  if (!existsSync(dir)) return undefined;
-  let total = 0;
-  try {
-    for (const p of readdirSync(dir)) {
-      const pdir = path.join(dir, p);
-      if (!statSync(pdir).isDirectory()) continue;
-      for (const f of readdirSync(pdir)) if (f.endsWith(".log")) total += statSync(path.join(pdir, f)).size;
-    }
-  } catch {
-    return undefined;
-  }
-  return total;
-}
-
-export async function topicsTable(client: KafkaClient, title?: string): Promise<Table> {
-  const topics = (await client.listTopics()).filter((t) => t.name !== "__consumer_offsets");
-  const dataDir = client.config.embedded?.dataDir;
-  const rows: unknown[][] = [];
-  for (const t of topics) {
-    const offsets: TopicPartitionOffsets[] = await client.topicOffsets(t.name).catch(() => []);
-    const messages = offsets.reduce((s, o) => s + (Number(o.high) - Number(o.low)), 0);
-    const bytes = embeddedTopicBytes(dataDir, t.name);
-    rows.push([t.name, t.partitions, messages, bytes === undefined ? "n/a" : bytes, offsets.map((o) => `${o.partition}:${o.high}`).join(" ")]);
-  }
-  return new Table(["topic", "partitions", "messages", "bytes", "end offsets"], rows, {
-    title,
-    numericColumns: ["partitions", "messages", "bytes"],
-    note: `messages = end offset - start offset, summed over partitions; bytes: ${dataDir ? "log files on disk" : "not reported by Kafka clients (n/a)"}`,
-  });
+/** A MagicError as is; anything else as one line after `prefix`. */
+function failure(err: unknown, prefix: string): MagicError {
+  if (err instanceof MagicError) return err;
+  return new MagicError(`${prefix}: ${errorMessage(err).split("\n")[0]}`);
 }
 
 /** `%kafka topics --follow`: the topics table refreshed every second for `durationMs`. */
@@ -157,23 +76,26 @@ async function groupsTable(client: KafkaClient): Promise<Table> {
 
 async function kafkaConnect(ctx: MagicContext, hosts: string | undefined): Promise<Message> {
   if (!hosts) throw new MagicError("%kafka connect: give HOST:PORT[,HOST:PORT], e.g. %kafka connect broker1:9092 --ssl");
-  const o = ctx.args.options;
+  const args = ctx.args;
   let bootstrap: string[];
   try {
     bootstrap = parseBootstrap(hosts);
   } catch (err) {
-    fail(err, "%kafka connect");
+    throw failure(err, "%kafka connect");
   }
   const config: ClusterConfig = { bootstrap, connectionTimeout: 10_000 };
-  const mechanism = o["sasl-mechanism"] as "plain" | "scram-sha-256" | "scram-sha-512" | undefined;
-  if (mechanism || o.username || o["password-env"]) {
-    if (!mechanism || !o.username) {
+  const mechanism = args.string("sasl-mechanism") as "plain" | "scram-sha-256" | "scram-sha-512" | undefined;
+  const user = args.string("username");
+  const passwordEnv = args.string("password-env");
+  const caFile = args.string("ca");
+  if (mechanism || user || passwordEnv) {
+    if (!mechanism || !user) {
       throw new MagicError("%kafka connect: SASL needs --sasl-mechanism plain|scram-sha-256|scram-sha-512, --username U and --password-env VAR (the password is read from that environment variable, or typed at a prompt, never into a cell)");
     }
-    const username = String(o.username);
+    const username = user;
     let password: string;
-    if (o["password-env"]) {
-      const variable = String(o["password-env"]);
+    if (passwordEnv) {
+      const variable = passwordEnv;
       const fromEnv = process.env[variable];
       if (fromEnv === undefined) throw new MagicError(`%kafka connect: environment variable ${variable} is not set: export it before starting Jupyter (the password is never stored in the notebook)`);
       password = fromEnv;
@@ -186,13 +108,13 @@ async function kafkaConnect(ctx: MagicContext, hosts: string | undefined): Promi
     }
     config.sasl = { mechanism, username, password };
   }
-  if (o.ssl || o.ca) {
+  if (args.flag("ssl") || caFile) {
     let ca: string | undefined;
-    if (o.ca) {
+    if (caFile) {
       try {
-        ca = readFileSync(String(o.ca), "utf8");
+        ca = readFileSync(caFile, "utf8");
       } catch (err) {
-        throw new MagicError(`%kafka connect: cannot read --ca ${String(o.ca)}: ${(err as Error).message}`);
+        throw new MagicError(`%kafka connect: cannot read --ca ${caFile}: ${(err as Error).message}`);
       }
     }
     config.ssl = ca ? { ca } : true;
@@ -203,7 +125,7 @@ async function kafkaConnect(ctx: MagicContext, hosts: string | undefined): Promi
   } catch (err) {
     await client.close().catch(() => undefined);
     // kafkajs messages never contain the password; still, name only what the user typed.
-    fail(err, `%kafka connect: cannot reach ${bootstrap.join(",")}`);
+    throw failure(err, `%kafka connect: cannot reach ${bootstrap.join(",")}`);
   } finally {
     await client.close().catch(() => undefined);
   }
@@ -228,7 +150,7 @@ async function runKafka(ctx: MagicContext): Promise<unknown> {
       try {
         return await topicsTable(await currentClient(), describeCluster(config));
       } catch (err) {
-        fail(err, `%kafka: ${config.bootstrap.join(",")} does not answer`);
+        throw failure(err, `%kafka: ${config.bootstrap.join(",")} does not answer`);
       }
     }
     case "start": {
@@ -241,7 +163,7 @@ async function runKafka(ctx: MagicContext): Promise<unknown> {
             : `started the embedded Kafka broker at ${state.bootstrap} (${takenNote(portTaken)}pid ${state.pid}, data in ${state.dataDir})`,
         );
       } catch (err) {
-        fail(err, "%kafka start");
+        throw failure(err, "%kafka start");
       }
     }
     case "stop": {
@@ -251,9 +173,7 @@ async function runKafka(ctx: MagicContext): Promise<unknown> {
       const stopped = await stopEmbeddedBroker();
       if (peekCurrentCluster()?.embedded) {
         setCurrentCluster(undefined);
-        const old = cachedClient?.client;
-        cachedClient = undefined;
-        await old?.close().catch(() => undefined);
+        await dropCurrentClient();
       }
       return new Message(stopped ? `stopped the embedded broker at ${stopped.bootstrap} (pid ${stopped.pid}); its topics stay in ${stopped.dataDir}` : "no embedded broker is running");
     }
@@ -267,7 +187,7 @@ async function runKafka(ctx: MagicContext): Promise<unknown> {
       try {
         return await topicsTable(await currentClient());
       } catch (err) {
-        fail(err, "%kafka topics");
+        throw failure(err, "%kafka topics");
       }
     case "create": {
       if (!arg) throw new MagicError("%kafka create: name the topic, e.g. %kafka create orders --partitions 3");
@@ -277,7 +197,7 @@ async function runKafka(ctx: MagicContext): Promise<unknown> {
         const created = await (await currentClient()).createTopic(arg, partitions);
         return new Message(created ? `created topic ${arg} with ${partitions} partition${partitions === 1 ? "" : "s"}` : `topic ${arg} already exists (%kafka delete ${arg} first to recreate it)`);
       } catch (err) {
-        fail(err, `%kafka create ${arg}`);
+        throw failure(err, `%kafka create ${arg}`);
       }
     }
     case "delete": {
@@ -288,21 +208,21 @@ async function runKafka(ctx: MagicContext): Promise<unknown> {
         await client.deleteTopic(arg);
         return new Message(`deleted topic ${arg}`);
       } catch (err) {
-        fail(err, `%kafka delete ${arg}`);
+        throw failure(err, `%kafka delete ${arg}`);
       }
     }
     case "groups":
       try {
         return await groupsTable(await currentClient());
       } catch (err) {
-        fail(err, "%kafka groups");
+        throw failure(err, "%kafka groups");
       }
     default:
       throw new MagicError(`%kafka: unknown subcommand '${sub}'; use start, stop, connect, topics, create, delete or groups (see %kafka?)`);
   }
 }
 
-registerMagic({
+const kafkaMagic: MagicSpec = {
   name: "kafka",
   kind: "line",
   summary: "the notebook's Kafka cluster: embedded broker or your own; topics and consumer groups",
@@ -326,9 +246,9 @@ registerMagic({
   ],
   positional: { min: 0, max: 2, names: ["SUBCOMMAND", "ARG"] },
   run: runKafka,
-});
+};
 
-registerMagic({
+const produceMagic: MagicSpec = {
   name: "produce",
   kind: "cell",
   summary: "send the cell's values to a topic (JSON lines, a JSON array, or a TypeScript expression)",
@@ -347,7 +267,7 @@ registerMagic({
     try {
       values = await parseProduceBody(ctx.body ?? "", (code) => ctx.evaluate(code));
     } catch (err) {
-      fail(err, "%%produce");
+      throw failure(err, "%%produce");
     }
     if (values.length === 0) return new Message(`nothing to send to ${topic}: the body yielded no values`);
     try {
@@ -370,13 +290,13 @@ registerMagic({
         numericColumns: ["partition", "messages", "first offset", "last offset"],
       });
     } catch (err) {
-      if (err instanceof ProduceBodyError) fail(err, "%%produce");
-      fail(err, `%%produce ${topic}`);
+      if (err instanceof ProduceBodyError) throw failure(err, "%%produce");
+      throw failure(err, `%%produce ${topic}`);
     }
   },
-});
+};
 
-registerMagic({
+const tailMagic: MagicSpec = {
   name: "tail",
   kind: "line",
   summary: "show the newest messages of a topic, once or live (--follow)",
@@ -400,10 +320,11 @@ registerMagic({
     if (second !== undefined) throw new MagicError(`%tail: unexpected argument '${second}'; usage: %tail TOPIC [--from ...] [--limit N] [--follow]`);
     let tail: Tail;
     try {
-      const from = o.from !== undefined ? parseTailFrom(String(o.from)) : undefined;
+      const fromText = ctx.args.string("from");
+      const from = fromText !== undefined ? parseTailFrom(fromText) : undefined;
       tail = new Tail(await currentClient(), topic, { from, group: o.group as string | undefined, limit: o.limit as number, follow: !!o.follow, duration: o.duration as number | undefined });
     } catch (err) {
-      fail(err, "%tail");
+      throw failure(err, "%tail");
     }
     if (o.follow) {
       tail.display();
@@ -413,4 +334,13 @@ registerMagic({
     if (tail.status === "failed") throw new MagicError(`%tail ${topic}: ${tail.error}`);
     return tail;
   },
-});
+};
+
+let registered = false;
+
+/** Register %kafka, %%produce and %tail with lib/core's registry (once; later calls do nothing). */
+export function registerClientMagics(): void {
+  if (registered) return;
+  registered = true;
+  for (const spec of [kafkaMagic, produceMagic, tailMagic]) registerMagic(spec);
+}

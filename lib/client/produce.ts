@@ -2,17 +2,18 @@
  * `%%produce` bodies: JSON lines, a JSON array, or a TypeScript expression yielding values, turned into
  * records serialized as a Kafka producer with JSON serializers would (key and value are JSON text).
  */
-import type { ProduceRecord } from "./index";
+import { errorMessage } from "../core";
+import type { ProduceRecord } from "./types";
 
 export class ProduceBodyError extends Error {}
 
 function describe(err: unknown): string {
-  return ((err as Error)?.message ?? String(err)).split("\n")[0];
+  return errorMessage(err).split("\n")[0];
 }
 
 async function collect(value: unknown): Promise<unknown[]> {
   if (value === undefined) throw new ProduceBodyError("the expression yielded undefined: end the cell with the values to send, e.g. [{...}, {...}]");
-  if (Array.isArray(value)) return value;
+  if (Array.isArray(value)) return value as unknown[];
   if (value !== null && typeof value === "object") {
     if (Symbol.asyncIterator in value) {
       const out: unknown[] = [];
@@ -32,8 +33,8 @@ export async function parseProduceBody(body: string, evaluate?: (code: string) =
   const text = body.trim();
   if (!text) throw new ProduceBodyError("the cell body is empty: write JSON lines, a JSON array, or a TypeScript expression below %%produce TOPIC");
   try {
-    const whole = JSON.parse(text);
-    return Array.isArray(whole) ? whole : [whole];
+    const whole = JSON.parse(text) as unknown;
+    return Array.isArray(whole) ? (whole as unknown[]) : [whole];
   } catch {
     // not one JSON document: try JSON lines
   }
@@ -119,7 +120,7 @@ export function toProduceRecords(values: unknown[], options: ProduceRecordOption
     if (v === undefined) throw new ProduceBodyError(`value ${i + 1} is undefined: JSON has no undefined; use null`);
     let key: string | null = null;
     if (keyField) {
-      if (v === null || typeof v !== "object" || !(keyField in (v as object))) {
+      if (v === null || typeof v !== "object" || !(keyField in (v))) {
         throw new ProduceBodyError(`value ${i + 1} has no field '${keyField}' for --key: ${JSON.stringify(v)?.slice(0, 80)}`);
       }
       key = JSON.stringify((v as Record<string, unknown>)[keyField]);

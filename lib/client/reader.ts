@@ -11,7 +11,7 @@
  * per range (no copy on arrival); keys and values are Buffer views into it.
  */
 import { Worker } from "node:worker_threads";
-import type { ClusterConfig } from "./index";
+import type { ClusterConfig } from "./types";
 
 export interface OffsetRange {
   topic: string;
@@ -96,7 +96,7 @@ function makeReader(deps: { Cluster: any; Batch: any; createLogger: any; LEVELS:
         headers[i] = m.headers;
       }
     }
-    return { n, offsets, timestamps, spans, data: data.buffer as ArrayBuffer, headers };
+    return { n, offsets, timestamps, spans, data: data.buffer, headers };
   };
   return {
     async read(ranges: OffsetRange[], deadlineMs: number): Promise<Packed[]> {
@@ -217,7 +217,8 @@ function unpack(p: Packed): RecordColumns {
         if (!h) return null;
         // Buffers arrive as Uint8Arrays after structured cloning.
         const out: Record<string, Buffer | string | (Buffer | string)[] | undefined> = {};
-        for (const [k, v] of Object.entries(h)) out[k] = Array.isArray(v) ? v.map((x) => (x instanceof Uint8Array ? Buffer.from(x) : String(x))) : v instanceof Uint8Array ? Buffer.from(v) : v === undefined ? undefined : String(v);
+        const one = (x: unknown): Buffer | string => (x instanceof Uint8Array ? Buffer.from(x) : typeof x === "string" ? x : JSON.stringify(x));
+        for (const [k, v] of Object.entries(h)) out[k] = Array.isArray(v) ? v.map(one) : v === undefined ? undefined : one(v);
         return out;
       })
     : null;

@@ -6,10 +6,11 @@
  * what it showed, the way a consumer application would.
  */
 import { randomBytes } from "node:crypto";
-import { DisplayHandle, type Displayable, type MimeBundle } from "../display";
+import { DisplayHandle, type Displayable, type MimeBundle } from "../core";
 import { tableBundle } from "./html";
-import { onShutdown } from "../../kernel/lifecycle";
-import type { ConsumerHandle, FetchedRecord, KafkaClient } from "./index";
+import { onShutdown } from "../core";
+import type { KafkaClient } from "./kafkajs";
+import type { ConsumerHandle, FetchedRecord } from "./types";
 
 export type TailFrom = { kind: "beginning" } | { kind: "latest" } | { kind: "offset"; offset: number } | { kind: "timestamp"; ms: number };
 

@@ -2,7 +2,7 @@
  * `streamlab datagen DATASET --topic T --bootstrap HOST:PORT [--rate N] [--count N | --duration 30s] ...`:
  * the same generators as %datagen, from a shell. Progress goes to stderr once a second, the summary to stdout.
  */
-import { parseMagicArgs, magicHelp, MagicError, type MagicSpec } from "../magics";
+import { parseMagicArgs, magicHelp, MagicError, type MagicSpec } from "../core";
 import { connect, parseBootstrap } from "../client";
 import { DATAGEN_OPTIONS, generatorOptions, resolveDataset } from "./options";
 import { startGenerator } from "./generator";
@@ -62,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     await client.close();
-    process.stdout.write(`${gen.summary().replace(/  \d+(\.\d)? msg\/s/, `  ${gen.averageRate.toFixed(0)} msg/s average`)}\n`);
+    process.stdout.write(`${gen.summary().replace(/ {2}\d+(\.\d)? msg\/s/, `  ${gen.averageRate.toFixed(0)} msg/s average`)}\n`);
     return gen.status === "failed" || gen.errors > 0 ? 1 : 0;
   } catch (err) {
     const message = err instanceof MagicError ? err.message : (err as Error).message;
@@ -72,5 +72,5 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => process.exit(code));
+  void main(process.argv.slice(2)).then((code) => process.exit(code));
 }

@@ -9,9 +9,9 @@
  * stall never turns into an unbounded burst.
  */
 import { connect, currentCluster, type KafkaClient, type ProduceRecord, type ProducerHandle, type Compression } from "../client";
-import { DisplayHandle, type Displayable, type MimeBundle } from "../display";
-import { escapeHtml } from "../client/html";
-import { onShutdown } from "../../kernel/lifecycle";
+import { DisplayHandle, type Displayable, type MimeBundle } from "../core";
+import { escapeHtml } from "../core";
+import { onShutdown } from "../core";
 import { RecordStream, type RecordStreamOptions } from "./stream";
 import type { Dataset } from "./types";
 

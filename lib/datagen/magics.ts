@@ -1,6 +1,6 @@
 /** `%datagen`: synthetic streams into topics, in the background, with a live progress display. */
-import { registerMagic, MagicError, type MagicContext } from "../magics";
-import { Table, Message } from "../client/html";
+import { registerMagic, MagicError, type MagicContext, type MagicSpec } from "../core";
+import { Table, Message } from "../client";
 import { DATAGEN_OPTIONS, generatorOptions, resolveDataset } from "./options";
 import { listGenerators, startGenerator, stopGenerators } from "./generator";
 import { listDatasets, requireDataset } from "./registry";
@@ -53,7 +53,7 @@ function wrap<T>(f: () => T): T {
   }
 }
 
-registerMagic({
+const datagenMagic: MagicSpec = {
   name: "datagen",
   kind: "line",
   summary: "produce a synthetic dataset into a topic in the background (orders, iot, trades, ...)",
@@ -66,4 +66,13 @@ registerMagic({
   options: DATAGEN_OPTIONS,
   positional: { min: 0, max: 2, names: ["DATASET"] },
   run: runDatagen,
-});
+};
+
+let registered = false;
+
+/** Register %datagen with lib/core's registry (once; later calls do nothing). */
+export function registerDatagenMagics(): void {
+  if (registered) return;
+  registered = true;
+  for (const spec of [datagenMagic]) registerMagic(spec);
+}

@@ -1,6 +1,6 @@
 /** The options `%datagen` and `streamlab datagen` share, declared once. */
 import { readFileSync } from "node:fs";
-import type { MagicOption } from "../magics";
+import { toText, type MagicOption } from "../core";
 import { getDataset, registerDataset, requireDataset } from "./registry";
 import type { SchemaSpec } from "./schema";
 import type { GeneratorOptions } from "./generator";
@@ -28,7 +28,7 @@ export function resolveDataset(name: string, schemaFile?: string, scope?: Record
   if (schemaFile) {
     let spec: SchemaSpec;
     try {
-      spec = JSON.parse(readFileSync(schemaFile, "utf8"));
+      spec = JSON.parse(readFileSync(schemaFile, "utf8")) as SchemaSpec;
     } catch (err) {
       throw new Error(`cannot read schema file ${schemaFile}: ${(err as Error).message}`);
     }
@@ -38,7 +38,7 @@ export function resolveDataset(name: string, schemaFile?: string, scope?: Record
   const known = getDataset(name);
   if (known) return known;
   const candidate = scope?.[name] as SchemaSpec | undefined;
-  if (candidate && typeof candidate === "object" && (candidate as SchemaSpec).fields) {
+  if (candidate && typeof candidate === "object" && candidate.fields) {
     return registerDataset({ ...candidate, name: typeof candidate.name === "string" ? candidate.name : name });
   }
   return requireDataset(name);
@@ -49,13 +49,13 @@ export function generatorOptions(dataset: Dataset, o: Record<string, unknown>): 
   const share = (v: unknown, name: string) => {
     if (v === undefined) return undefined;
     const n = Number(v);
-    if (!(n >= 0 && n <= 1)) throw new Error(`--${name} is a share between 0 and 1 (e.g. 0.05 for 5%), got ${String(v)}`);
+    if (!(n >= 0 && n <= 1)) throw new Error(`--${name} is a share between 0 and 1 (e.g. 0.05 for 5%), got ${toText(v)}`);
     return n;
   };
   const whole = (v: unknown, name: string) => {
     if (v === undefined) return undefined;
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number of at least 1, got ${String(v)}`);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number of at least 1, got ${toText(v)}`);
     return n;
   };
   return {

@@ -2,7 +2,7 @@
 import { BUILTIN_DATASETS, DATASET_ALIASES } from "./datasets";
 import { defineDataset, toDDL, type SchemaSpec } from "./schema";
 import type { Dataset, DatasetDefinition } from "./types";
-import { didYouMean } from "../magics";
+import { didYouMean } from "../core";
 
 const datasets = new Map<string, Dataset>();
 

@@ -63,7 +63,7 @@ const GENS = ["faker", "int", "float", "normal", "lognormal", "exponential", "zi
 /** Shorthands: "timestamp", "uuid", "bool", "key", "faker:person.fullName", or a bare faker path "person.fullName". */
 function normalize(spec: FieldSpec, where: string): Exclude<FieldSpec, string> {
   if (typeof spec === "string") {
-    if (spec === "timestamp" || spec === "uuid" || spec === "bool" || spec === "key") return { gen: spec } as Exclude<FieldSpec, string>;
+    if (spec === "timestamp" || spec === "uuid" || spec === "bool" || spec === "key") return { gen: spec };
     const path = spec.startsWith("faker:") ? spec.slice(6) : spec;
     if (/^[a-zA-Z]+\.[a-zA-Z]+$/.test(path)) return { gen: "faker", path };
     throw new Error(`${where}: '${spec}' is not a field generator: write "timestamp", "uuid", "bool", "key", "faker:person.fullName" or an object like {gen: "int", min: 1, max: 10}`);
@@ -115,14 +115,16 @@ export function inferType(spec: FieldSpec, where = "field"): string {
 type ValueGen = (t: number) => unknown;
 
 function resolveFaker(ctx: GenContext, path: string, where: string): (...args: unknown[]) => unknown {
-  const faker = ctx.faker();
+  const faker = ctx.faker() as Record<string, Record<string, unknown> | undefined>;
   const [ns, fn] = path.split(".");
-  const target = faker[ns]?.[fn];
+  const namespace = faker[ns];
+  const target = namespace?.[fn];
   if (typeof target !== "function") {
     const namespaces = Object.keys(faker).filter((k) => typeof faker[k] === "object" && faker[k] && !k.startsWith("_"));
-    throw new Error(`${where}: faker has no ${path}${faker[ns] ? `; ${ns} has ${Object.keys(faker[ns]).filter((k) => !k.startsWith("_")).slice(0, 12).join(", ")}` : `; namespaces are ${namespaces.slice(0, 20).join(", ")}`}`);
+    throw new Error(`${where}: faker has no ${path}${namespace ? `; ${ns} has ${Object.keys(namespace).filter((k) => !k.startsWith("_")).slice(0, 12).join(", ")}` : `; namespaces are ${namespaces.slice(0, 20).join(", ")}`}`);
   }
-  return (...args) => target.apply(faker[ns], args);
+  const call = target as (...args: unknown[]) => unknown;
+  return (...args) => call.apply(namespace, args);
 }
 
 function numeric(value: number, s: { min?: number; max?: number; decimals?: number }): number {

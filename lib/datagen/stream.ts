@@ -5,6 +5,7 @@
  * `new RecordStream(ds, {seed: 7, clock: fixedClock})` yields the same messages on every run.
  */
 import { Random } from "./random";
+import { toText as textOf } from "../core";
 import type { Dataset, FakerLike, GenContext } from "./types";
 
 export type DataFormat = "json" | "csv";
@@ -39,13 +40,14 @@ let fakerModule: { Faker: new (opts: { locale: unknown[] }) => FakerLike; en: un
 
 function loadFaker() {
   // Loaded on first use: @faker-js/faker takes ~0.2 s to load, and most built-in datasets do not need it.
-  if (!fakerModule) fakerModule = require("@faker-js/faker");
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  if (!fakerModule) fakerModule = require("@faker-js/faker") as typeof fakerModule;
   return fakerModule!;
 }
 
 function csvCell(v: unknown): string {
   if (v === null || v === undefined) return "";
-  const s = typeof v === "object" ? JSON.stringify(v) : String(v);
+  const s = typeof v === "object" ? JSON.stringify(v) : textOf(v);
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -105,7 +107,7 @@ export class RecordStream {
     const eventTime = late ? now - Math.round(this.maxLateness * (0.1 + 0.9 * this.lateRng.next())) : now;
     const rec = this.factory(eventTime);
     const keyValue = this.dataset.keyField ? rec[this.dataset.keyField] : null;
-    const key = keyValue === null || keyValue === undefined ? null : String(keyValue);
+    const key = keyValue === null || keyValue === undefined ? null : textOf(keyValue);
     const bad = this.bad > 0 && this.badRng.chance(this.bad);
     const value = bad ? this.malformed(rec) : this.serialize(rec);
     this.count++;

@@ -9,6 +9,8 @@ export interface FieldInfo {
 }
 
 /** A faker instance, typed loosely so this module need not load @faker-js/faker until a dataset uses it. */
+// `any` on purpose: custom datasets call `ctx.faker().person.firstName()` without importing faker's types.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type FakerLike = Record<string, any>;
 
 /** What a dataset's record factory gets when a stream is created. */

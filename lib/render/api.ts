@@ -1,10 +1,10 @@
 /**
  * `display(dfOrQuery, options?)` and `chart(df, spec)`: the notebook API of live tables and charts.
  */
-import { getDisplayBridge, isDisplayable, showOnce } from "../display";
-import { didYouMean } from "../magics";
+import { getDisplayBridge, isDisplayable, showOnce } from "../core";
+import { didYouMean } from "../core";
 import { isStreamingDataFrame, isStreamingQuery, type OutputBatch, type SchemaField, type StreamingDataFrameLike, type StreamingQueryLike } from "./contract";
-import { LiveChart, LiveQueryStatus, LiveTable, type SvgPolicy } from "./live";
+import { LiveChart, LiveQueryStatus, type SvgPolicy } from "./live";
 import { ensureSinksRegistered } from "./peers";
 import { isFullVegaLiteSpec, type ChartSpecInput, type CompactChartSpec, type VegaLiteSpec } from "./spec";
 import { buildHtmlTable, buildTextTable, parseSort } from "./table";
@@ -193,7 +193,7 @@ export function chart(data: unknown, spec: (CompactChartSpec & ChartOptions) | V
     // Display options may ride along in a compact spec: chart(df, {mark: "line", ..., maxPoints: 500}).
     const { maxPoints, svg, keys, maxUpdatesPerSecond, outputMode, name, trigger, checkpointLocation, ...rest } = spec as CompactChartSpec & ChartOptions;
     const merged: ChartOptions = { maxPoints, svg, keys, maxUpdatesPerSecond, outputMode, name, trigger, checkpointLocation, ...options };
-    startChart(data, isFullVegaLiteSpec(spec) ? spec : (rest as CompactChartSpec), merged);
+    startChart(data, isFullVegaLiteSpec(spec) ? spec : (rest), merged);
     return;
   }
   if (isStreamingQuery(data)) {

@@ -1,29 +1,14 @@
 /**
  * The shapes lib/render needs from the streaming engine (lib/stream) and the data generators (lib/datagen).
  *
- * They are written here structurally, not imported, so that lib/render builds and is tested on its own and
+ * They are written here structurally (OutputBatch and SchemaField come from lib/core, which lib/stream shares),
+ * not imported from lib/stream, so that lib/render builds and is tested on its own and
  * keeps working while those modules grow: any object with these members works. lib/stream's real types are
  * assignable to them.
  */
-import type { MimeBundle } from "../display";
+import type { MimeBundle, OutputBatch } from "../core";
 
-export interface SchemaField {
-  name: string;
-  /** Spark type as text: `string`, `double`, `timestamp`, `struct<start:timestamp,end:timestamp>`, ... */
-  type: string;
-}
-
-export interface OutputBatch {
-  batchId: number;
-  mode: "append" | "update" | "complete";
-  schema: SchemaField[];
-  numRows: number;
-  /** Column-major values: columns[i][row] belongs to schema[i]. */
-  columns: unknown[][];
-  rows(): Record<string, unknown>[];
-  /** Grouping columns of an aggregation (the upsert key in update mode), when the engine knows them. */
-  keyColumns?: string[];
-}
+export type { OutputBatch, SchemaField } from "../core";
 
 /** A progress report, with Spark's field names (StreamingQueryProgress). Every field is optional here. */
 export interface QueryProgress {
@@ -65,7 +50,8 @@ export interface StreamingQueryLike {
   runId?: string;
   name: string | null | undefined;
   isActive: boolean;
-  status?: { message?: string; isDataAvailable?: boolean; isTriggerActive?: boolean } | unknown;
+  /** Spark's `{ message, isDataAvailable, isTriggerActive }`; read defensively. */
+  status?: unknown;
   lastProgress: QueryProgress | null | undefined;
   recentProgress: QueryProgress[];
   stop(): unknown;

@@ -2,8 +2,7 @@
  * %streams: a live dashboard of every streaming query and data generator: status, rates, batch durations,
  * lag, and a small input-rate vs processing-rate chart per query.
  */
-import { onShutdown } from "../../kernel/lifecycle";
-import type { MimeBundle } from "../display";
+import { escapeHtml, htmlTable, onShutdown, toText, type HtmlTableOptions, type MimeBundle } from "../core";
 import type { GeneratorLike, StreamingQueryLike } from "./contract";
 import { LiveDisplay, type LiveOptions } from "./live";
 import { activeQueries, generators } from "./peers";
@@ -11,7 +10,7 @@ import { rememberedQueries, rememberQuery } from "./sinks";
 import { rateSparkline } from "./sparkline";
 import { statusFromQuery } from "./status";
 import { buildTextTable, type DisplayStatus } from "./table";
-import { escapeHtml, formatNumber, formatTimestamp, toEpochMs } from "./values";
+import { formatNumber, formatTimestamp, toEpochMs } from "./values";
 
 export interface DashboardOptions extends LiveOptions {
   /** Refresh period in milliseconds (default 1000). */
@@ -25,6 +24,10 @@ export interface DashboardOptions extends LiveOptions {
 }
 
 const STOPPED_SHOWN = 20;
+
+/** The pandas-like markup of every table in the dashboard. */
+const TABLE: HtmlTableOptions = { attributes: `class="dataframe streamlab-table" border="1"`, headRowAttributes: `style="text-align:right"` };
+const EMPTY = `style="color:#57606a"`;
 
 function safe<T>(f: () => T, fallback: T): T {
   try {
@@ -78,6 +81,7 @@ export class StreamsDashboard extends LiveDisplay {
   /** Show the dashboard and keep it fresh; a previous live dashboard stops (keeping its last state). */
   start(): this {
     if (current && current !== this) void current.finish();
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the module keeps the one live dashboard
     current = this;
     // On kernel shutdown or restart the dashboard stops refreshing and keeps its last state.
     this.unregisterShutdown = onShutdown(() => this.finish(), "%streams dashboard");
@@ -137,33 +141,45 @@ export class StreamsDashboard extends LiveDisplay {
     const rows = this.queryRows();
     const gens = safe(() => this.sources.generators(), []);
     const live = this.isFinished ? "final state" : `refreshing every ${formatNumber(this.intervalMs / 1000)} s`;
-    const cell = (v: unknown) => `<td>${escapeHtml(v === undefined || v === null ? "" : String(v))}</td>`;
+    const str = (v: unknown) => (v === undefined || v === null ? "" : toText(v));
     const queryHead = ["query", "id", "state", "batch", "input rows/s", "processed rows/s", "last batch ms", "avg batch ms", "lag", "watermark", "input vs processed"];
-    const queryBody = rows
-      .map(({ query, status, lastBatchMs, avgBatchMs }) => {
-        const wm = toEpochMs(status.watermark ?? null);
+    const STATE = 2;
+    const SPARKLINE = 10;
+    const queryCells = rows.map(({ query, status, lastBatchMs, avgBatchMs }) => {
+      const wm = toEpochMs(status.watermark ?? null);
+      return [
+        str(status.queryName ?? ""),
+        String(safe(() => query.id, "")).slice(0, 8),
+        `${status.state ?? ""}${status.error ? `: ${status.error}` : ""}`,
+        str(status.batchId),
+        str(fmtRate(status.inputRowsPerSecond)),
+        str(fmtRate(status.processedRowsPerSecond)),
+        str(lastBatchMs),
+        str(avgBatchMs === undefined ? "" : Math.round(avgBatchMs)),
+        str(status.lag),
+        wm ? formatTimestamp(wm) : "",
+        "",
+      ];
+    });
+    const queryTable = htmlTable(queryHead, queryCells, {
+      ...TABLE,
+      empty: { text: "no streaming queries", attributes: EMPTY },
+      cellAttributes: (c, r) => {
+        if (c !== STATE) return undefined;
+        const status = rows[r].status;
         const color = status.state === "failed" ? "#cf222e" : status.state === "active" ? "#1a7f37" : "#57606a";
-        return (
-          `<tr>${cell(status.queryName ?? "")}${cell(String(safe(() => query.id, "")).slice(0, 8))}` +
-          `<td style="color:${color}" title="${escapeHtml(status.error ?? "")}">${escapeHtml(status.state ?? "")}${status.error ? `: ${escapeHtml(status.error)}` : ""}</td>` +
-          `${cell(status.batchId)}${cell(fmtRate(status.inputRowsPerSecond))}${cell(fmtRate(status.processedRowsPerSecond))}` +
-          `${cell(lastBatchMs)}${cell(avgBatchMs === undefined ? "" : Math.round(avgBatchMs))}${cell(status.lag)}${cell(wm ? formatTimestamp(wm) : "")}` +
-          `<td>${rateSparkline(safe(() => query.recentProgress ?? [], []), 180, 40)}</td></tr>`
-        );
-      })
-      .join("");
+        return `style="color:${color}" title="${escapeHtml(status.error ?? "")}"`;
+      },
+      cellHtml: (escaped, c, r) => (c === SPARKLINE ? rateSparkline(safe(() => rows[r].query.recentProgress ?? [], []), 180, 40) : escaped),
+    });
     const genHead = ["generator", "topic", "status", "sent", "rate msg/s", "errors", "elapsed"];
-    const genBody = gens
-      .map((g) => `<tr>${cell(g.name)}${cell(g.topic)}${cell(g.status)}${cell(g.sent)}${cell(fmtRate(g.rate))}${cell(g.errors)}${cell(elapsedText(g.elapsed))}</tr>`)
-      .join("");
-    const table = (head: string[], body: string, empty: string) =>
-      `<table class="dataframe streamlab-table" border="1"><thead><tr style="text-align:right">${head.map((h) => `<th>${escapeHtml(h)}</th>`).join("")}</tr></thead>` +
-      `<tbody>${body || `<tr><td colspan="${head.length}" style="color:#57606a">${escapeHtml(empty)}</td></tr>`}</tbody></table>`;
+    const genCells = gens.map((g) => [g.name, g.topic, g.status, g.sent, fmtRate(g.rate), g.errors, elapsedText(g.elapsed)].map(str));
+    const genTable = htmlTable(genHead, genCells, { ...TABLE, empty: { text: "no data generators", attributes: EMPTY } });
     const html =
       `<div class="streamlab-live streamlab-streams">` +
       `<div style="font-family:monospace;font-size:12px;color:#57606a">streams: ${rows.filter((r) => r.status.state === "active" || r.status.state === "waiting").length} active quer${rows.length === 1 ? "y" : "ies"}, ${gens.filter(generatorActive).length} running generator(s) · ${escapeHtml(live)}</div>` +
-      `<h4 style="margin:6px 0 2px 0">Queries</h4>${table(queryHead, queryBody, "no streaming queries")}` +
-      `<h4 style="margin:8px 0 2px 0">Generators</h4>${table(genHead, genBody, "no data generators")}</div>`;
+      `<h4 style="margin:6px 0 2px 0">Queries</h4>${queryTable}` +
+      `<h4 style="margin:8px 0 2px 0">Generators</h4>${genTable}</div>`;
     const text = [
       `streams (${live})`,
       "Queries",

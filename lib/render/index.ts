@@ -1,8 +1,7 @@
 /**
  * Live tables and charts: display(), chart(), the "display" and "chart" sink formats, and the %display,
- * %chart, %streams and %stop magics.
+ * %chart, %streams and %stop magics (`registerRenderMagics()`, called by lib/index.ts).
  */
-import "./magics";
 import { ensureSinksRegistered } from "./peers";
 
 export { display, chart, startDisplay, startChart, type DisplayOptions, type ChartOptions } from "./api";
@@ -13,6 +12,7 @@ export { buildChartSpec, buildCompactSpec, type CompactChartSpec, type ChartSpec
 export { renderSvg } from "./svg";
 export { ThrottledUpdater } from "./throttle";
 export { registerRenderSinks, createDisplaySink, createChartSink } from "./sinks";
+export { registerRenderMagics } from "./magics";
 
 // df.writeStream.format("display") and format("chart") work as soon as streamlab is loaded.
 ensureSinksRegistered();

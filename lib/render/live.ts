@@ -4,16 +4,17 @@
  * Each display holds a bounded ResultState, renders a full mime bundle from it through a ThrottledUpdater,
  * and keeps its final state when the query stops (the last update carries the final status).
  */
-import { consoleBridge, DisplayHandle, getDisplayBridge, type DisplayBridge, type Displayable, type MimeBundle } from "../display";
+import { consoleBridge, DisplayHandle, getDisplayBridge, type DisplayBridge, type Displayable, type MimeBundle } from "../core";
 import type { OutputBatch, StreamingQueryLike } from "./contract";
 import { rateSparkline } from "./sparkline";
-import { buildChartSpec, describeChart, isFullVegaLiteSpec, VEGA_LITE_MIME, type ChartSpecInput, type CompactChartSpec, type VegaLiteSpec } from "./spec";
+import { buildChartSpec, describeChart, isFullVegaLiteSpec, VEGA_LITE_MIME, type ChartSpecInput, type VegaLiteSpec } from "./spec";
 import { ResultState } from "./state";
 import { errorMessage, statusFromQuery } from "./status";
 import { renderSvgOffThread } from "./svg-pool";
 import { buildHtmlTable, buildTextTable, parseSort, statusHtml, statusText, type DisplayStatus, type SortSpec } from "./table";
 import { realClock, ThrottledUpdater, type Clock, type RenderRequest } from "./throttle";
-import { escapeHtml, formatNumber, formatTimestamp, toEpochMs } from "./values";
+import { formatNumber, formatTimestamp, toEpochMs } from "./values";
+import { escapeHtml, toText } from "../core";
 
 export interface LiveOptions {
   /** Most display updates per second (default 4). */
@@ -112,7 +113,7 @@ export abstract class LiveDisplay implements Displayable {
     for (const u of this.unsubscribers.splice(0)) safeCall(u);
     await this.updater.finish();
     // A terminal cannot update an earlier output: outside a notebook, print the final state once.
-    if (this.target === consoleBridge && this.lastBundle?.["text/plain"] !== undefined) consoleBridge.print(String(this.lastBundle["text/plain"]));
+    if (this.target === consoleBridge && this.lastBundle?.["text/plain"] !== undefined) consoleBridge.print(toText(this.lastBundle["text/plain"]));
   }
 
   /** The status line: the query's, with the display's own knowledge (batches seen, stopped) on top. */
@@ -275,7 +276,7 @@ export class LiveChart extends LiveDisplay {
     if (!isFullVegaLiteSpec(this.spec) && text) {
       // vega-lite drops a title whose text is empty (and its subtitle with it): without a title of the user's,
       // the status itself is the title, in the status line's small grey type.
-      const title = (this.spec as CompactChartSpec).title;
+      const title = (this.spec).title;
       withStatus.title = title
         ? { text: title, subtitle: text, anchor: "start", subtitleFontSize: 10, subtitleColor: "#57606a" }
         : { text, anchor: "start", fontSize: 10, fontWeight: "normal", color: "#57606a" };

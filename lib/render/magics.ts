@@ -1,8 +1,7 @@
 /**
  * %display, %chart, %streams and %stop.
  */
-import { isDisplayable } from "../display";
-import { didYouMean, MagicError, registerMagic, type MagicContext } from "../magics";
+import { didYouMean, isDisplayable, MagicError, registerMagic, type MagicContext, type MagicSpec } from "../core";
 import { chart, display, startChart, startDisplay } from "./api";
 import { isStreamingDataFrame, isStreamingQuery, type GeneratorLike, type StreamingQueryLike } from "./contract";
 import { allQueries, StreamsDashboard } from "./dashboard";
@@ -76,7 +75,7 @@ function asError(ctx: MagicContext, err: unknown): MagicError {
   return new MagicError(`%${ctx.name}: ${(err as Error)?.message?.split("\n")[0] ?? String(err)}`);
 }
 
-registerMagic({
+const displayMagic: MagicSpec = {
   name: "display",
   kind: "line",
   summary: "show a streaming DataFrame or query as a live table",
@@ -129,9 +128,9 @@ registerMagic({
     }
     throw value === undefined ? notFound(ctx, target, "streaming DataFrame or query") : new MagicError(`%display: '${target}' is not a streaming DataFrame, a query or a displayable value`);
   },
-});
+};
 
-registerMagic({
+const chartMagic: MagicSpec = {
   name: "chart",
   kind: "line",
   summary: "a live vega-lite chart of a streaming DataFrame",
@@ -198,9 +197,9 @@ registerMagic({
     if (isStreamingQuery(value)) throw new MagicError(`%chart: '${target}' is a running query; chart its streaming DataFrame instead, or %display ${target} for its rates`);
     throw value === undefined ? notFound(ctx, target, "streaming DataFrame") : new MagicError(`%chart: '${target}' is not a DataFrame or an array of records`);
   },
-});
+};
 
-registerMagic({
+const streamsMagic: MagicSpec = {
   name: "streams",
   kind: "line",
   summary: "live dashboard of every streaming query and data generator",
@@ -218,13 +217,13 @@ registerMagic({
     new StreamsDashboard({ intervalMs: interval, once: ctx.args.options.once === true, bridge: ctx.display }).start();
     return undefined;
   },
-});
+};
 
 function generatorMatches(g: GeneratorLike, name: string): boolean {
   return g.name === name || g.topic === name;
 }
 
-registerMagic({
+const stopMagic: MagicSpec = {
   name: "stop",
   kind: "line",
   summary: "stop streaming queries and data generators",
@@ -283,4 +282,13 @@ registerMagic({
     ctx.display.print(stopped.length ? `stopped ${stopped.join(", ")}` : "nothing to stop: no active query or running generator");
     return undefined;
   },
-});
+};
+
+let registered = false;
+
+/** Register %display, %chart, %streams and %stop with lib/core's registry (once; later calls do nothing). */
+export function registerRenderMagics(): void {
+  if (registered) return;
+  registered = true;
+  for (const spec of [displayMagic, chartMagic, streamsMagic, stopMagic]) registerMagic(spec);
+}

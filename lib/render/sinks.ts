@@ -2,7 +2,7 @@
  * The "display" and "chart" sink formats: `df.writeStream.format("display")` and
  * `df.writeStream.format("chart").option("mark", "line").option("x", "window.start").option("y", "revenue")`.
  */
-import type { MimeBundle } from "../display";
+import type { MimeBundle } from "../core";
 import type { OutputBatch, Sink, SinkContext, StreamingQueryLike } from "./contract";
 import { LiveChart, LiveTable, type ChartDisplayOptions, type LiveDisplay, type SvgPolicy, type TableDisplayOptions } from "./live";
 import { compactSpecFromOptions, isFullVegaLiteSpec, validateCompactSpec, type ChartSpecInput } from "./spec";
@@ -70,7 +70,7 @@ export function chartOptionsFrom(options: Record<string, string> | undefined): {
       throw new Error(`chart sink: option spec must be a vega-lite spec as JSON (${(err as Error).message})`);
     }
     if (typeof parsed !== "object" || parsed === null) throw new Error("chart sink: option spec must be a JSON object");
-    spec = isFullVegaLiteSpec(parsed) ? (parsed as ChartSpecInput) : compactSpecFromOptions({ ...opts, ...(parsed as Record<string, string>) });
+    spec = isFullVegaLiteSpec(parsed) ? (parsed) : compactSpecFromOptions({ ...opts, ...(parsed as Record<string, string>) });
   } else {
     spec = compactSpecFromOptions(opts);
   }

@@ -2,7 +2,7 @@
  * A small input-rate vs processing-rate chart per query for %streams and display(query): hand-built SVG
  * (a few polylines), because a dashboard refreshes every query every second and vega would cost far more.
  */
-import { escapeHtml } from "./values";
+import { escapeHtml } from "../core";
 
 export interface RateSeries {
   label: string;

@@ -37,7 +37,7 @@ const FULL_SPEC_KEYS = ["encoding", "layer", "hconcat", "vconcat", "concat", "fa
 
 export function isFullVegaLiteSpec(spec: unknown): spec is VegaLiteSpec {
   if (typeof spec !== "object" || spec === null || Array.isArray(spec)) return false;
-  return FULL_SPEC_KEYS.some((k) => k in (spec as object));
+  return FULL_SPEC_KEYS.some((k) => k in (spec));
 }
 
 type EncodingType = "quantitative" | "temporal" | "nominal" | "ordinal";
@@ -51,7 +51,7 @@ export function parseFieldShorthand(text: string): { name: string; type?: Encodi
 
 /** A flattened name as a vega-lite field: dots and brackets escaped, so `window.start` is one field. */
 export function vegaField(name: string): string {
-  return name.replace(/([.\[\]\\])/g, "\\$1");
+  return name.replace(/([.[\]\\])/g, "\\$1");
 }
 
 function typeForKind(kind: FlatColumn["kind"] | undefined, channel: "x" | "y" | "color" | "size"): EncodingType {
@@ -208,11 +208,11 @@ export function buildCompactSpec(options: CompactChartSpec, rows: Record<string,
 /** Fill a full vega-lite spec with rows: its top-level data (or its named dataset) becomes the values. */
 export function fillFullSpec(spec: VegaLiteSpec, rows: Record<string, unknown>[]): BuiltChart {
   const values = rows.map((r) => plainValue(r));
-  const copy: VegaLiteSpec = JSON.parse(JSON.stringify(spec));
+  const copy = JSON.parse(JSON.stringify(spec)) as VegaLiteSpec;
   if (!copy.$schema) copy.$schema = VEGA_LITE_SCHEMA;
   const data = copy.data as { name?: unknown } | undefined;
   if (data && typeof data.name === "string") {
-    copy.datasets = { ...((copy.datasets as Record<string, unknown>) ?? {}), [data.name]: values };
+    copy.datasets = { ...((copy.datasets) ?? {}), [data.name]: values };
   } else {
     copy.data = { values };
   }
@@ -220,13 +220,13 @@ export function fillFullSpec(spec: VegaLiteSpec, rows: Record<string, unknown>[]
 }
 
 export function buildChartSpec(input: ChartSpecInput, rows: Record<string, unknown>[], schema?: SchemaField[]): BuiltChart {
-  return isFullVegaLiteSpec(input) ? fillFullSpec(input, rows) : buildCompactSpec(input as CompactChartSpec, rows, schema);
+  return isFullVegaLiteSpec(input) ? fillFullSpec(input, rows) : buildCompactSpec(input, rows, schema);
 }
 
 /** One line for text/plain: what the chart shows. */
 export function describeChart(input: ChartSpecInput, points: number): string {
   if (isFullVegaLiteSpec(input)) return `vega-lite chart: ${points} data point${points === 1 ? "" : "s"}`;
-  const c = input as CompactChartSpec;
+  const c = input;
   return `${c.mark} chart of ${c.y} by ${c.x}${c.color ? `, colored by ${c.color}` : ""}: ${points} point${points === 1 ? "" : "s"}`;
 }
 

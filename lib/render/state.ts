@@ -21,7 +21,7 @@ export function batchRows(batch: OutputBatch, from = 0, to = batch.numRows): Row
   const cols = batch.columns;
   if (Array.isArray(cols) && batch.schema.length > 0 && cols.length === batch.schema.length && cols.every((c) => Array.isArray(c))) {
     const names = batch.schema.map((f) => f.name);
-    const out: Row[] = new Array(end - start);
+    const out = new Array<Row>(end - start);
     for (let r = start; r < end; r++) {
       const row: Row = {};
       for (let c = 0; c < names.length; c++) row[names[c]] = cols[c][r];

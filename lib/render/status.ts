@@ -2,6 +2,7 @@
  * A query's status for the line above a live display, read from Spark-style progress objects.
  */
 import type { QueryProgress, StreamingQueryLike } from "./contract";
+import { toText } from "../core";
 import type { DisplayStatus } from "./table";
 
 function num(v: unknown): number | undefined {
@@ -61,7 +62,7 @@ export function errorMessage(err: unknown): string | undefined {
   if (err === null || err === undefined) return undefined;
   if (err instanceof Error) return err.message.split("\n")[0];
   if (typeof err === "object" && typeof (err as { message?: unknown }).message === "string") return String((err as { message: string }).message).split("\n")[0];
-  return String(err).split("\n")[0];
+  return toText(err).split("\n")[0];
 }
 
 /** The status of a progress report alone (no query object). */

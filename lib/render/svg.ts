@@ -31,17 +31,18 @@ export function compileVegaLite(spec: VegaLiteSpec): Record<string, unknown> {
     info() { return logger; },
     debug() { return logger; },
   };
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  return vegaLite().compile(spec as any, { logger: logger as any }).spec as unknown as Record<string, unknown>;
+  type Compile = VegaLiteModule["compile"];
+  // Our spec type is a plain JSON object and our logger a structural one; vega-lite checks both at run time.
+  const options = { logger: logger as unknown as NonNullable<Parameters<Compile>[1]>["logger"] };
+  return vegaLite().compile(spec as unknown as Parameters<Compile>[0], options).spec as unknown as Record<string, unknown>;
 }
 
 function offlineLoader() {
   const loader = vega().loader();
-  const refuse = async (uri: string): Promise<never> => {
-    throw new Error(`streamlab charts load nothing from URLs (asked for ${uri}): put the data in the spec`);
-  };
+  const refuse = (uri: string): Promise<never> =>
+    Promise.reject(new Error(`streamlab charts load nothing from URLs (asked for ${uri}): put the data in the spec`));
   loader.load = refuse;
-  loader.sanitize = refuse as typeof loader.sanitize;
+  loader.sanitize = refuse;
   return loader;
 }
 
@@ -70,8 +71,8 @@ export async function renderVegaSvg(vegaSpec: Record<string, unknown>): Promise<
     info() { return logger; },
     debug() { return logger; },
   };
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const view = new v.View(v.parse(vegaSpec as any), { renderer: "none", loader: offlineLoader(), logger: logger as any });
+  type ViewOptions = NonNullable<ConstructorParameters<VegaModule["View"]>[1]>;
+  const view = new v.View(v.parse(vegaSpec), { renderer: "none", loader: offlineLoader(), logger: logger as unknown as ViewOptions["logger"] });
   try {
     const svg = await view.toSVG();
     if (errors.length) throw new Error(errors[0]);

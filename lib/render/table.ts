@@ -2,7 +2,8 @@
  * Pure builders for live tables: the status line, the HTML table and the text table. No I/O, no state.
  */
 import type { SchemaField } from "./contract";
-import { compareValues, escapeHtml, flattenSchema, formatNumber, formatTimestamp, formatValue, getPath, inferColumns, toEpochMs, type FlatColumn } from "./values";
+import { escapeHtml, htmlTable, sparkTextTable } from "../core";
+import { compareValues, flattenSchema, formatNumber, formatTimestamp, formatValue, getPath, inferColumns, toEpochMs, type FlatColumn } from "./values";
 
 export type Row = Record<string, unknown>;
 
@@ -194,16 +195,15 @@ function visibleRows(options: TableOptions): { columns: ReturnType<typeof tableC
 export function buildHtmlTable(options: TableOptions): string {
   const { columns, shown, sortError, total } = visibleRows(options);
   const status = options.status ? statusHtml(options.status) : "";
-  const head = columns.map((c) => `<th>${escapeHtml(c.name)}</th>`).join("");
-  const body = shown
-    .map((row) => `<tr>${columns.map((c) => `<td>${escapeHtml(formatValue(getPath(row, c.path), c.kind))}</td>`).join("")}</tr>`)
-    .join("");
-  const empty = shown.length === 0 ? `<tr><td colspan="${Math.max(1, columns.length)}" style="text-align:center;color:#57606a">no rows yet</td></tr>` : "";
+  const table = htmlTable(
+    columns.map((c) => c.name),
+    shown.map((row) => columns.map((c) => formatValue(getPath(row, c.path), c.kind))),
+    { attributes: `class="dataframe streamlab-table" border="1"`, headRowAttributes: `style="text-align:right"`, empty: { text: "no rows yet", attributes: `style="text-align:center;color:#57606a"` } },
+  );
   const error = sortError ? `<div style="color:#cf222e;font-family:monospace;font-size:12px">${escapeHtml(sortError)}</div>` : "";
   return (
     `<div class="streamlab-live streamlab-table-view">${status}${error}` +
-    `<table class="dataframe streamlab-table" border="1"><thead><tr style="text-align:right">${head}</tr></thead>` +
-    `<tbody>${body}${empty}</tbody></table>` +
+    table +
     `<div class="streamlab-footer" style="font-family:monospace;font-size:11px;color:#57606a;margin-top:2px">${escapeHtml(footerText(options, shown.length, total))}</div></div>`
   );
 }
@@ -212,16 +212,13 @@ export function buildHtmlTable(options: TableOptions): string {
 export function buildTextTable(options: TableOptions): string {
   const { columns, shown, sortError, total } = visibleRows(options);
   const cells = shown.map((row) => columns.map((c) => formatValue(getPath(row, c.path), c.kind, 40).replace(/\s+/g, " ")));
-  const widths = columns.map((c, i) => Math.max(c.name.length, ...cells.map((r) => r[i].length)));
-  const rule = "+" + widths.map((w) => "-".repeat(w)).join("+") + "+";
-  const line = (values: string[]) => "|" + values.map((v, i) => v.padStart(widths[i])).join("|") + "|";
   const lines: string[] = [];
   if (options.status) {
     const s = statusText(options.status);
     if (s) lines.push(s);
   }
   if (sortError) lines.push(sortError);
-  if (columns.length) lines.push(rule, line(columns.map((c) => c.name)), rule, ...cells.map(line), rule);
+  if (columns.length) lines.push(sparkTextTable(columns.map((c) => c.name), cells));
   if (shown.length === 0) lines.push("(no rows yet)");
   lines.push(footerText(options, shown.length, total));
   return lines.join("\n");

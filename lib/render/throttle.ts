@@ -6,7 +6,7 @@
  * requests costs one render and memory does not grow with the number of requests. `finish()` always renders
  * and sends the final state, even when nothing changed since the last update.
  */
-import type { MimeBundle } from "../display";
+import type { MimeBundle } from "../core";
 
 /** Time source and timers; tests pass a manual clock to check the logic without real time. */
 export interface Clock {

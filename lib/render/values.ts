@@ -2,6 +2,7 @@
  * Cell values for tables and charts: Spark type strings, struct flattening (`window` -> `window.start`,
  * `window.end`), and formatting that is safe to put in HTML.
  */
+import { toText } from "../core";
 import type { SchemaField } from "./contract";
 
 export type ValueKind = "string" | "number" | "boolean" | "timestamp" | "date" | "binary" | "struct" | "array" | "map" | "other";
@@ -188,26 +189,16 @@ export function formatValue(value: unknown, kind: ValueKind, maxChars = MAX_CELL
     // Kafka keys and values are usually text; show raw bytes as hex only when they are not.
     text = /^[\x20-\x7e\u00a0-\uffff\t\n\r]*$/.test(utf8) && !utf8.includes("\ufffd") ? utf8 : `[${buf.subarray(0, 64).toString("hex").replace(/(..)/g, "$1 ").trim()}${buf.length > 64 ? " …" : ""}]`;
   } else if (typeof value === "bigint" || typeof value === "boolean") {
-    text = String(value);
+    text = value.toString();
   } else {
-    try {
-      text = JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v)) ?? String(value);
-    } catch {
-      text = String(value);
-    }
+    text = toText(value);
   }
   return truncate(text, maxChars);
 }
 
-const HTML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
-}
-
 /** A stable string for a group key (used to upsert rows by their key columns). */
 export function keyString(values: unknown[]): string {
-  return JSON.stringify(values, (_k, v) => {
+  return JSON.stringify(values, (_k, v: unknown) => {
     if (typeof v === "bigint") return v.toString();
     if (v instanceof Date) return v.getTime();
     if (Buffer.isBuffer(v)) return v.toString("base64");

@@ -12,6 +12,8 @@ type Danfo = typeof import("danfojs-node");
 let danfo: Danfo | undefined;
 /** danfojs loads TensorFlow.js: load it on first use, not when streamlab is imported. */
 export function loadDanfo(): Danfo {
+  // Loaded on first use (TensorFlow.js takes seconds to load), so a synchronous require, not an import.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   danfo ??= require("danfojs-node") as Danfo;
   return danfo;
 }
@@ -21,8 +23,8 @@ export function toDanfo(batch: OutputBatch): DanfoDataFrame {
   const columns = batch.schema.map((f) => f.name);
   if (batch.numRows === 0) return new dfd.DataFrame([], { columns });
   const data: Record<string, unknown[]> = {};
-  batch.schema.forEach((f, i) => (data[f.name] = batch.columns[i] as unknown[]));
-  return new dfd.DataFrame(data as never, { columns });
+  batch.schema.forEach((f, i) => (data[f.name] = batch.columns[i]));
+  return new dfd.DataFrame(data, { columns });
 }
 
 export function isDanfoFrame(v: unknown): v is { columns: string[]; values: unknown[][] } {

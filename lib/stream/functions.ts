@@ -63,6 +63,29 @@ export const get_json_object = (v: ColumnLike, path: string) => fn("get_json_obj
 export const struct = (...cols: ColumnLike[]) => new Column({ t: "fn", name: "struct", args: cols.map(c) });
 export const array = (...cols: ColumnLike[]) => new Column({ t: "fn", name: "array", args: cols.map(c) });
 
+// Avro and Protobuf (spark-avro, spark-protobuf; registry forms as on Databricks)
+/** Schema registry options: the subject whose latest schema reads the data, and the registry's URL. */
+export interface AvroRegistryOptions {
+  subject: string;
+  schemaRegistryAddress: string;
+}
+const litExpr = (value: unknown): Expr => ({ t: "lit", value });
+/** from_avro(col, jsonFormatSchema[, options]) or from_avro(col, {subject, schemaRegistryAddress}[, options]). */
+export function from_avro(v: ColumnLike, schema: string | AvroRegistryOptions, options: Record<string, string> = {}): Column {
+  return new Column({ t: "fn", name: "from_avro", args: [c(v), litExpr(schema)], options });
+}
+/** to_avro(col[, jsonFormatSchema]) or to_avro(col, {subject, schemaRegistryAddress}): registry-framed. */
+export function to_avro(v: ColumnLike, schema?: string | AvroRegistryOptions): Column {
+  return new Column({ t: "fn", name: "to_avro", args: schema === undefined ? [c(v)] : [c(v), litExpr(schema)] });
+}
+/** from_protobuf(col, messageName, protoFileOrText[, options]) or from_protobuf(col, messageName, {"schema.registry.subject", "schema.registry.address"}). */
+export function from_protobuf(v: ColumnLike, messageName: string, desc: string | Record<string, string>, options: Record<string, string> = {}): Column {
+  return new Column({ t: "fn", name: "from_protobuf", args: [c(v), litExpr(messageName), litExpr(desc)], options });
+}
+export function to_protobuf(v: ColumnLike, messageName: string, desc: string | Record<string, string>, options: Record<string, string> = {}): Column {
+  return new Column({ t: "fn", name: "to_protobuf", args: [c(v), litExpr(messageName), litExpr(desc)], options });
+}
+
 // Time
 export const current_timestamp = () => fn("current_timestamp");
 export const current_date = () => fn("current_date");

@@ -2,7 +2,6 @@
  * streamlab's streaming DataFrames: Spark Structured Streaming's model (plans, expressions, micro-batches,
  * watermarks, output modes, checkpoints) compiled to plain JS over columns.
  */
-import "./expr/library";
 import "./sinks/memory";
 import "./sinks/console";
 import "./sinks/foreach";
@@ -20,7 +19,7 @@ export { StreamingQueryManager } from "./query/manager";
 export { DataStreamWriter, type TriggerSpec } from "./query/writer";
 export { AnalysisError } from "./expr/bound";
 export { ParseError } from "./expr/parser";
-export { QueryExecutionError } from "./exec/operators";
+export { QueryExecutionError } from "./exec/operator";
 export {
   parseDDL, parseDataType, toDDL, typeString, structType, field, arrayType, mapType,
   StringType, BinaryType, BooleanType, IntegerType, LongType, DoubleType, FloatType, TimestampType, DateType,

@@ -1,5 +1,5 @@
 /** %stream NAME = TOPIC [--schema DDL|DATASET] [--starting earliest|latest]: a parsed streaming DataFrame. */
-import { registerMagic, MagicError } from "../magics";
+import { registerMagic, MagicError } from "../core";
 import { spark } from "./session";
 import { col, from_json } from "./functions";
 import { parseDDL } from "./types";

@@ -9,12 +9,14 @@ import { memoryTable, memoryTableNames } from "./sinks/memory";
 import { isDanfoFrame, danfoToColumns, inferSchema, loadDanfo, type DanfoDataFrame } from "./danfo";
 import { streams } from "./query/registry";
 import type { StreamingQueryManager } from "./query/manager";
-import { didYouMean } from "../magics";
+import { didYouMean } from "../core";
 import { KafkaSourceProvider } from "./sources/kafka";
+import { caseInsensitive } from "./options";
 
 export class DataStreamReader {
   private fmt = "";
-  private opts: Record<string, string> = {};
+  /** Spark option names are case-insensitive. */
+  private opts = caseInsensitive();
   private userSchema?: StructType;
 
   format(source: string): this {
@@ -109,7 +111,7 @@ export class SparkSession {
     const data: Record<string, unknown[]> = {};
     const cols = t.columns();
     columns.forEach((n, i) => (data[n] = cols[i]));
-    return new dfd.DataFrame(data as never, { columns });
+    return new dfd.DataFrame(data, { columns });
   }
   /** The rows of a memory table as plain objects (no danfojs). */
   tableRows(name: string): Record<string, unknown>[] {

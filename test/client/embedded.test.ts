@@ -8,7 +8,7 @@ import { mkdtempSync, existsSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { tool } from "../support/tools";
-import { runShutdownHooks } from "../../kernel/lifecycle";
+import { runShutdownHooks } from "../../lib/core";
 
 const home = mkdtempSync(path.join(tmpdir(), "streamlab-home-"));
 process.env.STREAMLAB_HOME = home;
@@ -16,11 +16,13 @@ process.env.STREAMLAB_HOME = home;
 process.env.STREAMLAB_BROKER_PORT = "0";
 delete process.env.STREAMLAB_BOOTSTRAP;
 
-import { runMagic, type MagicContext } from "../../lib/magics";
-import { setDisplayBridge, type DisplayBridge, type MimeBundle } from "../../lib/display";
+import { runMagic, setDisplayBridge, type DisplayBridge, type MagicContext, type MimeBundle } from "../../lib/core";
 import { readBrokerState, processAlive, type EmbeddedBrokerState } from "../../lib/client/embedded";
-import { Table, Tail, setCurrentCluster } from "../../lib/client";
-import { listGenerators, type Generator } from "../../lib/datagen";
+import { Table, Tail, registerClientMagics, setCurrentCluster } from "../../lib/client";
+import { listGenerators, registerDatagenMagics, type Generator } from "../../lib/datagen";
+
+registerClientMagics();
+registerDatagenMagics();
 
 const root = path.resolve(__dirname, "../..");
 const built = existsSync(path.join(root, "dist/lib/broker/cli.js")) && existsSync(path.join(root, "dist/lib/client/index.js"));

@@ -12,10 +12,11 @@ const home = mkdtempSync(path.join(tmpdir(), "streamlab-port-"));
 process.env.STREAMLAB_HOME = home;
 delete process.env.STREAMLAB_BOOTSTRAP;
 
-import { runMagic } from "../../lib/magics";
-import { setDisplayBridge, type DisplayBridge, type MimeBundle } from "../../lib/display";
+import { runMagic, setDisplayBridge, type DisplayBridge, type MimeBundle } from "../../lib/core";
 import { portAnswers, readBrokerState, stopEmbeddedBroker } from "../../lib/client/embedded";
-import "../../lib/client";
+import { registerClientMagics } from "../../lib/client";
+
+registerClientMagics();
 
 const root = path.resolve(__dirname, "../..");
 const built = existsSync(path.join(root, "dist/lib/broker/cli.js"));

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { ResultState, inferKeyColumns } from "../../lib/render/state";
 import { buildHtmlTable, buildTextTable, parseSort, selectRows, statusText } from "../../lib/render/table";
 import { buildChartSpec, buildCompactSpec, fillFullSpec, isFullVegaLiteSpec, compactSpecFromOptions, vegaField } from "../../lib/render/spec";
-import { flattenSchema, formatValue, parseType, escapeHtml } from "../../lib/render/values";
+import { flattenSchema, formatValue, parseType } from "../../lib/render/values";
+import { escapeHtml } from "../../lib/core";
 import { consumerLag, statusFromProgress, statusFromQuery } from "../../lib/render/status";
 import { makeBatch, revenueRow, revenueSchema } from "./support";
 

@@ -1,13 +1,15 @@
 // %streams and %stop with a real data generator producing to the embedded broker over TCP.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runMagic } from "../../lib/magics";
+import { runMagic } from "../../lib/core";
 import { startBroker, type RunningBroker } from "../../lib/broker";
 import { connect, type KafkaClient } from "../../lib/client";
 import { getDataset, startGenerator, type Generator } from "../../lib/datagen";
 import { RecordingBridge } from "./support";
-import { display } from "../../lib/render";
-import { setDisplayBridge } from "../../lib/display";
+import { display, registerRenderMagics } from "../../lib/render";
+import { setDisplayBridge } from "../../lib/core";
 import { spark } from "../../lib/stream";
+
+registerRenderMagics();
 
 async function waitFor(cond: () => boolean, what: string, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -7,7 +7,7 @@ import { LiveChart, LiveQueryStatus, LiveTable } from "../../lib/render/live";
 import { createChartSink, createDisplaySink, chartOptionsFrom, tableOptionsFrom } from "../../lib/render/sinks";
 import { compileVegaLite, countSvgMarks, renderSvg } from "../../lib/render/svg";
 import { buildCompactSpec } from "../../lib/render/spec";
-import { consoleBridge, setDisplayBridge } from "../../lib/display";
+import { consoleBridge, setDisplayBridge } from "../../lib/core";
 import type { QueryProgress, StreamingQueryLike } from "../../lib/render/contract";
 import { ManualClock, RecordingBridge, makeBatch, revenueRow, revenueSchema, settle } from "./support";
 

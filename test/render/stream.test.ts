@@ -1,12 +1,13 @@
 // Live displays bound to real lib/stream queries (MemoryStream sources, real micro-batches), and the magics.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { setDisplayBridge, type DisplayBridge } from "../../lib/display";
-import { runMagic } from "../../lib/magics";
-import { chart, display, startDisplay } from "../../lib/render";
+import { runMagic, setDisplayBridge, type DisplayBridge } from "../../lib/core";
+import { chart, display, registerRenderMagics, startDisplay } from "../../lib/render";
 import { countSvgMarks } from "../../lib/render/svg";
 import { StreamsDashboard } from "../../lib/render/dashboard";
 import { MemoryStream, col, count, from_json, sum, window, spark, type StreamingQuery } from "../../lib/stream";
 import { RecordingBridge } from "./support";
+
+registerRenderMagics();
 
 async function waitFor(cond: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -1,5 +1,5 @@
 /** Helpers for lib/render tests: hand-made output batches, a recording display bridge, a manual clock. */
-import type { DisplayBridge, MimeBundle } from "../../lib/display";
+import type { DisplayBridge, MimeBundle } from "../../lib/core";
 import type { OutputBatch, SchemaField } from "../../lib/render/contract";
 import type { Clock } from "../../lib/render/throttle";
 

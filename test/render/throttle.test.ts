@@ -1,7 +1,7 @@
 // The throttle's logic, on a manual clock: how many renders a burst costs, when they happen, the final state.
 import { describe, expect, it } from "vitest";
 import { ThrottledUpdater } from "../../lib/render/throttle";
-import type { MimeBundle } from "../../lib/display";
+import type { MimeBundle } from "../../lib/core";
 import { ManualClock, settle } from "./support";
 
 function setup(maxPerSecond = 4) {

@@ -3,6 +3,9 @@
  * did not write) and streamlab's embedded broker.
  */
 import { describe, it, expect, beforeAll, afterAll, afterEach } from "vitest";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { connect, type KafkaClient } from "../../lib/client";
 import { startBroker } from "../../lib/broker";
 import { spark, col, from_json, window, sum, count, type StreamingQuery } from "../../lib/stream";
@@ -74,6 +77,51 @@ function brokerSuite(name: string, start: () => Promise<{ bootstrap: string; sto
       expect(Object.keys(p.sources[0].endOffset as object)).toEqual([topic]);
       expect(q.recentProgress.reduce((s, x) => s + x.numInputRows, 0)).toBe(5);
       expect(q.lastProgress!.sources[0].endOffset).toMatchObject({ [topic]: { "0": 2, "1": 3 } });
+    });
+
+    it("bad JSON in Kafka values (issue 15): a record nested 100,000 deep and Spark-invalid JSON are corrupt records; the query survives a restart from its checkpoint", async () => {
+      const topic = await newTopic();
+      const deep = `{"order_id":"deep","region":${"[".repeat(100_000)}${"]".repeat(100_000)}}`;
+      const invalid = ['{"order_id":"c1","amount":1,}', '{"order_id":"c2","amount":1,"x":[1,2}', '{"order_id":"c3\u0001","amount":1}'];
+      await client.produce(topic, [{ partition: 0, value: order("o1", "eu", 1, 1) }, { partition: 0, value: deep }, ...invalid.map((value) => ({ partition: 1, value }))]);
+      const checkpoint = mkdtempSync(join(tmpdir(), "streamlab-badjson-"));
+      const table = `badjson_${topic}`;
+      const start = () =>
+        track(
+          reader(topic).load().select(from_json(col("value").cast("string"), "order_id STRING, region STRING, amount DOUBLE").alias("o")).select("o.*")
+            .writeStream.format("memory").queryName(table).option("checkpointLocation", checkpoint).trigger({ processingTime: "100 ms" }).start(),
+        );
+      try {
+        let q = start();
+        await q.processAllAvailable();
+        expect(q.isActive).toBe(true);
+        const rows = () => spark.tableRows(table);
+        expect(rows().filter((r) => r._corrupt_record === null).map((r) => r.order_id)).toEqual(["o1"]);
+        expect(rows().filter((r) => r._corrupt_record !== null).map((r) => r._corrupt_record).sort()).toEqual([deep, ...invalid].sort());
+        expect(rows().every((r) => r._corrupt_record === null || (r.order_id === null && r.region === null))).toBe(true);
+        await q.stop();
+        // Restart from the checkpoint: no crash loop on the poisoned batch, and new records flow.
+        await client.produce(topic, [{ partition: 0, value: order("o2", "us", 2, 2) }]);
+        q = start();
+        await q.processAllAvailable();
+        expect(q.isActive).toBe(true);
+        expect(q.exception()).toBeNull();
+        expect(rows().filter((r) => r._corrupt_record === null).map((r) => r.order_id)).toEqual(["o1", "o2"]);
+      } finally {
+        rmSync(checkpoint, { recursive: true, force: true });
+      }
+    });
+
+    it("FAILFAST on a record nested too deep stops the query with one clear line naming the offset", async () => {
+      const topic = await newTopic();
+      await client.produce(topic, [{ partition: 0, value: order("o1", "eu", 1, 1) }, { partition: 0, value: `{"order_id":${"[".repeat(50_000)}${"]".repeat(50_000)}}` }]);
+      const q = track(
+        reader(topic).load().select(from_json(col("value").cast("string"), SCHEMA, { mode: "FAILFAST" }).alias("o")).select("o.*")
+          .writeStream.format("memory").queryName(`ffdeep_${topic}`).trigger({ processingTime: "100 ms" }).start(),
+      );
+      const err = await q.awaitTermination(60_000).then(() => null, (e: Error) => e);
+      expect(err?.message).toMatch(new RegExp(`malformed record \\(nested more than 1000 levels deep\\) in FAILFAST mode.*topic ${topic} partition 0 offset 1`));
+      expect(err?.message).not.toMatch(/call stack/);
     });
 
     it("FAILFAST fails the query naming the offending offset", async () => {

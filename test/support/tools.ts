@@ -4,6 +4,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { venvPython } from "./venv";
 
 const cache = new Map<string, boolean>();
 
@@ -30,6 +31,8 @@ const CHECKS: Record<string, () => void> = {
   "confluent-kafka": () => execFileSync("/usr/bin/python3", ["-c", "import confluent_kafka"], { stdio: "ignore" }),
   "kafka-python": () => execFileSync("/usr/bin/python3", ["-c", "import kafka"], { stdio: "ignore" }),
   pandas: () => execFileSync("/usr/bin/python3", ["-c", "import pandas"], { stdio: "ignore" }),
+  // confluent-kafka 2.x with its schema-registry serializers, in the test venv (test/setup/requirements-registry.txt)
+  "registry-python": () => execFileSync(venvPython() ?? "missing-venv-python", ["-c", "import confluent_kafka.schema_registry.avro, confluent_kafka.schema_registry.json_schema"], { stdio: "ignore" }),
   chromium: () => {
     if (!existsSync("/usr/bin/chromium")) throw new Error("no chromium");
   },

@@ -101,7 +101,7 @@ export class GroupCoordinator {
       if (!line) continue;
       let rec: { g: string; t: string; p: number; o: number; m: string | null; d?: boolean };
       try {
-        rec = JSON.parse(line);
+        rec = JSON.parse(line) as typeof rec;
       } catch {
         continue; // a line torn by a crash: the commit it held was never acknowledged
       }

@@ -59,12 +59,13 @@ export async function handleFetch(ctx: RequestContext, r: Reader): Promise<Write
     const keys = new Set<string>();
     for (const t of topics) for (const p of t.partitions) keys.add(t.name + "\0" + p.index);
     await new Promise<void>((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
+      // The waiter may fire before the timer exists (data already there), so the timer lives in a holder.
+      const wait: { timer?: NodeJS.Timeout } = {};
       const remove = core.topics.addWaiter(keys, () => {
-        clearTimeout(timer);
+        clearTimeout(wait.timer);
         resolve();
       });
-      timer = setTimeout(() => {
+      wait.timer = setTimeout(() => {
         remove();
         resolve();
       }, Math.max(1, deadline - Date.now()));

@@ -74,7 +74,7 @@ export class TopicStore {
       if (!fs.existsSync(metaFile)) continue;
       let meta: { partitions: number; config?: Partial<TopicConfig> };
       try {
-        meta = JSON.parse(fs.readFileSync(metaFile, "utf8"));
+        meta = JSON.parse(fs.readFileSync(metaFile, "utf8")) as typeof meta;
       } catch {
         continue; // a topic whose creation was cut short before its metadata was written
       }

@@ -87,7 +87,7 @@ export class Reader {
     if (n < 0) return null;
     // Each element takes at least one byte: a count larger than what is left is a lie, not a reason to loop.
     if (n > this.remaining()) throw new MalformedRequestError(`array of ${n} elements in ${this.remaining()} bytes`);
-    const out: T[] = new Array(n);
+    const out = new Array<T>(n);
     for (let i = 0; i < n; i++) out[i] = item(this);
     return out;
   }

@@ -8,9 +8,11 @@
 import type { PlanNode } from "../plan/nodes";
 import type { Batch, ExecContext } from "./batch";
 import { compileProjection, type ProjectFn } from "../expr/codegen";
+import { compileGenerated } from "../expr/gen";
 import type { BExpr } from "../expr/bound";
-import type { StatefulOperator } from "./operators";
-import { keyOf, tupleKey } from "./batch";
+import type { StatefulOperator } from "./operator";
+import { groupKeyCode, keyHelpers, tupleKey } from "./keys";
+import { MemoryStateStore, type StateKey } from "../state/store";
 
 type AggNode = Extract<PlanNode, { op: "aggregate" }>;
 
@@ -37,29 +39,24 @@ function isPrimitiveKey(b: BExpr): boolean {
   return !["struct", "array", "map", "binary"].includes(b.type.kind);
 }
 
-function hashCode(parts: { code: string; primitive: boolean }[]): string {
-  if (parts.length === 0) return "0";
-  if (parts.length === 1) return parts[0].primitive ? `(${parts[0].code} ?? null)` : `KEYOF(${parts[0].code})`;
-  return parts
-    .map((p) => (p.primitive ? `(${p.code} == null ? "\\u0000" : typeof ${p.code} === "string" ? "s" + ${p.code} : String(${p.code}))` : `String(KEYOF(${p.code}))`))
-    .join(' + "\\u0001" + ');
-}
-
 export class AggregateOperator implements StatefulOperator {
   readonly operatorName: string;
   private readonly pre: ProjectFn;
   private readonly post: ProjectFn;
-  private readonly update: (P: unknown[][], n: number, groups: Map<unknown, Group>, batchId: number, wm: number, m: { dropped: number; updated: number }) => void;
+  private readonly update: (P: unknown[][], n: number, groups: MemoryStateStore<Group>, batchId: number, wm: number, m: { dropped: number; updated: number }) => void;
   private readonly fold: (events: unknown[][]) => unknown[];
-  private groups = new Map<unknown, Group>();
-  private sessions = new Map<unknown, { k: unknown[]; list: Session[] }>();
+  /** Groups by key (tumbling and sliding windows, plain keys). */
+  private readonly groups: MemoryStateStore<Group>;
+  /** Session windows by their non-window keys. */
+  private readonly sessions: MemoryStateStore<{ k: unknown[]; list: Session[] }>;
   private readonly slotOffsets: number[] = [];
-  private readonly numAccs: number;
   metrics = { updated: 0, removed: 0, dropped: 0 };
 
   constructor(private readonly node: AggNode) {
     const { keys, slots, timeKey } = node;
     this.operatorName = timeKey?.kind === "session" ? "sessionWindowStateStoreSaveExec" : "stateStoreSave";
+    this.groups = new MemoryStateStore(this.operatorName);
+    this.sessions = new MemoryStateStore(this.operatorName);
     const argExprs: BExpr[] = slots.map((s) => s.arg ?? { k: "lit", value: 1, type: { kind: "integer" } });
     this.pre = compileProjection([...keys, ...argExprs]);
     this.post = compileProjection(node.post);
@@ -68,14 +65,13 @@ export class AggregateOperator implements StatefulOperator {
       this.slotOffsets.push(offset);
       offset += s.def.init.length;
     }
-    this.numAccs = offset;
     const inits = slots.flatMap((s) => s.def.init);
     const updates = slots.map((s, j) => s.def.update(`V${j}`, (k) => `a[${this.slotOffsets[j] + k}]`)).join("\n");
     const nk = keys.length;
     const hoist = [...keys.map((_, j) => `const K${j} = P[${j}];`), ...slots.map((_, j) => `const AV${j} = P[${nk + j}];`)].join("\n");
     const readValues = slots.map((_, j) => `const V${j} = AV${j}[i];`).join("\n");
     const etk = node.eventTimeKey;
-    const helpers = { KEYOF: keyOf };
+    const helpers = keyHelpers;
     let body: string;
     if (timeKey?.kind === "window") {
       const tk = timeKey.keyIndex;
@@ -91,10 +87,10 @@ for (let i = 0; i < n; i++) {
   for (let ws = last; ws > ts - ${sizeMs}; ws -= ${slideMs}) {
     const we = ws + ${sizeMs};
     if (we <= wm) { m.dropped++; continue; }
-    const hk = ${hashCode(parts)};
+    const hk = ${groupKeyCode(parts)};
     let g = groups.get(hk);
-    if (g === undefined) { g = { k: [${keyVals}], a: [${inits.join(", ")}], t: -1, et: ${etk !== null ? "we" : "null"} }; groups.set(hk, g); }
-    if (g.t !== batchId) { g.t = batchId; m.updated++; }
+    if (g === undefined) g = { k: [${keyVals}], a: [${inits.join(", ")}], t: -1, et: ${etk !== null ? "we" : "null"} };
+    if (g.t !== batchId) { g.t = batchId; m.updated++; groups.put(hk, g); }
     const a = g.a;
     ${updates}
   }
@@ -108,25 +104,25 @@ for (let i = 0; i < n; i++) {
 for (let i = 0; i < n; i++) {
   ${etk !== null ? `const et = K${etk}[i]; if (et != null && et <= wm) { m.dropped++; continue; }` : ""}
   ${readValues}
-  const hk = ${hashCode(parts)};
+  const hk = ${groupKeyCode(parts)};
   let g = groups.get(hk);
-  if (g === undefined) { g = { k: [${keyVals}], a: [${inits.join(", ")}], t: -1, et: ${etk !== null ? `K${etk}[i]` : "null"} }; groups.set(hk, g); }
-  if (g.t !== batchId) { g.t = batchId; m.updated++; }
+  if (g === undefined) g = { k: [${keyVals}], a: [${inits.join(", ")}], t: -1, et: ${etk !== null ? `K${etk}[i]` : "null"} };
+  if (g.t !== batchId) { g.t = batchId; m.updated++; groups.put(hk, g); }
   const a = g.a;
   ${updates}
 }`;
     }
     const names = Object.keys(helpers);
-    this.update = new Function(...names, `"use strict";\nreturn function update(P, n, groups, batchId, wm, m) {\n${hoist}\n${body}\n};`)(...names.map((n) => helpers[n as keyof typeof helpers]));
+    this.update = compileGenerated(names, `"use strict";\nreturn function update(P, n, groups, batchId, wm, m) {\n${hoist}\n${body}\n};`, names.map((n) => helpers[n as keyof typeof helpers]));
     // Session windows keep their events and fold them on output (sessions merge, so accumulators would need merging).
     const foldUpdates = slots.map((s, j) => s.def.update(`V${j}`, (k) => `a[${this.slotOffsets[j] + k}]`)).join("\n");
-    this.fold = new Function(`"use strict";\nreturn function fold(events) {\nconst a = [${inits.join(", ")}];\nfor (const ev of events) {\n${slots.map((_, j) => `const V${j} = ev[${j + 1}];`).join("\n")}\n${foldUpdates}\n}\nreturn a;\n};`)();
+    this.fold = compileGenerated([], `"use strict";\nreturn function fold(events) {\nconst a = [${inits.join(", ")}];\nfor (const ev of events) {\n${slots.map((_, j) => `const V${j} = ev[${j + 1}];`).join("\n")}\n${foldUpdates}\n}\nreturn a;\n};`, []);
   }
 
   numRowsTotal(): number {
     if (this.node.timeKey?.kind === "session") {
       let n = 0;
-      for (const s of this.sessions.values()) n += s.list.length;
+      for (const [, s] of this.sessions.iterator()) n += s.list.length;
       return n;
     }
     return this.groups.size;
@@ -142,15 +138,15 @@ for (let i = 0; i < n; i++) {
     const out: Group[] = [];
     const mode = ctx.streaming ? ctx.mode : "complete";
     if (mode === "complete") {
-      for (const g of this.groups.values()) out.push(g);
+      for (const [, g] of this.groups.iterator()) out.push(g);
     } else if (mode === "update") {
-      for (const g of this.groups.values()) if (g.t === ctx.batchId) out.push(g);
+      for (const [, g] of this.groups.iterator()) if (g.t === ctx.batchId) out.push(g);
     }
     if (mode !== "complete" && wm > -Infinity) {
-      for (const [hk, g] of this.groups) {
+      for (const [hk, g] of this.groups.iterator()) {
         if (g.et !== null && g.et <= wm) {
           if (mode === "append") out.push(g);
-          this.groups.delete(hk);
+          this.groups.remove(hk);
           this.metrics.removed++;
         }
       }
@@ -195,10 +191,7 @@ for (let i = 0; i < n; i++) {
       for (let j = 0; j < nk; j++) if (j !== tk) kv.push(P[j][i]);
       const hk = tupleKey(kv);
       let entry = this.sessions.get(hk);
-      if (!entry) {
-        entry = { k: kv, list: [] };
-        this.sessions.set(hk, entry);
-      }
+      if (!entry) entry = { k: kv, list: [] };
       const ev: unknown[] = [ts];
       for (let j = 0; j < this.node.slots.length; j++) ev.push(P[nk + j][i]);
       let start = ts;
@@ -229,6 +222,7 @@ for (let i = 0; i < n; i++) {
         });
       }
       entry.list.push({ start, end, events, t: ctx.batchId });
+      this.sessions.put(hk, entry);
       this.metrics.updated++;
     }
     const mode = ctx.streaming ? ctx.mode : "complete";
@@ -239,7 +233,8 @@ for (let i = 0; i < n; i++) {
       for (let j = 0; j < nk; j++) keys.push(j === tk ? { start: s.start, end: s.end } : entry.k[x++]);
       return [keys, this.fold(s.events), s.end];
     };
-    for (const [hk, entry] of this.sessions) {
+    for (const [hk, entry] of this.sessions.iterator()) {
+      const before = entry.list.length;
       entry.list = entry.list.filter((s) => {
         if (mode === "complete" || (mode === "update" && s.t === ctx.batchId)) out.push(toRow(entry, s));
         if (mode !== "complete" && this.node.eventTimeKey !== null && s.end <= wm) {
@@ -249,12 +244,24 @@ for (let i = 0; i < n; i++) {
         }
         return true;
       });
-      if (entry.list.length === 0) this.sessions.delete(hk);
+      if (entry.list.length === 0) this.sessions.remove(hk);
+      else if (entry.list.length !== before) this.sessions.put(hk, entry);
     }
     if (mode === "append") out.sort((a, b) => a[2] - b[2]);
     return this.emit(out.map(([k, a]) => [k, a]));
   }
 
+  commit(): void {
+    this.groups.commit();
+    this.sessions.commit();
+  }
+
+  abort(): void {
+    this.groups.abort();
+    this.sessions.abort();
+  }
+
+  /** Group entries as [keys, slots (saved), last batch, event-time bound]; keys are re-encoded on restore. */
   snapshot(): unknown {
     const slots = this.node.slots;
     const save = (a: unknown[]) =>
@@ -263,24 +270,25 @@ for (let i = 0; i < n; i++) {
         return s.def.save ? s.def.save(part) : part;
       });
     if (this.node.timeKey?.kind === "session") {
-      return { sessions: [...this.sessions.entries()].map(([hk, e]) => [hk, e.k, e.list]) };
+      return { sessions: [...this.sessions.iterator()].map(([, e]) => [e.k, e.list]) };
     }
-    return { groups: [...this.groups.entries()].map(([hk, g]) => [hk, g.k, save(g.a), g.t, g.et]) };
+    return { groups: [...this.groups.iterator()].map(([, g]) => [g.k, save(g.a), g.t, g.et]) };
   }
 
-  restore(state: unknown): void {
-    const s = state as { groups?: [unknown, unknown[], unknown[], number, number | null][]; sessions?: [unknown, unknown[], Session[]][] };
+  restore(state: unknown, version: number): void {
+    const s = state as { groups?: [unknown[], unknown[], number, number | null][]; sessions?: [unknown[], Session[]][] };
     const slots = this.node.slots;
-    this.groups = new Map();
-    this.sessions = new Map();
-    for (const [hk, k, saved, t, et] of s.groups ?? []) {
+    const tk = this.node.timeKey?.kind === "window" ? this.node.timeKey.keyIndex : -1;
+    const groups: [StateKey, Group][] = (s.groups ?? []).map(([k, saved, t, et]) => {
       const a = slots.flatMap((sl, j) => {
         const part = saved.slice(this.slotOffsets[j], this.slotOffsets[j] + sl.def.init.length);
         return sl.def.load ? sl.def.load(part) : part;
       });
-      this.groups.set(hk, { k, a, t, et });
-    }
-    for (const [hk, k, list] of s.sessions ?? []) this.sessions.set(hk, { k, list });
-    void this.numAccs;
+      // The same key the generated update computes: a window key by its start.
+      const hk = tupleKey(k.map((v, j) => (j === tk ? (v as { start: number }).start : v)));
+      return [hk, { k, a, t, et }];
+    });
+    this.groups.load(version, groups);
+    this.sessions.load(version, (s.sessions ?? []).map(([k, list]) => [tupleKey(k), { k, list }]));
   }
 }

@@ -39,7 +39,7 @@ export function gather(b: Batch, sel: Int32Array): Batch {
   const m = sel.length;
   const cols = b.cols.map((col) => {
     if (col.length === 0) return col; // a pruned column
-    const out = new Array(m);
+    const out = new Array<unknown>(m);
     for (let k = 0; k < m; k++) out[k] = col[sel[k]];
     return out;
   });
@@ -60,7 +60,7 @@ export function toOutputBatch(b: Batch, schema: StructType, batchId: number, mod
   const columns = schema.fields.map((f, c) => {
     const col = b.cols[c];
     if (!needsConversion(f.type)) return col.length === b.n ? col : col.slice(0, b.n);
-    const out = new Array(b.n);
+    const out = new Array<unknown>(b.n);
     for (let r = 0; r < b.n; r++) out[r] = valueToExternal(col[r], f.type);
     return out;
   });
@@ -84,21 +84,4 @@ export function toOutputBatch(b: Batch, schema: StructType, batchId: number, mod
       return rows;
     },
   };
-}
-
-/** A hash key for a tuple of values (Map keys: primitives compare by value). */
-export function keyOf(v: unknown): unknown {
-  if (v === null || v === undefined) return null;
-  if (typeof v === "object") return Buffer.isBuffer(v) ? "\u0002" + v.toString("latin1") : JSON.stringify(v);
-  return v;
-}
-
-export function tupleKey(values: unknown[]): unknown {
-  if (values.length === 1) return keyOf(values[0]);
-  let s = "";
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    s += (i ? "\u0001" : "") + (v === null || v === undefined ? "\u0000" : typeof v === "object" ? JSON.stringify(v) : typeof v + ":" + String(v));
-  }
-  return s;
 }

@@ -4,6 +4,7 @@
  * one JS function over column arrays.
  */
 import { parseDataType, typeString, type DataType } from "../types";
+import { valueText } from "./runtime";
 
 export type Expr =
   | { t: "col"; path: string[] }
@@ -150,7 +151,7 @@ function litName(v: unknown): string {
   if (v === null) return "NULL";
   if (v instanceof Date) return `TIMESTAMP '${v.toISOString()}'`;
   if (typeof v === "string") return v;
-  return String(v);
+  return valueText(v);
 }
 
 const INFIX = new Set(["+", "-", "*", "/", "%", "=", "<=>", "!=", "<", "<=", ">", ">=", "and", "or", "||", "like", "rlike", "ilike"]);

@@ -1,47 +1,100 @@
 /**
- * Analysis: an Expr bound against an input schema. Every node gets its type; column references become
- * column indexes; functions are looked up and their argument types checked. Wrong names fail here, when the
- * DataFrame is defined, listing the available columns.
+ * Bound (resolved) expressions: what analysis turns an `Expr` into. Every node has its type; column
+ * references are column indexes; a function call carries its own definition (`def`) and typed metadata
+ * (`meta`), so the code generator compiles it without looking anything up. The binder is bind.ts; function
+ * definitions live in functions/.
  */
 import type { Expr } from "./ast";
-import { exprName } from "./ast";
-import { type DataType, type StructType, typeString, commonType, StringType, BooleanType, IntegerType, DoubleType, LongType, TimestampType, NullType, isNumeric } from "../types";
-import { didYouMean } from "../../magics";
-import { castFunction } from "./runtime";
+import type { CodeGen } from "./gen";
+import { type DataType, type StructType, typeString, StringType, BooleanType, IntegerType, DoubleType, LongType, TimestampType, NullType } from "../types";
+
+/** An unresolved function call, as the user wrote it. */
+export type FnExpr = Extract<Expr, { t: "fn" }>;
+
+/** JSON parse modes from_json supports (DROPMALFORMED is refused, as by Spark). */
+export type JsonMode = "PERMISSIVE" | "FAILFAST";
+
+/** What a call knows beyond its arguments, by function: typed, so no reader guesses at keys. */
+export type CallMeta =
+  | { kind: "window"; sizeMs: number; slideMs: number; startMs: number }
+  | { kind: "session_window"; gapMs: number }
+  | { kind: "struct"; names: string[] }
+  /** from_avro/to_avro/from_protobuf/to_protobuf: the compiled codec, value and row index in, value out. */
+  | { kind: "codec"; decode: (value: unknown, row: number) => unknown }
+  | {
+      kind: "from_json";
+      /** The schema as written (without the corrupt-record column). */
+      schema: StructType;
+      mode: JsonMode;
+      /** Name of the corrupt-record field in the result (PERMISSIVE), or null. */
+      corruptName: string | null;
+      /** Column pruning: the only fields read downstream (the others are not parsed). */
+      keep?: string[];
+      /** The parser returns field values by position in a reused array (read field by field only). */
+      asArray?: boolean;
+    };
+
+export type CallExpr = { k: "call"; fn: string; def: ScalarDef; args: BExpr[]; type: DataType; meta?: CallMeta };
 
 export type BExpr =
   | { k: "col"; index: number; type: DataType; name: string }
   | { k: "field"; child: BExpr; name: string; type: DataType }
   | { k: "lit"; value: unknown; type: DataType }
-  | { k: "call"; fn: string; args: BExpr[]; type: DataType; extra?: Record<string, unknown> }
+  | CallExpr
   | { k: "and" | "or"; args: [BExpr, BExpr]; type: DataType }
   | { k: "case"; branches: [BExpr, BExpr][]; otherwise: BExpr | null; type: DataType }
   | { k: "cast"; child: BExpr; type: DataType }
   | { k: "aggref"; slot: number; type: DataType };
+
+/** The metadata of `call` when it is of `kind` (a typed read; undefined for another function). */
+export function metaOf<K extends CallMeta["kind"]>(call: BExpr, kind: K): Extract<CallMeta, { kind: K }> | undefined {
+  return call.k === "call" && call.meta?.kind === kind ? (call.meta as Extract<CallMeta, { kind: K }>) : undefined;
+}
+
+/** How a resolved scalar call is typed: its result type, its (coerced) arguments, its metadata. */
+export interface Resolution {
+  type: DataType;
+  args?: BExpr[];
+  meta?: CallMeta;
+}
+
+/**
+ * A scalar function: how to type a call (and which casts to insert) and the JS it compiles to. Strict
+ * functions get null handling from the code generator (null in, null out); `nonStrict` ones handle nulls.
+ */
+export interface ScalarDef {
+  /** The canonical name (aliases resolve to it). */
+  readonly name: string;
+  /** Minimum and maximum number of arguments. */
+  readonly args: readonly [number, number];
+  resolve(args: BExpr[], e: FnExpr): Resolution;
+  gen(a: string[], cg: CodeGen, call: CallExpr): string;
+  readonly nonStrict?: boolean;
+}
+
+/**
+ * An aggregate: its result type, and code snippets for the aggregation loop. Accumulators live in the
+ * group's `a` array at the slot's index(es); `update` sees the argument value (maybe null) as `v`.
+ */
+export interface AggDef {
+  readonly name: string;
+  resolve(args: BExpr[], distinct: boolean): { type: DataType; args?: BExpr[] };
+  /** Accumulator slots and their initial values (JS expressions, evaluated per new group). */
+  readonly init: string[];
+  /** Statement updating slots `a[s0]`, `a[s1]`... from `v`. `S(k)` names slot k. */
+  update(v: string, S: (k: number) => string): string;
+  /** Result from the slots. */
+  finalize(slots: unknown[]): unknown;
+  /** Slots as JSON for checkpoints, and back. */
+  save?(slots: unknown[]): unknown[];
+  load?(saved: unknown[]): unknown[];
+}
 
 export class AnalysisError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "AnalysisError";
   }
-}
-
-/** What a scalar function library entry knows: how to type its call (and coerce arguments). */
-export interface FunctionResolver {
-  resolveScalar(name: string, args: BExpr[], e: Extract<Expr, { t: "fn" }>): BExpr | undefined;
-  isAggregate(name: string): boolean;
-  names(): string[];
-}
-
-let library: FunctionResolver | undefined;
-export function installFunctionLibrary(lib: FunctionResolver): void {
-  library = lib;
-}
-
-export interface BindContext {
-  schema: StructType;
-  /** Called for aggregate calls; without it an aggregate is an error (aggregates need groupBy/agg). */
-  onAggregate?: (e: Extract<Expr, { t: "fn" }>) => BExpr;
 }
 
 export function litType(v: unknown): DataType {
@@ -52,37 +105,12 @@ export function litType(v: unknown): DataType {
   if (typeof v === "boolean") return BooleanType;
   if (v instanceof Date) return TimestampType;
   if (Array.isArray(v)) return { kind: "array", elementType: v.length ? litType(v[0]) : NullType };
-  if (typeof v === "object") return { kind: "struct", fields: Object.entries(v as object).map(([name, x]) => ({ name, type: litType(x), nullable: true })) };
-  throw new AnalysisError(`unsupported literal ${String(v)}`);
+  if (typeof v === "object") return { kind: "struct", fields: Object.entries(v).map(([name, x]) => ({ name, type: litType(x), nullable: true })) };
+  throw new AnalysisError(`unsupported literal ${typeof v}`);
 }
 
 export function columnNames(schema: StructType): string {
   return schema.fields.map((f) => f.name).join(", ");
-}
-
-/** Resolve `a` or `a.b.c` against the schema (case-insensitive, as Spark by default). */
-export function resolvePath(schema: StructType, path: string[]): BExpr {
-  const lowerFirst = path[0].toLowerCase();
-  // A top-level column whose own name contains dots (`window.start` after flattening) wins when it matches whole.
-  const whole = path.join(".").toLowerCase();
-  let idx = path.length > 1 ? schema.fields.findIndex((f) => f.name.toLowerCase() === whole) : -1;
-  if (idx >= 0) return { k: "col", index: idx, type: schema.fields[idx].type, name: schema.fields[idx].name };
-  idx = schema.fields.findIndex((f) => f.name.toLowerCase() === lowerFirst);
-  if (idx < 0) {
-    const hint = didYouMean(path[0], schema.fields.map((f) => f.name));
-    throw new AnalysisError(`column '${path.join(".")}' does not exist${hint ? ` (did you mean '${hint}'?)` : ""}; available columns: ${columnNames(schema)}`);
-  }
-  let e: BExpr = { k: "col", index: idx, type: schema.fields[idx].type, name: schema.fields[idx].name };
-  for (let i = 1; i < path.length; i++) e = fieldAccess(e, path[i], path.slice(0, i).join("."));
-  return e;
-}
-
-export function fieldAccess(e: BExpr, name: string, where: string): BExpr {
-  if (e.type.kind === "map") return { k: "call", fn: "map_get", args: [e, { k: "lit", value: name, type: StringType }], type: e.type.valueType };
-  if (e.type.kind !== "struct") throw new AnalysisError(`'${where}' is a ${typeString(e.type)}, not a struct: it has no field '${name}'`);
-  const f = e.type.fields.find((x) => x.name.toLowerCase() === name.toLowerCase());
-  if (!f) throw new AnalysisError(`struct '${where}' has no field '${name}'; its fields: ${e.type.fields.map((x) => x.name).join(", ")}`);
-  return { k: "field", child: e, name: f.name, type: f.type };
 }
 
 export function castTo(e: BExpr, to: DataType): BExpr {
@@ -91,83 +119,19 @@ export function castTo(e: BExpr, to: DataType): BExpr {
   return { k: "cast", child: e, type: to };
 }
 
-export function bind(e: Expr, ctx: BindContext): BExpr {
-  switch (e.t) {
-    case "col":
-      return resolvePath(ctx.schema, e.path);
-    case "star":
-      throw new AnalysisError(`'${[...e.qualifier, "*"].join(".")}' can only be used in select, not inside an expression`);
-    case "lit": {
-      const type = e.type ?? litType(e.value);
-      const value = e.value instanceof Date ? e.value.getTime() : e.value;
-      return { k: "lit", value, type };
-    }
-    case "alias":
-      return bind(e.child, ctx);
-    case "cast": {
-      const child = bind(e.child, ctx);
-      try {
-        castFunction(child.type, e.to);
-      } catch {
-        throw new AnalysisError(`cannot cast ${exprName(e.child)} from ${typeString(child.type)} to ${typeString(e.to)}`);
-      }
-      return castTo(child, e.to);
-    }
-    case "case": {
-      const branches = e.branches.map(([c, v]) => [bind(c, ctx), bind(v, ctx)] as [BExpr, BExpr]);
-      for (const [c] of branches) {
-        if (c.type.kind !== "boolean" && c.type.kind !== "null") throw new AnalysisError(`WHEN condition must be boolean, got ${typeString(c.type)}`);
-      }
-      const otherwise = e.otherwise ? bind(e.otherwise, ctx) : null;
-      let type: DataType = NullType;
-      for (const v of [...branches.map((b) => b[1]), ...(otherwise ? [otherwise] : [])]) {
-        const c = commonType(type, v.type);
-        if (!c) throw new AnalysisError(`CASE branches have incompatible types ${typeString(type)} and ${typeString(v.type)}`);
-        type = c;
-      }
-      return { k: "case", branches: branches.map(([c, v]) => [c, castTo(v, type)]), otherwise: otherwise ? castTo(otherwise, type) : null, type };
-    }
-    case "fn": {
-      if (!library) throw new Error("streamlab: expression function library not installed");
-      if (library.isAggregate(e.name) || (e.name === "count" && e.distinct)) {
-        if (!ctx.onAggregate) throw new AnalysisError(`aggregate function ${e.name}() can only be used in agg() after groupBy(), or in a global agg()`);
-        return ctx.onAggregate(e);
-      }
-      if (e.name === "and" || e.name === "or") {
-        const [l, r] = e.args.map((a) => bind(a, ctx));
-        for (const x of [l, r]) {
-          if (x.type.kind !== "boolean" && x.type.kind !== "null") throw new AnalysisError(`${e.name.toUpperCase()} needs boolean operands, got ${typeString(x.type)} in ${exprName(e)}`);
-        }
-        return { k: e.name, args: [l, r], type: BooleanType };
-      }
-      if (e.name === "get_field") {
-        const child = bind(e.args[0], ctx);
-        return fieldAccess(child, String((e.args[1] as { value: unknown }).value), exprName(e.args[0]));
-      }
-      if (e.name === "struct" && e.args.some((a) => a.t === "star")) {
-        // Spark's "whole row" idiom, struct(*) / struct(o.*): the star becomes the columns it names, here at analysis time.
-        return bind({ ...e, args: e.args.flatMap((a) => (a.t === "star" ? expandStar(a.qualifier, ctx.schema) : [a])) }, ctx);
-      }
-      const args = e.args.map((a) => (a.t === "star" && e.name === "count" ? ({ k: "lit", value: 1, type: IntegerType } as BExpr) : bind(a, ctx)));
-      const out = library.resolveScalar(e.name, args, e);
-      if (!out) {
-        const hint = didYouMean(e.name, library.names());
-        throw new AnalysisError(`unknown function ${e.name}()${hint ? ` (did you mean ${hint}()?)` : ""}`);
-      }
-      return out;
-    }
+/** The direct children of a bound expression (for walks that do not care about the node kind). */
+export function children(e: BExpr): BExpr[] {
+  switch (e.k) {
+    case "call":
+    case "and":
+    case "or":
+      return e.args;
+    case "field":
+    case "cast":
+      return [e.child];
+    case "case":
+      return [...e.branches.flat(), ...(e.otherwise ? [e.otherwise] : [])];
+    default:
+      return [];
   }
-}
-
-/** The columns `*` or `qualifier.*` stands for, as column references (named after their fields). */
-function expandStar(qualifier: string[], schema: StructType): Expr[] {
-  if (qualifier.length === 0) return schema.fields.map((f) => ({ t: "col", path: [f.name] }));
-  const base = resolvePath(schema, qualifier);
-  if (base.type.kind !== "struct") throw new AnalysisError(`'${qualifier.join(".")}.*' needs a struct column, but '${qualifier.join(".")}' is ${typeString(base.type)}`);
-  return base.type.fields.map((f) => ({ t: "col", path: [...qualifier, f.name] }));
-}
-
-/** Does this bound expression read only its inputs (no current_timestamp, no rand)? */
-export function isNumericType(t: DataType): boolean {
-  return isNumeric(t);
 }

@@ -4,63 +4,12 @@
  * generated code (a strict function yields null when an argument is null; AND/OR use three-valued logic;
  * CASE evaluates lazily). Nothing is interpreted per row.
  */
-import type { BExpr } from "./bound";
+import { metaOf, type BExpr } from "./bound";
 import { castFunction } from "./runtime";
-import { scalarDef, jsonFieldIndex } from "./library";
+import { CodeGen, RowError, compileGenerated, type EvalContext } from "./gen";
+import { jsonFieldIndex } from "./json/fields";
 
-export interface EvalContext {
-  /** The batch's timestamp, for current_timestamp() (Spark fixes it per micro-batch). */
-  now: number;
-}
-
-/** Thrown by compiled code (from_json FAILFAST) to name the row that failed. */
-export class RowError extends Error {
-  constructor(readonly row: number, message: string) {
-    super(message);
-    this.name = "RowError";
-  }
-}
-
-export class CodeGen {
-  private body: string[] = [];
-  readonly consts: unknown[] = [];
-  readonly columns = new Set<number>();
-  /** Subexpressions computed once per row and shared (same BExpr object), at the loop body's top level. */
-  readonly memo = new Map<BExpr, string>();
-  depth = 0;
-  private counter = 0;
-
-  fresh(): string {
-    return `t${this.counter++}`;
-  }
-  emit(line: string): void {
-    this.body.push(line);
-  }
-  konst(v: unknown): string {
-    let i = this.consts.indexOf(v);
-    if (i < 0) {
-      i = this.consts.length;
-      this.consts.push(v);
-    }
-    return `K[${i}]`;
-  }
-  /** Generate into a nested block; returns the block's code and its result expression. */
-  block(gen: () => string): { code: string; value: string } {
-    const saved = this.body;
-    this.body = [];
-    this.depth++;
-    const value = gen();
-    this.depth--;
-    const code = this.body.join("\n");
-    this.body = saved;
-    return { code, value };
-  }
-  takeBody(): string {
-    const code = this.body.join("\n");
-    this.body = [];
-    return code;
-  }
-}
+export { CodeGen, RowError, type EvalContext };
 
 function literal(v: unknown, cg: CodeGen): string {
   if (v === null || v === undefined) return "null";
@@ -84,7 +33,7 @@ export function gen(e: BExpr, cg: CodeGen): string {
     case "field": {
       const c = gen(e.child, cg);
       const t = cg.fresh();
-      if (e.child.k === "call" && e.child.fn === "from_json" && (e.child.extra as { asArray?: boolean }).asArray) {
+      if (e.child.k === "call" && metaOf(e.child, "from_json")?.asArray) {
         const idx = jsonFieldIndex(e.child, e.name);
         cg.emit(`const ${t} = ${c} == null ? null : ${idx < 0 ? "null" : `(${c}[${idx}] ?? null)`};`);
         return t;
@@ -129,8 +78,8 @@ export function gen(e: BExpr, cg: CodeGen): string {
     case "call": {
       const shared = cg.depth === 0 ? cg.memo.get(e) : undefined;
       if (shared) return shared;
-      const def = scalarDef(e.fn);
-      if (!def) throw new Error(`streamlab: no code generator for ${e.fn}()`);
+      // The call carries its own definition: the compiler never looks a function up.
+      const def = e.def;
       const args = e.args.map((a) => gen(a, cg));
       const t = cg.fresh();
       const code = def.gen(args, cg, e);
@@ -157,9 +106,7 @@ function hoist(cg: CodeGen): string {
 
 function build<T>(source: string, consts: unknown[], helpers: Record<string, unknown>): T {
   const names = Object.keys(helpers);
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const factory = new Function("K", "RowError", ...names, `"use strict";\n${source}`);
-  return factory(consts, RowError, ...names.map((n) => helpers[n])) as T;
+  return compileGenerated<T>(["K", "RowError", ...names], `"use strict";\n${source}`, [consts, RowError, ...names.map((n) => helpers[n])]);
 }
 
 /**
@@ -186,7 +133,7 @@ export function optimize(e: BExpr, seen: Map<BExpr, BExpr> = new Map()): BExpr {
       break;
     case "field":
     case "cast":
-      out = { ...e, child: opt(e.child) } as BExpr;
+      out = { ...e, child: opt(e.child) };
       break;
     case "case":
       out = { ...e, branches: e.branches.map(([c, v]) => [opt(c), opt(v)] as [BExpr, BExpr]), otherwise: e.otherwise ? opt(e.otherwise) : null };
@@ -210,7 +157,7 @@ export function substitute(e: BExpr, inputs: BExpr[]): BExpr {
       return { ...e, args: [substitute(e.args[0], inputs), substitute(e.args[1], inputs)] };
     case "field":
     case "cast":
-      return { ...e, child: substitute(e.child, inputs) } as BExpr;
+      return { ...e, child: substitute(e.child, inputs) };
     case "case":
       return { ...e, branches: e.branches.map(([c, v]) => [substitute(c, inputs), substitute(v, inputs)] as [BExpr, BExpr]), otherwise: e.otherwise ? substitute(e.otherwise, inputs) : null };
     default:

@@ -6,6 +6,7 @@
  */
 import type { Expr } from "./ast";
 import { parseDataType, type DataType } from "../types";
+import { durationUnit } from "../../core";
 
 type Tok =
   | { k: "num"; v: string; pos: number }
@@ -102,11 +103,6 @@ function lex(text: string): Tok[] {
   toks.push({ k: "eof", pos: text.length });
   return toks;
 }
-
-const INTERVAL_UNITS: Record<string, number> = {
-  millisecond: 1, milliseconds: 1, second: 1000, seconds: 1000, minute: 60_000, minutes: 60_000,
-  hour: 3_600_000, hours: 3_600_000, day: 86_400_000, days: 86_400_000, week: 604_800_000, weeks: 604_800_000,
-};
 
 class Parser {
   private i = 0;
@@ -366,25 +362,25 @@ class Parser {
         this.i++;
         const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$/i.exec(t.v);
         if (m) {
-          const unit = INTERVAL_UNITS[m[2].toLowerCase()];
+          const unit = durationUnit(m[2]);
           if (unit === undefined) this.fail(`unknown interval unit '${m[2]}'`, t);
           ms += Number(m[1]) * unit;
           any = true;
           continue;
         }
         const unitTok = this.next();
-        const unit = unitTok.k === "id" ? INTERVAL_UNITS[unitTok.v.toLowerCase()] : undefined;
+        const unit = unitTok.k === "id" ? durationUnit(unitTok.v) : undefined;
         if (unit === undefined) this.fail("expected an interval unit (seconds, minutes, hours, days)", unitTok);
-        ms += Number(t.v) * unit!;
+        ms += Number(t.v) * unit;
         any = true;
         continue;
       }
       if (t.k === "num") {
         this.i++;
         const unitTok = this.next();
-        const unit = unitTok.k === "id" ? INTERVAL_UNITS[unitTok.v.toLowerCase()] : undefined;
+        const unit = unitTok.k === "id" ? durationUnit(unitTok.v) : undefined;
         if (unit === undefined) this.fail("expected an interval unit (seconds, minutes, hours, days)", unitTok);
-        ms += Number(t.v) * unit!;
+        ms += Number(t.v) * unit;
         any = true;
         continue;
       }

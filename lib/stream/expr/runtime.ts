@@ -4,6 +4,25 @@
  */
 import type { DataType, StructType } from "../types";
 
+/** A value as text: strings as they are, numbers, booleans and bigints by String(), objects as JSON. */
+export function valueText(v: unknown): string {
+  switch (typeof v) {
+    case "string":
+      return v;
+    case "number":
+    case "boolean":
+    case "bigint":
+    case "symbol":
+      return v.toString();
+    case "undefined":
+      return "undefined";
+    case "function":
+      return "function";
+    default:
+      return v === null ? "null" : JSON.stringify(v);
+  }
+}
+
 const DAY_MS = 86_400_000;
 
 /** Fast path for ISO-8601 and Spark's `yyyy-MM-dd HH:mm:ss[.SSS][zone]`; falls back to Date.parse. Null if not a time. */
@@ -97,7 +116,7 @@ export function formatDate(days: number): string {
 /** date_format with Java/Spark pattern letters (the common subset). */
 export function dateFormat(ms: number, pattern: string): string {
   const d = new Date(ms);
-  return pattern.replace(/'([^']*)'|yyyy|yy|MM|M|dd|d|HH|H|hh|h|mm|m|ss|s|SSS|a|EEE|E/g, (tok, quoted) => {
+  return pattern.replace(/'([^']*)'|yyyy|yy|MM|M|dd|d|HH|H|hh|h|mm|m|ss|s|SSS|a|EEE|E/g, (tok: string, quoted: string | undefined) => {
     if (quoted !== undefined) return quoted;
     switch (tok) {
       case "yyyy": return String(d.getUTCFullYear());
@@ -128,7 +147,7 @@ export function parseWithPattern(s: string, pattern: string): number | null {
   let parse = patternCache.get(pattern);
   if (!parse) {
     const order: string[] = [];
-    const re = pattern.replace(/'([^']*)'|yyyy|yy|MM|M|dd|d|HH|H|mm|m|ss|s|SSS|[.*+?^${}()|[\]\\]/g, (tok, quoted) => {
+    const re = pattern.replace(/'([^']*)'|yyyy|yy|MM|M|dd|d|HH|H|mm|m|ss|s|SSS|[.*+?^${}()|[\]\\]/g, (tok: string, quoted: string | undefined) => {
       if (quoted !== undefined) return quoted.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
       if (/^[.*+?^${}()|[\]\\]$/.test(tok)) return "\\" + tok;
       order.push(tok[0]);
@@ -279,7 +298,7 @@ export function jsonToValue(v: unknown, t: DataType, bad: { flag: boolean }): un
   switch (t.kind) {
     case "string":
       if (typeof v === "string") return v;
-      return typeof v === "object" ? JSON.stringify(v) : String(v);
+      return valueText(v);
     case "byte": case "short": case "integer": case "long":
       if (typeof v === "number" && Number.isInteger(v)) return v;
       if (typeof v === "string" && /^-?\d+$/.test(v.trim())) return Number(v);

@@ -1,6 +1,6 @@
 /** The logical plan: data, built by DataFrame methods, analysed as it is built, compiled when a query starts. */
 import type { BExpr } from "../expr/bound";
-import type { AggDef } from "../expr/library";
+import type { AggDef } from "../expr/bound";
 import type { StructType } from "../types";
 import type { SourceProvider } from "../sources/types";
 

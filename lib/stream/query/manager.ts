@@ -1,7 +1,7 @@
 /** spark.streams: the active queries of this process. */
 import type { StreamingQuery } from "./types";
 import type { StreamingQueryImpl } from "./query";
-import { onShutdown } from "../../../kernel/lifecycle";
+import { onShutdown } from "../../core";
 
 export class StreamingQueryManager {
   private readonly queries = new Map<string, StreamingQueryImpl>();

@@ -3,20 +3,22 @@
  * Runs in the background on the event loop; a failure ends this query only, never the process.
  */
 import { randomUUID } from "node:crypto";
-import type { DataFrame } from "../plan/dataframe";
 import { linearize, type PlanNode } from "../plan/nodes";
-import { buildPipeline, runPipeline, type PhysicalOperator } from "../exec/operators";
+import { buildPipeline, runPipeline } from "../exec/pipeline";
+import type { PhysicalOperator } from "../exec/operator";
 import { emptyStats, toOutputBatch, type Batch, type ExecContext } from "../exec/batch";
-import type { Sink, OutputMode, SinkFactory } from "../sinks/registry";
+import type { Sink, OutputMode, SinkFactory, OutputBatch } from "../sinks/registry";
 import type { StreamSource, Offset } from "../sources/types";
 import { Checkpoint } from "../state/checkpoint";
+import { caseInsensitive } from "../options";
 import type { StreamingQuery, StreamingQueryProgress, StreamingQueryStatus, StreamingQueryException, StateOperatorProgress } from "./types";
-import { getDisplayBridge, type MimeBundle } from "../../display";
+import { escapeHtml, getDisplayBridge, type MimeBundle } from "../../core";
 
 export type Trigger = { kind: "processingTime"; intervalMs: number } | { kind: "once" } | { kind: "availableNow" };
 
 export interface QuerySpec {
-  df: DataFrame;
+  /** The analysed logical plan the query runs. */
+  plan: PlanNode;
   name: string | null;
   outputMode: OutputMode;
   trigger: Trigger;
@@ -74,14 +76,15 @@ export class StreamingQueryImpl implements StreamingQuery {
   private sourceStopped = false;
 
   constructor(private readonly spec: QuerySpec, private readonly manager: Manager) {
-    this.plan = spec.df.plan;
+    this.plan = spec.plan;
     this.name = spec.name;
     const nodes = linearize(this.plan);
     const sourceNode = nodes[0];
     if (sourceNode.op !== "source") throw new Error("streamlab: a streaming query needs a streaming source");
-    this.watermarkDelayMs = nodes.find((n) => n.op === "watermark") ? Math.min(...nodes.filter((n) => n.op === "watermark").map((n) => (n as { delayMs: number }).delayMs)) : null;
+    const watermarks = nodes.filter((n): n is Extract<PlanNode, { op: "watermark" }> => n.op === "watermark");
+    this.watermarkDelayMs = watermarks.length ? Math.min(...watermarks.map((n) => n.delayMs)) : null;
     this.ops = buildPipeline(this.plan);
-    const agg = nodes.filter((n) => n.op === "aggregate").pop() as Extract<PlanNode, { op: "aggregate" }> | undefined;
+    const agg = nodes.filter((n): n is Extract<PlanNode, { op: "aggregate" }> => n.op === "aggregate").pop();
     const outNames = new Set(this.plan.schema.fields.map((f) => f.name));
     if (agg && agg.keyNames.length && agg.keyNames.every((k) => outNames.has(k))) this.keyColumns = agg.keyNames;
     this.stateful = this.ops.some((o) => o.state);
@@ -100,7 +103,8 @@ export class StreamingQueryImpl implements StreamingQuery {
       this.statusValue = { message, isDataAvailable: false, isTriggerActive: true };
     };
     const recovering = this.checkpoint?.latestOffsets() !== undefined;
-    this.sink = spec.sinkFactory({ query: this, options: { ...spec.options, ...(recovering ? { __recovering: "true" } : {}) }, outputMode: spec.outputMode });
+    // Sinks read their options case-insensitively, as Spark's (numRows, NUMROWS...).
+    this.sink = spec.sinkFactory({ query: this, options: caseInsensitive({ ...spec.options, ...(recovering ? { __recovering: "true" } : {}) }), outputMode: spec.outputMode });
     manager.register(this);
     this.loop = this.run();
   }
@@ -175,7 +179,7 @@ export class StreamingQueryImpl implements StreamingQuery {
         try {
           resolve(outcome());
         } catch (err) {
-          reject(err);
+          reject(err instanceof Error ? err : new Error(String(err)));
         }
       };
       this.terminationWaiters.push(done);
@@ -201,8 +205,7 @@ export class StreamingQueryImpl implements StreamingQuery {
     const p = this.lastProgress;
     const state = this.error ? `failed: ${this.error.message}` : this.active ? this.statusValue.message : "stopped";
     const text = `StreamingQuery ${this.name ?? ""} [id=${this.id}, runId=${this.runId}] ${state}` + (p ? `; batch ${p.batchId}, ${p.numInputRows} rows, ${p.processedRowsPerSecond.toFixed(0)} rows/s` : "");
-    const esc = (s: string) => s.replace(/[&<>]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;" })[c]!);
-    return { "text/plain": text, "text/html": `<div class="streamlab-query"><b>${esc(this.name ?? "query")}</b> <code>${esc(this.id)}</code>: ${esc(state)}${p ? ` &middot; batch ${p.batchId} &middot; ${p.numInputRows} rows` : ""}</div>` };
+    return { "text/plain": text, "text/html": `<div class="streamlab-query"><b>${escapeHtml(this.name ?? "query")}</b> <code>${escapeHtml(this.id)}</code>: ${escapeHtml(state)}${p ? ` &middot; batch ${p.batchId} &middot; ${p.numInputRows} rows` : ""}</div>` };
   }
 
   toString(): string {
@@ -216,7 +219,7 @@ export class StreamingQueryImpl implements StreamingQuery {
       await this.source.start?.();
       await this.recover();
       const trigger = this.spec.trigger;
-      let target: Offset | undefined;
+      let target: Offset;
       if (trigger.kind === "availableNow") target = this.source.reportLatestOffset?.() ?? (await this.source.latestOffset(this.committedOffset, {}));
       while (!this.stopRequested) {
         const started = Date.now();
@@ -298,11 +301,12 @@ export class StreamingQueryImpl implements StreamingQuery {
     if (!this.stateful) return;
     const saved = this.checkpoint!.state(batchId) as unknown[] | undefined;
     if (!saved) throw new Error(`checkpoint ${this.checkpoint!.dir} has no state for batch ${batchId}: it is damaged; delete it to start over`);
-    this.ops.filter((o) => o.state).forEach((o, i) => o.state!.restore(saved[i]));
+    // State saved after batch N is version N + 1 of each operator's store.
+    this.ops.filter((o) => o.state).forEach((o, i) => o.state!.restore(saved[i], batchId + 1));
   }
 
   /** One trigger: plan a batch if there is data (or the watermark moved), run it. False when idle. */
-  private async runTrigger(target: Offset | undefined, uncapped: boolean): Promise<boolean> {
+  private async runTrigger(target: Offset, uncapped: boolean): Promise<boolean> {
     const t0 = Date.now();
     this.statusValue = { message: "Getting offsets from " + this.source.description(), isDataAvailable: false, isTriggerActive: true };
     const start = this.committedOffset;
@@ -344,13 +348,22 @@ export class StreamingQueryImpl implements StreamingQuery {
       describeRow: (r) => (sb as { describeRow?: (r: number) => string }).describeRow?.(r) ?? `row ${r} of batch ${batchId}`,
     };
     const input: Batch = { n: sb.numRows, cols: sb.columns, rowIds: null };
-    const out = runPipeline(this.ops, input, ctx);
-    const tExec = Date.now();
-    const ob = toOutputBatch(out, this.plan.schema, batchId, this.spec.outputMode);
-    if (this.keyColumns) ob.keyColumns = this.keyColumns;
-    await this.sink.addBatch(ob);
-    const tSink = Date.now();
     const stateOps = this.ops.filter((o) => o.state);
+    let ob: OutputBatch;
+    let tExec: number;
+    try {
+      const out = runPipeline(this.ops, input, ctx);
+      tExec = Date.now();
+      ob = toOutputBatch(out, this.plan.schema, batchId, this.spec.outputMode);
+      if (this.keyColumns) ob.keyColumns = this.keyColumns;
+      await this.sink.addBatch(ob);
+    } catch (err) {
+      // The batch failed: its state changes are abandoned (a restart replays it from the checkpoint).
+      for (const o of stateOps) o.state!.abort();
+      throw err;
+    }
+    const tSink = Date.now();
+    for (const o of stateOps) o.state!.commit();
     if (this.checkpoint && stateOps.length) this.checkpoint.writeState(batchId, stateOps.map((o) => o.state!.snapshot()));
     if (this.watermarkDelayMs !== null && ctx.eventTime.count > 0) this.nextWatermark = Math.max(this.nextWatermark, ctx.eventTime.max - this.watermarkDelayMs);
     this.checkpoint?.writeCommit({ batchId, nextBatchWatermarkMs: Number.isFinite(this.nextWatermark) ? this.nextWatermark : (null as unknown as number) });
@@ -445,7 +458,10 @@ export class StreamingQueryImpl implements StreamingQuery {
       }
     }
     this.manager.deregister(this);
-    for (const w of this.idleWaiters) this.error ? w.reject(new Error(this.error.message)) : w.resolve();
+    for (const w of this.idleWaiters) {
+      if (this.error) w.reject(new Error(this.error.message));
+      else w.resolve();
+    }
     this.idleWaiters = [];
     for (const w of this.terminationWaiters) w();
     this.terminationWaiters = [];

@@ -1,13 +1,17 @@
-/** df.writeStream: Spark's DataStreamWriter, validating the query (output mode rules) before it starts. */
-import type { DataFrame } from "../plan/dataframe";
-import { linearize } from "../plan/nodes";
+/**
+ * df.writeStream: Spark's DataStreamWriter. It takes the logical plan (not the DataFrame), checks it against
+ * the streaming rules (plan/checks.ts) and starts the query.
+ */
+import type { PlanNode } from "../plan/nodes";
+import { checkForStreaming } from "../plan/checks";
+import { caseInsensitive } from "../options";
 import { getSinkFormat, sinkFormats, type OutputMode } from "../sinks/registry";
 import { registerForeachFunction, type ForeachBatchFunction } from "../sinks/foreach";
 import { StreamingQueryImpl, type Trigger } from "./query";
 import type { StreamingQuery } from "./types";
 import { AnalysisError } from "../expr/bound";
-import { parseInterval } from "../expr/library";
-import { didYouMean } from "../../magics";
+import { parseInterval } from "../expr/functions";
+import { didYouMean } from "../../core";
 import { streams } from "./registry";
 
 /** Default trigger interval in notebooks: one second, so displays update at a readable pace. */
@@ -23,18 +27,19 @@ export class DataStreamWriter {
   private fmt = "memory";
   private formatGiven = false;
   private mode: OutputMode = "append";
-  private opts: Record<string, string> = {};
+  /** Spark option names are case-insensitive: `checkpointLocation` and `checkpointlocation` are one option. */
+  private opts = caseInsensitive();
   private queryNameValue: string | null = null;
   private triggerValue: Trigger = { kind: "processingTime", intervalMs: DEFAULT_TRIGGER_MS };
 
-  constructor(private readonly df: DataFrame) {}
+  constructor(private readonly plan: PlanNode) {}
 
   format(source: string): this {
     this.fmt = source;
     this.formatGiven = true;
     return this;
   }
-  outputMode(mode: OutputMode | string): this {
+  outputMode(mode: string): this {
     const m = String(mode).toLowerCase();
     if (m !== "append" && m !== "update" && m !== "complete") throw new AnalysisError(`unknown output mode '${mode}': use "append", "update" or "complete"`);
     this.mode = m;
@@ -85,11 +90,11 @@ export class DataStreamWriter {
     if (!this.formatGiven && this.fmt === "memory" && !this.queryNameValue) {
       throw new AnalysisError('writeStream needs a sink: .format("memory").queryName("NAME"), .format("console"), .format("kafka") or .foreachBatch(fn)');
     }
-    checkOutputMode(this.df, this.mode);
+    checkForStreaming(this.plan, this.mode);
     const name = this.queryNameValue ?? (this.fmt === "memory" ? null : null);
     return new StreamingQueryImpl(
       {
-        df: this.df,
+        plan: this.plan,
         name,
         outputMode: this.mode,
         trigger: this.triggerValue,
@@ -104,27 +109,5 @@ export class DataStreamWriter {
 
   toTable(name: string): StreamingQuery {
     return this.queryName(name).format("memory").start();
-  }
-}
-
-/** Spark's UnsupportedOperationChecker rules for output modes, with Spark's messages. */
-export function checkOutputMode(df: DataFrame, mode: OutputMode): void {
-  const nodes = linearize(df.plan);
-  const aggIndex = nodes.findIndex((n) => n.op === "aggregate");
-  const agg = aggIndex >= 0 ? (nodes[aggIndex] as Extract<typeof nodes[number], { op: "aggregate" }>) : undefined;
-  if (!agg && mode === "complete") {
-    throw new AnalysisError("Complete output mode not supported when there are no streaming aggregations on streaming DataFrames/Datasets");
-  }
-  if (agg && mode === "append" && agg.eventTimeKey === null) {
-    throw new AnalysisError("Append output mode not supported when there are streaming aggregations on streaming DataFrames/DataSets without watermark");
-  }
-  if (agg && mode === "update" && agg.timeKey?.kind === "session" && agg.eventTimeKey === null) {
-    throw new AnalysisError("Update output mode not supported for session window aggregation without watermark; add withWatermark() on the event-time column");
-  }
-  if (agg) {
-    for (const n of nodes.slice(aggIndex + 1)) {
-      if (n.op === "dedup" && mode !== "complete") throw new AnalysisError("dropDuplicates after a streaming aggregation is not supported; deduplicate before groupBy()");
-      if (n.op === "join") throw new AnalysisError("a join after a streaming aggregation is not supported; join before groupBy()");
-    }
   }
 }

@@ -2,7 +2,7 @@
 import { registerSinkFormat, type OutputBatch } from "./registry";
 import { toDanfo } from "../danfo";
 
-export type ForeachBatchFunction = (batch: any, batchId: number) => unknown | Promise<unknown>; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type ForeachBatchFunction = (batch: any, batchId: number) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const functions = new Map<string, ForeachBatchFunction>();
 let counter = 0;

@@ -5,6 +5,7 @@
  */
 import { registerSinkFormat, type OutputBatch } from "./registry";
 import { AnalysisError } from "../expr/bound";
+import { valueText } from "../expr/runtime";
 import { connect, currentCluster, parseBootstrap, type ProducerHandle, type ProduceRecord, type KafkaClient } from "../../client";
 import type { StructType } from "../types";
 
@@ -12,7 +13,7 @@ function toBytes(v: unknown): Buffer | string | null {
   if (v === null || v === undefined) return null;
   if (Buffer.isBuffer(v) || typeof v === "string") return v;
   if (v instanceof Uint8Array) return Buffer.from(v);
-  return String(v);
+  return valueText(v);
 }
 
 registerSinkFormat("kafka", (ctx) => {
@@ -40,14 +41,14 @@ registerSinkFormat("kafka", (ctx) => {
       const [vi, ki, ti, pi, hi] = ["value", "key", "topic", "partition", "headers"].map(idx);
       const byTopic = new Map<string, ProduceRecord[]>();
       for (let r = 0; r < batch.numRows; r++) {
-        const topic = topicOption ?? (ti >= 0 ? String(batch.columns[ti][r] ?? "") : "");
+        const topic = topicOption ?? (ti >= 0 ? String((batch.columns[ti][r] as string | null) ?? "") : "");
         if (!topic) throw new Error(`row ${r} of batch ${batch.batchId} has no topic: set .option("topic", ...) or fill the topic column`);
         const rec: ProduceRecord = { value: toBytes(batch.columns[vi][r]) };
         if (ki >= 0) rec.key = toBytes(batch.columns[ki][r]);
         if (pi >= 0 && batch.columns[pi][r] != null) rec.partition = Number(batch.columns[pi][r]);
         if (hi >= 0 && Array.isArray(batch.columns[hi][r])) {
           rec.headers = {};
-          for (const h of batch.columns[hi][r] as { key: string; value: unknown }[]) rec.headers[h.key] = (toBytes(h.value) ?? "") as string;
+          for (const h of batch.columns[hi][r] as { key: string; value: unknown }[]) rec.headers[h.key] = (toBytes(h.value) ?? "");
         }
         let list = byTopic.get(topic);
         if (!list) byTopic.set(topic, (list = []));

@@ -2,24 +2,11 @@
  * The sink registry: `df.writeStream.format(NAME)` looks NAME up here. streamlab's own sinks (memory, console,
  * kafka, foreachBatch) register themselves; lib/render registers the live `display` and `chart` sinks.
  */
-import type { MimeBundle } from "../../display";
+import type { MimeBundle, OutputBatch, OutputMode } from "../../core";
 import type { StreamingQuery } from "../query/types";
 
-export type OutputMode = "append" | "update" | "complete";
-
-/** One micro-batch of results, as handed to a sink. Values are at the edge representation (Date, objects). */
-export interface OutputBatch {
-  batchId: number;
-  mode: OutputMode;
-  schema: { name: string; type: string }[];
-  numRows: number;
-  /** Column-major values: `columns[c][r]`. Timestamps are Date, structs plain objects. */
-  columns: unknown[][];
-  /** Row objects keyed by column name (built on demand). */
-  rows(): Record<string, unknown>[];
-  /** The grouping columns of an aggregation's result (the upsert key in update mode), when they are in the output. */
-  keyColumns?: string[];
-}
+/** One micro-batch of results as sinks and lib/render's displays get it: declared once, in lib/core. */
+export type { OutputBatch, OutputMode } from "../../core";
 
 export interface SinkContext {
   query: StreamingQuery;

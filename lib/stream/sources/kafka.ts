@@ -464,7 +464,7 @@ class KafkaSource implements StreamSource {
     return {
       numRows: kc.length,
       columns: cols,
-      describeRow: (row) => (row < kc.length ? `topic ${tc[row]} partition ${pc[row]} offset ${oc[row]}` : `row ${row}`),
+      describeRow: (row) => (row < kc.length ? `topic ${String(tc[row])} partition ${String(pc[row])} offset ${String(oc[row])}` : `row ${row}`),
     };
   }
 

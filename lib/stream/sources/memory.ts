@@ -26,7 +26,7 @@ export class MemoryStream implements SourceProvider {
     const fields = this.schema.fields;
     for (const row of list) {
       fields.forEach((f, c) => {
-        const v = Array.isArray(row) ? row[c] : (row as Record<string, unknown>)[f.name];
+        const v = Array.isArray(row) ? row[c] : (row)[f.name];
         this.columns[c].push(externalToValue(v, f.type));
       });
       this.count++;
@@ -43,24 +43,23 @@ export class MemoryStream implements SourceProvider {
   }
 
   create(): StreamSource {
-    const self = this;
     return {
       schema: this.schema,
       description: () => this.name,
-      initialOffset: async () => 0,
-      latestOffset: async () => self.count,
-      reportLatestOffset: () => self.count,
+      initialOffset: () => Promise.resolve(0),
+      latestOffset: () => Promise.resolve(this.count),
+      reportLatestOffset: () => this.count,
       hasData: (start: Offset, end: Offset) => (end as number) > (start as number),
-      async getBatch(start: Offset, end: Offset): Promise<SourceBatch> {
+      getBatch: (start: Offset, end: Offset): Promise<SourceBatch> => {
         const s = start as number;
         const e = end as number;
-        return {
+        return Promise.resolve({
           numRows: e - s,
-          columns: self.columns.map((c) => c.slice(s, e)),
-          describeRow: (r) => `${self.name} row ${s + r}`,
-        };
+          columns: this.columns.map((c) => c.slice(s, e)),
+          describeRow: (r) => `${this.name} row ${s + r}`,
+        });
       },
-      stop: async () => undefined,
+      stop: () => Promise.resolve(),
     };
   }
 }

@@ -2,6 +2,7 @@
 import type { StreamSource, SourceProvider, Offset } from "./types";
 import type { StructType } from "../types";
 import { AnalysisError } from "../expr/bound";
+import { getOption } from "../../core";
 
 interface RateOffset {
   startMs: number;
@@ -19,7 +20,7 @@ export class RateSourceProvider implements SourceProvider {
   };
   private readonly rowsPerSecond: number;
   constructor(options: Record<string, string>) {
-    this.rowsPerSecond = Number(options.rowsPerSecond ?? options.rowspersecond ?? 1);
+    this.rowsPerSecond = Number(getOption(options, "rowsPerSecond") ?? 1);
     if (!(this.rowsPerSecond > 0)) throw new AnalysisError(`rate source: rowsPerSecond must be a positive number, got '${options.rowsPerSecond}'`);
   }
   create(): StreamSource {
@@ -29,10 +30,10 @@ export class RateSourceProvider implements SourceProvider {
     return {
       schema: this.schema,
       description: () => `RateStreamV2[rowsPerSecond=${rps}]`,
-      initialOffset: async () => ({ startMs, rows: 0 }),
-      latestOffset: async (start: Offset) => ({ ...(start as RateOffset), rows: available(start as RateOffset) }),
+      initialOffset: () => Promise.resolve({ startMs, rows: 0 }),
+      latestOffset: (start: Offset) => Promise.resolve({ ...(start as RateOffset), rows: available(start as RateOffset) }),
       hasData: (s: Offset, e: Offset) => (e as RateOffset).rows > (s as RateOffset).rows,
-      async getBatch(s: Offset, e: Offset) {
+      getBatch(s: Offset, e: Offset) {
         const a = (s as RateOffset).rows;
         const b = (e as RateOffset).rows;
         const base = (e as RateOffset).startMs;
@@ -42,9 +43,9 @@ export class RateSourceProvider implements SourceProvider {
           ts.push(base + Math.floor((i * 1000) / rps));
           value.push(i);
         }
-        return { numRows: b - a, columns: [ts, value] };
+        return Promise.resolve({ numRows: b - a, columns: [ts, value] });
       },
-      stop: async () => undefined,
+      stop: () => Promise.resolve(),
     };
   }
 }

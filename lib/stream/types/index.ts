@@ -215,8 +215,8 @@ class DDLLexer {
     }
     const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(this.text.slice(this.pos));
     if (!m) this.fail("expected a name");
-    this.pos += m![0].length;
-    return m![0];
+    this.pos += m[0].length;
+    return m[0];
   }
   tryWord(word: string): boolean {
     this.skip();
@@ -274,7 +274,7 @@ function parseDDLType(lx: DDLLexer): DataType {
       lx.pos++;
     }
   }
-  return { kind: kind! };
+  return { kind: kind };
 }
 
 function skipString(lx: DDLLexer): void {

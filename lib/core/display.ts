@@ -37,7 +37,7 @@ export interface DisplayBridge {
 export const consoleBridge: DisplayBridge = {
   display(bundle) {
     const text = bundle["text/plain"];
-    if (text !== undefined) process.stdout.write(String(text) + "\n");
+    if (text !== undefined) process.stdout.write((typeof text === "string" ? text : JSON.stringify(text)) + "\n");
   },
   update() {
     // A terminal cannot rewrite an earlier output; live displays only refresh inside a notebook.

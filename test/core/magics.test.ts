@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { MagicError, parseDuration, parseMagicArgs, registerMagic, runMagic, shellSplit, type MagicSpec } from "../lib/magics";
-import { consoleBridge } from "../lib/display";
+import { MagicError, parseDuration, parseMagicArgs, registerMagic, runMagic, shellSplit, type MagicSpec } from "../../lib/core";
+import { consoleBridge } from "../../lib/core";
 
 const spec: MagicSpec = {
   name: "demo",

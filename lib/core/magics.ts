@@ -6,6 +6,11 @@
  * lib/ lets the headless runner and tests use the same magics without a kernel.
  */
 import type { DisplayBridge } from "./display";
+import { parseDuration } from "./duration";
+import { MagicError } from "./errors";
+import { didYouMean, shellSplit } from "./text";
+
+export { MagicError };
 
 export type MagicOptionType = "string" | "number" | "boolean" | "duration" | "list";
 
@@ -28,6 +33,14 @@ export interface ParsedMagicArgs {
   options: Record<string, unknown>;
   /** The raw argument string after the magic's name. */
   raw: string;
+  /** A `string` option (also the text of a `choices` option); undefined when absent. */
+  string(name: string): string | undefined;
+  /** A `number` or `duration` (milliseconds) option; undefined when absent. */
+  number(name: string): number | undefined;
+  /** A `boolean` option: false when absent. */
+  flag(name: string): boolean;
+  /** A `list` option; undefined when absent. */
+  list(name: string): string[] | undefined;
 }
 
 export interface MagicContext {
@@ -61,21 +74,26 @@ export interface MagicSpec {
   /** Min and max positional words (max undefined = unbounded). */
   positional?: { min?: number; max?: number; names?: string[] };
   /** May return a value: a Displayable becomes the cell's rich result. */
-  run(ctx: MagicContext): unknown | Promise<unknown>;
-}
-
-/** A user-facing, one-line error: the kernel prints only the message, no stack. */
-export class MagicError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "MagicError";
-  }
+  run(ctx: MagicContext): unknown;
 }
 
 const registry = new Map<string, MagicSpec>();
 
-export function registerMagic(spec: MagicSpec): void {
+/**
+ * Register a magic. A name is registered once: a second registration throws, unless `replace` says the caller
+ * means to redefine it (a notebook cell that is run again).
+ */
+export function registerMagic(spec: MagicSpec, options: { replace?: boolean } = {}): void {
+  if (!/^[A-Za-z_][\w-]*$/.test(spec.name)) throw new MagicError(`'${spec.name}' is not a magic name: use letters, digits, _ and -`);
+  if (registry.has(spec.name) && !options.replace) {
+    throw new MagicError(`magic %${spec.name} is already registered: pick another name, or registerMagic(spec, { replace: true }) to redefine it`);
+  }
   registry.set(spec.name, spec);
+}
+
+/** Remove a magic; returns whether it was registered. */
+export function unregisterMagic(name: string): boolean {
+  return registry.delete(name);
 }
 
 export function getMagic(name: string): MagicSpec | undefined {
@@ -84,85 +102,6 @@ export function getMagic(name: string): MagicSpec | undefined {
 
 export function listMagics(): MagicSpec[] {
   return [...registry.values()].sort((a, b) => a.name.localeCompare(b.name));
-}
-
-/** Levenshtein distance, for did-you-mean hints. */
-export function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0];
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j];
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
-    }
-  }
-  return prev[b.length];
-}
-
-/** The closest candidate within a small distance, or undefined. */
-export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) {
-      best = c;
-      bestDistance = d;
-    }
-  }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-/** Split like a POSIX shell: whitespace separates words, single and double quotes group, backslash escapes. */
-export function shellSplit(input: string): string[] {
-  const words: string[] = [];
-  let current = "";
-  let inWord = false;
-  let quote: "'" | '"' | null = null;
-  for (let i = 0; i < input.length; i++) {
-    const ch = input[i];
-    if (quote) {
-      if (ch === quote) quote = null;
-      else if (ch === "\\" && quote === '"' && i + 1 < input.length && '"\\$`'.includes(input[i + 1])) current += input[++i];
-      else current += ch;
-    } else if (ch === "'" || ch === '"') {
-      quote = ch;
-      inWord = true;
-    } else if (ch === "\\" && i + 1 < input.length) {
-      current += input[++i];
-      inWord = true;
-    } else if (/\s/.test(ch)) {
-      if (inWord) words.push(current);
-      current = "";
-      inWord = false;
-    } else {
-      current += ch;
-      inWord = true;
-    }
-  }
-  if (quote) throw new MagicError(`unclosed ${quote} quote in arguments: close it or escape it with \\${quote}`);
-  if (inWord) words.push(current);
-  return words;
-}
-
-const DURATION_UNITS: Record<string, number> = {
-  ms: 1, millisecond: 1, milliseconds: 1,
-  s: 1000, sec: 1000, second: 1000, seconds: 1000,
-  m: 60_000, min: 60_000, minute: 60_000, minutes: 60_000,
-  h: 3_600_000, hour: 3_600_000, hours: 3_600_000,
-  d: 86_400_000, day: 86_400_000, days: 86_400_000,
-};
-
-/** `30s`, `1.5 minutes`, `250ms`, `2h` -> milliseconds; a bare number is seconds. */
-export function parseDuration(text: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
-  if (!m) throw new MagicError(`'${text}' is not a duration: write e.g. 30s, 500ms, 2m or 1h`);
-  const unit = m[2].toLowerCase() || "s";
-  const factor = DURATION_UNITS[unit];
-  if (factor === undefined) throw new MagicError(`unknown duration unit '${m[2]}' in '${text}': use ms, s, m, h or d`);
-  return Number(m[1]) * factor;
 }
 
 function convertOption(spec: MagicSpec, opt: MagicOption, value: string): unknown {
@@ -180,11 +119,7 @@ function convertOption(spec: MagicSpec, opt: MagicOption, value: string): unknow
       return n;
     }
     case "duration":
-      try {
-        return parseDuration(value);
-      } catch (err) {
-        throw new MagicError(`${where}: ${(err as Error).message}`);
-      }
+      return parseDuration(value, { error: (message) => new MagicError(`${where}: ${message}`) });
     case "boolean":
       if (/^(true|yes|1|on)$/i.test(value)) return true;
       if (/^(false|no|0|off)$/i.test(value)) return false;
@@ -198,7 +133,7 @@ function convertOption(spec: MagicSpec, opt: MagicOption, value: string): unknow
 
 /** Parse `args` against a magic's declared options: `--flag value`, `--flag=value`, `-f value`, `--bool`. */
 export function parseMagicArgs(spec: MagicSpec, raw: string): ParsedMagicArgs {
-  const words = shellSplit(raw);
+  const words = shellSplit(raw, (message) => new MagicError(message));
   const options: Record<string, unknown> = {};
   const positional: string[] = [];
   const declared = spec.options ?? [];
@@ -249,7 +184,27 @@ export function parseMagicArgs(spec: MagicSpec, raw: string): ParsedMagicArgs {
   if (max !== undefined && positional.length > max) {
     throw new MagicError(`%${spec.name}: unexpected argument '${positional[max]}'; usage: ${spec.usage}`);
   }
-  return { positional, options, raw };
+  return typedArgs(spec, positional, options, raw);
+}
+
+/** The parsed arguments with typed getters that check the option's declared type (a programming error otherwise). */
+function typedArgs(spec: MagicSpec, positional: string[], options: Record<string, unknown>, raw: string): ParsedMagicArgs {
+  const declared = new Map((spec.options ?? []).map((o) => [o.name, o]));
+  const read = (name: string, types: MagicOptionType[]): unknown => {
+    const opt = declared.get(name);
+    if (!opt) throw new Error(`%${spec.name} declares no option --${name}`);
+    if (!types.includes(opt.type)) throw new Error(`%${spec.name} --${name} is a ${opt.type} option, not ${types.join(" or ")}`);
+    return options[name];
+  };
+  return {
+    positional,
+    options,
+    raw,
+    string: (name) => read(name, ["string"]) as string | undefined,
+    number: (name) => read(name, ["number", "duration"]) as number | undefined,
+    flag: (name) => read(name, ["boolean"]) === true,
+    list: (name) => read(name, ["list"]) as string[] | undefined,
+  };
 }
 
 /** The text shown by `%name?`. */
@@ -259,7 +214,7 @@ export function magicHelp(spec: MagicSpec): string {
     lines.push("", "options:");
     for (const o of spec.options) {
       const flag = `--${o.name}${o.alias ? `, -${o.alias}` : ""}${o.type === "boolean" ? "" : ` ${o.type === "duration" ? "DURATION" : o.type.toUpperCase()}`}`;
-      const extra = [o.choices ? `one of ${o.choices.join("|")}` : "", o.default !== undefined ? `default ${String(o.default)}` : ""].filter(Boolean).join("; ");
+      const extra = [o.choices ? `one of ${o.choices.join("|")}` : "", o.default !== undefined ? `default ${typeof o.default === "string" ? o.default : JSON.stringify(o.default)}` : ""].filter(Boolean).join("; ");
       lines.push(`  ${flag.padEnd(28)} ${o.help}${extra ? ` (${extra})` : ""}`);
     }
   }
@@ -282,5 +237,5 @@ export async function runMagic(
   if (isCell && spec.kind === "line") throw new MagicError(`%${name} is a line magic: write %${name} on its own line, not %%${name}`);
   if (!isCell && spec.kind === "cell") throw new MagicError(`%%${name} is a cell magic: put %%${name} on the first line of the cell, with the body below it`);
   const args = parseMagicArgs(spec, raw);
-  return spec.run({ ...context, name, args });
+  return await spec.run({ ...context, name, args });
 }

@@ -1,8 +1,8 @@
 /**
  * Shutdown hooks: every part of streamlab that starts background work (queries, generators, Kafka clients,
  * live displays) registers a hook here, and the host (Jupyter kernel on shutdown/restart, `streamlab run` after
- * the last cell) runs them all before it closes its sockets. Kept free of imports so lib/ can use it cheaply:
- * `import { onShutdown } from "streamlab"` or, inside lib/, from "../../kernel/lifecycle".
+ * the last cell) runs them all before it closes its sockets. Part of lib/core, so every room and the kernel share
+ * one instance: `import { onShutdown } from "streamlab"`, or inside lib/ from "../core" (kernel/: "../lib/core").
  */
 
 export type ShutdownHook = () => void | Promise<void>;

@@ -1,0 +1,58 @@
+/**
+ * The micro-batch pipeline: the logical plan (after plan/optimize.ts) becomes a list of physical operators,
+ * built once per query run; a batch runs through them in order. Static plans (and the static side of a
+ * stream-static join) run through the same operators as one batch in complete mode.
+ */
+import { linearize, type PlanNode } from "../plan/nodes";
+import { collapseProjections, pruneColumns } from "../plan/optimize";
+import { AnalysisError } from "../expr/bound";
+import { emptyStats, type Batch, type ExecContext } from "./batch";
+import type { PhysicalOperator } from "./operator";
+import { DedupOperator, FilterOperator, ProjectOperator, StaticJoinOperator, WatermarkOperator } from "./operators";
+import { AggregateOperator } from "./aggregate";
+
+/** The physical pipeline for `root`: every operator after the source, in order. */
+export function buildPipeline(root: PlanNode): PhysicalOperator[] {
+  const ops: PhysicalOperator[] = [];
+  const nodes = collapseProjections(linearize(root).slice(1));
+  const needed = pruneColumns(nodes);
+  nodes.forEach((n, i) => {
+    switch (n.op) {
+      case "project": ops.push(new ProjectOperator(n, needed[i])); break;
+      case "filter": ops.push(new FilterOperator(n)); break;
+      case "watermark": ops.push(new WatermarkOperator(n.column)); break;
+      case "aggregate": {
+        const agg = new AggregateOperator(n);
+        ops.push({ name: "aggregate", state: agg, run: (b, ctx) => agg.run(b, ctx) });
+        break;
+      }
+      case "dedup": ops.push(new DedupOperator(n)); break;
+      case "join": ops.push(new StaticJoinOperator(n, runPlanBatch(n.right))); break;
+      default: throw new Error(`streamlab: unexpected plan node ${n.op} inside a pipeline`);
+    }
+  });
+  return ops;
+}
+
+export function runPipeline(ops: PhysicalOperator[], b: Batch, ctx: ExecContext): Batch {
+  let cur = b;
+  for (const op of ops) cur = op.run(cur, ctx);
+  return cur;
+}
+
+/** A static plan, run to its one result batch. */
+export function runPlanBatch(root: PlanNode): Batch {
+  const source = linearize(root)[0];
+  if (source.op !== "static") throw new AnalysisError("this DataFrame reads a stream: start a query with writeStream to run it");
+  const ops = buildPipeline(root);
+  const input: Batch = { n: source.data.numRows, cols: source.data.columns, rowIds: null };
+  return runPipeline(ops, input, {
+    batchId: 0,
+    now: Date.now(),
+    watermarkMs: -Infinity,
+    mode: "complete",
+    streaming: false,
+    eventTime: emptyStats(),
+    describeRow: (r) => `row ${r}`,
+  });
+}

@@ -1,0 +1,64 @@
+/** Structs, arrays and maps: struct, named_struct, array, size, array_contains, element_at, map access. */
+import type { Expr } from "../ast";
+import { castTo, metaOf, type BExpr, type CallExpr } from "../bound";
+import { BooleanType, IntegerType, typeString } from "../../types";
+import { fail, literalArg, commonOf } from "./common";
+import type { FunctionRegistry } from "./registry";
+
+/** A struct literal with the call's field names. */
+const structGen = (a: string[], _cg: unknown, call: CallExpr): string => `{ ${metaOf(call, "struct")!.names.map((n, i) => `${JSON.stringify(n)}: ${a[i]}`).join(", ")} }`;
+
+function structFieldName(e: Expr, i: number): string {
+  if (e.t === "alias") return e.name;
+  if (e.t === "col") return e.path[e.path.length - 1];
+  return `col${i + 1}`;
+}
+
+export function registerCollectionFunctions(r: FunctionRegistry): void {
+  r.scalar("struct", {
+    args: [1, Infinity],
+    nonStrict: true,
+    resolve: (args, e) => ({
+      type: { kind: "struct", fields: args.map((a, i) => ({ name: structFieldName(e.args[i], i), type: a.type, nullable: true })) },
+      meta: { kind: "struct", names: args.map((_, i) => structFieldName(e.args[i], i)) },
+    }),
+    gen: structGen,
+  });
+  r.scalar("named_struct", {
+    args: [2, Infinity],
+    nonStrict: true,
+    resolve: (args) => {
+      const names: string[] = [];
+      const values: BExpr[] = [];
+      for (let i = 0; i < args.length; i += 2) {
+        names.push(String(literalArg(args[i], "named_struct", "a field name")));
+        values.push(args[i + 1]);
+      }
+      return { type: { kind: "struct", fields: names.map((name, i) => ({ name, type: values[i].type, nullable: true })) }, args: values, meta: { kind: "struct", names } };
+    },
+    gen: structGen,
+  });
+  r.scalar("array", {
+    args: [0, Infinity],
+    nonStrict: true,
+    resolve: (args) => {
+      const t = commonOf("array", args);
+      return { type: { kind: "array", elementType: t }, args: args.map((a) => castTo(a, t)) };
+    },
+    gen: (a) => `[${a.join(", ")}]`,
+  });
+  r.scalar("size", { args: [1, 1], nonStrict: true, resolve: () => ({ type: IntegerType }), gen: (a) => `${a[0]} == null ? -1 : Array.isArray(${a[0]}) ? ${a[0]}.length : Object.keys(${a[0]}).length` });
+  r.scalar("array_contains", { args: [2, 2], resolve: () => ({ type: BooleanType }), gen: (a) => `${a[0]}.includes(${a[1]})` });
+  r.scalar("element_at", {
+    args: [2, 2],
+    resolve: (args) => ({ type: args[0].type.kind === "array" ? args[0].type.elementType : args[0].type.kind === "map" ? args[0].type.valueType : fail(`element_at() needs an array or map, got ${typeString(args[0].type)}`) }),
+    gen: (a, _cg, call) => (call.args[0].type.kind === "array" ? `${a[0]}[${a[1]} > 0 ? ${a[1]} - 1 : ${a[0]}.length + ${a[1]}] ?? null` : `${a[0]}[${a[1]}] ?? null`),
+  });
+  r.scalar("element_at_0", {
+    args: [2, 2],
+    resolve: (args) => ({ type: args[0].type.kind === "array" ? args[0].type.elementType : args[0].type.kind === "map" ? args[0].type.valueType : fail(`[] needs an array or map, got ${typeString(args[0].type)}`) }),
+    gen: (a) => `${a[0]}[${a[1]}] ?? null`,
+  });
+  r.scalar("map_get", { args: [2, 2], resolve: (args) => ({ type: args[0].type }), gen: (a) => `${a[0]}[${a[1]}] ?? null` });
+
+}

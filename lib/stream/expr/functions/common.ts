@@ -1,0 +1,54 @@
+/** Helpers the function families share: argument checks, coercions, literal and duration arguments. */
+import { parseDuration } from "../../../core";
+import { AnalysisError, castTo, type BExpr } from "../bound";
+import { type DataType, StringType, DoubleType, TimestampType, NullType, typeString, commonType } from "../../types";
+
+export const fail = (msg: string): never => {
+  throw new AnalysisError(msg);
+};
+
+export function need(name: string, a: BExpr, ok: (t: DataType) => boolean, what: string): void {
+  if (a.type.kind !== "null" && !ok(a.type)) fail(`${name}() expects ${what}, got ${typeString(a.type)}`);
+}
+
+export const isStringy = (t: DataType): boolean => t.kind === "string" || t.kind === "binary";
+export const toString = (a: BExpr): BExpr => (a.type.kind === "string" || a.type.kind === "null" ? a : castTo(a, StringType));
+export const toDouble = (a: BExpr): BExpr => (a.type.kind === "double" || a.type.kind === "null" ? a : castTo(a, DoubleType));
+export const toTimestamp = (a: BExpr): BExpr => (a.type.kind === "timestamp" || a.type.kind === "null" ? a : castTo(a, TimestampType));
+
+/** Spark's interval strings (`10 seconds`, `1 minute`, `10s`, `1 hour 30 minutes`) -> ms, by lib/core's one parser. */
+export function parseInterval(text: string): number {
+  return parseDuration(text, { bareNumber: "error", error: (m) => new AnalysisError(m) });
+}
+
+export function literalArg(a: BExpr | undefined, name: string, what: string): unknown {
+  if (!a) return undefined;
+  if (a.k !== "lit") fail(`${name}(): ${what} must be a literal`);
+  return (a as { value: unknown }).value;
+}
+
+export function durationArg(a: BExpr | undefined, name: string, what: string): number | undefined {
+  const v = literalArg(a, name, what);
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === "number") return v;
+  if (typeof v !== "string") return fail(`${name}(): ${what} must be a duration such as "10 seconds"`);
+  return parseInterval(v);
+}
+
+/** The common type of every argument (for coalesce, if, greatest, array...). */
+export function commonOf(name: string, args: BExpr[]): DataType {
+  let t: DataType = NullType;
+  for (const a of args) {
+    const c = commonType(t, a.type);
+    if (!c) fail(`${name}() arguments have incompatible types ${typeString(t)} and ${typeString(a.type)}`);
+    t = c!;
+  }
+  return t;
+}
+
+/** Both sides cast to their common type, for comparisons. */
+export function comparableArgs(name: string, l: BExpr, r: BExpr): BExpr[] {
+  const t = commonType(l.type, r.type);
+  if (!t) fail(`cannot compare ${typeString(l.type)} with ${typeString(r.type)} in '${name}'`);
+  return [castTo(l, t!), castTo(r, t!)];
+}

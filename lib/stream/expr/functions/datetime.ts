@@ -1,0 +1,123 @@
+/** Date and time functions, and the window() and session_window() grouping keys. */
+import { AnalysisError, castTo, metaOf } from "../bound";
+import { type StructType, StringType, IntegerType, LongType, TimestampType, DateType, IntervalType } from "../../types";
+import { fail, need, toString, toDouble, toTimestamp, durationArg } from "./common";
+import * as R from "../runtime";
+import type { FunctionRegistry } from "./registry";
+
+export function windowType(): StructType {
+  return { kind: "struct", fields: [{ name: "start", type: TimestampType, nullable: true }, { name: "end", type: TimestampType, nullable: true }] };
+}
+
+
+export function registerDatetimeFunctions(r: FunctionRegistry): void {
+  r.scalar(["current_timestamp", "now", "localtimestamp"], { args: [0, 0], nonStrict: true, resolve: () => ({ type: TimestampType }), gen: () => "ctx.now" });
+  r.scalar("current_date", { args: [0, 0], nonStrict: true, resolve: () => ({ type: DateType }), gen: () => "Math.floor(ctx.now / 86400000)" });
+  r.scalar("to_timestamp", {
+    args: [1, 2],
+    resolve: (args) => {
+      if (args.length === 1) return { type: TimestampType, args: [args[0].type.kind === "string" ? args[0] : toTimestamp(args[0])] };
+      return { type: TimestampType, args: [toString(args[0]), toString(args[1])] };
+    },
+    gen: (a, cg, call) => {
+      if (a.length === 2) return `${cg.konst(R.parseWithPattern)}(${a[0]}, ${a[1]})`;
+      return call.args[0].type.kind === "string" ? `${cg.konst(R.parseTimestamp)}(${a[0]})` : a[0];
+    },
+  });
+  r.scalar("to_date", {
+    args: [1, 2],
+    resolve: (args) => ({ type: DateType, args: args.length === 2 ? [toString(args[0]), toString(args[1])] : [toTimestamp(args[0])] }),
+    gen: (a, cg) => (a.length === 2 ? `((t) => t === null ? null : Math.floor(t / 86400000))(${cg.konst(R.parseWithPattern)}(${a[0]}, ${a[1]}))` : `Math.floor(${a[0]} / 86400000)`),
+  });
+  r.scalar("timestamp_seconds", { args: [1, 1], resolve: (args) => ({ type: TimestampType, args: [toDouble(args[0])] }), gen: (a) => `${a[0]} * 1000` });
+  r.scalar("timestamp_millis", { args: [1, 1], resolve: (args) => ({ type: TimestampType, args: [toDouble(args[0])] }), gen: (a) => `${a[0]}` });
+  r.scalar("unix_timestamp", {
+    args: [0, 2],
+    nonStrict: true,
+    resolve: (args) => ({ type: LongType, args: args.length === 0 ? [] : args.length === 2 ? [toString(args[0]), toString(args[1])] : [toTimestamp(args[0])] }),
+    gen: (a, cg) => {
+      if (a.length === 0) return "Math.floor(ctx.now / 1000)";
+      if (a.length === 2) return `((t) => t === null ? null : Math.floor(t / 1000))(${a[0]} == null ? null : ${cg.konst(R.parseWithPattern)}(${a[0]}, ${a[1]}))`;
+      return `${a[0]} == null ? null : Math.floor(${a[0]} / 1000)`;
+    },
+  });
+  r.scalar("unix_millis", { args: [1, 1], resolve: (args) => ({ type: LongType, args: [toTimestamp(args[0])] }), gen: (a) => `Math.floor(${a[0]})` });
+  r.scalar("from_unixtime", {
+    args: [1, 2],
+    resolve: (args) => ({ type: StringType, args: [toDouble(args[0]), ...(args[1] ? [toString(args[1])] : [])] }),
+    gen: (a, cg) => `${cg.konst(R.dateFormat)}(${a[0]} * 1000, ${a[1] ?? '"yyyy-MM-dd HH:mm:ss"'})`,
+  });
+  r.scalar("date_format", {
+    args: [2, 2],
+    resolve: (args) => ({ type: StringType, args: [toTimestamp(args[0]), toString(args[1])] }),
+    gen: (a, cg) => `${cg.konst(R.dateFormat)}(${a[0]}, ${a[1]})`,
+  });
+  function datePart(names: string | string[], code: (d: string) => string) {
+    r.scalar(names, {
+      args: [1, 1],
+      resolve: (args) => ({ type: IntegerType, args: [toTimestamp(args[0])] }),
+      gen: (a) => code(`new Date(${a[0]})`),
+    });
+  }
+  datePart("year", (d) => `${d}.getUTCFullYear()`);
+  datePart("month", (d) => `${d}.getUTCMonth() + 1`);
+  datePart(["dayofmonth", "day"], (d) => `${d}.getUTCDate()`);
+  datePart("dayofweek", (d) => `${d}.getUTCDay() + 1`);
+  datePart("hour", (d) => `${d}.getUTCHours()`);
+  datePart("minute", (d) => `${d}.getUTCMinutes()`);
+  datePart("second", (d) => `${d}.getUTCSeconds()`);
+  datePart("quarter", (d) => `Math.floor(${d}.getUTCMonth() / 3) + 1`);
+  r.scalar("date_trunc", {
+    args: [2, 2],
+    resolve: (args) => ({ type: TimestampType, args: [toString(args[0]), toTimestamp(args[1])] }),
+    gen: (a, cg) =>
+      `${cg.konst((unit: string, t: number) => {
+        const d = new Date(t);
+        switch (unit.toLowerCase()) {
+          case "year": case "yyyy": case "yy": return Date.UTC(d.getUTCFullYear(), 0, 1);
+          case "month": case "mon": case "mm": return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+          case "week": return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() - ((d.getUTCDay() + 6) % 7));
+          case "day": case "dd": return t - (((t % 86_400_000) + 86_400_000) % 86_400_000);
+          case "hour": return t - (((t % 3_600_000) + 3_600_000) % 3_600_000);
+          case "minute": return t - (((t % 60_000) + 60_000) % 60_000);
+          case "second": return t - (((t % 1000) + 1000) % 1000);
+          default: return null;
+        }
+      })}(${a[0]}, ${a[1]})`,
+  });
+  r.scalar("date_add", { args: [2, 2], resolve: (args) => ({ type: DateType, args: [castTo(args[0], DateType), args[1]] }), gen: (a) => `${a[0]} + ${a[1]}` });
+  r.scalar("date_sub", { args: [2, 2], resolve: (args) => ({ type: DateType, args: [castTo(args[0], DateType), args[1]] }), gen: (a) => `${a[0]} - ${a[1]}` });
+  r.scalar("datediff", { args: [2, 2], resolve: (args) => ({ type: IntegerType, args: [castTo(args[0], DateType), castTo(args[1], DateType)] }), gen: (a) => `${a[0]} - ${a[1]}` });
+  r.scalar("interval_ms", { args: [1, 1], resolve: () => ({ type: IntervalType }), gen: (a) => a[0] });
+
+  /** window(ts, size[, slide[, start]]): a struct<start,end>. Sliding windows are expanded by the aggregation. */
+  r.scalar("window", {
+    args: [2, 4],
+    resolve(args) {
+      need("window", args[0], (t) => t.kind === "timestamp" || t.kind === "date", "a timestamp column");
+      const sizeMs = durationArg(args[1], "window", "the window duration")!;
+      const slideMs = durationArg(args[2], "window", "the slide duration") ?? sizeMs;
+      const startMs = durationArg(args[3], "window", "the start offset") ?? 0;
+      if (!(sizeMs > 0)) fail("window(): the window duration must be positive");
+      if (!(slideMs > 0) || slideMs > sizeMs) fail("window(): the slide duration must be positive and at most the window duration");
+      return { type: windowType(), args: [toTimestamp(args[0])], meta: { kind: "window", sizeMs, slideMs, startMs } };
+    },
+    gen(a, cg, call) {
+      const { sizeMs, slideMs, startMs } = metaOf(call, "window")!;
+      if (slideMs !== sizeMs) throw new AnalysisError("a sliding window() can only be used as a groupBy() key; use a tumbling window (no slide) in select");
+      return `((s) => ({ start: s, end: s + ${sizeMs} }))(${a[0]} - (((${a[0]} - ${startMs}) % ${sizeMs}) + ${sizeMs}) % ${sizeMs})`;
+    },
+  });
+  r.scalar("session_window", {
+    args: [2, 2],
+    resolve(args) {
+      need("session_window", args[0], (t) => t.kind === "timestamp", "a timestamp column");
+      const gapMs = durationArg(args[1], "session_window", "the gap duration")!;
+      if (!(gapMs > 0)) fail("session_window(): the gap duration must be positive");
+      return { type: windowType(), args: [args[0]], meta: { kind: "session_window", gapMs } };
+    },
+    gen() {
+      throw new AnalysisError("session_window() can only be used as a groupBy() key");
+    },
+  });
+}

@@ -1,0 +1,104 @@
+/** Arithmetic operators (+ - * / % div, unary minus) and math functions. */
+import { castTo, type BExpr, type CallExpr } from "../bound";
+import type { CodeGen } from "../gen";
+import { TimestampType, DateType, IntervalType, IntegerType, LongType, DoubleType, typeString, isNumeric, isIntegral, widerNumeric } from "../../types";
+import { fail, need, isStringy, toDouble } from "./common";
+import type { FunctionRegistry } from "./registry";
+
+function arith(op: string) {
+  return {
+    args: [2, 2] as [number, number],
+    resolve(args: BExpr[]) {
+      const [l, r] = args;
+      if (op === "+" || op === "-") {
+        if (l.type.kind === "timestamp" && (r.type.kind === "interval" || isNumeric(r.type))) return { type: TimestampType, args: [l, r] };
+        if (op === "+" && r.type.kind === "timestamp" && l.type.kind === "interval") return { type: TimestampType, args: [r, l] };
+        if (l.type.kind === "date" && isIntegral(r.type)) return { type: DateType, args: [l, r] };
+        if (op === "-" && l.type.kind === "timestamp" && r.type.kind === "timestamp") return { type: IntervalType, args: [l, r] };
+      }
+      const lt = isStringy(l.type) ? DoubleType : l.type;
+      const rt = isStringy(r.type) ? DoubleType : r.type;
+      if ((!isNumeric(lt) && lt.kind !== "null") || (!isNumeric(rt) && rt.kind !== "null")) {
+        fail(`cannot apply '${op}' to ${typeString(l.type)} and ${typeString(r.type)}`);
+      }
+      let type = widerNumeric(lt, rt);
+      if (type.kind === "null") type = IntegerType;
+      if (op === "/") type = DoubleType;
+      return { type, args: [castTo(l, type.kind === "null" ? l.type : lt.kind === "null" ? l.type : lt), castTo(r, rt.kind === "null" ? r.type : rt)] };
+    },
+    gen(a: string[], _cg: CodeGen, call: CallExpr) {
+      if (op === "/") return `${a[1]} === 0 ? null : ${a[0]} / ${a[1]}`;
+      if (op === "%") return `${a[1]} === 0 ? null : ${a[0]} % ${a[1]}`;
+      if (call.type.kind === "date") return `${a[0]} ${op} ${a[1]}`;
+      if (call.type.kind === "timestamp" && call.args[1].type.kind !== "interval") return `${a[0]} ${op} ${a[1]} * 1000`;
+      const raw = `${a[0]} ${op} ${a[1]}`;
+      // Integral arithmetic stays integral (Spark's int/long overflow aside).
+      return isIntegral(call.type) && op === "*" ? `Math.trunc(${raw})` : raw;
+    },
+  };
+}
+
+/** x rounded to `digits` decimals, ties to the even neighbour. */
+function roundHalfEven(x: number, digits: number): number {
+  const f = Math.pow(10, digits);
+  const v = x * f;
+  const floor = Math.floor(v);
+  const frac = v - floor;
+  const r = frac > 0.5 ? floor + 1 : frac < 0.5 ? floor : floor % 2 === 0 ? floor : floor + 1;
+  return r / f;
+}
+
+export function registerMathFunctions(r: FunctionRegistry): void {
+  r.scalar("+", arith("+"));
+  r.scalar("-", arith("-"));
+  r.scalar("*", arith("*"));
+  r.scalar("/", arith("/"));
+  r.scalar("%", arith("%"));
+  r.scalar("div", {
+    args: [2, 2],
+    resolve: (args) => ({ type: LongType, args: args.map(toDouble) }),
+    gen: (a) => `${a[1]} === 0 ? null : Math.trunc(${a[0]} / ${a[1]})`,
+  });
+  r.scalar("negative", {
+    args: [1, 1],
+    resolve: (args) => (need("negative", args[0], (t) => isNumeric(t) || t.kind === "interval", "a number"), { type: args[0].type }),
+    gen: (a) => `-${a[0]}`,
+  });
+
+
+  function math1(names: string | string[], code: (a: string) => string, keepType = false) {
+    r.scalar(names, {
+      args: [1, 1],
+      resolve: (args) => {
+        need(Array.isArray(names) ? names[0] : names, args[0], isNumeric, "a number");
+        return keepType ? { type: args[0].type.kind === "null" ? DoubleType : args[0].type } : { type: DoubleType, args: [toDouble(args[0])] };
+      },
+      gen: (a) => code(a[0]),
+    });
+  }
+  math1("abs", (a) => `Math.abs(${a})`, true);
+  math1("sqrt", (a) => `${a} < 0 ? NaN : Math.sqrt(${a})`);
+  math1("exp", (a) => `Math.exp(${a})`);
+  math1(["ln", "log"], (a) => `${a} <= 0 ? null : Math.log(${a})`);
+  math1("log10", (a) => `${a} <= 0 ? null : Math.log10(${a})`);
+  math1("log2", (a) => `${a} <= 0 ? null : Math.log2(${a})`);
+  math1(["signum", "sign"], (a) => `Math.sign(${a})`);
+  math1("sin", (a) => `Math.sin(${a})`);
+  math1("cos", (a) => `Math.cos(${a})`);
+  r.scalar(["floor"], { args: [1, 1], resolve: (args) => (need("floor", args[0], isNumeric, "a number"), { type: LongType }), gen: (a) => `Math.floor(${a[0]})` });
+  r.scalar(["ceil", "ceiling"], { args: [1, 1], resolve: (args) => (need("ceil", args[0], isNumeric, "a number"), { type: LongType }), gen: (a) => `Math.ceil(${a[0]})` });
+  r.scalar(["pow", "power"], { args: [2, 2], resolve: (args) => ({ type: DoubleType, args: args.map(toDouble) }), gen: (a) => `Math.pow(${a[0]}, ${a[1]})` });
+  r.scalar("round", {
+    args: [1, 2],
+    resolve: (args) => (need("round", args[0], isNumeric, "a number"), { type: args[0].type.kind === "null" ? DoubleType : args[0].type }),
+    // HALF_UP, as Spark's round (JS Math.round rounds -2.5 to -2).
+    gen: (a) => a[1] ? `((f) => Math.sign(${a[0]}) * Math.round(Math.abs(${a[0]}) * f) / f)(Math.pow(10, ${a[1]}))` : `Math.sign(${a[0]}) * Math.round(Math.abs(${a[0]}))`,
+  });
+  r.scalar("bround", {
+    args: [1, 2],
+    resolve: (args) => (need("bround", args[0], isNumeric, "a number"), { type: args[0].type.kind === "null" ? DoubleType : args[0].type }),
+    // HALF_EVEN (banker's rounding), as Spark's bround.
+    gen: (a, cg) => `${cg.konst(roundHalfEven)}(${a[0]}, ${a[1] ?? 0})`,
+  });
+  r.scalar("rand", { args: [0, 1], nonStrict: true, resolve: () => ({ type: DoubleType }), gen: () => "Math.random()" });
+}

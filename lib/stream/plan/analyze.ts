@@ -1,0 +1,316 @@
+/**
+ * Analysis: what the user-facing DataFrame methods build, checked and resolved against the child's schema.
+ * Each function takes the child plan and the user's arguments and returns the new plan node, or throws an
+ * AnalysisError naming the problem (where the user wrote it). Streaming restrictions are in checks.ts.
+ */
+import { colExpr, exprName, type Expr } from "../expr/ast";
+import { AnalysisError, castTo, children, columnNames, metaOf, type BExpr, type FnExpr } from "../expr/bound";
+import { bind, resolvePath } from "../expr/bind";
+import { functions, parseInterval, windowType } from "../expr/functions";
+import { type StructType, type StructField, type DataType, typeString, commonType } from "../types";
+import type { AggSlot, PlanNode, TimeKey } from "./nodes";
+import { checkAggregation, checkJoin } from "./checks";
+
+const colRefs = (schema: StructType): BExpr[] => schema.fields.map((f, i) => ({ k: "col", index: i, type: f.type, name: f.name }));
+
+function project(child: PlanNode, exprs: BExpr[], fields: StructField[]): PlanNode {
+  for (const b of exprs) checkWindowInSelect(b);
+  return { op: "project", child, exprs, schema: { kind: "struct", fields }, streaming: child.streaming };
+}
+
+/** select(...): `*` and `s.*` expand to columns; anything else is bound and named after what the user wrote. */
+export function analyzeSelect(child: PlanNode, list: Expr[]): PlanNode {
+  if (list.length === 0) throw new AnalysisError("select() needs at least one column");
+  const schema = child.schema;
+  const exprs: BExpr[] = [];
+  const fields: StructField[] = [];
+  for (const e of list) {
+    if (e.t === "star") {
+      if (e.qualifier.length === 0) {
+        schema.fields.forEach((f, i) => {
+          exprs.push({ k: "col", index: i, type: f.type, name: f.name });
+          fields.push({ ...f });
+        });
+        continue;
+      }
+      const base = resolvePath(schema, e.qualifier);
+      if (base.type.kind !== "struct") throw new AnalysisError(`'${e.qualifier.join(".")}.*' needs a struct column, but '${e.qualifier.join(".")}' is ${typeString(base.type)}`);
+      for (const f of base.type.fields) {
+        exprs.push({ k: "field", child: base, name: f.name, type: f.type });
+        fields.push({ name: f.name, type: f.type, nullable: true });
+      }
+      continue;
+    }
+    const b = bind(e, { schema });
+    exprs.push(b);
+    const source = b.k === "col" ? schema.fields[b.index] : undefined;
+    fields.push({ name: exprName(e), type: b.type, nullable: true, ...(source?.watermarkDelayMs !== undefined ? { watermarkDelayMs: source.watermarkDelayMs } : {}) });
+  }
+  return project(child, exprs, fields);
+}
+
+/** withColumns({name: expr}): replaces a column of that name (any case) or appends one. */
+export function analyzeWithColumns(child: PlanNode, map: Record<string, Expr>): PlanNode {
+  const schema = child.schema;
+  const exprs = colRefs(schema);
+  const fields: StructField[] = schema.fields.map((f) => ({ ...f }));
+  for (const [name, e] of Object.entries(map)) {
+    const b = bind(e, { schema });
+    const at = fields.findIndex((f) => f.name.toLowerCase() === name.toLowerCase());
+    const field: StructField = { name, type: b.type, nullable: true };
+    if (at >= 0) {
+      exprs[at] = b;
+      fields[at] = field;
+    } else {
+      exprs.push(b);
+      fields.push(field);
+    }
+  }
+  return project(child, exprs, fields);
+}
+
+/** withColumnRenamed: a no-op when the column does not exist, as in Spark. */
+export function analyzeRename(child: PlanNode, existing: string, renamed: string): PlanNode {
+  const schema = child.schema;
+  if (!schema.fields.some((f) => f.name.toLowerCase() === existing.toLowerCase())) return child;
+  return project(child, colRefs(schema), schema.fields.map((f) => (f.name.toLowerCase() === existing.toLowerCase() ? { ...f, name: renamed } : { ...f })));
+}
+
+/** drop(names): unknown names are ignored, as in Spark. */
+export function analyzeDrop(child: PlanNode, names: string[]): PlanNode {
+  const drop = new Set(names.map((n) => n.toLowerCase()));
+  const schema = child.schema;
+  const keep = schema.fields.map((f, i) => [f, i] as const).filter(([f]) => !drop.has(f.name.toLowerCase()));
+  if (keep.length === schema.fields.length) return child;
+  return project(child, keep.map(([f, i]) => ({ k: "col", index: i, type: f.type, name: f.name })), keep.map(([f]) => ({ ...f })));
+}
+
+export function analyzeToDF(child: PlanNode, names: string[]): PlanNode {
+  const schema = child.schema;
+  if (names.length !== schema.fields.length) throw new AnalysisError(`toDF() needs ${schema.fields.length} names (${columnNames(schema)}), got ${names.length}`);
+  return project(child, colRefs(schema), schema.fields.map((f, i) => ({ ...f, name: names[i] })));
+}
+
+export function analyzeFilter(child: PlanNode, e: Expr): PlanNode {
+  const cond = bind(e, { schema: child.schema });
+  if (cond.type.kind !== "boolean" && cond.type.kind !== "null") throw new AnalysisError(`filter condition must be boolean, but '${exprName(e)}' is ${typeString(cond.type)}`);
+  return { op: "filter", child, cond, schema: child.schema, streaming: child.streaming };
+}
+
+/** withWatermark(eventTime, delay): marks a top-level timestamp column with its delay. */
+export function analyzeWatermark(child: PlanNode, eventTime: string, delayThreshold: string): PlanNode {
+  const schema = child.schema;
+  const ref = colExpr(eventTime);
+  const b = resolvePath(schema, ref.t === "col" ? ref.path : [eventTime]);
+  if (b.k !== "col") throw new AnalysisError(`withWatermark() needs a top-level column; select '${eventTime}' into its own column first`);
+  if (b.type.kind !== "timestamp") throw new AnalysisError(`withWatermark('${eventTime}', ...) needs a timestamp column, but it is ${typeString(b.type)}; cast it with to_timestamp()`);
+  const delayMs = parseInterval(delayThreshold);
+  if (delayMs < 0) throw new AnalysisError("the watermark delay cannot be negative");
+  const fields = schema.fields.map((f, i) => (i === b.index ? { ...f, watermarkDelayMs: delayMs } : { ...f }));
+  return { op: "watermark", child, column: b.index, delayMs, schema: { kind: "struct", fields }, streaming: child.streaming };
+}
+
+/** dropDuplicates(subset): with a watermarked event-time column among the keys, state is evicted by it. */
+export function analyzeDropDuplicates(child: PlanNode, subset?: string[] | string): PlanNode {
+  const schema = child.schema;
+  const names = subset === undefined ? schema.fields.map((f) => f.name) : Array.isArray(subset) ? subset : [subset];
+  const keys = names.map((n) => (resolvePath(schema, [n]) as { index: number }).index);
+  const eventTime = schema.fields.findIndex((f) => f.watermarkDelayMs !== undefined);
+  const etKey = eventTime >= 0 && keys.includes(eventTime) ? eventTime : null;
+  return { op: "dedup", child, keys, eventTime: etKey, schema, streaming: child.streaming };
+}
+
+/** A stream (or static) left side joined with a static right side on same-named columns. */
+export function analyzeJoin(child: PlanNode, right: PlanNode, on: string | string[], how: string): PlanNode {
+  checkJoin(right);
+  const kind = how === "inner" ? "inner" : how === "left" || how === "left_outer" || how === "leftouter" ? "left" : null;
+  if (!kind) throw new AnalysisError(`join type '${how}' is not supported between a stream and a static DataFrame: use "inner" or "left"`);
+  const names = Array.isArray(on) ? on : [on];
+  const leftKeys: number[] = [];
+  const rightKeys: number[] = [];
+  for (const n of names) {
+    const l = resolvePath(child.schema, [n]) as { index: number; type: DataType };
+    let r: { index: number; type: DataType };
+    try {
+      r = resolvePath(right.schema, [n]) as { index: number; type: DataType };
+    } catch {
+      throw new AnalysisError(`join column '${n}' does not exist in the static DataFrame; its columns: ${columnNames(right.schema)}`);
+    }
+    if (!commonType(l.type, r.type)) throw new AnalysisError(`join column '${n}' is ${typeString(l.type)} on the left but ${typeString(r.type)} on the right`);
+    leftKeys.push(l.index);
+    rightKeys.push(r.index);
+  }
+  const output: ["l" | "r", number][] = [];
+  const fields: StructField[] = [];
+  leftKeys.forEach((li) => {
+    output.push(["l", li]);
+    fields.push({ ...child.schema.fields[li] });
+  });
+  child.schema.fields.forEach((f, i) => {
+    if (!leftKeys.includes(i)) {
+      output.push(["l", i]);
+      fields.push({ ...f });
+    }
+  });
+  right.schema.fields.forEach((f, i) => {
+    if (!rightKeys.includes(i)) {
+      output.push(["r", i]);
+      fields.push({ name: f.name, type: f.type, nullable: true });
+    }
+  });
+  return { op: "join", child, right, leftKeys, rightKeys, how: kind, output, schema: { kind: "struct", fields }, streaming: child.streaming };
+}
+
+/** A sliding window() or a session_window() is a grouping key only. */
+function checkWindowInSelect(b: BExpr): void {
+  if (b.k === "call" && b.fn === "session_window") throw new AnalysisError("session_window() can only be used as a groupBy() key");
+  if (b.k === "call" && b.fn === "window") {
+    const x = metaOf(b, "window")!;
+    if (x.sizeMs !== x.slideMs) throw new AnalysisError("a sliding window() can only be used as a groupBy() key; use a tumbling window (no slide) in select");
+  }
+  children(b).forEach(checkWindowInSelect);
+}
+
+/**
+ * groupBy(keys).agg(aggs): keys are bound against the input; each aggregate call becomes a slot (the same
+ * call twice is one slot); what surrounds aggregates (sum(a) / count(*), key columns) is bound against
+ * [keys..., slot results...] as the final projection. A window()/session_window() key becomes the time key.
+ */
+export function analyzeAggregate(child: PlanNode, keyExprs: Expr[], aggExprs: Expr[]): PlanNode {
+  const schema = child.schema;
+  const keys: BExpr[] = [];
+  const keyNames: string[] = [];
+  const keyFields: StructField[] = [];
+  let timeKey: TimeKey | null = null;
+  let eventTimeKey: number | null = null;
+  keyExprs.forEach((ke, i) => {
+    if (ke.t === "star") throw new AnalysisError("groupBy('*') is not supported: name the key columns");
+    const b = bind(ke, { schema });
+    const name = exprName(ke);
+    if (b.k === "call" && (b.fn === "window" || b.fn === "session_window")) {
+      if (timeKey) throw new AnalysisError("only one window() or session_window() key per groupBy()");
+      const w = metaOf(b, "window");
+      const s = metaOf(b, "session_window");
+      timeKey = w ? { kind: "window", keyIndex: i, sizeMs: w.sizeMs, slideMs: w.slideMs, startMs: w.startMs } : { kind: "session", keyIndex: i, gapMs: s!.gapMs };
+      const arg = b.args[0];
+      keys.push(arg);
+      const wm = arg.k === "col" ? schema.fields[arg.index].watermarkDelayMs : undefined;
+      if (wm !== undefined) eventTimeKey = i;
+      keyFields.push({ name, type: windowType(), nullable: true, ...(wm !== undefined ? { watermarkDelayMs: wm } : {}) });
+    } else {
+      keys.push(b);
+      const wm = b.k === "col" ? schema.fields[b.index].watermarkDelayMs : undefined;
+      if (wm !== undefined && b.type.kind === "timestamp" && eventTimeKey === null) eventTimeKey = i;
+      keyFields.push({ name, type: b.type, nullable: true, ...(wm !== undefined ? { watermarkDelayMs: wm } : {}) });
+    }
+    keyNames.push(name);
+  });
+  const slots: AggSlot[] = [];
+  const slotFields: StructField[] = [];
+  const slotKeys = new Map<string, number>();
+  const intermediate = (): StructType => ({ kind: "struct", fields: [...keyFields, ...slotFields] });
+  const onAggregate = (e: FnExpr): BExpr => {
+    let name = e.name;
+    const distinct = e.distinct === true || name === "count_distinct" || name === "countdistinct";
+    if (name === "countdistinct" || (name === "count" && distinct)) name = "count_distinct";
+    const def = functions.aggDef(name)!;
+    const star = e.args.length === 1 && e.args[0].t === "star";
+    if (star && name !== "count") throw new AnalysisError(`${name}(*) is not valid: only count(*) takes *`);
+    if (!star && e.args.length < 1) throw new AnalysisError(`${name}() needs a column`);
+    const argExprs = star ? [] : e.args.map((a) => bind(a, { schema }));
+    if (argExprs.length > 1) {
+      if (name !== "count_distinct") throw new AnalysisError(`${name}() takes one column`);
+    }
+    const args = argExprs.length > 1 ? [functions.call("struct", argExprs, argExprs.map((_, i) => `c${i}`))] : argExprs;
+    const r = star ? { type: def.resolve([{ k: "lit", value: 1, type: { kind: "integer" } }], false).type, args: [] as BExpr[] } : def.resolve(args, distinct);
+    const arg = star ? null : (r.args ?? args)[0];
+    const key = `${name}|${distinct}|${JSON.stringify(arg)}`;
+    let slot = slotKeys.get(key);
+    if (slot === undefined) {
+      slot = slots.length;
+      slotKeys.set(key, slot);
+      slots.push({ fn: name, def, arg, distinct });
+      slotFields.push({ name: `__agg${slot}`, type: r.type, nullable: true });
+    }
+    return { k: "col", index: keyFields.length + slot, type: r.type, name: `__agg${slot}` };
+  };
+  // Aggregate expressions are bound against the input; what surrounds them (sum(a) / count(*), key columns)
+  // is bound against [keys..., aggregate results...].
+  const post: BExpr[] = [];
+  const outFields: StructField[] = keyFields.map((f) => ({ ...f }));
+  keyFields.forEach((f, i) => post.push({ k: "col", index: i, type: f.type, name: f.name }));
+  for (const ae of aggExprs) {
+    const name = exprName(ae);
+    const b = bindPostAggregate(ae, schema, keyExprs, keyFields, onAggregate, intermediate);
+    post.push(b);
+    outFields.push({ name, type: b.type, nullable: true });
+  }
+  const plan: PlanNode = { op: "aggregate", child, keys, keyNames, timeKey, eventTimeKey, slots, post, schema: { kind: "struct", fields: outFields }, streaming: child.streaming };
+  checkAggregation(plan);
+  return plan;
+}
+
+function bindPostAggregate(
+  e: Expr,
+  input: StructType,
+  keyExprs: Expr[],
+  keyFields: StructField[],
+  onAggregate: (e: FnExpr) => BExpr,
+  intermediate: () => StructType,
+): BExpr {
+  // A key expression used as is refers to the key column.
+  const keyIndex = keyExprs.findIndex((k) => JSON.stringify(k) === JSON.stringify(e.t === "alias" ? e.child : e));
+  if (keyIndex >= 0) return { k: "col", index: keyIndex, type: keyFields[keyIndex].type, name: keyFields[keyIndex].name };
+  switch (e.t) {
+    case "alias":
+      return bindPostAggregate(e.child, input, keyExprs, keyFields, onAggregate, intermediate);
+    case "fn": {
+      if (functions.aggDef(e.name) || e.name === "countdistinct" || (e.name === "count" && e.distinct)) return onAggregate(e);
+      const args = e.args.map((a) => ({ t: "lit", value: null, __bound: bindPostAggregate(a, input, keyExprs, keyFields, onAggregate, intermediate) }) as unknown as Expr);
+      return rebind(e, args, intermediate);
+    }
+    case "cast": {
+      const child = bindPostAggregate(e.child, input, keyExprs, keyFields, onAggregate, intermediate);
+      return castTo(child, e.to);
+    }
+    case "case": {
+      const bound = bind(e, { schema: intermediate() });
+      return bound;
+    }
+    case "lit":
+      return bind(e, { schema: input });
+    case "col": {
+      try {
+        return bind(e, { schema: { kind: "struct", fields: keyFields } });
+      } catch {
+        throw new AnalysisError(`column '${e.path.join(".")}' is neither a groupBy() key nor inside an aggregate function; keys: ${keyFields.map((f) => f.name).join(", ") || "(none)"}`);
+      }
+    }
+    default:
+      return bind(e, { schema: intermediate() });
+  }
+}
+
+/** Bind a scalar function whose arguments are already bound (smuggled as pseudo-literals). */
+function rebind(e: FnExpr, args: Expr[], intermediate: () => StructType): BExpr {
+  const bound = args.map((a) => (a as unknown as { __bound: BExpr }).__bound);
+  const schema = intermediate();
+  const fields: StructField[] = [...schema.fields];
+  const refs: Expr[] = bound.map((b, i) => {
+    fields.push({ name: `__arg${i}`, type: b.type, nullable: true });
+    return { t: "col", path: [`__arg${i}`] };
+  });
+  const out = bind({ ...e, args: e.args.map((orig, i) => (orig.t === "lit" ? orig : refs[i])) }, { schema: { kind: "struct", fields } });
+  // Substitute the temporary references by the bound arguments.
+  const base = schema.fields.length;
+  const subst = (x: BExpr): BExpr => {
+    if (x.k === "col" && x.index >= base) return bound[x.index - base];
+    if (x.k === "call") return { ...x, args: x.args.map(subst) };
+    if (x.k === "and" || x.k === "or") return { ...x, args: [subst(x.args[0]), subst(x.args[1])] };
+    if (x.k === "cast" || x.k === "field") return { ...x, child: subst(x.child) };
+    if (x.k === "case") return { ...x, branches: x.branches.map(([c, v]) => [subst(c), subst(v)] as [BExpr, BExpr]), otherwise: x.otherwise ? subst(x.otherwise) : null };
+    return x;
+  };
+  return subst(out);
+}
+

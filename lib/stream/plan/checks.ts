@@ -1,0 +1,62 @@
+/**
+ * Every streaming restriction in one place, as Spark's `UnsupportedOperationChecker`: which output modes a
+ * plan allows, which operations a streaming plan cannot contain, what a streaming DataFrame cannot do. Spark's
+ * own message comes first wherever Spark has the same rule, so a notebook user can search for it; streamlab's
+ * hint (what to do instead) follows.
+ */
+import { AnalysisError } from "../expr/bound";
+import { countStateful, linearize, type PlanNode } from "./nodes";
+import type { OutputMode } from "../sinks/registry";
+
+type AggregateNode = Extract<PlanNode, { op: "aggregate" }>;
+
+export const MESSAGES = {
+  notStreaming: "'writeStream' can be called only on streaming Dataset/DataFrame",
+  streamingAction: "Queries with streaming sources must be executed with writeStream.start()",
+  completeWithoutAggregation: "Complete output mode not supported when there are no streaming aggregations on streaming DataFrames/Datasets",
+  appendWithoutWatermark: "Append output mode not supported when there are streaming aggregations on streaming DataFrames/DataSets without watermark",
+  updateSessionWindow: "Update output mode not supported for session window on streaming DataFrames/DataSets without watermark",
+  multipleAggregations: "Multiple streaming aggregations are not supported with streaming DataFrames/Datasets",
+  streamStreamJoin: "Join between two streaming DataFrames/Datasets is not supported here",
+  dedupAfterAggregation: "dropDuplicates after a streaming aggregation is not supported",
+  joinAfterAggregation: "a join after a streaming aggregation is not supported",
+} as const;
+
+/** `df.writeStream` on a static DataFrame. */
+export function checkWriteStream(plan: PlanNode): void {
+  if (!plan.streaming) throw new AnalysisError(`${MESSAGES.notStreaming}: a static DataFrame (spark.createDataFrame, spark.table) has collect(), show() and toDanfo(); streams come from spark.readStream`);
+}
+
+/** collect(), show(), count(), toDanfo() on a streaming DataFrame. */
+export function checkStaticAction(plan: PlanNode, action: string): void {
+  if (plan.streaming) throw new AnalysisError(`${MESSAGES.streamingAction}; ${action}() is for static DataFrames: start a query with df.writeStream...start(), or read a memory sink with spark.table(name)`);
+}
+
+/** A new aggregation over `child`: a streaming plan has at most one. */
+export function checkAggregation(plan: PlanNode): void {
+  if (plan.streaming && countStateful(plan).aggregates > 1) throw new AnalysisError(MESSAGES.multipleAggregations);
+}
+
+/** A join of `left` with `right`: streamlab joins a stream with a static DataFrame only. */
+export function checkJoin(right: PlanNode): void {
+  if (right.streaming) throw new AnalysisError(`${MESSAGES.streamStreamJoin}: join a stream with a static DataFrame (spark.createDataFrame)`);
+}
+
+/** The rules `writeStream...start()` checks: output mode against the plan, and operations after an aggregation. */
+export function checkForStreaming(plan: PlanNode, mode: OutputMode): void {
+  checkWriteStream(plan);
+  const nodes = linearize(plan);
+  const aggIndex = nodes.findIndex((n) => n.op === "aggregate");
+  const agg = aggIndex >= 0 ? (nodes[aggIndex] as AggregateNode) : undefined;
+  if (!agg && mode === "complete") throw new AnalysisError(MESSAGES.completeWithoutAggregation);
+  if (agg && mode === "append" && agg.eventTimeKey === null) throw new AnalysisError(MESSAGES.appendWithoutWatermark);
+  if (agg && mode === "update" && agg.timeKey?.kind === "session" && agg.eventTimeKey === null) {
+    throw new AnalysisError(`${MESSAGES.updateSessionWindow}; add withWatermark() on the event-time column`);
+  }
+  if (agg) {
+    for (const n of nodes.slice(aggIndex + 1)) {
+      if (n.op === "dedup" && mode !== "complete") throw new AnalysisError(`${MESSAGES.dedupAfterAggregation}; deduplicate before groupBy()`);
+      if (n.op === "join") throw new AnalysisError(`${MESSAGES.joinAfterAggregation}; join before groupBy()`);
+    }
+  }
+}

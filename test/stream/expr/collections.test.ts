@@ -1,0 +1,36 @@
+import { describe, it, expect } from "vitest";
+import { spark, col, lit, to_json, struct, upper } from "../../../lib/stream";
+import { evalSql } from "../support/sql";
+
+describe("structs", () => {
+  it("struct(*) and struct(o.*) expand to the row's columns: to_json(struct(*)) is the whole row as JSON", () => {
+    const df = spark.createDataFrame([{ id: "a", amount: 12.5, note: null }], "id STRING, amount DOUBLE, note STRING");
+    // to_json leaves out null fields, as Spark's does by default.
+    expect(df.select(to_json(struct("*")).alias("value")).collect()).toEqual([{ value: '{"id":"a","amount":12.5}' }]);
+    expect(df.select(to_json(struct(col("*"))).alias("value")).collect()).toEqual([{ value: '{"id":"a","amount":12.5}' }]);
+    expect(df.selectExpr("to_json(struct(*)) AS value").collect()).toEqual([{ value: '{"id":"a","amount":12.5}' }]);
+    // The star mixes with other fields, and alias.* takes a struct's fields.
+    expect(df.select(struct(lit(1).alias("v"), col("*")).alias("s")).collect()).toEqual([{ s: { v: 1, id: "a", amount: 12.5, note: null } }]);
+    const nested = df.select(struct("id", "amount").alias("o"), col("note"));
+    expect(nested.select(to_json(struct("o.*")).alias("j")).collect()).toEqual([{ j: '{"id":"a","amount":12.5}' }]);
+    expect(nested.selectExpr("struct(o.*, note) AS s").collect()).toEqual([{ s: { id: "a", amount: 12.5, note: null } }]);
+    expect(() => nested.select(struct("note.*"))).toThrow(/'note\.\*' needs a struct column/);
+    // Elsewhere a star is still refused at definition time.
+    expect(() => df.select(upper(col("*")))).toThrow(/can only be used in select/);
+  });
+});
+
+describe("arrays, maps and named structs (expected values are Spark's)", () => {
+  it("array, size, element_at (1-based, negative from the end), array_contains, [] (0-based)", () => {
+    expect(
+      evalSql({ a: "array(1, 2, 3)", n: "size(array(1, 2, 3))", e1: "element_at(array(10, 20, 30), 1)", em: "element_at(array(10, 20, 30), -1)", c: "array_contains(array(10, 20), 20)", c0: "array_contains(array(10, 20), 5)", ix: "array(10, 20, 30)[1]" }),
+    ).toEqual({ a: [1, 2, 3], n: 3, e1: 10, em: 30, c: true, c0: false, ix: 20 });
+  });
+  it("named_struct and field access", () => {
+    expect(evalSql({ s: "named_struct('a', 1, 'b', 'x')", f: "named_struct('a', 1, 'b', 'x').b" })).toEqual({ s: { a: 1, b: "x" }, f: "x" });
+  });
+  it("map values by key", () => {
+    const r = evalSql({ v: "m['k']", n: "m['nope']", d: "m.k" }, { m: { k: 1.5 } }, "m MAP<STRING, DOUBLE>");
+    expect(r).toEqual({ v: 1.5, n: null, d: 1.5 });
+  });
+});

@@ -1,0 +1,35 @@
+import { describe, it, expect } from "vitest";
+import { spark, parseDDL, typeString } from "../../../lib/stream";
+
+describe("DDL schemas", () => {
+  it("parses flat and nested DDL with Spark's type names", () => {
+    const s = parseDDL("order_id STRING, amount DOUBLE, qty bigint NOT NULL, ts TIMESTAMP, o STRUCT<a: INT, b: ARRAY<STRING>>, m MAP<STRING, DOUBLE>, d DECIMAL(10,2)");
+    expect(s.fields.map((f) => [f.name, typeString(f.type), f.nullable])).toEqual([
+      ["order_id", "string", true],
+      ["amount", "double", true],
+      ["qty", "bigint", false],
+      ["ts", "timestamp", true],
+      ["o", "struct<a:int,b:array<string>>", true],
+      ["m", "map<string,double>", true],
+      ["d", "decimal", true],
+    ]);
+  });
+  it("rejects bad DDL with one line that names the problem", () => {
+    expect(() => parseDDL("a STRNG")).toThrow(/unknown type 'strng'/);
+    expect(() => parseDDL("a INT b INT")).toThrow(/expected ','/);
+    expect(() => parseDDL("a INT, a STRING")).toThrow(/appears twice/);
+  });
+});
+
+describe("casts", () => {
+  it("casts as Spark does", () => {
+    const df = spark.createDataFrame([{ s: "42" }, { s: " 7.9 " }, { s: "x" }, { s: null }], "s STRING");
+    const rows = df.selectExpr("CAST(s AS INT) AS i", "CAST(s AS DOUBLE) AS d", "CAST(CAST(s AS DOUBLE) AS STRING) AS back", "s::bigint AS l").collect();
+    expect(rows).toEqual([
+      { i: 42, d: 42, back: "42.0", l: 42 },
+      { i: 7, d: 7.9, back: "7.9", l: 7 },
+      { i: null, d: null, back: null, l: null },
+      { i: null, d: null, back: null, l: null },
+    ]);
+  });
+});

@@ -1,0 +1,84 @@
+/** Every streaming restriction of plan/checks.ts, each with the message the user sees (Spark's first). */
+import { describe, it, expect, afterEach } from "vitest";
+import { spark, col, window, session_window, count, sum, AnalysisError, type StreamingQuery } from "../../../lib/stream";
+
+const started: StreamingQuery[] = [];
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((q) => q.stop()));
+});
+
+const stream = () => spark.memoryStream("k STRING, ts TIMESTAMP, v DOUBLE").toDF();
+const statik = () => spark.createDataFrame([{ k: "a", v: 1 }], "k STRING, v DOUBLE");
+
+describe("output modes (Spark's UnsupportedOperationChecker)", () => {
+  it("complete needs a streaming aggregation", () => {
+    expect(() => stream().writeStream.outputMode("complete").format("console").start()).toThrow(
+      new AnalysisError("Complete output mode not supported when there are no streaming aggregations on streaming DataFrames/Datasets"),
+    );
+  });
+
+  it("append over an aggregation needs a watermarked event-time key", () => {
+    const agg = stream().groupBy("k").agg(sum("v"));
+    expect(() => agg.writeStream.outputMode("append").format("console").start()).toThrow(
+      "Append output mode not supported when there are streaming aggregations on streaming DataFrames/DataSets without watermark",
+    );
+    // A watermark on a column that is not a key does not help either (as in Spark).
+    const wmNotKey = stream().withWatermark("ts", "5 seconds").groupBy("k").agg(sum("v"));
+    expect(() => wmNotKey.writeStream.outputMode("append").format("console").start()).toThrow(/Append output mode not supported/);
+    // With the watermarked column (or a window over it) as key, append is allowed.
+    const ok = stream().withWatermark("ts", "5 seconds").groupBy(window(col("ts"), "10 seconds")).agg(count("*"));
+    const q = ok.writeStream.outputMode("append").format("memory").queryName("checks_append_ok").start();
+    started.push(q);
+    expect(q.isActive).toBe(true);
+  });
+
+  it("update over session windows needs a watermark", () => {
+    const sessions = stream().groupBy(session_window(col("ts"), "5 seconds")).agg(count("*"));
+    expect(() => sessions.writeStream.outputMode("update").format("console").start()).toThrow(
+      /^Update output mode not supported for session window on streaming DataFrames\/DataSets without watermark; add withWatermark\(\)/,
+    );
+  });
+
+  it("update and complete are allowed over an aggregation without watermark", () => {
+    const agg = stream().groupBy("k").agg(sum("v"));
+    for (const mode of ["update", "complete"] as const) {
+      const q = agg.writeStream.outputMode(mode).format("memory").queryName(`checks_${mode}`).start();
+      started.push(q);
+      expect(q.isActive).toBe(true);
+    }
+  });
+});
+
+describe("operations a streaming plan cannot contain", () => {
+  it("only one streaming aggregation, refused where the second is written", () => {
+    const once = stream().groupBy("k").agg(sum("v").alias("s"));
+    expect(() => once.groupBy("k").agg(count("*"))).toThrow("Multiple streaming aggregations are not supported with streaming DataFrames/Datasets");
+    // Static DataFrames may aggregate twice.
+    expect(statik().groupBy("k").agg(sum("v").alias("s")).groupBy("k").agg(count("*").alias("n")).collect()).toEqual([{ k: "a", n: 1 }]);
+  });
+
+  it("no stream-stream join", () => {
+    expect(() => stream().join(stream(), "k")).toThrow(/^Join between two streaming DataFrames\/Datasets is not supported here: join a stream with a static DataFrame/);
+  });
+
+  it("no dropDuplicates or join after a streaming aggregation (except dropDuplicates in complete mode)", () => {
+    const agg = stream().groupBy("k").agg(sum("v").alias("s"));
+    expect(() => agg.dropDuplicates(["k"]).writeStream.outputMode("update").format("console").start()).toThrow("dropDuplicates after a streaming aggregation is not supported; deduplicate before groupBy()");
+    expect(() => agg.join(statik().select("k"), "k").writeStream.outputMode("update").format("console").start()).toThrow("a join after a streaming aggregation is not supported; join before groupBy()");
+    const q = agg.dropDuplicates(["k"]).writeStream.outputMode("complete").format("memory").queryName("checks_dedup_complete").start();
+    started.push(q);
+    expect(q.isActive).toBe(true);
+  });
+});
+
+describe("what streaming and static DataFrames cannot do", () => {
+  it("actions on a streaming DataFrame say to start a query", () => {
+    for (const action of ["collect", "count", "show", "toDanfo"] as const) {
+      expect(() => stream()[action]()).toThrow(new RegExp(`^Queries with streaming sources must be executed with writeStream\\.start\\(\\); ${action}\\(\\) is for static DataFrames`));
+    }
+  });
+
+  it("writeStream on a static DataFrame says where streams come from", () => {
+    expect(() => statik().writeStream).toThrow(/^'writeStream' can be called only on streaming Dataset\/DataFrame: .*spark\.readStream/);
+  });
+});
