@@ -6,9 +6,8 @@
  * what it showed, the way a consumer application would.
  */
 import { randomBytes } from "node:crypto";
-import { DisplayHandle, type Displayable, type MimeBundle } from "../core";
+import { DisplayHandle, onShutdown, type Displayable, type MimeBundle } from "../core";
 import { tableBundle } from "./html";
-import { onShutdown } from "../core";
 import type { KafkaClient } from "./kafkajs";
 import type { ConsumerHandle, FetchedRecord } from "./types";
 

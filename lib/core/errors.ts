@@ -19,28 +19,3 @@ export class MagicError extends UserError {
 
 /** A text helper's message wrapped in the caller's own error class. */
 export type ErrorFactory = (message: string) => Error;
-
-/** The message of anything thrown: an Error's message, a string as is, anything else as text. */
-export function errorMessage(err: unknown): string {
-  const message = (err as { message?: unknown } | null | undefined)?.message;
-  if (typeof message === "string") return message;
-  switch (typeof err) {
-    case "string":
-      return err;
-    case "number":
-    case "boolean":
-    case "bigint":
-    case "symbol":
-      return err.toString();
-    case "undefined":
-      return "undefined";
-    case "function":
-      return `function ${err.name}`;
-    default:
-      try {
-        return JSON.stringify(err);
-      } catch {
-        return Object.prototype.toString.call(err);
-      }
-  }
-}

@@ -105,3 +105,9 @@ export function toText(value: unknown): string {
       }
   }
 }
+
+/** The message of anything thrown: an Error's message, anything else as `toText` writes it. */
+export function errorMessage(err: unknown): string {
+  const message = (err as { message?: unknown } | null | undefined)?.message;
+  return typeof message === "string" ? message : toText(err);
+}

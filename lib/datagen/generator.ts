@@ -9,9 +9,7 @@
  * stall never turns into an unbounded burst.
  */
 import { connect, currentCluster, type KafkaClient, type ProduceRecord, type ProducerHandle, type Compression } from "../client";
-import { DisplayHandle, type Displayable, type MimeBundle } from "../core";
-import { escapeHtml } from "../core";
-import { onShutdown } from "../core";
+import { DisplayHandle, escapeHtml, onShutdown, type Displayable, type MimeBundle } from "../core";
 import { RecordStream, type RecordStreamOptions } from "./stream";
 import type { Dataset } from "./types";
 

@@ -1,8 +1,7 @@
 /**
  * `display(dfOrQuery, options?)` and `chart(df, spec)`: the notebook API of live tables and charts.
  */
-import { getDisplayBridge, isDisplayable, showOnce } from "../core";
-import { didYouMean } from "../core";
+import { didYouMean, getDisplayBridge, isDisplayable, showOnce } from "../core";
 import { isStreamingDataFrame, isStreamingQuery, type OutputBatch, type SchemaField, type StreamingDataFrameLike, type StreamingQueryLike } from "./contract";
 import { LiveChart, LiveQueryStatus, type SvgPolicy } from "./live";
 import { ensureSinksRegistered } from "./peers";

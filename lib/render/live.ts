@@ -4,7 +4,7 @@
  * Each display holds a bounded ResultState, renders a full mime bundle from it through a ThrottledUpdater,
  * and keeps its final state when the query stops (the last update carries the final status).
  */
-import { consoleBridge, DisplayHandle, getDisplayBridge, type DisplayBridge, type Displayable, type MimeBundle } from "../core";
+import { consoleBridge, DisplayHandle, escapeHtml, getDisplayBridge, toText, type DisplayBridge, type Displayable, type MimeBundle } from "../core";
 import type { OutputBatch, StreamingQueryLike } from "./contract";
 import { rateSparkline } from "./sparkline";
 import { buildChartSpec, describeChart, isFullVegaLiteSpec, VEGA_LITE_MIME, type ChartSpecInput, type VegaLiteSpec } from "./spec";
@@ -14,7 +14,6 @@ import { renderSvgOffThread } from "./svg-pool";
 import { buildHtmlTable, buildTextTable, parseSort, statusHtml, statusText, type DisplayStatus, type SortSpec } from "./table";
 import { realClock, ThrottledUpdater, type Clock, type RenderRequest } from "./throttle";
 import { formatNumber, formatTimestamp, toEpochMs } from "./values";
-import { escapeHtml, toText } from "../core";
 
 export interface LiveOptions {
   /** Most display updates per second (default 4). */

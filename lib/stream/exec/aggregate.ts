@@ -276,10 +276,15 @@ for (let i = 0; i < n; i++) {
   }
 
   restore(state: unknown, version: number): void {
-    const s = state as { groups?: [unknown[], unknown[], number, number | null][]; sessions?: [unknown[], Session[]][] };
+    const raw = state as { groups?: unknown[][]; sessions?: unknown[][] };
+    // Checkpoints written before the one key encoding stored the old hash key first: drop it, keys are re-encoded.
+    const s = {
+      groups: (raw.groups ?? []).map((e) => (e.length === 5 ? e.slice(1) : e)) as [unknown[], unknown[], number, number | null][],
+      sessions: (raw.sessions ?? []).map((e) => (e.length === 3 ? e.slice(1) : e)) as [unknown[], Session[]][],
+    };
     const slots = this.node.slots;
     const tk = this.node.timeKey?.kind === "window" ? this.node.timeKey.keyIndex : -1;
-    const groups: [StateKey, Group][] = (s.groups ?? []).map(([k, saved, t, et]) => {
+    const groups: [StateKey, Group][] = s.groups.map(([k, saved, t, et]) => {
       const a = slots.flatMap((sl, j) => {
         const part = saved.slice(this.slotOffsets[j], this.slotOffsets[j] + sl.def.init.length);
         return sl.def.load ? sl.def.load(part) : part;
@@ -289,6 +294,6 @@ for (let i = 0; i < n; i++) {
       return [hk, { k, a, t, et }];
     });
     this.groups.load(version, groups);
-    this.sessions.load(version, (s.sessions ?? []).map(([k, list]) => [tupleKey(k), { k, list }]));
+    this.sessions.load(version, s.sessions.map(([k, list]) => [tupleKey(k), { k, list }]));
   }
 }

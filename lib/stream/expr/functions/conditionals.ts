@@ -1,5 +1,5 @@
 /** Comparisons, boolean and null predicates, IN, and the conditional functions (coalesce, if, nullif, greatest, least). */
-import { castTo, type CallExpr } from "../bound";
+import { castTo, type BExpr, type CallExpr } from "../bound";
 import type { CodeGen } from "../gen";
 import { type DataType, BooleanType, typeString, commonType } from "../../types";
 import { fail, need, commonOf, comparableArgs } from "./common";
@@ -13,6 +13,22 @@ function compareGen(op: string) {
     return `${a[0]} ${op} ${a[1]}`;
   };
 }
+
+/** Every argument cast to their common type, which is the result type. */
+function allToCommonType(name: string, args: BExpr[]): { type: DataType; args: BExpr[] } {
+  const t = commonOf(name, args);
+  return { type: t, args: args.map((a) => castTo(a, t)) };
+}
+
+function extreme(better: (x: number, m: number) => boolean): (...xs: unknown[]) => unknown {
+  return (...xs) => {
+    let m: unknown = null;
+    for (const x of xs) if (x != null && (m === null || better(x as number, m as number))) m = x;
+    return m;
+  };
+}
+const greatestOf = extreme((x, m) => x > m);
+const leastOf = extreme((x, m) => x < m);
 
 export function registerConditionalFunctions(r: FunctionRegistry): void {
   for (const [name, op] of [["=", "==="], ["!=", "!=="], ["<", "<"], ["<=", "<="], [">", ">"], [">=", ">="]] as const) {
@@ -60,10 +76,7 @@ export function registerConditionalFunctions(r: FunctionRegistry): void {
   r.scalar("coalesce", {
     args: [1, Infinity],
     nonStrict: true,
-    resolve: (args) => {
-      const t = commonOf("coalesce", args);
-      return { type: t, args: args.map((a) => castTo(a, t)) };
-    },
+    resolve: (args) => allToCommonType("coalesce", args),
     gen: (a) => a.map((x) => `(${x} ?? `).join("") + "null" + ")".repeat(a.length),
   });
   r.alias("ifnull", "coalesce");
@@ -83,22 +96,13 @@ export function registerConditionalFunctions(r: FunctionRegistry): void {
     },
     gen: (a) => `${a[0]} === true ? ${a[1]} : ${a[2]}`,
   });
-  r.scalar("greatest", {
-    args: [2, Infinity],
-    nonStrict: true,
-    resolve: (args) => {
-      const t = commonOf("greatest", args);
-      return { type: t, args: args.map((a) => castTo(a, t)) };
-    },
-    gen: (a, cg) => `${cg.konst((...xs: unknown[]) => { let m: unknown = null; for (const x of xs) if (x != null && (m === null || (x as number) > (m as number))) m = x; return m; })}(${a.join(", ")})`,
-  });
-  r.scalar("least", {
-    args: [2, Infinity],
-    nonStrict: true,
-    resolve: (args) => {
-      const t = commonOf("least", args);
-      return { type: t, args: args.map((a) => castTo(a, t)) };
-    },
-    gen: (a, cg) => `${cg.konst((...xs: unknown[]) => { let m: unknown = null; for (const x of xs) if (x != null && (m === null || (x as number) < (m as number))) m = x; return m; })}(${a.join(", ")})`,
-  });
+  for (const [name, op] of [["greatest", ">"], ["least", "<"]] as const) {
+    r.scalar(name, {
+      args: [2, Infinity],
+      nonStrict: true,
+      resolve: (args) => allToCommonType(name, args),
+      // The largest (smallest) non-null argument; null when all are null, as Spark's.
+      gen: (a, cg) => `${cg.konst(op === ">" ? greatestOf : leastOf)}(${a.join(", ")})`,
+    });
+  }
 }
