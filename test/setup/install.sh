@@ -2,7 +2,7 @@
 # Installs what the tests need, idempotently and cached, then exits. `npm test` calls it first; .ci/run too.
 #   - Debian packages listed in test/setup/apt.txt (apt-get; skipped when all are installed already)
 #   - a Python virtual environment with every test/setup/requirements-*.txt (cached by their content's hash
-#     under ~/.cache/streamlab/venv-HASH; pip's own cache makes a rebuild cheap)
+#     under ~/.cache/streamlab/venv-HASH, linked from .streamlab/venv; pip's own cache makes a rebuild cheap)
 #   - every Maven project under test/ (pom.xml): dependencies resolved into ~/.m2, the runtime classpath
 #     written to target/classpath.txt beside the pom, and the project packaged when it has sources
 #   - every Go module under test/ (go.mod): modules downloaded, binaries built into bin/ beside go.mod
@@ -46,7 +46,8 @@ if [ -n "$reqs" ]; then
   else
     echo "test setup: Python venv present ($venv)"
   fi
-  ln -sfn "$venv" "$cache/venv"
+  # This checkout's link to its venv (other checkouts may need other requirements, hence other venvs).
+  mkdir -p .streamlab && ln -sfn "$venv" .streamlab/venv
 fi
 
 # 3. Maven projects (resolved into ~/.m2; nothing downloads at test time)

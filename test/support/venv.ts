@@ -3,10 +3,10 @@
  * (pip packages the tests need beyond Debian's: newer Kafka clients, pyspark, JupyterLab, ...).
  */
 import { existsSync } from "node:fs";
-import { homedir } from "node:os";
 import { join } from "node:path";
 
-export const VENV_DIR = join(process.env.STREAMLAB_CACHE ?? join(homedir(), ".cache", "streamlab"), "venv");
+/** install.sh links this checkout's venv here (the venv itself lives in ~/.cache/streamlab, by content hash). */
+export const VENV_DIR = join(__dirname, "..", "..", ".streamlab", "venv");
 
 /** The venv's python, or undefined when install.sh has not built it. */
 export function venvPython(): string | undefined {
