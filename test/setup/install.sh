@@ -13,6 +13,9 @@ root=$(pwd)
 [ "${STREAMLAB_SKIP_INSTALL:-}" = 1 ] && { echo "test setup: skipped (STREAMLAB_SKIP_INSTALL=1)"; exit 0; }
 cache="${STREAMLAB_CACHE:-$HOME/.cache/streamlab}"
 mkdir -p "$cache"
+# One install at a time on this machine (checkouts share the cache, apt and ~/.m2).
+exec 9>"$cache/install.lock"
+flock 9
 log="$cache/install.log"
 : > "$log"
 fail() { echo "test setup: $1 failed; last lines of $log:"; tail -40 "$log"; exit 1; }
