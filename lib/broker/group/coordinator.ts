@@ -343,7 +343,11 @@ export class GroupCoordinator {
     const m = g?.members.get(memberId);
     if (!g || !m) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (generationId !== g.generationId) return ErrorCode.ILLEGAL_GENERATION;
-    if (g.state === "PreparingRebalance" || g.state === "CompletingRebalance") return ErrorCode.REBALANCE_IN_PROGRESS;
+    // As in Kafka: a member of the current generation may commit while the group prepares a rebalance (the
+    // generation only moves on when the join completes), which is how a consumer commits what it read before it
+    // gives its partitions up; refusing it makes the next owner read those records again. Only between the join
+    // and the sync (CompletingRebalance) does the member hold a generation whose assignment it has not seen.
+    if (g.state === "CompletingRebalance") return ErrorCode.REBALANCE_IN_PROGRESS;
     m.sessionDeadline = Date.now() + m.sessionTimeoutMs;
     return 0;
   }
