@@ -4,6 +4,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 
 const cache = new Map<string, boolean>();
 
@@ -30,6 +31,11 @@ const CHECKS: Record<string, () => void> = {
   "confluent-kafka": () => execFileSync("/usr/bin/python3", ["-c", "import confluent_kafka"], { stdio: "ignore" }),
   "kafka-python": () => execFileSync("/usr/bin/python3", ["-c", "import kafka"], { stdio: "ignore" }),
   pandas: () => execFileSync("/usr/bin/python3", ["-c", "import pandas"], { stdio: "ignore" }),
+  // Apache Kafka, the reference broker: its Maven classpath (test/setup/install.sh) and a JVM to run it.
+  "kafka-reference": () => {
+    if (!existsSync(join(__dirname, "..", "reference", "kafka", "target", "classpath.txt"))) throw new Error("no classpath");
+    execFileSync("java", ["-version"], { stdio: "ignore" });
+  },
   chromium: () => {
     if (!existsSync("/usr/bin/chromium")) throw new Error("no chromium");
   },
