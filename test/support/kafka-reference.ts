@@ -100,7 +100,7 @@ export async function startKafkaReference(opts: KafkaReferenceOptions): Promise<
   const jaasScram = "org.apache.kafka.common.security.scram.ScramLoginModule required;";
   const props: Record<string, string | number> = {
     "process.roles": "broker,controller",
-    "node.id": 1,
+    "node.id": 0, // the embedded broker's id, so node ids in metadata compare equal
     "controller.quorum.bootstrap.servers": `127.0.0.1:${controller}`,
     listeners: `PLAINTEXT://127.0.0.1:${plain},SASL_PLAINTEXT://127.0.0.1:${saslPlain},SSL://127.0.0.1:${ssl},SASL_SSL://127.0.0.1:${saslSsl},CONTROLLER://127.0.0.1:${controller}`,
     "advertised.listeners": `PLAINTEXT://127.0.0.1:${plain},SASL_PLAINTEXT://127.0.0.1:${saslPlain},SSL://127.0.0.1:${ssl},SASL_SSL://127.0.0.1:${saslSsl},CONTROLLER://127.0.0.1:${controller}`,
@@ -117,7 +117,6 @@ export async function startKafkaReference(opts: KafkaReferenceOptions): Promise<
     "share.coordinator.state.topic.replication.factor": 1,
     "share.coordinator.state.topic.min.isr": 1,
     "group.initial.rebalance.delay.ms": 0,
-    "group.classic.min.session.timeout.ms": 100,
     "group.min.session.timeout.ms": 100,
     "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
     "ssl.keystore.location": certs.keystore,
