@@ -19,14 +19,16 @@ describe("broker wire protocol", () => {
 
   it("answers an unknown ApiVersions version with the v0 body and UNSUPPORTED_VERSION, as Kafka does", async () => {
     await withBroker(async (b) => {
-      const { responses } = await exchange(b.port, [apiVersionsRequest(7, 3), apiVersionsRequest(8, 2)]);
+      const { responses } = await exchange(b.port, [apiVersionsRequest(7, 9), apiVersionsRequest(8, 2)]);
       expect(responses.length).toBe(2);
       const r = new Reader(responses[0]);
       expect(r.int32()).toBe(7);
       expect(r.int16()).toBe(35);
       const apis = r.array((r) => [r.int16(), r.int16(), r.int16()]);
-      expect(apis.find((a) => a[0] === 18)).toEqual([18, 0, 2]);
-      expect(apis.find((a) => a[0] === 0)).toEqual([0, 3, 8]);
+      expect(apis.find((a) => a[0] === 18)).toEqual([18, 0, 4]);
+      // Produce is advertised from v0 as Kafka 4.0 does (KAFKA-18659), though only v3+ is served.
+      expect(apis.find((a) => a[0] === 0)).toEqual([0, 0, 12]);
+      expect(apis.find((a) => a[0] === 1)).toEqual([1, 4, 17]);
       expect(r.remaining()).toBe(0);
       const ok = new Reader(responses[1]);
       expect(ok.int32()).toBe(8);
