@@ -34,7 +34,19 @@ export interface BrokerOptions {
   retentionCheckIntervalMs?: number;
   /** Delay before the first generation of a new group, letting more members join it. Default 0. */
   initialRebalanceDelayMs?: number;
-  /** Receives one line per connection dropped for bad input. */
+  /** Partitions over all topics; CreateTopics past it gets POLICY_VIOLATION. Default 50,000. */
+  maxPartitions?: number;
+  /** Partitions of one topic; more get INVALID_PARTITIONS. Default 10,000. */
+  maxPartitionsPerTopic?: number;
+  /** Long-polling fetches waiting at once; beyond it a fetch answers at once. Default 10,000. */
+  maxWaitingFetches?: number;
+  /** connections.max.idle.ms. Default 600,000 (10 minutes). */
+  idleTimeoutMs?: number;
+  /** Time a partly received request may take to arrive whole before its connection closes. Default 30,000. */
+  partialRequestTimeoutMs?: number;
+  /** Unread response bytes per connection after which the broker stops reading from it. Default 16 MiB. */
+  maxBufferedResponseBytes?: number;
+  /** Receives one line per connection dropped for bad input, and recovery and storage-fault lines. */
   log?: (line: string) => void;
 }
 
@@ -69,13 +81,22 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     initialRebalanceDelayMs: options.initialRebalanceDelayMs ?? 0,
     minSessionTimeoutMs: 100,
     maxSessionTimeoutMs: 3_600_000,
+    partitionLimits: { maxPartitions: options.maxPartitions, maxPartitionsPerTopic: options.maxPartitionsPerTopic },
+    maxWaiters: options.maxWaitingFetches,
+    log: options.log,
   });
   const connections = new Set<Connection>();
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
-    const conn = new Connection(socket, core, { maxRequestBytes: options.maxRequestBytes ?? 100 << 20, log: options.log });
+    const conn = new Connection(socket, core, {
+      maxRequestBytes: options.maxRequestBytes ?? 100 << 20,
+      idleTimeoutMs: options.idleTimeoutMs,
+      partialRequestTimeoutMs: options.partialRequestTimeoutMs,
+      maxBufferedResponseBytes: options.maxBufferedResponseBytes,
+      log: options.log,
+    });
     connections.add(conn);
     socket.on("close", () => connections.delete(conn));
   });
