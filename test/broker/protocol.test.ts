@@ -7,6 +7,8 @@ import { crc32c } from "../../lib/broker/log/crc32c";
 import { Reader } from "../../lib/broker/protocol/primitives";
 import { withBroker } from "./helpers";
 import { apiVersionsRequest, exchange, frame, parseProduceResponse, produceRequest, recordBatch } from "./wire";
+import { decodeResponse } from "../../lib/broker/protocol/codec";
+import { ApiVersions } from "../../lib/broker/protocol/messages";
 
 describe("broker wire protocol", () => {
   it("computes CRC32C (Castagnoli) check values", () => {
@@ -70,5 +72,41 @@ describe("broker wire protocol", () => {
       },
       { maxRequestBytes: 1 << 20 },
     );
+  });
+
+  it("advertises Produce from v0 but closes the connection on Produce v0-2 and Fetch v0-3, as Kafka 4 does", async () => {
+    await withBroker(async (b) => {
+      const batch = recordBatch([{ key: null, value: Buffer.from("old") }]);
+      for (const version of [0, 1, 2]) {
+        const old = frame(0, version, 3, (w) => w.int16(1).int32(1000).array(["old"], (w, t) => w.string(t).array([0], (w, p) => w.int32(p).bytes(batch))));
+        const res = await exchange(b.port, [old, apiVersionsRequest(4)], { end: false });
+        expect(res.closedByBroker, `Produce v${version}`).toBe(true);
+        expect(res.responses).toEqual([]);
+      }
+      for (const version of [0, 1, 2, 3]) {
+        const old = frame(1, version, 5, (w) => w.int32(-1).int32(10).int32(1).array(["old"], (w, t) => w.string(t).array([0], (w, p) => w.int32(p).int64(0).int32(1 << 20))));
+        const res = await exchange(b.port, [old, apiVersionsRequest(6)], { end: false });
+        expect(res.closedByBroker, `Fetch v${version}`).toBe(true);
+        expect(res.responses).toEqual([]);
+      }
+      // Nothing was stored by the refused produce requests.
+      const ok = await exchange(b.port, produceRequest(7, "old", 0, batch), { end: false, responses: 1 });
+      expect(parseProduceResponse(ok.responses[0])).toEqual({ errorCode: 0, baseOffset: 0 });
+    });
+  });
+
+  it("answers flexible ApiVersions v3 with a v0 response header, the table and metadata.version as a finalized feature", async () => {
+    await withBroker(async (b) => {
+      // Request header v2: the v1 header then an empty tagged-field section; then the compact body.
+      const req = frame(18, 3, 21, (w) => w.uvarint(0).compactNullableString("wire-test").compactNullableString("1.0").uvarint(0));
+      const { responses } = await exchange(b.port, req, { end: false, responses: 1 });
+      const r = new Reader(responses[0]);
+      expect(r.int32()).toBe(21);
+      const body = decodeResponse(ApiVersions, 3, r);
+      expect(r.remaining()).toBe(0);
+      expect(body.errorCode).toBe(0);
+      expect(body.apiKeys.find((k) => k.apiKey === 3)).toEqual({ apiKey: 3, minVersion: 0, maxVersion: 12 });
+      expect(body.finalizedFeatures).toEqual([{ name: "metadata.version", maxVersionLevel: 25, minVersionLevel: 25 }]);
+    });
   });
 });
