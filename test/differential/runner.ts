@@ -159,7 +159,7 @@ export function differential(file: string, opts: { embeddedPartitions?: number }
 
 function errorName(e: unknown): string {
   const err = e as { type?: string; name?: string; message?: string };
-  return err.type ?? err.name ?? String(e);
+  return err.type ?? (err.name && err.name !== "Error" ? err.name : `Error: ${err.message}`);
 }
 
 function replacer(_k: string, v: unknown): unknown {
@@ -179,10 +179,13 @@ export function canonical<T>(o: T, keys: string[], prefix = "id"): T {
     if (x && typeof x === "object" && !Buffer.isBuffer(x)) {
       const out: any = {};
       for (const [k, v] of Object.entries(x)) {
-        if (keys.includes(k) && typeof v === "string" && v !== "") {
-          if (!seen.has(v)) seen.set(v, `${prefix}#${seen.size + 1}`);
-          out[k] = seen.get(v);
-        } else out[k] = walk(v);
+        const name = (id: string) => {
+          if (!seen.has(id)) seen.set(id, `${prefix}#${seen.size + 1}`);
+          return seen.get(id);
+        };
+        if (keys.includes(k) && typeof v === "string" && v !== "") out[k] = name(v);
+        else if (keys.includes(k) && Array.isArray(v) && v.every((x) => typeof x === "string")) out[k] = v.map((x) => (x === "" ? x : name(x)));
+        else out[k] = walk(v);
       }
       return out;
     }

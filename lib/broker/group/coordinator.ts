@@ -21,6 +21,11 @@ export interface JoinRequest {
   protocols: { name: string; metadata: Buffer }[];
   clientId: string;
   clientHost: string;
+  /**
+   * JoinGroup v4+ (KIP-394): a member joining without an id is given one with MEMBER_ID_REQUIRED and joins for
+   * real only when it comes back with that id, so a client that retries a lost JoinGroup leaves no ghost member.
+   */
+  requireKnownMemberId?: boolean;
 }
 
 export interface JoinResult {
@@ -60,6 +65,8 @@ export class Group {
   leaderId = "";
   readonly members = new Map<string, Member>();
   readonly offsets = new Map<string, CommittedOffset>();
+  /** Member ids handed out with MEMBER_ID_REQUIRED, not yet joined. */
+  readonly pendingMemberIds = new Set<string>();
   rebalanceTimer: NodeJS.Timeout | undefined;
   constructor(readonly groupId: string) {}
 }
@@ -152,11 +159,17 @@ export class GroupCoordinator {
       if (common.length === 0) return fail(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
     }
     let member = req.memberId ? g.members.get(req.memberId) : undefined;
-    if (req.memberId && !member) return fail(ErrorCode.UNKNOWN_MEMBER_ID);
+    const pending = !member && g.pendingMemberIds.delete(req.memberId);
+    if (req.memberId && !member && !pending) return fail(ErrorCode.UNKNOWN_MEMBER_ID);
+    if (!req.memberId && req.requireKnownMemberId) {
+      const id = `${(req.clientId || "member").slice(0, 255)}-${randomUUID()}`;
+      g.pendingMemberIds.add(id);
+      return fail(ErrorCode.MEMBER_ID_REQUIRED, id);
+    }
     const now = Date.now();
     if (!member) {
       member = {
-        memberId: `${req.clientId || "member"}-${randomUUID()}`,
+        memberId: pending ? req.memberId : `${req.clientId || "member"}-${randomUUID()}`,
         groupInstanceId: req.groupInstanceId,
         clientId: req.clientId,
         clientHost: req.clientHost,
@@ -338,10 +351,13 @@ export class GroupCoordinator {
   /** Checks a commit's membership; 0 when the offsets may be stored. */
   checkCommit(groupId: string, generationId: number, memberId: string): number {
     const g = this.groups.get(groupId);
-    // A commit outside group management (generation -1, no member), as admin tools and simple consumers do.
-    if (generationId < 0 && !memberId) return 0;
-    const m = g?.members.get(memberId);
-    if (!g || !m) return ErrorCode.UNKNOWN_MEMBER_ID;
+    // A commit outside group management (generation -1, no member), as admin tools and simple consumers do:
+    // Kafka takes it only while the group has no members, so an admin cannot move a live consumer's offsets.
+    if (generationId < 0 && !memberId) return g && g.members.size > 0 ? ErrorCode.UNKNOWN_MEMBER_ID : 0;
+    // A generation for a group that does not exist (Kafka: ILLEGAL_GENERATION before OffsetCommit v9).
+    if (!g) return ErrorCode.ILLEGAL_GENERATION;
+    const m = g.members.get(memberId);
+    if (!m) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (generationId !== g.generationId) return ErrorCode.ILLEGAL_GENERATION;
     // As in Kafka: a member of the current generation may commit while the group prepares a rebalance (the
     // generation only moves on when the join completes), which is how a consumer commits what it read before it

@@ -19,6 +19,7 @@ export const joinGroup = defineApi(JoinGroup, {
       protocols: req.protocols.map((p) => ({ name: p.name, metadata: Buffer.from(p.metadata) })),
       clientId: ctx.clientId,
       clientHost: ctx.clientHost,
+      requireKnownMemberId: v >= 4,
     });
     const ok = res.errorCode === ErrorCode.NONE;
     return {
