@@ -82,6 +82,27 @@ describe("@platformatic/kafka against the embedded broker", () => {
         const part = logDirs[0].results[0].topics[0].partitions[0];
         expect(part.partitionIndex).toBe(0);
         expect(Number(part.partitionSize)).toBeGreaterThan(0);
+
+        // A config set explicitly is reported as set on the topic (source TOPIC_CONFIG = 1); unknown names are refused.
+        expect(retention?.configSource).toBe(1);
+        const cleanup = described[0].configs.find((c) => c.name === "cleanup.policy");
+        expect(cleanup).toMatchObject({ value: "delete", configSource: 5 });
+        await expect(admin.createTopics({ topics: ["bad-cfg"], partitions: 1, replicas: 1, configs: [{ name: "no.such.config", value: "1" }] })).rejects.toThrow();
+        expect((await admin.metadata({ topics: [] })).topics.has("bad-cfg")).toBe(false);
+
+        // CreatePartitions: 1 -> 3, and the new partitions take records.
+        await admin.createPartitions({ topics: [{ name: "cfg", count: 3 }] });
+        const grown = await admin.metadata({ topics: ["cfg"] });
+        expect(grown.topics.get("cfg")?.partitionsCount).toBe(3);
+        await producer.send({ messages: [{ topic: "cfg", key: "k2", value: "v2", partition: 2 }] });
+        await expect(admin.createPartitions({ topics: [{ name: "cfg", count: 2 }] })).rejects.toThrow();
+
+        // DeleteRecords moves the low watermark; ListOffsets earliest follows it.
+        await producer.send({ messages: [0, 1, 2, 3].map((i) => ({ topic: "cfg", key: `d${i}`, value: `d${i}`, partition: 0 })) });
+        const deleted = await admin.deleteRecords({ topics: [{ name: "cfg", partitions: [{ partition: 0, offset: 3n }] }] });
+        expect(deleted[0].partitions[0]).toMatchObject({ partition: 0, lowWatermark: 3n });
+        const earliest = await admin.listOffsets({ topics: [{ name: "cfg", partitions: [{ partitionIndex: 0, timestamp: -2n }] }] });
+        expect(earliest[0].partitions[0].offset).toBe(3n);
       } finally {
         await producer.close().catch(() => {});
         await admin.close().catch(() => {});

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { crc32c } from "../../lib/broker/log/crc32c";
 import { Reader } from "../../lib/broker/protocol/primitives";
 import { withBroker } from "./helpers";
-import { apiVersionsRequest, exchange, frame, parseProduceResponse, produceRequest, recordBatch } from "./wire";
+import { apiVersionsRequest, exchange, frame, metadataRequest, parseProduceResponse, produceRequest, recordBatch } from "./wire";
 import { decodeResponse } from "../../lib/broker/protocol/codec";
 import { ApiVersions } from "../../lib/broker/protocol/messages";
 
@@ -38,16 +38,16 @@ describe("broker wire protocol", () => {
     });
   });
 
-  it("rejects a CRC mismatch with CORRUPT_MESSAGE and an old message format with UNSUPPORTED_FOR_MESSAGE_FORMAT, then accepts a good batch", async () => {
+  it("rejects a CRC mismatch with CORRUPT_MESSAGE and an old message format with INVALID_RECORD (as Kafka 4), then accepts a good batch", async () => {
     await withBroker(async (b) => {
       const good = recordBatch([{ key: Buffer.from("k"), value: Buffer.from("v") }]);
       const bad = Buffer.from(good);
       bad[bad.length - 2] ^= 0xff;
       const old = recordBatch([{ key: null, value: Buffer.from("v") }], Date.now(), 1);
-      const { responses } = await exchange(b.port, [produceRequest(1, "p", 0, bad), produceRequest(2, "p", 0, old), produceRequest(3, "p", 0, good), produceRequest(4, "p", 0, good)]);
-      expect(responses.map(parseProduceResponse)).toEqual([
+      const { responses } = await exchange(b.port, [metadataRequest(0, ["p"]), produceRequest(1, "p", 0, bad), produceRequest(2, "p", 0, old), produceRequest(3, "p", 0, good), produceRequest(4, "p", 0, good)]);
+      expect(responses.slice(1).map(parseProduceResponse)).toEqual([
         { errorCode: 2, baseOffset: -1 },
-        { errorCode: 43, baseOffset: -1 },
+        { errorCode: 87, baseOffset: -1 },
         { errorCode: 0, baseOffset: 0 },
         { errorCode: 0, baseOffset: 1 },
       ]);
@@ -90,8 +90,8 @@ describe("broker wire protocol", () => {
         expect(res.responses).toEqual([]);
       }
       // Nothing was stored by the refused produce requests.
-      const ok = await exchange(b.port, produceRequest(7, "old", 0, batch), { end: false, responses: 1 });
-      expect(parseProduceResponse(ok.responses[0])).toEqual({ errorCode: 0, baseOffset: 0 });
+      const ok = await exchange(b.port, [metadataRequest(8, ["old"]), produceRequest(7, "old", 0, batch)], { end: false, responses: 2 });
+      expect(parseProduceResponse(ok.responses[1])).toEqual({ errorCode: 0, baseOffset: 0 });
     });
   });
 
@@ -107,6 +107,16 @@ describe("broker wire protocol", () => {
       expect(body.errorCode).toBe(0);
       expect(body.apiKeys.find((k) => k.apiKey === 3)).toEqual({ apiKey: 3, minVersion: 0, maxVersion: 12 });
       expect(body.finalizedFeatures).toEqual([{ name: "metadata.version", maxVersionLevel: 25, minVersionLevel: 25 }]);
+    });
+  });
+
+  it("does not create a topic on Produce (only Metadata does), as Kafka", async () => {
+    await withBroker(async (b) => {
+      const batch = recordBatch([{ key: null, value: Buffer.from("v") }]);
+      const first = await exchange(b.port, produceRequest(1, "absent", 0, batch), { end: false, responses: 1 });
+      expect(parseProduceResponse(first.responses[0])).toEqual({ errorCode: 3, baseOffset: -1 });
+      const after = await exchange(b.port, [metadataRequest(2, ["absent"]), produceRequest(3, "absent", 0, batch)], { end: false, responses: 2 });
+      expect(parseProduceResponse(after.responses[1])).toEqual({ errorCode: 0, baseOffset: 0 });
     });
   });
 });

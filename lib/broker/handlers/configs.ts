@@ -10,7 +10,7 @@ import { defineApi } from "../protocol/api";
 import { AlterConfigs, DescribeConfigs, IncrementalAlterConfigs } from "../protocol/messages";
 import type { BrokerCore } from "../core";
 import { FIXED_TOPIC_CONFIGS, TOPIC_CONFIG_KEYS, type Topic, type TopicConfig } from "../log/topics";
-import { parseTopicConfigs } from "./create-topics";
+import { topicMeta } from "./topic-meta";
 
 export const RESOURCE_TOPIC = 2;
 export const RESOURCE_BROKER = 4;
@@ -29,21 +29,80 @@ export interface ConfigEntry {
   type: number;
 }
 
-const INT_KEYS = new Set(["maxMessageBytes", "segmentBytes", "indexIntervalBytes"]);
+const TYPE_DOUBLE = 6;
+const TYPE_LIST = 7;
+const LONG_MAX = "9223372036854775807";
 
-/** A topic's configs with their sources: set on the topic, or the broker default. */
+/** Every topic config of Kafka 4.x with its default and type (what DescribeConfigs lists for a topic). */
+export const KAFKA_TOPIC_CONFIGS: Record<string, [string, number]> = {
+  "cleanup.policy": ["delete", TYPE_LIST],
+  "compression.gzip.level": ["-1", TYPE_INT],
+  "compression.lz4.level": ["9", TYPE_INT],
+  "compression.type": ["producer", TYPE_STRING],
+  "compression.zstd.level": ["3", TYPE_INT],
+  "delete.retention.ms": ["86400000", TYPE_LONG],
+  "file.delete.delay.ms": ["60000", TYPE_LONG],
+  "flush.messages": [LONG_MAX, TYPE_LONG],
+  "flush.ms": [LONG_MAX, TYPE_LONG],
+  "follower.replication.throttled.replicas": ["", TYPE_LIST],
+  "index.interval.bytes": ["4096", TYPE_INT],
+  "leader.replication.throttled.replicas": ["", TYPE_LIST],
+  "local.retention.bytes": ["-2", TYPE_LONG],
+  "local.retention.ms": ["-2", TYPE_LONG],
+  "max.compaction.lag.ms": [LONG_MAX, TYPE_LONG],
+  "max.message.bytes": ["1048588", TYPE_INT],
+  "message.timestamp.after.max.ms": ["3600000", TYPE_LONG],
+  "message.timestamp.before.max.ms": [LONG_MAX, TYPE_LONG],
+  "message.timestamp.type": ["CreateTime", TYPE_STRING],
+  "min.cleanable.dirty.ratio": ["0.5", TYPE_DOUBLE],
+  "min.compaction.lag.ms": ["0", TYPE_LONG],
+  "min.insync.replicas": ["1", TYPE_INT],
+  "preallocate": ["false", TYPE_BOOLEAN],
+  "remote.log.copy.disable": ["false", TYPE_BOOLEAN],
+  "remote.log.delete.on.disable": ["false", TYPE_BOOLEAN],
+  "remote.storage.enable": ["false", TYPE_BOOLEAN],
+  "retention.bytes": ["-1", TYPE_LONG],
+  "retention.ms": ["604800000", TYPE_LONG],
+  "segment.bytes": ["1073741824", TYPE_INT],
+  "segment.index.bytes": ["10485760", TYPE_INT],
+  "segment.jitter.ms": ["0", TYPE_LONG],
+  "segment.ms": ["604800000", TYPE_LONG],
+  "unclean.leader.election.enable": ["false", TYPE_BOOLEAN],
+};
+
+/**
+ * A topic's configs with their sources: set on the topic (TOPIC_CONFIG, also when equal to the default, as in
+ * Kafka), or the default. Configs the broker acts on show the value it uses; others the value given or Kafka's
+ * default. Values of configs this broker fixes (cleanup.policy, ...) come from FIXED_TOPIC_CONFIGS.
+ */
 export function topicConfigEntries(core: BrokerCore, topic: Topic): ConfigEntry[] {
-  const entries: ConfigEntry[] = [];
-  const defaults = core.options.topicDefaults as unknown as Record<string, number | undefined>;
+  const explicit = topicMeta(core).explicitConfigs(topic.name);
   const config = topic.config as unknown as Record<string, number | undefined>;
-  for (const [name, key] of Object.entries(TOPIC_CONFIG_KEYS)) {
-    const value = config[key];
-    if (value === undefined) continue;
-    const source = value === defaults[key] ? SOURCE_DEFAULT : SOURCE_DYNAMIC_TOPIC;
-    entries.push({ name, value: String(value), source, type: INT_KEYS.has(key) ? TYPE_INT : TYPE_LONG });
+  return Object.entries(KAFKA_TOPIC_CONFIGS).map(([name, [def, type]]) => {
+    const key = TOPIC_CONFIG_KEYS[name];
+    const set = Object.prototype.hasOwnProperty.call(explicit, name);
+    let value = set ? explicit[name] ?? def : FIXED_TOPIC_CONFIGS[name] ?? def;
+    if (key && config[key] !== undefined) value = String(config[key]);
+    return { name, value, source: set ? SOURCE_DYNAMIC_TOPIC : SOURCE_DEFAULT, type };
+  });
+}
+
+/** Parses topic configs; returns an error message for a bad value of a config this broker uses. */
+export function parseTopicConfigs(configs: { name: string; value: string | null }[]): Partial<TopicConfig> | string {
+  const out: Partial<TopicConfig> = {};
+  for (const c of configs) {
+    if (!(c.name in KAFKA_TOPIC_CONFIGS)) return `Unknown topic config name: ${c.name}`;
+    const key = TOPIC_CONFIG_KEYS[c.name];
+    if (!key) {
+      if (c.name === "cleanup.policy" && c.value !== null && c.value !== "delete") return `cleanup.policy=${c.value} is not supported: this broker only deletes old segments`;
+      continue; // other Kafka configs are accepted and have no effect on a single in-process node
+    }
+    const n = Number(c.value);
+    if (c.value === null || !Number.isInteger(n) || n < -1) return `${c.name} must be an integer >= -1, got ${c.value}`;
+    if ((key === "segmentBytes" || key === "maxMessageBytes") && n < 1024) return `${c.name} must be at least 1024`;
+    (out as Record<string, number>)[key] = n;
   }
-  for (const [name, value] of Object.entries(FIXED_TOPIC_CONFIGS)) entries.push({ name, value, source: SOURCE_DEFAULT, type: TYPE_STRING });
-  return entries;
+  return out;
 }
 
 function brokerEntries(core: BrokerCore): ConfigEntry[] {
@@ -126,7 +185,14 @@ function alterResource(core: BrokerCore, resourceType: number, resourceName: str
   const parsed = parseTopicConfigs(alteration.set);
   if (typeof parsed === "string") return { ...base, errorCode: ErrorCode.INVALID_CONFIG, errorMessage: parsed };
   const reset = alteration.reset.map((n) => TOPIC_CONFIG_KEYS[n]).filter((k): k is keyof TopicConfig => !!k);
-  if (!validateOnly) applyTopicConfig(core, topic, parsed, reset);
+  if (!validateOnly) {
+    applyTopicConfig(core, topic, parsed, reset);
+    const meta = topicMeta(core);
+    const explicit = { ...meta.explicitConfigs(resourceName) };
+    for (const n of alteration.reset) delete explicit[n];
+    for (const c of alteration.set) explicit[c.name] = c.value;
+    meta.setExplicitConfigs(resourceName, explicit);
+  }
   return base;
 }
 

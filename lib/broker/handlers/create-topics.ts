@@ -5,27 +5,10 @@
 import { ErrorCode } from "../protocol/apis";
 import { defineApi } from "../protocol/api";
 import { UUID_ZERO } from "../protocol/codec";
-import { CreateTopics, DeleteTopics } from "../protocol/messages";
-import { TOPIC_CONFIG_KEYS, TopicError, checkTopicName, type TopicConfig } from "../log/topics";
-import { topicIds } from "./topic-ids";
-import { topicConfigEntries } from "./configs";
-
-/** Parses topic configs; returns an error message for a bad value of a config this broker uses. */
-export function parseTopicConfigs(configs: { name: string; value: string | null }[]): Partial<TopicConfig> | string {
-  const out: Partial<TopicConfig> = {};
-  for (const c of configs) {
-    const key = TOPIC_CONFIG_KEYS[c.name];
-    if (!key) {
-      if (c.name === "cleanup.policy" && c.value !== null && c.value !== "delete") return `cleanup.policy=${c.value} is not supported: this broker only deletes old segments`;
-      continue; // other Kafka configs are accepted and have no effect on a single in-process node
-    }
-    const n = Number(c.value);
-    if (c.value === null || !Number.isInteger(n) || n < -1) return `${c.name} must be an integer >= -1, got ${c.value}`;
-    if ((key === "segmentBytes" || key === "maxMessageBytes") && n < 1024) return `${c.name} must be at least 1024`;
-    (out as Record<string, number>)[key] = n;
-  }
-  return out;
-}
+import { CreatePartitions, CreateTopics, DeleteRecords, DeleteTopics } from "../protocol/messages";
+import { TopicError, checkTopicName } from "../log/topics";
+import { topicMeta } from "./topic-meta";
+import { parseTopicConfigs, topicConfigEntries } from "./configs";
 
 export const createTopics = defineApi(CreateTopics, {
   versions: [2, 7],
@@ -46,6 +29,7 @@ export const createTopics = defineApi(CreateTopics, {
       if (!req.validateOnly) {
         try {
           core.topics.create(t.name, partitions, configs);
+          topicMeta(core).setExplicitConfigs(t.name, Object.fromEntries(t.configs.map((c) => [c.name, c.value])));
         } catch (err) {
           if (err instanceof TopicError) return fail(err.code, err.message);
           throw err;
@@ -54,7 +38,7 @@ export const createTopics = defineApi(CreateTopics, {
       const created = core.topics.get(t.name);
       return {
         name: t.name,
-        topicId: created ? topicIds(core).idOf(t.name) : UUID_ZERO,
+        topicId: created ? topicMeta(core).idOf(t.name) : UUID_ZERO,
         errorCode: ErrorCode.NONE,
         errorMessage: null,
         numPartitions: partitions,
@@ -70,7 +54,7 @@ export const deleteTopics = defineApi(DeleteTopics, {
   versions: [1, 6],
   handle(req, ctx) {
     const { core } = ctx;
-    const ids = topicIds(core);
+    const ids = topicMeta(core);
     const asked = ctx.version >= 6 ? req.topics : req.topicNames.map((name) => ({ name, topicId: UUID_ZERO }));
     return {
       responses: asked.map((t) => {
@@ -82,6 +66,63 @@ export const deleteTopics = defineApi(DeleteTopics, {
         core.groups.dropTopic(name);
         ids.forget(name);
         return { name, topicId, errorCode: ErrorCode.NONE, errorMessage: null };
+      }),
+    };
+  },
+});
+
+export const createPartitions = defineApi(CreatePartitions, {
+  versions: [0, 3],
+  handle(req, ctx) {
+    const { core } = ctx;
+    const seen = new Set<string>();
+    return {
+      results: req.topics.map((t) => {
+        const fail = (errorCode: number, errorMessage: string) => ({ name: t.name, errorCode, errorMessage });
+        if (seen.has(t.name)) return fail(ErrorCode.INVALID_REQUEST, "Duplicate topic in request.");
+        seen.add(t.name);
+        const topic = core.topics.get(t.name);
+        if (!topic) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition.");
+        const current = topic.partitions.length;
+        if (t.count < current) return fail(ErrorCode.INVALID_PARTITIONS, `Topic currently has ${current} partitions, which is higher than the requested ${t.count}.`);
+        if (t.count === current) return fail(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partitions.`);
+        if (t.count > 10000) return fail(ErrorCode.INVALID_PARTITIONS, `number of partitions must be at most 10000, got ${t.count}`);
+        if (t.assignments && t.assignments.length !== t.count - current)
+          return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Attempted to add ${t.count - current} additional partition(s), but only ${t.assignments.length} assignment(s) were specified.`);
+        if (t.assignments?.some((a) => a.brokerIds.some((b) => b !== core.nodeId))) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `the only broker is ${core.nodeId}`);
+        if (!req.validateOnly) {
+          try {
+            core.topics.addPartitions(t.name, t.count);
+          } catch (err) {
+            if (err instanceof TopicError) return fail(err.code, err.message);
+            throw err;
+          }
+        }
+        return { name: t.name, errorCode: ErrorCode.NONE, errorMessage: null };
+      }),
+    };
+  },
+});
+
+export const deleteRecords = defineApi(DeleteRecords, {
+  versions: [0, 2],
+  handle(req, ctx) {
+    const { core } = ctx;
+    return {
+      topics: req.topics.map((t) => {
+        const topic = core.topics.get(t.name);
+        return {
+          name: t.name,
+          partitions: t.partitions.map((p) => {
+            const log = topic?.partitions[p.partitionIndex];
+            if (!log) return { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+            // -1 means "up to the high watermark", as in Kafka's admin client deleteRecordsBefore(latest).
+            const offset = p.offset === -1 ? log.highWatermark : p.offset;
+            if (offset < 0 || offset > log.highWatermark) return { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
+            if (offset > log.logStartOffset) log.deleteRecordsBefore(offset);
+            return { partitionIndex: p.partitionIndex, lowWatermark: log.logStartOffset, errorCode: ErrorCode.NONE };
+          }),
+        };
       }),
     };
   },

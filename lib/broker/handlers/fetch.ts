@@ -15,7 +15,7 @@ import { defineApi } from "../protocol/api";
 import { RecordChunks, type RequestOf } from "../protocol/codec";
 import { Fetch } from "../protocol/messages";
 import type { BrokerCore, RequestContext } from "../core";
-import { topicIds } from "./topic-ids";
+import { topicMeta } from "./topic-meta";
 
 const MAX_SESSIONS = 1000;
 
@@ -73,7 +73,7 @@ type FetchRequest = RequestOf<typeof Fetch>;
 
 function wanted(req: FetchRequest, ctx: RequestContext, into: Map<string, WantedPartition>): void {
   const byId = ctx.version >= 13;
-  const ids = topicIds(ctx.core);
+  const ids = topicMeta(ctx.core);
   for (const t of req.topics) {
     const name = byId ? ids.nameOf(t.topicId) ?? "" : t.topic;
     const topicId = byId ? t.topicId : "";

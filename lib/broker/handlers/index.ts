@@ -2,7 +2,7 @@
 import { ApiRegistry } from "../protocol/api";
 import { apiVersions, describeCluster, describeLogDirs, offsetForLeaderEpoch } from "./cluster";
 import { alterConfigs, describeConfigs, incrementalAlterConfigs } from "./configs";
-import { createTopics, deleteTopics } from "./create-topics";
+import { createPartitions, createTopics, deleteRecords, deleteTopics } from "./create-topics";
 import { fetch } from "./fetch";
 import { findCoordinator } from "./find-coordinator";
 import { deleteGroups, describeGroups, listGroups, offsetDelete } from "./groups-admin";
@@ -35,11 +35,13 @@ export function buildRegistry(): ApiRegistry {
     listGroups,
     createTopics,
     deleteTopics,
+    deleteRecords,
     initProducerId,
     offsetForLeaderEpoch,
     describeConfigs,
     alterConfigs,
     describeLogDirs,
+    createPartitions,
     deleteGroups,
     incrementalAlterConfigs,
     offsetDelete,

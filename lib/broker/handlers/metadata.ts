@@ -9,14 +9,14 @@ import { UUID_ZERO } from "../protocol/codec";
 import { Metadata } from "../protocol/messages";
 import { NO_AUTHORIZED_OPERATIONS } from "../core";
 import { checkTopicName } from "../log/topics";
-import { topicIds } from "./topic-ids";
+import { topicMeta } from "./topic-meta";
 
 export const metadata = defineApi(Metadata, {
   versions: [0, 12],
   handle(req, ctx) {
     const { core } = ctx;
     const v = ctx.version;
-    const ids = topicIds(core);
+    const ids = topicMeta(core);
     // v0 asks for every topic with an empty list; later versions with null.
     const all = req.topics === null || (v === 0 && req.topics.length === 0);
     const asked: { name: string | null; topicId: string }[] = all ? [...core.topics.topics.keys()].sort().map((name) => ({ name, topicId: UUID_ZERO })) : req.topics!;

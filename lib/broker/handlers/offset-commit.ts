@@ -17,6 +17,7 @@ export const offsetCommit = defineApi(OffsetCommit, {
         partitions: t.partitions.map((p) => {
           let errorCode: number = membership;
           if (errorCode === 0 && (!topic || !topic.partitions[p.partitionIndex])) errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          if (errorCode === 0) errorCode = core.groups.validateCommit(p.committedOffset, p.committedMetadata);
           if (errorCode === 0) accepted.push({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, metadata: p.committedMetadata });
           return { partitionIndex: p.partitionIndex, errorCode };
         }),

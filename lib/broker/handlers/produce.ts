@@ -6,7 +6,7 @@
 import { ErrorCode } from "../protocol/apis";
 import { defineApi } from "../protocol/api";
 import { Produce } from "../protocol/messages";
-import { LogError, splitBatches } from "../log/record-batch";
+import { BatchError, LogError, splitBatches } from "../log/record-batch";
 
 export const produce = defineApi(Produce, {
   versions: [3, 12],
@@ -18,7 +18,8 @@ export const produce = defineApi(Produce, {
     const { acks } = req;
     const { core } = ctx;
     const responses = req.topicData.map((t) => {
-      const topic = core.topicOrAutoCreate(t.name, true);
+      // Produce never creates a topic in Kafka (a client's Metadata request does, when auto-creation is on).
+      const topic = core.topics.get(t.name);
       const partitionResponses = t.partitionData.map((p) => {
         const res = { index: p.index, errorCode: ErrorCode.NONE as number, baseOffset: -1, logStartOffset: -1, errorMessage: null as string | null };
         if (acks !== 0 && acks !== 1 && acks !== -1) {
@@ -51,6 +52,11 @@ export const produce = defineApi(Produce, {
           if (!(err instanceof LogError)) throw err; // record and storage failures carry Kafka's error code
           res.errorCode = err.code;
           res.errorMessage = err.message;
+          if (err instanceof BatchError && err.problem === "magic") {
+            // What Kafka 4 answers for a message set older than RecordBatch v2 in Produce v3+.
+            res.errorCode = ErrorCode.INVALID_RECORD;
+            res.errorMessage = `Produce requests with version ${ctx.version} are only allowed to contain record batches with magic version 2`;
+          }
         }
         return res;
       });

@@ -120,6 +120,8 @@ class Segment {
   idxPos: number[] = [];
   idxMaxBefore: number[] = [];
   sinceIndex = Number.POSITIVE_INFINITY;
+  /** Whether the file exists: a new segment's file is made at its first append (cheap topic creation). */
+  created = false;
   /** Memory-only logs: the batches, and where each starts. */
   mem: Buffer[] | undefined;
   memPos: number[] | undefined;
@@ -194,7 +196,12 @@ export interface PartitionLogOptions {
   log?: (line: string) => void;
   /** Name used in log lines ("topic-partition"); the directory by default. */
   name?: string;
+  /** A new partition: nothing to recover, and the directory is made at the first append. */
+  fresh?: boolean;
 }
+
+/** Where DeleteRecords keeps a partition's log start offset. */
+const LOG_START_FILE = "log-start-offset";
 
 export class PartitionLog {
   private segments: Segment[] = [];
@@ -213,15 +220,41 @@ export class PartitionLog {
   ) {
     this.fds = opts.fds ?? sharedFdCache;
     this.name = opts.name ?? dir ?? "memory";
-    if (dir) {
+    if (dir && !opts.fresh) {
       fs.mkdirSync(dir, { recursive: true });
       this.recover(dir);
     }
     if (this.segments.length === 0) this.segments.push(this.newSegment(0));
   }
 
+  /** A log start moved inside the first segment by DeleteRecords (Kafka's log-start-offset checkpoint). */
+  private deletedBefore = 0;
+
   get logStartOffset(): number {
-    return this.segments[0].baseOffset;
+    return Math.min(Math.max(this.segments[0].baseOffset, this.deletedBefore), this.highWatermark);
+  }
+
+  /**
+   * DeleteRecords: records before `offset` are gone for readers (the log start moves there) and whole segments
+   * below it are removed. With a directory the new start is kept in `log-start-offset`, so it survives a restart.
+   */
+  deleteRecordsBefore(offset: number): void {
+    if (offset <= this.logStartOffset) return;
+    this.deletedBefore = Math.min(offset, this.highWatermark);
+    while (this.segments.length > 1 && this.segments[1].baseOffset <= this.deletedBefore) {
+      const oldest = this.segments.shift()!;
+      this.size -= oldest.size;
+      try {
+        this.removeFiles(oldest);
+      } catch (err) {
+        this.opts.log?.(`delete records: ${this.name}: could not delete ${oldest.file}: ${(err as Error).message}`);
+      }
+    }
+    if (this.dir) {
+      const file = path.join(this.dir, LOG_START_FILE);
+      fs.writeFileSync(file + ".tmp", String(this.deletedBefore));
+      fs.renameSync(file + ".tmp", file);
+    }
   }
 
   /** The high watermark: the offset the next record gets (single replica, so also the log end offset). */
@@ -246,9 +279,7 @@ export class PartitionLog {
 
   private newSegment(baseOffset: number): Segment {
     const file = this.dir ? path.join(this.dir, segmentName(baseOffset)) : undefined;
-    const seg = new Segment(baseOffset, file);
-    if (file) this.fds.get(file, true);
-    return seg;
+    return new Segment(baseOffset, file);
   }
 
   private note(line: string): void {
@@ -272,6 +303,7 @@ export class PartitionLog {
             `the directory mixes two logs: move one of them away and restart`,
         );
       const seg = new Segment(base, file);
+      seg.created = true;
       const fd = fs.openSync(file, "r+");
       try {
         const fileSize = fs.fstatSync(fd).size;
@@ -302,6 +334,11 @@ export class PartitionLog {
     });
     this.segments = keep;
     for (const s of this.segments.slice(0, -1)) this.writeIndexes(s);
+    const start = path.join(dir, LOG_START_FILE);
+    if (fs.existsSync(start)) {
+      const n = Number(fs.readFileSync(start, "utf8"));
+      if (Number.isSafeInteger(n) && n >= 0) this.deletedBefore = n;
+    }
   }
 
   /** Verifies every batch of a segment file, filling its indexes; returns what stopped it early, if anything. */
@@ -361,7 +398,7 @@ export class PartitionLog {
         let data = b.data;
         assignBaseOffset(data, next);
         const pos = seg.size;
-        if (seg.file) writeFully(this.fds.get(seg.file), data, pos);
+        if (seg.file) writeFully(this.segmentFd(seg), data, pos);
         else {
           // A batch arrives as a view into a request frame; keeping that view would pin the whole allocation.
           if (data.buffer.byteLength > data.length + 1024) data = Buffer.from(data);
@@ -379,12 +416,20 @@ export class PartitionLog {
     return first;
   }
 
+  private segmentFd(seg: Segment): number {
+    if (seg.created) return this.fds.get(seg.file!);
+    fs.mkdirSync(this.dir!, { recursive: true });
+    const fd = this.fds.get(seg.file!, true);
+    seg.created = true;
+    return fd;
+  }
+
   /** Undoes a partial append: segments it created go, the active segment is cut back to its last whole batch. */
   private rollback(segCount: number, snap: Snapshot, sizeBefore: number, cause: unknown): void {
     try {
       while (this.segments.length > segCount) this.removeFiles(this.segments.pop()!);
       const active = this.segments[segCount - 1];
-      if (active.file) fs.ftruncateSync(this.fds.get(active.file), snap.size);
+      if (active.file && active.created) fs.ftruncateSync(this.fds.get(active.file), snap.size);
       active.restore(snap);
       this.size = sizeBefore;
     } catch (err) {
@@ -406,7 +451,7 @@ export class PartitionLog {
    * .timeindex (timestamp int64, relative offset int32). They are for tools; recovery rebuilds them.
    */
   private writeIndexes(seg: Segment): void {
-    if (!seg.file) return;
+    if (!seg.file || !seg.created) return;
     try {
       const n = seg.idxOffset.length;
       const idx = Buffer.alloc(n * 8);

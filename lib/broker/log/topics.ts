@@ -120,8 +120,8 @@ export class TopicStore {
     return this.partitionCount;
   }
 
-  private partitionLog(dir: string | undefined, topic: string, p: number, config: TopicConfig): PartitionLog {
-    return new PartitionLog(dir, config, { fds: this.fds, log: this.opts.log, name: `${topic}-${p}` });
+  private partitionLog(dir: string | undefined, topic: string, p: number, config: TopicConfig, fresh = false): PartitionLog {
+    return new PartitionLog(dir, config, { fds: this.fds, log: this.opts.log, name: `${topic}-${p}`, fresh });
   }
 
   private topicDir(name: string): string | undefined {
@@ -148,7 +148,10 @@ export class TopicStore {
       }
       const config = { ...this.defaults, ...meta.config };
       const parts: PartitionLog[] = [];
-      for (let p = 0; p < meta.partitions; p++) parts.push(this.partitionLog(path.join(dir, String(p)), name, p, config));
+      for (let p = 0; p < meta.partitions; p++) {
+        const pdir = path.join(dir, String(p));
+        parts.push(this.partitionLog(pdir, name, p, config, !fs.existsSync(pdir)));
+      }
       this.topics.set(name, new Topic(name, parts, config, dir));
       this.partitionCount += parts.length;
     }
@@ -183,7 +186,7 @@ export class TopicStore {
         fs.writeFileSync(path.join(tmpDir, "topic.json"), JSON.stringify({ partitions, config: overrides }));
         fs.renameSync(tmpDir, dir);
       }
-      for (let p = 0; p < partitions; p++) parts.push(this.partitionLog(dir ? path.join(dir, String(p)) : undefined, name, p, config));
+      for (let p = 0; p < partitions; p++) parts.push(this.partitionLog(dir ? path.join(dir, String(p)) : undefined, name, p, config, true));
     } catch (err) {
       for (const p of parts) p.close();
       if (dir) {
@@ -197,6 +200,26 @@ export class TopicStore {
     this.topics.set(name, topic);
     this.partitionCount += partitions;
     return topic;
+  }
+
+  /** CreatePartitions: grows a topic to `count` partitions (existing ones unchanged), within the limits. */
+  addPartitions(name: string, count: number): void {
+    const topic = this.topics.get(name);
+    if (!topic) throw new TopicError(3, `unknown topic '${name}'`);
+    const added = count - topic.partitions.length;
+    if (added <= 0) return;
+    if (count > this.limits.maxPartitionsPerTopic) throw new TopicError(LogErrorCode.INVALID_PARTITIONS, `partitions must be 1..${this.limits.maxPartitionsPerTopic}, got ${count}`);
+    if (this.partitionCount + added > this.limits.maxPartitions)
+      throw new TopicError(LogErrorCode.POLICY_VIOLATION, `this broker holds ${this.partitionCount} partitions; ${added} more would pass its limit of ${this.limits.maxPartitions} (maxPartitions)`);
+    if (topic.dir) {
+      const file = path.join(topic.dir, "topic.json");
+      const meta = JSON.parse(fs.readFileSync(file, "utf8")) as { partitions: number };
+      meta.partitions = count;
+      fs.writeFileSync(file + ".tmp", JSON.stringify(meta));
+      fs.renameSync(file + ".tmp", file);
+    }
+    for (let p = topic.partitions.length; p < count; p++) topic.partitions.push(this.partitionLog(topic.dir ? path.join(topic.dir, String(p)) : undefined, name, p, topic.config));
+    this.partitionCount += added;
   }
 
   /**
