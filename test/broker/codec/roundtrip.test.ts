@@ -4,6 +4,8 @@
  * re-encoded to the same bytes. Covers classic and flexible encodings, nullable fields, tagged fields (present
  * and absent) and fields that exist only in some versions.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { API_REGISTRY } from "../../../lib/broker/handlers";
 import { decode, encode, isFlexible, UUID_ZERO, type Field } from "../../../lib/broker/protocol/codec";
@@ -94,6 +96,22 @@ describe("codec round trip", () => {
     expect(byKey[1]).toEqual([4, 17]);
     expect(byKey[3]).toEqual([0, 12]);
     expect(byKey[18]).toEqual([0, 4]);
+  });
+
+  it("matches the table in lib/broker/README.md", () => {
+    const readme = fs.readFileSync(path.join(__dirname, "../../../lib/broker/README.md"), "utf8");
+    const rows = [...readme.matchAll(/^\| (\d+) \| (\w+) \| v(\d+)-v(\d+)(?: \(advertised from v(\d+)\))? \| (?:v(\d+)\+|none) \|$/gm)].map((m) => ({
+      apiKey: Number(m[1]),
+      name: m[2],
+      versions: [Number(m[3]), Number(m[4])],
+      advertisedMin: m[5] === undefined ? undefined : Number(m[5]),
+      flexibleFrom: m[6] === undefined ? Infinity : Number(m[6]),
+    }));
+    const actual = table.map(({ apiKey }) => {
+      const api = API_REGISTRY.get(apiKey)!;
+      return { apiKey, name: api.name, versions: api.versions, advertisedMin: api.advertisedMin, flexibleFrom: api.spec.flexibleFrom };
+    });
+    expect(rows).toEqual(actual);
   });
 
   for (const { apiKey } of table) {
