@@ -36,6 +36,17 @@ const CHECKS: Record<string, () => void> = {
     if (!existsSync(join(__dirname, "..", "reference", "kafka", "target", "classpath.txt"))) throw new Error("no classpath");
     execFileSync("java", ["-version"], { stdio: "ignore" });
   },
+  // The client-matrix programs that test/setup/install.sh builds (Maven, Go) and the venv's PyPI clients.
+  "java-client": () => {
+    if (!existsSync(join(__dirname, "..", "clients", "java", "target", "client-check-1.jar"))) throw new Error("not built");
+  },
+  "franz-go": () => {
+    if (!existsSync(join(__dirname, "..", "clients", "go", "bin", "franz"))) throw new Error("not built");
+  },
+  sarama: () => {
+    if (!existsSync(join(__dirname, "..", "clients", "go", "bin", "sarama"))) throw new Error("not built");
+  },
+  "venv-kafka-clients": () => execFileSync(join(__dirname, "..", "..", ".streamlab", "venv", "bin", "python"), ["-c", "import confluent_kafka, kafka"], { stdio: "ignore" }),
   chromium: () => {
     if (!existsSync("/usr/bin/chromium")) throw new Error("no chromium");
   },
