@@ -81,18 +81,28 @@ export async function main(argv: string[]): Promise<number> {
   }
   process.stdout.write(`listening on ${broker.host}:${broker.port}\n`);
   const running = broker;
-  await new Promise<void>((resolve) => {
-    const stop = () => {
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    const stop = (sig: NodeJS.Signals) => {
       process.off("SIGTERM", stop);
       process.off("SIGINT", stop);
-      resolve();
+      resolve(sig);
     };
     process.on("SIGTERM", stop);
     process.on("SIGINT", stop);
   });
-  await running.stop();
+  // A second signal while stopping exits at once; otherwise stop (listeners closed, waiting fetches answered,
+  // files closed) and exit within STOP_GRACE_MS even if something still holds the event loop.
+  const again = () => process.exit(130);
+  process.once("SIGINT", again);
+  process.once("SIGTERM", again);
+  process.stderr.write(`streamlab broker: ${signal}: stopping\n`);
+  await Promise.race([running.stop(), new Promise((r) => setTimeout(r, STOP_GRACE_MS).unref())]);
+  setTimeout(() => process.exit(0), 1000).unref();
   return 0;
 }
+
+/** Longest a stop may take before the process exits anyway. */
+const STOP_GRACE_MS = 3000;
 
 if (require.main === module) {
   main(process.argv.slice(2)).then((code) => process.exit(code));

@@ -56,7 +56,20 @@ export interface RunningBroker {
   host: string;
   port: number;
   dataDir: string | undefined;
+  /** Counters of what the broker holds, for tests and monitoring. */
+  stats(): BrokerStats;
   stop(): Promise<void>;
+}
+
+export interface BrokerStats {
+  connections: number;
+  /** Long-polling fetches waiting for data. */
+  waitingFetches: number;
+  /** Response bytes written but not yet taken by clients, over all connections. */
+  bufferedResponseBytes: number;
+  /** Segment files open (bounded, whatever the number of partitions). */
+  openSegmentFiles: number;
+  partitions: number;
 }
 
 export async function startBroker(options: BrokerOptions = {}): Promise<RunningBroker> {
@@ -80,7 +93,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     },
     initialRebalanceDelayMs: options.initialRebalanceDelayMs ?? 0,
     minSessionTimeoutMs: 100,
-    maxSessionTimeoutMs: 3_600_000,
+    maxSessionTimeoutMs: 1_800_000, // Kafka's group.max.session.timeout.ms default
     partitionLimits: { maxPartitions: options.maxPartitions, maxPartitionsPerTopic: options.maxPartitionsPerTopic },
     maxWaiters: options.maxWaitingFetches,
     log: options.log,
@@ -126,6 +139,17 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     host: advertisedHost,
     port,
     dataDir,
+    stats() {
+      let buffered = 0;
+      for (const s of sockets) buffered += s.writableLength;
+      return {
+        connections: sockets.size,
+        waitingFetches: core.topics.waiting,
+        bufferedResponseBytes: buffered,
+        openSegmentFiles: core.topics.fds.size,
+        partitions: core.topics.totalPartitions,
+      };
+    },
     stop() {
       if (!stopped) {
         stopped = new Promise<void>((resolve) => {

@@ -57,6 +57,7 @@ describe("storage faults", () => {
       let broker = await startBroker({ port: 0, dataDir, segmentBytes: 256 << 10 });
       let client = await WireClient.connect(broker.port);
       try {
+        expect((await client.createTopic("full")).errorCode).toBe(0);
         expect((await client.produce("full", 0, valueBatch("first"))).errorCode).toBe(0);
         acked.push("first");
         fs.writeFileSync(filler, Buffer.alloc(1200 << 10, 1));
@@ -114,6 +115,7 @@ describe("storage faults", () => {
     let client = await WireClient.connect(broker.port);
     const values = Array.from({ length: 200 }, (_, i) => `value-${i}-${"y".repeat(i % 17)}`);
     try {
+      expect((await client.createTopic("flip")).errorCode).toBe(0);
       for (const [i, v] of values.entries()) expect(await client.produce("flip", 0, valueBatch(v))).toEqual({ errorCode: 0, baseOffset: i });
     } finally {
       client.close();
@@ -159,6 +161,7 @@ describe("storage faults", () => {
     let broker = await startBroker({ port: 0, dataDir });
     let client = await WireClient.connect(broker.port);
     try {
+      for (const t of ["doomed", "kept"]) expect((await client.createTopic(t)).errorCode).toBe(0);
       for (const t of ["doomed", "kept"]) for (let i = 0; i < 5; i++) expect((await client.produce(t, 0, valueBatch(`${t}-${i}`))).errorCode).toBe(0);
     } finally {
       client.close();
@@ -217,6 +220,7 @@ describe("storage faults", () => {
     const topics = Array.from({ length: 30 }, (_, i) => `t${i}`);
     let b = await start();
     let client = await WireClient.connect(b.port);
+    for (const t of topics) expect((await client.createTopic(t)).errorCode).toBe(0);
     for (const t of topics) for (let i = 0; i < 20; i++) expect((await client.produce(t, 0, valueBatch(`${t}-${i}`))).errorCode).toBe(0);
     // DeleteTopics v1 for all of them, and a kill -9 as soon as the request is on its way.
     void client.request(20, 1, (w) => w.array(topics, (w, t) => w.string(t)).int32(30_000)).catch(() => {});

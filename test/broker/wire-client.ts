@@ -75,6 +75,20 @@ export class WireClient {
     this.socket.destroy();
   }
 
+  /** CreateTopics v4 of one topic: [errorCode, message]. */
+  async createTopic(name: string, partitions = 1, configs: [string, string][] = []): Promise<{ errorCode: number; message: string | null }> {
+    const r = await this.request(19, 4, (w) =>
+      w
+        .array([name], (w, t) => w.string(t).int32(partitions).int16(1).int32(0).array(configs, (w, [k, v]) => w.string(k).nullableString(v)))
+        .int32(30_000)
+        .bool(false),
+    );
+    r.int32();
+    r.int32();
+    r.string();
+    return { errorCode: r.int16(), message: r.nullableString() };
+  }
+
   /** Produce v7 of one batch to one partition: [errorCode, baseOffset]. */
   async produce(topic: string, partition: number, batch: Buffer, acks = -1): Promise<{ errorCode: number; baseOffset: number }> {
     const r = await this.request(0, 7, (w) => {

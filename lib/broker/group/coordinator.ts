@@ -72,6 +72,10 @@ export class Group {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Kafka's offset.metadata.max.bytes default. */
+export const OFFSET_METADATA_MAX_BYTES = 4096;
+/** Characters of the client id kept in a generated member id. */
+const MAX_CLIENT_ID_IN_MEMBER_ID = 255;
 
 export function offsetKey(topic: string, partition: number): string {
   return topic + "\0" + partition;
@@ -169,7 +173,8 @@ export class GroupCoordinator {
     const now = Date.now();
     if (!member) {
       member = {
-        memberId: pending ? req.memberId : `${req.clientId || "member"}-${randomUUID()}`,
+        // Kafka's form (client id, then a UUID), with the client id cut so the id stays a short string.
+        memberId: pending ? req.memberId : `${(req.clientId || "member").slice(0, MAX_CLIENT_ID_IN_MEMBER_ID)}-${randomUUID()}`,
         groupInstanceId: req.groupInstanceId,
         clientId: req.clientId,
         clientHost: req.clientHost,
@@ -346,6 +351,17 @@ export class GroupCoordinator {
       }
       if (removed) this.afterMembershipLoss(g);
     }
+  }
+
+  /**
+   * Checks one committed offset against Kafka's limits: metadata up to offset.metadata.max.bytes (4096, else
+   * OFFSET_METADATA_TOO_LARGE); the offset -1 or more and representable exactly here (below 2^53, else
+   * INVALID_COMMIT_OFFSET_SIZE) so that it reads back as committed. 0 when it may be stored.
+   */
+  validateCommit(offset: number, metadata: string | null): number {
+    if (metadata !== null && Buffer.byteLength(metadata) > OFFSET_METADATA_MAX_BYTES) return 12; // OFFSET_METADATA_TOO_LARGE
+    if (!Number.isSafeInteger(offset) || offset < -1) return ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
+    return 0;
   }
 
   /** Checks a commit's membership; 0 when the offsets may be stored. */
