@@ -251,6 +251,7 @@ export class PartitionLog {
       }
     }
     if (this.dir) {
+      fs.mkdirSync(this.dir, { recursive: true }); // a partition never written to has no directory yet
       const file = path.join(this.dir, LOG_START_FILE);
       fs.writeFileSync(file + ".tmp", String(this.deletedBefore));
       fs.renameSync(file + ".tmp", file);
