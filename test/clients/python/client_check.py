@@ -78,16 +78,22 @@ if lib == "confluent":
     parts = c.committed([TopicPartition(topic, i) for i in range(3)], timeout=30)
     out.update(consumed=consumed, distinct=len(seen), committed={str(tp.partition): tp.offset for tp in parts})
     c.close()
-    groups = admin.list_consumer_groups().result(30)
-    out["groupListed"] = group in [g.group_id for g in groups.valid]
-    from confluent_kafka import ConsumerGroupTopicPartitions
+    if hasattr(admin, "list_consumer_groups"):  # confluent-kafka 2.x: the group admin API
+        groups = admin.list_consumer_groups().result(30)
+        out["groupListed"] = group in [g.group_id for g in groups.valid]
+        from confluent_kafka import ConsumerGroupTopicPartitions
 
-    res = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])
-    total = 0
-    for f in res.values():
-        for tp in f.result(30).topic_partitions:
-            total += max(tp.offset, 0)
-    out["groupOffsetsTotal"] = total
+        res = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])
+        total = 0
+        for f in res.values():
+            for tp in f.result(30).topic_partitions:
+                total += max(tp.offset, 0)
+        out["groupOffsetsTotal"] = total
+    else:  # 1.x: ListGroups only; the offsets through a fresh consumer of the group
+        out["groupListed"] = group in [g.id for g in admin.list_groups(timeout=30)]
+        c2 = Consumer({**conf, "group.id": group, "enable.auto.commit": False})
+        out["groupOffsetsTotal"] = sum(max(tp.offset, 0) for tp in c2.committed([TopicPartition(topic, i) for i in range(3)], timeout=30))
+        c2.close()
 else:
     import kafka
     from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
@@ -132,8 +138,14 @@ else:
     committed = {str(i): (c.committed(TopicPartition(topic, i)) if c.committed(TopicPartition(topic, i)) is not None else -1) for i in range(3)}
     c.close()
     out.update(consumed=consumed, distinct=len(seen), committed=committed)
-    out["groupListed"] = group in [g[0] for g in admin.list_consumer_groups()]
-    offsets = admin.list_consumer_group_offsets(group)
-    out["groupOffsetsTotal"] = sum(max(o.offset, 0) for o in offsets.values())
+    if hasattr(admin, "list_consumer_groups"):  # kafka-python 2.x
+        names = [g[0] for g in admin.list_consumer_groups()]
+        offsets = admin.list_consumer_group_offsets(group)
+    else:  # kafka-python 3.x
+        names = [g["group_id"] if isinstance(g, dict) else getattr(g, "group_id", g[0]) for g in admin.list_groups()]
+        res = admin.list_group_offsets({group: None})
+        offsets = res[group] if group in res else res
+    out["groupListed"] = group in names
+    out["groupOffsetsTotal"] = sum(max(getattr(o, "offset", 0), 0) for o in offsets.values())
     admin.close()
 print(json.dumps(out))
