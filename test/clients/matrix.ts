@@ -95,7 +95,7 @@ function checkComplete(r: ClientResult, n: number): void {
 function report(entry: Record<string, unknown>): void {
   const dir = path.join(ROOT, "test-output", "clients");
   fs.mkdirSync(dir, { recursive: true });
-  const name = `${entry.client}-${entry.version}-${entry.broker}${entry.listener ? "-" + String(entry.listener).replace(/[^A-Za-z0-9]+/g, "_") : ""}`.replace(/[^A-Za-z0-9._-]+/g, "_");
+  const name = `${entry.client}-${entry.broker}${entry.listener ? "-" + String(entry.listener).replace(/[^A-Za-z0-9]+/g, "_") : ""}`.replace(/[^A-Za-z0-9._-]+/g, "_");
   fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(entry, null, 2));
 }
 

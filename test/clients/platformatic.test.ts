@@ -1,8 +1,10 @@
 /** @platformatic/kafka (flexible versions only) in the client matrix. */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { Admin, Consumer, Producer, stringDeserializers, stringSerializers } from "@platformatic/kafka";
 import { clientMatrix, type ClientResult } from "./matrix";
 
-const VERSION = (require("@platformatic/kafka/package.json") as { version: string }).version;
+const VERSION = (JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "node_modules", "@platformatic", "kafka", "package.json"), "utf8")) as { version: string }).version;
 
 clientMatrix({
   client: "platformatic-kafka",

@@ -35,7 +35,8 @@ if lib == "confluent":
         conf.update({"sasl.mechanism": mech, "sasl.username": user, "sasl.password": password})
     if ca:
         conf["ssl.ca.location"] = ca
-    out.update(client="confluent-kafka", version=confluent_kafka.version()[0], librdkafka=confluent_kafka.libversion()[0])
+    ver, lib_ver = confluent_kafka.version(), confluent_kafka.libversion()
+    out.update(client="confluent-kafka", version=ver[0] if isinstance(ver, tuple) else ver, librdkafka=lib_ver[0] if isinstance(lib_ver, tuple) else lib_ver)
     admin = AdminClient(conf)
     for f in admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)]).values():
         f.result(60)
