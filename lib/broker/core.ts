@@ -3,6 +3,7 @@
  * the options it was started with.
  */
 import { GroupCoordinator } from "./group/coordinator";
+import type { SaslSession } from "./handlers/sasl";
 import { TopicStore, isInternalTopic, type PartitionLimits, type Topic, type TopicConfig } from "./log/topics";
 
 export interface BrokerCoreOptions {
@@ -15,6 +16,8 @@ export interface BrokerCoreOptions {
   initialRebalanceDelayMs: number;
   minSessionTimeoutMs: number;
   maxSessionTimeoutMs: number;
+  /** SASL users (name -> password): when set, every connection must authenticate (PLAIN or SCRAM-SHA-256/512). */
+  users?: Record<string, string>;
   /** Partition limits (POLICY_VIOLATION past them). */
   partitionLimits?: Partial<PartitionLimits>;
   /** Long-polling fetches waiting at once. */
@@ -74,6 +77,8 @@ export interface RequestContext {
   clientHost: string;
   /** Aborted when the connection closes, so a long poll can stop waiting for it. */
   signal?: AbortSignal;
+  /** The connection's authentication state (SASL). */
+  session?: SaslSession;
 }
 
 /** Kafka's "no authorized operations requested" marker. */

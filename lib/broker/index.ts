@@ -2,6 +2,7 @@
  * The embedded Kafka-compatible broker: `startBroker({port: 0, dataDir})` for tests, the kernel and the CLI.
  */
 import * as net from "node:net";
+import * as tls from "node:tls";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { BrokerCore } from "./core";
@@ -34,6 +35,13 @@ export interface BrokerOptions {
   retentionCheckIntervalMs?: number;
   /** Delay before the first generation of a new group, letting more members join it. Default 0. */
   initialRebalanceDelayMs?: number;
+  /**
+   * SASL users (name -> password). When given, every connection must authenticate with SASL/PLAIN or
+   * SASL/SCRAM-SHA-256/512 before anything but ApiVersions (a SASL_PLAINTEXT listener, or SASL_SSL with `tls`).
+   */
+  users?: Record<string, string>;
+  /** TLS: PEM certificate chain and private key; the listener then speaks TLS (SSL, or SASL_SSL with `users`). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
   /** Partitions over all topics; CreateTopics past it gets POLICY_VIOLATION. Default 50,000. */
   maxPartitions?: number;
   /** Partitions of one topic; more get INVALID_PARTITIONS. Default 10,000. */
@@ -94,13 +102,14 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     initialRebalanceDelayMs: options.initialRebalanceDelayMs ?? 0,
     minSessionTimeoutMs: 100,
     maxSessionTimeoutMs: 1_800_000, // Kafka's group.max.session.timeout.ms default
+    users: options.users,
     partitionLimits: { maxPartitions: options.maxPartitions, maxPartitionsPerTopic: options.maxPartitionsPerTopic },
     maxWaiters: options.maxWaitingFetches,
     log: options.log,
   });
   const connections = new Set<Connection>();
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
+  const onSocket = (socket: net.Socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     const conn = new Connection(socket, core, {
@@ -112,7 +121,9 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     });
     connections.add(conn);
     socket.on("close", () => connections.delete(conn));
-  });
+  };
+  // A TLS listener hands over the decrypted socket once the handshake is done.
+  const server = options.tls ? tls.createServer({ cert: options.tls.cert, key: options.tls.key }, onSocket) : net.createServer(onSocket);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);

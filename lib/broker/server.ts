@@ -10,8 +10,11 @@ import { decodeRequest, encodeResponse, isFlexible, skipTaggedFields } from "./p
 import { MalformedRequestError, Reader, Writer } from "./protocol/primitives";
 import { API_REGISTRY } from "./handlers";
 import type { BrokerCore, RequestContext } from "./core";
+import type { SaslSession } from "./handlers/sasl";
 
 const API_VERSIONS = 18;
+const SASL_HANDSHAKE = 17;
+const SASL_AUTHENTICATE = 36;
 
 /** Requests read ahead of the one being handled before the socket stops reading (backpressure). */
 const MAX_QUEUED_REQUESTS = 64;
@@ -47,6 +50,8 @@ export class Connection {
   private partialTimer: NodeJS.Timeout | undefined;
   private readonly aborter = new AbortController();
   readonly clientHost: string;
+  /** Authentication state: anonymous unless the broker has SASL users, then unauthenticated until SaslAuthenticate. */
+  private readonly session: SaslSession;
 
   constructor(
     private readonly socket: net.Socket,
@@ -54,6 +59,7 @@ export class Connection {
     private readonly opts: ServerOptions,
   ) {
     this.clientHost = "/" + (socket.remoteAddress ?? "unknown");
+    this.session = { principal: core.options.users ? null : "User:ANONYMOUS" };
     socket.setNoDelay(true);
     socket.on("data", (chunk) => this.onData(chunk));
     socket.on("drain", () => {
@@ -215,10 +221,15 @@ export class Connection {
         } else this.close(`${api.name} v${version} is not supported (supported: v${min}-v${max})`);
         return;
       }
+      // On a SASL listener only ApiVersions and the SASL exchange come before authentication, as in Kafka.
+      if (this.session.principal === null && apiKey !== API_VERSIONS && apiKey !== SASL_HANDSHAKE && apiKey !== SASL_AUTHENTICATE) {
+        this.close(`${api.name} before SASL authentication`);
+        return;
+      }
       const flexible = isFlexible(api.spec, version);
       if (flexible) skipTaggedFields(r); // request header v2
       const request = decodeRequest(api.spec, version, r);
-      const ctx: RequestContext = { core: this.core, apiKey, version, correlationId, clientId, clientHost: this.clientHost, signal: this.aborter.signal };
+      const ctx: RequestContext = { core: this.core, apiKey, version, correlationId, clientId, clientHost: this.clientHost, signal: this.aborter.signal, session: this.session };
       const response = await api.handle(request, ctx);
       if (response === undefined) return;
       const w = new Writer(256);
@@ -226,6 +237,7 @@ export class Connection {
       // that a client can read it whatever it asked for.
       if (flexible && apiKey !== API_VERSIONS) w.uvarint(0);
       this.send(correlationId, encodeResponse(api.spec, version, response, w));
+      if (this.session.closeAfterResponse) this.socket.end(); // a failed authentication: answered, then closed
     } catch (err) {
       if (err instanceof MalformedRequestError) this.close(`malformed ${apis.name(apiKey)}: ${err.message}`);
       else this.close(`error handling ${apis.name(apiKey)}: ${(err as Error)?.stack ?? err}`);

@@ -8,9 +8,12 @@ import { DeleteGroups, DescribeGroups, ListGroups, OffsetDelete } from "../proto
 import { NO_AUTHORIZED_OPERATIONS } from "../core";
 import type { Group } from "../group/coordinator";
 
-/** A group Kafka would list: one with members or committed offsets (an empty, offset-less group is gone). */
+/**
+ * A group Kafka would list and describe: any the coordinator knows (it joined or committed once), also when its
+ * last member is gone (state Empty), until DeleteGroups removes it.
+ */
 function visible(g: Group | undefined): g is Group {
-  return !!g && (g.members.size > 0 || g.offsets.size > 0);
+  return !!g && (g.members.size > 0 || g.offsets.size > 0 || g.generationId > 0);
 }
 
 export const describeGroups = defineApi(DescribeGroups, {

@@ -15,6 +15,7 @@ import { offsetCommit } from "./offset-commit";
 import { offsetFetch } from "./offset-fetch";
 import { produce } from "./produce";
 import { describeProducers, describeTransactions, initProducerId, listTransactions } from "./producers";
+import { saslAuthenticate, saslHandshake } from "./sasl";
 import { syncGroup } from "./sync-group";
 
 export function buildRegistry(): ApiRegistry {
@@ -49,6 +50,8 @@ export function buildRegistry(): ApiRegistry {
     describeProducers,
     describeTransactions,
     listTransactions,
+    saslHandshake,
+    saslAuthenticate,
   );
   registry.register(apiVersions(registry));
   return registry;

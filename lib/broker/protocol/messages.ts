@@ -588,3 +588,14 @@ export const ListTransactions = message(
   [arrayOf("stateFilters", "string", "0+"), arrayOf("producerIdFilters", "int64", "0+"), int64("durationFilter", "1+", { default: -1 })],
   [int32("throttleTimeMs", "0+"), int16("errorCode", "0+"), arrayOf("unknownStateFilters", "string", "0+"), array("transactionStates", "0+", [str("transactionalId", "0+"), int64("producerId", "0+"), str("transactionState", "0+")])],
 );
+
+export const SaslHandshake = message(17, "SaslHandshake", "0-1", "none", [str("mechanism", "0+")], [int16("errorCode", "0+"), arrayOf("mechanisms", "string", "0+")]);
+
+export const SaslAuthenticate = message(
+  36,
+  "SaslAuthenticate",
+  "0-2",
+  "2+",
+  [bytes("authBytes", "0+")],
+  [int16("errorCode", "0+"), nstr("errorMessage", "0+", "0+"), bytes("authBytes", "0+"), int64("sessionLifetimeMs", "1+")],
+);
