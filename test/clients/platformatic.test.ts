@@ -12,7 +12,8 @@ clientMatrix({
   session: async (s): Promise<ClientResult> => {
     const bootstrapBrokers = [s.bootstrap];
     const admin = new Admin({ clientId: "matrix-admin", bootstrapBrokers });
-    const producer = new Producer({ clientId: "matrix-producer", bootstrapBrokers, serializers: stringSerializers });
+    // Idempotent, so a retry (Kafka answers NOT_LEADER for a moment after creating a topic) writes nothing twice.
+    const producer = new Producer({ clientId: "matrix-producer", bootstrapBrokers, serializers: stringSerializers, idempotent: true });
     const consumer = new Consumer({ clientId: "matrix-consumer", groupId: s.group, bootstrapBrokers, deserializers: stringDeserializers });
     try {
       await admin.createTopics({ topics: [s.topic], partitions: 3, replicas: 1 });
