@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { Kafka, logLevel, type SASLOptions } from "kafkajs";
 import { run, withBroker } from "./helpers";
+import { parseBrokerArgs } from "../../lib/broker/cli";
 import { apiVersionsRequest, exchange, metadataRequest } from "./wire";
 
 const USERS = { alice: "alice-secret", bob: "b0b=,pässword" };
@@ -93,6 +94,27 @@ describe("SASL and TLS on the embedded broker", () => {
         },
         { users: USERS, tls: pem },
       );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("parses --listener, --users and --tls-* with one-line errors for what is missing", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "streamlab-cli-"));
+    try {
+      const users = path.join(dir, "users");
+      fs.writeFileSync(users, "# name:password\nalice:alice-secret\n\nbob:b:o:b\n");
+      fs.writeFileSync(path.join(dir, "c.pem"), "CERT");
+      fs.writeFileSync(path.join(dir, "k.pem"), "KEY");
+      const opts = parseBrokerArgs(["--listener", "SASL_SSL://0.0.0.0:9093", "--users", users, "--tls-cert", path.join(dir, "c.pem"), "--tls-key", path.join(dir, "k.pem")]);
+      expect(opts).toMatchObject({ listener: "SASL_SSL", host: "0.0.0.0", port: 9093, users: { alice: "alice-secret", bob: "b:o:b" } });
+      expect(String(opts.tls?.cert)).toBe("CERT");
+      expect(parseBrokerArgs(["--listener", "SASL_PLAINTEXT://127.0.0.1:0", "--users", users])).toMatchObject({ listener: "SASL_PLAINTEXT", port: 0 });
+      expect(() => parseBrokerArgs(["--listener", "SASL_PLAINTEXT://127.0.0.1:9093"])).toThrow("a SASL_PLAINTEXT listener needs --users FILE (one name:password per line)");
+      expect(() => parseBrokerArgs(["--listener", "SSL://127.0.0.1:9093"])).toThrow("a SSL listener needs --tls-cert and --tls-key (PEM files)");
+      expect(() => parseBrokerArgs(["--users", users])).toThrow(/--users needs a SASL listener/);
+      expect(() => parseBrokerArgs(["--listener", "KERBEROS://h:1"])).toThrow(/--listener must be PROTOCOL:\/\/HOST:PORT/);
+      expect(() => parseBrokerArgs(["--listener", "SASL_PLAINTEXT://h:1", "--users", path.join(dir, "none")])).toThrow(/cannot read the users file/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
