@@ -48,7 +48,10 @@ function measure(broker, bootstrap, file) {
   const topic = "bench-kvse";
   // Create the topic first (1 partition) so neither broker's auto-creation is in the timing.
   sh("kcat", ["-P", "-b", bootstrap, "-t", topic, "-p", "0"], { input: "" });
-  const p = sh("kcat", ["-P", "-b", bootstrap, "-t", topic, "-p", "0", "-X", "linger.ms=20", "-X", "acks=all", "-X", "queue.buffering.max.messages=1000000", file]);
+  // One message per line of stdin (a file argument would be sent as one message).
+  const fd = fs.openSync(file, "r");
+  const p = sh("kcat", ["-P", "-b", bootstrap, "-t", topic, "-p", "0", "-X", "linger.ms=20", "-X", "acks=all", "-X", "queue.buffering.max.messages=1000000"], { stdio: [fd, "pipe", "pipe"] });
+  fs.closeSync(fd);
   const c = sh("kcat", ["-C", "-b", bootstrap, "-t", topic, "-p", "0", "-o", "beginning", "-c", String(N), "-e", "-q", "-f", "%s\n"]);
   const consumed = c.stdout.toString("latin1").split("\n").length - 1;
   if (consumed !== N) throw new Error(`${broker}: consumed ${consumed} of ${N}`);
@@ -82,7 +85,7 @@ function measure(broker, bootstrap, file) {
   const md = [
     "## Embedded broker vs Apache Kafka (`bench/kafka-vs-embedded.bench.js`)",
     "",
-    `Command: \`npm run bench -- kafka-vs-embedded\`. kcat (librdkafka) produces ${fmt(N)} messages of 100 bytes (acks=all, linger.ms=20) to a 1-partition topic, then consumes them from the beginning (\`-C -c ${fmt(N)} -e\`), against the embedded broker (in memory, its own node process) and then Apache Kafka (one KRaft broker+controller JVM, -Xmx1g, data in a temporary directory), in the same run on the same machine. Ratio = embedded rate / Kafka rate.`,
+    `Command: \`npm run bench -- kafka-vs-embedded\`. kcat (librdkafka) produces ${fmt(N)} messages of 100 bytes (acks=all, linger.ms=20) to a 1-partition topic, then consumes them from the beginning (\`-C -c ${fmt(N)} -e\`), against the embedded broker (in memory, its own node process) and then Apache Kafka (one KRaft broker+controller JVM started by test/support/kafka-launcher.ts as in the tests: -Xmx1g, serial GC, C1 JIT only for a fast start, data in a temporary directory), in the same run on the same machine. Ratio = embedded rate / Kafka rate.`,
     "",
     "| broker | client | direction | msg/s | messages | MB/s | seconds | rate vs Apache Kafka |",
     "|---|---|---|---:|---:|---:|---:|---:|",
