@@ -32,6 +32,29 @@ function valueBatch(value: string, timestamp = Date.now()): Buffer {
   return recordBatch([{ key: null, value: Buffer.from(value) }], timestamp);
 }
 
+/** OffsetCommit v2 of partition 0 outside group management: its error code. */
+async function commit(c: WireClient, group: string, topic: string, offset: number): Promise<number> {
+  const r = await c.request(8, 2, (w) => {
+    w.string(group).int32(-1).string("").int64(-1);
+    w.array([topic], (w, t) => w.string(t).array([0], (w, p) => w.int32(p).int64(offset).nullableString(null)));
+  });
+  r.int32();
+  r.string();
+  r.int32();
+  r.int32();
+  return r.int16();
+}
+
+/** OffsetFetch v1 of partition 0: the committed offset (-1 for none). */
+async function committed(c: WireClient, group: string, topic: string): Promise<number> {
+  const r = await c.request(9, 1, (w) => w.string(group).array([topic], (w, t) => w.string(t).array([0], (w, p) => w.int32(p))));
+  r.int32();
+  r.string();
+  r.int32();
+  r.int32();
+  return r.int64();
+}
+
 /** Mounts a tmpfs of `size`; the reason it cannot, or undefined when mounted. */
 function mountTmpfs(dir: string, size: string): string | undefined {
   const r = spawnSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir], { encoding: "utf8" });
@@ -75,6 +98,8 @@ describe("storage faults", () => {
           }
         }
         expect(failures).toBe(3);
+        // An offset commit on the full disk: COORDINATOR_NOT_AVAILABLE (retriable), not a closed connection.
+        expect(await commit(client, "full-group", "full", 7)).toBe(15);
         expect(acked.length).toBeGreaterThan(50);
         // The connection is still open: the broker answered with an error code, it did not hang up.
         expect(client.closed).toBe(false);
@@ -86,6 +111,7 @@ describe("storage faults", () => {
           expect(res).toEqual({ errorCode: 0, baseOffset: acked.length });
           acked.push(value);
         }
+        expect(await commit(client, "full-group", "full", acked.length)).toBe(0);
       } finally {
         client.close();
         await broker.stop();
@@ -99,6 +125,7 @@ describe("storage faults", () => {
         expect(records.map((r) => r.offset)).toEqual(acked.map((_, i) => i));
         expect(records.map((r) => r.value!.toString())).toEqual(acked);
         expect(lines.filter((l) => l.startsWith("recovery:"))).toEqual([]);
+        expect(await committed(client, "full-group", "full")).toBe(acked.length);
       } finally {
         client.close();
         await broker.stop();

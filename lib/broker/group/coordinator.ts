@@ -384,21 +384,41 @@ export class GroupCoordinator {
     return 0;
   }
 
-  /** Stores offsets; with a data dir they reach the file before the commit is acknowledged. */
-  commit(groupId: string, offsets: { topic: string; partition: number; offset: number; metadata: string | null }[]): void {
-    const g = this.group(groupId);
-    let lines = "";
-    for (const o of offsets) {
-      g.offsets.set(offsetKey(o.topic, o.partition), { offset: o.offset, metadata: o.metadata });
-      if (this.offsetsFd !== undefined) lines += JSON.stringify({ g: groupId, t: o.topic, p: o.partition, o: o.offset, m: o.metadata }) + "\n";
+  /** Stores offsets; with a data dir they reach the file before the commit is acknowledged. 0, or an error code. */
+  commit(groupId: string, offsets: { topic: string; partition: number; offset: number; metadata: string | null }[]): number {
+    // With a data dir the commit reaches the file first; a failed write (a full disk) is cut back off the file,
+    // nothing changes in memory, and the commit answers COORDINATOR_NOT_AVAILABLE (retriable), never a hang-up.
+    if (this.offsetsFd !== undefined) {
+      const lines = Buffer.from(offsets.map((o) => JSON.stringify({ g: groupId, t: o.topic, p: o.partition, o: o.offset, m: o.metadata }) + "\n").join(""));
+      const fd = this.offsetsFd;
+      let before = -1;
+      try {
+        before = fs.fstatSync(fd).size;
+        for (let off = 0; off < lines.length; ) off += fs.writeSync(fd, lines, off, lines.length - off);
+      } catch {
+        try {
+          if (before >= 0) fs.ftruncateSync(fd, before);
+        } catch {
+          /* the torn line is skipped when the file is loaded */
+        }
+        return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+      }
     }
-    if (lines) {
-      fs.writeSync(this.offsetsFd!, lines);
+    const g = this.group(groupId);
+    for (const o of offsets) g.offsets.set(offsetKey(o.topic, o.partition), { offset: o.offset, metadata: o.metadata });
+    if (this.offsetsFd !== undefined) {
       this.linesWritten += offsets.length;
       let live = 0;
       for (const grp of this.groups.values()) live += grp.offsets.size;
-      if (this.linesWritten > 10_000 && this.linesWritten > 4 * live) this.rewriteCompacted();
+      if (this.linesWritten > 10_000 && this.linesWritten > 4 * live) {
+        try {
+          this.rewriteCompacted();
+        } catch {
+          /* compaction of the file waits for the next chance (a full disk) */
+        }
+      }
     }
+    return 0;
   }
 
   committed(groupId: string, topic: string, partition: number): CommittedOffset | undefined {

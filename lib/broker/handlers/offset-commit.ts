@@ -23,7 +23,8 @@ export const offsetCommit = defineApi(OffsetCommit, {
         }),
       };
     });
-    if (accepted.length) core.groups.commit(groupId, accepted);
+    const failed = accepted.length ? core.groups.commit(groupId, accepted) : 0; // a storage failure: retriable code
+    if (failed) for (const t of topics) for (const p of t.partitions) if (p.errorCode === 0) p.errorCode = failed;
     return { topics };
   },
 });
