@@ -88,7 +88,7 @@ describe.runIf(tool("kafka-reference"))("differential: consumer groups, offsets,
       } finally {
         c.close();
       }
-    }, { finding: label === "too long" });
+    });
   }
 
   scenario("JoinGroup v4 asks for a member id first (MEMBER_ID_REQUIRED), then joins", async (t) => {
@@ -305,7 +305,7 @@ describe.runIf(tool("kafka-reference"))("differential: consumer groups, offsets,
     } finally {
       a.close();
     }
-  }, { finding: true });
+  });
 
   // ---- kafkajs groups (eager rebalance) ----
   scenario("kafkajs: two consumers share 4 partitions, every record once", async (t) => {

@@ -256,7 +256,6 @@ describe.runIf(tool("kafka-reference"))("differential: produce, fetch, offsets, 
       const md = await wire.metadata(c, ["never-created"], false);
       return { ack, metadata: md.topics.map((x) => x.error) };
     }),
-    { finding: true },
   );
 
   scenario("produce to an invalid topic name", async (t) => withConn(t, (c) => wire.produce(c, "bad name!", 0, wire.buildBatch([{ key: null, value: Buffer.from("x") }]))));
@@ -270,7 +269,6 @@ describe.runIf(tool("kafka-reference"))("differential: produce, fetch, offsets, 
       const set = new wire.W().int64(0).int32(msg.length).raw(msg).buffer();
       return wire.produce(c, "magic1", 0, set);
     }),
-    { finding: true },
   );
 
   scenario("produce with acks=1 and acks=0 then read back", async (t) =>
@@ -480,7 +478,6 @@ describe.runIf(tool("kafka-reference"))("differential: produce, fetch, offsets, 
         const md = await wire.metadata(c, [name], false);
         return { error, exists: md.topics[0].error === 0, partitions: md.topics[0].partitions.length };
       }),
-      { finding: label === "unknown config" },
     );
   }
 
@@ -527,7 +524,7 @@ describe.runIf(tool("kafka-reference"))("differential: produce, fetch, offsets, 
     const r = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: "kjs-configs", configNames: ["retention.ms", "cleanup.policy", "max.message.bytes"] }] });
     await admin.disconnect();
     return r.resources.map((res) => ({ errorCode: res.errorCode, name: res.resourceName, configs: res.configEntries.map((e) => ({ name: e.configName, value: e.configValue, isDefault: e.isDefault, readOnly: e.readOnly })).sort((a, b) => a.name.localeCompare(b.name)) }));
-  }, { finding: true });
+  });
 
   scenario("kafkajs admin describeConfigs of an unknown topic", async (t) => {
     const admin = t.kafkajs().admin();
@@ -545,7 +542,7 @@ describe.runIf(tool("kafka-reference"))("differential: produce, fetch, offsets, 
     const md = await admin.fetchTopicMetadata({ topics: ["kjs-grow"] });
     await admin.disconnect();
     return { grown, partitions: md.topics[0].partitions.length };
-  }, { finding: true });
+  });
 
   scenario("kafkajs admin alterConfigs then describeConfigs", async (t) => {
     const admin = t.kafkajs().admin();
@@ -569,5 +566,5 @@ describe.runIf(tool("kafka-reference"))("differential: produce, fetch, offsets, 
     const offsets = await admin.fetchTopicOffsets("kjs-delrec");
     await admin.disconnect();
     return { r: r ?? "ok", offsets };
-  }, { finding: true });
+  });
 });

@@ -151,7 +151,7 @@ export function differential(file: string, opts: { embeddedPartitions?: number }
       // The reference must have answered the session (a scenario that fails on Kafka is a broken scenario).
       if (a && typeof a === "object" && "threw" in a) throw new Error(`scenario failed against Apache Kafka: ${(a as { threw: string }).threw}`);
       expect(b, `${name}: embedded broker (received) vs Apache Kafka (expected)`).toEqual(a);
-    });
+    }, 2 * (options.timeoutMs ?? 60_000) + 30_000);
   }
 
   return { scenario, kafka: ref, embedded: () => embedded! };
