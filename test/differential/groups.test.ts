@@ -39,11 +39,11 @@ async function fill(c: RawConnection, topic: string, partition: number, n: numbe
   if (r === "closed" || r.error) throw new Error(`produce: ${JSON.stringify(r)}`);
 }
 
-/** Retries a call while the broker answers COORDINATOR_LOAD_IN_PROGRESS (14) or COORDINATOR_NOT_AVAILABLE (15), as clients do. */
+/** Retries a call while the broker answers COORDINATOR_LOAD_IN_PROGRESS (14), COORDINATOR_NOT_AVAILABLE (15) or NOT_COORDINATOR (16), as clients do. */
 async function whileLoading<T>(call: () => Promise<T>, code: (r: T) => number): Promise<T> {
   for (let i = 0; ; i++) {
     const r = await call();
-    if ((code(r) !== 14 && code(r) !== 15) || i > 100) return r;
+    if ((code(r) !== 14 && code(r) !== 15 && code(r) !== 16) || i > 100) return r;
     await new Promise((res) => setTimeout(res, 100));
   }
 }
@@ -55,6 +55,8 @@ async function coordinated(t: Target, group: string): Promise<RawConnection> {
   if (f.error) throw new Error(`FindCoordinator: ${f.error}`);
   // Kafka answers FindCoordinator before the offsets partition is loaded: wait until the group answers.
   await whileLoading(() => wire.fetchOffset(c, group, "-", 0), (r) => r.topError);
+  // ... and the group APIs too (a heartbeat of nobody answers UNKNOWN_MEMBER_ID once the coordinator is ready).
+  await whileLoading(() => wire.heartbeat(c, group, 0, "nobody"), (r) => r);
   return c;
 }
 
