@@ -66,6 +66,7 @@ export class Connection {
       if (this.paused && !this.mustWait()) {
         this.paused = false;
         this.socket.resume();
+        this.armPartialTimer();
       }
     });
     socket.on("error", () => this.close());
@@ -114,10 +115,24 @@ export class Connection {
       const frame = this.take(4 + size).subarray(4);
       this.queue.push(frame);
       this.queuedBytes += frame.length;
+      // A frame completed: the clock of the partial-request time-out starts again for the next one.
+      clearTimeout(this.partialTimer);
+      this.partialTimer = undefined;
     }
-    // A request must arrive whole within partialRequestTimeoutMs of its first byte (a client holding a
-    // half-sent 60 MB frame otherwise pins that memory for as long as it likes).
-    if (this.buffered === 0) {
+    if (this.mustWait() && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+    this.armPartialTimer();
+    this.pump();
+  }
+
+  /**
+   * A request must arrive whole within partialRequestTimeoutMs of its first byte (a client holding a half-sent
+   * 60 MB frame otherwise pins that memory for as long as it likes). Not while the broker itself stops reading.
+   */
+  private armPartialTimer(): void {
+    if (this.buffered === 0 || this.paused || this.closed) {
       clearTimeout(this.partialTimer);
       this.partialTimer = undefined;
     } else if (!this.partialTimer) {
@@ -125,11 +140,6 @@ export class Connection {
       this.partialTimer = setTimeout(() => this.close(`a request did not arrive whole within ${ms} ms (${this.buffered} bytes of it so far)`), ms);
       this.partialTimer.unref();
     }
-    if (this.mustWait() && !this.paused) {
-      this.paused = true;
-      this.socket.pause();
-    }
-    this.pump();
   }
 
   /** Whether reading stops: too many requests queued, or too many response bytes the client has not read. */
@@ -189,6 +199,7 @@ export class Connection {
           if (this.paused && !this.mustWait()) {
             this.paused = false;
             this.socket.resume();
+            this.armPartialTimer();
           }
         }
       } finally {

@@ -53,6 +53,14 @@ async function fetchCommitted(c: WireClient, group: string, topic: string): Prom
   return { offset, errorCode: r.int16() };
 }
 
+/** Produce v7 of one batch to partition 0, acks=1. */
+function produceFrame(id: number, topic: string, batch: Buffer): Buffer {
+  return frame(0, 7, id, (w) => {
+    w.nullableString(null).int16(1).int32(5000);
+    w.array([topic], (w, t) => w.string(t).array([0], (w, p) => w.int32(p).bytes(batch)));
+  });
+}
+
 function varint(n: number): Buffer {
   let z = n >= 0 ? n * 2 : -n * 2 - 1;
   const out: number[] = [];
@@ -262,6 +270,23 @@ describe("broker limits", () => {
         expect(answer).not.toBeInstanceOf(Error);
         expect(polling.closed).toBe(false);
         polling.close();
+        // A producer streaming without pause always has part of its next request in flight: every frame arrives
+        // within the time-out, so the connection stays open however long the stream lasts.
+        const stream = net.connect(b.port, "127.0.0.1");
+        await new Promise((r) => stream.once("connect", r));
+        let answers = 0;
+        stream.on("data", (d) => (answers += d.length > 0 ? 1 : 0));
+        const streamClosed = new Promise((r) => stream.once("close", () => r("closed")));
+        const frames = Array.from({ length: 16 }, (_, i) => produceFrame(i + 1, "quiet", recordBatch([{ key: null, value: Buffer.from(`s${i}`) }])));
+        const bytes = Buffer.concat(frames);
+        const step = Math.ceil(bytes.length / 16);
+        for (let off = 0; off < bytes.length; off += step) {
+          stream.write(bytes.subarray(off, off + step));
+          await new Promise((r) => setTimeout(r, 150));
+        }
+        expect(await Promise.race([streamClosed, new Promise((r) => setTimeout(() => r("open"), 300))])).toBe("open");
+        stream.destroy();
+        expect(answers).toBeGreaterThan(0);
       },
       { partialRequestTimeoutMs: 500, idleTimeoutMs: 1000, maxRequestBytes: 100 << 20 },
     );
