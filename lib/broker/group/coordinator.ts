@@ -425,6 +425,43 @@ export class GroupCoordinator {
     return this.groups.get(groupId)?.offsets.get(offsetKey(topic, partition));
   }
 
+  /** Deletes committed offsets (OffsetDelete, DeleteGroups); durable like commits. */
+  deleteOffsets(groupId: string, partitions: { topic: string; partition: number }[]): void {
+    const g = this.groups.get(groupId);
+    if (!g) return;
+    let lines = "";
+    for (const { topic, partition } of partitions) {
+      if (!g.offsets.delete(offsetKey(topic, partition))) continue;
+      if (this.offsetsFd !== undefined) lines += JSON.stringify({ g: groupId, t: topic, p: partition, o: -1, m: null, d: true }) + "\n";
+    }
+    if (lines) fs.writeSync(this.offsetsFd!, lines);
+  }
+
+  /** Topics the members of a consumer group subscribe to (from their ConsumerProtocolSubscription metadata). */
+  subscribedTopics(groupId: string): Set<string> {
+    const out = new Set<string>();
+    const g = this.groups.get(groupId);
+    if (!g || g.protocolType !== "consumer") return out;
+    for (const m of g.members.values()) {
+      const meta = m.protocols.find((p) => p.name === g.protocolName)?.metadata ?? m.protocols[0]?.metadata;
+      if (!meta || meta.length < 6) continue;
+      try {
+        let pos = 2; // version
+        const n = meta.readInt32BE(pos);
+        pos += 4;
+        for (let i = 0; i < n; i++) {
+          const len = meta.readInt16BE(pos);
+          pos += 2;
+          out.add(meta.toString("utf8", pos, pos + len));
+          pos += len;
+        }
+      } catch {
+        // Unreadable metadata: treat as subscribing to nothing.
+      }
+    }
+    return out;
+  }
+
   /** Forgets committed offsets of a deleted topic. */
   dropTopic(topic: string): void {
     for (const g of this.groups.values()) {
