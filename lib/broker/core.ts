@@ -3,8 +3,8 @@
  * the options it was started with.
  */
 import { GroupCoordinator } from "./group/coordinator";
-import { TopicStore, type Topic, type TopicConfig } from "./log/topics";
-import type { Reader, Writer } from "./protocol/primitives";
+import type { SaslSession } from "./handlers/sasl";
+import { TopicStore, isInternalTopic, type PartitionLimits, type Topic, type TopicConfig } from "./log/topics";
 
 export interface BrokerCoreOptions {
   host: string;
@@ -16,6 +16,14 @@ export interface BrokerCoreOptions {
   initialRebalanceDelayMs: number;
   minSessionTimeoutMs: number;
   maxSessionTimeoutMs: number;
+  /** SASL users (name -> password): when set, every connection must authenticate (PLAIN or SCRAM-SHA-256/512). */
+  users?: Record<string, string>;
+  /** Partition limits (POLICY_VIOLATION past them). */
+  partitionLimits?: Partial<PartitionLimits>;
+  /** Long-polling fetches waiting at once. */
+  maxWaiters?: number;
+  /** Recovery and storage-fault lines. */
+  log?: (line: string) => void;
 }
 
 export class BrokerCore {
@@ -26,7 +34,7 @@ export class BrokerCore {
   private nextProducerId = Date.now() % 1_000_000_000;
 
   constructor(readonly options: BrokerCoreOptions) {
-    this.topics = new TopicStore(options.dataDir, options.topicDefaults);
+    this.topics = new TopicStore(options.dataDir, options.topicDefaults, { log: options.log, limits: options.partitionLimits, maxWaiters: options.maxWaiters });
     this.groups = new GroupCoordinator(options.dataDir, options);
   }
 
@@ -41,7 +49,8 @@ export class BrokerCore {
   /** The topic, created with the default partition count when auto-creation is on and the name is valid. */
   topicOrAutoCreate(name: string, allowAutoCreate: boolean): Topic | undefined {
     const existing = this.topics.get(name);
-    if (existing || !allowAutoCreate || !this.options.autoCreateTopics) return existing;
+    // Names starting with "__" are internal, as in Kafka: never created by a metadata or produce request.
+    if (existing || !allowAutoCreate || !this.options.autoCreateTopics || isInternalTopic(name)) return existing;
     try {
       return this.topics.create(name, this.options.defaultPartitions);
     } catch {
@@ -66,10 +75,11 @@ export interface RequestContext {
   correlationId: number;
   clientId: string;
   clientHost: string;
+  /** Aborted when the connection closes, so a long poll can stop waiting for it. */
+  signal?: AbortSignal;
+  /** The connection's authentication state (SASL). */
+  session?: SaslSession;
 }
-
-/** A handler decodes its request body from the reader and returns the response body; undefined sends nothing. */
-export type Handler = (ctx: RequestContext, r: Reader) => Writer | undefined | Promise<Writer | undefined>;
 
 /** Kafka's "no authorized operations requested" marker. */
 export const NO_AUTHORIZED_OPERATIONS = -2147483648;

@@ -2,6 +2,7 @@
  * The embedded Kafka-compatible broker: `startBroker({port: 0, dataDir})` for tests, the kernel and the CLI.
  */
 import * as net from "node:net";
+import * as tls from "node:tls";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { BrokerCore } from "./core";
@@ -34,7 +35,26 @@ export interface BrokerOptions {
   retentionCheckIntervalMs?: number;
   /** Delay before the first generation of a new group, letting more members join it. Default 0. */
   initialRebalanceDelayMs?: number;
-  /** Receives one line per connection dropped for bad input. */
+  /**
+   * SASL users (name -> password). When given, every connection must authenticate with SASL/PLAIN or
+   * SASL/SCRAM-SHA-256/512 before anything but ApiVersions (a SASL_PLAINTEXT listener, or SASL_SSL with `tls`).
+   */
+  users?: Record<string, string>;
+  /** TLS: PEM certificate chain and private key; the listener then speaks TLS (SSL, or SASL_SSL with `users`). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Partitions over all topics; CreateTopics past it gets POLICY_VIOLATION. Default 50,000. */
+  maxPartitions?: number;
+  /** Partitions of one topic; more get INVALID_PARTITIONS. Default 10,000. */
+  maxPartitionsPerTopic?: number;
+  /** Long-polling fetches waiting at once; beyond it a fetch answers at once. Default 10,000. */
+  maxWaitingFetches?: number;
+  /** connections.max.idle.ms. Default 600,000 (10 minutes). */
+  idleTimeoutMs?: number;
+  /** Time a partly received request may take to arrive whole before its connection closes. Default 30,000. */
+  partialRequestTimeoutMs?: number;
+  /** Unread response bytes per connection after which the broker stops reading from it. Default 16 MiB. */
+  maxBufferedResponseBytes?: number;
+  /** Receives one line per connection dropped for bad input, and recovery and storage-fault lines. */
   log?: (line: string) => void;
 }
 
@@ -44,7 +64,20 @@ export interface RunningBroker {
   host: string;
   port: number;
   dataDir: string | undefined;
+  /** Counters of what the broker holds, for tests and monitoring. */
+  stats(): BrokerStats;
   stop(): Promise<void>;
+}
+
+export interface BrokerStats {
+  connections: number;
+  /** Long-polling fetches waiting for data. */
+  waitingFetches: number;
+  /** Response bytes written but not yet taken by clients, over all connections. */
+  bufferedResponseBytes: number;
+  /** Segment files open (bounded, whatever the number of partitions). */
+  openSegmentFiles: number;
+  partitions: number;
 }
 
 export async function startBroker(options: BrokerOptions = {}): Promise<RunningBroker> {
@@ -68,17 +101,29 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     },
     initialRebalanceDelayMs: options.initialRebalanceDelayMs ?? 0,
     minSessionTimeoutMs: 100,
-    maxSessionTimeoutMs: 3_600_000,
+    maxSessionTimeoutMs: 1_800_000, // Kafka's group.max.session.timeout.ms default
+    users: options.users,
+    partitionLimits: { maxPartitions: options.maxPartitions, maxPartitionsPerTopic: options.maxPartitionsPerTopic },
+    maxWaiters: options.maxWaitingFetches,
+    log: options.log,
   });
   const connections = new Set<Connection>();
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
+  const onSocket = (socket: net.Socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
-    const conn = new Connection(socket, core, { maxRequestBytes: options.maxRequestBytes ?? 100 << 20, log: options.log });
+    const conn = new Connection(socket, core, {
+      maxRequestBytes: options.maxRequestBytes ?? 100 << 20,
+      idleTimeoutMs: options.idleTimeoutMs,
+      partialRequestTimeoutMs: options.partialRequestTimeoutMs,
+      maxBufferedResponseBytes: options.maxBufferedResponseBytes,
+      log: options.log,
+    });
     connections.add(conn);
     socket.on("close", () => connections.delete(conn));
-  });
+  };
+  // A TLS listener hands over the decrypted socket once the handshake is done.
+  const server = options.tls ? tls.createServer({ cert: options.tls.cert, key: options.tls.key }, onSocket) : net.createServer(onSocket);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -105,6 +150,17 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     host: advertisedHost,
     port,
     dataDir,
+    stats() {
+      let buffered = 0;
+      for (const s of sockets) buffered += s.writableLength;
+      return {
+        connections: sockets.size,
+        waitingFetches: core.topics.waiting,
+        bufferedResponseBytes: buffered,
+        openSegmentFiles: core.topics.fds.size,
+        partitions: core.topics.totalPartitions,
+      };
+    },
     stop() {
       if (!stopped) {
         stopped = new Promise<void>((resolve) => {

@@ -5,17 +5,36 @@
  * the size limit, a malformed request, or an unknown API closes that connection only.
  */
 import * as net from "node:net";
-import { API_NAMES, ApiKey, ErrorCode, SUPPORTED_VERSIONS } from "./protocol/apis";
+import { ErrorCode } from "./protocol/apis";
+import { decodeRequest, encodeResponse, isFlexible, skipTaggedFields } from "./protocol/codec";
 import { MalformedRequestError, Reader, Writer } from "./protocol/primitives";
-import { encodeApiVersions } from "./handlers/api-versions";
-import { HANDLERS } from "./handlers";
+import { API_REGISTRY } from "./handlers";
 import type { BrokerCore, RequestContext } from "./core";
+import type { SaslSession } from "./handlers/sasl";
+
+const API_VERSIONS = 18;
+const SASL_HANDSHAKE = 17;
+const SASL_AUTHENTICATE = 36;
 
 /** Requests read ahead of the one being handled before the socket stops reading (backpressure). */
 const MAX_QUEUED_REQUESTS = 64;
+/** Response bytes a client may leave unread before the broker stops reading its requests. */
+const MAX_BUFFERED_RESPONSE_BYTES = 16 << 20;
+/** Kafka's connections.max.idle.ms default: a connection with no traffic and no request in progress closes. */
+const CONNECTIONS_MAX_IDLE_MS = 600_000;
+/** A request frame must arrive whole within this time of its first byte. */
+const PARTIAL_REQUEST_TIMEOUT_MS = 30_000;
 
 export interface ServerOptions {
   maxRequestBytes: number;
+  /** Requests read ahead of the one being handled (then reading stops). Default 64. */
+  maxQueuedRequests?: number;
+  /** Unread response bytes after which reading from the client stops until it reads. Default 16 MiB. */
+  maxBufferedResponseBytes?: number;
+  /** connections.max.idle.ms: default 600,000 (10 minutes), as Kafka. */
+  idleTimeoutMs?: number;
+  /** Time a partly received request may take to arrive whole. Default 30 s. */
+  partialRequestTimeoutMs?: number;
   /** Called with one line when a connection is dropped for bad input (for logs). */
   log?: (line: string) => void;
 }
@@ -27,7 +46,12 @@ export class Connection {
   private busy = false;
   private closed = false;
   private paused = false;
+  private queuedBytes = 0;
+  private partialTimer: NodeJS.Timeout | undefined;
+  private readonly aborter = new AbortController();
   readonly clientHost: string;
+  /** Authentication state: anonymous unless the broker has SASL users, then unauthenticated until SaslAuthenticate. */
+  private readonly session: SaslSession;
 
   constructor(
     private readonly socket: net.Socket,
@@ -35,10 +59,31 @@ export class Connection {
     private readonly opts: ServerOptions,
   ) {
     this.clientHost = "/" + (socket.remoteAddress ?? "unknown");
+    this.session = { principal: core.options.users ? null : "User:ANONYMOUS" };
     socket.setNoDelay(true);
     socket.on("data", (chunk) => this.onData(chunk));
+    socket.on("drain", () => {
+      if (this.paused && !this.mustWait()) {
+        this.paused = false;
+        this.socket.resume();
+        this.armPartialTimer();
+      }
+    });
     socket.on("error", () => this.close());
-    socket.on("close", () => (this.closed = true));
+    socket.on("close", () => {
+      this.closed = true;
+      clearTimeout(this.partialTimer);
+      this.aborter.abort();
+    });
+    // No bytes either way for connections.max.idle.ms, and no request in progress (a long poll counts): close.
+    socket.setTimeout(opts.idleTimeoutMs ?? CONNECTIONS_MAX_IDLE_MS, () => {
+      if (!this.busy) this.close(`idle for ${opts.idleTimeoutMs ?? CONNECTIONS_MAX_IDLE_MS} ms (connections.max.idle.ms)`);
+    });
+  }
+
+  /** Aborted when the connection closes: long polls stop waiting for a client that is gone. */
+  get signal(): AbortSignal {
+    return this.aborter.signal;
   }
 
   close(reason?: string): void {
@@ -46,6 +91,9 @@ export class Connection {
     this.closed = true;
     this.queue = [];
     this.chunks = [];
+    this.queuedBytes = 0;
+    clearTimeout(this.partialTimer);
+    this.aborter.abort();
     this.socket.destroy();
   }
 
@@ -64,13 +112,43 @@ export class Connection {
         return;
       }
       if (this.buffered < 4 + size) break;
-      this.queue.push(this.take(4 + size).subarray(4));
+      const frame = this.take(4 + size).subarray(4);
+      this.queue.push(frame);
+      this.queuedBytes += frame.length;
+      // A frame completed: the clock of the partial-request time-out starts again for the next one.
+      clearTimeout(this.partialTimer);
+      this.partialTimer = undefined;
     }
-    if (this.queue.length > MAX_QUEUED_REQUESTS && !this.paused) {
+    if (this.mustWait() && !this.paused) {
       this.paused = true;
       this.socket.pause();
     }
+    this.armPartialTimer();
     this.pump();
+  }
+
+  /**
+   * A request must arrive whole within partialRequestTimeoutMs of its first byte (a client holding a half-sent
+   * 60 MB frame otherwise pins that memory for as long as it likes). Not while the broker itself stops reading.
+   */
+  private armPartialTimer(): void {
+    if (this.buffered === 0 || this.paused || this.closed) {
+      clearTimeout(this.partialTimer);
+      this.partialTimer = undefined;
+    } else if (!this.partialTimer) {
+      const ms = this.opts.partialRequestTimeoutMs ?? PARTIAL_REQUEST_TIMEOUT_MS;
+      this.partialTimer = setTimeout(() => this.close(`a request did not arrive whole within ${ms} ms (${this.buffered} bytes of it so far)`), ms);
+      this.partialTimer.unref();
+    }
+  }
+
+  /** Whether reading stops: too many requests queued, or too many response bytes the client has not read. */
+  private mustWait(): boolean {
+    return (
+      this.queue.length >= (this.opts.maxQueuedRequests ?? MAX_QUEUED_REQUESTS) ||
+      this.queuedBytes > 2 * this.opts.maxRequestBytes ||
+      this.socket.writableLength > (this.opts.maxBufferedResponseBytes ?? MAX_BUFFERED_RESPONSE_BYTES)
+    );
   }
 
   private peekSize(): number {
@@ -102,12 +180,27 @@ export class Connection {
     void (async () => {
       try {
         while (!this.closed && this.queue.length > 0) {
+          // A client that does not read its responses gets no more answers (and is not read) until it does.
+          if (this.socket.writableLength > (this.opts.maxBufferedResponseBytes ?? MAX_BUFFERED_RESPONSE_BYTES)) {
+            await new Promise<void>((resolve) => {
+              const done = () => {
+                this.socket.off("drain", done);
+                this.socket.off("close", done);
+                resolve();
+              };
+              this.socket.on("drain", done);
+              this.socket.on("close", done);
+            });
+            continue;
+          }
           const frame = this.queue.shift()!;
-          if (this.paused && this.queue.length < MAX_QUEUED_REQUESTS / 4) {
+          this.queuedBytes -= frame.length;
+          await this.handle(frame);
+          if (this.paused && !this.mustWait()) {
             this.paused = false;
             this.socket.resume();
+            this.armPartialTimer();
           }
-          await this.handle(frame);
         }
       } finally {
         this.busy = false;
@@ -118,31 +211,47 @@ export class Connection {
   private async handle(frame: Buffer): Promise<void> {
     let correlationId = 0;
     let apiKey = -1;
+    const apis = API_REGISTRY;
     try {
       const r = new Reader(frame);
       apiKey = r.int16();
       const version = r.int16();
       correlationId = r.int32();
       const clientId = r.nullableString() ?? "";
-      const range = SUPPORTED_VERSIONS[apiKey];
-      const handler = HANDLERS[apiKey];
-      if (!range || !handler) {
+      const api = apis.get(apiKey);
+      if (!api) {
         this.close(`unknown API key ${apiKey}`);
         return;
       }
-      if (version < range[0] || version > range[1]) {
-        if (apiKey === ApiKey.ApiVersions) {
-          // What Kafka does: the v0 body with UNSUPPORTED_VERSION, so the client can pick a version it shares.
-          this.send(correlationId, encodeApiVersions(0, ErrorCode.UNSUPPORTED_VERSION));
-        } else this.close(`${API_NAMES[apiKey]} v${version} is not supported (supported: v${range[0]}-v${range[1]})`);
+      const [min, max] = api.versions;
+      if (version < min || version > max) {
+        if (apiKey === API_VERSIONS) {
+          // What Kafka does: the v0 body with UNSUPPORTED_VERSION and the table, so the client can pick a version
+          // it shares (sent before looking at the body, which a newer version may have changed).
+          this.send(correlationId, encodeResponse(api.spec, 0, { errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: apis.versionTable() }));
+        } else this.close(`${api.name} v${version} is not supported (supported: v${min}-v${max})`);
         return;
       }
-      const ctx: RequestContext = { core: this.core, apiKey, version, correlationId, clientId, clientHost: this.clientHost };
-      const body = await handler(ctx, r);
-      if (body) this.send(correlationId, body);
+      // On a SASL listener only ApiVersions and the SASL exchange come before authentication, as in Kafka.
+      if (this.session.principal === null && apiKey !== API_VERSIONS && apiKey !== SASL_HANDSHAKE && apiKey !== SASL_AUTHENTICATE) {
+        this.close(`${api.name} before SASL authentication`);
+        return;
+      }
+      const flexible = isFlexible(api.spec, version);
+      if (flexible) skipTaggedFields(r); // request header v2
+      const request = decodeRequest(api.spec, version, r);
+      const ctx: RequestContext = { core: this.core, apiKey, version, correlationId, clientId, clientHost: this.clientHost, signal: this.aborter.signal, session: this.session };
+      const response = await api.handle(request, ctx);
+      if (response === undefined) return;
+      const w = new Writer(256);
+      // Response header v1 (flexible) adds an empty tagged-field section; ApiVersions always uses header v0 so
+      // that a client can read it whatever it asked for.
+      if (flexible && apiKey !== API_VERSIONS) w.uvarint(0);
+      this.send(correlationId, encodeResponse(api.spec, version, response, w));
+      if (this.session.closeAfterResponse) this.socket.end(); // a failed authentication: answered, then closed
     } catch (err) {
-      if (err instanceof MalformedRequestError) this.close(`malformed ${API_NAMES[apiKey] ?? "request"}: ${err.message}`);
-      else this.close(`error handling ${API_NAMES[apiKey] ?? "request"}: ${(err as Error)?.stack ?? String(err)}`);
+      if (err instanceof MalformedRequestError) this.close(`malformed ${apis.name(apiKey)}: ${err.message}`);
+      else this.close(`error handling ${apis.name(apiKey)}: ${(err as Error)?.stack ?? err}`);
     }
   }
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { Reader } from "../../lib/broker/protocol/primitives";
 import { withBroker } from "./helpers";
-import { exchange, frame, parseProduceResponse, produceRequest, recordBatch } from "./wire";
+import { exchange, frame, metadataRequest, parseProduceResponse, produceRequest, recordBatch } from "./wire";
 
 interface FetchedPartition {
   errorCode: number;
@@ -49,7 +49,7 @@ const batch = (n: number, fill: string) => recordBatch(Array.from({ length: n },
 describe("fetch", () => {
   it("long-polls: a waiting fetch is answered by the next produce, not by its (very long) max wait", async () => {
     await withBroker(async (b) => {
-      await exchange(b.port, produceRequest(1, "lp", 0, batch(1, "a")));
+      await exchange(b.port, [metadataRequest(0, ["lp"]), produceRequest(1, "lp", 0, batch(1, "a"))]);
       // Waits far longer than this test may run: only the produce below can complete it in time.
       const waiting = exchange(b.port, fetchRequest(2, "lp", 1, { maxWaitMs: 600_000, minBytes: 1, maxBytes: 1 << 20, partitionMaxBytes: 1 << 20 }), { end: false, responses: 1, timeoutMs: 100_000 });
       await new Promise((r) => setTimeout(r, 200));
@@ -66,7 +66,7 @@ describe("fetch", () => {
   it("waits out max_wait when min_bytes is not reached, then returns what there is", async () => {
     await withBroker(async (b) => {
       const stored = batch(1, "c");
-      await exchange(b.port, produceRequest(1, "mb", 0, stored));
+      await exchange(b.port, [metadataRequest(0, ["mb"]), produceRequest(1, "mb", 0, stored)]);
       const res = await exchange(b.port, fetchRequest(2, "mb", 0, { maxWaitMs: 300, minBytes: 1 << 20, maxBytes: 1 << 20, partitionMaxBytes: 1 << 20 }), { end: false, responses: 1 });
       const p = parseFetch(res.responses[0]);
       expect(p.records.length).toBe(stored.length);
@@ -78,7 +78,8 @@ describe("fetch", () => {
   it("honours partition and response byte limits but always sends a first batch that is too big", async () => {
     await withBroker(async (b) => {
       const one = batch(5, "d");
-      for (let i = 0; i < 3; i++) await exchange(b.port, produceRequest(i, "lim", 0, one));
+      await exchange(b.port, metadataRequest(0, ["lim"]));
+      for (let i = 0; i < 3; i++) await exchange(b.port, produceRequest(i + 1, "lim", 0, one));
       const tiny = parseFetch((await exchange(b.port, fetchRequest(9, "lim", 0, { maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, partitionMaxBytes: 10 }), { end: false, responses: 1 })).responses[0]);
       expect(tiny.records.length).toBe(one.length);
       const two = parseFetch((await exchange(b.port, fetchRequest(9, "lim", 0, { maxWaitMs: 0, minBytes: 0, maxBytes: 2 * one.length + 1, partitionMaxBytes: 1 << 20 }), { end: false, responses: 1 })).responses[0]);

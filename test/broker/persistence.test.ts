@@ -78,7 +78,7 @@ describe("broker persistence", () => {
     log.append(splitBatches(batchOf(3, 0)));
     log.append(splitBatches(batchOf(2, 3)));
     log.close();
-    const file = path.join(dir, fs.readdirSync(dir)[0]);
+    const file = path.join(dir, fs.readdirSync(dir).find((f) => f.endsWith(".log"))!);
     const whole = fs.statSync(file).size;
     const torn = batchOf(4, 5);
     fs.appendFileSync(file, torn.subarray(0, torn.length - 7));

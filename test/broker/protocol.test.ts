@@ -6,7 +6,9 @@ import { describe, expect, it } from "vitest";
 import { crc32c } from "../../lib/broker/log/crc32c";
 import { Reader } from "../../lib/broker/protocol/primitives";
 import { withBroker } from "./helpers";
-import { apiVersionsRequest, exchange, frame, parseProduceResponse, produceRequest, recordBatch } from "./wire";
+import { apiVersionsRequest, exchange, frame, metadataRequest, parseProduceResponse, produceRequest, recordBatch } from "./wire";
+import { decodeResponse } from "../../lib/broker/protocol/codec";
+import { ApiVersions } from "../../lib/broker/protocol/messages";
 
 describe("broker wire protocol", () => {
   it("computes CRC32C (Castagnoli) check values", () => {
@@ -19,14 +21,16 @@ describe("broker wire protocol", () => {
 
   it("answers an unknown ApiVersions version with the v0 body and UNSUPPORTED_VERSION, as Kafka does", async () => {
     await withBroker(async (b) => {
-      const { responses } = await exchange(b.port, [apiVersionsRequest(7, 3), apiVersionsRequest(8, 2)]);
+      const { responses } = await exchange(b.port, [apiVersionsRequest(7, 9), apiVersionsRequest(8, 2)]);
       expect(responses.length).toBe(2);
       const r = new Reader(responses[0]);
       expect(r.int32()).toBe(7);
       expect(r.int16()).toBe(35);
       const apis = r.array((r) => [r.int16(), r.int16(), r.int16()]);
-      expect(apis.find((a) => a[0] === 18)).toEqual([18, 0, 2]);
-      expect(apis.find((a) => a[0] === 0)).toEqual([0, 3, 8]);
+      expect(apis.find((a) => a[0] === 18)).toEqual([18, 0, 4]);
+      // Produce is advertised from v0 as Kafka 4.0 does (KAFKA-18659), though only v3+ is served.
+      expect(apis.find((a) => a[0] === 0)).toEqual([0, 0, 12]);
+      expect(apis.find((a) => a[0] === 1)).toEqual([1, 4, 17]);
       expect(r.remaining()).toBe(0);
       const ok = new Reader(responses[1]);
       expect(ok.int32()).toBe(8);
@@ -34,16 +38,16 @@ describe("broker wire protocol", () => {
     });
   });
 
-  it("rejects a CRC mismatch with CORRUPT_MESSAGE and an old message format with UNSUPPORTED_FOR_MESSAGE_FORMAT, then accepts a good batch", async () => {
+  it("rejects a CRC mismatch with CORRUPT_MESSAGE and an old message format with INVALID_RECORD (as Kafka 4), then accepts a good batch", async () => {
     await withBroker(async (b) => {
       const good = recordBatch([{ key: Buffer.from("k"), value: Buffer.from("v") }]);
       const bad = Buffer.from(good);
       bad[bad.length - 2] ^= 0xff;
       const old = recordBatch([{ key: null, value: Buffer.from("v") }], Date.now(), 1);
-      const { responses } = await exchange(b.port, [produceRequest(1, "p", 0, bad), produceRequest(2, "p", 0, old), produceRequest(3, "p", 0, good), produceRequest(4, "p", 0, good)]);
-      expect(responses.map(parseProduceResponse)).toEqual([
+      const { responses } = await exchange(b.port, [metadataRequest(0, ["p"]), produceRequest(1, "p", 0, bad), produceRequest(2, "p", 0, old), produceRequest(3, "p", 0, good), produceRequest(4, "p", 0, good)]);
+      expect(responses.slice(1).map(parseProduceResponse)).toEqual([
         { errorCode: 2, baseOffset: -1 },
-        { errorCode: 43, baseOffset: -1 },
+        { errorCode: 87, baseOffset: -1 },
         { errorCode: 0, baseOffset: 0 },
         { errorCode: 0, baseOffset: 1 },
       ]);
@@ -68,5 +72,51 @@ describe("broker wire protocol", () => {
       },
       { maxRequestBytes: 1 << 20 },
     );
+  });
+
+  it("advertises Produce from v0 but closes the connection on Produce v0-2 and Fetch v0-3, as Kafka 4 does", async () => {
+    await withBroker(async (b) => {
+      const batch = recordBatch([{ key: null, value: Buffer.from("old") }]);
+      for (const version of [0, 1, 2]) {
+        const old = frame(0, version, 3, (w) => w.int16(1).int32(1000).array(["old"], (w, t) => w.string(t).array([0], (w, p) => w.int32(p).bytes(batch))));
+        const res = await exchange(b.port, [old, apiVersionsRequest(4)], { end: false });
+        expect(res.closedByBroker, `Produce v${version}`).toBe(true);
+        expect(res.responses).toEqual([]);
+      }
+      for (const version of [0, 1, 2, 3]) {
+        const old = frame(1, version, 5, (w) => w.int32(-1).int32(10).int32(1).array(["old"], (w, t) => w.string(t).array([0], (w, p) => w.int32(p).int64(0).int32(1 << 20))));
+        const res = await exchange(b.port, [old, apiVersionsRequest(6)], { end: false });
+        expect(res.closedByBroker, `Fetch v${version}`).toBe(true);
+        expect(res.responses).toEqual([]);
+      }
+      // Nothing was stored by the refused produce requests.
+      const ok = await exchange(b.port, [metadataRequest(8, ["old"]), produceRequest(7, "old", 0, batch)], { end: false, responses: 2 });
+      expect(parseProduceResponse(ok.responses[1])).toEqual({ errorCode: 0, baseOffset: 0 });
+    });
+  });
+
+  it("answers flexible ApiVersions v3 with a v0 response header, the table and metadata.version as a finalized feature", async () => {
+    await withBroker(async (b) => {
+      // Request header v2: the v1 header then an empty tagged-field section; then the compact body.
+      const req = frame(18, 3, 21, (w) => w.uvarint(0).compactNullableString("wire-test").compactNullableString("1.0").uvarint(0));
+      const { responses } = await exchange(b.port, req, { end: false, responses: 1 });
+      const r = new Reader(responses[0]);
+      expect(r.int32()).toBe(21);
+      const body = decodeResponse(ApiVersions, 3, r);
+      expect(r.remaining()).toBe(0);
+      expect(body.errorCode).toBe(0);
+      expect(body.apiKeys.find((k) => k.apiKey === 3)).toEqual({ apiKey: 3, minVersion: 0, maxVersion: 12 });
+      expect(body.finalizedFeatures).toEqual([{ name: "metadata.version", maxVersionLevel: 25, minVersionLevel: 25 }]);
+    });
+  });
+
+  it("does not create a topic on Produce (only Metadata does), as Kafka", async () => {
+    await withBroker(async (b) => {
+      const batch = recordBatch([{ key: null, value: Buffer.from("v") }]);
+      const first = await exchange(b.port, produceRequest(1, "absent", 0, batch), { end: false, responses: 1 });
+      expect(parseProduceResponse(first.responses[0])).toEqual({ errorCode: 3, baseOffset: -1 });
+      const after = await exchange(b.port, [metadataRequest(2, ["absent"]), produceRequest(3, "absent", 0, batch)], { end: false, responses: 2 });
+      expect(parseProduceResponse(after.responses[1])).toEqual({ errorCode: 0, baseOffset: 0 });
+    });
   });
 });

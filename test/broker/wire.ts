@@ -95,3 +95,8 @@ export function exchange(port: number, data: Buffer | Buffer[], opts: { end?: bo
 export function apiVersionsRequest(correlationId: number, version = 0): Buffer {
   return frame(18, version, correlationId, () => {});
 }
+
+/** Metadata v4 for the topics: auto-creates them (Produce does not, as in Kafka). */
+export function metadataRequest(correlationId: number, topics: string[]): Buffer {
+  return frame(3, 4, correlationId, (w) => w.array(topics, (w, t) => w.string(t)).bool(true));
+}

@@ -5,6 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { venvPython } from "./venv";
+import { join } from "node:path";
 
 const cache = new Map<string, boolean>();
 
@@ -33,6 +34,22 @@ const CHECKS: Record<string, () => void> = {
   pandas: () => execFileSync("/usr/bin/python3", ["-c", "import pandas"], { stdio: "ignore" }),
   // confluent-kafka 2.x with its schema-registry serializers, in the test venv (test/setup/requirements-registry.txt)
   "registry-python": () => execFileSync(venvPython() ?? "missing-venv-python", ["-c", "import confluent_kafka.schema_registry.avro, confluent_kafka.schema_registry.json_schema"], { stdio: "ignore" }),
+  // Apache Kafka, the reference broker: its Maven classpath (test/setup/install.sh) and a JVM to run it.
+  "kafka-reference": () => {
+    if (!existsSync(join(__dirname, "..", "reference", "kafka", "target", "classpath.txt"))) throw new Error("no classpath");
+    execFileSync("java", ["-version"], { stdio: "ignore" });
+  },
+  // The client-matrix programs that test/setup/install.sh builds (Maven, Go) and the venv's PyPI clients.
+  "java-client": () => {
+    if (!existsSync(join(__dirname, "..", "clients", "java", "target", "client-check-1.jar"))) throw new Error("not built");
+  },
+  "franz-go": () => {
+    if (!existsSync(join(__dirname, "..", "clients", "go", "bin", "franz"))) throw new Error("not built");
+  },
+  sarama: () => {
+    if (!existsSync(join(__dirname, "..", "clients", "go", "bin", "sarama"))) throw new Error("not built");
+  },
+  "venv-kafka-clients": () => execFileSync(join(__dirname, "..", "..", ".streamlab", "venv", "bin", "python"), ["-c", "import confluent_kafka, kafka"], { stdio: "ignore" }),
   chromium: () => {
     if (!existsSync("/usr/bin/chromium")) throw new Error("no chromium");
   },

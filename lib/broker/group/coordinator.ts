@@ -21,6 +21,11 @@ export interface JoinRequest {
   protocols: { name: string; metadata: Buffer }[];
   clientId: string;
   clientHost: string;
+  /**
+   * JoinGroup v4+ (KIP-394): a member joining without an id is given one with MEMBER_ID_REQUIRED and joins for
+   * real only when it comes back with that id, so a client that retries a lost JoinGroup leaves no ghost member.
+   */
+  requireKnownMemberId?: boolean;
 }
 
 export interface JoinResult {
@@ -60,11 +65,17 @@ export class Group {
   leaderId = "";
   readonly members = new Map<string, Member>();
   readonly offsets = new Map<string, CommittedOffset>();
+  /** Member ids handed out with MEMBER_ID_REQUIRED, not yet joined. */
+  readonly pendingMemberIds = new Set<string>();
   rebalanceTimer: NodeJS.Timeout | undefined;
   constructor(readonly groupId: string) {}
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Kafka's offset.metadata.max.bytes default. */
+export const OFFSET_METADATA_MAX_BYTES = 4096;
+/** Characters of the client id kept in a generated member id. */
+const MAX_CLIENT_ID_IN_MEMBER_ID = 255;
 
 export function offsetKey(topic: string, partition: number): string {
   return topic + "\0" + partition;
@@ -152,11 +163,18 @@ export class GroupCoordinator {
       if (common.length === 0) return fail(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
     }
     let member = req.memberId ? g.members.get(req.memberId) : undefined;
-    if (req.memberId && !member) return fail(ErrorCode.UNKNOWN_MEMBER_ID);
+    const pending = !member && g.pendingMemberIds.delete(req.memberId);
+    if (req.memberId && !member && !pending) return fail(ErrorCode.UNKNOWN_MEMBER_ID);
+    if (!req.memberId && req.requireKnownMemberId) {
+      const id = `${(req.clientId || "member").slice(0, 255)}-${randomUUID()}`;
+      g.pendingMemberIds.add(id);
+      return fail(ErrorCode.MEMBER_ID_REQUIRED, id);
+    }
     const now = Date.now();
     if (!member) {
       member = {
-        memberId: `${req.clientId || "member"}-${randomUUID()}`,
+        // Kafka's form (client id, then a UUID), with the client id cut so the id stays a short string.
+        memberId: pending ? req.memberId : `${(req.clientId || "member").slice(0, MAX_CLIENT_ID_IN_MEMBER_ID)}-${randomUUID()}`,
         groupInstanceId: req.groupInstanceId,
         clientId: req.clientId,
         clientHost: req.clientHost,
@@ -335,38 +353,113 @@ export class GroupCoordinator {
     }
   }
 
+  /**
+   * Checks one committed offset against Kafka's limits: metadata up to offset.metadata.max.bytes (4096, else
+   * OFFSET_METADATA_TOO_LARGE); the offset -1 or more and representable exactly here (below 2^53, else
+   * INVALID_COMMIT_OFFSET_SIZE) so that it reads back as committed. 0 when it may be stored.
+   */
+  validateCommit(offset: number, metadata: string | null): number {
+    if (metadata !== null && Buffer.byteLength(metadata) > OFFSET_METADATA_MAX_BYTES) return 12; // OFFSET_METADATA_TOO_LARGE
+    if (!Number.isSafeInteger(offset) || offset < -1) return ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
+    return 0;
+  }
+
   /** Checks a commit's membership; 0 when the offsets may be stored. */
   checkCommit(groupId: string, generationId: number, memberId: string): number {
     const g = this.groups.get(groupId);
-    // A commit outside group management (generation -1, no member), as admin tools and simple consumers do.
-    if (generationId < 0 && !memberId) return 0;
-    const m = g?.members.get(memberId);
-    if (!g || !m) return ErrorCode.UNKNOWN_MEMBER_ID;
+    // A commit outside group management (generation -1, no member), as admin tools and simple consumers do:
+    // Kafka takes it only while the group has no members, so an admin cannot move a live consumer's offsets.
+    if (generationId < 0 && !memberId) return g && g.members.size > 0 ? ErrorCode.UNKNOWN_MEMBER_ID : 0;
+    // A generation for a group that does not exist (Kafka: ILLEGAL_GENERATION before OffsetCommit v9).
+    if (!g) return ErrorCode.ILLEGAL_GENERATION;
+    const m = g.members.get(memberId);
+    if (!m) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (generationId !== g.generationId) return ErrorCode.ILLEGAL_GENERATION;
-    if (g.state === "PreparingRebalance" || g.state === "CompletingRebalance") return ErrorCode.REBALANCE_IN_PROGRESS;
+    // As in Kafka: a member of the current generation may commit while the group prepares a rebalance (the
+    // generation only moves on when the join completes), which is how a consumer commits what it read before it
+    // gives its partitions up; refusing it makes the next owner read those records again. Only between the join
+    // and the sync (CompletingRebalance) does the member hold a generation whose assignment it has not seen.
+    if (g.state === "CompletingRebalance") return ErrorCode.REBALANCE_IN_PROGRESS;
     m.sessionDeadline = Date.now() + m.sessionTimeoutMs;
     return 0;
   }
 
-  /** Stores offsets; with a data dir they reach the file before the commit is acknowledged. */
-  commit(groupId: string, offsets: { topic: string; partition: number; offset: number; metadata: string | null }[]): void {
-    const g = this.group(groupId);
-    let lines = "";
-    for (const o of offsets) {
-      g.offsets.set(offsetKey(o.topic, o.partition), { offset: o.offset, metadata: o.metadata });
-      if (this.offsetsFd !== undefined) lines += JSON.stringify({ g: groupId, t: o.topic, p: o.partition, o: o.offset, m: o.metadata }) + "\n";
+  /** Stores offsets; with a data dir they reach the file before the commit is acknowledged. 0, or an error code. */
+  commit(groupId: string, offsets: { topic: string; partition: number; offset: number; metadata: string | null }[]): number {
+    // With a data dir the commit reaches the file first; a failed write (a full disk) is cut back off the file,
+    // nothing changes in memory, and the commit answers COORDINATOR_NOT_AVAILABLE (retriable), never a hang-up.
+    if (this.offsetsFd !== undefined) {
+      const lines = Buffer.from(offsets.map((o) => JSON.stringify({ g: groupId, t: o.topic, p: o.partition, o: o.offset, m: o.metadata }) + "\n").join(""));
+      const fd = this.offsetsFd;
+      let before = -1;
+      try {
+        before = fs.fstatSync(fd).size;
+        for (let off = 0; off < lines.length; ) off += fs.writeSync(fd, lines, off, lines.length - off);
+      } catch {
+        try {
+          if (before >= 0) fs.ftruncateSync(fd, before);
+        } catch {
+          /* the torn line is skipped when the file is loaded */
+        }
+        return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+      }
     }
-    if (lines) {
-      fs.writeSync(this.offsetsFd!, lines);
+    const g = this.group(groupId);
+    for (const o of offsets) g.offsets.set(offsetKey(o.topic, o.partition), { offset: o.offset, metadata: o.metadata });
+    if (this.offsetsFd !== undefined) {
       this.linesWritten += offsets.length;
       let live = 0;
       for (const grp of this.groups.values()) live += grp.offsets.size;
-      if (this.linesWritten > 10_000 && this.linesWritten > 4 * live) this.rewriteCompacted();
+      if (this.linesWritten > 10_000 && this.linesWritten > 4 * live) {
+        try {
+          this.rewriteCompacted();
+        } catch {
+          /* compaction of the file waits for the next chance (a full disk) */
+        }
+      }
     }
+    return 0;
   }
 
   committed(groupId: string, topic: string, partition: number): CommittedOffset | undefined {
     return this.groups.get(groupId)?.offsets.get(offsetKey(topic, partition));
+  }
+
+  /** Deletes committed offsets (OffsetDelete, DeleteGroups); durable like commits. */
+  deleteOffsets(groupId: string, partitions: { topic: string; partition: number }[]): void {
+    const g = this.groups.get(groupId);
+    if (!g) return;
+    let lines = "";
+    for (const { topic, partition } of partitions) {
+      if (!g.offsets.delete(offsetKey(topic, partition))) continue;
+      if (this.offsetsFd !== undefined) lines += JSON.stringify({ g: groupId, t: topic, p: partition, o: -1, m: null, d: true }) + "\n";
+    }
+    if (lines) fs.writeSync(this.offsetsFd!, lines);
+  }
+
+  /** Topics the members of a consumer group subscribe to (from their ConsumerProtocolSubscription metadata). */
+  subscribedTopics(groupId: string): Set<string> {
+    const out = new Set<string>();
+    const g = this.groups.get(groupId);
+    if (!g || g.protocolType !== "consumer") return out;
+    for (const m of g.members.values()) {
+      const meta = m.protocols.find((p) => p.name === g.protocolName)?.metadata ?? m.protocols[0]?.metadata;
+      if (!meta || meta.length < 6) continue;
+      try {
+        let pos = 2; // version
+        const n = meta.readInt32BE(pos);
+        pos += 4;
+        for (let i = 0; i < n; i++) {
+          const len = meta.readInt16BE(pos);
+          pos += 2;
+          out.add(meta.toString("utf8", pos, pos + len));
+          pos += len;
+        }
+      } catch {
+        // Unreadable metadata: treat as subscribing to nothing.
+      }
+    }
+    return out;
   }
 
   /** Forgets committed offsets of a deleted topic. */

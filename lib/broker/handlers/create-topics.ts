@@ -1,81 +1,129 @@
-/** CreateTopics v0-4 and DeleteTopics v0-3. One node, so replication factor 1 (or -1, "the default"). */
+/**
+ * Topic administration: CreateTopics v2-7, DeleteTopics v1-6 (by name or id), CreatePartitions v0-3 and
+ * DeleteRecords v0-2. One node, so replication factor 1 (or -1, "the default").
+ */
 import { ErrorCode } from "../protocol/apis";
-import { Reader, Writer } from "../protocol/primitives";
-import type { RequestContext } from "../core";
-import { TOPIC_CONFIG_KEYS, TopicError, checkTopicName, type TopicConfig } from "../log/topics";
+import { defineApi } from "../protocol/api";
+import { UUID_ZERO } from "../protocol/codec";
+import { CreatePartitions, CreateTopics, DeleteRecords, DeleteTopics } from "../protocol/messages";
+import { TopicError, checkTopicName } from "../log/topics";
+import { topicMeta } from "./topic-meta";
+import { parseTopicConfigs, topicConfigEntries } from "./configs";
 
-/** Parses topic configs; returns an error message for a bad value of a config this broker uses. */
-export function parseTopicConfigs(configs: { name: string; value: string | null }[]): Partial<TopicConfig> | string {
-  const out: Partial<TopicConfig> = {};
-  for (const c of configs) {
-    const key = TOPIC_CONFIG_KEYS[c.name];
-    if (!key) {
-      if (c.name === "cleanup.policy" && c.value !== null && c.value !== "delete") return `cleanup.policy=${c.value} is not supported: this broker only deletes old segments`;
-      continue; // other Kafka configs are accepted and have no effect on a single in-process node
-    }
-    const n = Number(c.value);
-    if (c.value === null || !Number.isInteger(n) || n < -1) return `${c.name} must be an integer >= -1, got ${c.value}`;
-    if ((key === "segmentBytes" || key === "maxMessageBytes") && n < 1024) return `${c.name} must be at least 1024`;
-    out[key] = n;
-  }
-  return out;
-}
+export const createTopics = defineApi(CreateTopics, {
+  versions: [2, 7],
+  handle(req, ctx) {
+    const { core } = ctx;
+    const topics = req.topics.map((t) => {
+      const fail = (errorCode: number, errorMessage: string) => ({ name: t.name, errorCode, errorMessage, topicConfigErrorCode: 0, configs: null });
+      const badName = checkTopicName(t.name);
+      if (badName) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, badName);
+      if (core.topics.get(t.name)) return fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${t.name}' already exists.`);
+      if (t.replicationFactor !== -1 && t.replicationFactor !== 1 && t.assignments.length === 0)
+        return fail(ErrorCode.INVALID_REPLICATION_FACTOR, `Unable to replicate the partition ${t.replicationFactor} time(s): The target replication factor of ${t.replicationFactor} cannot be reached because only 1 broker(s) are registered.`);
+      if (t.assignments.some((a) => a.brokerIds.some((b) => b !== core.nodeId))) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `the only broker is ${core.nodeId}`);
+      const partitions = t.assignments.length > 0 ? t.assignments.length : t.numPartitions === -1 ? core.options.defaultPartitions : t.numPartitions;
+      if (!Number.isInteger(partitions) || partitions < 1 || partitions > 10000) return fail(ErrorCode.INVALID_PARTITIONS, `Number of partitions must be larger than 0, got ${partitions}.`);
+      const configs = parseTopicConfigs(t.configs);
+      if (typeof configs === "string") return fail(ErrorCode.INVALID_CONFIG, configs);
+      if (!req.validateOnly) {
+        try {
+          core.topics.create(t.name, partitions, configs);
+          topicMeta(core).setExplicitConfigs(t.name, Object.fromEntries(t.configs.map((c) => [c.name, c.value])));
+        } catch (err) {
+          if (err instanceof TopicError) return fail(err.code, err.message);
+          throw err;
+        }
+      }
+      const created = core.topics.get(t.name);
+      return {
+        name: t.name,
+        topicId: created ? topicMeta(core).idOf(t.name) : UUID_ZERO,
+        errorCode: ErrorCode.NONE,
+        errorMessage: null,
+        numPartitions: partitions,
+        replicationFactor: 1,
+        configs: created ? topicConfigEntries(core, created).map((e) => ({ name: e.name, value: e.value, readOnly: false, configSource: e.source, isSensitive: false })) : [],
+      };
+    });
+    return { topics };
+  },
+});
 
-export function handleCreateTopics(ctx: RequestContext, r: Reader): Writer {
-  const v = ctx.version;
-  const topics = r.array((r) => ({
-    name: r.string(),
-    numPartitions: r.int32(),
-    replicationFactor: r.int16(),
-    assignments: r.array((r) => ({ index: r.int32(), brokers: r.array((r) => r.int32()) })),
-    configs: r.array((r) => ({ name: r.string(), value: r.nullableString() })),
-  }));
-  r.int32(); // timeout_ms
-  const validateOnly = v >= 1 ? r.bool() : false;
-  const { core } = ctx;
-  const results = topics.map((t) => {
-    const fail = (code: number, message: string) => ({ name: t.name, code, message });
-    const badName = checkTopicName(t.name);
-    if (badName) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, badName);
-    if (core.topics.get(t.name)) return fail(ErrorCode.TOPIC_ALREADY_EXISTS, `topic '${t.name}' already exists`);
-    if (t.replicationFactor !== -1 && t.replicationFactor !== 1 && t.assignments.length === 0)
-      return fail(ErrorCode.INVALID_REPLICATION_FACTOR, `replication factor ${t.replicationFactor} is impossible on this single-node broker: use 1`);
-    const partitions = t.assignments.length > 0 ? t.assignments.length : t.numPartitions === -1 ? core.options.defaultPartitions : t.numPartitions;
-    if (!Number.isInteger(partitions) || partitions < 1 || partitions > 10000) return fail(ErrorCode.INVALID_PARTITIONS, `number of partitions must be 1..10000, got ${partitions}`);
-    const configs = parseTopicConfigs(t.configs);
-    if (typeof configs === "string") return fail(ErrorCode.INVALID_CONFIG, configs);
-    if (validateOnly) return fail(ErrorCode.NONE, "");
-    try {
-      core.topics.create(t.name, partitions, configs);
-      return fail(ErrorCode.NONE, "");
-    } catch (err) {
-      if (err instanceof TopicError) return fail(err.code, err.message);
-      throw err;
-    }
-  });
-  const w = new Writer();
-  if (v >= 2) w.int32(0);
-  w.array(results, (w, t) => {
-    w.string(t.name).int16(t.code);
-    if (v >= 1) w.nullableString(t.code ? t.message : null);
-  });
-  return w;
-}
+export const deleteTopics = defineApi(DeleteTopics, {
+  versions: [1, 6],
+  handle(req, ctx) {
+    const { core } = ctx;
+    const ids = topicMeta(core);
+    const asked = ctx.version >= 6 ? req.topics : req.topicNames.map((name) => ({ name, topicId: UUID_ZERO }));
+    return {
+      responses: asked.map((t) => {
+        const name = t.name ?? ids.nameOf(t.topicId) ?? null;
+        if (name === null) return { name: null, topicId: t.topicId, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, errorMessage: "This server does not host this topic ID." };
+        if (!core.topics.get(name)) return { name, topicId: t.topicId, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: "This server does not host this topic-partition." };
+        const topicId = ids.idOf(name);
+        core.topics.delete(name);
+        core.groups.dropTopic(name);
+        ids.forget(name);
+        return { name, topicId, errorCode: ErrorCode.NONE, errorMessage: null };
+      }),
+    };
+  },
+});
 
-export function handleDeleteTopics(ctx: RequestContext, r: Reader): Writer {
-  const v = ctx.version;
-  const names = r.array((r) => r.string());
-  r.int32(); // timeout_ms
-  const w = new Writer();
-  if (v >= 1) w.int32(0);
-  w.array(names, (w, name) => {
-    let code: number = ErrorCode.NONE;
-    if (!ctx.core.topics.get(name)) code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-    else {
-      ctx.core.topics.delete(name);
-      ctx.core.groups.dropTopic(name);
-    }
-    w.string(name).int16(code);
-  });
-  return w;
-}
+export const createPartitions = defineApi(CreatePartitions, {
+  versions: [0, 3],
+  handle(req, ctx) {
+    const { core } = ctx;
+    const seen = new Set<string>();
+    return {
+      results: req.topics.map((t) => {
+        const fail = (errorCode: number, errorMessage: string) => ({ name: t.name, errorCode, errorMessage });
+        if (seen.has(t.name)) return fail(ErrorCode.INVALID_REQUEST, "Duplicate topic in request.");
+        seen.add(t.name);
+        const topic = core.topics.get(t.name);
+        if (!topic) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition.");
+        const current = topic.partitions.length;
+        if (t.count < current) return fail(ErrorCode.INVALID_PARTITIONS, `Topic currently has ${current} partitions, which is higher than the requested ${t.count}.`);
+        if (t.count === current) return fail(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partitions.`);
+        if (t.count > 10000) return fail(ErrorCode.INVALID_PARTITIONS, `number of partitions must be at most 10000, got ${t.count}`);
+        if (t.assignments && t.assignments.length !== t.count - current)
+          return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Attempted to add ${t.count - current} additional partition(s), but only ${t.assignments.length} assignment(s) were specified.`);
+        if (t.assignments?.some((a) => a.brokerIds.some((b) => b !== core.nodeId))) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `the only broker is ${core.nodeId}`);
+        if (!req.validateOnly) {
+          try {
+            core.topics.addPartitions(t.name, t.count);
+          } catch (err) {
+            if (err instanceof TopicError) return fail(err.code, err.message);
+            throw err;
+          }
+        }
+        return { name: t.name, errorCode: ErrorCode.NONE, errorMessage: null };
+      }),
+    };
+  },
+});
+
+export const deleteRecords = defineApi(DeleteRecords, {
+  versions: [0, 2],
+  handle(req, ctx) {
+    const { core } = ctx;
+    return {
+      topics: req.topics.map((t) => {
+        const topic = core.topics.get(t.name);
+        return {
+          name: t.name,
+          partitions: t.partitions.map((p) => {
+            const log = topic?.partitions[p.partitionIndex];
+            if (!log) return { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+            // -1 means "up to the high watermark", as in Kafka's admin client deleteRecordsBefore(latest).
+            const offset = p.offset === -1 ? log.highWatermark : p.offset;
+            if (offset < 0 || offset > log.highWatermark) return { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
+            if (offset > log.logStartOffset) log.deleteRecordsBefore(offset);
+            return { partitionIndex: p.partitionIndex, lowWatermark: log.logStartOffset, errorCode: ErrorCode.NONE };
+          }),
+        };
+      }),
+    };
+  },
+});

@@ -1,25 +1,92 @@
 /**
- * Fetch v4-11 with long polling: when fewer than min_bytes are ready, the request waits until a produce to one
- * of its partitions wakes it or max_wait_ms passes. Stored batches are sent by reference, never re-encoded.
- * Fetch sessions (KIP-227) are not kept: session id 0 tells clients to send full requests.
+ * Fetch v4-17 with long polling and fetch sessions (KIP-227).
+ *
+ * When fewer than min_bytes are ready, the request waits until a produce to one of its partitions wakes it or
+ * max_wait_ms passes. Stored batches go out by reference (RecordChunks), never re-encoded.
+ *
+ * Sessions: epoch -1 is a sessionless full fetch (session id 0 in the answer); epoch 0 opens a session holding
+ * the requested partitions and answers all of them; later fetches send only what changed (new offsets, added
+ * partitions, forgotten ones) with the next epoch, and the answer carries only partitions with records, an
+ * error, or a changed high watermark / log start offset. An unknown session id gets FETCH_SESSION_ID_NOT_FOUND,
+ * a wrong epoch INVALID_FETCH_SESSION_EPOCH, as in Kafka. v13+ names topics by id (UNKNOWN_TOPIC_ID otherwise).
  */
 import { ErrorCode } from "../protocol/apis";
-import { Reader, Writer } from "../protocol/primitives";
-import type { RequestContext } from "../core";
+import { defineApi } from "../protocol/api";
+import { RecordChunks, type RequestOf } from "../protocol/codec";
+import { Fetch } from "../protocol/messages";
+import type { BrokerCore, RequestContext } from "../core";
+import { topicMeta } from "./topic-meta";
 
-interface FetchPartition {
-  index: number;
+const MAX_SESSIONS = 1000;
+
+interface WantedPartition {
+  topic: string;
+  /** "" when the topic id is unknown (v13+ only). */
+  topicId: string;
+  partition: number;
   fetchOffset: number;
   maxBytes: number;
+  /** What the last answer in this session said, to send only changes. */
+  lastHw: number;
+  lastLogStart: number;
 }
 
-interface FetchTopic {
-  name: string;
-  partitions: FetchPartition[];
+class FetchSession {
+  epoch = 1;
+  lastUsed = Date.now();
+  constructor(
+    readonly id: number,
+    readonly partitions: Map<string, WantedPartition>,
+  ) {}
 }
 
-interface PartitionData {
-  index: number;
+class FetchSessions {
+  readonly sessions = new Map<number, FetchSession>();
+  private nextId = 1 + Math.floor(Math.random() * 0x3fffffff);
+
+  create(partitions: Map<string, WantedPartition>): FetchSession {
+    if (this.sessions.size >= MAX_SESSIONS) {
+      // Evict the least recently used session; its client gets FETCH_SESSION_ID_NOT_FOUND and starts over.
+      let oldest: FetchSession | undefined;
+      for (const s of this.sessions.values()) if (!oldest || s.lastUsed < oldest.lastUsed) oldest = s;
+      if (oldest) this.sessions.delete(oldest.id);
+    }
+    let id = this.nextId++;
+    if (this.nextId > 0x7ffffff0) this.nextId = 1;
+    while (this.sessions.has(id) || id === 0) id = this.nextId++;
+    const s = new FetchSession(id, partitions);
+    this.sessions.set(id, s);
+    return s;
+  }
+}
+
+const perCore = new WeakMap<BrokerCore, FetchSessions>();
+function sessionsOf(core: BrokerCore): FetchSessions {
+  let s = perCore.get(core);
+  if (!s) perCore.set(core, (s = new FetchSessions()));
+  return s;
+}
+
+const key = (topicOrId: string, partition: number) => topicOrId + "\0" + partition;
+
+type FetchRequest = RequestOf<typeof Fetch>;
+
+function wanted(req: FetchRequest, ctx: RequestContext, into: Map<string, WantedPartition>): void {
+  const byId = ctx.version >= 13;
+  const ids = topicMeta(ctx.core);
+  for (const t of req.topics) {
+    const name = byId ? ids.nameOf(t.topicId) ?? "" : t.topic;
+    const topicId = byId ? t.topicId : "";
+    for (const p of t.partitions) {
+      const k = key(byId ? topicId : name, p.partition);
+      const prev = into.get(k);
+      into.set(k, { topic: name, topicId, partition: p.partition, fetchOffset: p.fetchOffset, maxBytes: p.partitionMaxBytes, lastHw: prev?.lastHw ?? -2, lastLogStart: prev?.lastLogStart ?? -2 });
+    }
+  }
+}
+
+interface PartitionOut {
+  w: WantedPartition;
   errorCode: number;
   highWatermark: number;
   logStartOffset: number;
@@ -27,96 +94,105 @@ interface PartitionData {
   bytes: number;
 }
 
-export async function handleFetch(ctx: RequestContext, r: Reader): Promise<Writer> {
-  const v = ctx.version;
-  r.int32(); // replica_id
-  const maxWaitMs = r.int32();
-  const minBytes = r.int32();
-  const maxBytes = r.int32();
-  r.int8(); // isolation_level
-  if (v >= 7) {
-    r.int32(); // session_id
-    r.int32(); // session_epoch
-  }
-  const topics: FetchTopic[] = r.array((r) => ({
-    name: r.string(),
-    partitions: r.array((r) => {
-      const index = r.int32();
-      if (v >= 9) r.int32(); // current_leader_epoch
-      const fetchOffset = r.int64();
-      if (v >= 5) r.int64(); // log_start_offset (a follower's; no followers here)
-      const maxBytes = r.int32();
-      return { index, fetchOffset, maxBytes };
-    }),
-  }));
-  if (v >= 7) r.array((r) => ({ name: r.string(), partitions: r.array((r) => r.int32()) }));
-  if (v >= 11) r.string(); // rack_id
-
-  const { core } = ctx;
-  const deadline = Date.now() + Math.max(0, maxWaitMs);
-  let result = collect(ctx, topics, maxBytes);
-  while (minBytes > 0 && result.bytes < minBytes && !result.hasError && Date.now() < deadline && topics.length > 0) {
-    const keys = new Set<string>();
-    for (const t of topics) for (const p of t.partitions) keys.add(t.name + "\0" + p.index);
-    await new Promise<void>((resolve) => {
-      // The waiter may fire before the timer exists (data already there), so the timer lives in a holder.
-      const wait: { timer?: NodeJS.Timeout } = {};
-      const remove = core.topics.addWaiter(keys, () => {
-        clearTimeout(wait.timer);
-        resolve();
-      });
-      wait.timer = setTimeout(() => {
-        remove();
-        resolve();
-      }, Math.max(1, deadline - Date.now()));
-    });
-    result = collect(ctx, topics, maxBytes);
-  }
-
-  const w = new Writer(1024);
-  w.int32(0); // throttle_time_ms
-  if (v >= 7) w.int16(ErrorCode.NONE).int32(0);
-  w.array(result.topics, (w, t) => {
-    w.string(t.name);
-    w.array(t.partitions, (w, p) => {
-      w.int32(p.index).int16(p.errorCode).int64(p.highWatermark);
-      w.int64(p.highWatermark); // last_stable_offset: no transactions
-      if (v >= 5) w.int64(p.logStartOffset);
-      w.int32(0); // aborted_transactions: none
-      if (v >= 11) w.int32(-1); // preferred_read_replica: none
-      w.int32(p.bytes);
-      for (const c of p.chunks) w.raw(c);
-    });
-  });
-  return w;
-}
-
-function collect(ctx: RequestContext, topics: FetchTopic[], maxBytes: number): { topics: { name: string; partitions: PartitionData[] }[]; bytes: number; hasError: boolean } {
+function collect(core: BrokerCore, parts: WantedPartition[], maxBytes: number, byId: boolean): { out: PartitionOut[]; bytes: number; hasError: boolean } {
   let bytes = 0;
   let hasError = false;
-  const out = topics.map((t) => {
-    const topic = ctx.core.topics.get(t.name);
-    const partitions = t.partitions.map((p): PartitionData => {
-      const log = topic?.partitions[p.index];
-      if (!log) {
-        hasError = true;
-        return { index: p.index, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, highWatermark: -1, logStartOffset: -1, chunks: [], bytes: 0 };
-      }
-      const hw = log.highWatermark;
-      const start = log.logStartOffset;
-      const base = { index: p.index, highWatermark: hw, logStartOffset: start };
-      if (p.fetchOffset < start || p.fetchOffset > hw) {
-        hasError = true;
-        return { ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, chunks: [], bytes: 0 };
-      }
-      const budget = Math.min(Math.max(0, p.maxBytes), Math.max(0, maxBytes - bytes));
-      // The first batch of the response goes out even when larger than the limits (KIP-74), so a consumer
-      // whose max bytes are smaller than a batch still makes progress.
-      const read = p.fetchOffset < hw ? log.read(p.fetchOffset, budget, bytes === 0) : { chunks: [], bytes: 0 };
-      bytes += read.bytes;
-      return { ...base, errorCode: ErrorCode.NONE, chunks: read.chunks, bytes: read.bytes };
-    });
-    return { name: t.name, partitions };
+  const out = parts.map((w): PartitionOut => {
+    const topic = w.topic ? core.topics.get(w.topic) : undefined;
+    const log = topic?.partitions[w.partition];
+    if (!log) {
+      hasError = true;
+      const errorCode = byId && !topic ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      return { w, errorCode, highWatermark: -1, logStartOffset: -1, chunks: [], bytes: 0 };
+    }
+    const hw = log.highWatermark;
+    const start = log.logStartOffset;
+    if (w.fetchOffset < start || w.fetchOffset > hw) {
+      hasError = true;
+      return { w, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark: hw, logStartOffset: start, chunks: [], bytes: 0 };
+    }
+    const budget = Math.min(Math.max(0, w.maxBytes), Math.max(0, maxBytes - bytes));
+    // The first batch of the response goes out even when larger than the limits (KIP-74), so a consumer
+    // whose max bytes are smaller than a batch still makes progress.
+    const read = w.fetchOffset < hw ? log.read(w.fetchOffset, budget, bytes === 0) : { chunks: [], bytes: 0 };
+    bytes += read.bytes;
+    return { w, errorCode: ErrorCode.NONE, highWatermark: hw, logStartOffset: start, chunks: read.chunks, bytes: read.bytes };
   });
-  return { topics: out, bytes, hasError };
+  return { out, bytes, hasError };
 }
+
+export const fetch = defineApi(Fetch, {
+  versions: [4, 17],
+  async handle(req, ctx) {
+    const { core } = ctx;
+    const v = ctx.version;
+    const byId = v >= 13;
+    const sessions = sessionsOf(core);
+    const fail = (errorCode: number) => ({ errorCode, sessionId: 0, responses: [] });
+
+    let session: FetchSession | undefined;
+    let parts: WantedPartition[];
+    let incremental = false;
+    if (v < 7 || req.sessionEpoch === -1) {
+      // Sessionless (or closing a session): everything asked for is answered.
+      if (v >= 7 && req.sessionId !== 0) sessions.sessions.delete(req.sessionId);
+      const m = new Map<string, WantedPartition>();
+      wanted(req, ctx, m);
+      parts = [...m.values()];
+    } else if (req.sessionEpoch === 0) {
+      if (req.sessionId !== 0) sessions.sessions.delete(req.sessionId);
+      const m = new Map<string, WantedPartition>();
+      wanted(req, ctx, m);
+      session = sessions.create(m);
+      parts = [...m.values()];
+    } else {
+      session = sessions.sessions.get(req.sessionId);
+      if (!session) return fail(ErrorCode.FETCH_SESSION_ID_NOT_FOUND);
+      if (session.epoch !== req.sessionEpoch) return fail(ErrorCode.INVALID_FETCH_SESSION_EPOCH);
+      session.epoch = session.epoch >= 0x7fffffff ? 1 : session.epoch + 1;
+      session.lastUsed = Date.now();
+      wanted(req, ctx, session.partitions);
+      for (const f of req.forgottenTopicsData) {
+        const t = byId ? f.topicId : f.topic;
+        for (const p of f.partitions) session.partitions.delete(key(t, p));
+      }
+      parts = [...session.partitions.values()];
+      incremental = true;
+    }
+
+    const deadline = Date.now() + Math.max(0, req.maxWaitMs);
+    let result = collect(core, parts, req.maxBytes, byId);
+    while (req.minBytes > 0 && result.bytes < req.minBytes && !result.hasError && Date.now() < deadline && parts.length > 0) {
+      const keys = new Set<string>();
+      for (const p of parts) keys.add(p.topic + "\0" + p.partition);
+      // false when the client went away, the broker is stopping, or too many fetches wait: answer with what there is.
+      if (!(await core.topics.waitForAppend(keys, deadline - Date.now(), ctx.signal))) break;
+      result = collect(core, parts, req.maxBytes, byId);
+    }
+
+    // Group the answer by topic, in request (session) order; an incremental answer skips unchanged partitions.
+    const readCommitted = req.isolationLevel === 1;
+    const topics = new Map<string, { topic: string; topicId: string; partitions: object[] }>();
+    for (const p of result.out) {
+      const w = p.w;
+      const changed = p.bytes > 0 || p.errorCode !== 0 || p.highWatermark !== w.lastHw || p.logStartOffset !== w.lastLogStart;
+      w.lastHw = p.highWatermark;
+      w.lastLogStart = p.logStartOffset;
+      if (incremental && !changed) continue;
+      const tk = byId ? w.topicId : w.topic;
+      let t = topics.get(tk);
+      if (!t) topics.set(tk, (t = { topic: w.topic, topicId: w.topicId, partitions: [] }));
+      t.partitions.push({
+        partitionIndex: w.partition,
+        errorCode: p.errorCode,
+        highWatermark: p.highWatermark,
+        lastStableOffset: p.highWatermark, // no open transactions: everything below the high watermark is stable
+        logStartOffset: p.logStartOffset,
+        abortedTransactions: readCommitted ? [] : null,
+        preferredReadReplica: -1,
+        records: new RecordChunks(p.chunks, p.bytes),
+      });
+    }
+    return { errorCode: ErrorCode.NONE, sessionId: session?.id ?? 0, responses: [...topics.values()] as never };
+  },
+});

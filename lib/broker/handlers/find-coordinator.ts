@@ -1,16 +1,14 @@
-/** FindCoordinator v0-2: this broker coordinates every group (and would every transaction). */
+/** FindCoordinator v0-6 (v4+ batched): this broker coordinates every group and every transactional id. */
 import { ErrorCode } from "../protocol/apis";
-import { Reader, Writer } from "../protocol/primitives";
-import type { RequestContext } from "../core";
+import { defineApi } from "../protocol/api";
+import { FindCoordinator } from "../protocol/messages";
 
-export function handleFindCoordinator(ctx: RequestContext, r: Reader): Writer {
-  const v = ctx.version;
-  r.string(); // key
-  if (v >= 1) r.int8(); // key_type
-  const w = new Writer();
-  if (v >= 1) w.int32(0);
-  w.int16(ErrorCode.NONE);
-  if (v >= 1) w.nullableString(null);
-  w.int32(ctx.core.nodeId).string(ctx.core.host).int32(ctx.core.port);
-  return w;
-}
+export const findCoordinator = defineApi(FindCoordinator, {
+  versions: [0, 6],
+  handle(req, ctx) {
+    const { core } = ctx;
+    const me = { nodeId: core.nodeId, host: core.host, port: core.port, errorCode: ErrorCode.NONE, errorMessage: null };
+    if (ctx.version >= 4) return { coordinators: req.coordinatorKeys.map((key) => ({ key, ...me })) };
+    return me;
+  },
+});

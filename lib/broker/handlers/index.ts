@@ -1,40 +1,61 @@
-/** API key -> handler. */
-import { ApiKey } from "../protocol/apis";
-import type { Handler } from "../core";
-import { handleApiVersions } from "./api-versions";
-import { handleCreateTopics, handleDeleteTopics } from "./create-topics";
-import { handleDescribeConfigs } from "./describe-configs";
-import { handleDescribeGroups, handleListGroups } from "./describe-groups";
-import { handleFetch } from "./fetch";
-import { handleFindCoordinator } from "./find-coordinator";
-import { handleHeartbeat } from "./heartbeat";
-import { handleInitProducerId } from "./init-producer-id";
-import { handleJoinGroup } from "./join-group";
-import { handleLeaveGroup } from "./leave-group";
-import { handleListOffsets } from "./list-offsets";
-import { handleMetadata } from "./metadata";
-import { handleOffsetCommit } from "./offset-commit";
-import { handleOffsetFetch } from "./offset-fetch";
-import { handleProduce } from "./produce";
-import { handleSyncGroup } from "./sync-group";
+/** Every API the broker serves, registered once; the server dispatches on this registry. */
+import { ApiRegistry } from "../protocol/api";
+import { apiVersions, describeCluster, describeLogDirs, offsetForLeaderEpoch } from "./cluster";
+import { alterConfigs, describeConfigs, incrementalAlterConfigs } from "./configs";
+import { createPartitions, createTopics, deleteRecords, deleteTopics } from "./create-topics";
+import { fetch } from "./fetch";
+import { findCoordinator } from "./find-coordinator";
+import { deleteGroups, describeGroups, listGroups, offsetDelete } from "./groups-admin";
+import { heartbeat } from "./heartbeat";
+import { joinGroup } from "./join-group";
+import { leaveGroup } from "./leave-group";
+import { listOffsets } from "./list-offsets";
+import { metadata } from "./metadata";
+import { offsetCommit } from "./offset-commit";
+import { offsetFetch } from "./offset-fetch";
+import { produce } from "./produce";
+import { describeProducers, describeTransactions, initProducerId, listTransactions } from "./producers";
+import { saslAuthenticate, saslHandshake } from "./sasl";
+import { syncGroup } from "./sync-group";
 
-export const HANDLERS: Record<number, Handler> = {
-  [ApiKey.Produce]: handleProduce,
-  [ApiKey.Fetch]: handleFetch,
-  [ApiKey.ListOffsets]: handleListOffsets,
-  [ApiKey.Metadata]: handleMetadata,
-  [ApiKey.OffsetCommit]: handleOffsetCommit,
-  [ApiKey.OffsetFetch]: handleOffsetFetch,
-  [ApiKey.FindCoordinator]: handleFindCoordinator,
-  [ApiKey.JoinGroup]: handleJoinGroup,
-  [ApiKey.Heartbeat]: handleHeartbeat,
-  [ApiKey.LeaveGroup]: handleLeaveGroup,
-  [ApiKey.SyncGroup]: handleSyncGroup,
-  [ApiKey.DescribeGroups]: handleDescribeGroups,
-  [ApiKey.ListGroups]: handleListGroups,
-  [ApiKey.ApiVersions]: handleApiVersions,
-  [ApiKey.CreateTopics]: handleCreateTopics,
-  [ApiKey.DeleteTopics]: handleDeleteTopics,
-  [ApiKey.InitProducerId]: handleInitProducerId,
-  [ApiKey.DescribeConfigs]: handleDescribeConfigs,
-};
+export function buildRegistry(): ApiRegistry {
+  const registry = new ApiRegistry();
+  registry.register(
+    produce,
+    fetch,
+    listOffsets,
+    metadata,
+    offsetCommit,
+    offsetFetch,
+    findCoordinator,
+    joinGroup,
+    heartbeat,
+    leaveGroup,
+    syncGroup,
+    describeGroups,
+    listGroups,
+    createTopics,
+    deleteTopics,
+    deleteRecords,
+    initProducerId,
+    offsetForLeaderEpoch,
+    describeConfigs,
+    alterConfigs,
+    describeLogDirs,
+    createPartitions,
+    deleteGroups,
+    incrementalAlterConfigs,
+    offsetDelete,
+    describeCluster,
+    describeProducers,
+    describeTransactions,
+    listTransactions,
+    saslHandshake,
+    saslAuthenticate,
+  );
+  registry.register(apiVersions(registry));
+  return registry;
+}
+
+/** The broker's registry (built once). */
+export const API_REGISTRY = buildRegistry();

@@ -1,24 +1,36 @@
-/** JoinGroup v0-5: answered when the rebalance completes (every member rejoined, or the timeout passed). */
-import { Reader, Writer } from "../protocol/primitives";
-import type { RequestContext } from "../core";
+/** JoinGroup v0-9: answered when the rebalance completes (every member rejoined, or the timeout passed). */
+import { ErrorCode } from "../protocol/apis";
+import { defineApi } from "../protocol/api";
+import { JoinGroup } from "../protocol/messages";
 
-export async function handleJoinGroup(ctx: RequestContext, r: Reader): Promise<Writer> {
-  const v = ctx.version;
-  const groupId = r.string();
-  const sessionTimeoutMs = r.int32();
-  const rebalanceTimeoutMs = v >= 1 ? r.int32() : sessionTimeoutMs;
-  const memberId = r.string();
-  const groupInstanceId = v >= 5 ? r.nullableString() : null;
-  const protocolType = r.string();
-  const protocols = r.array((r) => ({ name: r.string(), metadata: Buffer.from(r.bytes()) }));
-  const res = await ctx.core.groups.join({ groupId, sessionTimeoutMs, rebalanceTimeoutMs, memberId, groupInstanceId, protocolType, protocols, clientId: ctx.clientId, clientHost: ctx.clientHost });
-  const w = new Writer();
-  if (v >= 2) w.int32(0);
-  w.int16(res.errorCode).int32(res.generationId).string(res.protocolName).string(res.leader).string(res.memberId);
-  w.array(res.members, (w, m) => {
-    w.string(m.memberId);
-    if (v >= 5) w.nullableString(m.groupInstanceId);
-    w.bytes(m.metadata);
-  });
-  return w;
-}
+export const joinGroup = defineApi(JoinGroup, {
+  versions: [0, 9],
+  async handle(req, ctx) {
+    const v = ctx.version;
+    // v0 has no rebalance timeout: the session timeout stands in for it, as in Kafka.
+    const rebalanceTimeoutMs = req.rebalanceTimeoutMs < 0 ? req.sessionTimeoutMs : req.rebalanceTimeoutMs;
+    const res = await ctx.core.groups.join({
+      groupId: req.groupId,
+      sessionTimeoutMs: req.sessionTimeoutMs,
+      rebalanceTimeoutMs,
+      memberId: req.memberId,
+      groupInstanceId: req.groupInstanceId,
+      protocolType: req.protocolType,
+      protocols: req.protocols.map((p) => ({ name: p.name, metadata: Buffer.from(p.metadata) })),
+      clientId: ctx.clientId,
+      clientHost: ctx.clientHost,
+      requireKnownMemberId: v >= 4,
+    });
+    const ok = res.errorCode === ErrorCode.NONE;
+    return {
+      errorCode: res.errorCode,
+      generationId: res.generationId,
+      protocolType: ok ? req.protocolType : null,
+      protocolName: ok ? res.protocolName : v >= 7 ? null : "",
+      leader: res.leader,
+      skipAssignment: false,
+      memberId: res.memberId,
+      members: res.members,
+    };
+  },
+});

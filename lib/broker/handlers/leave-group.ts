@@ -1,17 +1,13 @@
-/** LeaveGroup v0-3 (v3 leaves several members at once). */
-import { Reader, Writer } from "../protocol/primitives";
-import type { RequestContext } from "../core";
+/** LeaveGroup v0-5 (v3+ leaves several members at once). */
+import { defineApi } from "../protocol/api";
+import { LeaveGroup } from "../protocol/messages";
 
-export function handleLeaveGroup(ctx: RequestContext, r: Reader): Writer {
-  const v = ctx.version;
-  const groupId = r.string();
-  const members = v >= 3 ? r.array((r) => ({ memberId: r.string(), groupInstanceId: r.nullableString() })) : [{ memberId: r.string(), groupInstanceId: null }];
-  const codes = ctx.core.groups.leave(groupId, members.map((m) => m.memberId));
-  const w = new Writer();
-  if (v >= 1) w.int32(0);
-  if (v < 3) return w.int16(codes[0]);
-  w.int16(0);
-  w.int32(members.length);
-  members.forEach((m, i) => w.string(m.memberId).nullableString(m.groupInstanceId).int16(codes[i]));
-  return w;
-}
+export const leaveGroup = defineApi(LeaveGroup, {
+  versions: [0, 5],
+  handle(req, ctx) {
+    const members = ctx.version >= 3 ? req.members : [{ memberId: req.memberId, groupInstanceId: null }];
+    const codes = ctx.core.groups.leave(req.groupId, members.map((m) => m.memberId));
+    if (ctx.version < 3) return { errorCode: codes[0] };
+    return { errorCode: 0, members: members.map((m, i) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode: codes[i] })) };
+  },
+});

@@ -1,52 +1,61 @@
-/** ListOffsets v0-5: earliest (-2), latest (-1) or the first offset at or after a timestamp. */
+/**
+ * ListOffsets v1-10 (v0 was removed in Kafka 4.0): earliest (-2), latest (-1), max timestamp (-3), earliest
+ * local (-4, the same as earliest here: no tiered storage), or the first offset at or after a timestamp.
+ */
 import { ErrorCode } from "../protocol/apis";
-import { Reader, Writer } from "../protocol/primitives";
-import type { RequestContext } from "../core";
+import { defineApi } from "../protocol/api";
+import { ListOffsets } from "../protocol/messages";
 
 const LATEST = -1;
 const EARLIEST = -2;
+const MAX_TIMESTAMP = -3;
+const EARLIEST_LOCAL = -4;
+const LATEST_TIERED = -5;
 
-export function handleListOffsets(ctx: RequestContext, r: Reader): Writer {
-  const v = ctx.version;
-  r.int32(); // replica_id
-  if (v >= 2) r.int8(); // isolation_level: no transactions, so committed == everything
-  const topics = r.array((r) => ({
-    name: r.string(),
-    partitions: r.array((r) => {
-      const index = r.int32();
-      if (v >= 4) r.int32();
-      const timestamp = r.int64();
-      if (v === 0) r.int32();
-      return { index, timestamp };
-    }),
-  }));
-  const w = new Writer();
-  if (v >= 2) w.int32(0);
-  w.array(topics, (w, t) => {
-    const topic = ctx.core.topics.get(t.name);
-    w.string(t.name);
-    w.array(t.partitions, (w, p) => {
-      const log = topic?.partitions[p.index];
-      let offset = -1;
-      let timestamp = -1;
-      let error: number = ErrorCode.NONE;
-      if (!log) error = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-      else if (p.timestamp === LATEST) offset = log.highWatermark;
-      else if (p.timestamp === EARLIEST) offset = log.logStartOffset;
-      else {
-        const found = log.offsetForTimestamp(p.timestamp);
-        if (found) {
-          offset = found.offset;
-          timestamp = found.timestamp;
-        }
-      }
-      w.int32(p.index).int16(error);
-      if (v === 0) w.array(offset >= 0 ? [offset] : [], (w, o) => w.int64(o));
-      else {
-        w.int64(timestamp).int64(offset);
-        if (v >= 4) w.int32(0);
-      }
+export const listOffsets = defineApi(ListOffsets, {
+  versions: [1, 10],
+  handle(req, ctx) {
+    const topics = req.topics.map((t) => {
+      const topic = ctx.core.topics.get(t.name);
+      return {
+        name: t.name,
+        partitions: t.partitions.map((p) => {
+          const log = topic?.partitions[p.partitionIndex];
+          const out = { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE as number, timestamp: -1, offset: -1, leaderEpoch: 0 };
+          if (!log) return { ...out, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, leaderEpoch: -1 };
+          if (p.timestamp === LATEST) out.offset = log.highWatermark;
+          else if (p.timestamp === EARLIEST || p.timestamp === EARLIEST_LOCAL) out.offset = log.logStartOffset;
+          else if (p.timestamp === LATEST_TIERED) out.offset = -1; // nothing is tiered
+          else if (p.timestamp === MAX_TIMESTAMP) {
+            const found = maxTimestamp(log);
+            if (found) Object.assign(out, found);
+          } else {
+            const found = log.offsetForTimestamp(p.timestamp);
+            if (found) {
+              out.offset = found.offset;
+              out.timestamp = found.timestamp;
+            }
+          }
+          return out;
+        }),
+      };
     });
-  });
-  return w;
+    return { topics };
+  },
+});
+
+/** The offset and timestamp of the record with the largest timestamp (KIP-734), or undefined when empty. */
+function maxTimestamp(log: { offsetForTimestamp(ts: number): { offset: number; timestamp: number } | undefined; highWatermark: number; logStartOffset: number }): { offset: number; timestamp: number } | undefined {
+  if (log.highWatermark <= log.logStartOffset) return undefined;
+  // offsetForTimestamp(ts) finds the first record at or after ts; searching down from the top for the largest
+  // timestamp present would need an index, so walk by doubling to the last timestamp that still finds a record.
+  let lo = 0;
+  let hi = 2 ** 52;
+  if (!log.offsetForTimestamp(lo)) return undefined;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (log.offsetForTimestamp(mid)) lo = mid;
+    else hi = mid;
+  }
+  return log.offsetForTimestamp(lo);
 }

@@ -1,46 +1,58 @@
-/** Metadata v0-8: this single broker, and each topic with every partition led by it. */
+/**
+ * Metadata v0-12: this single broker, and each topic with every partition led by it. v10+ carries topic ids;
+ * a request naming topics by id (v10+, null name) is answered by id. Names starting with "__" are never
+ * auto-created (Kafka's internal topics).
+ */
 import { ErrorCode } from "../protocol/apis";
-import { Reader, Writer } from "../protocol/primitives";
-import { NO_AUTHORIZED_OPERATIONS, type RequestContext } from "../core";
+import { defineApi } from "../protocol/api";
+import { UUID_ZERO } from "../protocol/codec";
+import { Metadata } from "../protocol/messages";
+import { NO_AUTHORIZED_OPERATIONS } from "../core";
 import { checkTopicName } from "../log/topics";
+import { topicMeta } from "./topic-meta";
 
-export function handleMetadata(ctx: RequestContext, r: Reader): Writer {
-  const v = ctx.version;
-  const requested = v >= 1 ? r.nullableArray((r) => r.string()) : r.array((r) => r.string());
-  const allowAutoCreate = v >= 4 ? r.bool() : true;
-  if (v >= 8) {
-    r.bool();
-    r.bool();
-  }
-  const { core } = ctx;
-  // v0 asks for every topic with an empty list; later versions with null.
-  const all = requested === null || (v === 0 && requested.length === 0);
-  const names = all ? [...core.topics.topics.keys()].sort() : requested;
-  const w = new Writer();
-  if (v >= 3) w.int32(0);
-  w.array([core], (w) => {
-    w.int32(core.nodeId).string(core.host).int32(core.port);
-    if (v >= 1) w.nullableString(null);
-  });
-  if (v >= 2) w.nullableString(core.clusterId);
-  if (v >= 1) w.int32(core.nodeId);
-  w.array(names, (w, name) => {
-    const invalid = checkTopicName(name);
-    const topic = invalid ? undefined : core.topicOrAutoCreate(name, allowAutoCreate);
-    const error = invalid ? ErrorCode.INVALID_TOPIC_EXCEPTION : topic ? ErrorCode.NONE : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-    w.int16(error).string(name);
-    if (v >= 1) w.bool(false);
-    const count = topic ? topic.partitions.length : 0;
-    w.int32(count);
-    for (let p = 0; p < count; p++) {
-      w.int16(ErrorCode.NONE).int32(p).int32(core.nodeId);
-      if (v >= 7) w.int32(0);
-      w.int32(1).int32(core.nodeId); // replicas
-      w.int32(1).int32(core.nodeId); // in-sync replicas
-      if (v >= 5) w.int32(0); // offline replicas
-    }
-    if (v >= 8) w.int32(NO_AUTHORIZED_OPERATIONS);
-  });
-  if (v >= 8) w.int32(NO_AUTHORIZED_OPERATIONS);
-  return w;
-}
+export const metadata = defineApi(Metadata, {
+  versions: [0, 12],
+  handle(req, ctx) {
+    const { core } = ctx;
+    const v = ctx.version;
+    const ids = topicMeta(core);
+    // v0 asks for every topic with an empty list; later versions with null.
+    const all = req.topics === null || (v === 0 && req.topics.length === 0);
+    const asked: { name: string | null; topicId: string }[] = all ? [...core.topics.topics.keys()].sort().map((name) => ({ name, topicId: UUID_ZERO })) : req.topics!;
+    const topics = asked.map((t) => {
+      let name = t.name;
+      if (name === null) {
+        name = ids.nameOf(t.topicId) ?? null;
+        if (name === null) return { errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: t.topicId, partitions: [] };
+      }
+      const invalid = checkTopicName(name);
+      const autoCreate = req.allowAutoTopicCreation && !name.startsWith("__");
+      const topic = invalid ? undefined : core.topicOrAutoCreate(name, autoCreate);
+      const errorCode = invalid ? ErrorCode.INVALID_TOPIC_EXCEPTION : topic ? ErrorCode.NONE : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      return {
+        errorCode,
+        name,
+        topicId: topic ? ids.idOf(name) : UUID_ZERO,
+        isInternal: false,
+        partitions: (topic?.partitions ?? []).map((_, p) => ({
+          errorCode: ErrorCode.NONE,
+          partitionIndex: p,
+          leaderId: core.nodeId,
+          leaderEpoch: 0,
+          replicaNodes: [core.nodeId],
+          isrNodes: [core.nodeId],
+          offlineReplicas: [],
+        })),
+        topicAuthorizedOperations: NO_AUTHORIZED_OPERATIONS,
+      };
+    });
+    return {
+      brokers: [{ nodeId: core.nodeId, host: core.host, port: core.port, rack: null }],
+      clusterId: core.clusterId,
+      controllerId: core.nodeId,
+      topics,
+      clusterAuthorizedOperations: NO_AUTHORIZED_OPERATIONS,
+    };
+  },
+});

@@ -1,13 +1,15 @@
-/** OffsetFetch v0-5: committed offsets, -1 where none; a null topic list (v2+) asks for all of the group's. */
+/**
+ * OffsetFetch v1-9 (v0 was removed in Kafka 4.0): committed offsets, -1 where none; a null topic list asks for
+ * all of a group's. v8+ asks for several groups at once.
+ */
 import { ErrorCode } from "../protocol/apis";
-import { Reader, Writer } from "../protocol/primitives";
-import type { RequestContext } from "../core";
+import { defineApi } from "../protocol/api";
+import { OffsetFetch } from "../protocol/messages";
+import type { BrokerCore } from "../core";
 
-export function handleOffsetFetch(ctx: RequestContext, r: Reader): Writer {
-  const v = ctx.version;
-  const groupId = r.string();
-  let topics = r.nullableArray((r) => ({ name: r.string(), partitions: r.array((r) => r.int32()) }));
-  const groups = ctx.core.groups;
+function fetchGroup(core: BrokerCore, groupId: string, asked: { name: string; partitionIndexes: number[] }[] | null) {
+  const groups = core.groups;
+  let topics = asked;
   if (topics === null) {
     const byTopic = new Map<string, number[]>();
     for (const key of groups.groups.get(groupId)?.offsets.keys() ?? []) {
@@ -15,19 +17,21 @@ export function handleOffsetFetch(ctx: RequestContext, r: Reader): Writer {
       if (!byTopic.has(t)) byTopic.set(t, []);
       byTopic.get(t)!.push(Number(p));
     }
-    topics = [...byTopic].map(([name, partitions]) => ({ name, partitions: partitions.sort((a, b) => a - b) }));
+    topics = [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes: partitionIndexes.sort((a, b) => a - b) }));
   }
-  const w = new Writer();
-  if (v >= 3) w.int32(0);
-  w.array(topics, (w, t) => {
-    w.string(t.name);
-    w.array(t.partitions, (w, p) => {
+  return topics.map((t) => ({
+    name: t.name,
+    partitions: t.partitionIndexes.map((p) => {
       const c = groups.committed(groupId, t.name, p);
-      w.int32(p).int64(c ? c.offset : -1);
-      if (v >= 5) w.int32(-1);
-      w.nullableString(c ? c.metadata : "").int16(ErrorCode.NONE);
-    });
-  });
-  if (v >= 2) w.int16(ErrorCode.NONE);
-  return w;
+      return { partitionIndex: p, committedOffset: c ? c.offset : -1, committedLeaderEpoch: -1, metadata: c ? c.metadata : "", errorCode: ErrorCode.NONE };
+    }),
+  }));
 }
+
+export const offsetFetch = defineApi(OffsetFetch, {
+  versions: [1, 9],
+  handle(req, ctx) {
+    if (ctx.version >= 8) return { groups: req.groups.map((g) => ({ groupId: g.groupId, topics: fetchGroup(ctx.core, g.groupId, g.topics), errorCode: ErrorCode.NONE })) };
+    return { topics: fetchGroup(ctx.core, req.groupId, req.topics), errorCode: ErrorCode.NONE };
+  },
+});

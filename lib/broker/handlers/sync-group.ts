@@ -1,17 +1,15 @@
-/** SyncGroup v0-3: the leader hands in assignments; every member waits for its own. */
-import { Reader, Writer } from "../protocol/primitives";
-import type { RequestContext } from "../core";
+/** SyncGroup v0-5: the leader hands in assignments; every member waits for its own. */
+import { ErrorCode } from "../protocol/apis";
+import { defineApi } from "../protocol/api";
+import { SyncGroup } from "../protocol/messages";
 
-export async function handleSyncGroup(ctx: RequestContext, r: Reader): Promise<Writer> {
-  const v = ctx.version;
-  const groupId = r.string();
-  const generationId = r.int32();
-  const memberId = r.string();
-  if (v >= 3) r.nullableString();
-  const assignments = r.array((r) => ({ memberId: r.string(), assignment: Buffer.from(r.bytes()) }));
-  const res = await ctx.core.groups.sync(groupId, generationId, memberId, assignments);
-  const w = new Writer();
-  if (v >= 1) w.int32(0);
-  w.int16(res.errorCode).bytes(res.assignment);
-  return w;
-}
+export const syncGroup = defineApi(SyncGroup, {
+  versions: [0, 5],
+  async handle(req, ctx) {
+    const assignments = req.assignments.map((a) => ({ memberId: a.memberId, assignment: Buffer.from(a.assignment) }));
+    const res = await ctx.core.groups.sync(req.groupId, req.generationId, req.memberId, assignments);
+    const g = ctx.core.groups.groups.get(req.groupId);
+    const ok = res.errorCode === ErrorCode.NONE;
+    return { errorCode: res.errorCode, protocolType: ok ? g?.protocolType ?? null : null, protocolName: ok ? g?.protocolName ?? null : null, assignment: res.assignment };
+  },
+});

@@ -1,38 +1,178 @@
 /**
- * One partition's log: a list of segments, each a list of stored RecordBatch v2 buffers. With a directory the
- * segments are also append-only files named by their base offset (as in Kafka); every batch is written to its
- * file before the produce is acknowledged, so a killed broker loses nothing it acknowledged. Recovery reads
- * the files back, verifying every batch, and truncates a torn tail.
+ * One partition's log, laid out as Kafka lays it out: segment files named by their base offset
+ * (00000000000000000000.log), each with a sparse offset index and a sparse time index (.index/.timeindex).
+ * Reads are served from the files (the page cache does the caching); only the indexes and a few numbers per
+ * segment live in memory, so memory stays bounded however much data the partition holds. Without a directory
+ * the same segments keep their batches in memory instead.
+ *
+ * Every batch is written to its file before the produce is acknowledged, so a killed broker loses nothing it
+ * acknowledged. A write that fails (ENOSPC, EIO) rolls the segment back to the end of the last complete batch
+ * and the produce gets KAFKA_STORAGE_ERROR; if even the roll-back fails the partition goes offline and
+ * answers KAFKA_STORAGE_ERROR until restart. Recovery reads every segment back, verifying every batch; the
+ * damaged tail of a damaged segment is cut off, later intact segments are kept, and one line per damaged
+ * segment says what was dropped (offsets and bytes).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { assignBaseOffset, batchBaseOffset, firstOffsetDeltaAtOrAfter, readBatchAt, type BatchInfo } from "./record-batch";
-
-export interface StoredBatch {
-  baseOffset: number;
-  lastOffset: number;
-  maxTimestamp: number;
-  data: Buffer;
-}
+import { LogError, LogErrorCode, asLogError } from "./errors";
+import {
+  DEFAULT_BATCH_LIMITS,
+  LOG_OVERHEAD,
+  assignBaseOffset,
+  batchBaseOffset,
+  batchLastOffsetDelta,
+  batchMaxTimestamp,
+  firstRecordAtOrAfter,
+  readBatchAt,
+  validateBatch,
+  type BatchInfo,
+  type BatchLimits,
+} from "./record-batch";
 
 export interface RetentionPolicy {
   /** Bytes kept per partition; -1 for no limit. */
   retentionBytes: number;
   /** Age of the newest record in a segment after which the segment goes; -1 for no limit. */
   retentionMs: number;
-  /** A segment is closed and a new one started past this size. */
+  /** A segment is closed and a new one started past this size (Kafka's segment.bytes, at most 1 GiB here). */
   segmentBytes: number;
+  /** Bytes between entries of the sparse indexes (Kafka's index.interval.bytes, default 4096). */
+  indexIntervalBytes?: number;
+  /** Kafka's message.timestamp.after.max.ms (default 1 hour). */
+  timestampAfterMaxMs?: number;
+  /** Kafka's message.timestamp.before.max.ms (default unlimited: -1). */
+  timestampBeforeMaxMs?: number;
+}
+
+/** The largest segment.bytes accepted: positions in the .index file are 32-bit, as in Kafka. */
+export const MAX_SEGMENT_BYTES = 1 << 30;
+const DEFAULT_INDEX_INTERVAL = 4096;
+/** Bytes read per step when recovery scans a segment. */
+const RECOVERY_WINDOW = 8 << 20;
+/** Bytes read per step when a lookup walks batch headers from an index entry. */
+const SCAN_WINDOW = 64 << 10;
+
+/**
+ * Open segment files, least recently used closed first, so the number of partitions is not bounded by the
+ * file-descriptor limit (10,000 partitions hold no descriptors while idle).
+ */
+export class FdCache {
+  private readonly open = new Map<string, number>();
+  constructor(public limit = 256) {}
+
+  /** An fd for reading and positional writing; `create` makes (or empties) the file. */
+  get(file: string, create = false): number {
+    let fd = this.open.get(file);
+    if (fd !== undefined && !create) {
+      this.open.delete(file);
+      this.open.set(file, fd);
+      return fd;
+    }
+    if (fd !== undefined) this.forget(file);
+    fd = fs.openSync(file, create ? "w+" : "r+");
+    this.open.set(file, fd);
+    while (this.open.size > this.limit) {
+      const [oldest, ofd] = this.open.entries().next().value as [string, number];
+      this.open.delete(oldest);
+      try {
+        fs.closeSync(ofd);
+      } catch {
+        /* already closed */
+      }
+    }
+    return fd;
+  }
+
+  forget(file: string): void {
+    const fd = this.open.get(file);
+    if (fd === undefined) return;
+    this.open.delete(file);
+    try {
+      fs.closeSync(fd);
+    } catch {
+      /* already closed */
+    }
+  }
+
+  get size(): number {
+    return this.open.size;
+  }
+}
+
+export const sharedFdCache = new FdCache();
+
+interface Snapshot {
+  size: number;
+  nextOffset: number;
+  maxTimestamp: number;
+  entries: number;
+  sinceIndex: number;
+  mem: number;
 }
 
 class Segment {
-  batches: StoredBatch[] = [];
-  bytes = 0;
+  size = 0;
+  nextOffset: number;
+  /** Largest record timestamp in the segment (from the records, not trusted from the producer). */
   maxTimestamp = -1;
-  fd: number | undefined;
-  constructor(readonly baseOffset: number, readonly file: string | undefined) {}
+  /** Sparse index: a batch's base offset, its file position, and the largest timestamp of the batches before it. */
+  idxOffset: number[] = [];
+  idxPos: number[] = [];
+  idxMaxBefore: number[] = [];
+  sinceIndex = Number.POSITIVE_INFINITY;
+  /** Whether the file exists: a new segment's file is made at its first append (cheap topic creation). */
+  created = false;
+  /** Memory-only logs: the batches, and where each starts. */
+  mem: Buffer[] | undefined;
+  memPos: number[] | undefined;
 
-  get nextOffset(): number {
-    return this.batches.length ? this.batches[this.batches.length - 1].lastOffset + 1 : this.baseOffset;
+  constructor(
+    readonly baseOffset: number,
+    readonly file: string | undefined,
+  ) {
+    this.nextOffset = baseOffset;
+    if (!file) {
+      this.mem = [];
+      this.memPos = [];
+    }
+  }
+
+  get indexFile(): string {
+    return this.file!.slice(0, -4) + ".index";
+  }
+
+  get timeIndexFile(): string {
+    return this.file!.slice(0, -4) + ".timeindex";
+  }
+
+  /** Records a batch that now sits at `pos`. */
+  track(base: number, last: number, maxTs: number, pos: number, len: number, interval: number): void {
+    if (this.sinceIndex >= interval) {
+      this.idxOffset.push(base);
+      this.idxPos.push(pos);
+      this.idxMaxBefore.push(this.maxTimestamp);
+      this.sinceIndex = 0;
+    }
+    this.sinceIndex += len;
+    this.size = pos + len;
+    this.nextOffset = last + 1;
+    if (maxTs > this.maxTimestamp) this.maxTimestamp = maxTs;
+  }
+
+  snapshot(): Snapshot {
+    return { size: this.size, nextOffset: this.nextOffset, maxTimestamp: this.maxTimestamp, entries: this.idxOffset.length, sinceIndex: this.sinceIndex, mem: this.mem?.length ?? 0 };
+  }
+
+  restore(s: Snapshot): void {
+    this.size = s.size;
+    this.nextOffset = s.nextOffset;
+    this.maxTimestamp = s.maxTimestamp;
+    this.idxOffset.length = this.idxPos.length = this.idxMaxBefore.length = s.entries;
+    this.sinceIndex = s.sinceIndex;
+    if (this.mem) {
+      this.mem.length = s.mem;
+      this.memPos!.length = s.mem;
+    }
   }
 }
 
@@ -44,25 +184,78 @@ function segmentName(baseOffset: number): string {
 
 export interface RecoveryReport {
   batches: number;
+  /** Bytes cut off damaged or torn segment tails. */
   truncatedBytes: number;
+  /** One line per damaged segment: what was dropped, in offsets and bytes. */
+  lines: string[];
 }
+
+export interface PartitionLogOptions {
+  fds?: FdCache;
+  /** Receives recovery and fault lines. */
+  log?: (line: string) => void;
+  /** Name used in log lines ("topic-partition"); the directory by default. */
+  name?: string;
+  /** A new partition: nothing to recover, and the directory is made at the first append. */
+  fresh?: boolean;
+}
+
+/** Where DeleteRecords keeps a partition's log start offset. */
+const LOG_START_FILE = "log-start-offset";
 
 export class PartitionLog {
   private segments: Segment[] = [];
   /** Bytes held in all segments. */
   size = 0;
-  readonly recovery: RecoveryReport = { batches: 0, truncatedBytes: 0 };
+  readonly recovery: RecoveryReport = { batches: 0, truncatedBytes: 0, lines: [] };
+  /** Set when a failed write could not be rolled back: the partition answers KAFKA_STORAGE_ERROR. */
+  offline: string | undefined;
+  private readonly fds: FdCache;
+  private readonly name: string;
 
-  constructor(readonly dir: string | undefined, public policy: RetentionPolicy) {
-    if (dir) {
+  constructor(
+    readonly dir: string | undefined,
+    public policy: RetentionPolicy,
+    private readonly opts: PartitionLogOptions = {},
+  ) {
+    this.fds = opts.fds ?? sharedFdCache;
+    this.name = opts.name ?? dir ?? "memory";
+    if (dir && !opts.fresh) {
       fs.mkdirSync(dir, { recursive: true });
       this.recover(dir);
     }
-    if (this.segments.length === 0) this.segments.push(this.openSegment(0));
+    if (this.segments.length === 0) this.segments.push(this.newSegment(0));
   }
 
+  /** A log start moved inside the first segment by DeleteRecords (Kafka's log-start-offset checkpoint). */
+  private deletedBefore = 0;
+
   get logStartOffset(): number {
-    return this.segments[0].batches.length ? this.segments[0].batches[0].baseOffset : this.segments[0].baseOffset;
+    return Math.min(Math.max(this.segments[0].baseOffset, this.deletedBefore), this.highWatermark);
+  }
+
+  /**
+   * DeleteRecords: records before `offset` are gone for readers (the log start moves there) and whole segments
+   * below it are removed. With a directory the new start is kept in `log-start-offset`, so it survives a restart.
+   */
+  deleteRecordsBefore(offset: number): void {
+    if (offset <= this.logStartOffset) return;
+    this.deletedBefore = Math.min(offset, this.highWatermark);
+    while (this.segments.length > 1 && this.segments[1].baseOffset <= this.deletedBefore) {
+      const oldest = this.segments.shift()!;
+      this.size -= oldest.size;
+      try {
+        this.removeFiles(oldest);
+      } catch (err) {
+        this.opts.log?.(`delete records: ${this.name}: could not delete ${oldest.file}: ${(err as Error).message}`);
+      }
+    }
+    if (this.dir) {
+      fs.mkdirSync(this.dir, { recursive: true }); // a partition never written to has no directory yet
+      const file = path.join(this.dir, LOG_START_FILE);
+      fs.writeFileSync(file + ".tmp", String(this.deletedBefore));
+      fs.renameSync(file + ".tmp", file);
+    }
   }
 
   /** The high watermark: the offset the next record gets (single replica, so also the log end offset). */
@@ -70,123 +263,322 @@ export class PartitionLog {
     return this.segments[this.segments.length - 1].nextOffset;
   }
 
-  private openSegment(baseOffset: number): Segment {
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
+  private get interval(): number {
+    return this.policy.indexIntervalBytes ?? DEFAULT_INDEX_INTERVAL;
+  }
+
+  private get limits(): BatchLimits {
+    return {
+      timestampAfterMaxMs: this.policy.timestampAfterMaxMs ?? DEFAULT_BATCH_LIMITS.timestampAfterMaxMs,
+      timestampBeforeMaxMs: this.policy.timestampBeforeMaxMs ?? DEFAULT_BATCH_LIMITS.timestampBeforeMaxMs,
+    };
+  }
+
+  private newSegment(baseOffset: number): Segment {
     const file = this.dir ? path.join(this.dir, segmentName(baseOffset)) : undefined;
-    const seg = new Segment(baseOffset, file);
-    if (file) seg.fd = fs.openSync(file, "a");
-    return seg;
+    return new Segment(baseOffset, file);
+  }
+
+  private note(line: string): void {
+    this.recovery.lines.push(line);
+    this.opts.log?.(line);
   }
 
   private recover(dir: string): void {
+    // Index files are rebuilt from the segments, which recovery reads in full anyway to verify every batch.
     const files = fs
       .readdirSync(dir)
       .filter((f) => /^\d{20}\.log$/.test(f))
       .sort();
-    let expectedNext: number | undefined;
+    let expectedNext = -1;
     for (let i = 0; i < files.length; i++) {
       const file = path.join(dir, files[i]);
       const base = Number(files[i].slice(0, 20));
-      const buf = fs.readFileSync(file);
+      if (base < expectedNext)
+        throw new Error(
+          `${this.name}: segment ${files[i]} starts at offset ${base} but the segment before it already holds offsets up to ${expectedNext - 1}; ` +
+            `the directory mixes two logs: move one of them away and restart`,
+        );
       const seg = new Segment(base, file);
-      let pos = 0;
-      let torn = false;
-      while (pos < buf.length) {
-        const info = readBatchAt(buf, pos, true);
-        if (typeof info === "string") {
-          torn = true;
-          break;
+      seg.created = true;
+      const fd = fs.openSync(file, "r+");
+      try {
+        const fileSize = fs.fstatSync(fd).size;
+        const damage = this.scanSegment(fd, fileSize, seg);
+        if (damage) {
+          const nextBase = i + 1 < files.length ? Number(files[i + 1].slice(0, 20)) : undefined;
+          const dropped = fileSize - seg.size;
+          const offsets = nextBase === undefined ? `offsets from ${seg.nextOffset} on` : seg.nextOffset < nextBase ? `offsets ${seg.nextOffset}..${nextBase - 1}` : "no offsets";
+          this.note(
+            `recovery: ${this.name}: segment ${files[i]} ${damage} at byte ${seg.size}: dropped ${dropped} bytes (${offsets}); ` +
+              `${files.length - i - 1} later segment(s) kept`,
+          );
+          this.recovery.truncatedBytes += dropped;
+          fs.ftruncateSync(fd, seg.size);
         }
-        const baseOffset = batchBaseOffset(info.data);
-        if (expectedNext !== undefined && baseOffset !== expectedNext) {
-          torn = true;
-          break;
-        }
-        // Copy out of the file buffer so one retained batch does not pin a whole segment read.
-        const data = Buffer.from(info.data);
-        seg.batches.push({ baseOffset, lastOffset: baseOffset + info.lastOffsetDelta, maxTimestamp: info.maxTimestamp, data });
-        seg.bytes += data.length;
-        seg.maxTimestamp = Math.max(seg.maxTimestamp, info.maxTimestamp);
-        expectedNext = baseOffset + info.lastOffsetDelta + 1;
-        this.recovery.batches++;
-        pos += info.data.length;
+      } finally {
+        fs.closeSync(fd);
       }
-      if (torn) {
-        // A crash mid-write leaves a partial batch at the end; everything before it was acknowledged or not,
-        // but everything acknowledged is before it. Later segments cannot be trusted to follow on.
-        this.recovery.truncatedBytes += buf.length - pos;
-        fs.truncateSync(file, pos);
-        for (const later of files.slice(i + 1)) {
-          this.recovery.truncatedBytes += fs.statSync(path.join(dir, later)).size;
-          fs.rmSync(path.join(dir, later));
-        }
-        files.length = i + 1;
-      }
-      if (seg.batches.length === 0 && expectedNext === undefined) expectedNext = base;
+      expectedNext = seg.nextOffset;
       this.segments.push(seg);
-      this.size += seg.bytes;
-      if (torn) break;
+      this.size += seg.size;
     }
-    // Drop empty non-last segments so offsets stay dense and reads stay simple.
-    this.segments = this.segments.filter((s, i, all) => s.batches.length > 0 || i === all.length - 1);
-    const last = this.segments[this.segments.length - 1];
-    if (last) last.fd = fs.openSync(last.file!, "a");
+    // Empty segments before the last one hold nothing to read: drop them so the log start is a real offset.
+    const keep: Segment[] = [];
+    this.segments.forEach((s, i, all) => {
+      if (s.size > 0 || i === all.length - 1) keep.push(s);
+      else this.removeFiles(s);
+    });
+    this.segments = keep;
+    for (const s of this.segments.slice(0, -1)) this.writeIndexes(s);
+    const start = path.join(dir, LOG_START_FILE);
+    if (fs.existsSync(start)) {
+      const n = Number(fs.readFileSync(start, "utf8"));
+      if (Number.isSafeInteger(n) && n >= 0) this.deletedBefore = n;
+    }
+  }
+
+  /** Verifies every batch of a segment file, filling its indexes; returns what stopped it early, if anything. */
+  private scanSegment(fd: number, fileSize: number, seg: Segment): string | undefined {
+    let winStart = 0;
+    let win = Buffer.alloc(0);
+    let pos = 0;
+    const interval = this.interval;
+    while (pos < fileSize) {
+      let off = pos - winStart;
+      if (win.length - off < LOG_OVERHEAD || win.length - off < LOG_OVERHEAD + win.readInt32BE(off + 8)) {
+        // Refill the window at pos, large enough for the whole batch when its length is known.
+        const head = readFully(fd, pos, Math.min(LOG_OVERHEAD, fileSize - pos));
+        if (head.length < LOG_OVERHEAD) return "ends in a torn batch header";
+        const need = LOG_OVERHEAD + head.readInt32BE(8);
+        if (need < LOG_OVERHEAD + 49) return "has a batch with an impossible length";
+        if (pos + need > fileSize) return "ends in a torn batch";
+        win = readFully(fd, pos, Math.min(fileSize - pos, Math.max(RECOVERY_WINDOW, need)));
+        winStart = pos;
+        off = 0;
+      }
+      const info = readBatchAt(win, off, true);
+      if (typeof info === "string") return info === "crc" ? "has a batch failing its CRC32C" : `has a bad batch (${info})`;
+      const base = batchBaseOffset(info.data);
+      if (base < seg.nextOffset) return `has a batch at offset ${base}, before the offsets already read (${seg.nextOffset})`;
+      seg.track(base, base + info.lastOffsetDelta, info.maxTimestamp, pos, info.data.length, interval);
+      this.recovery.batches++;
+      pos += info.data.length;
+    }
+    return undefined;
   }
 
   /**
-   * Appends verified batches, rewriting each base offset; returns the first offset assigned. The data is on
-   * disk (in the page cache, which survives a killed process) when this returns.
+   * Validates and appends batches, rewriting each base offset; returns the first offset assigned. The data is
+   * in the file (the page cache, which survives a killed process) when this returns. Throws LogError with a
+   * Kafka error code; on a failed write nothing of this call stays in the log.
    */
-  append(batches: BatchInfo[]): number {
-    const first = this.highWatermark;
-    let next = first;
+  append(batches: BatchInfo[], now = Date.now()): number {
+    if (this.offline) throw new LogError(LogErrorCode.KAFKA_STORAGE_ERROR, `${this.name} is offline after a storage error: ${this.offline}`);
+    const limits = this.limits;
+    let count = 0;
     for (const b of batches) {
-      let seg = this.segments[this.segments.length - 1];
-      if (seg.bytes > 0 && seg.bytes + b.data.length > this.policy.segmentBytes) seg = this.roll(next);
-      // A batch arrives as a view into a request frame or a socket read buffer; keeping that view would pin
-      // the whole underlying allocation (64 KiB for a 100-byte batch) for as long as retention keeps the batch.
-      const data = b.data.buffer.byteLength > b.data.length + 1024 ? Buffer.from(b.data) : b.data;
-      assignBaseOffset(data, next);
-      if (seg.fd !== undefined) writeFully(seg.fd, data);
-      seg.batches.push({ baseOffset: next, lastOffset: next + b.lastOffsetDelta, maxTimestamp: b.maxTimestamp, data });
-      seg.bytes += data.length;
-      seg.maxTimestamp = Math.max(seg.maxTimestamp, b.maxTimestamp);
-      this.size += data.length;
-      next += b.lastOffsetDelta + 1;
+      validateBatch(b, now, limits);
+      count += b.lastOffsetDelta + 1;
+    }
+    const first = this.highWatermark;
+    if (first + count > Number.MAX_SAFE_INTEGER) throw new LogError(LogErrorCode.INVALID_RECORD, `offsets past 2^53 are not supported`);
+    const segCount = this.segments.length;
+    const active = this.segments[segCount - 1];
+    const snap = active.snapshot();
+    const sizeBefore = this.size;
+    let next = first;
+    try {
+      for (const b of batches) {
+        let seg = this.segments[this.segments.length - 1];
+        if (seg.size > 0 && seg.size + b.data.length > this.policy.segmentBytes) seg = this.roll(next);
+        let data = b.data;
+        assignBaseOffset(data, next);
+        const pos = seg.size;
+        if (seg.file) writeFully(this.segmentFd(seg), data, pos);
+        else {
+          // A batch arrives as a view into a request frame; keeping that view would pin the whole allocation.
+          if (data.buffer.byteLength > data.length + 1024) data = Buffer.from(data);
+          seg.mem!.push(data);
+          seg.memPos!.push(pos);
+        }
+        seg.track(next, next + b.lastOffsetDelta, b.maxTimestamp, pos, data.length, this.interval);
+        this.size += data.length;
+        next += b.lastOffsetDelta + 1;
+      }
+    } catch (err) {
+      this.rollback(segCount, snap, sizeBefore, err);
+      throw asLogError(err, `append to ${this.name} failed and was rolled back`);
     }
     return first;
   }
 
+  private segmentFd(seg: Segment): number {
+    if (seg.created) return this.fds.get(seg.file!);
+    fs.mkdirSync(this.dir!, { recursive: true });
+    const fd = this.fds.get(seg.file!, true);
+    seg.created = true;
+    return fd;
+  }
+
+  /** Undoes a partial append: segments it created go, the active segment is cut back to its last whole batch. */
+  private rollback(segCount: number, snap: Snapshot, sizeBefore: number, cause: unknown): void {
+    try {
+      while (this.segments.length > segCount) this.removeFiles(this.segments.pop()!);
+      const active = this.segments[segCount - 1];
+      if (active.file && active.created) fs.ftruncateSync(this.fds.get(active.file), snap.size);
+      active.restore(snap);
+      this.size = sizeBefore;
+    } catch (err) {
+      this.offline = `${(cause as Error)?.message}; then the roll-back failed: ${(err as Error).message}`;
+      this.opts.log?.(`storage: ${this.name} is offline until restart: ${this.offline}`);
+    }
+  }
+
   private roll(baseOffset: number): Segment {
     const old = this.segments[this.segments.length - 1];
-    if (old.fd !== undefined) {
-      fs.closeSync(old.fd);
-      old.fd = undefined;
-    }
-    const seg = this.openSegment(baseOffset);
+    const seg = this.newSegment(baseOffset);
     this.segments.push(seg);
+    if (old.file) this.writeIndexes(old);
     return seg;
   }
 
   /**
+   * Writes a segment's sparse indexes in Kafka's layouts: .index holds (relative offset int32, position int32),
+   * .timeindex (timestamp int64, relative offset int32). They are for tools; recovery rebuilds them.
+   */
+  private writeIndexes(seg: Segment): void {
+    if (!seg.file || !seg.created) return;
+    try {
+      const n = seg.idxOffset.length;
+      const idx = Buffer.alloc(n * 8);
+      const tix = Buffer.alloc(n * 12);
+      for (let i = 0; i < n; i++) {
+        idx.writeInt32BE(seg.idxOffset[i] - seg.baseOffset, i * 8);
+        idx.writeInt32BE(seg.idxPos[i], i * 8 + 4);
+        tix.writeBigInt64BE(BigInt(seg.idxMaxBefore[i]), i * 12);
+        tix.writeInt32BE(seg.idxOffset[i] - seg.baseOffset, i * 12 + 8);
+      }
+      fs.writeFileSync(seg.indexFile, idx);
+      fs.writeFileSync(seg.timeIndexFile, tix);
+    } catch {
+      // Indexes are advisory on disk; a full disk must not fail the append that rolled the segment.
+    }
+  }
+
+  private removeFiles(seg: Segment): void {
+    if (!seg.file) return;
+    this.fds.forget(seg.file);
+    for (const f of [seg.file, seg.indexFile, seg.timeIndexFile]) fs.rmSync(f, { force: true });
+  }
+
+  private readAt(seg: Segment, pos: number, len: number): Buffer[] {
+    if (len <= 0) return [];
+    if (seg.file) return [readFully(this.fds.get(seg.file), pos, len)];
+    const out: Buffer[] = [];
+    let i = upperBound(seg.memPos!, pos) - 1;
+    let at = pos;
+    while (at < pos + len && i < seg.mem!.length) {
+      const b = seg.mem![i];
+      const start = seg.memPos![i];
+      const from = at - start;
+      const to = Math.min(b.length, pos + len - start);
+      out.push(from === 0 && to === b.length ? b : b.subarray(from, to));
+      at = start + to;
+      i++;
+    }
+    return out;
+  }
+
+  /** Visits batch headers from a position in a segment until visit returns true; returns whether it did. */
+  private scan(seg: Segment, from: number, visit: (pos: number, base: number, last: number, len: number, maxTs: number) => boolean): boolean {
+    if (seg.mem) {
+      for (let i = upperBound(seg.memPos!, from) - 1; i < seg.mem.length; i++) {
+        const b = seg.mem[i];
+        const base = batchBaseOffset(b);
+        if (visit(seg.memPos![i], base, base + batchLastOffsetDelta(b), b.length, batchMaxTimestamp(b))) return true;
+      }
+      return false;
+    }
+    let pos = from;
+    let win = Buffer.alloc(0);
+    let winStart = 0;
+    while (pos < seg.size) {
+      let off = pos - winStart;
+      if (win.length - off < 61) {
+        win = readFully(this.fds.get(seg.file!), pos, Math.min(SCAN_WINDOW, seg.size - pos));
+        winStart = pos;
+        off = 0;
+        if (win.length < 61) throw new LogError(LogErrorCode.KAFKA_STORAGE_ERROR, `${this.name}: segment shorter than its index says`);
+      }
+      const len = LOG_OVERHEAD + win.readInt32BE(off + 8);
+      const base = batchBaseOffset(win.subarray(off));
+      if (visit(pos, base, base + win.readInt32BE(off + 23), len, Number(win.readBigInt64BE(off + 35)))) return true;
+      pos += len;
+    }
+    return false;
+  }
+
+  /** Position of the first batch holding an offset >= offset in the segment, or its size when none does. */
+  private locate(seg: Segment, offset: number): number {
+    const e = upperBound(seg.idxOffset, offset) - 1;
+    let found = seg.size;
+    this.scan(seg, e >= 0 ? seg.idxPos[e] : 0, (pos, _base, last) => {
+      if (last < offset) return false;
+      found = pos;
+      return true;
+    });
+    return found;
+  }
+
+  /**
    * Stored batches from the one holding `offset`, up to maxBytes (at least one batch when `atLeastOne`, so a
-   * batch larger than the limit still gets through, as KIP-74 specifies).
+   * batch larger than the limit still gets through, as KIP-74 specifies). Whole batches only.
    */
   read(offset: number, maxBytes: number, atLeastOne: boolean): { chunks: Buffer[]; bytes: number } {
+    if (this.offline) throw new LogError(LogErrorCode.KAFKA_STORAGE_ERROR, `${this.name} is offline after a storage error`);
     const chunks: Buffer[] = [];
     let bytes = 0;
-    let si = this.findSegment(offset);
-    if (si < 0) return { chunks, bytes };
-    let bi = findBatch(this.segments[si].batches, offset);
-    while (si < this.segments.length) {
-      const batches = this.segments[si].batches;
-      for (; bi < batches.length; bi++) {
-        const d = batches[bi].data;
-        if (bytes + d.length > maxBytes && !(atLeastOne && chunks.length === 0)) return { chunks, bytes };
-        chunks.push(d);
-        bytes += d.length;
+    let si = Math.max(0, this.findSegment(offset));
+    let pos = this.locate(this.segments[si], offset);
+    try {
+      while (si < this.segments.length) {
+        const seg = this.segments[si];
+        if (pos >= seg.size) {
+          si++;
+          pos = 0;
+          continue;
+        }
+        const budget = maxBytes - bytes;
+        // Batch boundaries within the budget, from the headers (in memory for memory logs, read for files).
+        let end = pos;
+        let firstLen = 0;
+        this.scan(seg, pos, (p, _b, _l, len) => {
+          if (p < pos) return false;
+          if (firstLen === 0) firstLen = len;
+          if (p + len - pos > budget) return true;
+          end = p + len;
+          return false;
+        });
+        if (end === pos) {
+          if (atLeastOne && chunks.length === 0 && firstLen > 0) {
+            chunks.push(...this.readAt(seg, pos, firstLen));
+            bytes += firstLen;
+          }
+          return { chunks, bytes };
+        }
+        chunks.push(...this.readAt(seg, pos, end - pos));
+        bytes += end - pos;
+        if (end < seg.size) return { chunks, bytes };
+        si++;
+        pos = 0;
       }
-      si++;
-      bi = 0;
+    } catch (err) {
+      throw asLogError(err, `read from ${this.name} failed`);
     }
     return { chunks, bytes };
   }
@@ -205,15 +597,32 @@ export class PartitionLog {
     return ans;
   }
 
-  /** First offset whose timestamp is >= ts, or undefined when none is (ListOffsets by timestamp). */
+  /**
+   * The first offset whose record timestamp is >= ts, and that record's timestamp (ListOffsets by time);
+   * undefined when no record is. Uses the records' own timestamps, also inside compressed batches.
+   */
   offsetForTimestamp(ts: number): { offset: number; timestamp: number } | undefined {
     for (const seg of this.segments) {
       if (seg.maxTimestamp < ts) continue;
-      for (const b of seg.batches) {
-        if (b.maxTimestamp < ts) continue;
-        const delta = firstOffsetDeltaAtOrAfter(b.data, ts);
-        return { offset: b.baseOffset + (delta ?? 0), timestamp: b.maxTimestamp };
+      // The last index entry before which every timestamp is < ts is where the scan starts.
+      let e = -1;
+      for (let lo = 0, hi = seg.idxMaxBefore.length - 1; lo <= hi; ) {
+        const mid = (lo + hi) >> 1;
+        if (seg.idxMaxBefore[mid] < ts) {
+          e = mid;
+          lo = mid + 1;
+        } else hi = mid - 1;
       }
+      let result: { offset: number; timestamp: number } | undefined;
+      this.scan(seg, e >= 0 ? seg.idxPos[e] : 0, (pos, base, _last, len, maxTs) => {
+        if (maxTs < ts) return false;
+        const batch = Buffer.concat(this.readAt(seg, pos, len));
+        const hit = firstRecordAtOrAfter(batch, ts);
+        if (!hit) return false;
+        result = { offset: base + hit.offsetDelta, timestamp: hit.timestamp };
+        return true;
+      });
+      if (result) return result;
     }
     return undefined;
   }
@@ -223,39 +632,58 @@ export class PartitionLog {
     let removed = 0;
     while (this.segments.length > 1) {
       const oldest = this.segments[0];
-      const overSize = this.policy.retentionBytes >= 0 && this.size - oldest.bytes >= this.policy.retentionBytes;
+      const overSize = this.policy.retentionBytes >= 0 && this.size - oldest.size >= this.policy.retentionBytes;
       const overAge = this.policy.retentionMs >= 0 && oldest.maxTimestamp >= 0 && now - oldest.maxTimestamp > this.policy.retentionMs;
       if (!overAge && !overSize) break;
       this.segments.shift();
-      this.size -= oldest.bytes;
+      this.size -= oldest.size;
       removed++;
-      if (oldest.file) fs.rmSync(oldest.file, { force: true });
+      try {
+        this.removeFiles(oldest);
+      } catch (err) {
+        this.opts.log?.(`retention: ${this.name}: could not delete ${oldest.file}: ${(err as Error).message}`);
+      }
     }
     return removed;
   }
 
+  /** Bytes of index kept in memory, for tests and stats. */
+  get indexEntries(): number {
+    let n = 0;
+    for (const s of this.segments) n += s.idxOffset.length;
+    return n;
+  }
+
   close(): void {
-    for (const s of this.segments) {
-      if (s.fd !== undefined) {
-        fs.closeSync(s.fd);
-        s.fd = undefined;
-      }
-    }
+    const last = this.segments[this.segments.length - 1];
+    if (last?.file && last.size > 0) this.writeIndexes(last);
+    for (const s of this.segments) if (s.file) this.fds.forget(s.file);
   }
 }
 
-function findBatch(batches: StoredBatch[], offset: number): number {
+function upperBound(sorted: number[], value: number): number {
   let lo = 0;
-  let hi = batches.length - 1;
-  while (lo <= hi) {
+  let hi = sorted.length;
+  while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (batches[mid].lastOffset < offset) lo = mid + 1;
-    else hi = mid - 1;
+    if (sorted[mid] <= value) lo = mid + 1;
+    else hi = mid;
   }
   return lo;
 }
 
-function writeFully(fd: number, data: Buffer): void {
+function writeFully(fd: number, data: Buffer, position: number): void {
   let off = 0;
-  while (off < data.length) off += fs.writeSync(fd, data, off, data.length - off);
+  while (off < data.length) off += fs.writeSync(fd, data, off, data.length - off, position + off);
+}
+
+function readFully(fd: number, position: number, len: number): Buffer {
+  const buf = Buffer.allocUnsafe(len);
+  let off = 0;
+  while (off < len) {
+    const n = fs.readSync(fd, buf, off, len - off, position + off);
+    if (n === 0) break;
+    off += n;
+  }
+  return off === len ? buf : buf.subarray(0, off);
 }

@@ -3,7 +3,11 @@
  * served as the producer sent them, except for the base offset (and partition leader epoch), which sit before
  * the CRC-covered region and so can be rewritten without touching the checksum.
  */
+import * as zlib from "node:zlib";
 import { crc32c } from "./crc32c";
+import { LogError, LogErrorCode } from "./errors";
+
+export { LogError } from "./errors";
 
 export const BATCH_HEADER_BYTES = 61;
 /** Bytes before batchLength's count starts: baseOffset (8) + batchLength (4). */
@@ -34,9 +38,12 @@ export interface BatchInfo {
 
 export type BatchProblem = "truncated" | "magic" | "crc" | "count";
 
-export class BatchError extends Error {
-  constructor(readonly problem: BatchProblem, message: string) {
-    super(message);
+export class BatchError extends LogError {
+  constructor(
+    readonly problem: BatchProblem,
+    message: string,
+  ) {
+    super(problem === "magic" ? LogErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT : problem === "count" ? LogErrorCode.INVALID_RECORD : LogErrorCode.CORRUPT_MESSAGE, message);
   }
 }
 
@@ -108,42 +115,175 @@ export function isCompressed(attributes: number): boolean {
   return (attributes & 0x7) !== 0;
 }
 
-/** zigzag varint/varlong as in Kafka's Record encoding; returns [value, nextPos]. */
-function readVarlong(buf: Buffer, pos: number): [number, number] {
-  let shift = 0;
-  let raw = 0n;
-  for (;;) {
-    if (pos >= buf.length) throw new Error("varint past end");
-    const b = buf[pos++];
-    raw |= BigInt(b & 0x7f) << BigInt(shift);
-    if ((b & 0x80) === 0) break;
-    shift += 7;
-    if (shift > 63) throw new Error("varint too long");
+export function batchMaxTimestamp(batch: Buffer): number {
+  return Number(batch.readBigInt64BE(OFF_MAX_TIMESTAMP));
+}
+
+export function batchLastOffsetDelta(batch: Buffer): number {
+  return batch.readInt32BE(OFF_LAST_OFFSET_DELTA);
+}
+
+/** Largest decompressed record section accepted from one batch (a guard against decompression bombs). */
+const MAX_DECOMPRESSED_BYTES = 256 << 20;
+
+/**
+ * The records section of a batch as plain bytes: as stored when uncompressed, inflated for gzip. Snappy, lz4
+ * and zstd need codecs this broker does not carry; for them undefined is returned and the batch header is
+ * trusted.
+ */
+function recordsSection(batch: Buffer): Buffer | undefined {
+  const codec = batch.readInt16BE(OFF_ATTRIBUTES) & 0x7;
+  const body = batch.subarray(BATCH_HEADER_BYTES);
+  if (codec === 0) return body;
+  if (codec === 1) {
+    try {
+      return zlib.gunzipSync(body, { maxOutputLength: MAX_DECOMPRESSED_BYTES });
+    } catch (err) {
+      throw new LogError(LogErrorCode.CORRUPT_MESSAGE, `gzip record batch does not inflate: ${(err as Error).message}`);
+    }
   }
-  const v = (raw >> 1n) ^ -(raw & 1n);
-  return [Number(v), pos];
+  return undefined;
+}
+
+/** A read position over a records section; varints as Kafka writes them (zigzag). */
+class Cursor {
+  constructor(
+    readonly buf: Buffer,
+    public pos: number,
+  ) {}
+
+  varlong(): number {
+    let result = 0;
+    let mul = 1;
+    for (let i = 0; ; i++) {
+      if (this.pos >= this.buf.length) throw new LogError(LogErrorCode.INVALID_RECORD, "record truncated inside a varint");
+      const b = this.buf[this.pos++];
+      result += (b & 0x7f) * mul;
+      if ((b & 0x80) === 0) break;
+      if (i >= 9) throw new LogError(LogErrorCode.INVALID_RECORD, "varint longer than 10 bytes");
+      mul *= 128;
+    }
+    return result % 2 === 0 ? result / 2 : -(result + 1) / 2;
+  }
+
+  skip(n: number): void {
+    if (n < 0 || this.pos + n > this.buf.length) throw new LogError(LogErrorCode.INVALID_RECORD, "record field past the end of its record");
+    this.pos += n;
+  }
+}
+
+interface RecordInfo {
+  offsetDelta: number;
+  timestamp: number;
 }
 
 /**
- * Offset delta of the first record whose timestamp is >= ts in an uncompressed batch (ListOffsets by time);
- * undefined when the batch is compressed or malformed, and the caller then answers with the batch start.
+ * Walks every record of a records section, checking that each record's length covers exactly its fields and
+ * that the records fill the section; calls visit per record (stop early by returning true).
  */
-export function firstOffsetDeltaAtOrAfter(batch: Buffer, ts: number): number | undefined {
-  const attributes = batch.readInt16BE(OFF_ATTRIBUTES);
-  if (isCompressed(attributes)) return undefined;
-  const baseTimestamp = Number(batch.readBigInt64BE(OFF_BASE_TIMESTAMP));
-  const count = batch.readInt32BE(OFF_RECORD_COUNT);
-  let pos = BATCH_HEADER_BYTES;
-  try {
-    for (let i = 0; i < count; i++) {
-      const [len, afterLen] = readVarlong(batch, pos);
-      const [tsDelta, afterTs] = readVarlong(batch, afterLen + 1);
-      const [offsetDelta] = readVarlong(batch, afterTs);
-      if (baseTimestamp + tsDelta >= ts) return offsetDelta;
-      pos = afterLen + len;
+function walkRecords(section: Buffer, count: number, baseTimestamp: number, visit: (r: RecordInfo, index: number) => boolean | void): void {
+  const c = new Cursor(section, 0);
+  for (let i = 0; i < count; i++) {
+    const len = c.varlong();
+    const start = c.pos;
+    if (len < 6 || start + len > section.length) throw new LogError(LogErrorCode.INVALID_RECORD, `record ${i} of ${count} has length ${len}, past the end of its batch`);
+    const end = start + len;
+    const sub = new Cursor(section.subarray(0, end), start);
+    sub.skip(1); // attributes
+    const timestampDelta = sub.varlong();
+    const offsetDelta = sub.varlong();
+    const keyLen = sub.varlong();
+    if (keyLen >= 0) sub.skip(keyLen);
+    const valueLen = sub.varlong();
+    if (valueLen >= 0) sub.skip(valueLen);
+    const headers = sub.varlong();
+    if (headers < 0) throw new LogError(LogErrorCode.INVALID_RECORD, `record ${i} has a negative header count`);
+    for (let h = 0; h < headers; h++) {
+      const hk = sub.varlong();
+      if (hk < 0) throw new LogError(LogErrorCode.INVALID_RECORD, `record ${i} has a header with a null key`);
+      sub.skip(hk);
+      const hv = sub.varlong();
+      if (hv >= 0) sub.skip(hv);
     }
-  } catch {
-    return undefined;
+    if (sub.pos !== end) throw new LogError(LogErrorCode.INVALID_RECORD, `record ${i} is ${len} bytes but its fields take ${sub.pos - start}`);
+    c.pos = end;
+    if (visit({ offsetDelta, timestamp: baseTimestamp === -1 ? -1 : baseTimestamp + timestampDelta }, i)) return;
   }
-  return undefined;
+  if (c.pos !== section.length) throw new LogError(LogErrorCode.INVALID_RECORD, `batch holds ${section.length - c.pos} bytes after its ${count} records`);
+}
+
+export interface BatchLimits {
+  /** Kafka's message.timestamp.after.max.ms: how far in the future a record's timestamp may be (default 1 h). */
+  timestampAfterMaxMs: number;
+  /** Kafka's message.timestamp.before.max.ms: how far in the past (default unlimited, -1 here). */
+  timestampBeforeMaxMs: number;
+}
+
+export const DEFAULT_BATCH_LIMITS: BatchLimits = { timestampAfterMaxMs: 3_600_000, timestampBeforeMaxMs: -1 };
+
+/**
+ * What Kafka's LogValidator checks before an append: the header's record count and offset range agree with
+ * the records (each record's offset delta is its index), every record is well formed, and every timestamp is
+ * within message.timestamp.{before,after}.max.ms of now. The header's max timestamp is set from the records
+ * (with a new CRC) when the producer wrote something else there, such as -1, as Kafka does for CreateTime.
+ * Throws LogError with Kafka's code (INVALID_RECORD, INVALID_TIMESTAMP, CORRUPT_MESSAGE).
+ */
+export function validateBatch(info: BatchInfo, now: number, limits: BatchLimits = DEFAULT_BATCH_LIMITS): void {
+  const b = info.data;
+  if (info.recordCount < 1) throw new LogError(LogErrorCode.INVALID_RECORD, "record batch holds no records");
+  if (info.lastOffsetDelta !== info.recordCount - 1)
+    throw new LogError(LogErrorCode.INVALID_RECORD, `record batch header says ${info.recordCount} records but an offset range of ${info.lastOffsetDelta + 1}`);
+  const codec = info.attributes & 0x7;
+  if (codec > 4) throw new LogError(LogErrorCode.CORRUPT_MESSAGE, `unknown compression codec ${codec}`);
+  const checkTs = (ts: number) => {
+    if (ts === -1) return;
+    if (limits.timestampAfterMaxMs >= 0 && ts - now > limits.timestampAfterMaxMs)
+      throw new LogError(LogErrorCode.INVALID_TIMESTAMP, `timestamp ${ts} is more than message.timestamp.after.max.ms=${limits.timestampAfterMaxMs} ahead of the broker's clock`);
+    if (limits.timestampBeforeMaxMs >= 0 && now - ts > limits.timestampBeforeMaxMs)
+      throw new LogError(LogErrorCode.INVALID_TIMESTAMP, `timestamp ${ts} is more than message.timestamp.before.max.ms=${limits.timestampBeforeMaxMs} behind the broker's clock`);
+    if (ts < -1) throw new LogError(LogErrorCode.INVALID_TIMESTAMP, `timestamp ${ts} is negative`);
+  };
+  const section = recordsSection(b);
+  if (!section) {
+    checkTs(info.maxTimestamp);
+    return;
+  }
+  let max = -1;
+  walkRecords(section, info.recordCount, info.baseTimestamp, (r, i) => {
+    if (r.offsetDelta !== i) throw new LogError(LogErrorCode.INVALID_RECORD, `record ${i} has offset delta ${r.offsetDelta}`);
+    checkTs(r.timestamp);
+    if (r.timestamp > max) max = r.timestamp;
+  });
+  if (max !== info.maxTimestamp) {
+    b.writeBigInt64BE(BigInt(max), OFF_MAX_TIMESTAMP);
+    b.writeUInt32BE(crc32c(b, OFF_ATTRIBUTES, b.length), OFF_CRC);
+    info.maxTimestamp = max;
+  }
+}
+
+/**
+ * The first record whose timestamp is >= ts (ListOffsets by time), read from the records themselves, inflated
+ * when gzip-compressed. For codecs this broker cannot inflate, the batch's first offset and max timestamp.
+ */
+export function firstRecordAtOrAfter(batch: Buffer, ts: number): { offsetDelta: number; timestamp: number } | undefined {
+  let section: Buffer | undefined;
+  try {
+    section = recordsSection(batch);
+  } catch {
+    section = undefined;
+  }
+  const maxTs = batchMaxTimestamp(batch);
+  if (!section) return maxTs >= ts ? { offsetDelta: 0, timestamp: maxTs } : undefined;
+  let found: RecordInfo | undefined;
+  try {
+    walkRecords(section, batch.readInt32BE(OFF_RECORD_COUNT), Number(batch.readBigInt64BE(OFF_BASE_TIMESTAMP)), (r) => {
+      if (r.timestamp >= ts) {
+        found = r;
+        return true;
+      }
+    });
+  } catch {
+    return maxTs >= ts ? { offsetDelta: 0, timestamp: maxTs } : undefined;
+  }
+  return found && { offsetDelta: found.offsetDelta, timestamp: found.timestamp };
 }

@@ -2,9 +2,11 @@
  * The broker's topics: creation (explicit or automatic), deletion, per-topic configuration and retention, and
  * the wake-up list for fetches that long-poll until data arrives.
  */
+import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { PartitionLog, type RetentionPolicy } from "./partition-log";
+import { LogErrorCode, asLogError } from "./errors";
+import { FdCache, MAX_SEGMENT_BYTES, PartitionLog, type RetentionPolicy } from "./partition-log";
 
 export interface TopicConfig extends RetentionPolicy {
   /** Largest record batch a producer may send, as Kafka's max.message.bytes. */
@@ -17,7 +19,40 @@ export const TOPIC_CONFIG_KEYS: Record<string, keyof TopicConfig> = {
   "retention.ms": "retentionMs",
   "segment.bytes": "segmentBytes",
   "max.message.bytes": "maxMessageBytes",
+  "index.interval.bytes": "indexIntervalBytes",
+  "message.timestamp.after.max.ms": "timestampAfterMaxMs",
+  "message.timestamp.before.max.ms": "timestampBeforeMaxMs",
 };
+
+/** Checks a topic's configuration against the limits that keep the broker working; a message, or undefined. */
+export function checkTopicConfig(config: Partial<TopicConfig>): string | undefined {
+  if (config.segmentBytes !== undefined && (config.segmentBytes < 1024 || config.segmentBytes > MAX_SEGMENT_BYTES))
+    return `segment.bytes must be from 1024 to ${MAX_SEGMENT_BYTES} (1 GiB), got ${config.segmentBytes}`;
+  if (config.maxMessageBytes !== undefined && (config.maxMessageBytes < 1024 || config.maxMessageBytes > MAX_SEGMENT_BYTES))
+    return `max.message.bytes must be from 1024 to ${MAX_SEGMENT_BYTES}, got ${config.maxMessageBytes}`;
+  if (config.indexIntervalBytes !== undefined && config.indexIntervalBytes < 0) return `index.interval.bytes must be >= 0`;
+  return undefined;
+}
+
+/** Limits on partitions, with POLICY_VIOLATION when exceeded (Kafka has no default; these keep the broker up). */
+export interface PartitionLimits {
+  /** Partitions one topic may have. */
+  maxPartitionsPerTopic: number;
+  /** Partitions over all topics of this broker. */
+  maxPartitions: number;
+}
+
+export const DEFAULT_PARTITION_LIMITS: PartitionLimits = { maxPartitionsPerTopic: 10_000, maxPartitions: 50_000 };
+
+/** A topic name starting with "__" is internal (as __consumer_offsets in Kafka): never created automatically. */
+export function isInternalTopic(name: string): boolean {
+  return name.startsWith("__");
+}
+
+/** Directories of topics being deleted: renamed to this first, so a crash mid-delete never revives a topic. */
+const DELETING = /~[0-9a-f]{32}-delete$/;
+/** Directory of a topic being created; "~" cannot occur in a topic name, so no topic is ever mistaken for these. */
+const CREATING = "~creating";
 
 /** Configs reported by DescribeConfigs that are fixed here. */
 export const FIXED_TOPIC_CONFIGS: Record<string, string> = {
@@ -51,15 +86,42 @@ export function checkTopicName(name: string): string | undefined {
 
 type Waiter = { keys: Set<string>; wake: () => void };
 
+export interface TopicStoreOptions {
+  log?: (line: string) => void;
+  limits?: Partial<PartitionLimits>;
+  /** Segment files kept open at once (least recently used closed first). Default 256. */
+  maxOpenFiles?: number;
+  /** Long-polling fetches waiting at once; more are answered at once with what they have. Default 10,000. */
+  maxWaiters?: number;
+}
+
 export class TopicStore {
   readonly topics = new Map<string, Topic>();
-  private waiters = new Set<Waiter>();
+  /** Waiting fetches by "topic\0partition", so an append wakes only its own waiters. */
+  private waiters = new Map<string, Set<Waiter>>();
+  private waiterCount = 0;
+  private closed = false;
+  readonly fds: FdCache;
+  readonly limits: PartitionLimits;
+  private partitionCount = 0;
 
   constructor(
     readonly dataDir: string | undefined,
     readonly defaults: TopicConfig,
+    private readonly opts: TopicStoreOptions = {},
   ) {
+    this.fds = new FdCache(opts.maxOpenFiles ?? 256);
+    this.limits = { ...DEFAULT_PARTITION_LIMITS };
+    for (const [k, v] of Object.entries(opts.limits ?? {})) if (v !== undefined) this.limits[k as keyof PartitionLimits] = v;
     if (dataDir) this.load(path.join(dataDir, "topics"));
+  }
+
+  get totalPartitions(): number {
+    return this.partitionCount;
+  }
+
+  private partitionLog(dir: string | undefined, topic: string, p: number, config: TopicConfig, fresh = false): PartitionLog {
+    return new PartitionLog(dir, config, { fds: this.fds, log: this.opts.log, name: `${topic}-${p}`, fresh });
   }
 
   private topicDir(name: string): string | undefined {
@@ -70,6 +132,12 @@ export class TopicStore {
     if (!fs.existsSync(root)) return;
     for (const name of fs.readdirSync(root).sort()) {
       const dir = path.join(root, name);
+      if (DELETING.test(name) || name.endsWith(CREATING)) {
+        // A deletion (or creation) cut short by a crash: finish it.
+        fs.rmSync(dir, { recursive: true, force: true });
+        this.opts.log?.(`recovery: removed ${name}, left by a topic ${DELETING.test(name) ? "deletion" : "creation"} that a crash cut short`);
+        continue;
+      }
       const metaFile = path.join(dir, "topic.json");
       if (!fs.existsSync(metaFile)) continue;
       let meta: { partitions: number; config?: Partial<TopicConfig> };
@@ -80,8 +148,12 @@ export class TopicStore {
       }
       const config = { ...this.defaults, ...meta.config };
       const parts: PartitionLog[] = [];
-      for (let p = 0; p < meta.partitions; p++) parts.push(new PartitionLog(path.join(dir, String(p)), config));
+      for (let p = 0; p < meta.partitions; p++) {
+        const pdir = path.join(dir, String(p));
+        parts.push(this.partitionLog(pdir, name, p, config, !fs.existsSync(pdir)));
+      }
       this.topics.set(name, new Topic(name, parts, config, dir));
+      this.partitionCount += parts.length;
     }
   }
 
@@ -93,28 +165,90 @@ export class TopicStore {
     const bad = checkTopicName(name);
     if (bad) throw new TopicError(17, bad);
     if (this.topics.has(name)) throw new TopicError(36, `topic '${name}' already exists`);
-    if (!Number.isInteger(partitions) || partitions < 1 || partitions > 10000) throw new TopicError(37, `partitions must be 1..10000, got ${partitions}`);
+    const max = this.limits.maxPartitionsPerTopic;
+    if (!Number.isInteger(partitions) || partitions < 1 || partitions > max) throw new TopicError(LogErrorCode.INVALID_PARTITIONS, `partitions must be 1..${max}, got ${partitions}`);
+    if (this.partitionCount + partitions > this.limits.maxPartitions)
+      throw new TopicError(
+        LogErrorCode.POLICY_VIOLATION,
+        `this broker holds ${this.partitionCount} partitions; ${partitions} more would pass its limit of ${this.limits.maxPartitions} (maxPartitions)`,
+      );
+    const badConfig = checkTopicConfig(overrides);
+    if (badConfig) throw new TopicError(LogErrorCode.INVALID_CONFIG, badConfig);
     const config = { ...this.defaults, ...overrides };
     const dir = this.topicDir(name);
-    if (dir) {
-      fs.mkdirSync(dir, { recursive: true });
-      const tmp = path.join(dir, "topic.json.tmp");
-      fs.writeFileSync(tmp, JSON.stringify({ partitions, config: overrides }));
-      fs.renameSync(tmp, path.join(dir, "topic.json"));
-    }
     const parts: PartitionLog[] = [];
-    for (let p = 0; p < partitions; p++) parts.push(new PartitionLog(dir ? path.join(dir, String(p)) : undefined, config));
+    try {
+      if (dir) {
+        // Built under a temporary name and renamed into place, so a crash never leaves half a topic.
+        const tmpDir = dir + CREATING;
+        fs.rmSync(tmpDir, { recursive: true, force: true });
+        fs.mkdirSync(tmpDir, { recursive: true });
+        fs.writeFileSync(path.join(tmpDir, "topic.json"), JSON.stringify({ partitions, config: overrides }));
+        fs.renameSync(tmpDir, dir);
+      }
+      for (let p = 0; p < partitions; p++) parts.push(this.partitionLog(dir ? path.join(dir, String(p)) : undefined, name, p, config, true));
+    } catch (err) {
+      for (const p of parts) p.close();
+      if (dir) {
+        fs.rmSync(dir + CREATING, { recursive: true, force: true });
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+      const e = asLogError(err, `creating topic '${name}' failed`);
+      throw new TopicError(e.code, e.message);
+    }
     const topic = new Topic(name, parts, config, dir);
     this.topics.set(name, topic);
+    this.partitionCount += partitions;
     return topic;
   }
 
+  /** CreatePartitions: grows a topic to `count` partitions (existing ones unchanged), within the limits. */
+  addPartitions(name: string, count: number): void {
+    const topic = this.topics.get(name);
+    if (!topic) throw new TopicError(3, `unknown topic '${name}'`);
+    const added = count - topic.partitions.length;
+    if (added <= 0) return;
+    if (count > this.limits.maxPartitionsPerTopic) throw new TopicError(LogErrorCode.INVALID_PARTITIONS, `partitions must be 1..${this.limits.maxPartitionsPerTopic}, got ${count}`);
+    if (this.partitionCount + added > this.limits.maxPartitions)
+      throw new TopicError(LogErrorCode.POLICY_VIOLATION, `this broker holds ${this.partitionCount} partitions; ${added} more would pass its limit of ${this.limits.maxPartitions} (maxPartitions)`);
+    if (topic.dir) {
+      const file = path.join(topic.dir, "topic.json");
+      const meta = JSON.parse(fs.readFileSync(file, "utf8")) as { partitions: number };
+      meta.partitions = count;
+      fs.writeFileSync(file + ".tmp", JSON.stringify(meta));
+      fs.renameSync(file + ".tmp", file);
+    }
+    for (let p = topic.partitions.length; p < count; p++) topic.partitions.push(this.partitionLog(topic.dir ? path.join(topic.dir, String(p)) : undefined, name, p, topic.config));
+    this.partitionCount += added;
+  }
+
+  /**
+   * Deletes a topic: its directory is renamed aside first (one atomic step, as Kafka renames to *-delete), then
+   * removed; a crash between the two finishes the removal at the next start.
+   */
   delete(name: string): void {
     const topic = this.topics.get(name);
     if (!topic) throw new TopicError(3, `unknown topic '${name}'`);
+    let trash: string | undefined;
+    if (topic.dir) {
+      trash = `${topic.dir}~${randomUUID().replace(/-/g, "")}-delete`;
+      try {
+        fs.renameSync(topic.dir, trash);
+      } catch (err) {
+        const e = asLogError(err, `deleting topic '${name}' failed`);
+        throw new TopicError(e.code, e.message);
+      }
+    }
     this.topics.delete(name);
+    this.partitionCount -= topic.partitions.length;
     for (const p of topic.partitions) p.close();
-    if (topic.dir) fs.rmSync(topic.dir, { recursive: true, force: true });
+    if (trash) {
+      try {
+        fs.rmSync(trash, { recursive: true, force: true });
+      } catch (err) {
+        this.opts.log?.(`could not remove ${trash} (removed at the next start): ${(err as Error).message}`);
+      }
+    }
   }
 
   /** Runs size and age retention over every partition. */
@@ -122,26 +256,86 @@ export class TopicStore {
     for (const t of this.topics.values()) for (const p of t.partitions) p.applyRetention(now);
   }
 
-  /** Registers a long-polling fetch interested in topic/partition keys ("topic\0partition"). */
-  addWaiter(keys: Set<string>, wake: () => void): () => void {
-    const w: Waiter = { keys, wake };
-    this.waiters.add(w);
-    return () => this.waiters.delete(w);
+  /**
+   * Registers a long-polling fetch interested in topic/partition keys ("topic\0partition"); returns its
+   * removal, or undefined when it cannot wait (the store is closing, or maxWaiters fetches already wait).
+   */
+  addWaiter(keys: Set<string>, wake: () => void): (() => void) | undefined {
+    if (this.closed || this.waiterCount >= (this.opts.maxWaiters ?? 10_000)) return undefined;
+    let remove = (): void => {};
+    const w: Waiter = {
+      keys,
+      wake: () => {
+        remove();
+        wake();
+      },
+    };
+    for (const k of keys) {
+      let set = this.waiters.get(k);
+      if (!set) this.waiters.set(k, (set = new Set()));
+      set.add(w);
+    }
+    this.waiterCount++;
+    let removed = false;
+    remove = () => {
+      if (removed) return;
+      removed = true;
+      this.waiterCount--;
+      for (const k of keys) {
+        const set = this.waiters.get(k);
+        if (!set) continue;
+        set.delete(w);
+        if (set.size === 0) this.waiters.delete(k);
+      }
+    };
+    return remove;
+  }
+
+  /**
+   * Waits until an append to one of the keys (true), or until ms pass (true), or returns false at once or
+   * early when the fetch should answer now: the client went away (signal), the broker is stopping, or
+   * maxWaiters fetches already wait.
+   */
+  waitForAppend(keys: Set<string>, ms: number, signal?: AbortSignal): Promise<boolean> {
+    if (signal?.aborted || this.closed) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (value: boolean) => {
+        clearTimeout(timer);
+        remove?.();
+        signal?.removeEventListener("abort", onAbort);
+        resolve(value);
+      };
+      const onAbort = () => finish(false);
+      const remove = this.addWaiter(keys, () => finish(!this.closed));
+      if (!remove) return resolve(false);
+      timer = setTimeout(() => finish(true), Math.max(1, ms));
+      signal?.addEventListener("abort", onAbort);
+    });
+  }
+
+  get waiting(): number {
+    return this.waiterCount;
   }
 
   /** Called after an append: wakes fetches waiting on that partition. */
   notifyAppend(topic: string, partition: number): void {
-    if (this.waiters.size === 0) return;
-    const key = topic + "\0" + partition;
-    for (const w of [...this.waiters]) {
-      if (w.keys.has(key)) {
-        this.waiters.delete(w);
-        w.wake();
-      }
-    }
+    if (this.waiterCount === 0) return;
+    const set = this.waiters.get(topic + "\0" + partition);
+    if (!set) return;
+    for (const w of [...set]) w.wake();
+  }
+
+  /** Wakes every waiting fetch (they answer with what they have) and refuses new waits. */
+  wakeAll(): void {
+    this.closed = true;
+    const all = new Set<Waiter>();
+    for (const set of this.waiters.values()) for (const w of set) all.add(w);
+    for (const w of all) w.wake();
   }
 
   close(): void {
+    this.wakeAll();
     for (const t of this.topics.values()) for (const p of t.partitions) p.close();
   }
 }

@@ -1,54 +1,4 @@
-/**
- * The APIs this broker answers and the version ranges it advertises. Only non-flexible versions: every range
- * stops just below the version that introduced compact encodings and tagged fields (KIP-482), which every
- * client falls back from gracefully.
- */
-export const ApiKey = {
-  Produce: 0,
-  Fetch: 1,
-  ListOffsets: 2,
-  Metadata: 3,
-  OffsetCommit: 8,
-  OffsetFetch: 9,
-  FindCoordinator: 10,
-  JoinGroup: 11,
-  Heartbeat: 12,
-  LeaveGroup: 13,
-  SyncGroup: 14,
-  DescribeGroups: 15,
-  ListGroups: 16,
-  ApiVersions: 18,
-  CreateTopics: 19,
-  DeleteTopics: 20,
-  InitProducerId: 22,
-  DescribeConfigs: 32,
-} as const;
-
-export const API_NAMES: Record<number, string> = Object.fromEntries(Object.entries(ApiKey).map(([k, v]) => [v, k]));
-
-/** [min, max] advertised per API key. */
-export const SUPPORTED_VERSIONS: Record<number, [number, number]> = {
-  [ApiKey.Produce]: [3, 8],
-  [ApiKey.Fetch]: [4, 11],
-  [ApiKey.ListOffsets]: [0, 5],
-  [ApiKey.Metadata]: [0, 8],
-  [ApiKey.OffsetCommit]: [0, 7],
-  [ApiKey.OffsetFetch]: [0, 5],
-  [ApiKey.FindCoordinator]: [0, 2],
-  [ApiKey.JoinGroup]: [0, 5],
-  [ApiKey.Heartbeat]: [0, 3],
-  [ApiKey.LeaveGroup]: [0, 3],
-  [ApiKey.SyncGroup]: [0, 3],
-  [ApiKey.DescribeGroups]: [0, 4],
-  [ApiKey.ListGroups]: [0, 2],
-  [ApiKey.ApiVersions]: [0, 2],
-  [ApiKey.CreateTopics]: [0, 4],
-  [ApiKey.DeleteTopics]: [0, 3],
-  [ApiKey.InitProducerId]: [0, 1],
-  [ApiKey.DescribeConfigs]: [0, 3],
-};
-
-/** Kafka error codes used here (org.apache.kafka.common.protocol.Errors). */
+/** Kafka error codes used by the broker (org.apache.kafka.common.protocol.Errors). */
 export const ErrorCode = {
   NONE: 0,
   OFFSET_OUT_OF_RANGE: 1,
@@ -58,6 +8,7 @@ export const ErrorCode = {
   LEADER_NOT_AVAILABLE: 5,
   REQUEST_TIMED_OUT: 7,
   MESSAGE_TOO_LARGE: 10,
+  OFFSET_METADATA_TOO_LARGE: 12,
   COORDINATOR_NOT_AVAILABLE: 15,
   NOT_COORDINATOR: 16,
   INVALID_TOPIC_EXCEPTION: 17,
@@ -70,15 +21,33 @@ export const ErrorCode = {
   INVALID_SESSION_TIMEOUT: 26,
   REBALANCE_IN_PROGRESS: 27,
   INVALID_COMMIT_OFFSET_SIZE: 28,
+  TOPIC_AUTHORIZATION_FAILED: 29,
+  GROUP_AUTHORIZATION_FAILED: 30,
+  CLUSTER_AUTHORIZATION_FAILED: 31,
+  UNSUPPORTED_SASL_MECHANISM: 33,
+  ILLEGAL_SASL_STATE: 34,
   UNSUPPORTED_VERSION: 35,
   TOPIC_ALREADY_EXISTS: 36,
   INVALID_PARTITIONS: 37,
   INVALID_REPLICATION_FACTOR: 38,
+  INVALID_REPLICA_ASSIGNMENT: 39,
+  INVALID_CONFIG: 40,
   INVALID_REQUEST: 42,
   UNSUPPORTED_FOR_MESSAGE_FORMAT: 43,
-  INVALID_CONFIG: 40,
-  UNKNOWN_SERVER_ERROR: -1,
+  POLICY_VIOLATION: 44,
+  TRANSACTIONAL_ID_AUTHORIZATION_FAILED: 53,
+  SASL_AUTHENTICATION_FAILED: 58,
+  UNKNOWN_PRODUCER_ID: 59,
+  NON_EMPTY_GROUP: 68,
   GROUP_ID_NOT_FOUND: 69,
+  FETCH_SESSION_ID_NOT_FOUND: 70,
+  INVALID_FETCH_SESSION_EPOCH: 71,
   MEMBER_ID_REQUIRED: 79,
+  GROUP_SUBSCRIBED_TO_TOPIC: 86,
   INVALID_RECORD: 87,
+  UNKNOWN_TOPIC_ID: 100,
+  INCONSISTENT_TOPIC_ID: 103,
+  TRANSACTIONAL_ID_NOT_FOUND: 105,
+  FETCH_SESSION_TOPIC_ID_ERROR: 106,
+  UNKNOWN_SERVER_ERROR: -1,
 } as const;

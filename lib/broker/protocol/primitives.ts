@@ -1,7 +1,7 @@
 /**
- * Kafka's classic (non-flexible) wire primitives: big-endian integers, int16-length strings, int32-length
- * bytes and int32-count arrays. The broker advertises only non-flexible versions, so no compact forms or
- * tagged fields are needed.
+ * Kafka's wire primitives: big-endian integers, classic int16-length strings, int32-length bytes and
+ * int32-count arrays, and the flexible (KIP-482) forms: unsigned varints, compact strings/bytes/arrays whose
+ * length is written as length + 1 (0 for null), and UUIDs. The message codec (codec.ts) is built on these.
  */
 
 /** Thrown when a request is shorter than its own fields say: the connection is closed, nothing else. */
@@ -79,6 +79,72 @@ export class Reader {
 
   bytes(): Buffer {
     return this.nullableBytes() ?? Buffer.alloc(0);
+  }
+
+  uint16(): number {
+    this.need(2);
+    const v = this.buf.readUInt16BE(this.offset);
+    this.offset += 2;
+    return v;
+  }
+
+  float64(): number {
+    this.need(8);
+    const v = this.buf.readDoubleBE(this.offset);
+    this.offset += 8;
+    return v;
+  }
+
+  /** Unsigned varint (at most 5 bytes, 32 bits). */
+  uvarint(): number {
+    let v = 0;
+    let shift = 0;
+    for (;;) {
+      this.need(1);
+      const b = this.buf[this.offset++];
+      v += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) return v;
+      shift += 7;
+      if (shift > 28) throw new MalformedRequestError("unsigned varint longer than 5 bytes");
+    }
+  }
+
+  /** A 16-byte UUID, as 32 lowercase hex digits with dashes (RFC 4122 layout). */
+  uuid(): string {
+    this.need(16);
+    const h = this.buf.toString("hex", this.offset, this.offset + 16);
+    this.offset += 16;
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+
+  /** Compact length: the uvarint minus one; -1 means null. */
+  compactLength(): number {
+    return this.uvarint() - 1;
+  }
+
+  compactNullableString(): string | null {
+    const len = this.compactLength();
+    if (len < 0) return null;
+    if (len > 0x7fff) throw new MalformedRequestError(`string of ${len} bytes is longer than Kafka allows (32767)`);
+    this.need(len);
+    const s = this.buf.toString("utf8", this.offset, this.offset + len);
+    this.offset += len;
+    return s;
+  }
+
+  compactNullableBytes(): Buffer | null {
+    const len = this.compactLength();
+    if (len < 0) return null;
+    this.need(len);
+    const b = this.buf.subarray(this.offset, this.offset + len);
+    this.offset += len;
+    return b;
+  }
+
+  /** Skips n bytes (an unknown tagged field). */
+  skip(n: number): void {
+    this.need(n);
+    this.offset += n;
   }
 
   /** A nullable array: null when the count is -1. */
@@ -196,6 +262,61 @@ export class Writer {
 
   bytes(b: Buffer): this {
     return this.nullableBytes(b);
+  }
+
+  uint16(v: number): this {
+    this.ensure(2);
+    this.buf.writeUInt16BE(v, this.pos);
+    this.pos += 2;
+    this.total += 2;
+    return this;
+  }
+
+  float64(v: number): this {
+    this.ensure(8);
+    this.buf.writeDoubleBE(v, this.pos);
+    this.pos += 8;
+    this.total += 8;
+    return this;
+  }
+
+  uvarint(v: number): this {
+    this.ensure(5);
+    while (v >= 0x80) {
+      this.buf[this.pos++] = (v & 0x7f) | 0x80;
+      this.total++;
+      v = Math.floor(v / 128);
+    }
+    this.buf[this.pos++] = v;
+    this.total++;
+    return this;
+  }
+
+  uuid(id: string): this {
+    const hex = id.replace(/-/g, "");
+    if (hex.length !== 32) throw new Error(`not a UUID: ${id}`);
+    this.ensure(16);
+    this.buf.write(hex, this.pos, "hex");
+    this.pos += 16;
+    this.total += 16;
+    return this;
+  }
+
+  compactNullableString(s: string | null | undefined): this {
+    if (s === null || s === undefined) return this.uvarint(0);
+    const len = Buffer.byteLength(s);
+    this.uvarint(len + 1);
+    this.ensure(len);
+    this.buf.write(s, this.pos, "utf8");
+    this.pos += len;
+    this.total += len;
+    return this;
+  }
+
+  compactNullableBytes(b: Buffer | null | undefined): this {
+    if (b === null || b === undefined) return this.uvarint(0);
+    this.uvarint(b.length + 1);
+    return this.raw(b);
   }
 
   /** Appends bytes as they are; big buffers by reference. */

@@ -1,0 +1,103 @@
+/**
+ * Group administration: DescribeGroups v0-6, ListGroups v0-5 (states and types filters), DeleteGroups v0-2 and
+ * OffsetDelete v0.
+ */
+import { ErrorCode } from "../protocol/apis";
+import { defineApi } from "../protocol/api";
+import { DeleteGroups, DescribeGroups, ListGroups, OffsetDelete } from "../protocol/messages";
+import { NO_AUTHORIZED_OPERATIONS } from "../core";
+import type { Group } from "../group/coordinator";
+
+/**
+ * A group Kafka would list and describe: any the coordinator knows (it joined or committed once), also when its
+ * last member is gone (state Empty), until DeleteGroups removes it.
+ */
+function visible(g: Group | undefined): g is Group {
+  return !!g && (g.members.size > 0 || g.offsets.size > 0 || g.generationId > 0);
+}
+
+export const describeGroups = defineApi(DescribeGroups, {
+  versions: [0, 6],
+  handle(req, ctx) {
+    return {
+      groups: req.groups.map((id) => {
+        const g = ctx.core.groups.groups.get(id);
+        const d = ctx.core.groups.describe(id);
+        // v6 (KIP-1043) answers GROUP_ID_NOT_FOUND for a group that does not exist; older versions "Dead".
+        const missing = !visible(g);
+        if (missing && ctx.version >= 6)
+          return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${id} not found.`, groupId: id, groupState: "Dead", protocolType: "", protocolData: "", members: [], authorizedOperations: NO_AUTHORIZED_OPERATIONS };
+        return {
+          errorCode: ErrorCode.NONE,
+          errorMessage: null,
+          groupId: id,
+          groupState: missing ? "Dead" : d.state,
+          protocolType: d.protocolType,
+          protocolData: d.protocolName,
+          members: d.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, clientId: m.clientId, clientHost: m.clientHost, memberMetadata: m.metadata, memberAssignment: m.assignment })),
+          authorizedOperations: NO_AUTHORIZED_OPERATIONS,
+        };
+      }),
+    };
+  },
+});
+
+export const listGroups = defineApi(ListGroups, {
+  versions: [0, 5],
+  handle(req, ctx) {
+    const states = new Set(req.statesFilter.map((s) => s.toLowerCase()));
+    const types = new Set(req.typesFilter.map((s) => s.toLowerCase()));
+    const groups = [...ctx.core.groups.groups.values()]
+      .filter(visible)
+      .filter((g) => states.size === 0 || states.has(g.state.toLowerCase()))
+      .filter((g) => types.size === 0 || types.has("classic"))
+      .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType || "consumer", groupState: g.state, groupType: "classic" }));
+    return { errorCode: ErrorCode.NONE, groups };
+  },
+});
+
+export const deleteGroups = defineApi(DeleteGroups, {
+  versions: [0, 2],
+  handle(req, ctx) {
+    const coordinator = ctx.core.groups;
+    return {
+      results: req.groupsNames.map((groupId) => {
+        const g = coordinator.groups.get(groupId);
+        if (!visible(g)) return { groupId, errorCode: ErrorCode.GROUP_ID_NOT_FOUND };
+        if (g.members.size > 0) return { groupId, errorCode: ErrorCode.NON_EMPTY_GROUP };
+        coordinator.deleteOffsets(groupId, [...g.offsets.keys()].map(splitKey));
+        coordinator.groups.delete(groupId);
+        return { groupId, errorCode: ErrorCode.NONE };
+      }),
+    };
+  },
+});
+
+function splitKey(k: string): { topic: string; partition: number } {
+  const i = k.lastIndexOf("\0");
+  return { topic: k.slice(0, i), partition: Number(k.slice(i + 1)) };
+}
+
+export const offsetDelete = defineApi(OffsetDelete, {
+  versions: [0, 0],
+  handle(req, ctx) {
+    const coordinator = ctx.core.groups;
+    const g = coordinator.groups.get(req.groupId);
+    if (!visible(g)) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND };
+    // Offsets of topics the group's consumers are subscribed to stay (GROUP_SUBSCRIBED_TO_TOPIC), as in Kafka.
+    const subscribed = coordinator.subscribedTopics(req.groupId);
+    const deleted: { topic: string; partition: number }[] = [];
+    const topics = req.topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => {
+        let errorCode: number = ErrorCode.NONE;
+        if (!ctx.core.topics.get(t.name)?.partitions[p.partitionIndex]) errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        else if (subscribed.has(t.name)) errorCode = ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC;
+        else deleted.push({ topic: t.name, partition: p.partitionIndex });
+        return { partitionIndex: p.partitionIndex, errorCode };
+      }),
+    }));
+    if (deleted.length) coordinator.deleteOffsets(req.groupId, deleted);
+    return { errorCode: ErrorCode.NONE, topics };
+  },
+});
