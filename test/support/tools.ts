@@ -30,6 +30,11 @@ const CHECKS: Record<string, () => void> = {
   "confluent-kafka": () => execFileSync("/usr/bin/python3", ["-c", "import confluent_kafka"], { stdio: "ignore" }),
   "kafka-python": () => execFileSync("/usr/bin/python3", ["-c", "import kafka"], { stdio: "ignore" }),
   pandas: () => execFileSync("/usr/bin/python3", ["-c", "import pandas"], { stdio: "ignore" }),
+  // pyspark in the test venv, Java, and the Kafka connector's jars (test/reference/spark): test/support/spark.ts
+  spark: () => {
+    const missing = require("./spark").sparkMissing();
+    if (missing) throw new Error(missing);
+  },
   chromium: () => {
     if (!existsSync("/usr/bin/chromium")) throw new Error("no chromium");
   },
