@@ -27,6 +27,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import traceback
 
 os.environ.setdefault("TZ", "UTC")
@@ -174,30 +175,54 @@ def first_line(err):
     return type(err).__name__
 
 
+_write_lock = threading.Lock()
+
+
+def answer(line_obj):
+    with _write_lock:
+        _real_stdout.write(json.dumps(line_obj) + "\n")
+        _real_stdout.flush()
+
+
+def serve(req):
+    try:
+        op = req.get("op")
+        if op == "query":
+            result = run_query(req)
+        elif op == "script":
+            result = run_script(req)
+        elif op == "ping":
+            result = {"version": spark.version}
+        else:
+            raise ValueError("unknown op %r" % op)
+        result.update({"id": req["id"], "ok": True})
+    except BaseException as err:  # noqa: B902 - every failure is an answer, the driver keeps serving
+        traceback.print_exc(file=sys.stderr)
+        result = {"id": req.get("id"), "ok": False, "error": first_line(err)}
+    answer(result)
+
+
 def main():
-    _real_stdout.write(json.dumps({"id": 0, "ok": True, "ready": True, "version": spark.version}) + "\n")
-    _real_stdout.flush()
+    answer({"id": 0, "ok": True, "ready": True, "version": spark.version})
+    threads = []
     for line in sys.stdin:
         line = line.strip()
         if not line:
             continue
         req = json.loads(line)
-        try:
-            op = req.get("op")
-            if op == "query":
-                answer = run_query(req)
-            elif op == "script":
-                answer = run_script(req)
-            elif op == "ping":
-                answer = {"version": spark.version}
-            else:
-                raise ValueError("unknown op %r" % op)
-            answer.update({"id": req["id"], "ok": True})
-        except BaseException as err:  # noqa: B902 - every failure is an answer, the driver keeps serving
-            traceback.print_exc(file=sys.stderr)
-            answer = {"id": req.get("id"), "ok": False, "error": first_line(err)}
-        _real_stdout.write(json.dumps(answer) + "\n")
-        _real_stdout.flush()
+        # Queries run side by side (each its own thread, as Spark runs concurrent streaming queries); scripts
+        # change the environment, so they run alone.
+        if req.get("op") == "query":
+            t = threading.Thread(target=serve, args=(req,), daemon=True)
+            t.start()
+            threads.append(t)
+        else:
+            for t in threads:
+                t.join()
+            threads = []
+            serve(req)
+    for t in threads:
+        t.join()
     spark.stop()
 
 
