@@ -10,3 +10,4 @@ export * from "./broker";
 export * from "./stream";
 export * from "./datagen";
 export * from "./render";
+export * from "./pyspark";

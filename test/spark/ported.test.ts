@@ -15,7 +15,37 @@
 import { describe, afterEach, afterAll } from "vitest";
 import { spark, col, expr, lit, window, session_window, count, sum, timestamp_seconds, type DataFrame, type MemoryStream } from "../../lib/stream";
 import { ConformanceLog } from "./conformance";
-import { StreamTest, port as portTo, disposeAll, check, intercept, iso, memoryStream, type PortOptions, type Row } from "./streamtest";
+import { StreamTest, port as portTo, disposeAll, check, intercept, iso, memoryStream, KNOWN, type PortOptions, type Row } from "./streamtest";
+
+// Known differences (Spark is right; the exact difference is recorded by the run in docs/conformance.md).
+const STRING_TIME = "window() over a STRING time column: Spark casts it to a timestamp, streamlab refuses it";
+const NEG_START = "a negative window start time ('-5 seconds'): Spark accepts it, streamlab refuses the duration";
+Object.assign(KNOWN, {
+  "EventTimeWatermarkSuite > event time and watermark metrics with Trigger.Once (SPARK-24699)": "Trigger.Once runs no no-data batch in Spark; streamlab evicts in the same trigger, one start earlier",
+  "EventTimeWatermarkSuite > update mode - session - keys overlapped with sessions": "MOD() is not in streamlab's function library",
+  "EventTimeWatermarkSuite > delay in months and years handled correctly": "month/year intervals are not parsed by streamlab",
+  "EventTimeWatermarkSuite > delay threshold should not be negative.": "month/year intervals are not parsed by streamlab, so the negative-delay message differs",
+  "EventTimeWatermarkSuite > the new watermark should override the old one": "a second withWatermark keeps the first column's event-time mark in streamlab",
+  "StreamingDeduplicationSuite > SPARK-35896: metrics in StateOperatorProgress are output correctly": "numRowsUpdated is 0 after the no-data batch in streamlab; Spark reports the data batch's",
+  "StreamingDeduplicationSuite > deduplicate with watermark": "numRowsUpdated is 0 after the no-data batch in streamlab; Spark reports the data batch's",
+  "StreamingDeduplicationSuite > deduplicate with aggregate - append mode": "numRowsUpdated is 0 after the no-data batch in streamlab; Spark reports the data batch's",
+  "DataFrameTimeWindowingSuite > SPARK-21590: tumbling window using negative start time [time as TIMESTAMP]": NEG_START,
+  "DataFrameTimeWindowingSuite > SPARK-21590: tumbling window groupBy statement with negative startTime [time as TIMESTAMP]": NEG_START,
+  "DataFrameTimeWindowingSuite > SPARK-21590: time window in SQL with three expressions including negative start time [time as TIMESTAMP]": NEG_START,
+  "DataFrameTimeWindowingSuite > sliding window projection [time as TIMESTAMP]": "a sliding window in select(): Spark expands each row into its windows, streamlab allows sliding windows only as a groupBy key",
+  "DataFrameTimeWindowingSuite > null timestamps [time as TIMESTAMP]": "window() over a NULL time: Spark drops the row, streamlab keeps it with a NULL window",
+  "DataFrameTimeWindowingSuite > multiple time windows in a single operator throws nice exception [time as TIMESTAMP]": "two window() expressions in one select: Spark refuses, streamlab accepts",
+  "DataFrameTimeWindowingSuite > time window in SQL with two expressions [time as TIMESTAMP]": "a numeric slide (microseconds, 10000000) is read as milliseconds by streamlab",
+  "DataFrameTimeWindowingSuite > time window in SQL with three expressions [time as TIMESTAMP]": "a numeric slide (microseconds, 10000000) is read as milliseconds by streamlab",
+  "DataFrameTimeWindowingSuite > SPARK-36091: Support TimestampNTZ type in expression TimeWindow": STRING_TIME,
+  "DataFrameTimeWindowingSuite > SPARK-38227: 'start' and 'end' fields should be nullable": STRING_TIME,
+});
+for (const n of ["simple tumbling window with record at window start", "SPARK-21590: tumbling window using negative start time", "tumbling window groupBy statement", "tumbling window groupBy statement with startTime",
+  "SPARK-21590: tumbling window groupBy statement with negative startTime", "tumbling window with multi-column projection", "sliding window grouping", "sliding window projection", "null timestamps",
+  "negative timestamps", "multiple time windows in a single operator throws nice exception", "aliased windows", "millisecond precision sliding windows", "time window in SQL with single string expression",
+  "time window in SQL with two expressions", "time window in SQL with three expressions", "SPARK-21590: time window in SQL with three expressions including negative start time"]) {
+  KNOWN[`DataFrameTimeWindowingSuite > ${n} [time as STRING]`] = STRING_TIME;
+}
 
 const log = new ConformanceLog("1-ported", "Spark's streaming test suites, ported (test/spark/ported.test.ts)");
 afterEach(disposeAll);
@@ -483,6 +513,7 @@ describe("StreamingDeduplicationSuite", () => {
 // =============================================================================================================
 describe("StreamingSessionWindowSuite", () => {
   const port = suiteOf("StreamingSessionWindowSuite");
+  const SESSION_HANG = "in this suite's queries (session_window over a cast BIGINT/INT time, keyed or global) streamlab's query never finishes its first batch: processAllAvailable() does not resolve and the test cannot time out; not isolated further";
   const VARIANTS = "Spark runs it 4 times (merging sessions in local partition true/false x HDFS/RocksDB state store); streamlab has one state store, one run";
   const PRESPLIT = "streamlab has no explode(): the MemoryStream gets the words already split, one (sessionId, timestamp) row per word";
   /** sessionWindowQuery with explode(split(value, ' ')) done by the test: rows are (word, seconds). */
@@ -511,7 +542,7 @@ describe("StreamingSessionWindowSuite", () => {
     t.checkNewAnswer(["spark", 25, 50, 25, 3], ["streaming", 25, 51, 26, 4], ["hello", 40, 51, 11, 2], ["world", 40, 51, 11, 2], ["structured", 41, 51, 10, 1], ["hello", 60, 70, 10, 1], ["apache", 60, 70, 10, 1], ["spark", 60, 70, 10, 1]);
     await add(t, input, ["structured streaming", 90]);
     t.checkNewAnswer(["spark", 25, 50, 25, 3], ["streaming", 25, 51, 26, 4], ["hello", 40, 51, 11, 2], ["world", 40, 51, 11, 2], ["structured", 41, 51, 10, 1], ["hello", 60, 70, 10, 1], ["apache", 60, 70, 10, 1], ["spark", 60, 70, 10, 1], ["structured", 90, 100, 10, 1], ["streaming", 90, 100, 10, 1]);
-  }, { note: `${PRESPLIT}; ${VARIANTS}` });
+  }, { note: `${PRESPLIT}; ${VARIANTS}`, hangs: SESSION_HANG });
   port("complete mode - session window - nested tuple key", null, { unsupported: "arrays_zip and explode (nested tuple keys)" });
   port("complete mode - session window - multiple col key", null, { unsupported: "arrays_zip and explode (multiple column keys built from arrays)" });
   port("complete mode - session window - no key", async () => {
@@ -525,7 +556,7 @@ describe("StreamingSessionWindowSuite", () => {
       t.checkAnswer();
     });
     for (const m of ["global aggregation with session window", "not supported"]) check(e.message.toLowerCase().includes(m), `Spark's error says '${m}'; streamlab: ${e.message}`);
-  }, { note: VARIANTS });
+  }, { note: VARIANTS, hangs: SESSION_HANG });
   port("append mode - session window", async () => {
     const input = memoryStream("_1 STRING, _2 BIGINT");
     const t = new StreamTest(sessionQuery(input));
@@ -543,7 +574,7 @@ describe("StreamingSessionWindowSuite", () => {
     t.checkNewAnswer();
     await add(t, input, ["structured streaming", 90]);
     t.checkNewAnswer(["spark", 25, 50, 25, 3], ["streaming", 25, 51, 26, 4], ["hello", 40, 51, 11, 2], ["world", 40, 51, 11, 2], ["structured", 41, 51, 10, 1]);
-  }, { note: `${PRESPLIT}; ${VARIANTS}` });
+  }, { note: `${PRESPLIT}; ${VARIANTS}`, hangs: SESSION_HANG });
   port("SPARK-36465: dynamic gap duration", null, { unsupported: "a Scala UDF as the session gap" });
   port("dynamic gap duration - nested tuple key", null, { unsupported: "a Scala UDF as the session gap; arrays_zip" });
   port("dynamic gap duration - multiple col key", null, { unsupported: "a Scala UDF as the session gap; arrays_zip" });
@@ -557,7 +588,7 @@ describe("StreamingSessionWindowSuite", () => {
       t.checkAnswer();
     });
     for (const m of ["global aggregation with session window", "not supported"]) check(e.message.toLowerCase().includes(m), `Spark's error says '${m}'; streamlab: ${e.message}`);
-  }, { note: VARIANTS });
+  }, { note: VARIANTS, hangs: SESSION_HANG });
   port("update mode - session window", async () => {
     const input = memoryStream("_1 STRING, _2 BIGINT");
     const e = await intercept(async () => {
@@ -566,7 +597,7 @@ describe("StreamingSessionWindowSuite", () => {
       t.checkAnswer();
     });
     for (const m of ["update output mode", "not supported", "for session window"]) check(e.message.toLowerCase().includes(m), `Spark's error says '${m}'; streamlab: ${e.message}`);
-  }, { note: VARIANTS });
+  }, { note: VARIANTS, hangs: SESSION_HANG });
   port("update mode - session window - no key", async () => {
     const input = memoryStream("value INT");
     const e = await intercept(async () => {
@@ -575,7 +606,7 @@ describe("StreamingSessionWindowSuite", () => {
       t.checkAnswer();
     });
     for (const m of ["update output mode", "not supported", "for session window"]) check(e.message.toLowerCase().includes(m), `Spark's error says '${m}'; streamlab: ${e.message}`);
-  }, { note: VARIANTS });
+  }, { note: VARIANTS, hangs: SESSION_HANG });
   port("session window with async state checkpointing", null, { unsupported: "Databricks-only state store settings (spark.databricks.*)" });
   port("session window with first/last function", null, { unsupported: "min_by/max_by aggregates" });
   port("session window - with more aggregation functions and UDAFs", null, { unsupported: "median aggregate and a Scala UDAF" });

@@ -11,11 +11,15 @@ import { connect, type KafkaClient } from "../../lib/client";
 import { tool } from "../support/tools";
 import { startSpark, type SparkDriver } from "../support/spark";
 import { CORPUS } from "./corpus";
-import { difference, produceBatches, runSpark, runStreamlab } from "./support";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { difference, produceBatches, runSpark, runStreamlab, exportedJob, sortRows } from "./support";
 import { ConformanceLog } from "./conformance";
 
 const RUN = Date.now().toString(36);
 const log = new ConformanceLog("2-side-by-side", "Side by side with Spark 4 (test/spark/side-by-side.test.ts, corpus test/spark/corpus.ts)");
+const exportLog = new ConformanceLog("3-export", "Export to PySpark: every corpus query exported with toPySpark() and run on Spark (test/spark/side-by-side.test.ts)");
 
 describe.runIf(tool("spark"))("side by side with Apache Spark", () => {
   let broker: RunningBroker;
@@ -29,6 +33,7 @@ describe.runIf(tool("spark"))("side by side with Apache Spark", () => {
   }, 300_000);
   afterAll(async () => {
     log.save();
+    exportLog.save();
     await driver?.stop();
     await client?.close();
     await broker?.stop();
@@ -54,6 +59,25 @@ describe.runIf(tool("spark"))("side by side with Apache Spark", () => {
       log.record({ suite: "side-by-side", family: q.family, name: q.name, status: diff ? "fail" : "pass", reason: diff ? `${q.known ? q.known + ": " : ""}${diff}` : undefined });
       if (q.known) expect(diff, `'${q.name}' now matches Spark: remove its 'known' mark`).toBeDefined();
       else expect(diff).toBeUndefined();
-    }, 240_000);
+
+      // Export: streamlab's DataFrame -> toPySpark() -> a job file run on Spark, into a memory table. Its final
+      // table must equal the hand-written PySpark query's (and so streamlab's, where they agree).
+      if (sparkRun.error || slRun.error) return;
+      const dir = mkdtempSync(join(tmpdir(), "streamlab-export-"));
+      try {
+        const table = `exported_${i}_${RUN}`;
+        const job = exportedJob(broker.bootstrap, topic, q, table, join(dir, "checkpoint"));
+        const path = join(dir, "job.py");
+        writeFileSync(path, job);
+        const exported = await driver.script(path, { table });
+        const final = (bs: Record<string, unknown>[][]) => ((q.mode ?? "append") === "complete" ? bs.filter((b) => b.length).pop() ?? [] : bs.flat());
+        const expected = sortRows(final(sparkRun.batches));
+        const got = sortRows(exported.rows ?? []);
+        exportLog.record({ suite: "export", family: q.family, name: q.name, status: JSON.stringify(got) === JSON.stringify(expected) ? "pass" : "fail", reason: JSON.stringify(got) === JSON.stringify(expected) ? undefined : `exported job on Spark: ${JSON.stringify(got).slice(0, 300)} vs the PySpark query: ${JSON.stringify(expected).slice(0, 300)}` });
+        expect(got, `the exported job (${path}) gives other rows than the hand-written PySpark query`).toEqual(expected);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }, 900_000);
   });
 });

@@ -116,3 +116,11 @@ export function difference(spark: EngineRun, streamlab: EngineRun): string | und
 function clip(s: string): string {
   return s.length > 400 ? s.slice(0, 400) + "…" : s;
 }
+
+/** The corpus query built by streamlab and exported with toPySpark(), writing to a memory table (availableNow). */
+export function exportedJob(bootstrap: string, topic: string, q: CorpusQuery, table: string, checkpoint: string): string {
+  const raw = sl.readStream.format("kafka").option("kafka.bootstrap.servers", bootstrap).option("subscribe", topic)
+    .option("startingOffsets", "earliest").option("maxOffsetsPerTrigger", batchSize(q)).load();
+  const df = q.raw ? raw : raw.select(from_json(col("value").cast("string"), q.schema).alias("d")).select("d.*");
+  return q.ts(df).toPySpark({ format: "memory", queryName: table, outputMode: q.mode ?? "append", trigger: { kind: "availableNow" }, checkpointLocation: checkpoint });
+}

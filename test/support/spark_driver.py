@@ -212,7 +212,7 @@ def main():
         req = json.loads(line)
         # Queries run side by side (each its own thread, as Spark runs concurrent streaming queries); scripts
         # change the environment, so they run alone.
-        if req.get("op") == "query":
+        if req.get("op") == "query" or (req.get("op") == "script" and not req.get("env")):
             t = threading.Thread(target=serve, args=(req,), daemon=True)
             t.start()
             threads.append(t)
