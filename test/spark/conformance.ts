@@ -32,6 +32,8 @@ export class ConformanceLog {
     const at = this.cases.findIndex((x) => x.suite === c.suite && x.name === c.name);
     if (at >= 0) this.cases[at] = c;
     else this.cases.push(c);
+    // Saved as it goes, so a run stopped half-way still leaves what it found.
+    this.save();
   }
 
   /** Saves this file's cases and rewrites docs/conformance.md from all saved files. */
