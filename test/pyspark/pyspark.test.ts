@@ -6,7 +6,8 @@
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startBroker, type RunningBroker } from "../../lib/broker";
 import { runMagic, MagicError } from "../../lib/magics";
@@ -68,6 +69,19 @@ per_window = orders.withWatermark("ts", "10 seconds").groupBy(window("ts", "1 mi
     const job = (scope.per_window as DataFrame).toPySpark();
     expect(job).toContain(".withWatermark(\"ts\", \"10 seconds\")");
     expect(job).toContain("spark-submit --packages org.apache.spark:spark-sql-kafka-0-10_2.13:");
+    // %export pyspark NAME --out FILE writes the same job.
+    const out = join(mkdtempSync(join(tmpdir(), "streamlab-export-")), "job.py");
+    await runMagic("export", `pyspark per_window --out ${out}`, { display: capture, scope, evaluate: async () => undefined });
+    expect(readFileSync(out, "utf8")).toBe(job);
+  });
+
+  it("refuses to export what has no PySpark equivalent, in one line naming it", async () => {
+    const ms = spark.memoryStream("a INT");
+    expect(() => ms.toDF().select("a").toPySpark()).toThrow(/^toPySpark: MemoryStream\[\d+\] \(a MemoryStream\) has no PySpark equivalent in a job; read a Kafka topic instead$/);
+    const df = spark.readStream.format("kafka").option("subscribe", "t").load();
+    expect(() => df.toPySpark({ format: "foreachBatch" })).toThrow("toPySpark: foreachBatch with a TypeScript function has no PySpark equivalent; write to kafka, console or memory");
+    const err = await runMagic("export", "pyspark nothing", { display: capture, scope: {}, evaluate: async () => undefined }).catch((e: Error) => e);
+    expect((err as Error).message).toBe("%export: no variable 'nothing' in the notebook");
   });
 
   it.each([
