@@ -9,7 +9,7 @@
  *   r.batches  // [{ batchId, rows }]; r.schema.tree is printSchema's text
  *   await spark.stop();                            // in afterAll
  */
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -46,12 +46,12 @@ export function sparkMissing(): string | undefined {
   const py = venvPython();
   if (!py) return "the test venv is missing: run bash test/setup/install.sh";
   try {
-    require("node:child_process").execFileSync(py, ["-c", "import pyspark"], { stdio: "ignore" });
+    execFileSync(py, ["-c", "import pyspark"], { stdio: "ignore" });
   } catch {
     return "pyspark is not installed in the test venv: run bash test/setup/install.sh (test/setup/requirements-spark.txt)";
   }
   try {
-    require("node:child_process").execFileSync("java", ["-version"], { stdio: "ignore" });
+    execFileSync("java", ["-version"], { stdio: "ignore" });
   } catch {
     return "java is not installed (Spark needs Java 17)";
   }

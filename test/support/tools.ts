@@ -4,6 +4,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { sparkMissing } from "./spark";
 
 const cache = new Map<string, boolean>();
 
@@ -32,7 +33,7 @@ const CHECKS: Record<string, () => void> = {
   pandas: () => execFileSync("/usr/bin/python3", ["-c", "import pandas"], { stdio: "ignore" }),
   // pyspark in the test venv, Java, and the Kafka connector's jars (test/reference/spark): test/support/spark.ts
   spark: () => {
-    const missing = require("./spark").sparkMissing();
+    const missing = sparkMissing();
     if (missing) throw new Error(missing);
   },
   chromium: () => {
