@@ -13,6 +13,7 @@ const ARROWS = {
   registry: ["core"],
   stream: ["core", "client", "datagen", "registry"],
   render: ["core", "stream", "datagen"],
+  pyspark: ["core", "stream"],
 };
 
 const roomRules = Object.entries(ARROWS).map(([room, allowed]) => ({

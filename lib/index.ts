@@ -13,6 +13,7 @@ export * from "./broker";
 export * from "./stream";
 export * from "./datagen";
 export * from "./render";
+export * from "./pyspark";
 export { startRegistry, RegistryClient, Codec, frame, unframe, type RunningRegistry, type RegistryOptions } from "./registry";
 import { registerClientMagics } from "./client";
 import { registerDatagenMagics } from "./datagen";

@@ -7,6 +7,7 @@ import "./sinks/console";
 import "./sinks/foreach";
 import "./sinks/kafka";
 import "./magics";
+import "./export/pyspark";
 
 export { spark, SparkSession, DataStreamReader } from "./session";
 export { DataFrame, GroupedData } from "./plan/dataframe";

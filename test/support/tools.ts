@@ -6,6 +6,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { venvPython } from "./venv";
 import { join } from "node:path";
+import { sparkMissing } from "./spark";
 
 const cache = new Map<string, boolean>();
 
@@ -50,6 +51,11 @@ const CHECKS: Record<string, () => void> = {
     if (!existsSync(join(__dirname, "..", "clients", "go", "bin", "sarama"))) throw new Error("not built");
   },
   "venv-kafka-clients": () => execFileSync(join(__dirname, "..", "..", ".streamlab", "venv", "bin", "python"), ["-c", "import confluent_kafka, kafka"], { stdio: "ignore" }),
+  // pyspark in the test venv, Java, and the Kafka connector's jars (test/reference/spark): test/support/spark.ts
+  spark: () => {
+    const missing = sparkMissing();
+    if (missing) throw new Error(missing);
+  },
   chromium: () => {
     if (!existsSync("/usr/bin/chromium")) throw new Error("no chromium");
   },

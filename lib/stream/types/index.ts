@@ -127,19 +127,33 @@ function quoteName(name: string): string {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : "`" + name.replace(/`/g, "``") + "`";
 }
 
-/** Spark's printSchema tree. */
+const TYPE_NAME: Record<PrimitiveKind, string> = {
+  string: "string", binary: "binary", boolean: "boolean", byte: "byte", short: "short", integer: "integer",
+  long: "long", float: "float", double: "double", decimal: "decimal(10,0)", timestamp: "timestamp", date: "date",
+  interval: "interval day to second", null: "void",
+};
+
+/** Spark's DataType.typeName, the name printSchema shows: `integer`, `long`, `struct`, `array`. */
+export function typeName(t: DataType): string {
+  return t.kind === "struct" || t.kind === "array" || t.kind === "map" ? t.kind : TYPE_NAME[t.kind];
+}
+
+/** Spark's printSchema tree (StructType.treeString): typeName labels, arrays' elements and maps' keys/values. */
 export function treeString(schema: StructType): string {
   const lines = ["root"];
-  const walk = (fields: StructField[], depth: number) => {
-    for (const f of fields) {
-      const t = f.type;
-      const label = t.kind === "struct" ? "struct" : t.kind === "array" ? `array` : t.kind === "map" ? "map" : typeString(t);
-      lines.push(`${" |   ".repeat(depth)} |-- ${f.name}: ${label} (nullable = ${f.nullable})`);
-      if (t.kind === "struct") walk(t.fields, depth + 1);
-      else if (t.kind === "array" && t.elementType.kind === "struct") walk(t.elementType.fields, depth + 1);
+  const nested = (t: DataType, prefix: string) => {
+    if (t.kind === "struct") for (const f of t.fields) line(prefix, f.name, f.type, `nullable = ${f.nullable}`);
+    else if (t.kind === "array") line(prefix, "element", t.elementType, "containsNull = true");
+    else if (t.kind === "map") {
+      line(prefix, "key", t.keyType, null);
+      line(prefix, "value", t.valueType, "valueContainsNull = true");
     }
   };
-  walk(schema.fields, 0);
+  const line = (prefix: string, name: string, t: DataType, note: string | null) => {
+    lines.push(`${prefix}-- ${name}: ${typeName(t)}${note ? ` (${note})` : ""}`);
+    nested(t, `${prefix}    |`);
+  };
+  nested(schema, " |");
   return lines.join("\n");
 }
 

@@ -13,7 +13,7 @@ describe("printSchema", () => {
     } finally {
       setDisplayBridge(previous);
     }
-    const tree = "root\n |-- name: string (nullable = true)\n |-- age: int (nullable = true)";
+    const tree = "root\n |-- name: string (nullable = true)\n |-- age: integer (nullable = true)";
     expect(returned).toBeUndefined();
     expect(printed).toEqual([tree]);
     expect(people().select("name", "age").schemaString()).toBe(tree);
