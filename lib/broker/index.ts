@@ -139,7 +139,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     throw err;
   }
   // After listening, errors such as running out of file descriptors on accept are logged, never fatal.
-  server.on("error", (err) => options.log?.(`listener error: ${err.message}`));
+  server.on("error", (err: Error) => options.log?.(`listener error: ${err.message}`));
   const port = (server.address() as net.AddressInfo).port;
   core.options.port = port;
   const retention = setInterval(() => core.topics.applyRetention(), options.retentionCheckIntervalMs ?? 30_000);

@@ -251,7 +251,7 @@ export class Connection {
       if (this.session.closeAfterResponse) this.socket.end(); // a failed authentication: answered, then closed
     } catch (err) {
       if (err instanceof MalformedRequestError) this.close(`malformed ${apis.name(apiKey)}: ${err.message}`);
-      else this.close(`error handling ${apis.name(apiKey)}: ${(err as Error)?.stack ?? err}`);
+      else this.close(`error handling ${apis.name(apiKey)}: ${(err as Error)?.stack ?? String(err)}`);
     }
   }
 

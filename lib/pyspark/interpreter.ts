@@ -419,7 +419,7 @@ const BIN: Record<string, string> = { "+": "plus", "-": "minus", "*": "multiply"
 function typeName(v: unknown): string {
   if (v === null || v === undefined) return "None";
   if (v instanceof Column) return "Column";
-  if (typeof v === "object") return (v as object).constructor?.name ?? "object";
+  if (typeof v === "object") return (v).constructor?.name ?? "object";
   return typeof v;
 }
 
@@ -467,7 +467,7 @@ export async function runPySpark(src: string, opts: RunOptions): Promise<unknown
 }
 
 async function settle(v: unknown): Promise<unknown> {
-  return v && typeof (v as Promise<unknown>).then === "function" ? await v : v;
+  return v instanceof Promise ? await v : v;
 }
 
 function evaluate(n: Node, scope: Record<string, unknown>, builtins: Record<string, unknown>): unknown {

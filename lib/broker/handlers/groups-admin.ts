@@ -50,7 +50,7 @@ export const listGroups = defineApi(ListGroups, {
     const groups = [...ctx.core.groups.groups.values()]
       .filter(visible)
       .filter((g) => states.size === 0 || states.has(g.state.toLowerCase()))
-      .filter((g) => types.size === 0 || types.has("classic"))
+      .filter((_g) => types.size === 0 || types.has("classic"))
       .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType || "consumer", groupState: g.state, groupType: "classic" }));
     return { errorCode: ErrorCode.NONE, groups };
   },

@@ -299,6 +299,7 @@ export class TopicStore {
   waitForAppend(keys: Set<string>, ms: number, signal?: AbortSignal): Promise<boolean> {
     if (signal?.aborted || this.closed) return Promise.resolve(false);
     return new Promise<boolean>((resolve) => {
+      // eslint-disable-next-line prefer-const -- assigned after finish() is defined, which reads it
       let timer: NodeJS.Timeout | undefined;
       const finish = (value: boolean) => {
         clearTimeout(timer);

@@ -278,7 +278,7 @@ function isDefault(f: AnyField, value: unknown): boolean {
   if (value === undefined) return true;
   if (f.array) return Array.isArray(value) ? value.length === 0 && Array.isArray(f.def) : value === f.def;
   if (f.kind === "struct") return false;
-  if (Buffer.isBuffer(value)) return Buffer.isBuffer(f.def) && value.length === 0 && (f.def as Buffer).length === 0;
+  if (Buffer.isBuffer(value)) return Buffer.isBuffer(f.def) && value.length === 0 && (f.def).length === 0;
   return value === f.def;
 }
 
@@ -372,13 +372,13 @@ export function decodeRequest<M extends MessageSpec>(spec: M, v: number, r: Read
 
 /** Encodes a response body (no header). */
 export function encodeResponse<M extends MessageSpec>(spec: M, v: number, body: ResponseOf<M>, w = new Writer()): Writer {
-  encode(w, spec.response, v, isFlexible(spec, v), body as Record<string, unknown>);
+  encode(w, spec.response, v, isFlexible(spec, v), body);
   return w;
 }
 
 /** Encodes a request body, for clients and tests. */
 export function encodeRequest<M extends MessageSpec>(spec: M, v: number, body: Out<M["request"]>, w = new Writer()): Writer {
-  encode(w, spec.request, v, isFlexible(spec, v), body as Record<string, unknown>);
+  encode(w, spec.request, v, isFlexible(spec, v), body);
   return w;
 }
 

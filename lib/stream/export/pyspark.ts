@@ -104,8 +104,8 @@ function sqlLiteral(v: unknown, type?: DataType): string {
   if (v instanceof Date) return `TIMESTAMP '${v.toISOString().replace("T", " ").replace("Z", "")}'`;
   if (Array.isArray(v)) return `array(${v.map((x) => sqlLiteral(x)).join(", ")})`;
   if (typeof v === "object" && (v as StructType).kind === "struct") return sqlString(toDDL(v as StructType));
-  if (typeof v === "object") return `named_struct(${Object.entries(v as object).map(([k, x]) => `${sqlString(k)}, ${sqlLiteral(x)}`).join(", ")})`;
-  throw new ExportError(`toPySpark: the literal ${String(v)} has no Spark SQL form`);
+  if (typeof v === "object") return `named_struct(${Object.entries(v).map(([k, x]) => `${sqlString(k)}, ${sqlLiteral(x)}`).join(", ")})`;
+  throw new ExportError(`toPySpark: the literal ${typeof v} has no Spark SQL form`);
 }
 
 export function exprSQL(e: Expr): string {
@@ -138,7 +138,7 @@ export function exprSQL(e: Expr): string {
         case "interval_ms": return `INTERVAL '${Number((a[0] as { value: unknown }).value) / 1000}' SECOND`;
         case "count_distinct": case "countdistinct": return `count(DISTINCT ${a.map(exprSQL).join(", ")})`;
         case "from_json": {
-          const opts = Object.entries((e.options ?? {}) as Record<string, unknown>);
+          const opts = Object.entries((e.options ?? {}));
           const tail = opts.length ? `, map(${opts.map(([k, v]) => `${sqlString(k)}, ${sqlString(String(v))}`).join(", ")})` : "";
           return `from_json(${a.map(exprSQL).join(", ")}${tail})`;
         }
@@ -157,8 +157,8 @@ function py(v: unknown): string {
   if (typeof v === "string") return JSON.stringify(v);
   if (v instanceof Date) return `datetime.datetime.fromisoformat(${JSON.stringify(v.toISOString().replace("Z", "+00:00"))})`;
   if (Array.isArray(v)) return `[${v.map(py).join(", ")}]`;
-  if (typeof v === "object") return `{${Object.entries(v as object).map(([k, x]) => `${JSON.stringify(k)}: ${py(x)}`).join(", ")}}`;
-  throw new ExportError(`toPySpark: the value ${String(v)} has no Python form`);
+  if (typeof v === "object") return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${py(x)}`).join(", ")}}`;
+  throw new ExportError(`toPySpark: the value of type ${typeof v} has no Python form`);
 }
 
 /** A Column (or a column name) as PySpark code. */
@@ -250,10 +250,10 @@ function chain(obj: object, ctx: Ctx): string {
         }
         case "agg":
           if (args.length === 1 && args[0] && typeof args[0] === "object" && !(args[0] instanceof Column) && !Array.isArray(args[0])) call = `agg(${py(args[0])})`;
-          else call = `agg(${(args.flat() as unknown[]).map(columnCode).join(", ")})`;
+          else call = `agg(${args.flat<unknown[]>().map(columnCode).join(", ")})`;
           break;
         default:
-          call = `${m === "groupby" ? "groupBy" : m}(${(args.flat() as unknown[]).map(columnCode).join(", ")})`;
+          call = `${m === "groupby" ? "groupBy" : m}(${args.flat<unknown[]>().map(columnCode).join(", ")})`;
       }
       return `${parent}.${call}`;
     }
