@@ -3,7 +3,6 @@
  * the options it was started with.
  */
 import { GroupCoordinator } from "./group/coordinator";
-import type { SaslSession } from "./handlers/sasl";
 import { TopicStore, isInternalTopic, type PartitionLimits, type Topic, type TopicConfig } from "./log/topics";
 
 export interface BrokerCoreOptions {
@@ -83,3 +82,13 @@ export interface RequestContext {
 
 /** Kafka's "no authorized operations requested" marker. */
 export const NO_AUTHORIZED_OPERATIONS = -2147483648;
+
+/** A connection's authentication state (handlers/sasl.ts moves it along). */
+export interface SaslSession {
+  /** "User:name" once authenticated; "User:ANONYMOUS" on a listener without SASL. */
+  principal: string | null;
+  mechanism?: string;
+  scram?: { user: string; clientFirstBare: string; serverFirst: string; nonce: string; salt: Buffer; hash: "sha256" | "sha512" };
+  /** Set when the connection must close after the response (a failed authentication). */
+  closeAfterResponse?: string;
+}

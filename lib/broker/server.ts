@@ -10,7 +10,7 @@ import { decodeRequest, encodeResponse, isFlexible, skipTaggedFields } from "./p
 import { MalformedRequestError, Reader, Writer } from "./protocol/primitives";
 import { API_REGISTRY } from "./handlers";
 import type { BrokerCore, RequestContext } from "./core";
-import type { SaslSession } from "./handlers/sasl";
+import type { SaslSession } from "./core";
 
 const API_VERSIONS = 18;
 const SASL_HANDSHAKE = 17;

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startBroker, type RunningBroker } from "../../lib/broker";
-import { runMagic, MagicError } from "../../lib/magics";
+import { runMagic, MagicError } from "../../lib/core";
 import { setDisplayBridge, type DisplayBridge } from "../../lib/display";
 import { spark, DataFrame } from "../../lib/stream";
 import "../../lib/pyspark";

@@ -10,20 +10,12 @@ import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from
 import { ErrorCode } from "../protocol/apis";
 import { defineApi } from "../protocol/api";
 import { SaslAuthenticate, SaslHandshake } from "../protocol/messages";
-import type { RequestContext } from "../core";
+import type { RequestContext, SaslSession } from "../core";
 
 export const SASL_MECHANISMS = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] as const;
 const SCRAM_ITERATIONS = 4096;
 
 /** Per-connection authentication state (RequestContext.session). */
-export interface SaslSession {
-  /** "User:name" once authenticated; "User:ANONYMOUS" on a listener without SASL. */
-  principal: string | null;
-  mechanism?: string;
-  scram?: { user: string; clientFirstBare: string; serverFirst: string; nonce: string; salt: Buffer; hash: "sha256" | "sha512" };
-  /** Set when the connection must close after the response (a failed authentication). */
-  closeAfterResponse?: string;
-}
 
 export const saslHandshake = defineApi(SaslHandshake, {
   // v0 is listed as Kafka does (librdkafka looks for it before it uses v1 with SaslAuthenticate), but a client
