@@ -324,10 +324,12 @@ export class StreamlabServer extends ZmqServer {
     const arrival = ++this.arrivals;
     const code = field(msg.content, "code", "string") ?? "";
     const silent = msg.content.silent === true;
+    // store_history false (VS Code's own requests) neither counts nor enters history, as in IPython.
+    const countless = silent || msg.content.store_history === false;
     const stopOnError = msg.content.stop_on_error !== false;
     const sink = this.sinkFor(msg);
     const outcome = await this.session.execute(code, sink, {
-      countless: silent,
+      countless,
       shouldAbort: () => stopOnError && arrival <= this.abortThrough,
       onStart: (count) => {
         if (!silent) this.iopubSend(msg, "execute_input", { code, execution_count: count });
