@@ -59,6 +59,15 @@ export class StreamlabServer extends ZmqServer {
     const handler = { close: () => session.close() } as unknown as ConstructorParameters<typeof ZmqServer>[0];
     super(handler, connectionFile);
     this.session = session;
+    // Past the high-water mark a PUB socket drops messages silently, status messages included (a kernel that
+    // stays "busy" forever). With noDrop a send waits instead; send() below queues sends in order. Set before
+    // bind (tslab's bindSocket is private, so the instance's is wrapped).
+    const self = this as unknown as { bindSocket: (sock: unknown, port: number) => Promise<void> };
+    const bind = self.bindSocket.bind(this);
+    self.bindSocket = (sock, port) => {
+      if (sock === this.iopub) (sock as { noDrop: boolean }).noDrop = true;
+      return bind(sock, port);
+    };
   }
 
   /** The input_request waiting for its input_reply on the stdin channel, if any (one at a time, as in ipykernel). */
@@ -67,9 +76,6 @@ export class StreamlabServer extends ZmqServer {
   /** Read input_reply messages from the stdin channel (tslab binds that socket but never reads it). */
   override async init(): Promise<void> {
     await super.init();
-    // Past the high-water mark a PUB socket drops messages silently, status messages included (a kernel that
-    // stays "busy" forever). With noDrop a send waits instead; sends are queued in order by send() below.
-    (this.iopub as unknown as { noDrop: boolean }).noDrop = true;
     void (async () => {
       try {
         for await (const frames of this.stdin as unknown as AsyncIterable<Buffer[]>) {

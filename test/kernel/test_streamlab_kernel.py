@@ -454,7 +454,8 @@ class StreamlabLifecycleTests(unittest.TestCase):
             self.assertEqual(reply["content"]["payload"], [{"source": "ask_exit", "keepkernel": False}])
             self.assertEqual([m for m in msgs if m["msg_type"] == "error"], [])
             wait_until("the kernel to exit after exit", lambda: not km.is_alive(), timeout=30)
-            self.assertEqual(open(marker).read(), "stopped")
+            with open(marker) as f:
+                self.assertEqual(f.read(), "stopped")
         finally:
             kc.stop_channels()
             if km.is_alive():
@@ -467,9 +468,10 @@ class StreamlabLifecycleTests(unittest.TestCase):
         # A parent that is not us: a shell that starts the kernel and waits for it; we kill the shell.
         parent = subprocess.Popen(["/bin/sh", "-c", f"{argv} & echo $! ; wait"], stdout=subprocess.PIPE, text=True)
         kernel_pid = int(parent.stdout.readline())
+        parent.stdout.close()
         kc = BlockingKernelClient(connection_file=connection_file)
         kc.load_connection_file()
-        kc.start_channels()
+        kc.start_channels(hb=False)  # no manager: the heartbeat would call a slow-starting kernel dead
         try:
             kc.wait_for_ready(timeout=120)
             marker = os.path.join(self.tmp, "hooks-ran")
@@ -483,7 +485,8 @@ class StreamlabLifecycleTests(unittest.TestCase):
             parent.kill()  # SIGKILL: the kernel is not told, it has to notice
             parent.wait()
             wait_until("the orphaned kernel to exit", lambda: not pid_alive(kernel_pid), timeout=60)
-            self.assertEqual(open(marker).read(), "stopped")
+            with open(marker) as f:
+                self.assertEqual(f.read(), "stopped")
         finally:
             kc.stop_channels()
             if pid_alive(kernel_pid):
