@@ -55,7 +55,7 @@ export function installMagicGlobal(host: MagicHost): void {
         if (value === undefined || value === null) {
           throw new magics.MagicError(`${sources[i]} is ${String(value)}: give it a value before the magic line, or write $$ / {{ }} for a literal $ / {`);
         }
-        text += (typeof value === "string" ? value : typeof value === "object" ? JSON.stringify(value) : String(value)) + strings[i + 1];
+        text += (typeof value === "string" ? value : typeof value === "object" ? JSON.stringify(value) : String(value as number | boolean | bigint)) + strings[i + 1];
       });
       return text;
     },

@@ -62,9 +62,10 @@ type WriteFn = typeof process.stdout.write;
  * declines (returns false) goes to the original stream. Returns a function that restores both streams.
  */
 export function captureProcessOutput(route: (name: StreamName, text: string) => boolean): () => void {
-  const saved = { stdout: process.stdout.write, stderr: process.stderr.write };
+  const saved: Record<StreamName, WriteFn> = { stdout: process.stdout.write.bind(process.stdout), stderr: process.stderr.write.bind(process.stderr) };
+  const previous = { stdout: process.stdout.write, stderr: process.stderr.write };
   const redirect = (name: StreamName): WriteFn => {
-    const original = saved[name].bind(process[name]) as (...args: unknown[]) => boolean;
+    const original = saved[name] as (...args: unknown[]) => boolean;
     return function (chunk: string | Uint8Array, ...rest: unknown[]): boolean {
       const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
       if (route(name, text)) {
@@ -78,8 +79,8 @@ export function captureProcessOutput(route: (name: StreamName, text: string) => 
   process.stdout.write = redirect("stdout");
   process.stderr.write = redirect("stderr");
   return () => {
-    process.stdout.write = saved.stdout;
-    process.stderr.write = saved.stderr;
+    process.stdout.write = previous.stdout;
+    process.stderr.write = previous.stderr;
   };
 }
 

@@ -137,7 +137,7 @@ export async function runNotebook(options: RunOptions): Promise<RunResult> {
   let result: RunResult = { notebook: nb, ok: true };
   const onRejection = (reason: unknown) => {
     const d = describeError(reason);
-    session.writeStream("stderr", `background error: ${d.ename}: ${d.evalue}\n`) || log(`background error: ${d.ename}: ${d.evalue}`);
+    if (!session.writeStream("stderr", `background error: ${d.ename}: ${d.evalue}\n`)) log(`background error: ${d.ename}: ${d.evalue}`);
   };
   const onSigint = () => session.interrupt();
   process.on("unhandledRejection", onRejection);

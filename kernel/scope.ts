@@ -112,7 +112,7 @@ export function installRequireHook(root: string, lib: Record<string, unknown>): 
       if (args.length === 1 && typeof id === "string") {
         if (id === "streamlab") return lib;
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        if (id.startsWith("streamlab/")) return require(path.join(root, id.slice("streamlab/".length)));
+        if (id.startsWith("streamlab/")) return require(path.join(root, id.slice("streamlab/".length))) as unknown;
         const name = /^(@[^/]+\/[^/]+|[^./][^/]*)/.exec(id)?.[1];
         if (name && packages.has(name)) {
           try {
@@ -120,7 +120,7 @@ export function installRequireHook(root: string, lib: Record<string, unknown>): 
           } catch (err) {
             if ((err as NodeJS.ErrnoException).code !== "MODULE_NOT_FOUND") throw err;
             // eslint-disable-next-line @typescript-eslint/no-require-imports
-            return require(require.resolve(id, { paths: [root] }));
+            return require(require.resolve(id, { paths: [root] })) as unknown;
           }
         }
       }

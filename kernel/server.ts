@@ -37,7 +37,7 @@ export function kernelLog(line: string): void {
 
 function packageVersion(root: string): string {
   try {
-    return JSON.parse(fs.readFileSync(`${root}/package.json`, "utf8")).version as string;
+    return (JSON.parse(fs.readFileSync(`${root}/package.json`, "utf8")) as { version?: string }).version ?? "0.0.0";
   } catch {
     return "0.0.0";
   }
@@ -87,7 +87,7 @@ export class StreamlabServer extends ZmqServer {
           const pending = this.pendingInput;
           if (parsed.message.header.msg_type !== "input_reply" || !pending) continue;
           this.pendingInput = undefined;
-          pending.resolve(String(parsed.message.content.value ?? ""));
+          pending.resolve(field(parsed.message.content, "value", "string") ?? "");
         }
       } catch (err) {
         if (!this.closedSockets) kernelLog(`the stdin channel failed: ${(err as Error).message}`);
@@ -412,22 +412,22 @@ export function watchParent(onDeath: (reason: string) => void, intervalMs = 1000
 /** `streamlab kernel CONNECTION_FILE`. */
 export async function startKernel(connectionFile: string): Promise<StreamlabServer> {
   if (!fs.existsSync(connectionFile)) throw new Error(`kernel: connection file ${connectionFile} does not exist`);
-  let server: StreamlabServer | undefined;
+  const started: { server?: StreamlabServer } = {};
   // Work started by a cell may fail long after the cell finished: report it, never die of it.
   process.on("unhandledRejection", (reason) => {
     const d = describeError(reason);
     kernelLog(`unhandled rejection in background work: ${d.ename}: ${d.evalue}`);
-    server?.session.writeStream("stderr", `background error: ${d.ename}: ${d.evalue}\n`);
+    started.server?.session.writeStream("stderr", `background error: ${d.ename}: ${d.evalue}\n`);
   });
   process.on("uncaughtException", (err) => {
     const d = describeError(err);
     kernelLog(`uncaught exception in background work: ${d.traceback.join("\n")}`);
-    server?.session.writeStream("stderr", `background error: ${d.ename}: ${d.evalue}\n`);
+    started.server?.session.writeStream("stderr", `background error: ${d.ename}: ${d.evalue}\n`);
   });
   const session = new Session({ log: kernelLog });
   await session.init();
-  server = new StreamlabServer(session, connectionFile);
-  const s = server;
+  const s = new StreamlabServer(session, connectionFile);
+  started.server = s;
   // Output written with console.log or process.stdout goes to the cell that owns the work (or the last one);
   // kernelLog keeps writing to the real stderr.
   captureProcessOutput((name, text) => s.session.writeStream(name, text));
@@ -438,7 +438,7 @@ export async function startKernel(connectionFile: string): Promise<StreamlabServ
   });
   process.on("SIGTERM", () => void s.shutdown("SIGTERM"));
   watchParent((reason) => void s.shutdown(reason));
-  await server.init();
+  await s.init();
   kernelLog(`kernel started (pid ${process.pid}); connection file ${connectionFile}`);
-  return server;
+  return s;
 }
