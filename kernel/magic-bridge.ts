@@ -29,6 +29,14 @@ function runMagic(host: MagicHost, name: string, args: string, body: string | un
   });
 }
 
+/** A value expanded into a magic line: strings as they are, objects as JSON. */
+function asText(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint" || typeof value === "symbol") return value.toString();
+  if (typeof value === "function") return Function.prototype.toString.call(value);
+  return JSON.stringify(value);
+}
+
 /** Install the object rewritten magic lines call (`$streamlab.magic(...)`). */
 export function installMagicGlobal(host: MagicHost): void {
   const { magics, display } = host.library;
@@ -55,7 +63,7 @@ export function installMagicGlobal(host: MagicHost): void {
         if (value === undefined || value === null) {
           throw new magics.MagicError(`${sources[i]} is ${String(value)}: give it a value before the magic line, or write $$ / {{ }} for a literal $ / {`);
         }
-        text += (typeof value === "string" ? value : typeof value === "object" ? JSON.stringify(value) : String(value as number | boolean | bigint)) + strings[i + 1];
+        text += asText(value) + strings[i + 1];
       });
       return text;
     },

@@ -62,11 +62,16 @@ type WriteFn = typeof process.stdout.write;
  * declines (returns false) goes to the original stream. Returns a function that restores both streams.
  */
 export function captureProcessOutput(route: (name: StreamName, text: string) => boolean): () => void {
-  const saved: Record<StreamName, WriteFn> = { stdout: process.stdout.write.bind(process.stdout), stderr: process.stderr.write.bind(process.stderr) };
-  const previous = { stdout: process.stdout.write, stderr: process.stderr.write };
+  type Write = (...args: unknown[]) => boolean;
+  const saved: Record<StreamName, Write> = {
+    stdout: process.stdout.write.bind(process.stdout) as Write,
+    stderr: process.stderr.write.bind(process.stderr) as Write,
+  };
+  // The functions themselves, to put back unchanged.
+  const previous = { stdout: Reflect.get(process.stdout, "write"), stderr: Reflect.get(process.stderr, "write") };
   const redirect = (name: StreamName): WriteFn => {
-    const original = saved[name] as (...args: unknown[]) => boolean;
-    return function (chunk: string | Uint8Array, ...rest: unknown[]): boolean {
+    const original = saved[name];
+    const write = function (chunk: string | Uint8Array, ...rest: unknown[]): boolean {
       const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
       if (route(name, text)) {
         const callback = rest.find((r): r is () => void => typeof r === "function");
@@ -74,7 +79,8 @@ export function captureProcessOutput(route: (name: StreamName, text: string) => 
         return true;
       }
       return original(chunk, ...rest);
-    } as WriteFn;
+    };
+    return write;
   };
   process.stdout.write = redirect("stdout");
   process.stderr.write = redirect("stderr");

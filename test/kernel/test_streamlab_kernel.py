@@ -75,7 +75,8 @@ class StreamlabKernelTests(jupyter_kernel_test.KernelTests):
             out.append(msg)
             if until_idle and msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
                 return out
-        raise AssertionError(f"kernel did not finish {msg_id} within {timeout}s: {out}")
+        kinds = [m["msg_type"] for m in out]
+        raise AssertionError(f"kernel did not finish {msg_id} within {timeout}s: {len(out)} messages, last {kinds[-5:]}: {out[-1:]}")
 
     def run_cell(self, code, timeout=TIMEOUT):
         msg_id = self.kc.execute(code)
