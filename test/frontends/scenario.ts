@@ -59,6 +59,8 @@ export function frontendSuite(frontend: Frontend, label: string, options: { nbco
     const shot = (name: string, cell?: number) => nb.screenshot(`${frontend}-${name}`, cell);
 
     beforeAll(async () => {
+      // This frontend's pictures from an earlier run would mislead: start clean.
+      if (fs.existsSync(outputDir)) for (const f of fs.readdirSync(outputDir)) if (f.startsWith(`${frontend}-`)) fs.rmSync(path.join(outputDir, f));
       server = await startJupyter(frontend);
       fs.writeFileSync(path.join(server.dir, "live.ipynb"), notebookJson(cells));
       browser = await startBrowser();

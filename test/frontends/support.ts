@@ -92,7 +92,7 @@ export async function startJupyter(frontend: Frontend): Promise<JupyterServer> {
       }
       if (failed) {
         fs.mkdirSync(outputDir, { recursive: true });
-        fs.writeFileSync(path.join(outputDir, `jupyter-${frontend}.log`), log);
+        fs.writeFileSync(path.join(outputDir, `${frontend}-jupyter.log`), log);
       }
     } finally {
       jupyter.cleanup();
@@ -171,10 +171,21 @@ export class NotebookPage {
   static async open(context: BrowserContext, server: JupyterServer, file: string, workspace?: string): Promise<NotebookPage> {
     const page = await context.newPage();
     const nb = new NotebookPage(page, server);
-    await page.goto(server.notebookUrl(file, workspace));
-    await page.locator(`${NOTEBOOK} .jp-Cell`).first().waitFor({ timeout: 120_000 });
-    // The notebook in view is this file (not another one a workspace restored).
-    await waitFor(`${file} in view`, async () => (await page.title()).includes(path.basename(file)));
+    try {
+      await page.goto(server.notebookUrl(file, workspace));
+      await page.locator(`${NOTEBOOK} .jp-Cell`).first().waitFor({ timeout: 120_000 });
+      // The notebook in view is this file (not another one a workspace restored).
+      const name = path.basename(file);
+      await waitFor(`${file} in view`, () =>
+        page.evaluate(
+          (name) => document.title.includes(name) || document.querySelector(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel")?.textContent === name,
+          name,
+        ),
+      );
+    } catch (err) {
+      await nb.screenshot(`${server.frontend}-FAILED-open-${path.basename(file)}`).catch(() => undefined);
+      throw new Error(`opening ${file} in ${server.frontend} (title "${await page.title().catch(() => "?")}", ${page.url()}): ${(err as Error).message}`);
+    }
     return nb;
   }
 
@@ -246,11 +257,15 @@ export class NotebookPage {
 
   /** Ctrl+S, then waits until the frontend no longer marks the notebook dirty and the file on disk has outputs. */
   async save(file: string): Promise<unknown> {
+    const where = path.join(this.server.dir, file);
+    const before = fs.statSync(where).mtimeMs;
     await this.page.keyboard.press("Control+s");
     return waitFor(`${file} to be saved`, async () => {
-      const dirty = await this.page.evaluate(() => document.querySelector(".jp-mod-dirty, .jp-NotebookCheckpoint-dirty") !== null);
+      // Written after Ctrl+S (not an earlier autosave), and the frontend no longer marks it dirty.
+      if (fs.statSync(where).mtimeMs === before) return undefined;
+      const dirty = await this.page.evaluate(() => document.querySelector(".jp-mod-dirty") !== null);
       if (dirty) return undefined;
-      const text = fs.readFileSync(path.join(this.server.dir, file), "utf8");
+      const text = fs.readFileSync(where, "utf8");
       const nb = JSON.parse(text) as { cells: { outputs?: unknown[] }[] };
       return nb.cells.some((c) => (c.outputs ?? []).length > 0) ? nb : undefined;
     });
