@@ -178,7 +178,11 @@ export class NotebookPage {
       const name = path.basename(file);
       await waitFor(`${file} in view`, () =>
         page.evaluate(
-          (name) => document.title.includes(name) || document.querySelector(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel")?.textContent === name,
+          (name) =>
+            document.title.includes(name) ||
+            // JupyterLab: the current tab's label; Notebook 7: the title bar, which leaves out ".ipynb".
+            document.querySelector(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel")?.textContent === name ||
+            document.querySelector("#jp-title")?.textContent?.trim() === name.replace(/\.ipynb$/, ""),
           name,
         ),
       );
