@@ -269,8 +269,12 @@ export class NotebookPage {
       if (fs.statSync(where).mtimeMs === before) return undefined;
       const dirty = await this.page.evaluate(() => document.querySelector(".jp-mod-dirty") !== null);
       if (dirty) return undefined;
-      const text = fs.readFileSync(where, "utf8");
-      const nb = JSON.parse(text) as { cells: { outputs?: unknown[] }[] };
+      let nb: { cells: { outputs?: unknown[] }[] };
+      try {
+        nb = JSON.parse(fs.readFileSync(where, "utf8"));
+      } catch {
+        return undefined; // caught mid-write
+      }
       return nb.cells.some((c) => (c.outputs ?? []).length > 0) ? nb : undefined;
     });
   }
