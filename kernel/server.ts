@@ -366,6 +366,10 @@ export class StreamlabServer extends ZmqServer {
     this.reply(sock, msg, "execute_reply", { status: "ok", execution_count: outcome.executionCount, payload: [], user_expressions: {} }, { status: "ok" });
   }
 
+  get isShuttingDown(): boolean {
+    return this.shuttingDown;
+  }
+
   /** Stop background work, close sockets, exit. The embedded broker is detached and keeps running. */
   async shutdown(reason: string): Promise<void> {
     if (this.shuttingDown) return;
@@ -416,6 +420,8 @@ export async function startKernel(connectionFile: string): Promise<StreamlabServ
   // Work started by a cell may fail long after the cell finished: report it, never die of it.
   process.on("unhandledRejection", (reason) => {
     const d = describeError(reason);
+    // tslab's receive loops end with this when shutdown closes their sockets: expected, not an error.
+    if (started.server?.isShuttingDown && d.evalue === "Socket is closed") return;
     kernelLog(`unhandled rejection in background work: ${d.ename}: ${d.evalue}`);
     started.server?.session.writeStream("stderr", `background error: ${d.ename}: ${d.evalue}\n`);
   });

@@ -19,14 +19,21 @@ import jupyter_kernel_test
 from jupyter_client import BlockingKernelClient, KernelManager
 from jupyter_client.connect import write_connection_file
 from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import start_new_kernel
 from jupyter_client.utils import run_sync
 
 TIMEOUT = 60
+# The kernel compiles streamlab's API at start; on a loaded machine that takes longer than jupyter_client's 60 s.
+STARTUP_TIMEOUT = 240
 
 
 class StreamlabKernelTests(jupyter_kernel_test.KernelTests):
     kernel_name = "streamlab"
     language_name = "typescript"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.km, cls.kc = start_new_kernel(kernel_name=cls.kernel_name, startup_timeout=STARTUP_TIMEOUT)
     file_extension = ".ts"
 
     code_hello_world = 'console.log("hello, world")'
@@ -434,7 +441,7 @@ class StreamlabLifecycleTests(unittest.TestCase):
         kc = km.client()
         kc.start_channels()
         try:
-            kc.wait_for_ready(timeout=120)
+            kc.wait_for_ready(timeout=STARTUP_TIMEOUT)
             marker = os.path.join(self.tmp, "hooks-ran")
             code = (
                 'import * as dfd from "danfojs-node";\n'
@@ -474,7 +481,7 @@ class StreamlabLifecycleTests(unittest.TestCase):
         kc.load_connection_file()
         kc.start_channels(hb=False)  # no manager: the heartbeat would call a slow-starting kernel dead
         try:
-            kc.wait_for_ready(timeout=120)
+            kc.wait_for_ready(timeout=STARTUP_TIMEOUT)
             marker = os.path.join(self.tmp, "hooks-ran")
             code = (
                 f'onShutdown(() => {{ require("node:fs").writeFileSync({json.dumps(marker)}, "stopped"); }});\n'
@@ -499,7 +506,7 @@ class StreamlabLifecycleTests(unittest.TestCase):
         kc = km.client()
         kc.start_channels()
         try:
-            kc.wait_for_ready(timeout=120)
+            kc.wait_for_ready(timeout=STARTUP_TIMEOUT)
             setup = (
                 'const orders = new MemoryStream("region STRING, amount DOUBLE");\n'
                 'const totals = orders.toDF().groupBy(col("region")).agg(sum("amount").alias("revenue"));\n'
