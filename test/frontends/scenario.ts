@@ -253,7 +253,12 @@ export function frontendSuite(frontend: Frontend, label: string, options: { nbco
     });
 
     for (const trusted of [true, false]) {
-      step(`reopened ${trusted ? "trusted" : "untrusted"}, the saved notebook shows the final table and chart`, async () => {
+      // KNOWN FAILURE untrusted (lib/render): an untrusted notebook (one received from someone else) renders the
+      // chart's text/html (rank 50, "safe" once sanitized), and the sanitizer strips its <svg>: the chart becomes a
+      // run of axis labels ("APACEMEALATAMNAregion020,000..."). Without text/html in the chart's bundle, JupyterLab
+      // would choose its vega-lite renderer, which is safe and draws in untrusted notebooks too.
+      const known = trusted ? "" : "KNOWN FAILURE (lib/render: sanitized text/html drops the chart's SVG) ";
+      step(`${known}reopened ${trusted ? "trusted" : "untrusted"}, the saved notebook shows the final table and chart`, async () => {
         const file = `saved-${trusted ? "trusted" : "untrusted"}.ipynb`;
         const nbJson = JSON.parse(fs.readFileSync(path.join(server.dir, "live.ipynb"), "utf8"));
         // An untrusted copy: as if it came from elsewhere (a signature is over the content, so it must differ).
