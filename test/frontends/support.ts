@@ -69,6 +69,11 @@ export async function startJupyter(frontend: Frontend): Promise<JupyterServer> {
     path.join(labConfig, "page_config.json"),
     JSON.stringify({ disabledExtensions: { "@jupyterlab/apputils-extension:announcements": true } }),
   );
+  // The completer drops a provider that answers after 1 s (providerTimeout); these machines are shared and slow,
+  // and the test is about what the kernel answers, not how fast: give the kernel 30 s.
+  const completer = path.join(jupyter.dir, "config", "lab", "user-settings", "@jupyterlab", "completer-extension");
+  fs.mkdirSync(completer, { recursive: true });
+  fs.writeFileSync(path.join(completer, "manager.jupyterlab-settings"), JSON.stringify({ providerTimeout: 30_000 }));
   const token = randomBytes(16).toString("hex");
   const port = await freePort();
   const app = frontend === "lab" ? "LabApp" : "JupyterNotebookApp";
