@@ -137,20 +137,29 @@ export function frontendSuite(frontend: Frontend, label: string, options: { nbco
       await nb.runAndWait(CELL.chart);
 
       // The later cell sleeps 10 s; while its prompt shows [*], the table above keeps changing, in its one output.
+      // Sampled inside the page (every 100 ms), so a slow test driver on a loaded machine misses nothing.
+      await nb.cell(CELL.query).evaluate((tableCell, laterIndex) => {
+        const w = window as unknown as { __streamlabSamples?: { texts: string[]; counts: number[]; running: number } };
+        const samples = (w.__streamlabSamples = { texts: [] as string[], counts: [] as number[], running: 0 });
+        const later = () => tableCell.parentElement?.querySelectorAll(":scope > .jp-Cell")[laterIndex];
+        const timer = setInterval(() => {
+          const prompt = later()?.querySelector(".jp-InputArea-prompt")?.textContent ?? "";
+          if (!prompt.includes("*")) {
+            if (samples.running > 0) clearInterval(timer);
+            return;
+          }
+          samples.running++;
+          samples.counts.push(tableCell.querySelectorAll(".jp-OutputArea-output").length);
+          const rows = [...tableCell.querySelectorAll(".jp-OutputArea table tbody tr")].map((tr) => tr.textContent).join("\n");
+          if (rows && samples.texts.at(-1) !== rows) samples.texts.push(rows);
+        }, 100);
+      }, CELL.later);
       await nb.run(CELL.later);
-      const seen = new Set<string>();
-      let samplesWhileRunning = 0;
-      while ((await nb.prompt(CELL.later)) === "*") {
-        const rows = await tableRows(nb, CELL.query);
-        const v = await view(nb, CELL.query);
-        expect(v.count).toBe(1);
-        if (rows.length) seen.add(rows.join("\n"));
-        samplesWhileRunning++;
-        await nb.page.waitForTimeout(150);
-      }
       await nb.finished(CELL.later);
-      expect(samplesWhileRunning).toBeGreaterThan(0);
-      expect(seen.size, "distinct table contents seen while the later cell ran").toBeGreaterThanOrEqual(2);
+      const samples = await nb.page.evaluate(() => (window as unknown as { __streamlabSamples: { texts: string[]; counts: number[]; running: number } }).__streamlabSamples);
+      expect(samples.running, "samples taken while the later cell ran").toBeGreaterThan(10);
+      expect([...new Set(samples.counts)], "outputs of the table's cell").toEqual([1]);
+      expect(new Set(samples.texts).size, "distinct table contents seen while the later cell ran").toBeGreaterThanOrEqual(2);
       expect(await view(nb, CELL.later).then((v) => v.text)).toContain("waited");
       await shot("live-table", CELL.query);
     });
