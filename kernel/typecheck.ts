@@ -45,9 +45,9 @@ export function hasTopLevelAwait(code: string): boolean {
 }
 
 /**
- * The cell with `// @ts-ignore` at the end of the line before each given (zero-based) line, and one empty
- * line first so that line 0 has a line before it too. Undefined when a line end lies inside a string,
- * template literal or comment (a comment there would change the code or not work).
+ * The cell with a `// @ts-ignore` line inserted before each given (zero-based) line. Undefined when such a
+ * line starts inside a string or template literal (a comment there would change the string). Line numbers
+ * of the result differ from the cell's: it is only compiled and run, its diagnostics are not shown.
  */
 export function ignoreLines(code: string, lines: Iterable<number>): string | undefined {
   const ts = typescript();
@@ -57,19 +57,20 @@ export function ignoreLines(code: string, lines: Iterable<number>): string | und
     if (ts.isStringLiteralLike(node) || ts.isTemplateLiteralToken(node) || node.kind === ts.SyntaxKind.TemplateHead) literals.push([node.getStart(source), node.end]);
     return true;
   });
-  const inComment = (pos: number) => (ts.getLeadingCommentRanges(code, pos) ?? []).some((r) => r.pos < pos && pos < r.end);
-  const text = ["", ...code.split("\n")];
+  const text = code.split("\n");
+  const starts: number[] = [];
   let offset = 0;
-  const lineEnds = code.split("\n").map((l) => (offset += l.length + 1) - 1);
-  for (const line of new Set(lines)) {
-    if (line < 0 || line >= lineEnds.length) return undefined;
-    if (line > 0) {
-      const end = lineEnds[line - 1];
-      if (literals.some(([s, e]) => s < end && end < e) || inComment(end)) return undefined;
-    }
-    // text[line] is the line before `line` once the empty first line is added.
-    if (!text[line].includes("// @ts-ignore")) text[line] = `${text[line]} // @ts-ignore`;
+  for (const line of text) {
+    starts.push(offset);
+    offset += line.length + 1;
   }
+  const wanted = [...new Set(lines)].sort((a, b) => b - a);
+  for (const line of wanted) {
+    if (line < 0 || line >= text.length) return undefined;
+    const start = starts[line];
+    if (literals.some(([s, e]) => s < start && start < e)) return undefined;
+  }
+  for (const line of wanted) text.splice(line, 0, "// @ts-ignore");
   return text.join("\n");
 }
 

@@ -72,8 +72,9 @@ describe("typecheck helpers", () => {
     expect(hasTopLevelAwait("const f = async () => await (await g());")).toBe(false);
   });
 
-  it("puts @ts-ignore before the given lines, never inside a template literal", () => {
-    expect(ignoreLines("const a: number = 'x';\nconst b: string = 1;", [0, 1])).toBe(" // @ts-ignore\nconst a: number = 'x'; // @ts-ignore\nconst b: string = 1;");
+  it("puts a @ts-ignore line before the given lines, never inside a template literal", () => {
+    expect(ignoreLines("const a: number = 'x';\nconst b: string = 1;", [0, 1])).toBe("// @ts-ignore\nconst a: number = 'x';\n// @ts-ignore\nconst b: string = 1;");
+    expect(ignoreLines("// a comment line before\nconst x: number = 'y';", [1])).toBe("// a comment line before\n// @ts-ignore\nconst x: number = 'y';");
     expect(ignoreLines("const t = `a\nb`;\nconst x: number = 'y';", [1])).toBeUndefined();
   });
 

@@ -151,7 +151,8 @@ describe("streamlab run", () => {
     expect([cells[0].outputs![0].text].flat().join("")).toContain("warning: TypeScript: 1 type error; the cell runs anyway");
     expect([cells[0].outputs![0].text].flat().join("")).toContain("1:7 - Type 'string' is not assignable to type 'number'.");
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("cell 2 failed: TypeScriptError: 2:7 - Type 'string' is not assignable to type 'number'.");
+    expect(cells[1].outputs).toEqual([{ output_type: "stream", name: "stdout", text: ["type errors: stop the cell\n"] }]);
+    expect(r.stderr).toContain("cell 3 failed: TypeScriptError: 1:7 - Type 'string' is not assignable to type 'number'.");
   });
 
   it("--timeout stops a cell awaiting forever and a cell spinning synchronously", async () => {
