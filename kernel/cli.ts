@@ -2,8 +2,9 @@
  * The `streamlab` command line. bin/streamlab.js calls `main(argv)` and exits with the returned status.
  * Heavy parts (TypeScript compiler, zeromq, broker, generators) load only for the subcommand that needs them.
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
-import { installKernelSpec, kernelsDir, type InstallTarget } from "./install";
+import { installKernelSpec, kernelsDir, packageRoot, type InstallTarget } from "./install";
 
 const USAGE = `usage: streamlab <command> [options]
 
@@ -90,8 +91,7 @@ export async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   if (command === "--version" || command === "-V") {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    console.log(require(path.join(require("./install").packageRoot(), "package.json")).version);
+    console.log((JSON.parse(fs.readFileSync(path.join(packageRoot(), "package.json"), "utf8")) as { version?: string }).version);
     return 0;
   }
   switch (command) {

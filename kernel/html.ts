@@ -91,7 +91,8 @@ export function markdownToHtml(md: string): string {
 }
 
 function text(value: unknown): string {
-  return Array.isArray(value) ? value.join("") : String(value ?? "");
+  if (Array.isArray(value)) return value.join("");
+  return typeof value === "string" ? value : value === undefined || value === null ? "" : JSON.stringify(value);
 }
 
 /** The one rendering of an output a person would see. */

@@ -16,7 +16,7 @@ export function packageRoot(): string {
     const pkg = path.join(dir, "package.json");
     if (fs.existsSync(pkg)) {
       try {
-        if (JSON.parse(fs.readFileSync(pkg, "utf8")).name === "streamlab") return dir;
+        if ((JSON.parse(fs.readFileSync(pkg, "utf8")) as { name?: string }).name === "streamlab") return dir;
       } catch {
         // an unreadable package.json is not ours; keep climbing
       }

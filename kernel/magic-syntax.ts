@@ -1,6 +1,6 @@
 /**
  * IPython magic syntax on top of TypeScript: `%name args` lines where a statement could stand and `%%name args`
- * on a cell's first line are rewritten into calls to the magic registry (lib/magics.ts) before tslab's
+ * on a cell's first line are rewritten into calls to the magic registry (lib/core/magics.ts) before tslab's
  * converter sees the cell. One line in, one line out, so compiler line numbers stay right.
  *
  * As in IPython, a magic line's arguments expand `$name` and `{expression}` (see parseArgTemplate). The

@@ -6,7 +6,10 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
-import { Session, describeError, type CellSink, type MimeBundle } from "./session";
+import type { CellSink, MimeBundle } from "./cell";
+import { describeError } from "./errors";
+import { captureProcessOutput } from "./output";
+import { Session } from "./session";
 import { runShutdownHooks } from "../lib/core/lifecycle";
 import { notebookToHtml } from "./html";
 import { joinSource, readNotebook, toLines, type Notebook, type NotebookOutput } from "./notebook";
@@ -33,7 +36,6 @@ export interface RunResult {
   failure?: string;
 }
 
-const originalStdoutWrite = process.stdout.write.bind(process.stdout);
 const originalStderrWrite = process.stderr.write.bind(process.stderr);
 
 function parseArgs(argv: string[]): RunOptions {
@@ -135,7 +137,7 @@ export async function runNotebook(options: RunOptions): Promise<RunResult> {
   let result: RunResult = { notebook: nb, ok: true };
   const onRejection = (reason: unknown) => {
     const d = describeError(reason);
-    session.writeStream("stderr", `background error: ${d.ename}: ${d.evalue}\n`) || log(`background error: ${d.ename}: ${d.evalue}`);
+    if (!session.writeStream("stderr", `background error: ${d.ename}: ${d.evalue}\n`)) log(`background error: ${d.ename}: ${d.evalue}`);
   };
   const onSigint = () => session.interrupt();
   process.on("unhandledRejection", onRejection);
@@ -150,23 +152,7 @@ export async function runNotebook(options: RunOptions): Promise<RunResult> {
   try {
     await session.init();
     // Cells print with console.log: that text belongs in the cell's outputs, as in Jupyter.
-    const redirect = (name: "stdout" | "stderr", original: (...a: unknown[]) => boolean) =>
-      function (chunk: string | Uint8Array, ...rest: unknown[]): boolean {
-        const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
-        if (session.writeStream(name, text)) {
-          (rest.find((r) => typeof r === "function") as (() => void) | undefined)?.();
-          return true;
-        }
-        return original(chunk, ...rest);
-      } as typeof process.stdout.write;
-    const savedOut = process.stdout.write;
-    const savedErr = process.stderr.write;
-    process.stdout.write = redirect("stdout", originalStdoutWrite as (...a: unknown[]) => boolean);
-    process.stderr.write = redirect("stderr", originalStderrWrite as (...a: unknown[]) => boolean);
-    restore.push(() => {
-      process.stdout.write = savedOut;
-      process.stderr.write = savedErr;
-    });
+    restore.push(captureProcessOutput((name, text) => session.writeStream(name, text)));
 
     for (let index = 0; index < nb.cells.length; index++) {
       const cell = nb.cells[index];

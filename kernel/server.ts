@@ -5,11 +5,26 @@
  */
 import * as fs from "node:fs";
 import { ZmqServer } from "tslab/dist/jupyter";
-import { isCompleteCode } from "tslab/dist/converter";
 import { printQuickInfo } from "tslab/dist/inspect";
-import { Session, describeError, type CellSink } from "./session";
-import { rewriteMagics } from "./magic-syntax";
+import type { CellSink, StreamName } from "./cell";
+import { isComplete } from "./completion";
+import { describeError, errorText } from "./errors";
 import { runShutdownHooks } from "../lib/core/lifecycle";
+import {
+  field,
+  historyItems,
+  type CommInfoReply,
+  type CompleteReply,
+  type HistoryRequest,
+  type InspectReply,
+  type IOPubContents,
+  type IsCompleteReply,
+  type KernelInfoReply,
+  type ReplyContents,
+} from "./messages";
+import { captureProcessOutput, StreamCoalescer } from "./output";
+import { Session } from "./session";
+import { typescript } from "./typescript";
 import { makeMessage, parseFrames, serialize, type JupyterMessage } from "./wire";
 
 type Socket = { send(frames: Buffer[]): Promise<void> };
@@ -22,7 +37,7 @@ export function kernelLog(line: string): void {
 
 function packageVersion(root: string): string {
   try {
-    return JSON.parse(fs.readFileSync(`${root}/package.json`, "utf8")).version as string;
+    return (JSON.parse(fs.readFileSync(`${root}/package.json`, "utf8")) as { version?: string }).version ?? "0.0.0";
   } catch {
     return "0.0.0";
   }
@@ -36,12 +51,23 @@ export class StreamlabServer extends ZmqServer {
   private abortThrough = 0;
   private shuttingDown = false;
   private closedSockets = false;
+  /** Stream output per request, sent as few bounded messages (see output.ts). */
+  private readonly streams = new StreamCoalescer<JupyterMessage>((parent, name, text) => this.sendIOPub(parent, "stream", { name, text }));
 
   constructor(session: Session, connectionFile: string) {
     // The handler is only used by ZmqServer.close(); every message is dispatched by handleShellMessage below.
     const handler = { close: () => session.close() } as unknown as ConstructorParameters<typeof ZmqServer>[0];
     super(handler, connectionFile);
     this.session = session;
+    // Past the high-water mark a PUB socket drops messages silently, status messages included (a kernel that
+    // stays "busy" forever). With noDrop a send waits instead; send() below queues sends in order. Set before
+    // bind (tslab's bindSocket is private, so the instance's is wrapped).
+    const self = this as unknown as { bindSocket: (sock: unknown, port: number) => Promise<void> };
+    const bind = self.bindSocket.bind(this);
+    self.bindSocket = (sock, port) => {
+      if (sock === this.iopub) (sock as { noDrop: boolean }).noDrop = true;
+      return bind(sock, port);
+    };
   }
 
   /** The input_request waiting for its input_reply on the stdin channel, if any (one at a time, as in ipykernel). */
@@ -61,7 +87,7 @@ export class StreamlabServer extends ZmqServer {
           const pending = this.pendingInput;
           if (parsed.message.header.msg_type !== "input_reply" || !pending) continue;
           this.pendingInput = undefined;
-          pending.resolve(String(parsed.message.content.value ?? ""));
+          pending.resolve(field(parsed.message.content, "value", "string") ?? "");
         }
       } catch (err) {
         if (!this.closedSockets) kernelLog(`the stdin channel failed: ${(err as Error).message}`);
@@ -120,12 +146,22 @@ export class StreamlabServer extends ZmqServer {
     });
   }
 
-  private iopubSend(parent: JupyterMessage | undefined, msgType: string, content: Record<string, unknown>, metadata?: Record<string, unknown>): void {
-    this.send(this.iopub, makeMessage(parent, msgType, content, { identities: [Buffer.from(`kernel.${msgType}`)], metadata }));
+  private sendIOPub<T extends keyof IOPubContents>(parent: JupyterMessage | undefined, msgType: T, content: IOPubContents[T]): void {
+    this.send(this.iopub, makeMessage(parent, msgType, { ...content }, { identities: [Buffer.from(`kernel.${msgType}`)] }));
   }
 
-  private reply(sock: unknown, request: JupyterMessage, msgType: string, content: Record<string, unknown>, metadata?: Record<string, unknown>): void {
-    this.send(sock, makeMessage(request, msgType, content, { metadata }));
+  /** Any IOPub message but stream output: pending stream text goes first, so the order is the order of events. */
+  private iopubSend<T extends keyof IOPubContents>(parent: JupyterMessage | undefined, msgType: T, content: IOPubContents[T]): void {
+    this.streams.flush();
+    this.sendIOPub(parent, msgType, content);
+  }
+
+  private stream(parent: JupyterMessage, name: StreamName, text: string): void {
+    this.streams.write(parent, name, text);
+  }
+
+  private reply<T extends keyof ReplyContents>(sock: unknown, request: JupyterMessage, msgType: T, content: ReplyContents[T], metadata?: Record<string, unknown>): void {
+    this.send(sock, makeMessage(request, msgType, { ...content }, { metadata }));
   }
 
   private status(state: "busy" | "idle" | "starting", parent?: JupyterMessage): void {
@@ -166,19 +202,34 @@ export class StreamlabServer extends ZmqServer {
           });
           break;
         case "is_complete_request":
-          this.reply(sock, msg, "is_complete_reply", this.isComplete(String(msg.content.code ?? "")));
+          this.reply(sock, msg, "is_complete_reply", this.isComplete(field(msg.content, "code", "string") ?? ""));
           break;
-        case "complete_request":
-          this.reply(sock, msg, "complete_reply", this.complete(String(msg.content.code ?? ""), Number(msg.content.cursor_pos ?? 0)));
+        case "complete_request": {
+          const code = field(msg.content, "code", "string") ?? "";
+          this.reply(sock, msg, "complete_reply", this.complete(code, field(msg.content, "cursor_pos", "number") ?? code.length));
           break;
-        case "inspect_request":
-          this.reply(sock, msg, "inspect_reply", this.inspect(String(msg.content.code ?? ""), Number(msg.content.cursor_pos ?? 0)));
+        }
+        case "inspect_request": {
+          const code = field(msg.content, "code", "string") ?? "";
+          this.reply(sock, msg, "inspect_reply", this.inspect(code, field(msg.content, "cursor_pos", "number") ?? code.length));
           break;
+        }
         case "history_request":
-          this.reply(sock, msg, "history_reply", { status: "ok", history: [] });
+          this.reply(sock, msg, "history_reply", { status: "ok", history: historyItems(this.session.history(), msg.content as Partial<HistoryRequest>) });
           break;
         case "comm_info_request":
-          this.reply(sock, msg, "comm_info_reply", { status: "ok", comms: {} });
+          // No comm targets: streamlab's live views are plain mime bundles updated by display_id.
+          this.reply(sock, msg, "comm_info_reply", { status: "ok", comms: {} } satisfies CommInfoReply);
+          break;
+        case "comm_open": {
+          // As ipykernel does for a target nobody registered: close the comm at once, so the frontend stops waiting.
+          const commId = field(msg.content, "comm_id", "string");
+          kernelLog(`comm_open for unknown target ${String(msg.content.target_name)}: closed`);
+          if (commId) this.iopubSend(msg, "comm_close", { comm_id: commId, data: {} });
+          break;
+        }
+        case "comm_msg":
+        case "comm_close":
           break;
         case "interrupt_request":
           kernelLog("interrupt requested over the control channel");
@@ -201,9 +252,7 @@ export class StreamlabServer extends ZmqServer {
     }
   }
 
-  kernelInfo(): Record<string, unknown> {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const ts = require(require.resolve("@tslab/typescript-for-tslab", { paths: [require.resolve("tslab/package.json")] })) as { version: string };
+  kernelInfo(): KernelInfoReply {
     return {
       status: "ok",
       protocol_version: "5.3",
@@ -211,41 +260,53 @@ export class StreamlabServer extends ZmqServer {
       implementation_version: packageVersion(this.session.root),
       language_info: {
         name: "typescript",
-        version: ts.version,
+        version: typescript().version,
         mimetype: "text/typescript",
         file_extension: ".ts",
+        pygments_lexer: "typescript",
         // Makes both JupyterLab and classic Notebook highlight TypeScript (tslab's finding, issue #18 there).
         codemirror_mode: { mode: "typescript", name: "javascript", typescript: true },
       },
       banner: `streamlab ${packageVersion(this.session.root)}: TypeScript for streaming data (tslab, Node ${process.version}). %lsmagic lists the magics.`,
-      help_links: [{ text: "streamlab", url: "https://github.com/" }],
+      help_links: [
+        { text: "TypeScript handbook", url: "https://www.typescriptlang.org/docs/handbook/intro.html" },
+        { text: "tslab", url: "https://github.com/yunabe/tslab" },
+        { text: "Node.js API", url: "https://nodejs.org/api/" },
+      ],
+      // No debug_request support: frontends (VS Code, JupyterLab) then hide their debugger instead of failing.
+      debugger: false,
     };
   }
 
-  private isComplete(code: string): Record<string, unknown> {
-    const res = isCompleteCode(rewriteMagics(code).code);
-    return res.completed ? { status: "complete" } : { status: "incomplete", indent: res.indent ?? "" };
+  private isComplete(code: string): IsCompleteReply {
+    try {
+      return isComplete(code);
+    } catch (err) {
+      kernelLog(`is_complete failed: ${errorText(err)}`);
+      return { status: "unknown" };
+    }
   }
 
-  private complete(code: string, cursor: number): Record<string, unknown> {
+  private complete(code: string, cursor: number): CompleteReply {
     try {
-      const info = this.session.complete(code, cursor);
-      return { status: "ok", matches: info.candidates, cursor_start: info.start, cursor_end: info.end, metadata: {} };
+      const info = this.session.completer.complete(code, cursor);
+      return { status: "ok", matches: info.candidates, cursor_start: info.start, cursor_end: info.end, metadata: { _jupyter_types_experimental: info.types } };
     } catch (err) {
-      kernelLog(`completion failed: ${(err as Error).message}`);
+      kernelLog(`completion failed: ${errorText(err)}`);
       return { status: "ok", matches: [], cursor_start: cursor, cursor_end: cursor, metadata: {} };
     }
   }
 
-  private inspect(code: string, cursor: number): Record<string, unknown> {
+  private inspect(code: string, cursor: number): InspectReply {
     try {
-      const help = this.session.magicHelpAt(code, cursor);
+      const help = this.session.completer.magicHelpAt(code, cursor);
       if (help) return { status: "ok", found: true, data: { "text/plain": help }, metadata: {} };
-      const info = this.session.inspect(code, cursor);
+      const info = this.session.completer.inspect(code, cursor);
       if (!info) return { status: "ok", found: false, data: {}, metadata: {} };
-      return { status: "ok", found: true, data: { "text/plain": printQuickInfo(info) }, metadata: {} };
+      const text = printQuickInfo(info as Parameters<typeof printQuickInfo>[0]);
+      return { status: "ok", found: true, data: { "text/plain": text, "text/markdown": "```typescript\n" + text + "\n```" }, metadata: {} };
     } catch (err) {
-      kernelLog(`inspection failed: ${(err as Error).message}`);
+      kernelLog(`inspection failed: ${errorText(err)}`);
       return { status: "ok", found: false, data: {}, metadata: {} };
     }
   }
@@ -253,7 +314,7 @@ export class StreamlabServer extends ZmqServer {
   /** Outputs of one execute request: IOPub messages parented to it, also after it finished. */
   private sinkFor(request: JupyterMessage): CellSink {
     return {
-      stream: (name, text) => this.iopubSend(request, "stream", { name, text }),
+      stream: (name, text) => this.stream(request, name, text),
       display: (data, metadata, displayId) =>
         this.iopubSend(request, "display_data", { data, metadata, transient: displayId ? { display_id: displayId } : {} }),
       update: (displayId, data, metadata) =>
@@ -267,12 +328,14 @@ export class StreamlabServer extends ZmqServer {
 
   private async handleExecuteRequest(sock: unknown, msg: JupyterMessage, beforeReply: () => void): Promise<void> {
     const arrival = ++this.arrivals;
-    const code = String(msg.content.code ?? "");
+    const code = field(msg.content, "code", "string") ?? "";
     const silent = msg.content.silent === true;
+    // store_history false (VS Code's own requests) neither counts nor enters history, as in IPython.
+    const countless = silent || msg.content.store_history === false;
     const stopOnError = msg.content.stop_on_error !== false;
     const sink = this.sinkFor(msg);
     const outcome = await this.session.execute(code, sink, {
-      countless: silent,
+      countless,
       shouldAbort: () => stopOnError && arrival <= this.abortThrough,
       onStart: (count) => {
         if (!silent) this.iopubSend(msg, "execute_input", { code, execution_count: count });
@@ -294,7 +357,17 @@ export class StreamlabServer extends ZmqServer {
       );
       return;
     }
+    if (outcome.exitRequested) {
+      // As IPython's `exit`: `jupyter console` quits on the ask_exit payload; the kernel shuts down cleanly.
+      this.reply(sock, msg, "execute_reply", { status: "ok", execution_count: outcome.executionCount, payload: [{ source: "ask_exit", keepkernel: false }], user_expressions: {} }, { status: "ok" });
+      void this.shutdown("exit requested in a cell");
+      return;
+    }
     this.reply(sock, msg, "execute_reply", { status: "ok", execution_count: outcome.executionCount, payload: [], user_expressions: {} }, { status: "ok" });
+  }
+
+  get isShuttingDown(): boolean {
+    return this.shuttingDown;
   }
 
   /** Stop background work, close sockets, exit. The embedded broker is detached and keeps running. */
@@ -309,6 +382,7 @@ export class StreamlabServer extends ZmqServer {
     force.unref();
     // Jupyter waits about 5 s for a kernel to exit after shutdown_request before it signals it: stay within.
     await runShutdownHooks(4000, kernelLog);
+    this.streams.close();
     // Let the replies already queued reach the client before the sockets close.
     await Promise.race([Promise.all([...this.sendChains.values()].map((c) => c.promise)), new Promise((r) => setTimeout(r, 1000))]);
     this.closedSockets = true;
@@ -322,45 +396,55 @@ export class StreamlabServer extends ZmqServer {
   }
 }
 
+/**
+ * Shut down when the process that started us (the Jupyter server, `jupyter console`, a test) dies, as
+ * ipykernel's ParentPollerUnix does: the parent's death re-parents us (to init or a subreaper), so the
+ * parent pid changes.
+ */
+export function watchParent(onDeath: (reason: string) => void, intervalMs = 1000): () => void {
+  const parent = process.ppid;
+  if (parent <= 1) return () => undefined;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    onDeath(`parent process ${parent} exited`);
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 /** `streamlab kernel CONNECTION_FILE`. */
 export async function startKernel(connectionFile: string): Promise<StreamlabServer> {
   if (!fs.existsSync(connectionFile)) throw new Error(`kernel: connection file ${connectionFile} does not exist`);
-  let server: StreamlabServer | undefined;
+  const started: { server?: StreamlabServer } = {};
   // Work started by a cell may fail long after the cell finished: report it, never die of it.
   process.on("unhandledRejection", (reason) => {
     const d = describeError(reason);
+    // tslab's receive loops end with this when shutdown closes their sockets: expected, not an error.
+    if (started.server?.isShuttingDown && d.evalue === "Socket is closed") return;
     kernelLog(`unhandled rejection in background work: ${d.ename}: ${d.evalue}`);
-    server?.session.writeStream("stderr", `background error: ${d.ename}: ${d.evalue}\n`);
+    started.server?.session.writeStream("stderr", `background error: ${d.ename}: ${d.evalue}\n`);
   });
   process.on("uncaughtException", (err) => {
     const d = describeError(err);
     kernelLog(`uncaught exception in background work: ${d.traceback.join("\n")}`);
-    server?.session.writeStream("stderr", `background error: ${d.ename}: ${d.evalue}\n`);
+    started.server?.session.writeStream("stderr", `background error: ${d.ename}: ${d.evalue}\n`);
   });
   const session = new Session({ log: kernelLog });
   await session.init();
-  server = new StreamlabServer(session, connectionFile);
-  const s = server;
-  // Output written with console.log or process.stdout goes to the cell that owns the work (or the last one).
-  const redirect = (name: "stdout" | "stderr", original: typeof process.stdout.write) =>
-    function (this: unknown, chunk: string | Uint8Array, ...rest: unknown[]): boolean {
-      const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
-      if (s.session.writeStream(name, text)) {
-        const callback = rest.find((r) => typeof r === "function") as (() => void) | undefined;
-        callback?.();
-        return true;
-      }
-      return (original as (...a: unknown[]) => boolean).call(name === "stdout" ? process.stdout : process.stderr, chunk, ...rest);
-    } as typeof process.stdout.write;
-  process.stdout.write = redirect("stdout", process.stdout.write.bind(process.stdout));
-  process.stderr.write = redirect("stderr", originalStderrWrite as typeof process.stderr.write);
+  const s = new StreamlabServer(session, connectionFile);
+  started.server = s;
+  // Output written with console.log or process.stdout goes to the cell that owns the work (or the last one);
+  // kernelLog keeps writing to the real stderr.
+  captureProcessOutput((name, text) => s.session.writeStream(name, text));
   process.on("SIGINT", () => {
     kernelLog("SIGINT: interrupting the running cell");
     s.cancelInput();
     s.session.interrupt();
   });
   process.on("SIGTERM", () => void s.shutdown("SIGTERM"));
-  await server.init();
+  watchParent((reason) => void s.shutdown(reason));
+  await s.init();
   kernelLog(`kernel started (pid ${process.pid}); connection file ${connectionFile}`);
-  return server;
+  return s;
 }

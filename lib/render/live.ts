@@ -4,7 +4,7 @@
  * Each display holds a bounded ResultState, renders a full mime bundle from it through a ThrottledUpdater,
  * and keeps its final state when the query stops (the last update carries the final status).
  */
-import { consoleBridge, DisplayHandle, escapeHtml, getDisplayBridge, toText, type DisplayBridge, type Displayable, type MimeBundle } from "../core";
+import { consoleBridge, DisplayHandle, escapeHtml, getDisplayBridge, onShutdown, toText, type DisplayBridge, type Displayable, type MimeBundle } from "../core";
 import type { OutputBatch, StreamingQueryLike } from "./contract";
 import { rateSparkline } from "./sparkline";
 import { buildChartSpec, describeChart, isFullVegaLiteSpec, VEGA_LITE_MIME, type ChartSpecInput, type VegaLiteSpec } from "./spec";
@@ -44,6 +44,8 @@ export abstract class LiveDisplay implements Displayable {
   /** Set once the source stopped: the status says stopped (or failed) even if the query object lags. */
   protected stoppedState: "stopped" | "failed" | undefined;
   private finalError: string | undefined;
+  /** Kernel restart or shutdown sends the final state too, as %stop does. */
+  private unregisterFinalOnShutdown: (() => void) | undefined;
 
   constructor(options: LiveOptions) {
     this.clock = options.clock ?? realClock;
@@ -70,6 +72,7 @@ export abstract class LiveDisplay implements Displayable {
       this.lastBundle = first;
       this.target = this.bridge ?? getDisplayBridge();
       this.handle = new DisplayHandle(first, undefined, this.target);
+      this.unregisterFinalOnShutdown = onShutdown(() => this.finish(), `live view ${this.name ?? ""}`.trim());
     }
     return this;
   }
@@ -107,6 +110,8 @@ export abstract class LiveDisplay implements Displayable {
       }
       return;
     }
+    this.unregisterFinalOnShutdown?.();
+    this.unregisterFinalOnShutdown = undefined;
     this.finalError = message;
     this.stoppedState = message ? "failed" : "stopped";
     for (const u of this.unsubscribers.splice(0)) safeCall(u);

@@ -122,8 +122,9 @@ describe("streamlab run", () => {
     const r = await run("types.ipynb");
     const cells = codeCells(r);
     expect(cells[0].outputs).toEqual([{ output_type: "execute_result", execution_count: 1, data: { "text/plain": "'types in scope'" }, metadata: {} }]);
-    // The real declarations, not `any`: a wrong value does not type-check.
-    expect(cells[1].outputs![0]).toMatchObject({ ename: "TypeScriptError", evalue: "2:7 - Type 'number' is not assignable to type 'StreamingQueryProgress'." });
+    // The real declarations, not `any`: a wrong value does not type-check (a warning: %typecheck warn is the default).
+    expect(cells[1].outputs![0]).toMatchObject({ output_type: "stream", name: "stderr" });
+    expect([cells[1].outputs![0].text].flat().join("")).toContain("2:7 - Type 'number' is not assignable to type 'StreamingQueryProgress'.");
     expect(r.stderr).not.toContain("not in scope");
   });
 
@@ -143,10 +144,15 @@ describe("streamlab run", () => {
     expect(r.code).toBe(1);
   });
 
-  it("reports TypeScript errors with their position", async () => {
+  it("reports type errors with their position: a warning by default, an error under %typecheck strict", async () => {
     const r = await run("compile-error.ipynb");
+    const cells = codeCells(r);
+    expect(cells[0].outputs![0]).toMatchObject({ output_type: "stream", name: "stderr" });
+    expect([cells[0].outputs![0].text].flat().join("")).toContain("warning: TypeScript: 1 type error; the cell runs anyway");
+    expect([cells[0].outputs![0].text].flat().join("")).toContain("1:7 - Type 'string' is not assignable to type 'number'.");
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("cell 1 failed: TypeScriptError: 1:7 - Type 'string' is not assignable to type 'number'.");
+    expect(cells[1].outputs).toEqual([{ output_type: "stream", name: "stdout", text: ["type errors: stop the cell\n"] }]);
+    expect(r.stderr).toContain("cell 3 failed: TypeScriptError: 1:7 - Type 'string' is not assignable to type 'number'.");
   });
 
   it("--timeout stops a cell awaiting forever and a cell spinning synchronously", async () => {

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startBroker, type RunningBroker } from "../../lib/broker";
 import { runMagic, MagicError } from "../../lib/core";
-import { setDisplayBridge, type DisplayBridge } from "../../lib/display";
+import { setDisplayBridge, type DisplayBridge } from "../../lib/core";
 import { spark, DataFrame } from "../../lib/stream";
 import "../../lib/pyspark";
 import { tool } from "../support/tools";

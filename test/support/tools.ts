@@ -56,10 +56,19 @@ const CHECKS: Record<string, () => void> = {
     const missing = sparkMissing();
     if (missing) throw new Error(missing);
   },
+  // JupyterLab 4 and Notebook 7 (with their nbconvert) live in the test venv (test/setup/requirements-jupyter.txt).
+  "jupyterlab": () => venvCheck("import jupyterlab, nbconvert; assert jupyterlab.__version__.startswith('4.')"),
+  "notebook7": () => venvCheck("import notebook; assert notebook.__version__.startswith('7.')"),
   chromium: () => {
     if (!existsSync("/usr/bin/chromium")) throw new Error("no chromium");
   },
 };
+
+function venvCheck(code: string): void {
+  const py = venvPython();
+  if (!py) throw new Error("no test venv (bash test/setup/install.sh builds it)");
+  execFileSync(py, ["-c", code], { stdio: "ignore" });
+}
 
 /**
  * True when the tool is here. When it is not: under CI=true, throws (the test file fails, naming the tool);
@@ -69,7 +78,7 @@ export function tool(name: keyof typeof CHECKS | string): boolean {
   const check = CHECKS[name];
   if (!check) throw new Error(`test/support/tools.ts does not know how to look for '${name}'`);
   if (probe(name, check)) return true;
-  const message = `${name} is not installed: .ci/run installs it (apt-get); these tests need it`;
+  const message = `${name} is not installed: test/setup/install.sh (run by npm test and .ci/run) installs it; these tests need it`;
   if (process.env.CI === "true") throw new Error(message);
   console.warn(`SKIPPED: ${message}`);
   return false;

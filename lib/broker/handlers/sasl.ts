@@ -10,7 +10,7 @@ import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from
 import { ErrorCode } from "../protocol/apis";
 import { defineApi } from "../protocol/api";
 import { SaslAuthenticate, SaslHandshake } from "../protocol/messages";
-import type { RequestContext, SaslSession } from "../core";
+import type { RequestContext } from "../core";
 
 export const SASL_MECHANISMS = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] as const;
 const SCRAM_ITERATIONS = 4096;
