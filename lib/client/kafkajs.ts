@@ -11,6 +11,7 @@ import type {
   Compression,
   ConsumerHandle,
   ConsumerOptions,
+  CreateTopicOptions,
   GroupLag,
   ProduceRecord,
   ProduceResult,
@@ -18,6 +19,7 @@ import type {
   TopicInfo,
   TopicPartitionOffsets,
 } from "./types";
+import { UserError } from "../core";
 
 const COMPRESSION: Record<Compression, CompressionTypes> = {
   none: CompressionTypes.None,
@@ -143,9 +145,27 @@ export class KafkaClient {
     return meta.topics.map((t) => ({ name: t.name, partitions: t.partitions.length })).sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  async createTopic(name: string, partitions = 1, replicationFactor = 1): Promise<boolean> {
+  /**
+   * Creates a topic: `createTopic("orders", 3)` or `createTopic("orders", { partitions: 3, configs: {...} })`.
+   * Arguments are checked first: a wrong one fails with a line saying what to pass, never a topic that is not
+   * what was asked for (an object where the count goes used to create a one-partition topic).
+   */
+  async createTopic(name: string, partitions: number | CreateTopicOptions = 1, replicationFactor = 1): Promise<boolean> {
+    const o = typeof partitions === "object" && partitions !== null ? partitions : { partitions, replicationFactor };
+    if (typeof partitions === "object" && partitions !== null) {
+      const unknown = Object.keys(partitions).filter((k) => !["partitions", "replicationFactor", "configs"].includes(k));
+      if (unknown.length) throw new UserError(`createTopic: unknown option ${unknown.join(", ")}; options are partitions, replicationFactor and configs`);
+    }
+    if (typeof name !== "string" || !/^[a-zA-Z0-9._-]{1,249}$/.test(name) || name === "." || name === "..") {
+      throw new UserError(`createTopic: the topic name must be 1 to 249 letters, digits, '.', '_' or '-', got ${JSON.stringify(name)}`);
+    }
+    const count = o.partitions ?? 1;
+    const rf = o.replicationFactor ?? 1;
+    if (!Number.isInteger(count) || count < 1) throw new UserError(`createTopic: partitions must be a whole number of at least 1, got ${JSON.stringify(count)}`);
+    if (!Number.isInteger(rf) || rf < 1) throw new UserError(`createTopic: replicationFactor must be a whole number of at least 1, got ${JSON.stringify(rf)}`);
+    const configEntries = Object.entries(o.configs ?? {}).map(([k, v]) => ({ name: k, value: String(v) }));
     const admin = await this.admin();
-    return admin.createTopics({ topics: [{ topic: name, numPartitions: partitions, replicationFactor }], waitForLeaders: true });
+    return admin.createTopics({ topics: [{ topic: name, numPartitions: count, replicationFactor: rf, ...(configEntries.length ? { configEntries } : {}) }], waitForLeaders: true });
   }
 
   async deleteTopic(name: string): Promise<void> {

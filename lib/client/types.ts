@@ -92,3 +92,11 @@ export interface GroupLag {
   members: number;
   partitions: { topic: string; partition: number; committed: string; high: string; lag: number }[];
 }
+
+/** What createTopic takes besides the name, when given as an object. */
+export interface CreateTopicOptions {
+  partitions?: number;
+  replicationFactor?: number;
+  /** Topic configs, e.g. { "retention.ms": 60000 }. */
+  configs?: Record<string, string | number>;
+}
