@@ -77,16 +77,22 @@ export class DisplayHandle {
   /** The bridge captured at creation, so updates reach the host that created the display. */
   private readonly target: DisplayBridge;
 
-  constructor(bundle: MimeBundle, displayId: string = newDisplayId(), target: DisplayBridge = getDisplayBridge()) {
+  /** `metadata` (per mime type, e.g. vega-embed options) goes with the display and every update. */
+  constructor(
+    bundle: MimeBundle,
+    displayId: string = newDisplayId(),
+    target: DisplayBridge = getDisplayBridge(),
+    private readonly metadata?: Record<string, unknown>,
+  ) {
     this.displayId = displayId;
     this.target = target;
-    this.target.display(bundle, displayId);
+    this.target.display(bundle, displayId, metadata);
   }
 
   update(bundle: MimeBundle): void {
     if (this.closed) return;
     try {
-      this.target.update(this.displayId, bundle);
+      this.target.update(this.displayId, bundle, this.metadata);
     } catch (err) {
       // A display that cannot be updated (kernel shutting down, socket closed) must never break a query.
       this.closed = true;

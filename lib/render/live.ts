@@ -71,7 +71,7 @@ export abstract class LiveDisplay implements Displayable {
       const first = this.initialBundle();
       this.lastBundle = first;
       this.target = this.bridge ?? getDisplayBridge();
-      this.handle = new DisplayHandle(first, undefined, this.target);
+      this.handle = new DisplayHandle(first, undefined, this.target, this.displayMetadata());
       this.unregisterFinalOnShutdown = onShutdown(() => this.finish(), `live view ${this.name ?? ""}`.trim());
     }
     return this;
@@ -128,6 +128,11 @@ export abstract class LiveDisplay implements Displayable {
     if (this.stoppedState) status.state = this.finalError ? "failed" : status.state === "failed" ? "failed" : "stopped";
     if (this.finalError) status.error = this.finalError;
     return status;
+  }
+
+  /** Output metadata sent with the display and its updates (per mime type); none by default. */
+  protected displayMetadata(): Record<string, unknown> | undefined {
+    return undefined;
   }
 
   /** The bundle shown first, before any batch (synchronous). */
@@ -259,6 +264,15 @@ export class LiveChart extends LiveDisplay {
     if (!["auto", "always", "final", "never"].includes(this.svgPolicy)) throw new Error(`svg must be auto, always, final or never, got '${this.svgPolicy}'`);
   }
 
+  /**
+   * JupyterLab's and VS Code's vega-lite renderers draw on a canvas unless told otherwise: as SVG the chart is
+   * crisp when zoomed, its marks and title are in the page (for screen readers and for tests), and it matches
+   * the SVG the kernel draws for other viewers.
+   */
+  protected displayMetadata(): Record<string, unknown> {
+    return { [VEGA_LITE_MIME]: { embed_options: { renderer: "svg" } } };
+  }
+
   addBatch(batch: OutputBatch): void {
     this.state.apply(batch);
     this.refresh();
@@ -300,20 +314,19 @@ export class LiveChart extends LiveDisplay {
     return this.bundle(status, spec, undefined, 0);
   }
 
+  /**
+   * The chart's bundle. With a vega-lite spec it carries no text/html: JupyterLab, Notebook 7 and VS Code rank
+   * HTML above vega-lite, so an HTML part would hide their own renderer, and an untrusted notebook's sanitizer
+   * strips the SVG out of HTML (leaving axis labels). The SVG drawn here (image/svg+xml, with the status as its
+   * title) is what classic Notebook, nbconvert's HTML and GitHub show. Only an error, which has no spec, is HTML.
+   */
   private bundle(status: DisplayStatus, spec: VegaLiteSpec | undefined, svg: string | undefined, points: number, error?: string): MimeBundle {
     const stale = svg !== undefined && this.svgBatchId >= 0 && this.svgBatchId < this.state.lastBatchId;
-    const note = error
-      ? `<div style="color:#cf222e;font-family:monospace;font-size:12px">${escapeHtml(error)}</div>`
-      : svg === undefined
-        ? `<div style="font-family:monospace;font-size:12px;color:#57606a">${points ? `${points} points; the chart image is drawn when the query stops` : "no data yet"}</div>`
-        : stale
-          ? `<div style="font-family:monospace;font-size:11px;color:#57606a">image as of batch ${this.svgBatchId}</div>`
-          : "";
-    const html = `<div class="streamlab-live streamlab-chart-view">${statusHtml(status)}${svg ? `<div class="streamlab-chart">${svg}</div>` : ""}${note}</div>`;
-    const plain = [statusText(status), error ? `error: ${error}` : describeChart(this.spec, points)].filter(Boolean).join("\n");
+    const note = error ? `error: ${error}` : svg === undefined ? (points ? `${points} points; the chart image is drawn when the query stops` : "no data yet") : stale ? `image as of batch ${this.svgBatchId}` : "";
+    const plain = [statusText(status), error ? "" : describeChart(this.spec, points), note].filter(Boolean).join("\n");
     const bundle: MimeBundle = {};
     if (spec) bundle[VEGA_LITE_MIME] = spec;
-    bundle["text/html"] = html;
+    else bundle["text/html"] = `<div class="streamlab-live streamlab-chart-view">${statusHtml(status)}<div style="color:#cf222e;font-family:monospace;font-size:12px">${escapeHtml(note)}</div></div>`;
     if (svg) bundle["image/svg+xml"] = svg;
     bundle["text/plain"] = plain;
     return bundle;
@@ -330,7 +343,8 @@ export class LiveChart extends LiveDisplay {
     if (this.svgDue(req.final)) {
       const start = this.clock.now();
       try {
-        this.svg = await renderSvgOffThread(built.plain);
+        // The image carries the status line as its title: viewers of the SVG alone (classic Notebook, nbconvert) see it.
+        this.svg = await renderSvgOffThread(built.spec);
         this.svgBatchId = this.state.lastBatchId;
         this.svgRenders++;
       } catch (err) {

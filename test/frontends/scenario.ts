@@ -254,7 +254,8 @@ export function frontendSuite(frontend: Frontend, label: string, options: { nbco
       expect(String(table[0].data?.["text/plain"])).toMatch(/state: stopped/);
       const chart = saved.cells[CELL.chart].outputs;
       expect(chart).toHaveLength(1);
-      expect(Object.keys(chart[0].data ?? {})).toEqual(expect.arrayContaining(["application/vnd.vegalite.v5+json", "text/html", "text/plain"]));
+      expect(Object.keys(chart[0].data ?? {})).toEqual(expect.arrayContaining(["application/vnd.vegalite.v5+json", "image/svg+xml", "text/plain"]));
+      expect(Object.keys(chart[0].data ?? {})).not.toContain("text/html");
       expect(saved.cells[CELL.error].outputs.some((o) => o.output_type === "error")).toBe(true);
       // The finished page, for the record.
       await nb.page.evaluate(() => document.querySelector(".jp-Notebook .jp-Cell")?.scrollIntoView());
@@ -262,12 +263,9 @@ export function frontendSuite(frontend: Frontend, label: string, options: { nbco
     });
 
     for (const trusted of [true, false]) {
-      // KNOWN FAILURE untrusted (lib/render): an untrusted notebook (one received from someone else) renders the
-      // chart's text/html (rank 50, "safe" once sanitized), and the sanitizer strips its <svg>: the chart becomes a
-      // run of axis labels ("APACEMEALATAMNAregion020,000..."). Without text/html in the chart's bundle, JupyterLab
-      // would choose its vega-lite renderer, which is safe and draws in untrusted notebooks too.
-      const known = trusted ? "" : "KNOWN FAILURE (lib/render: sanitized text/html drops the chart's SVG) ";
-      step(`${known}reopened ${trusted ? "trusted" : "untrusted"}, the saved notebook shows the final table and chart`, async () => {
+      // An untrusted notebook (one received from someone else) must show the chart too: the chart's bundle has
+      // no text/html (whose SVG the sanitizer would strip, leaving axis labels), so the vega-lite renderer draws it.
+      step(`reopened ${trusted ? "trusted" : "untrusted"}, the saved notebook shows the final table and chart`, async () => {
         const file = `saved-${trusted ? "trusted" : "untrusted"}.ipynb`;
         const nbJson = JSON.parse(fs.readFileSync(path.join(server.dir, "live.ipynb"), "utf8"));
         // An untrusted copy: as if it came from elsewhere (a signature is over the content, so it must differ).
@@ -310,11 +308,9 @@ export function frontendSuite(frontend: Frontend, label: string, options: { nbco
       });
     }
 
-    // KNOWN FAILURE (lib/render, not the frontends): the chart's bundle carries text/html (the kernel's SVG with
-    // its status line) beside application/vnd.vegalite.v5+json, and JupyterLab ranks its HTML renderer (rank 50)
-    // above its vega5 renderer (rank 57), so JupyterLab and Notebook 7 show the kernel's picture, never their own
-    // vega-lite view (no tooltips, no resize, no theme). The issue asks for the frontend's own renderer.
-    step("KNOWN FAILURE (lib/render: text/html outranks vega-lite) the chart is drawn by the frontend's own vega-lite renderer", async () => {
+    // JupyterLab ranks its HTML renderer (50) above vega5 (57): the chart's bundle has no text/html, so the
+    // frontend's own vega-lite view (tooltips, resize, theme) draws it, not the kernel's picture.
+    step("the chart is drawn by the frontend's own vega-lite renderer", async () => {
       expect(Object.keys(chartRenderers).length).toBeGreaterThan(0);
       for (const [where, r] of Object.entries(chartRenderers)) {
         expect({ where, mimeTypes: r.mimeTypes, vegaView: r.vega > 0 }).toEqual({ where, mimeTypes: ["application/vnd.vegalite.v5+json"], vegaView: true });

@@ -109,7 +109,8 @@ describe("display sink on lib/stream queries", () => {
     await waitFor(() => String(lastBundleOf(shown.displayId)?.["text/plain"]).includes("state: stopped"), "final chart");
     const final = lastBundleOf(shown.displayId)!;
     expect(countSvgMarks(String(final["image/svg+xml"]))).toBe(9);
-    expect(String(final["text/html"])).toContain("<svg");
+    expect(final["text/html"]).toBeUndefined();
+    expect(String(final["image/svg+xml"])).toContain("state: stopped");
   });
 
   it("rejects a chart over a field the result does not have, in the display", async () => {
