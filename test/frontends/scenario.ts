@@ -313,7 +313,9 @@ export function frontendSuite(frontend: Frontend, label: string, options: { nbco
     step("the chart is drawn by the frontend's own vega-lite renderer", async () => {
       expect(Object.keys(chartRenderers).length).toBeGreaterThan(0);
       for (const [where, r] of Object.entries(chartRenderers)) {
-        expect({ where, mimeTypes: r.mimeTypes, vegaView: r.vega > 0 }).toEqual({ where, mimeTypes: ["application/vnd.vegalite.v5+json"], vegaView: true });
+        // The vega view is there and no HTML rendering of the chart is (the output's mime type attribute is not
+        // always set on a vega output that was updated in place, so it is not required).
+        expect({ where, vegaView: r.vega > 0, html: r.mimeTypes.includes("text/html") }).toEqual({ where, vegaView: true, html: false });
       }
     });
 
@@ -326,10 +328,12 @@ export function frontendSuite(frontend: Frontend, label: string, options: { nbco
         for (const row of await tableRows(nb, CELL.query)) {
           for (const value of row.split(" | ").filter(Boolean)) expect(html).toContain(`<td>${value}</td>`);
         }
-        // The chart: nbconvert has no vega-lite renderer, so it shows the kernel's HTML with its SVG, in the final state.
-        const svg = /<svg[\s\S]*?<\/svg>/.exec(html.slice(html.indexOf("revenue_chart")))?.[0] ?? "";
+        // The chart: nbconvert has no vega-lite renderer, so it shows the kernel's SVG (nbconvert 7 embeds it as an
+        // image), whose title is the final status.
+        const images = [...html.matchAll(/src="data:image\/svg\+xml;base64,([^"]+)"/g)].map((m) => Buffer.from(m[1], "base64").toString("utf8"));
+        const svg = images.find((x) => x.includes("revenue_chart")) ?? "";
         expect(svg).toMatch(/role="graphics-symbol"/);
-        expect(html).toMatch(/state: stopped|state<\/b> stopped/);
+        expect(svg).toMatch(/state: stopped/);
         // A page to look at: open the HTML in the browser and keep its picture.
         const page = await context.newPage();
         try {

@@ -137,7 +137,9 @@ const feeder = setInterval(() => {
     expect(String(someTable["text/html"])).toContain("<td>east</td>");
     expect(String(someTable["text/plain"])).toContain("query: live_totals");
     const someChart = updatesOf(chartId, chartCell.idleIndex).at(-1)!.bundle;
-    expect(Object.keys(someChart)).toEqual(expect.arrayContaining(["application/vnd.vegalite.v5+json", "text/html", "image/svg+xml", "text/plain"]));
+    expect(Object.keys(someChart)).toEqual(expect.arrayContaining(["application/vnd.vegalite.v5+json", "image/svg+xml", "text/plain"]));
+    // No text/html: it would outrank the frontend's own vega-lite renderer (JupyterLab, Notebook 7, VS Code).
+    expect(Object.keys(someChart)).not.toContain("text/html");
     expect(String(someChart["image/svg+xml"])).toContain('role="graphics-symbol"');
 
     const stopped = await execute(`clearInterval(feeder);\n%stop --all`);
@@ -198,9 +200,10 @@ chart(totals, { mark: "bar", x: "region", y: "revenue", name: "nb_chart", trigge
     expect(text(chartOut, "text/plain")).toContain("state: stopped");
     expect((text(chartOut, "image/svg+xml").match(/aria-roledescription="bar"/g) ?? []).length).toBe(2);
     const html = fs.readFileSync(path.join(out, "live.html"), "utf8");
-    // nbconvert shows the chart's SVG (no vega-lite renderer there), with the final status as its title.
-    expect(html).toMatch(/<svg[\s\S]*state: stopped[\s\S]*<\/svg>/);
-    expect((html.match(/aria-roledescription="bar"/g) ?? []).length).toBeGreaterThanOrEqual(2);
+    // nbconvert has no vega-lite renderer: it shows the chart's SVG output, titled with the final status. (Debian's
+    // nbconvert 6.5 sanitizes inline SVG down to its text, so the marks are checked in the notebook above; the
+    // nbconvert 7 of the frontends suite embeds the SVG as an image, checked there.)
+    expect(html).toMatch(/data-mime-type="image\/svg\+xml"[^>]*>\s*<svg[^>]*>[^<]*state: stopped/);
     expect(html).toMatch(/<td>odd<\/td><td>9(\.0)?<\/td>/);
   }, 300_000);
 });
