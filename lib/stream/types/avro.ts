@@ -58,21 +58,8 @@ export function avroToSpark(schema: AvroJson, named = new Map<string, AvroJson>(
     if (t === "enum") return prim("string");
     if (t === "fixed") return prim("binary");
     const fields = (schema.fields ?? []).map((f) => ({ name: f.name, c: avroToSpark(f.type, named, ns), nullable: Array.isArray(f.type) && f.type.includes("null") }));
-    return {
-      type: { kind: "struct", fields: fields.map((f) => ({ name: f.name, type: f.c.type, nullable: f.nullable })) },
-      read: (v) => {
-        if (v === null || v === undefined) return null;
-        const o: Record<string, unknown> = {};
-        for (const f of fields) o[f.name] = f.c.read((v as Record<string, unknown>)[f.name] ?? null);
-        return o;
-      },
-      write: (v) => {
-        if (v === null || v === undefined) return null;
-        const o: Record<string, unknown> = {};
-        for (const f of fields) o[f.name] = f.c.write((v as Record<string, unknown>)[f.name] ?? null);
-        return o;
-      },
-    };
+    // Avro writes every field (null in a nullable union); Protobuf leaves unset fields out.
+    return structConverter(fields, true);
   }
   if (t === "array") {
     const item = avroToSpark(schema.items!, named, namespace);
@@ -153,23 +140,20 @@ export function protobufToSpark(type: protobuf.Type, seen = new Set<string>()): 
     }
     return { name: f.name, c };
   });
-  const struct: StructType = { kind: "struct", fields: fields.map((f) => ({ name: f.name, type: f.c.type, nullable: true })) };
-  return {
-    type: struct,
-    read: (v) => {
-      if (v === null || v === undefined) return null;
-      const o: Record<string, unknown> = {};
-      for (const f of fields) o[f.name] = f.c.read((v as Record<string, unknown>)[f.name] ?? null);
-      return o;
-    },
-    write: (v) => {
-      if (v === null || v === undefined) return null;
-      const o: Record<string, unknown> = {};
-      for (const f of fields) {
-        const x = f.c.write((v as Record<string, unknown>)[f.name] ?? null);
-        if (x !== null) o[f.name] = x;
-      }
-      return o;
-    },
+  return structConverter(fields.map((f) => ({ ...f, nullable: true })), false);
+}
+
+/** A struct of converted fields: objects keyed by field name both ways; `keepNulls` writes null fields too. */
+function structConverter(fields: { name: string; c: Converted; nullable: boolean }[], keepNulls: boolean): Converted {
+  const type: StructType = { kind: "struct", fields: fields.map((f) => ({ name: f.name, type: f.c.type, nullable: f.nullable })) };
+  const each = (v: unknown, pick: (c: Converted) => (x: unknown) => unknown, drop: boolean) => {
+    if (v === null || v === undefined) return null;
+    const o: Record<string, unknown> = {};
+    for (const f of fields) {
+      const x = pick(f.c)((v as Record<string, unknown>)[f.name] ?? null);
+      if (!(drop && x === null)) o[f.name] = x;
+    }
+    return o;
   };
+  return { type, read: (v) => each(v, (c) => c.read, false), write: (v) => each(v, (c) => c.write, !keepNulls) };
 }
