@@ -4,10 +4,28 @@
  * registered twice gets the same id) and a compatibility check ("can a reader with schema R read data written
  * with schema W?"), from which BACKWARD/FORWARD/FULL follow.
  */
-import * as avro from "avsc";
-import * as protobuf from "protobufjs";
-import Ajv from "ajv";
+import type * as Avsc from "avsc";
+import type * as Protobufjs from "protobufjs";
+import type AjvClass from "ajv";
 import { invalidSchema } from "./errors";
+
+// The three format libraries load on first use (about 0.15 s each): a kernel that never reads Avro,
+// Protobuf or JSON Schema does not pay for them when lib/stream loads.
+let avscModule: typeof Avsc | undefined;
+let protobufModule: typeof Protobufjs | undefined;
+let ajvClass: typeof AjvClass | undefined;
+export function avsc(): typeof Avsc {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (avscModule ??= require("avsc") as typeof Avsc);
+}
+export function protobufjs(): typeof Protobufjs {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (protobufModule ??= require("protobufjs") as typeof Protobufjs);
+}
+function ajv(): typeof AjvClass {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (ajvClass ??= (require("ajv") as { default: typeof AjvClass }).default);
+}
 
 export type SchemaType = "AVRO" | "PROTOBUF" | "JSON";
 export const SCHEMA_TYPES: SchemaType[] = ["JSON", "PROTOBUF", "AVRO"];
@@ -34,10 +52,10 @@ export function parseSchemaType(value: unknown): SchemaType {
 // ---------------------------------------------------------------- Avro
 
 /** Named types of the referenced schemas first, so the main schema can use them by name (avsc's registry). */
-export function avroType(s: ResolvedSchema): avro.Type {
-  const registry: Record<string, avro.Type> = {};
-  for (const ref of s.references) avro.Type.forSchema(JSON.parse(ref.schema) as avro.Schema, { registry });
-  return avro.Type.forSchema(JSON.parse(s.schema) as avro.Schema, { registry });
+export function avroType(s: ResolvedSchema): Avsc.Type {
+  const registry: Record<string, Avsc.Type> = {};
+  for (const ref of s.references) avsc().Type.forSchema(JSON.parse(ref.schema) as Avsc.Schema, { registry });
+  return avsc().Type.forSchema(JSON.parse(s.schema) as Avsc.Schema, { registry });
 }
 
 function avroCompatible(reader: ResolvedSchema, writer: ResolvedSchema): string[] {
@@ -51,7 +69,8 @@ function avroCompatible(reader: ResolvedSchema, writer: ResolvedSchema): string[
 
 // ---------------------------------------------------------------- Protobuf
 
-export function protobufRoot(s: ResolvedSchema): protobuf.Root {
+export function protobufRoot(s: ResolvedSchema): Protobufjs.Root {
+  const protobuf = protobufjs();
   const root = new protobuf.Root();
   for (const ref of s.references) protobuf.parse(ref.schema, root, { keepCase: true });
   protobuf.parse(s.schema, root, { keepCase: true });
@@ -60,11 +79,12 @@ export function protobufRoot(s: ResolvedSchema): protobuf.Root {
 }
 
 /** The message types a .proto declares (not its references'), in declaration order, with nested ones. */
-export function protobufMessages(s: ResolvedSchema): protobuf.Type[] {
+export function protobufMessages(s: ResolvedSchema): Protobufjs.Type[] {
+  const protobuf = protobufjs();
   const parsed = protobuf.parse(s.schema, new protobuf.Root(), { keepCase: true });
   const root = protobufRoot(s);
   const names: string[] = [];
-  const walk = (ns: protobuf.NamespaceBase) => {
+  const walk = (ns: Protobufjs.NamespaceBase) => {
     for (const child of ns.nestedArray) {
       if (child instanceof protobuf.Type) names.push(child.fullName);
       if (child instanceof protobuf.Namespace || child instanceof protobuf.Type) walk(child);
@@ -103,7 +123,8 @@ function protobufCompatible(reader: ResolvedSchema, writer: ResolvedSchema): str
 
 // ---------------------------------------------------------------- JSON Schema
 
-export function jsonSchemaValidator(s: ResolvedSchema): ReturnType<Ajv["compile"]> {
+export function jsonSchemaValidator(s: ResolvedSchema): ReturnType<AjvClass["compile"]> {
+  const Ajv = ajv();
   const local = new Ajv({ strict: false, allErrors: true });
   for (const ref of s.references) local.addSchema(JSON.parse(ref.schema) as object, ref.name);
   return local.compile(JSON.parse(s.schema) as object);

@@ -4,9 +4,9 @@
  * schema's own encoding. And a small client for a registry's REST API, with the id lookups cached (ids never
  * change meaning).
  */
-import * as avro from "avsc";
-import * as protobuf from "protobufjs";
-import { avroType, jsonSchemaValidator, protobufMessages, protobufRoot, type ResolvedSchema, type SchemaReference, type SchemaType } from "./formats";
+import type * as avro from "avsc";
+import type * as protobuf from "protobufjs";
+import { avroType, jsonSchemaValidator, protobufjs, protobufMessages, protobufRoot, type ResolvedSchema, type SchemaReference, type SchemaType } from "./formats";
 
 export const CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
 export const MAGIC_BYTE = 0;
@@ -88,9 +88,10 @@ export class Codec {
 
   /** The Protobuf message type the indexes point at (top-level messages only; nested by index path). */
   messageType(indexes: number[] = [0]): protobuf.Type {
-    const top = this.messages!.filter((t) => !(t.parent instanceof protobuf.Type));
+    const { Type } = protobufjs();
+    const top = this.messages!.filter((t) => !(t.parent instanceof Type));
     let type = top[indexes[0]];
-    for (const i of indexes.slice(1)) type = type?.nestedArray.filter((n): n is protobuf.Type => n instanceof protobuf.Type)[i];
+    for (const i of indexes.slice(1)) type = type?.nestedArray.filter((n): n is protobuf.Type => n instanceof Type)[i];
     if (!type) throw new Error(`no Protobuf message at index path [${indexes.join(",")}] of the schema`);
     return type;
   }
