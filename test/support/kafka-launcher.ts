@@ -79,7 +79,12 @@ function makeCertificates(dir: string): { caFile: string; keystore: string; trus
 }
 
 function clusterId(): string {
-  return randomBytes(16).toString("base64url");
+  // As Kafka's Uuid.randomUuid(): never one that starts with '-', which the storage tool's argument parser would
+  // take for an option (1 start in 64 failed with "--cluster-id: expected one argument").
+  for (;;) {
+    const id = randomBytes(16).toString("base64url");
+    if (!id.startsWith("-")) return id;
+  }
 }
 
 export interface KafkaReferenceOptions {
