@@ -8,7 +8,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BrowserContext } from "playwright-core";
-import { NotebookPage, notebookJson, outputDir, runVenv, startBrowser, startJupyter, waitFor, type Frontend, type JupyterServer } from "./support";
+import { NotebookPage, outputDir, runVenv, startBrowser, startJupyter, waitFor, type Frontend, type JupyterServer } from "./support";
+import { notebookJson } from "../support/notebook";
 
 /** The cells, in order; the tests refer to them by these indexes. */
 export const CELL = { datagen: 0, query: 1, chart: 2, later: 3, streams: 4, stop: 5, error: 6, complete: 7, inspect: 8 } as const;

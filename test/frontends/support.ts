@@ -39,23 +39,6 @@ export interface JupyterServer {
   stop(failed: boolean): Promise<void>;
 }
 
-/** A notebook file with streamlab's kernelspec and these code cells. */
-export function notebookJson(cells: string[]): string {
-  return JSON.stringify(
-    {
-      cells: cells.map((source) => ({ cell_type: "code", execution_count: null, metadata: {}, outputs: [], source })),
-      metadata: {
-        kernelspec: { display_name: "TypeScript (streamlab)", language: "typescript", name: "streamlab" },
-        language_info: { name: "typescript" },
-      },
-      nbformat: 4,
-      nbformat_minor: 5,
-    },
-    null,
-    1,
-  );
-}
-
 /**
  * `jupyter lab` or `jupyter notebook` (Notebook 7) from the venv. Nothing reaches the internet: no news, no update
  * check, no announcement toast over the notebook; workspaces and settings live in the throwaway config dir.

@@ -12,6 +12,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { tool } from "../support/tools";
+import { notebookJson } from "../support/notebook";
 import { installedKernel, root, type JupyterEnv } from "../kernel/support";
 import { LiveChart } from "../../lib/render/live";
 import { RecordingBridge, makeBatch, revenueRow, revenueSchema } from "./support";
@@ -37,21 +38,6 @@ const feeder = setInterval(() => {
   `chart(totals, { mark: "bar", x: "region", y: "revenue", color: "region", name: "browser_chart", svg: "always", trigger: { processingTime: "250 milliseconds" } });`,
 ];
 
-function notebookJson(): string {
-  return JSON.stringify(
-    {
-      cells: cells.map((source) => ({ cell_type: "code", execution_count: null, metadata: {}, outputs: [], source })),
-      metadata: {
-        kernelspec: { display_name: "TypeScript (streamlab)", language: "typescript", name: "streamlab" },
-        language_info: { name: "typescript" },
-      },
-      nbformat: 4,
-      nbformat_minor: 5,
-    },
-    null,
-    1,
-  );
-}
 
 describe.runIf(tool("notebook") && tool("chromium"))("live displays in classic Notebook in Chromium", () => {
   let jupyter: JupyterEnv;
@@ -64,7 +50,7 @@ describe.runIf(tool("notebook") && tool("chromium"))("live displays in classic N
 
   beforeAll(async () => {
     jupyter = installedKernel();
-    fs.writeFileSync(path.join(jupyter.dir, "live.ipynb"), notebookJson());
+    fs.writeFileSync(path.join(jupyter.dir, "live.ipynb"), notebookJson(cells));
     token = randomBytes(16).toString("hex");
     const wanted = await freePort();
     server = spawn(
