@@ -524,7 +524,9 @@ class StreamlabLifecycleTests(unittest.TestCase):
             updates = []
 
             def drain():
-                while True:
+                # Bounded: the live view updates every 200 ms, so IOPub may never fall quiet.
+                stop = time.time() + 2
+                while time.time() < stop:
                     try:
                         msg = kc.get_iopub_msg(timeout=0.5)
                     except Empty:
