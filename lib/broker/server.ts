@@ -5,9 +5,9 @@
  * the size limit, a malformed request, or an unknown API closes that connection only.
  */
 import * as net from "node:net";
-import { ErrorCode } from "./protocol/apis";
-import { decodeRequest, encodeResponse, isFlexible, skipTaggedFields } from "./protocol/codec";
-import { MalformedRequestError, Reader, Writer } from "./protocol/primitives";
+import { ErrorCode } from "../protocol/apis";
+import { decodeRequest, encodeResponse, isFlexible, skipTaggedFields } from "../protocol/codec";
+import { MalformedRequestError, Reader, Writer } from "../protocol/primitives";
 import { API_REGISTRY } from "./handlers";
 import type { BrokerCore, RequestContext } from "./core";
 import type { SaslSession } from "./core";

@@ -3,7 +3,7 @@
  * byte limits (with KIP-74's first-batch exception), and out-of-range offsets.
  */
 import { describe, expect, it } from "vitest";
-import { Reader } from "../../lib/broker/protocol/primitives";
+import { Reader } from "../../lib/protocol/primitives";
 import { withBroker } from "./helpers";
 import { exchange, frame, metadataRequest, parseProduceResponse, produceRequest, recordBatch } from "./wire";
 

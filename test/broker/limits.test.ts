@@ -11,7 +11,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { Reader, Writer } from "../../lib/broker/protocol/primitives";
+import type { Reader, Writer } from "../../lib/protocol/primitives";
 import { crc32c } from "../../lib/broker/log/crc32c";
 import { waitFor, withBroker } from "./helpers";
 import { frame, recordBatch } from "./wire";

@@ -5,9 +5,9 @@
  * errors; forgotten partitions leave the session; Fetch v13+ names topics by the id Metadata v12 gives.
  */
 import { describe, expect, it } from "vitest";
-import { decodeResponse, encodeRequest, type Out } from "../../lib/broker/protocol/codec";
-import { Fetch, Metadata } from "../../lib/broker/protocol/messages";
-import { Reader, Writer } from "../../lib/broker/protocol/primitives";
+import { decodeResponse, encodeRequest, type Out } from "../../lib/protocol/codec";
+import { Fetch, Metadata } from "../../lib/protocol/messages";
+import { Reader, Writer } from "../../lib/protocol/primitives";
 import { withBroker } from "./helpers";
 import { exchange, metadataRequest, produceRequest, recordBatch } from "./wire";
 

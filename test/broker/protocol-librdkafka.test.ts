@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { tool } from "../support/tools";
 import { run, withBroker } from "./helpers";
 import { exchange, frame } from "./wire";
-import { Reader } from "../../lib/broker/protocol/primitives";
+import { Reader } from "../../lib/protocol/primitives";
 
 const CODECS = { gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const;
 

@@ -4,11 +4,11 @@
  */
 import { describe, expect, it } from "vitest";
 import { crc32c } from "../../lib/broker/log/crc32c";
-import { Reader } from "../../lib/broker/protocol/primitives";
+import { Reader } from "../../lib/protocol/primitives";
 import { withBroker } from "./helpers";
 import { apiVersionsRequest, exchange, frame, metadataRequest, parseProduceResponse, produceRequest, recordBatch } from "./wire";
-import { decodeResponse } from "../../lib/broker/protocol/codec";
-import { ApiVersions } from "../../lib/broker/protocol/messages";
+import { decodeResponse } from "../../lib/protocol/codec";
+import { ApiVersions } from "../../lib/protocol/messages";
 
 describe("broker wire protocol", () => {
   it("computes CRC32C (Castagnoli) check values", () => {

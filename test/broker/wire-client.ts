@@ -3,7 +3,7 @@
  * matches answers by correlation id, and reads back records from Fetch answers (uncompressed batches).
  */
 import * as net from "node:net";
-import { Reader } from "../../lib/broker/protocol/primitives";
+import { Reader } from "../../lib/protocol/primitives";
 import { frame } from "./wire";
 
 export class WireClient {

@@ -1,6 +1,6 @@
 /** Raw Kafka requests for the protocol and fuzz tests, built with the broker's own primitive writer. */
 import * as net from "node:net";
-import { Writer, Reader } from "../../lib/broker/protocol/primitives";
+import { Writer, Reader } from "../../lib/protocol/primitives";
 import { crc32c } from "../../lib/broker/log/crc32c";
 
 export function frame(apiKey: number, version: number, correlationId: number, body: (w: Writer) => void, clientId = "wire-test"): Buffer {

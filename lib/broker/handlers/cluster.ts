@@ -2,9 +2,9 @@
  * Cluster-level APIs: ApiVersions v0-4 (the table built from the registered handlers, with the features a
  * Kafka 4.0 KRaft broker finalizes), DescribeCluster v0-1, DescribeLogDirs v1-4 and OffsetForLeaderEpoch v2-4.
  */
-import { ErrorCode } from "../protocol/apis";
+import { ErrorCode } from "../../protocol/apis";
 import { defineApi, type ApiRegistry } from "../protocol/api";
-import { ApiVersions, DescribeCluster, DescribeLogDirs, OffsetForLeaderEpoch } from "../protocol/messages";
+import { ApiVersions, DescribeCluster, DescribeLogDirs, OffsetForLeaderEpoch } from "../../protocol/messages";
 import { NO_AUTHORIZED_OPERATIONS } from "../core";
 
 /** metadata.version of Kafka 4.0 (4.0-IV3). Only metadata.version is finalized: no transaction.version or

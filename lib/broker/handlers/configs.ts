@@ -5,9 +5,9 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ErrorCode } from "../protocol/apis";
+import { ErrorCode } from "../../protocol/apis";
 import { defineApi } from "../protocol/api";
-import { AlterConfigs, DescribeConfigs, IncrementalAlterConfigs } from "../protocol/messages";
+import { AlterConfigs, DescribeConfigs, IncrementalAlterConfigs } from "../../protocol/messages";
 import type { BrokerCore } from "../core";
 import { FIXED_TOPIC_CONFIGS, TOPIC_CONFIG_KEYS, type Topic, type TopicConfig } from "../log/topics";
 import { topicMeta } from "./topic-meta";

@@ -2,10 +2,10 @@
  * Topic administration: CreateTopics v2-7, DeleteTopics v1-6 (by name or id), CreatePartitions v0-3 and
  * DeleteRecords v0-2. One node, so replication factor 1 (or -1, "the default").
  */
-import { ErrorCode } from "../protocol/apis";
+import { ErrorCode } from "../../protocol/apis";
 import { defineApi } from "../protocol/api";
-import { UUID_ZERO } from "../protocol/codec";
-import { CreatePartitions, CreateTopics, DeleteRecords, DeleteTopics } from "../protocol/messages";
+import { UUID_ZERO } from "../../protocol/codec";
+import { CreatePartitions, CreateTopics, DeleteRecords, DeleteTopics } from "../../protocol/messages";
 import { TopicError, checkTopicName } from "../log/topics";
 import { topicMeta } from "./topic-meta";
 import { parseTopicConfigs, topicConfigEntries } from "./configs";

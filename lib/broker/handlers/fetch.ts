@@ -10,10 +10,10 @@
  * error, or a changed high watermark / log start offset. An unknown session id gets FETCH_SESSION_ID_NOT_FOUND,
  * a wrong epoch INVALID_FETCH_SESSION_EPOCH, as in Kafka. v13+ names topics by id (UNKNOWN_TOPIC_ID otherwise).
  */
-import { ErrorCode } from "../protocol/apis";
+import { ErrorCode } from "../../protocol/apis";
 import { defineApi } from "../protocol/api";
-import { RecordChunks, type RequestOf } from "../protocol/codec";
-import { Fetch } from "../protocol/messages";
+import { RecordChunks, type RequestOf } from "../../protocol/codec";
+import { Fetch } from "../../protocol/messages";
 import type { BrokerCore, RequestContext } from "../core";
 import { topicMeta } from "./topic-meta";
 

@@ -1,7 +1,7 @@
 /** FindCoordinator v0-6 (v4+ batched): this broker coordinates every group and every transactional id. */
-import { ErrorCode } from "../protocol/apis";
+import { ErrorCode } from "../../protocol/apis";
 import { defineApi } from "../protocol/api";
-import { FindCoordinator } from "../protocol/messages";
+import { FindCoordinator } from "../../protocol/messages";
 
 export const findCoordinator = defineApi(FindCoordinator, {
   versions: [0, 6],

@@ -2,9 +2,9 @@
  * Group administration: DescribeGroups v0-6, ListGroups v0-5 (states and types filters), DeleteGroups v0-2 and
  * OffsetDelete v0.
  */
-import { ErrorCode } from "../protocol/apis";
+import { ErrorCode } from "../../protocol/apis";
 import { defineApi } from "../protocol/api";
-import { DeleteGroups, DescribeGroups, ListGroups, OffsetDelete } from "../protocol/messages";
+import { DeleteGroups, DescribeGroups, ListGroups, OffsetDelete } from "../../protocol/messages";
 import { NO_AUTHORIZED_OPERATIONS } from "../core";
 import type { Group } from "../group/coordinator";
 

@@ -1,7 +1,7 @@
 /** JoinGroup v0-9: answered when the rebalance completes (every member rejoined, or the timeout passed). */
-import { ErrorCode } from "../protocol/apis";
+import { ErrorCode } from "../../protocol/apis";
 import { defineApi } from "../protocol/api";
-import { JoinGroup } from "../protocol/messages";
+import { JoinGroup } from "../../protocol/messages";
 
 export const joinGroup = defineApi(JoinGroup, {
   versions: [0, 9],

@@ -1,6 +1,6 @@
 /** LeaveGroup v0-5 (v3+ leaves several members at once). */
 import { defineApi } from "../protocol/api";
-import { LeaveGroup } from "../protocol/messages";
+import { LeaveGroup } from "../../protocol/messages";
 
 export const leaveGroup = defineApi(LeaveGroup, {
   versions: [0, 5],

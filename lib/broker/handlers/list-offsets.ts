@@ -2,9 +2,9 @@
  * ListOffsets v1-10 (v0 was removed in Kafka 4.0): earliest (-2), latest (-1), max timestamp (-3), earliest
  * local (-4, the same as earliest here: no tiered storage), or the first offset at or after a timestamp.
  */
-import { ErrorCode } from "../protocol/apis";
+import { ErrorCode } from "../../protocol/apis";
 import { defineApi } from "../protocol/api";
-import { ListOffsets } from "../protocol/messages";
+import { ListOffsets } from "../../protocol/messages";
 
 const LATEST = -1;
 const EARLIEST = -2;

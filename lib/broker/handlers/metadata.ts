@@ -3,10 +3,10 @@
  * a request naming topics by id (v10+, null name) is answered by id. Names starting with "__" are never
  * auto-created (Kafka's internal topics).
  */
-import { ErrorCode } from "../protocol/apis";
+import { ErrorCode } from "../../protocol/apis";
 import { defineApi } from "../protocol/api";
-import { UUID_ZERO } from "../protocol/codec";
-import { Metadata } from "../protocol/messages";
+import { UUID_ZERO } from "../../protocol/codec";
+import { Metadata } from "../../protocol/messages";
 import { NO_AUTHORIZED_OPERATIONS } from "../core";
 import { checkTopicName } from "../log/topics";
 import { topicMeta } from "./topic-meta";

@@ -1,7 +1,7 @@
 /** OffsetCommit v2-9 (v0-1 were removed in Kafka 4.0): stored per group, durable before the answer with a data dir. */
-import { ErrorCode } from "../protocol/apis";
+import { ErrorCode } from "../../protocol/apis";
 import { defineApi } from "../protocol/api";
-import { OffsetCommit } from "../protocol/messages";
+import { OffsetCommit } from "../../protocol/messages";
 
 export const offsetCommit = defineApi(OffsetCommit, {
   versions: [2, 9],

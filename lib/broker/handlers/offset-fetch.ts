@@ -2,9 +2,9 @@
  * OffsetFetch v1-9 (v0 was removed in Kafka 4.0): committed offsets, -1 where none; a null topic list asks for
  * all of a group's. v8+ asks for several groups at once.
  */
-import { ErrorCode } from "../protocol/apis";
+import { ErrorCode } from "../../protocol/apis";
 import { defineApi } from "../protocol/api";
-import { OffsetFetch } from "../protocol/messages";
+import { OffsetFetch } from "../../protocol/messages";
 import type { BrokerCore } from "../core";
 
 function fetchGroup(core: BrokerCore, groupId: string, asked: { name: string; partitionIndexes: number[] }[] | null) {

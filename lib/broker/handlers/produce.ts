@@ -3,9 +3,9 @@
  * records are split into RecordBatch v2 batches, every CRC32C verified, then appended as received with only the
  * base offset rewritten; records are never decoded into objects. One bad batch fails its partition only.
  */
-import { ErrorCode } from "../protocol/apis";
+import { ErrorCode } from "../../protocol/apis";
 import { defineApi } from "../protocol/api";
-import { Produce } from "../protocol/messages";
+import { Produce } from "../../protocol/messages";
 import { BatchError, LogError, splitBatches } from "../log/record-batch";
 
 export const produce = defineApi(Produce, {

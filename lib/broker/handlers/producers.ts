@@ -4,9 +4,9 @@
  * implemented: a transactional producer is refused at InitProducerId with TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
  * a fatal error every client reports at once, instead of hanging until its transaction timeout.
  */
-import { ErrorCode } from "../protocol/apis";
+import { ErrorCode } from "../../protocol/apis";
 import { defineApi } from "../protocol/api";
-import { DescribeProducers, DescribeTransactions, InitProducerId, ListTransactions } from "../protocol/messages";
+import { DescribeProducers, DescribeTransactions, InitProducerId, ListTransactions } from "../../protocol/messages";
 
 export const initProducerId = defineApi(InitProducerId, {
   versions: [0, 5],

@@ -7,9 +7,9 @@
  * The raw-token exchange after a SaslHandshake v0 (clients before Kafka 1.0) is not served.
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from "node:crypto";
-import { ErrorCode } from "../protocol/apis";
+import { ErrorCode } from "../../protocol/apis";
 import { defineApi } from "../protocol/api";
-import { SaslAuthenticate, SaslHandshake } from "../protocol/messages";
+import { SaslAuthenticate, SaslHandshake } from "../../protocol/messages";
 import type { RequestContext } from "../core";
 
 export const SASL_MECHANISMS = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] as const;

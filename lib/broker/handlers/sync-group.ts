@@ -1,7 +1,7 @@
 /** SyncGroup v0-5: the leader hands in assignments; every member waits for its own. */
-import { ErrorCode } from "../protocol/apis";
+import { ErrorCode } from "../../protocol/apis";
 import { defineApi } from "../protocol/api";
-import { SyncGroup } from "../protocol/messages";
+import { SyncGroup } from "../../protocol/messages";
 
 export const syncGroup = defineApi(SyncGroup, {
   versions: [0, 5],

@@ -5,7 +5,7 @@
  * registered handlers; registering an API key twice is a programming error and throws.
  */
 import type { RequestContext } from "../core";
-import type { MessageSpec, RequestOf, ResponseOf } from "./codec";
+import type { MessageSpec, RequestOf, ResponseOf } from "../../protocol/codec";
 
 export interface ApiHandler<M extends MessageSpec = MessageSpec> {
   apiKey: number;

@@ -7,8 +7,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { API_REGISTRY } from "../../../lib/broker/handlers";
-import { decodeRequest, decodeResponse, encodeRequest, isFlexible, skipTaggedFields } from "../../../lib/broker/protocol/codec";
-import { Reader } from "../../../lib/broker/protocol/primitives";
+import { decodeRequest, decodeResponse, encodeRequest, isFlexible, skipTaggedFields } from "../../../lib/protocol/codec";
+import { Reader } from "../../../lib/protocol/primitives";
 import { withBroker } from "../helpers";
 import { exchange } from "../wire";
 

@@ -8,8 +8,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { API_REGISTRY } from "../../../lib/broker/handlers";
-import { decode, encode, isFlexible, UUID_ZERO, type Field } from "../../../lib/broker/protocol/codec";
-import { Reader, Writer } from "../../../lib/broker/protocol/primitives";
+import { decode, encode, isFlexible, UUID_ZERO, type Field } from "../../../lib/protocol/codec";
+import { Reader, Writer } from "../../../lib/protocol/primitives";
 
 function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
