@@ -1,6 +1,6 @@
 /**
- * The Kafka source, with Spark's row schema and options. Reads through lib/client (kafkajs), never a broker
- * shortcut. Like Spark's, it assigns partitions instead of joining a consumer group: a micro-batch reads
+ * The Kafka source, with Spark's row schema and options. Reads through lib/client's own protocol code
+ * (Metadata, ListOffsets, Fetch, records decoded straight into columns), never a broker shortcut. Like Spark's, it assigns partitions instead of joining a consumer group: a micro-batch reads
  * exactly the offset ranges between two offset maps from the partition leaders (lib/client/reader.ts), so a
  * batch replayed after a restart reads the same records. While a batch computes, the next one's records are
  * fetched. Offsets are Spark's JSON: {"topic": {"0": nextOffset}}.
@@ -9,7 +9,7 @@ import * as net from "node:net";
 import type { StreamSource, SourceBatch, SourceProvider, Offset } from "./types";
 import type { StructType, StructField } from "../types";
 import { AnalysisError } from "../expr/bound";
-import { connect, currentCluster, parseBootstrap, type KafkaClient, type ClusterConfig } from "../../client";
+import { currentCluster, parseBootstrap, type ClusterConfig } from "../../client";
 import { PartitionReader, type OffsetRange, type RecordColumns } from "../../client/reader";
 
 export type KafkaOffsets = Record<string, Record<string, number>>;
@@ -157,7 +157,6 @@ async function clusterFor(options: Record<string, string>): Promise<ClusterConfi
 
 class KafkaSource implements StreamSource {
   readonly schema: StructType;
-  private client?: KafkaClient;
   private reader?: PartitionReader;
   /** The next batch's records, fetched while the current batch computes. */
   private prefetch?: { ranges: OffsetRange[]; records: Promise<RecordColumns[]> };
@@ -193,7 +192,6 @@ class KafkaSource implements StreamSource {
 
   async start(): Promise<void> {
     this.cluster = await clusterFor(this.p.options);
-    this.client = connect(this.cluster);
     this.reader = new PartitionReader(this.cluster);
   }
 
@@ -227,11 +225,9 @@ class KafkaSource implements StreamSource {
         // Fresh connections: the old ones may hold sockets to the broker that went away.
         this.prefetch?.records.catch(() => undefined);
         this.prefetch = undefined;
-        const [oldReader, oldClient] = [this.reader, this.client];
-        this.client = connect(this.cluster!);
+        const oldReader = this.reader;
         this.reader = new PartitionReader(this.cluster!);
         void oldReader?.close().catch(() => undefined);
-        void oldClient?.close().catch(() => undefined);
       }
     }
   }
@@ -249,7 +245,7 @@ class KafkaSource implements StreamSource {
 
   /** Topics and partitions this source reads now, with their low and high offsets. */
   private async refresh(): Promise<void> {
-    const client = this.client!;
+    const client = this.reader!;
     const sub = this.p.subscription;
     let topics: string[];
     if (sub.kind === "subscribe") topics = sub.topics;
@@ -426,7 +422,7 @@ class KafkaSource implements StreamSource {
       });
     } else {
       pre?.records.catch(() => undefined);
-      fetched = await this.reader!.read(ranges);
+      fetched = await this.reader!.read(ranges, undefined, { headers: this.includeHeaders });
     }
     this.startPrefetch(e);
     const one = fetched.length === 1;
@@ -479,7 +475,7 @@ class KafkaSource implements StreamSource {
     if (this.maxPerTrigger) next = this.capped(end, next, this.maxPerTrigger);
     const ranges = this.ranges(end, next).filter((r) => end[r.topic]?.[String(r.partition)] !== undefined);
     if (!ranges.length) return;
-    const records = this.reader!.read(ranges, 30_000);
+    const records = this.reader!.read(ranges, 30_000, { headers: this.includeHeaders });
     records.catch(() => undefined);
     this.prefetch = { ranges, records };
   }
@@ -489,6 +485,5 @@ class KafkaSource implements StreamSource {
     this.wakeFromBackoff?.();
     this.prefetch?.records.catch(() => undefined);
     await this.reader?.close();
-    await this.client?.close().catch(() => undefined);
   }
 }

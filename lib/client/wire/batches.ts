@@ -1,0 +1,389 @@
+/**
+ * Kafka record batches (magic 2) straight to and from columns. Decoding walks each batch once: varints in a
+ * tight loop over the fetch buffer, keys and values as views into it (no copy), headers parsed only when
+ * asked for, control batches and aborted transactions dropped (read_committed, as Kafka's consumer does).
+ * Encoding writes one batch per call, optionally compressed. Compression: gzip (node:zlib), snappy
+ * (snappyjs, raw or xerial-framed as the Java client writes it), lz4 (lz4js, LZ4 frames) and zstd (fzstd,
+ * decompression only).
+ */
+import * as zlib from "node:zlib";
+import * as fzstd from "fzstd";
+import * as lz4js from "lz4js";
+import * as snappyjs from "snappyjs";
+import type { Compression } from "../types";
+
+export type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
+
+/** The records of one range, column by column. */
+export interface RecordColumns {
+  offsets: number[];
+  timestamps: number[];
+  keys: (Buffer | null)[];
+  values: (Buffer | null)[];
+  /** Per record, its headers; null when not asked for or no record of the range has any. */
+  headers: (Record<string, HeaderValue> | null)[] | null;
+}
+
+export function emptyColumns(): RecordColumns {
+  return { offsets: [], timestamps: [], keys: [], values: [], headers: null };
+}
+
+const CODECS: Compression[] = ["none", "gzip", "snappy", "lz4", "zstd"];
+const XERIAL = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
+/** Largest inflated records section accepted from one batch. */
+const MAX_INFLATED = 256 * 1024 * 1024;
+
+function inflate(codec: number, data: Buffer): Buffer {
+  switch (codec) {
+    case 1:
+      return zlib.gunzipSync(data, { maxOutputLength: MAX_INFLATED });
+    case 2: {
+      if (data.length >= 16 && data.subarray(0, 8).equals(XERIAL)) {
+        const parts: Buffer[] = [];
+        for (let at = 16; at + 4 <= data.length; ) {
+          const n = data.readInt32BE(at);
+          parts.push(Buffer.from(snappyjs.uncompress(data.subarray(at + 4, at + 4 + n))));
+          at += 4 + n;
+        }
+        return Buffer.concat(parts);
+      }
+      return Buffer.from(snappyjs.uncompress(data));
+    }
+    case 3: {
+      const out = lz4js.decompress(data);
+      return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+    }
+    case 4: {
+      const out = fzstd.decompress(data);
+      return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+    }
+    default:
+      throw new Error(`record batch with unknown compression codec ${codec}: the broker sent data this client cannot read`);
+  }
+}
+
+export function deflate(codec: Compression, data: Buffer): Buffer {
+  switch (codec) {
+    case "none":
+      return data;
+    case "gzip":
+      return zlib.gzipSync(data, { level: 1 });
+    case "snappy":
+      return Buffer.from(snappyjs.compress(data));
+    case "lz4": {
+      const out = lz4js.compress(data);
+      return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+    }
+    default:
+      throw new Error(`compression ${codec} is not supported when producing: use none, gzip, snappy or lz4`);
+  }
+}
+
+/** int64 at `at` as a number (offsets, timestamps, producer ids stay below 2^53). */
+function int64(b: Buffer, at: number): number {
+  return b.readInt32BE(at) * 4294967296 + b.readUInt32BE(at + 4);
+}
+
+export interface DecodeState {
+  /** Read up to, not including, this offset. */
+  to: number;
+  /** Skip records before this offset (a fetch returns whole batches). */
+  from: number;
+  headers: boolean;
+  /** Aborted transactions of this partition's fetch answer, by first offset. */
+  aborted: { producerId: number; firstOffset: number }[] | null;
+}
+
+/**
+ * Appends the records of `buf` (a Fetch answer's records for one partition) with offsets in [from, to) to
+ * `out`. Returns the offset after the last complete batch seen (control batches and skipped ones included),
+ * or -1 when `buf` holds no complete batch.
+ */
+export function decodeBatches(buf: Buffer, st: DecodeState, out: RecordColumns): number {
+  let pos = 0;
+  let next = -1;
+  const len = buf.length;
+  const abortedList = st.aborted ? [...st.aborted].sort((a, b) => a.firstOffset - b.firstOffset) : null;
+  let abortedAt = 0;
+  const abortedProducers = new Set<number>();
+  const { offsets, timestamps, keys, values } = out;
+  while (pos + 61 <= len) {
+    const baseOffset = int64(buf, pos);
+    const batchLength = buf.readInt32BE(pos + 8);
+    const end = pos + 12 + batchLength;
+    if (end > len) break; // a partial batch at the end of the answer
+    const magic = buf[pos + 16];
+    if (magic !== 2) throw new Error(`record batch of magic ${magic} at offset ${baseOffset}: only magic 2 (Kafka 0.11+) is readable`);
+    const attributes = buf.readInt16BE(pos + 21);
+    const lastOffset = baseOffset + buf.readInt32BE(pos + 23);
+    next = lastOffset + 1;
+    if (lastOffset < st.from) {
+      pos = end;
+      continue;
+    }
+    const producerId = int64(buf, pos + 43);
+    if (abortedList) {
+      while (abortedAt < abortedList.length && abortedList[abortedAt].firstOffset <= lastOffset) abortedProducers.add(abortedList[abortedAt++].producerId);
+    }
+    if (attributes & 0x20) {
+      // A control batch: an abort marker ends that producer's aborted transaction.
+      if (abortedProducers.size && attributes & 0x10) {
+        const r0 = pos + 61;
+        let p = r0;
+        // Skip length, attributes, timestamp delta, offset delta to the key (int16 version, int16 type).
+        for (let k = 0; k < 4; k++) {
+          if (k === 1) {
+            p++;
+            continue;
+          }
+          while (buf[p++] & 0x80);
+        }
+        while (buf[p++] & 0x80); // key length
+        if (buf.readInt16BE(p + 2) === 0) abortedProducers.delete(producerId);
+      }
+      pos = end;
+      continue;
+    }
+    if (attributes & 0x10 && abortedProducers.has(producerId)) {
+      pos = end;
+      continue;
+    }
+    const baseTimestamp = int64(buf, pos + 27);
+    const logAppend = (attributes & 0x08) !== 0;
+    const maxTimestamp = logAppend ? int64(buf, pos + 35) : 0;
+    const count = buf.readInt32BE(pos + 57);
+    const codec = attributes & 7;
+    let data = buf;
+    let p = pos + 61;
+    let dataEnd = end;
+    if (codec !== 0) {
+      data = inflate(codec, buf.subarray(pos + 61, end));
+      p = 0;
+      dataEnd = data.length;
+    }
+    for (let i = 0; i < count && p < dataEnd; i++) {
+      // Varints (zigzag) inline: record length, attributes, timestamp delta, offset delta, key, value.
+      let v = 0;
+      let shift = 0;
+      let b: number;
+      do {
+        b = data[p++];
+        v += (b & 0x7f) * 2 ** shift;
+        shift += 7;
+      } while (b & 0x80);
+      const recLen = v % 2 === 0 ? v / 2 : -(v + 1) / 2;
+      const recEnd = p + recLen;
+      p++; // attributes
+      v = 0;
+      shift = 0;
+      do {
+        b = data[p++];
+        v += (b & 0x7f) * 2 ** shift;
+        shift += 7;
+      } while (b & 0x80);
+      const tsDelta = v % 2 === 0 ? v / 2 : -(v + 1) / 2;
+      v = 0;
+      shift = 0;
+      do {
+        b = data[p++];
+        v += (b & 0x7f) * 2 ** shift;
+        shift += 7;
+      } while (b & 0x80);
+      const offset = baseOffset + (v % 2 === 0 ? v / 2 : -(v + 1) / 2);
+      if (offset < st.from) {
+        p = recEnd;
+        continue;
+      }
+      if (offset >= st.to) return next;
+      v = 0;
+      shift = 0;
+      do {
+        b = data[p++];
+        v += (b & 0x7f) * 2 ** shift;
+        shift += 7;
+      } while (b & 0x80);
+      const keyLen = v % 2 === 0 ? v / 2 : -(v + 1) / 2;
+      let key: Buffer | null = null;
+      if (keyLen >= 0) {
+        key = data.subarray(p, p + keyLen);
+        p += keyLen;
+      }
+      v = 0;
+      shift = 0;
+      do {
+        b = data[p++];
+        v += (b & 0x7f) * 2 ** shift;
+        shift += 7;
+      } while (b & 0x80);
+      const valueLen = v % 2 === 0 ? v / 2 : -(v + 1) / 2;
+      let value: Buffer | null = null;
+      if (valueLen >= 0) {
+        value = data.subarray(p, p + valueLen);
+        p += valueLen;
+      }
+      offsets.push(offset);
+      timestamps.push(logAppend ? maxTimestamp : baseTimestamp + tsDelta);
+      keys.push(key);
+      values.push(value);
+      if (st.headers) {
+        const h = readHeaders(data, p);
+        if (h) {
+          out.headers ??= [];
+          while (out.headers.length < offsets.length - 1) out.headers.push(null);
+          out.headers.push(h);
+        } else if (out.headers) out.headers.push(null);
+      }
+      p = recEnd;
+    }
+    pos = end;
+  }
+  if (out.headers) while (out.headers.length < offsets.length) out.headers.push(null);
+  return next;
+}
+
+function readHeaders(data: Buffer, p: number): Record<string, HeaderValue> | null {
+  const varint = (): number => {
+    let v = 0;
+    let shift = 0;
+    let b: number;
+    do {
+      b = data[p++];
+      v += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (b & 0x80);
+    return v % 2 === 0 ? v / 2 : -(v + 1) / 2;
+  };
+  const n = varint();
+  if (n <= 0) return null;
+  const out: Record<string, HeaderValue> = {};
+  for (let i = 0; i < n; i++) {
+    const kl = varint();
+    const k = data.toString("utf8", p, p + kl);
+    p += kl;
+    const vl = varint();
+    const val = vl < 0 ? undefined : data.subarray(p, p + vl);
+    if (vl > 0) p += vl;
+    const prev = out[k];
+    if (prev === undefined) out[k] = val;
+    else out[k] = Array.isArray(prev) ? [...prev, val ?? ""] : [prev, val ?? ""];
+  }
+  return out;
+}
+
+// ---- encoding ----------------------------------------------------------------------------------------------
+
+function zigzagLen(v: number): number {
+  let z = v >= 0 ? v * 2 : -v * 2 - 1;
+  let n = 1;
+  while (z >= 128) {
+    z = Math.floor(z / 128);
+    n++;
+  }
+  return n;
+}
+
+function putVarint(b: Buffer, at: number, v: number): number {
+  let z = v >= 0 ? v * 2 : -v * 2 - 1;
+  while (z >= 128) {
+    b[at++] = (z & 0x7f) | 0x80;
+    z = Math.floor(z / 128);
+  }
+  b[at++] = z;
+  return at;
+}
+
+let CRC_TABLE: Int32Array | undefined;
+/** CRC-32C (Castagnoli), as record batches carry. */
+export function crc32c(b: Buffer, start: number, end: number): number {
+  if (!CRC_TABLE) {
+    CRC_TABLE = new Int32Array(256);
+    for (let i = 0; i < 256; i++) {
+      let c = i;
+      for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+      CRC_TABLE[i] = c;
+    }
+  }
+  const t = CRC_TABLE;
+  let crc = -1;
+  for (let i = start; i < end; i++) crc = t[(crc ^ b[i]) & 0xff] ^ (crc >>> 8);
+  return (crc ^ -1) >>> 0;
+}
+
+export interface OutRecord {
+  key: Buffer | null;
+  value: Buffer | null;
+  timestamp: number;
+  headers?: [string, Buffer][];
+}
+
+/** One record batch (magic 2, no producer id) holding `records`, compressed with `compression`. */
+export function encodeBatch(records: readonly OutRecord[], compression: Compression = "none"): Buffer {
+  const n = records.length;
+  const base = n ? records[0].timestamp : Date.now();
+  let maxTs = base;
+  let size = 0;
+  const lens = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const r = records[i];
+    if (r.timestamp > maxTs) maxTs = r.timestamp;
+    const kl = r.key ? r.key.length : -1;
+    const vl = r.value ? r.value.length : -1;
+    let body = 1 + zigzagLen(r.timestamp - base) + zigzagLen(i) + zigzagLen(kl) + Math.max(kl, 0) + zigzagLen(vl) + Math.max(vl, 0);
+    const hs = r.headers ?? [];
+    body += zigzagLen(hs.length);
+    for (const [hk, hv] of hs) {
+      const kb = Buffer.byteLength(hk);
+      body += zigzagLen(kb) + kb + zigzagLen(hv.length) + hv.length;
+    }
+    lens[i] = body;
+    size += zigzagLen(body) + body;
+  }
+  let recs = Buffer.allocUnsafe(size);
+  let p = 0;
+  for (let i = 0; i < n; i++) {
+    const r = records[i];
+    p = putVarint(recs, p, lens[i]);
+    recs[p++] = 0;
+    p = putVarint(recs, p, r.timestamp - base);
+    p = putVarint(recs, p, i);
+    if (r.key) {
+      p = putVarint(recs, p, r.key.length);
+      p += r.key.copy(recs, p);
+    } else p = putVarint(recs, p, -1);
+    if (r.value) {
+      p = putVarint(recs, p, r.value.length);
+      p += r.value.copy(recs, p);
+    } else p = putVarint(recs, p, -1);
+    const hs = r.headers ?? [];
+    p = putVarint(recs, p, hs.length);
+    for (const [hk, hv] of hs) {
+      p = putVarint(recs, p, Buffer.byteLength(hk));
+      p += recs.write(hk, p);
+      p = putVarint(recs, p, hv.length);
+      p += hv.copy(recs, p);
+    }
+  }
+  const codec = CODECS.indexOf(compression);
+  if (codec < 0) throw new Error(`unknown compression '${String(compression)}': use none, gzip, snappy or lz4`);
+  if (codec) recs = deflate(compression, recs);
+  const out = Buffer.allocUnsafe(61 + recs.length);
+  out.writeInt32BE(0, 0);
+  out.writeInt32BE(0, 4); // base offset 0: the broker assigns offsets
+  out.writeInt32BE(49 + recs.length, 8);
+  out.writeInt32BE(-1, 12); // partition leader epoch
+  out[16] = 2;
+  out.writeInt16BE(codec, 21);
+  out.writeInt32BE(Math.max(0, n - 1), 23);
+  out.writeInt32BE(Math.floor(base / 4294967296), 27);
+  out.writeUInt32BE(base >>> 0, 31);
+  out.writeInt32BE(Math.floor(maxTs / 4294967296), 35);
+  out.writeUInt32BE(maxTs >>> 0, 39);
+  out.writeInt32BE(-1, 43);
+  out.writeInt32BE(-1, 47); // producer id -1
+  out.writeInt16BE(-1, 51); // producer epoch
+  out.writeInt32BE(-1, 53); // base sequence
+  out.writeInt32BE(n, 57);
+  recs.copy(out, 61);
+  out.writeUInt32BE(crc32c(out, 21, out.length), 17);
+  return out;
+}
