@@ -20,6 +20,7 @@ import type {
   TopicPartitionOffsets,
 } from "./types";
 import { UserError } from "../core";
+import { WireProducer } from "./wire/producer";
 
 const COMPRESSION: Record<Compression, CompressionTypes> = {
   none: CompressionTypes.None,
@@ -56,8 +57,13 @@ export class KafkaClient {
     return this.config.bootstrap.join(",");
   }
 
+  /**
+   * A producer writing record batches itself (wire/producer.ts: one batch per partition per send, gzip, snappy
+   * or lz4 when asked); an idempotent one is kafkajs' (producer ids and sequence numbers).
+   */
   async producer(options: { idempotent?: boolean } = {}): Promise<ProducerHandle> {
-    const producer: KjsProducer = this.kafka.producer({ allowAutoTopicCreation: true, idempotent: options.idempotent ?? false });
+    if (!options.idempotent) return new WireProducer(this.config);
+    const producer: KjsProducer = this.kafka.producer({ allowAutoTopicCreation: true, idempotent: true });
     await producer.connect();
     return {
       async send(topic, records, opts = {}) {
