@@ -4,6 +4,7 @@
  */
 import { GroupCoordinator } from "./group/coordinator";
 import { TopicStore, isInternalTopic, type PartitionLimits, type Topic, type TopicConfig } from "./log/topics";
+import { TransactionCoordinator } from "./txn/coordinator";
 
 export interface BrokerCoreOptions {
   host: string;
@@ -30,11 +31,13 @@ export class BrokerCore {
   readonly clusterId = "streamlab-embedded";
   readonly topics: TopicStore;
   readonly groups: GroupCoordinator;
-  private nextProducerId = Date.now() % 1_000_000_000;
+  /** Transactional ids, their open transactions, and the producer ids handed out. */
+  readonly txns: TransactionCoordinator;
 
   constructor(readonly options: BrokerCoreOptions) {
     this.topics = new TopicStore(options.dataDir, options.topicDefaults, { log: options.log, limits: options.partitionLimits, maxWaiters: options.maxWaiters });
     this.groups = new GroupCoordinator(options.dataDir, options);
+    this.txns = new TransactionCoordinator({ topics: this.topics, groups: this.groups, dataDir: options.dataDir, log: options.log });
   }
 
   get host(): string {
@@ -58,10 +61,11 @@ export class BrokerCore {
   }
 
   allocateProducerId(): number {
-    return this.nextProducerId++;
+    return this.txns.allocateProducerId();
   }
 
   close(): void {
+    this.txns.close();
     this.groups.close();
     this.topics.close();
   }

@@ -91,8 +91,8 @@ const results: Record<string, { kafka: Observation; embedded: Observation; equal
  * Sets up both brokers for a test file (one Apache Kafka per file) and returns `scenario`, which registers
  * one differential test.
  */
-export function differential(file: string, opts: { embeddedPartitions?: number } = {}) {
-  const ref = useKafkaReference({ name: `differential-${file}` });
+export function differential(file: string, opts: { embeddedPartitions?: number; kafkaProperties?: Record<string, string | number> } = {}) {
+  const ref = useKafkaReference({ name: `differential-${file}`, properties: opts.kafkaProperties });
   let embedded: RunningBroker | undefined;
   beforeAll(async () => {
     embedded = await startBroker({ port: 0, defaultPartitions: opts.embeddedPartitions ?? 1 });

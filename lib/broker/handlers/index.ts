@@ -17,6 +17,10 @@ import { produce } from "./produce";
 import { describeProducers, describeTransactions, initProducerId, listTransactions } from "./producers";
 import { saslAuthenticate, saslHandshake } from "./sasl";
 import { syncGroup } from "./sync-group";
+import { addOffsetsToTxn } from "./add-offsets-to-txn";
+import { addPartitionsToTxn } from "./add-partitions-to-txn";
+import { endTxn } from "./end-txn";
+import { txnOffsetCommit } from "./txn-offset-commit";
 
 export function buildRegistry(): ApiRegistry {
   const registry = new ApiRegistry();
@@ -38,6 +42,10 @@ export function buildRegistry(): ApiRegistry {
     deleteTopics,
     deleteRecords,
     initProducerId,
+    addPartitionsToTxn,
+    addOffsetsToTxn,
+    endTxn,
+    txnOffsetCommit,
     offsetForLeaderEpoch,
     describeConfigs,
     alterConfigs,

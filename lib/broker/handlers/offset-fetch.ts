@@ -7,7 +7,7 @@ import { defineApi } from "../protocol/api";
 import { OffsetFetch } from "../protocol/messages";
 import type { BrokerCore } from "../core";
 
-function fetchGroup(core: BrokerCore, groupId: string, asked: { name: string; partitionIndexes: number[] }[] | null) {
+function fetchGroup(core: BrokerCore, groupId: string, asked: { name: string; partitionIndexes: number[] }[] | null, requireStable: boolean) {
   const groups = core.groups;
   let topics = asked;
   if (topics === null) {
@@ -23,6 +23,9 @@ function fetchGroup(core: BrokerCore, groupId: string, asked: { name: string; pa
     name: t.name,
     partitions: t.partitionIndexes.map((p) => {
       const c = groups.committed(groupId, t.name, p);
+      // require_stable (v7+): an offset still pending in an open transaction is not answered yet (retriable).
+      if (requireStable && core.txns.hasPendingOffset(groupId, t.name, p))
+        return { partitionIndex: p, committedOffset: -1, committedLeaderEpoch: -1, metadata: "", errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT };
       return { partitionIndex: p, committedOffset: c ? c.offset : -1, committedLeaderEpoch: -1, metadata: c ? c.metadata : "", errorCode: ErrorCode.NONE };
     }),
   }));
@@ -31,7 +34,7 @@ function fetchGroup(core: BrokerCore, groupId: string, asked: { name: string; pa
 export const offsetFetch = defineApi(OffsetFetch, {
   versions: [1, 9],
   handle(req, ctx) {
-    if (ctx.version >= 8) return { groups: req.groups.map((g) => ({ groupId: g.groupId, topics: fetchGroup(ctx.core, g.groupId, g.topics), errorCode: ErrorCode.NONE })) };
-    return { topics: fetchGroup(ctx.core, req.groupId, req.topics), errorCode: ErrorCode.NONE };
+    if (ctx.version >= 8) return { groups: req.groups.map((g) => ({ groupId: g.groupId, topics: fetchGroup(ctx.core, g.groupId, g.topics, req.requireStable), errorCode: ErrorCode.NONE })) };
+    return { topics: fetchGroup(ctx.core, req.groupId, req.topics, req.requireStable), errorCode: ErrorCode.NONE };
   },
 });
