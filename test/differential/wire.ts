@@ -648,11 +648,15 @@ export async function addPartitionsToTxn(c: RawConnection, transactionalId: stri
   }
 }
 
-/** AddOffsetsToTxn v2: the error code. */
+/** AddOffsetsToTxn v2 (retried on CONCURRENT_TRANSACTIONS, as while the last transaction's markers are written): the error code. */
 export async function addOffsetsToTxn(c: RawConnection, transactionalId: string, producerId: number, epoch: number, group: string): Promise<number> {
-  const r = await c.call(TXN_API.AddOffsetsToTxn, 2, (w) => w.string(transactionalId).int64(producerId).int16(epoch).string(group));
-  r.int32();
-  return r.int16();
+  for (let i = 0; ; i++) {
+    const r = await c.call(TXN_API.AddOffsetsToTxn, 2, (w) => w.string(transactionalId).int64(producerId).int16(epoch).string(group));
+    r.int32();
+    const error = r.int16();
+    if (error !== 51 || i > 100) return error;
+    await new Promise((res) => setTimeout(res, 100));
+  }
 }
 
 /** TxnOffsetCommit v2 of one partition: its error code. */
