@@ -17,6 +17,7 @@ import { Fetch } from "../protocol/messages";
 import type { BrokerCore, RequestContext } from "../core";
 import { topicMeta } from "./topic-meta";
 import { producerState } from "../txn/producer-state";
+import { AclOperation, topicAllowed } from "../acl/check";
 
 const MAX_SESSIONS = 1000;
 
@@ -116,10 +117,14 @@ function cutAt(chunks: Buffer[], limit: number): { chunks: Buffer[]; bytes: numb
   return pos === buf.length ? { chunks, bytes: pos, end } : { chunks: pos ? [buf.subarray(0, pos)] : [], bytes: pos, end };
 }
 
-function collect(core: BrokerCore, parts: WantedPartition[], maxBytes: number, byId: boolean, readCommitted: boolean): { out: PartitionOut[]; bytes: number; hasError: boolean } {
+function collect(core: BrokerCore, parts: WantedPartition[], maxBytes: number, byId: boolean, readCommitted: boolean, readable: (topic: string) => boolean): { out: PartitionOut[]; bytes: number; hasError: boolean } {
   let bytes = 0;
   let hasError = false;
   const out = parts.map((w): PartitionOut => {
+    if (w.topic && !readable(w.topic)) {
+      hasError = true;
+      return { w, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, chunks: [], bytes: 0, aborted: [] };
+    }
     const topic = w.topic ? core.topics.get(w.topic) : undefined;
     const log = topic?.partitions[w.partition];
     if (!log) {
@@ -194,13 +199,15 @@ export const fetch = defineApi(Fetch, {
 
     const deadline = Date.now() + Math.max(0, req.maxWaitMs);
     const readCommitted = req.isolationLevel === 1;
-    let result = collect(core, parts, req.maxBytes, byId, readCommitted);
+    // With an authorizer, READ on each topic (TOPIC_AUTHORIZATION_FAILED otherwise).
+    const readable = (topic: string) => topicAllowed(ctx, AclOperation.READ, topic);
+    let result = collect(core, parts, req.maxBytes, byId, readCommitted, readable);
     while (req.minBytes > 0 && result.bytes < req.minBytes && !result.hasError && Date.now() < deadline && parts.length > 0) {
       const keys = new Set<string>();
       for (const p of parts) keys.add(p.topic + "\0" + p.partition);
       // false when the client went away, the broker is stopping, or too many fetches wait: answer with what there is.
       if (!(await core.topics.waitForAppend(keys, deadline - Date.now(), ctx.signal))) break;
-      result = collect(core, parts, req.maxBytes, byId, readCommitted);
+      result = collect(core, parts, req.maxBytes, byId, readCommitted, readable);
     }
 
     // Group the answer by topic, in request (session) order; an incremental answer skips unchanged partitions.

@@ -21,6 +21,9 @@ import { addOffsetsToTxn } from "./add-offsets-to-txn";
 import { addPartitionsToTxn } from "./add-partitions-to-txn";
 import { endTxn } from "./end-txn";
 import { txnOffsetCommit } from "./txn-offset-commit";
+import { createAcls } from "./create-acls";
+import { deleteAcls } from "./delete-acls";
+import { describeAcls } from "./describe-acls";
 
 export function buildRegistry(): ApiRegistry {
   const registry = new ApiRegistry();
@@ -46,6 +49,9 @@ export function buildRegistry(): ApiRegistry {
     addOffsetsToTxn,
     endTxn,
     txnOffsetCommit,
+    describeAcls,
+    createAcls,
+    deleteAcls,
     offsetForLeaderEpoch,
     describeConfigs,
     alterConfigs,

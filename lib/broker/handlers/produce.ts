@@ -6,6 +6,7 @@
 import { ErrorCode } from "../protocol/apis";
 import { defineApi } from "../protocol/api";
 import { Produce } from "../protocol/messages";
+import { AclOperation, topicAllowed, transactionalIdAllowed } from "../acl/check";
 import { BatchError, LogError, splitBatches } from "../log/record-batch";
 import { batchHeader, producerState } from "../txn/producer-state";
 
@@ -21,7 +22,7 @@ export const produce = defineApi(Produce, {
     // Transactional batches need the request's transactional id (Kafka authorizes the write on it): without one
     // the whole request is refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
     const transactional = req.topicData.some((t) => t.partitionData.some((p) => p.records && hasTransactionalBatch(p.records)));
-    if (transactional && req.transactionalId === null) {
+    if (transactional && (req.transactionalId === null || !transactionalIdAllowed(ctx, AclOperation.WRITE, req.transactionalId))) {
       if (acks === 0) return undefined;
       const errorCode = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
       return { responses: req.topicData.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map((p) => ({ index: p.index, errorCode, baseOffset: -1 })) })) };
@@ -29,10 +30,15 @@ export const produce = defineApi(Produce, {
     const responses = req.topicData.map((t) => {
       // Produce never creates a topic in Kafka (a client's Metadata request does, when auto-creation is on).
       const topic = core.topics.get(t.name);
+      const writable = topicAllowed(ctx, AclOperation.WRITE, t.name);
       const partitionResponses = t.partitionData.map((p) => {
         const res = { index: p.index, errorCode: ErrorCode.NONE as number, baseOffset: -1, logStartOffset: -1, errorMessage: null as string | null };
         if (acks !== 0 && acks !== 1 && acks !== -1) {
           res.errorCode = ErrorCode.INVALID_REQUIRED_ACKS;
+          return res;
+        }
+        if (!writable) {
+          res.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
           return res;
         }
         const log = topic?.partitions[p.index];

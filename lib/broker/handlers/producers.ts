@@ -6,6 +6,7 @@
 import { ErrorCode } from "../protocol/apis";
 import { defineApi } from "../protocol/api";
 import { DescribeProducers, DescribeTransactions, InitProducerId, ListTransactions } from "../protocol/messages";
+import { AclOperation, clusterAllowed, topicAllowed, transactionalIdAllowed } from "../acl/check";
 import { TRANSACTION_STATES } from "../txn/coordinator";
 import { producerState } from "../txn/producer-state";
 import { fencedFor } from "./txn-errors";
@@ -15,9 +16,13 @@ export const initProducerId = defineApi(InitProducerId, {
   handle(req, ctx) {
     const expected = req.producerId >= 0 ? { producerId: req.producerId, epoch: req.producerEpoch } : undefined;
     if (req.transactionalId !== null) {
+      if (!transactionalIdAllowed(ctx, AclOperation.WRITE, req.transactionalId)) return { errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1, producerEpoch: -1 };
       const r = ctx.core.txns.initProducerId(req.transactionalId, req.transactionTimeoutMs, expected);
       return { ...r, errorCode: fencedFor(r.errorCode, ctx.version, 4) };
     }
+    // An idempotent producer needs IDEMPOTENT_WRITE on the cluster or WRITE on some topic (Kafka 3.0+).
+    if (ctx.core.authorizer && !clusterAllowed(ctx, AclOperation.IDEMPOTENT_WRITE) && ![...ctx.core.topics.topics.keys()].some((t) => topicAllowed(ctx, AclOperation.WRITE, t)))
+      return { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, producerId: -1, producerEpoch: -1 };
     // An idempotent producer asking to bump its epoch (v3+) keeps its id with the next epoch; others get a fresh id.
     if (expected && req.producerEpoch >= 0 && req.producerEpoch < 32766) return { errorCode: ErrorCode.NONE, producerId: req.producerId, producerEpoch: req.producerEpoch + 1 };
     return { errorCode: ErrorCode.NONE, producerId: ctx.core.allocateProducerId(), producerEpoch: 0 };

@@ -661,3 +661,77 @@ export const TxnOffsetCommit = message(
   ],
   [int32("throttleTimeMs", "0+"), array("topics", "0+", [str("name", "0+"), array("partitions", "0+", [int32("partitionIndex", "0+"), int16("errorCode", "0+")])])],
 );
+
+const aclFilter = [
+  int8("resourceTypeFilter", "0+"),
+  nstr("resourceNameFilter", "0+", "0+"),
+  int8("patternTypeFilter", "1+", { default: 3 }),
+  nstr("principalFilter", "0+", "0+"),
+  nstr("hostFilter", "0+", "0+"),
+  int8("operation", "0+"),
+  int8("permissionType", "0+"),
+] as const;
+
+export const DescribeAcls = message(
+  29,
+  "DescribeAcls",
+  "0-3",
+  "2+",
+  aclFilter,
+  [
+    int32("throttleTimeMs", "0+"),
+    int16("errorCode", "0+"),
+    nstr("errorMessage", "0+", "0+"),
+    array("resources", "0+", [
+      int8("resourceType", "0+"),
+      str("resourceName", "0+"),
+      int8("patternType", "1+", { default: 3 }),
+      array("acls", "0+", [str("principal", "0+"), str("host", "0+"), int8("operation", "0+"), int8("permissionType", "0+")]),
+    ]),
+  ],
+);
+
+export const CreateAcls = message(
+  30,
+  "CreateAcls",
+  "0-3",
+  "2+",
+  [
+    array("creations", "0+", [
+      int8("resourceType", "0+"),
+      str("resourceName", "0+"),
+      int8("resourcePatternType", "1+", { default: 3 }),
+      str("principal", "0+"),
+      str("host", "0+"),
+      int8("operation", "0+"),
+      int8("permissionType", "0+"),
+    ]),
+  ],
+  [int32("throttleTimeMs", "0+"), array("results", "0+", [int16("errorCode", "0+"), nstr("errorMessage", "0+", "0+")])],
+);
+
+export const DeleteAcls = message(
+  31,
+  "DeleteAcls",
+  "0-3",
+  "2+",
+  [array("filters", "0+", aclFilter)],
+  [
+    int32("throttleTimeMs", "0+"),
+    array("filterResults", "0+", [
+      int16("errorCode", "0+"),
+      nstr("errorMessage", "0+", "0+"),
+      array("matchingAcls", "0+", [
+        int16("errorCode", "0+"),
+        nstr("errorMessage", "0+", "0+"),
+        int8("resourceType", "0+"),
+        str("resourceName", "0+"),
+        int8("patternType", "1+", { default: 3 }),
+        str("principal", "0+"),
+        str("host", "0+"),
+        int8("operation", "0+"),
+        int8("permissionType", "0+"),
+      ]),
+    ]),
+  ],
+);
