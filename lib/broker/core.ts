@@ -4,6 +4,8 @@
  */
 import { GroupCoordinator } from "./group/coordinator";
 import { TopicStore, isInternalTopic, type PartitionLimits, type Topic, type TopicConfig } from "./log/topics";
+import { TransactionCoordinator } from "./txn/coordinator";
+import { Authorizer, type AuthorizerOptions } from "./acl/authorizer";
 
 export interface BrokerCoreOptions {
   host: string;
@@ -17,6 +19,8 @@ export interface BrokerCoreOptions {
   maxSessionTimeoutMs: number;
   /** SASL users (name -> password): when set, every connection must authenticate (PLAIN or SCRAM-SHA-256/512). */
   users?: Record<string, string>;
+  /** ACLs enforced (Kafka's StandardAuthorizer); without it every client may do everything. */
+  authorizer?: AuthorizerOptions;
   /** Partition limits (POLICY_VIOLATION past them). */
   partitionLimits?: Partial<PartitionLimits>;
   /** Long-polling fetches waiting at once. */
@@ -30,11 +34,16 @@ export class BrokerCore {
   readonly clusterId = "streamlab-embedded";
   readonly topics: TopicStore;
   readonly groups: GroupCoordinator;
-  private nextProducerId = Date.now() % 1_000_000_000;
+  /** Transactional ids, their open transactions, and the producer ids handed out. */
+  readonly txns: TransactionCoordinator;
+  /** The ACLs, when the broker runs with an authorizer. */
+  readonly authorizer: Authorizer | undefined;
 
   constructor(readonly options: BrokerCoreOptions) {
     this.topics = new TopicStore(options.dataDir, options.topicDefaults, { log: options.log, limits: options.partitionLimits, maxWaiters: options.maxWaiters });
     this.groups = new GroupCoordinator(options.dataDir, options);
+    this.authorizer = options.authorizer ? new Authorizer(options.authorizer, options.dataDir) : undefined;
+    this.txns = new TransactionCoordinator({ topics: this.topics, groups: this.groups, dataDir: options.dataDir, log: options.log });
   }
 
   get host(): string {
@@ -58,10 +67,11 @@ export class BrokerCore {
   }
 
   allocateProducerId(): number {
-    return this.nextProducerId++;
+    return this.txns.allocateProducerId();
   }
 
   close(): void {
+    this.txns.close();
     this.groups.close();
     this.topics.close();
   }

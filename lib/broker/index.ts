@@ -6,6 +6,7 @@ import * as tls from "node:tls";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { BrokerCore } from "./core";
+import type { AuthorizerOptions } from "./acl/authorizer";
 import { Connection } from "./server";
 
 export interface BrokerOptions {
@@ -40,6 +41,11 @@ export interface BrokerOptions {
    * SASL/SCRAM-SHA-256/512 before anything but ApiVersions (a SASL_PLAINTEXT listener, or SASL_SSL with `tls`).
    */
   users?: Record<string, string>;
+  /**
+   * Enforce ACLs as Kafka's StandardAuthorizer (`{ superUsers: ["User:admin"], allowEveryoneIfNoAclFound }`);
+   * the ACL APIs then manage them. Without it there are no ACLs and every client may do everything.
+   */
+  authorizer?: AuthorizerOptions;
   /** TLS: PEM certificate chain and private key; the listener then speaks TLS (SSL, or SASL_SSL with `users`). */
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** Partitions over all topics; CreateTopics past it gets POLICY_VIOLATION. Default 50,000. */
@@ -103,6 +109,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     minSessionTimeoutMs: 100,
     maxSessionTimeoutMs: 1_800_000, // Kafka's group.max.session.timeout.ms default
     users: options.users,
+    authorizer: options.authorizer,
     partitionLimits: { maxPartitions: options.maxPartitions, maxPartitionsPerTopic: options.maxPartitionsPerTopic },
     maxWaiters: options.maxWaitingFetches,
     log: options.log,

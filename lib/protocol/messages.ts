@@ -599,3 +599,139 @@ export const SaslAuthenticate = message(
   [bytes("authBytes", "0+")],
   [int16("errorCode", "0+"), nstr("errorMessage", "0+", "0+"), bytes("authBytes", "0+"), int64("sessionLifetimeMs", "1+")],
 );
+
+const addPartitionsToTxnTopic = [str("name", "0+"), arrayOf("partitions", "int32", "0+")] as const;
+const addPartitionsToTxnTopicResult = [str("name", "0+"), array("resultsByPartition", "0+", [int32("partitionIndex", "0+"), int16("partitionErrorCode", "0+")])] as const;
+
+export const AddPartitionsToTxn = message(
+  24,
+  "AddPartitionsToTxn",
+  "0-5",
+  "3+",
+  [
+    array("transactions", "4+", [str("transactionalId", "4+"), int64("producerId", "4+"), int16("producerEpoch", "4+"), bool("verifyOnly", "4+"), array("topics", "4+", addPartitionsToTxnTopic)]),
+    str("v3AndBelowTransactionalId", "0-3"),
+    int64("v3AndBelowProducerId", "0-3"),
+    int16("v3AndBelowProducerEpoch", "0-3"),
+    array("v3AndBelowTopics", "0-3", addPartitionsToTxnTopic),
+  ],
+  [
+    int32("throttleTimeMs", "0+"),
+    int16("errorCode", "4+"),
+    array("resultsByTransaction", "4+", [str("transactionalId", "4+"), array("topicResults", "4+", addPartitionsToTxnTopicResult)]),
+    array("resultsByTopicV3AndBelow", "0-3", addPartitionsToTxnTopicResult),
+  ],
+);
+
+export const AddOffsetsToTxn = message(
+  25,
+  "AddOffsetsToTxn",
+  "0-4",
+  "3+",
+  [str("transactionalId", "0+"), int64("producerId", "0+"), int16("producerEpoch", "0+"), str("groupId", "0+")],
+  [int32("throttleTimeMs", "0+"), int16("errorCode", "0+")],
+);
+
+export const EndTxn = message(
+  26,
+  "EndTxn",
+  "0-5",
+  "3+",
+  [str("transactionalId", "0+"), int64("producerId", "0+"), int16("producerEpoch", "0+"), bool("committed", "0+")],
+  [int32("throttleTimeMs", "0+"), int16("errorCode", "0+"), int64("producerId", "5+", { default: -1 }), int16("producerEpoch", "5+", { default: -1 })],
+);
+
+export const TxnOffsetCommit = message(
+  28,
+  "TxnOffsetCommit",
+  "0-5",
+  "3+",
+  [
+    str("transactionalId", "0+"),
+    str("groupId", "0+"),
+    int64("producerId", "0+"),
+    int16("producerEpoch", "0+"),
+    int32("generationId", "3+", { default: -1 }),
+    str("memberId", "3+"),
+    nstr("groupInstanceId", "3+", "3+"),
+    array("topics", "0+", [
+      str("name", "0+"),
+      array("partitions", "0+", [int32("partitionIndex", "0+"), int64("committedOffset", "0+"), int32("committedLeaderEpoch", "2+", { default: -1 }), nstr("committedMetadata", "0+", "0+")]),
+    ]),
+  ],
+  [int32("throttleTimeMs", "0+"), array("topics", "0+", [str("name", "0+"), array("partitions", "0+", [int32("partitionIndex", "0+"), int16("errorCode", "0+")])])],
+);
+
+const aclFilter = [
+  int8("resourceTypeFilter", "0+"),
+  nstr("resourceNameFilter", "0+", "0+"),
+  int8("patternTypeFilter", "1+", { default: 3 }),
+  nstr("principalFilter", "0+", "0+"),
+  nstr("hostFilter", "0+", "0+"),
+  int8("operation", "0+"),
+  int8("permissionType", "0+"),
+] as const;
+
+export const DescribeAcls = message(
+  29,
+  "DescribeAcls",
+  "0-3",
+  "2+",
+  aclFilter,
+  [
+    int32("throttleTimeMs", "0+"),
+    int16("errorCode", "0+"),
+    nstr("errorMessage", "0+", "0+"),
+    array("resources", "0+", [
+      int8("resourceType", "0+"),
+      str("resourceName", "0+"),
+      int8("patternType", "1+", { default: 3 }),
+      array("acls", "0+", [str("principal", "0+"), str("host", "0+"), int8("operation", "0+"), int8("permissionType", "0+")]),
+    ]),
+  ],
+);
+
+export const CreateAcls = message(
+  30,
+  "CreateAcls",
+  "0-3",
+  "2+",
+  [
+    array("creations", "0+", [
+      int8("resourceType", "0+"),
+      str("resourceName", "0+"),
+      int8("resourcePatternType", "1+", { default: 3 }),
+      str("principal", "0+"),
+      str("host", "0+"),
+      int8("operation", "0+"),
+      int8("permissionType", "0+"),
+    ]),
+  ],
+  [int32("throttleTimeMs", "0+"), array("results", "0+", [int16("errorCode", "0+"), nstr("errorMessage", "0+", "0+")])],
+);
+
+export const DeleteAcls = message(
+  31,
+  "DeleteAcls",
+  "0-3",
+  "2+",
+  [array("filters", "0+", aclFilter)],
+  [
+    int32("throttleTimeMs", "0+"),
+    array("filterResults", "0+", [
+      int16("errorCode", "0+"),
+      nstr("errorMessage", "0+", "0+"),
+      array("matchingAcls", "0+", [
+        int16("errorCode", "0+"),
+        nstr("errorMessage", "0+", "0+"),
+        int8("resourceType", "0+"),
+        str("resourceName", "0+"),
+        int8("patternType", "1+", { default: 3 }),
+        str("principal", "0+"),
+        str("host", "0+"),
+        int8("operation", "0+"),
+        int8("permissionType", "0+"),
+      ]),
+    ]),
+  ],
+);

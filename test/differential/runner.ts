@@ -19,8 +19,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { Kafka, logLevel, type KafkaConfig } from "kafkajs";
-import { startBroker, type RunningBroker } from "../../lib/broker";
-import { useKafkaReference, type KafkaReference } from "../support/kafka-reference";
+import { startBroker, type BrokerOptions, type RunningBroker } from "../../lib/broker";
+import { useKafkaReference, type KafkaReference, type KafkaReferenceOptions } from "../support/kafka-reference";
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = "1";
 
@@ -31,6 +31,8 @@ export type BrokerName = "kafka" | "embedded";
 export interface Target {
   name: BrokerName;
   bootstrap: string;
+  /** The SASL_PLAINTEXT listener (the embedded broker's only one when it was started with users). */
+  saslBootstrap: string;
   /** A kafkajs client for this broker (quiet, a few retries). */
   kafkajs(config?: Partial<KafkaConfig>): Kafka;
 }
@@ -91,11 +93,14 @@ const results: Record<string, { kafka: Observation; embedded: Observation; equal
  * Sets up both brokers for a test file (one Apache Kafka per file) and returns `scenario`, which registers
  * one differential test.
  */
-export function differential(file: string, opts: { embeddedPartitions?: number } = {}) {
-  const ref = useKafkaReference({ name: `differential-${file}` });
+export function differential(
+  file: string,
+  opts: { embeddedPartitions?: number; kafkaProperties?: Record<string, string | number>; kafkaAuthorizer?: KafkaReferenceOptions["authorizer"]; embeddedOptions?: BrokerOptions } = {},
+) {
+  const ref = useKafkaReference({ name: `differential-${file}`, properties: opts.kafkaProperties, authorizer: opts.kafkaAuthorizer });
   let embedded: RunningBroker | undefined;
   beforeAll(async () => {
-    embedded = await startBroker({ port: 0, defaultPartitions: opts.embeddedPartitions ?? 1 });
+    embedded = await startBroker({ port: 0, defaultPartitions: opts.embeddedPartitions ?? 1, ...opts.embeddedOptions });
   });
   afterAll(async () => {
     await embedded?.stop();
@@ -111,6 +116,7 @@ export function differential(file: string, opts: { embeddedPartitions?: number }
     return {
       name,
       bootstrap,
+      saslBootstrap: name === "kafka" ? ref().saslPlaintext : embedded!.bootstrap,
       kafkajs: (config = {}) => new Kafka({ brokers: [bootstrap], clientId: "differential", logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 100 }, ...config }),
     };
   };

@@ -614,3 +614,72 @@ export async function apiVersions(c: RawConnection, version = 0): Promise<{ erro
   r.array((r) => versions.set(r.int16(), [r.int16(), r.int16()]));
   return { error, versions };
 }
+
+// ---- transactions (non-flexible versions: InitProducerId v1, AddPartitionsToTxn/AddOffsetsToTxn/EndTxn v2, TxnOffsetCommit v2) ----
+
+export const TXN_API = { InitProducerId: 22, AddPartitionsToTxn: 24, AddOffsetsToTxn: 25, EndTxn: 26, TxnOffsetCommit: 28 } as const;
+
+/** InitProducerId v1, retried while the coordinator loads or an earlier transaction is still being ended (51). */
+export async function initProducerId(c: RawConnection, transactionalId: string | null, timeoutMs = 60_000): Promise<{ error: number; producerId: number; epoch: number }> {
+  for (let i = 0; ; i++) {
+    const r = await c.call(TXN_API.InitProducerId, 1, (w) => w.string(transactionalId).int32(timeoutMs));
+    r.int32();
+    const res = { error: r.int16(), producerId: r.int64(), epoch: r.int16() };
+    if (![14, 15, 16, 51].includes(res.error) || i > 100) return res;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
+/** AddPartitionsToTxn v2 for partitions of one topic (retried on CONCURRENT_TRANSACTIONS); the partition error codes. */
+export async function addPartitionsToTxn(c: RawConnection, transactionalId: string, producerId: number, epoch: number, topic: string, partitions: number[]): Promise<number[]> {
+  for (let i = 0; ; i++) {
+    const r = await c.call(TXN_API.AddPartitionsToTxn, 2, (w) => {
+      w.string(transactionalId).int64(producerId).int16(epoch);
+      w.array([topic], (w, t) => {
+        w.string(t);
+        w.array(partitions, (w, p) => w.int32(p));
+      });
+    });
+    r.int32();
+    // In partition order (Kafka answers from a map, in no particular order).
+    const errors = r.array((r) => (r.string(), r.array((r) => [r.int32(), r.int16()] as const)!))!.flat().sort((a, b) => a[0] - b[0]).map((e) => e[1]);
+    if (!errors.includes(51) || i > 100) return errors;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
+/** AddOffsetsToTxn v2 (retried on CONCURRENT_TRANSACTIONS, as while the last transaction's markers are written): the error code. */
+export async function addOffsetsToTxn(c: RawConnection, transactionalId: string, producerId: number, epoch: number, group: string): Promise<number> {
+  for (let i = 0; ; i++) {
+    const r = await c.call(TXN_API.AddOffsetsToTxn, 2, (w) => w.string(transactionalId).int64(producerId).int16(epoch).string(group));
+    r.int32();
+    const error = r.int16();
+    if (error !== 51 || i > 100) return error;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
+/** TxnOffsetCommit v2 of one partition: its error code. */
+export async function txnOffsetCommit(c: RawConnection, transactionalId: string, group: string, producerId: number, epoch: number, topic: string, partition: number, offset: number): Promise<number> {
+  const r = await c.call(TXN_API.TxnOffsetCommit, 2, (w) => {
+    w.string(transactionalId).string(group).int64(producerId).int16(epoch);
+    w.array([topic], (w, t) => {
+      w.string(t);
+      w.array([partition], (w, p) => w.int32(p).int64(offset).int32(-1).string(null));
+    });
+  });
+  r.int32();
+  const ts = r.array((r) => (r.string(), r.array((r) => (r.int32(), r.int16()))!))!;
+  return ts[0][0];
+}
+
+/** EndTxn v2 (retried on CONCURRENT_TRANSACTIONS): the error code. */
+export async function endTxn(c: RawConnection, transactionalId: string, producerId: number, epoch: number, commit: boolean): Promise<number> {
+  for (let i = 0; ; i++) {
+    const r = await c.call(TXN_API.EndTxn, 2, (w) => w.string(transactionalId).int64(producerId).int16(epoch).bool(commit));
+    r.int32();
+    const error = r.int16();
+    if (error !== 51 || i > 100) return error;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}

@@ -94,6 +94,11 @@ export interface KafkaReferenceOptions {
   properties?: Record<string, string | number>;
   /** Heap, default 512m. */
   heap?: string;
+  /**
+   * Run with Kafka's StandardAuthorizer (KRaft ACLs). The broker's own principal on the PLAINTEXT and CONTROLLER
+   * listeners is User:ANONYMOUS, which is therefore always a super user: test ACLs over the SASL listeners.
+   */
+  authorizer?: { superUsers: string[]; allowEveryoneIfNoAclFound?: boolean };
 }
 
 /** Starts Apache Kafka; throws a one-line error naming install.sh when the reference is not installed. */
@@ -138,6 +143,13 @@ export async function startKafkaReference(opts: KafkaReferenceOptions): Promise<
         [`listener.name.${l}.scram-sha-512.sasl.jaas.config`, jaasScram],
       ]),
     ),
+    ...(opts.authorizer
+      ? {
+          "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+          "super.users": ["User:ANONYMOUS", ...opts.authorizer.superUsers].join(";"),
+          "allow.everyone.if.no.acl.found": String(opts.authorizer.allowEveryoneIfNoAclFound ?? false),
+        }
+      : {}),
     ...(opts.properties ?? {}),
   };
   const propsFile = path.join(dir, "server.properties");

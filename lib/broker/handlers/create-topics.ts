@@ -6,6 +6,7 @@ import { ErrorCode } from "../../protocol/apis";
 import { defineApi } from "../protocol/api";
 import { UUID_ZERO } from "../../protocol/codec";
 import { CreatePartitions, CreateTopics, DeleteRecords, DeleteTopics } from "../../protocol/messages";
+import { AclOperation, clusterAllowed, topicAllowed } from "../acl/check";
 import { TopicError, checkTopicName } from "../log/topics";
 import { topicMeta } from "./topic-meta";
 import { parseTopicConfigs, topicConfigEntries } from "./configs";
@@ -18,6 +19,7 @@ export const createTopics = defineApi(CreateTopics, {
       const fail = (errorCode: number, errorMessage: string) => ({ name: t.name, errorCode, errorMessage, topicConfigErrorCode: 0, configs: null });
       const badName = checkTopicName(t.name);
       if (badName) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, badName);
+      if (!clusterAllowed(ctx, AclOperation.CREATE) && !topicAllowed(ctx, AclOperation.CREATE, t.name)) return fail(ErrorCode.TOPIC_AUTHORIZATION_FAILED, "Authorization failed.");
       if (core.topics.get(t.name)) return fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${t.name}' already exists.`);
       if (t.replicationFactor !== -1 && t.replicationFactor !== 1 && t.assignments.length === 0)
         return fail(ErrorCode.INVALID_REPLICATION_FACTOR, `Unable to replicate the partition ${t.replicationFactor} time(s): The target replication factor of ${t.replicationFactor} cannot be reached because only 1 broker(s) are registered.`);
@@ -60,6 +62,7 @@ export const deleteTopics = defineApi(DeleteTopics, {
       responses: asked.map((t) => {
         const name = t.name ?? ids.nameOf(t.topicId) ?? null;
         if (name === null) return { name: null, topicId: t.topicId, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, errorMessage: "This server does not host this topic ID." };
+        if (!topicAllowed(ctx, AclOperation.DELETE, name)) return { name, topicId: t.topicId, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: "Authorization failed." };
         if (!core.topics.get(name)) return { name, topicId: t.topicId, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: "This server does not host this topic-partition." };
         const topicId = ids.idOf(name);
         core.topics.delete(name);

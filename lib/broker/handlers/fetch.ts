@@ -16,6 +16,8 @@ import { RecordChunks, type RequestOf } from "../../protocol/codec";
 import { Fetch } from "../../protocol/messages";
 import type { BrokerCore, RequestContext } from "../core";
 import { topicMeta } from "./topic-meta";
+import { producerState } from "../txn/producer-state";
+import { AclOperation, topicAllowed } from "../acl/check";
 
 const MAX_SESSIONS = 1000;
 
@@ -89,34 +91,69 @@ interface PartitionOut {
   w: WantedPartition;
   errorCode: number;
   highWatermark: number;
+  lastStableOffset: number;
   logStartOffset: number;
   chunks: Buffer[];
   bytes: number;
+  /** read_committed: the aborted transactions among the records returned. */
+  aborted: { producerId: number; firstOffset: number }[];
 }
 
-function collect(core: BrokerCore, parts: WantedPartition[], maxBytes: number, byId: boolean): { out: PartitionOut[]; bytes: number; hasError: boolean } {
+/**
+ * Cuts whole batches at `limit` (a read_committed fetch stops at the last stable offset); returns the kept chunks
+ * and the offset after the last batch kept.
+ */
+function cutAt(chunks: Buffer[], limit: number): { chunks: Buffer[]; bytes: number; end: number } {
+  const buf = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+  let pos = 0;
+  let end = -1;
+  while (pos + 61 <= buf.length) {
+    const base = Number(buf.readBigInt64BE(pos));
+    const len = 12 + buf.readInt32BE(pos + 8);
+    if (base >= limit || pos + len > buf.length) break;
+    end = base + buf.readInt32BE(pos + 23) + 1;
+    pos += len;
+  }
+  return pos === buf.length ? { chunks, bytes: pos, end } : { chunks: pos ? [buf.subarray(0, pos)] : [], bytes: pos, end };
+}
+
+function collect(core: BrokerCore, parts: WantedPartition[], maxBytes: number, byId: boolean, readCommitted: boolean, readable: (topic: string) => boolean): { out: PartitionOut[]; bytes: number; hasError: boolean } {
   let bytes = 0;
   let hasError = false;
   const out = parts.map((w): PartitionOut => {
+    if (w.topic && !readable(w.topic)) {
+      hasError = true;
+      return { w, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, chunks: [], bytes: 0, aborted: [] };
+    }
     const topic = w.topic ? core.topics.get(w.topic) : undefined;
     const log = topic?.partitions[w.partition];
     if (!log) {
       hasError = true;
       const errorCode = byId && !topic ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-      return { w, errorCode, highWatermark: -1, logStartOffset: -1, chunks: [], bytes: 0 };
+      return { w, errorCode, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, chunks: [], bytes: 0, aborted: [] };
     }
     const hw = log.highWatermark;
     const start = log.logStartOffset;
+    const state = producerState(log);
+    const lso = state.lastStableOffset(hw);
     if (w.fetchOffset < start || w.fetchOffset > hw) {
       hasError = true;
-      return { w, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark: hw, logStartOffset: start, chunks: [], bytes: 0 };
+      return { w, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark: hw, lastStableOffset: lso, logStartOffset: start, chunks: [], bytes: 0, aborted: [] };
     }
+    // read_committed reads only below the last stable offset (nothing of an open transaction).
+    const limit = readCommitted ? lso : hw;
     const budget = Math.min(Math.max(0, w.maxBytes), Math.max(0, maxBytes - bytes));
     // The first batch of the response goes out even when larger than the limits (KIP-74), so a consumer
     // whose max bytes are smaller than a batch still makes progress.
-    const read = w.fetchOffset < hw ? log.read(w.fetchOffset, budget, bytes === 0) : { chunks: [], bytes: 0 };
+    let read = w.fetchOffset < limit ? log.read(w.fetchOffset, budget, bytes === 0) : { chunks: [], bytes: 0 };
+    let aborted: PartitionOut["aborted"] = [];
+    if (readCommitted && read.bytes > 0 && (lso < hw || state.aborted.length > 0)) {
+      const cut = cutAt(read.chunks, limit);
+      read = cut;
+      if (cut.end > 0) aborted = state.abortedBetween(w.fetchOffset, cut.end);
+    }
     bytes += read.bytes;
-    return { w, errorCode: ErrorCode.NONE, highWatermark: hw, logStartOffset: start, chunks: read.chunks, bytes: read.bytes };
+    return { w, errorCode: ErrorCode.NONE, highWatermark: hw, lastStableOffset: lso, logStartOffset: start, chunks: read.chunks, bytes: read.bytes, aborted };
   });
   return { out, bytes, hasError };
 }
@@ -161,17 +198,19 @@ export const fetch = defineApi(Fetch, {
     }
 
     const deadline = Date.now() + Math.max(0, req.maxWaitMs);
-    let result = collect(core, parts, req.maxBytes, byId);
+    const readCommitted = req.isolationLevel === 1;
+    // With an authorizer, READ on each topic (TOPIC_AUTHORIZATION_FAILED otherwise).
+    const readable = (topic: string) => topicAllowed(ctx, AclOperation.READ, topic);
+    let result = collect(core, parts, req.maxBytes, byId, readCommitted, readable);
     while (req.minBytes > 0 && result.bytes < req.minBytes && !result.hasError && Date.now() < deadline && parts.length > 0) {
       const keys = new Set<string>();
       for (const p of parts) keys.add(p.topic + "\0" + p.partition);
       // false when the client went away, the broker is stopping, or too many fetches wait: answer with what there is.
       if (!(await core.topics.waitForAppend(keys, deadline - Date.now(), ctx.signal))) break;
-      result = collect(core, parts, req.maxBytes, byId);
+      result = collect(core, parts, req.maxBytes, byId, readCommitted, readable);
     }
 
     // Group the answer by topic, in request (session) order; an incremental answer skips unchanged partitions.
-    const readCommitted = req.isolationLevel === 1;
     const topics = new Map<string, { topic: string; topicId: string; partitions: object[] }>();
     for (const p of result.out) {
       const w = p.w;
@@ -186,9 +225,9 @@ export const fetch = defineApi(Fetch, {
         partitionIndex: w.partition,
         errorCode: p.errorCode,
         highWatermark: p.highWatermark,
-        lastStableOffset: p.highWatermark, // no open transactions: everything below the high watermark is stable
+        lastStableOffset: p.lastStableOffset,
         logStartOffset: p.logStartOffset,
-        abortedTransactions: readCommitted ? [] : null,
+        abortedTransactions: readCommitted ? p.aborted : null,
         preferredReadReplica: -1,
         records: new RecordChunks(p.chunks, p.bytes),
       });

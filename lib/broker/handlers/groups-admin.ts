@@ -5,6 +5,7 @@
 import { ErrorCode } from "../../protocol/apis";
 import { defineApi } from "../protocol/api";
 import { DeleteGroups, DescribeGroups, ListGroups, OffsetDelete } from "../../protocol/messages";
+import { AclOperation, groupAllowed } from "../acl/check";
 import { NO_AUTHORIZED_OPERATIONS } from "../core";
 import type { Group } from "../group/coordinator";
 
@@ -21,6 +22,8 @@ export const describeGroups = defineApi(DescribeGroups, {
   handle(req, ctx) {
     return {
       groups: req.groups.map((id) => {
+        if (!groupAllowed(ctx, AclOperation.DESCRIBE, id))
+          return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: null, groupId: id, groupState: "", protocolType: "", protocolData: "", members: [], authorizedOperations: NO_AUTHORIZED_OPERATIONS };
         const g = ctx.core.groups.groups.get(id);
         const d = ctx.core.groups.describe(id);
         // v6 (KIP-1043) answers GROUP_ID_NOT_FOUND for a group that does not exist; older versions "Dead".

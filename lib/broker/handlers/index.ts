@@ -17,6 +17,13 @@ import { produce } from "./produce";
 import { describeProducers, describeTransactions, initProducerId, listTransactions } from "./producers";
 import { saslAuthenticate, saslHandshake } from "./sasl";
 import { syncGroup } from "./sync-group";
+import { addOffsetsToTxn } from "./add-offsets-to-txn";
+import { addPartitionsToTxn } from "./add-partitions-to-txn";
+import { endTxn } from "./end-txn";
+import { txnOffsetCommit } from "./txn-offset-commit";
+import { createAcls } from "./create-acls";
+import { deleteAcls } from "./delete-acls";
+import { describeAcls } from "./describe-acls";
 
 export function buildRegistry(): ApiRegistry {
   const registry = new ApiRegistry();
@@ -38,6 +45,13 @@ export function buildRegistry(): ApiRegistry {
     deleteTopics,
     deleteRecords,
     initProducerId,
+    addPartitionsToTxn,
+    addOffsetsToTxn,
+    endTxn,
+    txnOffsetCommit,
+    describeAcls,
+    createAcls,
+    deleteAcls,
     offsetForLeaderEpoch,
     describeConfigs,
     alterConfigs,

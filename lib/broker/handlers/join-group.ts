@@ -2,11 +2,13 @@
 import { ErrorCode } from "../../protocol/apis";
 import { defineApi } from "../protocol/api";
 import { JoinGroup } from "../../protocol/messages";
+import { AclOperation, groupAllowed } from "../acl/check";
 
 export const joinGroup = defineApi(JoinGroup, {
   versions: [0, 9],
   async handle(req, ctx) {
     const v = ctx.version;
+    if (!groupAllowed(ctx, AclOperation.READ, req.groupId)) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, generationId: -1, protocolType: null, protocolName: v >= 7 ? null : "", leader: "", memberId: req.memberId, members: [] };
     // v0 has no rebalance timeout: the session timeout stands in for it, as in Kafka.
     const rebalanceTimeoutMs = req.rebalanceTimeoutMs < 0 ? req.sessionTimeoutMs : req.rebalanceTimeoutMs;
     const res = await ctx.core.groups.join({

@@ -5,6 +5,8 @@
 import { ErrorCode } from "../../protocol/apis";
 import { defineApi } from "../protocol/api";
 import { ListOffsets } from "../../protocol/messages";
+import { AclOperation, topicAllowed } from "../acl/check";
+import { producerState } from "../txn/producer-state";
 
 const LATEST = -1;
 const EARLIEST = -2;
@@ -21,9 +23,11 @@ export const listOffsets = defineApi(ListOffsets, {
         name: t.name,
         partitions: t.partitions.map((p) => {
           const log = topic?.partitions[p.partitionIndex];
+          if (!topicAllowed(ctx, AclOperation.DESCRIBE, t.name)) return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, timestamp: -1, offset: -1, leaderEpoch: -1 };
           const out = { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE as number, timestamp: -1, offset: -1, leaderEpoch: 0 };
           if (!log) return { ...out, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, leaderEpoch: -1 };
-          if (p.timestamp === LATEST) out.offset = log.highWatermark;
+          // read_committed (isolation level 1): the latest offset is the last stable offset.
+          if (p.timestamp === LATEST) out.offset = req.isolationLevel === 1 ? producerState(log).lastStableOffset(log.highWatermark) : log.highWatermark;
           else if (p.timestamp === EARLIEST || p.timestamp === EARLIEST_LOCAL) out.offset = log.logStartOffset;
           else if (p.timestamp === LATEST_TIERED) out.offset = -1; // nothing is tiered
           else if (p.timestamp === MAX_TIMESTAMP) {

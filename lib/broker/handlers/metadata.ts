@@ -7,6 +7,7 @@ import { ErrorCode } from "../../protocol/apis";
 import { defineApi } from "../protocol/api";
 import { UUID_ZERO } from "../../protocol/codec";
 import { Metadata } from "../../protocol/messages";
+import { AclOperation, clusterAllowed, topicAllowed } from "../acl/check";
 import { NO_AUTHORIZED_OPERATIONS } from "../core";
 import { checkTopicName } from "../log/topics";
 import { topicMeta } from "./topic-meta";
@@ -19,7 +20,13 @@ export const metadata = defineApi(Metadata, {
     const ids = topicMeta(core);
     // v0 asks for every topic with an empty list; later versions with null.
     const all = req.topics === null || (v === 0 && req.topics.length === 0);
-    const asked: { name: string | null; topicId: string }[] = all ? [...core.topics.topics.keys()].sort().map((name) => ({ name, topicId: UUID_ZERO })) : req.topics!;
+    // Listing every topic leaves out the ones the principal may not describe (with an authorizer).
+    const asked: { name: string | null; topicId: string }[] = all
+      ? [...core.topics.topics.keys()]
+          .sort()
+          .filter((name) => topicAllowed(ctx, AclOperation.DESCRIBE, name))
+          .map((name) => ({ name, topicId: UUID_ZERO }))
+      : req.topics!;
     const topics = asked.map((t) => {
       let name = t.name;
       if (name === null) {
@@ -27,7 +34,9 @@ export const metadata = defineApi(Metadata, {
         if (name === null) return { errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: t.topicId, partitions: [] };
       }
       const invalid = checkTopicName(name);
-      const autoCreate = req.allowAutoTopicCreation && !name.startsWith("__");
+      if (!invalid && !topicAllowed(ctx, AclOperation.DESCRIBE, name)) return { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, name, topicId: UUID_ZERO, partitions: [] };
+      const mayCreate = clusterAllowed(ctx, AclOperation.CREATE) || topicAllowed(ctx, AclOperation.CREATE, name);
+      const autoCreate = req.allowAutoTopicCreation && !name.startsWith("__") && mayCreate;
       const topic = invalid ? undefined : core.topicOrAutoCreate(name, autoCreate);
       const errorCode = invalid ? ErrorCode.INVALID_TOPIC_EXCEPTION : topic ? ErrorCode.NONE : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
       return {

@@ -5,9 +5,11 @@
 import { ErrorCode } from "../../protocol/apis";
 import { defineApi } from "../protocol/api";
 import { OffsetFetch } from "../../protocol/messages";
-import type { BrokerCore } from "../core";
+import type { RequestContext } from "../core";
+import { AclOperation, groupAllowed, topicAllowed } from "../acl/check";
 
-function fetchGroup(core: BrokerCore, groupId: string, asked: { name: string; partitionIndexes: number[] }[] | null) {
+function fetchGroup(ctx: RequestContext, groupId: string, asked: { name: string; partitionIndexes: number[] }[] | null, requireStable: boolean) {
+  const { core } = ctx;
   const groups = core.groups;
   let topics = asked;
   if (topics === null) {
@@ -17,12 +19,16 @@ function fetchGroup(core: BrokerCore, groupId: string, asked: { name: string; pa
       if (!byTopic.has(t)) byTopic.set(t, []);
       byTopic.get(t)!.push(Number(p));
     }
-    topics = [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes: partitionIndexes.sort((a, b) => a - b) }));
+    topics = [...byTopic].filter(([name]) => topicAllowed(ctx, AclOperation.DESCRIBE, name)).map(([name, partitionIndexes]) => ({ name, partitionIndexes: partitionIndexes.sort((a, b) => a - b) }));
   }
   return topics.map((t) => ({
     name: t.name,
     partitions: t.partitionIndexes.map((p) => {
+      if (!topicAllowed(ctx, AclOperation.DESCRIBE, t.name)) return { partitionIndex: p, committedOffset: -1, committedLeaderEpoch: -1, metadata: "", errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
       const c = groups.committed(groupId, t.name, p);
+      // require_stable (v7+): an offset still pending in an open transaction is not answered yet (retriable).
+      if (requireStable && core.txns.hasPendingOffset(groupId, t.name, p))
+        return { partitionIndex: p, committedOffset: -1, committedLeaderEpoch: -1, metadata: "", errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT };
       return { partitionIndex: p, committedOffset: c ? c.offset : -1, committedLeaderEpoch: -1, metadata: c ? c.metadata : "", errorCode: ErrorCode.NONE };
     }),
   }));
@@ -31,7 +37,14 @@ function fetchGroup(core: BrokerCore, groupId: string, asked: { name: string; pa
 export const offsetFetch = defineApi(OffsetFetch, {
   versions: [1, 9],
   handle(req, ctx) {
-    if (ctx.version >= 8) return { groups: req.groups.map((g) => ({ groupId: g.groupId, topics: fetchGroup(ctx.core, g.groupId, g.topics), errorCode: ErrorCode.NONE })) };
-    return { topics: fetchGroup(ctx.core, req.groupId, req.topics), errorCode: ErrorCode.NONE };
+    const denied = (g: string) => !groupAllowed(ctx, AclOperation.DESCRIBE, g);
+    if (ctx.version >= 8)
+      return {
+        groups: req.groups.map((g) =>
+          denied(g.groupId) ? { groupId: g.groupId, topics: [], errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED } : { groupId: g.groupId, topics: fetchGroup(ctx, g.groupId, g.topics, req.requireStable), errorCode: ErrorCode.NONE },
+        ),
+      };
+    if (denied(req.groupId)) return { topics: [], errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
+    return { topics: fetchGroup(ctx, req.groupId, req.topics, req.requireStable), errorCode: ErrorCode.NONE };
   },
 });

@@ -6,7 +6,9 @@
 import { ErrorCode } from "../../protocol/apis";
 import { defineApi } from "../protocol/api";
 import { Produce } from "../../protocol/messages";
+import { AclOperation, topicAllowed, transactionalIdAllowed } from "../acl/check";
 import { BatchError, LogError, splitBatches } from "../log/record-batch";
+import { batchHeader, producerState } from "../txn/producer-state";
 
 export const produce = defineApi(Produce, {
   versions: [3, 12],
@@ -17,13 +19,26 @@ export const produce = defineApi(Produce, {
   handle(req, ctx) {
     const { acks } = req;
     const { core } = ctx;
+    // Transactional batches need the request's transactional id (Kafka authorizes the write on it): without one
+    // the whole request is refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
+    const transactional = req.topicData.some((t) => t.partitionData.some((p) => p.records && hasTransactionalBatch(p.records)));
+    if (transactional && (req.transactionalId === null || !transactionalIdAllowed(ctx, AclOperation.WRITE, req.transactionalId))) {
+      if (acks === 0) return undefined;
+      const errorCode = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+      return { responses: req.topicData.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map((p) => ({ index: p.index, errorCode, baseOffset: -1 })) })) };
+    }
     const responses = req.topicData.map((t) => {
       // Produce never creates a topic in Kafka (a client's Metadata request does, when auto-creation is on).
       const topic = core.topics.get(t.name);
+      const writable = topicAllowed(ctx, AclOperation.WRITE, t.name);
       const partitionResponses = t.partitionData.map((p) => {
         const res = { index: p.index, errorCode: ErrorCode.NONE as number, baseOffset: -1, logStartOffset: -1, errorMessage: null as string | null };
         if (acks !== 0 && acks !== 1 && acks !== -1) {
           res.errorCode = ErrorCode.INVALID_REQUIRED_ACKS;
+          return res;
+        }
+        if (!writable) {
+          res.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
           return res;
         }
         const log = topic?.partitions[p.index];
@@ -45,7 +60,32 @@ export const produce = defineApi(Produce, {
               return res;
             }
           }
-          res.baseOffset = log.append(batches);
+          if (batches.every((b) => b.producerId < 0)) res.baseOffset = log.append(batches);
+          else {
+            // Idempotent and transactional batches: sequence, epoch and transaction checks against the
+            // partition's producer state, one batch at a time (clients send one per partition).
+            const state = producerState(log);
+            const inTxn = (pid: number, epoch: number) => core.txns.inTransaction(pid, epoch, t.name, p.index);
+            let first = -1;
+            for (const b of batches) {
+              const h = batchHeader(b);
+              const verdict = state.check(h, inTxn);
+              if (verdict.kind === "error") {
+                res.errorCode = verdict.errorCode;
+                res.errorMessage = verdict.message;
+                return res;
+              }
+              if (verdict.kind === "duplicate") {
+                // Already written: acknowledged with the offset it got the first time, not appended again.
+                if (first < 0) first = verdict.firstOffset;
+                continue;
+              }
+              const offset = log.append([b]);
+              state.onAppend(h, offset);
+              if (first < 0) first = offset;
+            }
+            res.baseOffset = first;
+          }
           res.logStartOffset = log.logStartOffset;
           core.topics.notifyAppend(t.name, p.index);
         } catch (err) {
@@ -66,3 +106,15 @@ export const produce = defineApi(Produce, {
     return { responses };
   },
 });
+
+/** Whether a records field holds a transactional batch (attributes bit 4 of any RecordBatch v2 header in it). */
+function hasTransactionalBatch(records: Buffer): boolean {
+  let pos = 0;
+  while (pos + 23 <= records.length) {
+    if (records.readInt8(pos + 16) === 2 && (records.readInt16BE(pos + 21) & 0x10) !== 0) return true;
+    const len = 12 + records.readInt32BE(pos + 8);
+    if (len <= 12) return false;
+    pos += len;
+  }
+  return false;
+}

@@ -1,0 +1,35 @@
+/**
+ * AddPartitionsToTxn v0-5: partitions join the producer's open transaction (the first one opens it). v0-3 are
+ * the client versions (one transaction); v4+ carry several transactions and a verify-only flag (KIP-890), which
+ * checks membership without adding.
+ */
+import { ErrorCode } from "../../protocol/apis";
+import { defineApi } from "../protocol/api";
+import { AddPartitionsToTxn } from "../../protocol/messages";
+import type { BrokerCore } from "../core";
+import { fencedFor } from "./txn-errors";
+
+type Topics = { name: string; partitions: number[] }[];
+
+function addOne(core: BrokerCore, version: number, transactionalId: string, producerId: number, producerEpoch: number, topics: Topics, verifyOnly: boolean) {
+  const flat = topics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition })));
+  const errors = verifyOnly
+    ? flat.map((p) => (core.txns.inTransaction(producerId, producerEpoch, p.topic, p.partition) ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE))
+    : core.txns.addPartitions(transactionalId, producerId, producerEpoch, flat);
+  let i = 0;
+  return topics.map((t) => ({
+    name: t.name,
+    resultsByPartition: t.partitions.map((partitionIndex) => ({ partitionIndex, partitionErrorCode: fencedFor(errors[i++], version, 2) })),
+  }));
+}
+
+export const addPartitionsToTxn = defineApi(AddPartitionsToTxn, {
+  versions: [0, 5],
+  handle(req, ctx) {
+    if (ctx.version <= 3) return { resultsByTopicV3AndBelow: addOne(ctx.core, ctx.version, req.v3AndBelowTransactionalId, req.v3AndBelowProducerId, req.v3AndBelowProducerEpoch, req.v3AndBelowTopics, false) };
+    return {
+      errorCode: ErrorCode.NONE,
+      resultsByTransaction: req.transactions.map((t) => ({ transactionalId: t.transactionalId, topicResults: addOne(ctx.core, ctx.version, t.transactionalId, t.producerId, t.producerEpoch, t.topics, t.verifyOnly) })),
+    };
+  },
+});

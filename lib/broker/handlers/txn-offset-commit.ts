@@ -1,0 +1,37 @@
+/**
+ * TxnOffsetCommit v0-4 (to the group coordinator): offsets committed inside a transaction, visible to OffsetFetch
+ * only once EndTxn commits (OffsetFetch with require_stable answers UNSTABLE_OFFSET_COMMIT meanwhile). v3+ carries
+ * the consumer's generation and member id, checked as OffsetCommit checks them.
+ */
+import { ErrorCode } from "../../protocol/apis";
+import { defineApi } from "../protocol/api";
+import { TxnOffsetCommit } from "../../protocol/messages";
+
+export const txnOffsetCommit = defineApi(TxnOffsetCommit, {
+  versions: [0, 4],
+  handle(req, ctx) {
+    const { core } = ctx;
+    let error: number = req.groupId ? ErrorCode.NONE : ErrorCode.INVALID_GROUP_ID;
+    // A consumer's generation (v3+) is checked against the group only when the producer names one.
+    if (!error && ctx.version >= 3 && (req.generationId >= 0 || req.memberId)) error = core.groups.checkCommit(req.groupId, req.generationId, req.memberId);
+    const accepted: { topic: string; partition: number; offset: number; metadata: string | null }[] = [];
+    const topics = req.topics.map((t) => {
+      const topic = core.topics.get(t.name);
+      return {
+        name: t.name,
+        partitions: t.partitions.map((p) => {
+          let errorCode = error;
+          if (!errorCode && !topic?.partitions[p.partitionIndex]) errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          if (!errorCode) errorCode = core.groups.validateCommit(p.committedOffset, p.committedMetadata);
+          if (!errorCode) accepted.push({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, metadata: p.committedMetadata ?? "" }); // null is stored as "", as Kafka's NO_METADATA
+          return { partitionIndex: p.partitionIndex, errorCode };
+        }),
+      };
+    });
+    if (accepted.length) {
+      const failed = core.txns.commitOffsets(req.transactionalId, req.groupId, req.producerId, req.producerEpoch, accepted);
+      if (failed) for (const t of topics) for (const p of t.partitions) if (p.errorCode === 0) p.errorCode = failed;
+    }
+    return { topics };
+  },
+});
