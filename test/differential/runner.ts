@@ -19,7 +19,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { Kafka, logLevel, type KafkaConfig } from "kafkajs";
-import { startBroker, type RunningBroker } from "../../lib/broker";
+import { startBroker, type BrokerOptions, type RunningBroker } from "../../lib/broker";
 import { useKafkaReference, type KafkaReference } from "../support/kafka-reference";
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = "1";
@@ -91,11 +91,11 @@ const results: Record<string, { kafka: Observation; embedded: Observation; equal
  * Sets up both brokers for a test file (one Apache Kafka per file) and returns `scenario`, which registers
  * one differential test.
  */
-export function differential(file: string, opts: { embeddedPartitions?: number } = {}) {
-  const ref = useKafkaReference({ name: `differential-${file}` });
+export function differential(file: string, opts: { embeddedPartitions?: number; kafkaProperties?: Record<string, string | number>; embedded?: BrokerOptions } = {}) {
+  const ref = useKafkaReference({ name: `differential-${file}`, properties: opts.kafkaProperties });
   let embedded: RunningBroker | undefined;
   beforeAll(async () => {
-    embedded = await startBroker({ port: 0, defaultPartitions: opts.embeddedPartitions ?? 1 });
+    embedded = await startBroker({ port: 0, defaultPartitions: opts.embeddedPartitions ?? 1, ...opts.embedded });
   });
   afterAll(async () => {
     await embedded?.stop();
