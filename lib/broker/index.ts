@@ -34,6 +34,8 @@ export interface BrokerOptions {
   maxMessageBytes?: number;
   /** How often retention runs. Default 30 s. */
   retentionCheckIntervalMs?: number;
+  /** How often the log cleaner looks for compacted partitions to clean (Kafka's log.cleaner.backoff.ms). Default 15 s. */
+  logCleanerIntervalMs?: number;
   /** Delay before the first generation of a new group, letting more members join it. Default 0. */
   initialRebalanceDelayMs?: number;
   /**
@@ -151,6 +153,19 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   core.options.port = port;
   const retention = setInterval(() => core.topics.applyRetention(), options.retentionCheckIntervalMs ?? 30_000);
   retention.unref();
+  let cleaning = false;
+  const cleaner = setInterval(() => {
+    if (cleaning) return;
+    cleaning = true;
+    core.topics
+      .cleanAll()
+      .then((done) => {
+        for (const d of done) options.log?.(`cleaner: ${d.partition}: ${d.stats.bytesBefore} -> ${d.stats.bytesAfter} bytes, ${d.stats.recordsRemoved} records and ${d.stats.tombstonesRemoved} tombstones removed`);
+      })
+      .catch((err: Error) => options.log?.(`cleaner: ${err.message}`))
+      .finally(() => (cleaning = false));
+  }, options.logCleanerIntervalMs ?? 15_000);
+  cleaner.unref();
   let stopped: Promise<void> | undefined;
   return {
     bootstrap: `${advertisedHost}:${port}`,
@@ -172,6 +187,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       if (!stopped) {
         stopped = new Promise<void>((resolve) => {
           clearInterval(retention);
+          clearInterval(cleaner);
           server.close(() => resolve());
           for (const s of sockets) s.destroy();
           core.close();

@@ -93,9 +93,24 @@ export function parseTopicConfigs(configs: { name: string; value: string | null 
   for (const c of configs) {
     if (!(c.name in KAFKA_TOPIC_CONFIGS)) return `Unknown topic config name: ${c.name}`;
     const key = TOPIC_CONFIG_KEYS[c.name];
-    if (!key) {
-      if (c.name === "cleanup.policy" && c.value !== null && c.value !== "delete") return `cleanup.policy=${c.value} is not supported: this broker only deletes old segments`;
-      continue; // other Kafka configs are accepted and have no effect on a single in-process node
+    if (!key) continue; // other Kafka configs are accepted and have no effect on a single in-process node
+    if (key === "cleanupPolicy") {
+      const parts = (c.value ?? "").split(",").map((x) => x.trim().toLowerCase());
+      if (c.value === null || parts.length === 0 || parts.some((x) => x !== "compact" && x !== "delete"))
+        return `Invalid value ${c.value} for configuration cleanup.policy: use delete, compact or compact,delete`;
+      out.cleanupPolicy = [...new Set(parts)].sort().join(",");
+      continue;
+    }
+    if (key === "timestampType") {
+      if (c.value !== "CreateTime" && c.value !== "LogAppendTime") return `Invalid value ${c.value} for configuration message.timestamp.type: use CreateTime or LogAppendTime`;
+      out.timestampType = c.value;
+      continue;
+    }
+    if (key === "minCleanableDirtyRatio") {
+      const r = Number(c.value);
+      if (c.value === null || c.value.trim() === "" || !(r >= 0 && r <= 1)) return `Invalid value ${c.value} for configuration min.cleanable.dirty.ratio: use a number from 0 to 1`;
+      out.minCleanableDirtyRatio = r;
+      continue;
     }
     const n = Number(c.value);
     if (c.value === null || !Number.isInteger(n) || n < -1) return `${c.name} must be an integer >= -1, got ${c.value}`;
@@ -156,16 +171,16 @@ export const describeConfigs = defineApi(DescribeConfigs, {
 
 /** Sets a topic's configs (the honoured ones) in place and records them in its topic.json. */
 function applyTopicConfig(core: BrokerCore, topic: Topic, values: Partial<TopicConfig>, reset: (keyof TopicConfig)[]): void {
-  const config = topic.config as unknown as Record<string, number | undefined>;
-  const defaults = core.options.topicDefaults as unknown as Record<string, number | undefined>;
+  const config = topic.config as unknown as Record<string, unknown>;
+  const defaults = core.options.topicDefaults as unknown as Record<string, unknown>;
   for (const k of reset) config[k] = defaults[k];
   Object.assign(config, values);
   // Partitions hold the same config object as their retention policy; set it there too in case they do not.
   for (const p of topic.partitions) if ((p.policy as unknown) !== config) Object.assign(p.policy, values);
   if (topic.dir) {
     const file = path.join(topic.dir, "topic.json");
-    const meta = JSON.parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, number> };
-    const overrides: Record<string, number> = {};
+    const meta = JSON.parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> };
+    const overrides: Record<string, unknown> = {};
     for (const key of Object.values(TOPIC_CONFIG_KEYS)) if (config[key] !== undefined && config[key] !== defaults[key]) overrides[key] = config[key]!;
     meta.config = overrides;
     fs.writeFileSync(file + ".tmp", JSON.stringify(meta));

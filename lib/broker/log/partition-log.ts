@@ -22,7 +22,12 @@ import {
   batchBaseOffset,
   batchLastOffsetDelta,
   batchMaxTimestamp,
+  batchRecords,
+  filterBatch,
   firstRecordAtOrAfter,
+  hasNullKey,
+  isControlBatch,
+  setLogAppendTime,
   readBatchAt,
   validateBatch,
   type BatchInfo,
@@ -42,6 +47,34 @@ export interface RetentionPolicy {
   timestampAfterMaxMs?: number;
   /** Kafka's message.timestamp.before.max.ms (default unlimited: -1). */
   timestampBeforeMaxMs?: number;
+  /** Kafka's cleanup.policy: "delete" (default), "compact", or both ("compact,delete"). */
+  cleanupPolicy?: string;
+  /** Kafka's delete.retention.ms: how long a tombstone stays readable in a compacted topic (default 1 day). */
+  deleteRetentionMs?: number;
+  /** Kafka's min.cleanable.dirty.ratio: the share of not yet cleaned bytes that starts a cleaning (0.5). */
+  minCleanableDirtyRatio?: number;
+  /** Kafka's segment.ms: a segment is closed this long after its first write (default 7 days). */
+  segmentMs?: number;
+  /** Kafka's message.timestamp.type: "CreateTime" (default) or "LogAppendTime". */
+  timestampType?: string;
+}
+
+/** Whether a cleanup.policy value includes compaction / deletion ("compact,delete" both). */
+export function compacts(policy: string | undefined): boolean {
+  return !!policy && policy.split(",").some((p) => p.trim() === "compact");
+}
+export function deletes(policy: string | undefined): boolean {
+  return !policy || policy.split(",").some((p) => p.trim() === "delete");
+}
+
+/** What one cleaning of a partition did, for logs, tests and the benchmark. */
+export interface CleanStats {
+  segmentsBefore: number;
+  segmentsAfter: number;
+  bytesBefore: number;
+  bytesAfter: number;
+  recordsRemoved: number;
+  tombstonesRemoved: number;
 }
 
 /** The largest segment.bytes accepted: positions in the .index file are 32-bit, as in Kafka. */
@@ -120,6 +153,11 @@ class Segment {
   idxPos: number[] = [];
   idxMaxBefore: number[] = [];
   sinceIndex = Number.POSITIVE_INFINITY;
+  /** Wall-clock time of the last write (the file's mtime on disk): tombstones stay delete.retention.ms past it. */
+  lastModified = 0;
+  /** Wall-clock time of the first write, and the first batch's max timestamp: segment.ms counts from these, as in Kafka. */
+  firstWrite = 0;
+  firstTimestamp = -1;
   /** Whether the file exists: a new segment's file is made at its first append (cheap topic creation). */
   created = false;
   /** Memory-only logs: the batches, and where each starts. */
@@ -147,6 +185,7 @@ class Segment {
 
   /** Records a batch that now sits at `pos`. */
   track(base: number, last: number, maxTs: number, pos: number, len: number, interval: number): void {
+    if (pos === 0) this.firstTimestamp = maxTs;
     if (this.sinceIndex >= interval) {
       this.idxOffset.push(base);
       this.idxPos.push(pos);
@@ -198,7 +237,13 @@ export interface PartitionLogOptions {
   name?: string;
   /** A new partition: nothing to recover, and the directory is made at the first append. */
   fresh?: boolean;
+  /** Called at each step of a cleaning's file swap ("cleaned", "swap", "deleted", "done"); tests kill the process there. */
+  onCleanStep?: (step: string) => void;
 }
+
+/** A cleaning's output before its swap, and the swap itself: "<base>-<next base>.swap" replaces [base, next base). */
+const CLEANED_SUFFIX = ".log.cleaned";
+const SWAP = /^(\d{20})-(\d{20})\.swap$/;
 
 /** Where DeleteRecords keeps a partition's log start offset. */
 const LOG_START_FILE = "log-start-offset";
@@ -289,6 +334,7 @@ export class PartitionLog {
   }
 
   private recover(dir: string): void {
+    this.finishCleaning(dir);
     // Index files are rebuilt from the segments, which recovery reads in full anyway to verify every batch.
     const files = fs
       .readdirSync(dir)
@@ -307,7 +353,9 @@ export class PartitionLog {
       seg.created = true;
       const fd = fs.openSync(file, "r+");
       try {
-        const fileSize = fs.fstatSync(fd).size;
+        const stat = fs.fstatSync(fd);
+        const fileSize = stat.size;
+        seg.lastModified = seg.firstWrite = stat.mtimeMs;
         const damage = this.scanSegment(fd, fileSize, seg);
         if (damage) {
           const nextBase = i + 1 < files.length ? Number(files[i + 1].slice(0, 20)) : undefined;
@@ -328,9 +376,11 @@ export class PartitionLog {
       this.size += seg.size;
     }
     // Empty segments before the last one hold nothing to read: drop them so the log start is a real offset.
+    // (A compacted log keeps its first segment even when cleaning emptied it, so its log start stays put.)
     const keep: Segment[] = [];
+    const compacted = compacts(this.policy.cleanupPolicy);
     this.segments.forEach((s, i, all) => {
-      if (s.size > 0 || i === all.length - 1) keep.push(s);
+      if (s.size > 0 || i === all.length - 1 || (i === 0 && compacted)) keep.push(s);
       else this.removeFiles(s);
     });
     this.segments = keep;
@@ -380,9 +430,13 @@ export class PartitionLog {
   append(batches: BatchInfo[], now = Date.now()): number {
     if (this.offline) throw new LogError(LogErrorCode.KAFKA_STORAGE_ERROR, `${this.name} is offline after a storage error: ${this.offline}`);
     const limits = this.limits;
+    const compacting = compacts(this.policy.cleanupPolicy);
+    const logAppendTime = this.policy.timestampType === "LogAppendTime";
     let count = 0;
     for (const b of batches) {
       validateBatch(b, now, limits);
+      if (compacting && hasNullKey(b.data)) throw new LogError(LogErrorCode.INVALID_RECORD, `Compacted topic cannot accept message without key in topic partition ${this.name}.`);
+      if (logAppendTime) setLogAppendTime(b, now);
       count += b.lastOffsetDelta + 1;
     }
     const first = this.highWatermark;
@@ -395,7 +449,12 @@ export class PartitionLog {
     try {
       for (const b of batches) {
         let seg = this.segments[this.segments.length - 1];
-        if (seg.size > 0 && seg.size + b.data.length > this.policy.segmentBytes) seg = this.roll(next);
+        const segmentMs = this.policy.segmentMs ?? -1;
+        // segment.ms counts, as in Kafka, from the first batch's timestamp to this one's (wall clock without timestamps).
+        const waited = seg.firstTimestamp >= 0 && b.maxTimestamp >= 0 ? b.maxTimestamp - seg.firstTimestamp : now - seg.firstWrite;
+        if (seg.size > 0 && (seg.size + b.data.length > this.policy.segmentBytes || (segmentMs >= 0 && waited > segmentMs))) seg = this.roll(next);
+        if (seg.size === 0) seg.firstWrite = now;
+        seg.lastModified = now;
         let data = b.data;
         assignBaseOffset(data, next);
         const pos = seg.size;
@@ -480,7 +539,7 @@ export class PartitionLog {
     if (len <= 0) return [];
     if (seg.file) return [readFully(this.fds.get(seg.file), pos, len)];
     const out: Buffer[] = [];
-    let i = upperBound(seg.memPos!, pos) - 1;
+    let i = Math.max(0, upperBound(seg.memPos!, pos) - 1);
     let at = pos;
     while (at < pos + len && i < seg.mem!.length) {
       const b = seg.mem![i];
@@ -497,7 +556,7 @@ export class PartitionLog {
   /** Visits batch headers from a position in a segment until visit returns true; returns whether it did. */
   private scan(seg: Segment, from: number, visit: (pos: number, base: number, last: number, len: number, maxTs: number) => boolean): boolean {
     if (seg.mem) {
-      for (let i = upperBound(seg.memPos!, from) - 1; i < seg.mem.length; i++) {
+      for (let i = Math.max(0, upperBound(seg.memPos!, from) - 1); i < seg.mem.length; i++) {
         const b = seg.mem[i];
         const base = batchBaseOffset(b);
         if (visit(seg.memPos![i], base, base + batchLastOffsetDelta(b), b.length, batchMaxTimestamp(b))) return true;
@@ -627,8 +686,188 @@ export class PartitionLog {
     return undefined;
   }
 
+  /** Offset from which the log has not been cleaned (Kafka's cleaner checkpoint; kept in memory only). */
+  private firstDirty = 0;
+
+  /** Share of the closed segments' bytes not cleaned yet (Kafka's dirty ratio); 0 when nothing is closed. */
+  get dirtyRatio(): number {
+    let total = 0;
+    let dirty = 0;
+    for (const s of this.segments.slice(0, -1)) {
+      total += s.size;
+      if (s.baseOffset >= this.firstDirty) dirty += s.size;
+    }
+    return total === 0 ? 0 : dirty / total;
+  }
+
+  /**
+   * Log compaction (cleanup.policy=compact): rewrites the closed segments keeping, for every key, only its latest
+   * record; offsets stay where they were (with gaps). Tombstones (null values) stay while their segment was
+   * written less than delete.retention.ms ago, then go. Runs when the dirty ratio reaches
+   * min.cleanable.dirty.ratio (or always with `force`); the active segment is never touched, so produce goes on.
+   * Crash-safe: each group of segments is written to "<base>.log.cleaned", renamed to "<base>-<next>.swap" (the
+   * commit point), the old segments deleted, and the swap renamed into place; recovery finishes or forgets a
+   * cleaning cut short. Batches this broker cannot decode (snappy, lz4, zstd) and control batches are kept whole.
+   */
+  clean(now = Date.now(), force = false): CleanStats | undefined {
+    if (this.offline || !compacts(this.policy.cleanupPolicy)) return undefined;
+    const closed = this.segments.slice(0, -1);
+    if (closed.length === 0) return undefined;
+    const ratio = this.dirtyRatio;
+    if (ratio === 0 || (!force && ratio < (this.policy.minCleanableDirtyRatio ?? 0.5))) return undefined;
+    const latest = new Map<string, number>();
+    for (const seg of closed)
+      this.eachBatch(seg, (batch) => {
+        if (isControlBatch(batch)) return;
+        const r = batchRecords(batch);
+        if (r) for (const rec of r.records) if (rec.key) latest.set(rec.key.toString("latin1"), rec.offset);
+      });
+    const stats: CleanStats = { segmentsBefore: this.segments.length, segmentsAfter: 0, bytesBefore: this.size, bytesAfter: 0, recordsRemoved: 0, tombstonesRemoved: 0 };
+    const retention = this.policy.deleteRetentionMs ?? 86_400_000;
+    // Groups of consecutive closed segments that fit in one segment once cleaned (by their size before).
+    const groups: Segment[][] = [];
+    for (const seg of closed) {
+      const g = groups[groups.length - 1];
+      if (g && g.reduce((n, s) => n + s.size, 0) + seg.size <= this.policy.segmentBytes) g.push(seg);
+      else groups.push([seg]);
+    }
+    const replaced: Segment[] = [];
+    try {
+      for (let gi = 0; gi < groups.length; gi++) {
+        const group = groups[gi];
+        const nextBase = gi + 1 < groups.length ? groups[gi + 1][0].baseOffset : this.segments[this.segments.length - 1].baseOffset;
+        const seg = this.cleanGroup(group, nextBase, latest, now, retention, stats, gi === 0);
+        if (seg) replaced.push(seg);
+      }
+    } catch (err) {
+      // A failed cleaning leaves the log as it was (the swap is its last step); it is tried again later.
+      this.opts.log?.(`cleaner: ${this.name}: cleaning failed, the log is unchanged: ${(err as Error).message}`);
+      return undefined;
+    }
+    this.segments = [...replaced, this.segments[this.segments.length - 1]];
+    this.size = this.segments.reduce((n, s) => n + s.size, 0);
+    this.firstDirty = this.segments[this.segments.length - 1].baseOffset;
+    stats.segmentsAfter = this.segments.length;
+    stats.bytesAfter = this.size;
+    return stats;
+  }
+
+  /** Cleans one group of segments into one; returns it, or undefined when nothing of it is left. */
+  private cleanGroup(group: Segment[], nextBase: number, latest: Map<string, number>, now: number, retention: number, stats: CleanStats, first: boolean): Segment | undefined {
+    const base = group[0].baseOffset;
+    const out = new Segment(base, group[0].file);
+    out.created = !!out.file;
+    out.lastModified = out.firstWrite = Math.max(...group.map((s) => s.lastModified));
+    const cleanedFile = out.file ? path.join(this.dir!, String(base).padStart(20, "0") + CLEANED_SUFFIX) : undefined;
+    const fd = cleanedFile ? fs.openSync(cleanedFile, "w") : undefined;
+    try {
+      const emit = (batch: Buffer) => {
+        const b = fd === undefined ? Buffer.from(batch) : batch;
+        const pos = out.size;
+        if (fd !== undefined) writeFully(fd, b, pos);
+        else {
+          out.mem!.push(b);
+          out.memPos!.push(pos);
+        }
+        const first = batchBaseOffset(b);
+        out.track(first, first + batchLastOffsetDelta(b), batchMaxTimestamp(b), pos, b.length, this.interval);
+      };
+      for (const seg of group) {
+        const keepTombstones = now - seg.lastModified < retention;
+        this.eachBatch(seg, (batch) => {
+          const r = isControlBatch(batch) ? undefined : batchRecords(batch);
+          if (!r) return emit(batch);
+          const kept = r.records.filter((rec) => rec.key !== null && latest.get(rec.key.toString("latin1")) === rec.offset && (!rec.tombstone || keepTombstones));
+          if (kept.length < r.records.length) {
+            const keptSet = new Set(kept);
+            for (const rec of r.records) {
+              if (keptSet.has(rec)) continue;
+              if (rec.tombstone) stats.tombstonesRemoved++;
+              else stats.recordsRemoved++;
+            }
+          }
+          if (kept.length === r.records.length) emit(batch);
+          else if (kept.length > 0) emit(filterBatch(batch, r.section, kept));
+        });
+      }
+      if (fd !== undefined) fs.fsyncSync(fd);
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
+    }
+    out.nextOffset = Math.max(out.nextOffset, base);
+    if (cleanedFile) {
+      this.opts.onCleanStep?.("cleaned");
+      const swap = path.join(this.dir!, `${String(base).padStart(20, "0")}-${String(nextBase).padStart(20, "0")}.swap`);
+      fs.renameSync(cleanedFile, swap); // the commit point: recovery finishes the swap from here on
+      this.opts.onCleanStep?.("swap");
+      for (const seg of group) this.removeFiles(seg);
+      this.opts.onCleanStep?.("deleted");
+      fs.renameSync(swap, out.file!);
+      const t = new Date(out.lastModified);
+      fs.utimesSync(out.file!, t, t);
+      this.opts.onCleanStep?.("done");
+    }
+    if (out.size === 0 && !first) {
+      this.removeFiles(out);
+      return undefined;
+    }
+    if (out.file) this.writeIndexes(out);
+    return out;
+  }
+
+  /** Finishes or forgets a cleaning that a crash cut short (before the segments are read at start). */
+  private finishCleaning(dir: string): void {
+    const names = fs.readdirSync(dir);
+    for (const f of names) if (f.endsWith(CLEANED_SUFFIX)) fs.rmSync(path.join(dir, f), { force: true });
+    for (const f of names) {
+      const m = SWAP.exec(f);
+      if (!m) continue;
+      const from = Number(m[1]);
+      const to = Number(m[2]);
+      let removed = 0;
+      for (const g of names) {
+        const lm = /^(\d{20})\.(log|index|timeindex)$/.exec(g);
+        if (lm && Number(lm[1]) >= from && Number(lm[1]) < to) {
+          fs.rmSync(path.join(dir, g), { force: true });
+          if (lm[2] === "log") removed++;
+        }
+      }
+      fs.renameSync(path.join(dir, f), path.join(dir, segmentName(from)));
+      this.note(`recovery: ${this.name}: finished a cleaning cut short: offsets ${from}..${to - 1} now in ${segmentName(from)} (replacing ${removed} segment file(s) still there)`);
+    }
+  }
+
+  /** Visits every stored batch of a segment, in order (views valid during the call only). */
+  private eachBatch(seg: Segment, visit: (batch: Buffer) => void): void {
+    if (seg.mem) {
+      for (const b of seg.mem) visit(b);
+      return;
+    }
+    if (seg.size === 0) return;
+    const fd = this.fds.get(seg.file!);
+    let pos = 0;
+    while (pos < seg.size) {
+      const win = readFully(fd, pos, Math.min(RECOVERY_WINDOW, seg.size - pos));
+      let off = 0;
+      while (win.length - off >= LOG_OVERHEAD) {
+        const len = LOG_OVERHEAD + win.readInt32BE(off + 8);
+        if (off + len > win.length) break;
+        visit(win.subarray(off, off + len));
+        off += len;
+      }
+      if (off === 0) {
+        if (win.length < LOG_OVERHEAD) throw new LogError(LogErrorCode.KAFKA_STORAGE_ERROR, `${this.name}: segment ${seg.file} shorter than its index says`);
+        const len = LOG_OVERHEAD + win.readInt32BE(8);
+        visit(readFully(fd, pos, len));
+        off = len;
+      }
+      pos += off;
+    }
+  }
+
   /** Deletes whole closed segments beyond the size or age limit; the active segment always stays. */
   applyRetention(now: number): number {
+    if (!deletes(this.policy.cleanupPolicy)) return 0;
     let removed = 0;
     while (this.segments.length > 1) {
       const oldest = this.segments[0];

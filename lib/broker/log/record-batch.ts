@@ -287,3 +287,138 @@ export function firstRecordAtOrAfter(batch: Buffer, ts: number): { offsetDelta: 
   }
   return found && { offsetDelta: found.offsetDelta, timestamp: found.timestamp };
 }
+
+/** One record of a batch as the cleaner sees it: its offset, key, whether it is a tombstone, and its bytes. */
+export interface RecordView {
+  offset: number;
+  key: Buffer | null;
+  /** A null value: a tombstone (a delete marker in a compacted topic). */
+  tombstone: boolean;
+  /** The record's bytes in the records section, its length varint included. */
+  start: number;
+  end: number;
+}
+
+/** Control batches (transaction markers) carry attribute bit 5. */
+export function isControlBatch(batch: Buffer): boolean {
+  return (batch.readInt16BE(OFF_ATTRIBUTES) & 0x20) !== 0;
+}
+
+/**
+ * The records of a stored batch with their keys, for compaction; undefined when the records cannot be read
+ * here (snappy, lz4 and zstd batches: the cleaner keeps those whole) or the batch is malformed.
+ */
+export function batchRecords(batch: Buffer): { section: Buffer; records: RecordView[] } | undefined {
+  let section: Buffer | undefined;
+  try {
+    section = recordsSection(batch);
+  } catch {
+    return undefined;
+  }
+  if (!section) return undefined;
+  const base = batchBaseOffset(batch);
+  const count = batch.readInt32BE(OFF_RECORD_COUNT);
+  const records: RecordView[] = [];
+  const c = new Cursor(section, 0);
+  try {
+    for (let i = 0; i < count; i++) {
+      const start = c.pos;
+      const len = c.varlong();
+      const end = c.pos + len;
+      c.skip(1); // attributes
+      c.varlong(); // timestamp delta
+      const offsetDelta = c.varlong();
+      const keyLen = c.varlong();
+      let key: Buffer | null = null;
+      if (keyLen >= 0) {
+        key = section.subarray(c.pos, c.pos + keyLen);
+        c.skip(keyLen);
+      }
+      const valueLen = c.varlong();
+      records.push({ offset: base + offsetDelta, key, tombstone: valueLen < 0, start, end });
+      c.pos = end;
+    }
+  } catch {
+    return undefined;
+  }
+  return { section, records };
+}
+
+/**
+ * A stored batch holding only some of its records, as Kafka's cleaner writes it: the same base offset, last
+ * offset delta, timestamps and attributes (so offsets stay where they were, with gaps), the kept records' bytes
+ * unchanged (their deltas are relative to the unchanged base), gzip compressed again when it was.
+ */
+export function filterBatch(batch: Buffer, section: Buffer, kept: RecordView[]): Buffer {
+  let body = Buffer.concat(kept.map((r) => section.subarray(r.start, r.end)));
+  if ((batch.readInt16BE(OFF_ATTRIBUTES) & 0x7) === 1) body = zlib.gzipSync(body);
+  const out = Buffer.allocUnsafe(BATCH_HEADER_BYTES + body.length);
+  batch.copy(out, 0, 0, BATCH_HEADER_BYTES);
+  body.copy(out, BATCH_HEADER_BYTES);
+  out.writeInt32BE(out.length - LOG_OVERHEAD, OFF_BATCH_LENGTH);
+  out.writeInt32BE(kept.length, OFF_RECORD_COUNT);
+  out.writeUInt32BE(crc32c(out, OFF_ATTRIBUTES, out.length), OFF_CRC);
+  return out;
+}
+
+/** Whether any record of the batch has a null key (a compacted topic refuses those, as Kafka does). */
+export function hasNullKey(batch: Buffer): boolean {
+  const r = batchRecords(batch);
+  return !!r && r.records.some((x) => x.key === null);
+}
+
+function varintBytes(n: number): Buffer {
+  let z = n >= 0 ? n * 2 : -n * 2 - 1;
+  const out: number[] = [];
+  while (z >= 0x80) {
+    out.push((z % 0x80) | 0x80);
+    z = Math.floor(z / 0x80);
+  }
+  out.push(z);
+  return Buffer.from(out);
+}
+
+/**
+ * Builds an uncompressed RecordBatch v2 (base offset 0, to be assigned by the log) from keyed records, as the
+ * broker writes its own records (the group coordinator's commits to __consumer_offsets).
+ */
+export function buildBatch(records: { key: Buffer | null; value: Buffer | null }[], timestamp: number): BatchInfo {
+  const body = Buffer.concat(
+    records.map((r, i) => {
+      const parts = [Buffer.from([0]), varintBytes(0), varintBytes(i)];
+      parts.push(varintBytes(r.key ? r.key.length : -1));
+      if (r.key) parts.push(r.key);
+      parts.push(varintBytes(r.value ? r.value.length : -1));
+      if (r.value) parts.push(r.value);
+      parts.push(varintBytes(0));
+      const rec = Buffer.concat(parts);
+      return Buffer.concat([varintBytes(rec.length), rec]);
+    }),
+  );
+  const out = Buffer.alloc(BATCH_HEADER_BYTES + body.length);
+  out.writeInt32BE(out.length - LOG_OVERHEAD, OFF_BATCH_LENGTH);
+  out.writeInt8(2, OFF_MAGIC);
+  out.writeInt32BE(records.length - 1, OFF_LAST_OFFSET_DELTA);
+  out.writeBigInt64BE(BigInt(timestamp), OFF_BASE_TIMESTAMP);
+  out.writeBigInt64BE(BigInt(timestamp), OFF_MAX_TIMESTAMP);
+  out.writeBigInt64BE(-1n, OFF_PRODUCER_ID);
+  out.writeInt16BE(-1, 51);
+  out.writeInt32BE(-1, 53);
+  out.writeInt32BE(records.length, OFF_RECORD_COUNT);
+  body.copy(out, BATCH_HEADER_BYTES);
+  out.writeUInt32BE(crc32c(out, OFF_ATTRIBUTES, out.length), OFF_CRC);
+  return { data: out, lastOffsetDelta: records.length - 1, baseTimestamp: timestamp, maxTimestamp: timestamp, recordCount: records.length, attributes: 0, producerId: -1 };
+}
+
+/**
+ * Kafka's LogAppendTime: the batch's timestamp type bit (attribute bit 3) is set and its max timestamp is the
+ * broker's time, which readers take as every record's timestamp. The records stay as sent; the CRC is redone.
+ */
+export function setLogAppendTime(info: BatchInfo, now: number): void {
+  const b = info.data;
+  b.writeInt16BE(info.attributes | 0x8, OFF_ATTRIBUTES);
+  b.writeBigInt64BE(BigInt(now), OFF_MAX_TIMESTAMP);
+  b.writeUInt32BE(crc32c(b, OFF_ATTRIBUTES, b.length), OFF_CRC);
+  info.attributes |= 0x8;
+  info.maxTimestamp = now;
+}

@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { LogErrorCode, asLogError } from "./errors";
-import { FdCache, MAX_SEGMENT_BYTES, PartitionLog, type RetentionPolicy } from "./partition-log";
+import { FdCache, MAX_SEGMENT_BYTES, PartitionLog, compacts, type CleanStats, type RetentionPolicy } from "./partition-log";
 
 export interface TopicConfig extends RetentionPolicy {
   /** Largest record batch a producer may send, as Kafka's max.message.bytes. */
@@ -22,6 +22,11 @@ export const TOPIC_CONFIG_KEYS: Record<string, keyof TopicConfig> = {
   "index.interval.bytes": "indexIntervalBytes",
   "message.timestamp.after.max.ms": "timestampAfterMaxMs",
   "message.timestamp.before.max.ms": "timestampBeforeMaxMs",
+  "cleanup.policy": "cleanupPolicy",
+  "delete.retention.ms": "deleteRetentionMs",
+  "min.cleanable.dirty.ratio": "minCleanableDirtyRatio",
+  "segment.ms": "segmentMs",
+  "message.timestamp.type": "timestampType",
 };
 
 /** Checks a topic's configuration against the limits that keep the broker working; a message, or undefined. */
@@ -56,9 +61,7 @@ const CREATING = "~creating";
 
 /** Configs reported by DescribeConfigs that are fixed here. */
 export const FIXED_TOPIC_CONFIGS: Record<string, string> = {
-  "cleanup.policy": "delete",
   "compression.type": "producer",
-  "message.timestamp.type": "CreateTime",
   "min.insync.replicas": "1",
 };
 
@@ -249,6 +252,24 @@ export class TopicStore {
         this.opts.log?.(`could not remove ${trash} (removed at the next start): ${(err as Error).message}`);
       }
     }
+  }
+
+  /**
+   * One pass of the log cleaner over every compacted partition whose dirty ratio is high enough, yielding to
+   * the event loop between partitions so produce and fetch go on; returns what each cleaning did.
+   */
+  async cleanAll(now = Date.now()): Promise<{ partition: string; stats: CleanStats }[]> {
+    const done: { partition: string; stats: CleanStats }[] = [];
+    for (const t of [...this.topics.values()]) {
+      if (!compacts(t.config.cleanupPolicy)) continue;
+      for (let p = 0; p < t.partitions.length; p++) {
+        if (this.closed || this.topics.get(t.name) !== t) return done;
+        const stats = t.partitions[p].clean(now);
+        if (stats) done.push({ partition: `${t.name}-${p}`, stats });
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+    return done;
   }
 
   /** Runs size and age retention over every partition. */

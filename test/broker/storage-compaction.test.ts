@@ -1,0 +1,239 @@
+/**
+ * Log compaction (cleanup.policy=compact): the cleaner keeps the latest record per key with offsets where they
+ * were, keeps tombstones for delete.retention.ms and then drops them, never touches the active segment, and
+ * survives kill -9 at every step of its file swap. Read back with kafkajs from offset 0 and with the log
+ * itself; DescribeConfigs shows the policy.
+ */
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { Kafka, logLevel } from "kafkajs";
+import { startBroker } from "../../lib/broker";
+import { PartitionLog } from "../../lib/broker/log/partition-log";
+import { buildBatch } from "../../lib/broker/log/record-batch";
+import { waitFor } from "./helpers";
+
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = "1";
+
+const temps: string[] = [];
+afterAll(() => {
+  for (const d of temps) fs.rmSync(d, { recursive: true, force: true });
+});
+function tempDir(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), "streamlab-compact-"));
+  temps.push(d);
+  return d;
+}
+
+/** Decodes the records of uncompressed stored batches: offset, key, value (null for a tombstone). */
+function decode(chunks: Buffer[]): { offset: number; key: string; value: string | null }[] {
+  const buf = Buffer.concat(chunks);
+  const out: { offset: number; key: string; value: string | null }[] = [];
+  let pos = 0;
+  const varint = (): number => {
+    let r = 0;
+    let mul = 1;
+    for (;;) {
+      const b = buf[pos++];
+      r += (b & 0x7f) * mul;
+      if ((b & 0x80) === 0) break;
+      mul *= 128;
+    }
+    return r % 2 === 0 ? r / 2 : -(r + 1) / 2;
+  };
+  while (pos < buf.length) {
+    const start = pos;
+    const base = Number(buf.readBigInt64BE(pos));
+    const len = 12 + buf.readInt32BE(pos + 8);
+    const count = buf.readInt32BE(pos + 57);
+    pos += 61;
+    for (let i = 0; i < count; i++) {
+      varint();
+      pos++;
+      varint();
+      const delta = varint();
+      const kl = varint();
+      const key = buf.toString("utf8", pos, pos + kl);
+      pos += kl;
+      const vl = varint();
+      const value = vl < 0 ? null : buf.toString("utf8", pos, pos + vl);
+      if (vl > 0) pos += vl;
+      const h = varint();
+      expect(h).toBe(0);
+      out.push({ offset: base + delta, key, value });
+    }
+    expect(pos).toBe(start + len);
+  }
+  return out;
+}
+
+function readAll(log: PartitionLog): { offset: number; key: string; value: string | null }[] {
+  return decode(log.read(log.logStartOffset, 1 << 30, true).chunks);
+}
+
+/** Writes `versions` rounds of keys k0..k(keys-1), value "kI@round", one batch of 5 records per append. */
+function fill(log: PartitionLog, keys: number, versions: number, now = Date.now()): Map<string, { offset: number; value: string | null }> {
+  const latest = new Map<string, { offset: number; value: string | null }>();
+  const recs: { key: string; value: string | null }[] = [];
+  for (let v = 0; v < versions; v++) for (let k = 0; k < keys; k++) recs.push({ key: `k${k}`, value: `k${k}@${v}` });
+  for (let i = 0; i < recs.length; i += 5) {
+    const part = recs.slice(i, i + 5);
+    const base = log.append([buildBatch(part.map((r) => ({ key: Buffer.from(r.key), value: r.value === null ? null : Buffer.from(r.value) })), now)], now);
+    part.forEach((r, j) => latest.set(r.key, { offset: base + j, value: r.value }));
+  }
+  return latest;
+}
+
+const policy = (extra: object = {}) => ({ retentionBytes: -1, retentionMs: -1, segmentBytes: 1024, cleanupPolicy: "compact", ...extra });
+
+describe("log compaction", () => {
+  for (const where of ["memory", "disk"] as const) {
+    it(`keeps the latest record per key with its offset, leaves the active segment alone (${where})`, () => {
+      const dir = where === "disk" ? path.join(tempDir(), "p0") : undefined;
+      const log = new PartitionLog(dir, policy());
+      const latest = fill(log, 10, 30);
+      const hw = log.highWatermark;
+      expect(hw).toBe(300);
+      const before = log.segmentCount;
+      expect(before).toBeGreaterThan(5);
+      const active = readAll(log).filter((r) => r.offset >= hw - 5);
+      const stats = log.clean(Date.now(), true)!;
+      expect(stats.recordsRemoved).toBeGreaterThan(200);
+      expect(log.segmentCount).toBeLessThan(before);
+      expect(log.highWatermark).toBe(hw);
+      expect(log.logStartOffset).toBe(0);
+      const after = readAll(log);
+      // Offsets strictly increase (gaps where records went), every key's latest record is there at its offset.
+      for (let i = 1; i < after.length; i++) expect(after[i].offset).toBeGreaterThan(after[i - 1].offset);
+      for (const [key, l] of latest) expect(after).toContainEqual({ offset: l.offset, key, value: l.value });
+      // The active segment is not cleaned: its records are all still there.
+      for (const r of active) expect(after).toContainEqual(r);
+      // Reading from an offset inside a gap starts at the next record kept.
+      const fromGap = decode(log.read(1, 1 << 20, true).chunks);
+      expect(fromGap[0].offset).toBeGreaterThanOrEqual(1);
+      // Cleaning again right away finds nothing dirty.
+      expect(log.clean(Date.now())).toBeUndefined();
+      log.close();
+      if (dir) {
+        const reopened = new PartitionLog(dir, policy());
+        expect(readAll(reopened)).toEqual(after);
+        expect(reopened.highWatermark).toBe(hw);
+        reopened.close();
+      }
+    });
+  }
+
+  it("keeps tombstones for delete.retention.ms after their segment was written, then removes them", () => {
+    const t0 = Date.now();
+    const log2 = new PartitionLog(undefined, policy({ deleteRetentionMs: 60_000 }));
+    fill(log2, 4, 10, t0);
+    log2.append([buildBatch([{ key: Buffer.from("k1"), value: null }], t0)], t0);
+    for (let i = 0; i < 40; i++) log2.append([buildBatch([{ key: Buffer.from("k0"), value: Buffer.from(`k0@x${i}`) }], t0)], t0);
+    log2.clean(t0 + 1000, true);
+    const soon = readAll(log2);
+    expect(soon.filter((r) => r.key === "k1")).toEqual([expect.objectContaining({ key: "k1", value: null })]);
+    // More writes close more segments, so there is something dirty to clean again.
+    for (let i = 0; i < 40; i++) log2.append([buildBatch([{ key: Buffer.from("k0"), value: Buffer.from(`k0@y${i}`) }], t0)], t0);
+    log2.clean(t0 + 120_000, true);
+    const later = readAll(log2);
+    expect(later.filter((r) => r.key === "k1")).toEqual([]);
+    expect(later.filter((r) => r.key === "k2").map((r) => r.value)).toEqual(["k2@9"]);
+    log2.close();
+  });
+
+  it("refuses a record without a key on a compacted topic (INVALID_RECORD), as Kafka does", () => {
+    const log = new PartitionLog(undefined, policy());
+    expect(() => log.append([buildBatch([{ key: null, value: Buffer.from("x") }], Date.now())])).toThrow(/without key/);
+    log.close();
+  });
+
+  for (const step of ["cleaned", "swap", "deleted", "done", "none"]) {
+    it(`kill -9 during a cleaning (at "${step}") loses nothing`, async () => {
+      const dir = path.join(tempDir(), "p0");
+      const log = new PartitionLog(dir, policy());
+      const latest = fill(log, 8, 25);
+      const all = readAll(log);
+      log.close();
+      const child = spawn(path.resolve(__dirname, "../../node_modules/.bin/vite-node"), [path.join(__dirname, "support", "clean-child.ts"), dir, step], { stdio: ["ignore", "pipe", "pipe"] });
+      let err = "";
+      child.stderr.on("data", (d) => (err += d));
+      const exit = await new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on("close", (code, signal) => resolve({ code, signal })));
+      if (step === "none") expect(exit, err).toEqual({ code: 0, signal: null });
+      else expect(exit.signal, err).toBe("SIGKILL");
+      const lines: string[] = [];
+      const reopened = new PartitionLog(dir, policy(), { log: (l) => lines.push(l) });
+      const after = readAll(reopened);
+      // Every key's latest record at its offset; nothing that was not written; no leftovers of the cleaning.
+      for (const [key, l] of latest) expect(after).toContainEqual({ offset: l.offset, key, value: l.value });
+      for (const r of after) expect(all).toContainEqual(r);
+      for (let i = 1; i < after.length; i++) expect(after[i].offset).toBeGreaterThan(after[i - 1].offset);
+      expect(reopened.highWatermark).toBe(200);
+      expect(fs.readdirSync(dir).filter((f) => /cleaned|swap/.test(f))).toEqual([]);
+      if (step === "swap" || step === "deleted") expect(lines.join("\n")).toMatch(/finished a cleaning cut short/);
+      reopened.close();
+    }, 60_000);
+  }
+
+  it("a compacted topic over the wire: kafkajs reads the latest value per key from offset 0; DescribeConfigs shows the policy", async () => {
+    const lines: string[] = [];
+    const broker = await startBroker({ port: 0, logCleanerIntervalMs: 100, log: (l) => lines.push(l) });
+    const kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      await admin.createTopics({
+        topics: [
+          {
+            topic: "table",
+            numPartitions: 1,
+            configEntries: [
+              { name: "cleanup.policy", value: "compact" },
+              { name: "segment.bytes", value: "2048" },
+              { name: "min.cleanable.dirty.ratio", value: "0.1" },
+            ],
+          },
+        ],
+      });
+      const bad = await admin.createTopics({ topics: [{ topic: "bad-policy", configEntries: [{ name: "cleanup.policy", value: "shred" }] }] }).catch((e: { errors?: { type: string }[] }) => e.errors?.map((x) => x.type));
+      expect(bad).toEqual(["INVALID_CONFIG"]);
+      const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: "table", configNames: ["cleanup.policy", "min.cleanable.dirty.ratio"] }] });
+      expect(Object.fromEntries(described.resources[0].configEntries.map((e) => [e.configName, e.configValue]))).toEqual({ "cleanup.policy": "compact", "min.cleanable.dirty.ratio": "0.1" });
+      const producer = kafka.producer();
+      await producer.connect();
+      const expected = new Map<string, string>();
+      for (let round = 0; round < 20; round++) {
+        const messages = Array.from({ length: 10 }, (_, k) => ({ key: `user-${k}`, value: `user-${k} v${round}` }));
+        for (const m of messages) expected.set(m.key, m.value);
+        await producer.send({ topic: "table", messages });
+      }
+      await producer.send({ topic: "table", messages: [{ key: "user-3", value: null }] });
+      expected.delete("user-3");
+      await producer.disconnect();
+      await waitFor("the cleaner", () => lines.some((l) => l.startsWith("cleaner: table-0")), 30_000);
+      const consumer = kafka.consumer({ groupId: "table-reader" });
+      await consumer.connect();
+      await consumer.subscribe({ topic: "table", fromBeginning: true });
+      const seen = new Map<string, string | null>();
+      let count = 0;
+      const offsets: number[] = [];
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          count++;
+          offsets.push(Number(message.offset));
+          seen.set(message.key!.toString(), message.value ? message.value.toString() : null);
+        },
+      });
+      await waitFor("the consumer to reach the end", () => offsets.includes(200), 30_000);
+      await consumer.disconnect();
+      const table = new Map([...seen].filter(([, v]) => v !== null)) as Map<string, string>;
+      expect(table).toEqual(expected);
+      expect(count).toBeLessThan(201); // some records were cleaned away
+      expect(offsets[0]).toBeGreaterThanOrEqual(0);
+    } finally {
+      await admin.disconnect();
+      await broker.stop();
+    }
+  }, 90_000);
+});
