@@ -53,7 +53,7 @@ function brokerSuite(name: string, start: () => Promise<{ bootstrap: string; sto
         { partition: 1, key: "o4", value: order("o4", "eu", 1, 9) },
       ]);
       const df = reader(topic).load();
-      const orders = df.selectExpr("CAST(value AS STRING) AS json").select(from_json(col("json"), SCHEMA).alias("o")).select("o.*");
+      const orders = df.selectExpr("CAST(value AS STRING) AS json").select(from_json(col("json"), `${SCHEMA}, _corrupt_record STRING`).alias("o")).select("o.*");
       const revenue = orders
         .withWatermark("ts", "30 seconds")
         .groupBy(window(col("ts"), "10 seconds"), col("region"))
@@ -88,7 +88,7 @@ function brokerSuite(name: string, start: () => Promise<{ bootstrap: string; sto
       const table = `badjson_${topic}`;
       const start = () =>
         track(
-          reader(topic).load().select(from_json(col("value").cast("string"), "order_id STRING, region STRING, amount DOUBLE").alias("o")).select("o.*")
+          reader(topic).load().select(from_json(col("value").cast("string"), "order_id STRING, region STRING, amount DOUBLE, _corrupt_record STRING").alias("o")).select("o.*")
             .writeStream.format("memory").queryName(table).option("checkpointLocation", checkpoint).trigger({ processingTime: "100 ms" }).start(),
         );
       try {
