@@ -14,7 +14,12 @@ import { checkAggregation, checkJoin } from "./checks";
 const colRefs = (schema: StructType): BExpr[] => schema.fields.map((f, i) => ({ k: "col", index: i, type: f.type, name: f.name }));
 
 function project(child: PlanNode, exprs: BExpr[], fields: StructField[]): PlanNode {
-  for (const b of exprs) checkWindowInSelect(b);
+  const windows = new Set<string>();
+  const times: BExpr[] = [];
+  for (const b of exprs) checkWindowInSelect(b, windows, times);
+  // As Spark's TimeWindowing rule: one window expression per operator, and rows whose time is NULL are dropped.
+  if (windows.size > 1) throw new AnalysisError("Multiple time/session window expressions would result in a cartesian product of rows, therefore they are currently not supported.");
+  if (times.length) child = { op: "filter", child, cond: functions.call("isnotnull", [times[0]]), schema: child.schema, streaming: child.streaming };
   return { op: "project", child, exprs, schema: { kind: "struct", fields }, streaming: child.streaming };
 }
 
@@ -161,14 +166,17 @@ export function analyzeJoin(child: PlanNode, right: PlanNode, on: string | strin
   return { op: "join", child, right, leftKeys, rightKeys, how: kind, output, schema: { kind: "struct", fields }, streaming: child.streaming };
 }
 
-/** A sliding window() or a session_window() is a grouping key only. */
-function checkWindowInSelect(b: BExpr): void {
+/** A sliding window() or a session_window() is a grouping key only. Collects the distinct windows and their times. */
+function checkWindowInSelect(b: BExpr, windows: Set<string>, times: BExpr[]): void {
   if (b.k === "call" && b.fn === "session_window") throw new AnalysisError("session_window() can only be used as a groupBy() key");
   if (b.k === "call" && b.fn === "window") {
     const x = metaOf(b, "window")!;
     if (x.sizeMs !== x.slideMs) throw new AnalysisError("a sliding window() can only be used as a groupBy() key; use a tumbling window (no slide) in select");
+    const key = JSON.stringify([x, b.args[0]]);
+    if (!windows.has(key)) times.push(b.args[0]);
+    windows.add(key);
   }
-  children(b).forEach(checkWindowInSelect);
+  children(b).forEach((c) => checkWindowInSelect(c, windows, times));
 }
 
 /**
