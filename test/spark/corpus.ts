@@ -58,7 +58,6 @@ export function pyStr(s: string): string {
 }
 
 /** The watermark difference several queries show. */
-const LATE = "streamlab drops input rows older than the current watermark; Spark drops only rows older than the previous batch's watermark (its late-event watermark, SPARK-40925), and for a window aggregation only rows whose window has closed";
 
 const STATIC_PY = 'spark.createDataFrame([("alice", "eu"), ("bob", "us"), ("carol", "eu")], "name STRING, region STRING")';
 const staticDF = () => spark.createDataFrame([["alice", "eu"], ["bob", "us"], ["carol", "eu"]], "name STRING, region STRING");
@@ -172,26 +171,26 @@ export const CORPUS: CorpusQuery[] = [
   q("tumbling window complete", "window", (df) => df.groupBy(window(col("ts"), "10 seconds")).agg(count("*").alias("n"), sum("qty").alias("q")),
     'df.groupBy(F.window(F.col("ts"), "10 seconds")).agg(F.count("*").alias("n"), F.sum("qty").alias("q"))', { mode: "complete" }),
   q("tumbling window + watermark append", "watermark", (df) => df.withWatermark("ts", "5 seconds").groupBy(window(col("ts"), "10 seconds")).agg(count("*").alias("n")),
-    'df.withWatermark("ts", "5 seconds").groupBy(F.window(F.col("ts"), "10 seconds")).agg(F.count("*").alias("n"))', { mode: "append" , known: LATE}),
+    'df.withWatermark("ts", "5 seconds").groupBy(F.window(F.col("ts"), "10 seconds")).agg(F.count("*").alias("n"))', { mode: "append" }),
   q("tumbling window + watermark update", "watermark", (df) => df.withWatermark("ts", "5 seconds").groupBy(window(col("ts"), "10 seconds"), col("name")).agg(sum("amount").alias("s")),
-    'df.withWatermark("ts", "5 seconds").groupBy(F.window(F.col("ts"), "10 seconds"), F.col("name")).agg(F.sum("amount").alias("s"))', { mode: "update" , known: LATE}),
+    'df.withWatermark("ts", "5 seconds").groupBy(F.window(F.col("ts"), "10 seconds"), F.col("name")).agg(F.sum("amount").alias("s"))', { mode: "update" }),
   q("sliding window complete", "window", (df) => df.groupBy(window(col("ts"), "10 seconds", "5 seconds")).agg(count("*").alias("n")),
     'df.groupBy(F.window(F.col("ts"), "10 seconds", "5 seconds")).agg(F.count("*").alias("n"))', { mode: "complete" }),
   q("sliding window + watermark append", "watermark", (df) => df.withWatermark("ts", "10 seconds").groupBy(window(col("ts"), "20 seconds", "10 seconds")).agg(sum("qty").alias("q")),
-    'df.withWatermark("ts", "10 seconds").groupBy(F.window(F.col("ts"), "20 seconds", "10 seconds")).agg(F.sum("qty").alias("q"))', { mode: "append" , known: LATE}),
+    'df.withWatermark("ts", "10 seconds").groupBy(F.window(F.col("ts"), "20 seconds", "10 seconds")).agg(F.sum("qty").alias("q"))', { mode: "append" }),
   q("window with a start time", "window", (df) => df.groupBy(window(col("ts"), "10 seconds", "10 seconds", "3 seconds")).agg(count("*").alias("n")),
     'df.groupBy(F.window(F.col("ts"), "10 seconds", "10 seconds", "3 seconds")).agg(F.count("*").alias("n"))', { mode: "complete" }),
   q("window start and end selected", "window", (df) => df.groupBy(window(col("ts"), "30 seconds")).agg(max("amount").alias("m")).select(col("window.start").alias("s"), col("window.end").alias("e"), col("m")),
     'df.groupBy(F.window(F.col("ts"), "30 seconds")).agg(F.max("amount").alias("m")).select(F.col("window.start").alias("s"), F.col("window.end").alias("e"), F.col("m"))', { mode: "complete" }),
   q("tumbling window in select", "window", (df) => df.select(col("id"), window(col("ts"), "10 seconds").alias("w")), 'df.select(F.col("id"), F.window(F.col("ts"), "10 seconds").alias("w"))'),
   q("session window + watermark append", "session", (df) => df.withWatermark("ts", "5 seconds").groupBy(session_window(col("ts"), "5 seconds"), col("name")).agg(count("*").alias("n")),
-    'df.withWatermark("ts", "5 seconds").groupBy(F.session_window(F.col("ts"), "5 seconds"), F.col("name")).agg(F.count("*").alias("n"))', { mode: "append" , known: LATE}),
+    'df.withWatermark("ts", "5 seconds").groupBy(F.session_window(F.col("ts"), "5 seconds"), F.col("name")).agg(F.count("*").alias("n"))', { mode: "append" }),
   q("session window complete", "session", (df) => df.groupBy(session_window(col("ts"), "4 seconds"), col("flag")).agg(count("*").alias("n"), sum("qty").alias("q")),
     'df.groupBy(F.session_window(F.col("ts"), "4 seconds"), F.col("flag")).agg(F.count("*").alias("n"), F.sum("qty").alias("q"))', { mode: "complete" }),
   q("global session window is rejected", "session", (df) => df.groupBy(session_window(col("ts"), "4 seconds")).agg(count("*").alias("n")),
-    'df.groupBy(F.session_window(F.col("ts"), "4 seconds")).agg(F.count("*").alias("n"))', { mode: "complete", sparkRejects: true, known: "Spark fails a global aggregation with a session window in streaming ('not supported'); streamlab runs it" }),
+    'df.groupBy(F.session_window(F.col("ts"), "4 seconds")).agg(F.count("*").alias("n"))', { mode: "complete", sparkRejects: true }),
   q("session window update mode is rejected", "session", (df) => df.withWatermark("ts", "10 seconds").groupBy(session_window(col("ts"), "6 seconds"), col("name")).agg(count("*").alias("n")),
-    'df.withWatermark("ts", "10 seconds").groupBy(F.session_window(F.col("ts"), "6 seconds"), F.col("name")).agg(F.count("*").alias("n"))', { mode: "update", sparkRejects: true, known: "Spark 4 rejects update mode for session windows (STREAMING_OUTPUT_MODE.UNSUPPORTED_OPERATION); streamlab runs it" }),
+    'df.withWatermark("ts", "10 seconds").groupBy(F.session_window(F.col("ts"), "6 seconds"), F.col("name")).agg(F.count("*").alias("n"))', { mode: "update", sparkRejects: true }),
   // ---- watermark and deduplication -------------------------------------------------------------------------
   q("dropDuplicates by a column", "dedup", (df) => df.dropDuplicates(["name"]).select("id", "name"), 'df.dropDuplicates(["name"]).select("id", "name")'),
   q("dropDuplicates with watermark", "dedup", (df) => df.withWatermark("ts", "5 seconds").dropDuplicates(["name", "ts"]).select("id", "name"),
@@ -199,9 +198,9 @@ export const CORPUS: CorpusQuery[] = [
     { batches: [[ev(1, "a", 1, 1, 10), ev(2, "a", 1, 1, 10), ev(3, "b", 1, 1, 12)], [ev(4, "a", 1, 1, 10), ev(5, "c", 1, 1, 30), ev(6, "b", 1, 1, 12)], [ev(7, "a", 1, 1, 10), ev(8, "c", 1, 1, 30), ev(9, "d", 1, 1, 31)]] }),
   q("distinct()", "dedup", (df) => df.select("name").distinct(), 'df.select("name").distinct()'),
   q("watermark drops late rows before a window", "watermark", (df) => df.withWatermark("ts", "2 seconds").groupBy(window(col("ts"), "5 seconds"), col("name")).agg(count("*").alias("n")),
-    'df.withWatermark("ts", "2 seconds").groupBy(F.window(F.col("ts"), "5 seconds"), F.col("name")).agg(F.count("*").alias("n"))', { mode: "update" , known: LATE}),
+    'df.withWatermark("ts", "2 seconds").groupBy(F.window(F.col("ts"), "5 seconds"), F.col("name")).agg(F.count("*").alias("n"))', { mode: "update" }),
   q("groupBy the watermarked column append", "watermark", (df) => df.withWatermark("ts", "3 seconds").groupBy("ts").agg(count("*").alias("n")),
-    'df.withWatermark("ts", "3 seconds").groupBy("ts").agg(F.count("*").alias("n"))', { mode: "append" , known: LATE}),
+    'df.withWatermark("ts", "3 seconds").groupBy("ts").agg(F.count("*").alias("n"))', { mode: "append" }),
   // ---- joins with static data ------------------------------------------------------------------------------
   q("stream-static inner join", "join", (df) => df.join(staticDF(), "name").select("id", "name", "region"), `df.join(${STATIC_PY}, "name").select("id", "name", "region")`),
   q("stream-static left join", "join", (df) => df.join(staticDF(), "name", "left").select("id", "name", "region"), `df.join(${STATIC_PY}, "name", "left").select("id", "name", "region")`),

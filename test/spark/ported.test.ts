@@ -527,7 +527,7 @@ describe("StreamingSessionWindowSuite", () => {
     t.checkNewAnswer(["spark", 25, 50, 25, 3], ["streaming", 25, 51, 26, 4], ["hello", 40, 51, 11, 2], ["world", 40, 51, 11, 2], ["structured", 41, 51, 10, 1], ["hello", 60, 70, 10, 1], ["apache", 60, 70, 10, 1], ["spark", 60, 70, 10, 1]);
     await add(t, input, ["structured streaming", 90]);
     t.checkNewAnswer(["spark", 25, 50, 25, 3], ["streaming", 25, 51, 26, 4], ["hello", 40, 51, 11, 2], ["world", 40, 51, 11, 2], ["structured", 41, 51, 10, 1], ["hello", 60, 70, 10, 1], ["apache", 60, 70, 10, 1], ["spark", 60, 70, 10, 1], ["structured", 90, 100, 10, 1], ["streaming", 90, 100, 10, 1]);
-  }, { note: `${PRESPLIT}; ${VARIANTS}`, hangs: SESSION_HANG });
+  }, { note: `${PRESPLIT}; ${VARIANTS}` });
   port("complete mode - session window - nested tuple key", null, { unsupported: "arrays_zip and explode (nested tuple keys)" });
   port("complete mode - session window - multiple col key", null, { unsupported: "arrays_zip and explode (multiple column keys built from arrays)" });
   port("complete mode - session window - no key", async () => {
@@ -541,7 +541,7 @@ describe("StreamingSessionWindowSuite", () => {
       t.checkAnswer();
     });
     for (const m of ["global aggregation with session window", "not supported"]) check(e.message.toLowerCase().includes(m), `Spark's error says '${m}'; streamlab: ${e.message}`);
-  }, { note: VARIANTS, hangs: SESSION_HANG });
+  }, { note: VARIANTS });
   port("append mode - session window", async () => {
     const input = memoryStream("_1 STRING, _2 BIGINT");
     const t = new StreamTest(sessionQuery(input));
@@ -559,7 +559,7 @@ describe("StreamingSessionWindowSuite", () => {
     t.checkNewAnswer();
     await add(t, input, ["structured streaming", 90]);
     t.checkNewAnswer(["spark", 25, 50, 25, 3], ["streaming", 25, 51, 26, 4], ["hello", 40, 51, 11, 2], ["world", 40, 51, 11, 2], ["structured", 41, 51, 10, 1]);
-  }, { note: `${PRESPLIT}; ${VARIANTS}`, hangs: SESSION_HANG });
+  }, { note: `${PRESPLIT}; ${VARIANTS}` });
   port("SPARK-36465: dynamic gap duration", null, { unsupported: "a Scala UDF as the session gap" });
   port("dynamic gap duration - nested tuple key", null, { unsupported: "a Scala UDF as the session gap; arrays_zip" });
   port("dynamic gap duration - multiple col key", null, { unsupported: "a Scala UDF as the session gap; arrays_zip" });
@@ -573,7 +573,7 @@ describe("StreamingSessionWindowSuite", () => {
       t.checkAnswer();
     });
     for (const m of ["global aggregation with session window", "not supported"]) check(e.message.toLowerCase().includes(m), `Spark's error says '${m}'; streamlab: ${e.message}`);
-  }, { note: VARIANTS, hangs: SESSION_HANG });
+  }, { note: VARIANTS });
   port("update mode - session window", async () => {
     const input = memoryStream("_1 STRING, _2 BIGINT");
     const e = await intercept(async () => {
@@ -582,7 +582,7 @@ describe("StreamingSessionWindowSuite", () => {
       t.checkAnswer();
     });
     for (const m of ["update output mode", "not supported", "for session window"]) check(e.message.toLowerCase().includes(m), `Spark's error says '${m}'; streamlab: ${e.message}`);
-  }, { note: VARIANTS, hangs: SESSION_HANG });
+  }, { note: VARIANTS });
   port("update mode - session window - no key", async () => {
     const input = memoryStream("value INT");
     const e = await intercept(async () => {
@@ -591,7 +591,7 @@ describe("StreamingSessionWindowSuite", () => {
       t.checkAnswer();
     });
     for (const m of ["update output mode", "not supported", "for session window"]) check(e.message.toLowerCase().includes(m), `Spark's error says '${m}'; streamlab: ${e.message}`);
-  }, { note: VARIANTS, hangs: SESSION_HANG });
+  }, { note: VARIANTS });
   port("session window with async state checkpointing", null, { unsupported: "Databricks-only state store settings (spark.databricks.*)" });
   port("session window with first/last function", null, { unsupported: "min_by/max_by aggregates" });
   port("session window - with more aggregation functions and UDAFs", null, { unsupported: "median aggregate and a Scala UDAF" });

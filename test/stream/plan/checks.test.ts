@@ -32,11 +32,21 @@ describe("output modes (Spark's UnsupportedOperationChecker)", () => {
     expect(q.isActive).toBe(true);
   });
 
-  it("update over session windows needs a watermark", () => {
-    const sessions = stream().groupBy(session_window(col("ts"), "5 seconds")).agg(count("*"));
-    expect(() => sessions.writeStream.outputMode("update").format("console").start()).toThrow(
-      /^Update output mode not supported for session window on streaming DataFrames\/DataSets without watermark; add withWatermark\(\)/,
-    );
+  it("update over session windows is refused, with a watermark too (Spark 4)", () => {
+    const sessions = stream().groupBy(session_window(col("ts"), "5 seconds"), col("k")).agg(count("*"));
+    const watermarked = stream().withWatermark("ts", "10 seconds").groupBy(session_window(col("ts"), "5 seconds"), col("k")).agg(count("*"));
+    for (const df of [sessions, watermarked]) {
+      expect(() => df.writeStream.outputMode("update").format("console").start()).toThrow(
+        /^Update output mode not supported for session window on streaming DataFrames\/DataSets; use append \(with a watermark\) or complete mode$/,
+      );
+    }
+  });
+
+  it("a global aggregation over a session window is refused in a stream (Spark's rule)", () => {
+    const global = stream().withWatermark("ts", "10 seconds").groupBy(session_window(col("ts"), "5 seconds")).agg(count("*"));
+    for (const mode of ["append", "complete"] as const) {
+      expect(() => global.writeStream.outputMode(mode).format("console").start()).toThrow(/^Global aggregation with session window in streaming query is not supported\. Group by another column/);
+    }
   });
 
   it("update and complete are allowed over an aggregation without watermark", () => {
