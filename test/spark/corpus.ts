@@ -117,7 +117,7 @@ export const CORPUS: CorpusQuery[] = [
     'df.select(F.col("id"), F.date_trunc("minute", F.col("ts")).alias("m"), F.expr("timestamp_seconds(qty)").alias("s"))'),
   sx("to_timestamp with a format, date_add, datediff", "datetime", ["id", "to_timestamp('2024-03-05 10:11', 'yyyy-MM-dd HH:mm') AS p", "date_add(CAST(ts AS DATE), id) AS da", "datediff(date_add(CAST(ts AS DATE), id), CAST(ts AS DATE)) AS dd"]),
   sx("interval arithmetic", "interval", ["id", "ts + INTERVAL 1 HOUR AS h", "ts - INTERVAL '30' SECOND AS s", "ts + INTERVAL 2 DAYS AS d"]),
-  sx("dayofweek, quarter, weekofyear", "datetime", ["id", "dayofweek(ts) AS dw", "quarter(ts) AS qu", "weekofyear(ts) AS w"], { known: "weekofyear() is not in streamlab's function library" }),
+  sx("dayofweek, quarter, weekofyear", "datetime", ["id", "dayofweek(ts) AS dw", "quarter(ts) AS qu", "weekofyear(ts) AS w"]),
   // ---- JSON, structs, arrays -------------------------------------------------------------------------------
   q("to_json of a struct", "json", (df) => df.select(col("id"), to_json(struct(col("id"), col("name"), col("amount"))).alias("j")),
     'df.select(F.col("id"), F.to_json(F.struct(F.col("id"), F.col("name"), F.col("amount"))).alias("j"))', { known: "to_json writes the double 7.0 as 7 in streamlab; Spark writes 7.0" }),
@@ -135,7 +135,7 @@ export const CORPUS: CorpusQuery[] = [
     (df) => df.select(from_json(col("value").cast("string"), "a INT, _corrupt_record STRING, b STRING").alias("d")).select("d.*"),
     'df.select(F.from_json(F.col("value").cast("string"), "a INT, _corrupt_record STRING, b STRING").alias("d")).select("d.*")',
     { raw: true, batches: [['{"a": 1, "b": "x"}', "not json", '{"a": "text", "b": 2}'], ['{"a": 1,}', "[1, 2]", '{"b": "\u0001"}']] }),
-  sx("struct, array, size, array_contains", "collection", ["id", "named_struct('x', id, 'y', name) AS s", "array(id, qty) AS a", "size(tags) AS n", "array_contains(tags, 'a') AS has"], { known: "size(NULL) is NULL in Spark 4 (legacy sizeOfNull off); streamlab returns -1" }),
+  sx("struct, array, size, array_contains", "collection", ["id", "named_struct('x', id, 'y', name) AS s", "array(id, qty) AS a", "size(tags) AS n", "array_contains(tags, 'a') AS has"]),
   sx("struct field access", "collection", ["named_struct('x', id, 'y', name).y AS y", "named_struct('x', id, 'y', name).x AS x"]),
   sx("element_at and [] out of range (ANSI)", "collection", ["id", "element_at(tags, 1) AS e", "tags[0] AS first"], { known: "Spark 4 (ANSI) fails the query on an index beyond the array (INVALID_ARRAY_INDEX); streamlab returns NULL" }),
   // ---- raw Kafka columns -----------------------------------------------------------------------------------
@@ -159,7 +159,7 @@ export const CORPUS: CorpusQuery[] = [
     (df) => df.groupBy(expr("id % 2").alias("p")).agg(round(stddev("amount"), 6).alias("sd"), round(variance("qty"), 6).alias("v"), approx_count_distinct("name").alias("ac")),
     'df.groupBy(F.expr("id % 2").alias("p")).agg(F.round(F.stddev("amount"), 6).alias("sd"), F.round(F.variance("qty"), 6).alias("v"), F.approx_count_distinct("name").alias("ac"))', { mode: "complete" }),
   q("collect_list size", "aggregate", (df) => df.groupBy("name").agg(expr("size(collect_list(id))").alias("n"), expr("array_sort(collect_set(qty))").alias("qs")),
-    'df.groupBy("name").agg(F.expr("size(collect_list(id))").alias("n"), F.expr("array_sort(collect_set(qty))").alias("qs"))', { mode: "complete", known: "array_sort() is not in streamlab's function library" }),
+    'df.groupBy("name").agg(F.expr("size(collect_list(id))").alias("n"), F.expr("array_sort(collect_set(qty))").alias("qs"))', { mode: "complete" }),
   q("count distinct is rejected in streaming", "aggregate", (df) => df.groupBy("name").agg(expr("count(DISTINCT id)").alias("n")),
     'df.groupBy("name").agg(F.expr("count(DISTINCT id)").alias("n"))', { mode: "complete", sparkRejects: true, known: "streamlab allows distinct aggregations on streams; Spark rejects them at analysis" }),
   q("aggregates skip nulls", "aggregate", (df) => df.groupBy("flag").agg(sum("amount").alias("s"), avg("amount").alias("a"), count("amount").alias("c"), count("*").alias("n")),

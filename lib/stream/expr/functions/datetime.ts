@@ -67,6 +67,12 @@ export function registerDatetimeFunctions(r: FunctionRegistry): void {
   datePart("minute", (d) => `${d}.getUTCMinutes()`);
   datePart("second", (d) => `${d}.getUTCSeconds()`);
   datePart("quarter", (d) => `Math.floor(${d}.getUTCMonth() / 3) + 1`);
+  // weekofyear: the ISO 8601 week (weeks start on Monday; week 1 holds the year's first Thursday), as Spark's.
+  r.scalar("weekofyear", {
+    args: [1, 1],
+    resolve: (args) => ({ type: IntegerType, args: [toTimestamp(args[0])] }),
+    gen: (a, cg) => `${cg.konst(isoWeek)}(${a[0]})`,
+  });
   r.scalar("date_trunc", {
     args: [2, 2],
     resolve: (args) => ({ type: TimestampType, args: [toString(args[0]), toTimestamp(args[1])] }),
@@ -138,4 +144,14 @@ function signedDurationArg(a: BExpr | undefined, name: string, what: string): nu
     return ms === undefined ? undefined : -ms;
   }
   return durationArg(a, name, what);
+}
+
+/** The ISO 8601 week number of a UTC time (ms). */
+function isoWeek(t: number): number {
+  const d = new Date(t);
+  const day = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+  // The Thursday of this date's week decides the week's year.
+  const thursday = day + (3 - ((d.getUTCDay() + 6) % 7)) * 86_400_000;
+  const yearStart = Date.UTC(new Date(thursday).getUTCFullYear(), 0, 1);
+  return Math.floor((thursday - yearStart) / (7 * 86_400_000)) + 1;
 }
