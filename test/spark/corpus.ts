@@ -161,7 +161,7 @@ export const CORPUS: CorpusQuery[] = [
   q("collect_list size", "aggregate", (df) => df.groupBy("name").agg(expr("size(collect_list(id))").alias("n"), expr("array_sort(collect_set(qty))").alias("qs")),
     'df.groupBy("name").agg(F.expr("size(collect_list(id))").alias("n"), F.expr("array_sort(collect_set(qty))").alias("qs"))', { mode: "complete" }),
   q("count distinct is rejected in streaming", "aggregate", (df) => df.groupBy("name").agg(expr("count(DISTINCT id)").alias("n")),
-    'df.groupBy("name").agg(F.expr("count(DISTINCT id)").alias("n"))', { mode: "complete", sparkRejects: true, known: "streamlab allows distinct aggregations on streams; Spark rejects them at analysis" }),
+    'df.groupBy("name").agg(F.expr("count(DISTINCT id)").alias("n"))', { mode: "complete", sparkRejects: true }),
   q("aggregates skip nulls", "aggregate", (df) => df.groupBy("flag").agg(sum("amount").alias("s"), avg("amount").alias("a"), count("amount").alias("c"), count("*").alias("n")),
     'df.groupBy("flag").agg(F.sum("amount").alias("s"), F.avg("amount").alias("a"), F.count("amount").alias("c"), F.count("*").alias("n"))', { mode: "complete" }),
   q("append aggregation without watermark is rejected", "output mode", (df) => df.groupBy("name").count(), 'df.groupBy("name").count()', { mode: "append", sparkRejects: true }),

@@ -17,6 +17,7 @@ export const MESSAGES = {
   appendWithoutWatermark: "Append output mode not supported when there are streaming aggregations on streaming DataFrames/DataSets without watermark",
   updateSessionWindow: "Update output mode not supported for session window on streaming DataFrames/DataSets",
   globalSessionWindow: "Global aggregation with session window in streaming query is not supported.",
+  distinctAggregation: "Distinct aggregations are not supported on streaming DataFrames/Datasets. Consider using approx_count_distinct() instead.",
   multipleAggregations: "Multiple streaming aggregations are not supported with streaming DataFrames/Datasets",
   streamStreamJoin: "Join between two streaming DataFrames/Datasets is not supported here",
   dedupAfterAggregation: "dropDuplicates after a streaming aggregation is not supported",
@@ -54,6 +55,7 @@ export function checkForStreaming(plan: PlanNode, mode: OutputMode): void {
   // Spark 4 (UnsupportedOperationChecker, STREAMING_OUTPUT_MODE.UNSUPPORTED_OPERATION): never update mode with a
   // session window, watermark or not; and a session window needs another grouping key in a stream.
   if (agg && mode === "update" && agg.timeKey?.kind === "session") throw new AnalysisError(`${MESSAGES.updateSessionWindow}; use append (with a watermark) or complete mode`);
+  if (agg?.slots.some((s) => s.distinct || s.fn === "count_distinct")) throw new AnalysisError(MESSAGES.distinctAggregation);
   if (agg && agg.timeKey?.kind === "session" && agg.keys.length === 1) throw new AnalysisError(`${MESSAGES.globalSessionWindow} Group by another column beside session_window()`);
   if (agg) {
     for (const n of nodes.slice(aggIndex + 1)) {

@@ -1,6 +1,6 @@
 /** Every streaming restriction of plan/checks.ts, each with the message the user sees (Spark's first). */
 import { describe, it, expect, afterEach } from "vitest";
-import { spark, col, window, session_window, count, sum, AnalysisError, type StreamingQuery } from "../../../lib/stream";
+import { spark, col, expr, window, session_window, count, count_distinct, sum, AnalysisError, type StreamingQuery } from "../../../lib/stream";
 
 const started: StreamingQuery[] = [];
 afterEach(async () => {
@@ -40,6 +40,15 @@ describe("output modes (Spark's UnsupportedOperationChecker)", () => {
         /^Update output mode not supported for session window on streaming DataFrames\/DataSets; use append \(with a watermark\) or complete mode$/,
       );
     }
+  });
+
+  it("distinct aggregations are refused in a stream, as Spark's UnsupportedOperationChecker does", () => {
+    for (const df of [stream().groupBy("k").agg(count_distinct("v")), stream().groupBy("k").agg(expr("count(DISTINCT v)")), stream().agg(expr("sum(DISTINCT v)"))]) {
+      expect(() => df.writeStream.outputMode("complete").format("console").start()).toThrow(/^Distinct aggregations are not supported on streaming DataFrames\/Datasets\. Consider using approx_count_distinct\(\) instead\.$/);
+    }
+    const q = stream().groupBy("k").agg(expr("approx_count_distinct(v)")).writeStream.outputMode("complete").format("memory").queryName("checks_approx").start();
+    started.push(q);
+    expect(q.isActive).toBe(true);
   });
 
   it("a global aggregation over a session window is refused in a stream (Spark's rule)", () => {
