@@ -6,7 +6,7 @@
 import { colExpr, exprName, type Expr } from "../expr/ast";
 import { AnalysisError, castTo, children, columnNames, metaOf, type BExpr, type FnExpr } from "../expr/bound";
 import { bind, resolvePath } from "../expr/bind";
-import { functions, parseInterval, windowType } from "../expr/functions";
+import { functions, parseInterval, parseCalendarInterval, windowType } from "../expr/functions";
 import { type StructType, type StructField, type DataType, typeString, commonType } from "../types";
 import type { AggSlot, PlanNode, TimeKey } from "./nodes";
 import { checkAggregation, checkJoin } from "./checks";
@@ -109,8 +109,11 @@ export function analyzeWatermark(child: PlanNode, eventTime: string, delayThresh
   const b = resolvePath(schema, ref.t === "col" ? ref.path : [eventTime]);
   if (b.k !== "col") throw new AnalysisError(`withWatermark() needs a top-level column; select '${eventTime}' into its own column first`);
   if (b.type.kind !== "timestamp") throw new AnalysisError(`withWatermark('${eventTime}', ...) needs a timestamp column, but it is ${typeString(b.type)}; cast it with to_timestamp()`);
-  const delayMs = parseInterval(delayThreshold);
-  if (delayMs < 0) throw new AnalysisError("the watermark delay cannot be negative");
+  // As Spark's: a calendar interval whose months count 31 days each; no part of it may be negative.
+  const cal = parseCalendarInterval(delayThreshold);
+  if (cal && (cal.months < 0 || cal.days < 0 || cal.micros < 0)) throw new AnalysisError(`Delay threshold (${delayThreshold}) should not be negative.`);
+  const delayMs = cal ? (cal.months * 31 + cal.days) * 86_400_000 + cal.micros / 1000 : parseInterval(delayThreshold);
+  if (delayMs < 0) throw new AnalysisError(`Delay threshold (${delayThreshold}) should not be negative.`);
   const fields = schema.fields.map((f, i) => (i === b.index ? { ...f, watermarkDelayMs: delayMs } : { ...f }));
   return { op: "watermark", child, column: b.index, delayMs, schema: { kind: "struct", fields }, streaming: child.streaming };
 }

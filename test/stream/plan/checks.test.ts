@@ -101,3 +101,20 @@ describe("what streaming and static DataFrames cannot do", () => {
     expect(() => statik().writeStream).toThrow(/^'writeStream' can be called only on streaming Dataset\/DataFrame: .*spark\.readStream/);
   });
 });
+
+describe("withWatermark delays, read as Spark's calendar intervals", () => {
+  const ts = () => spark.memoryStream("ts TIMESTAMP").toDF();
+  const delayOf = (d: string) => ts().withWatermark("ts", d).schema.fields[0].watermarkDelayMs;
+  it("months count 31 days, years 12 months; weeks, days and time parts add up", () => {
+    expect(delayOf("2 years 5 months")).toBe(29 * 31 * 86_400_000);
+    expect(delayOf("1 week 2 days 3 hours")).toBe(9 * 86_400_000 + 3 * 3_600_000);
+    expect(delayOf("interval 1 day")).toBe(86_400_000);
+    expect(delayOf("10 seconds")).toBe(10_000);
+    expect(delayOf("30s")).toBe(30_000);
+  });
+  it("no part may be negative: Spark's message", () => {
+    for (const d of ["-1 year", "1 year -13 months", "1 month -40 days", "-10 seconds"]) {
+      expect(() => ts().withWatermark("ts", d)).toThrow(`Delay threshold (${d}) should not be negative.`);
+    }
+  });
+});
