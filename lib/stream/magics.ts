@@ -28,11 +28,15 @@ export function streamFromTopic(topic: string, options: { schema?: string; start
     if (!ds) throw new MagicError(`--schema ${ddl}: no such dataset (and not a DDL schema); write a schema like "id STRING, amount DOUBLE, ts TIMESTAMP" or a %datagen dataset name`);
     ddl = ds.schemaDDL;
   }
+  let fields: string[];
   try {
-    parseDDL(ddl);
+    fields = parseDDL(ddl).fields.map((f) => f.name);
   } catch (err) {
     throw new MagicError(`--schema: ${(err as Error).message}`);
   }
+  // A malformed record keeps its raw text: the schema gets Spark's corrupt-record field (from_json fills it only
+  // when the schema names it).
+  if (!fields.includes("_corrupt_record")) ddl = `${ddl}, _corrupt_record STRING`;
   return raw.select(from_json(col("value").cast("string"), ddl).alias("data")).select("data.*");
 }
 
@@ -41,7 +45,7 @@ registerMagic({
   kind: "line",
   summary: "define a streaming DataFrame reading a Kafka topic, parsed with a schema",
   usage: "%stream NAME = TOPIC [--schema DDL|DATASET] [--starting earliest|latest] [--bootstrap HOST:PORT]",
-  help: 'Defines NAME in the notebook as spark.readStream.format("kafka")...select(from_json(value, schema).alias("data")).select("data.*").\nWithout --schema, NAME has the raw Kafka columns with key and value as strings.\nExample: %stream orders = orders --schema orders',
+  help: 'Defines NAME in the notebook as spark.readStream.format("kafka")...select(from_json(value, schema).alias("data")).select("data.*"),\nthe schema with a _corrupt_record STRING field added (a malformed record\'s raw text, null for good ones).\nWithout --schema, NAME has the raw Kafka columns with key and value as strings.\nExample: %stream orders = orders --schema orders',
   options: [
     { name: "schema", type: "string", help: "DDL schema of the JSON values, or a %datagen dataset name" },
     { name: "starting", type: "string", help: "where to start reading", choices: ["earliest", "latest"], default: "earliest" },

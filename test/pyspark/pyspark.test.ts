@@ -15,15 +15,21 @@ import { setDisplayBridge, type DisplayBridge } from "../../lib/core";
 import { spark, DataFrame } from "../../lib/stream";
 import "../../lib/pyspark";
 import { tool } from "../support/tools";
+import { venvPython } from "../support/venv";
 import { ConformanceLog } from "../spark/conformance";
 
 const log = new ConformanceLog("4-pyspark", "%%pyspark: the walkthrough programs' Spark halves, verbatim (test/pyspark/pyspark.test.ts)");
-/** streamlab names CAST(value AS STRING) "CAST(value AS STRING)"; Spark names a cast of a column after the column
- *  ("value"), so the walkthrough's next line, col('value'), fails. The fix belongs in lib/stream/expr/ast.ts
- *  exprName (another room): until then this is the acceptance's expected failure, recorded in the report. */
-const CAST_NAME = "column 'value' does not exist; available columns: CAST(value AS STRING)";
 
-const FIXTURES = process.env.STREAMLAB_SEED_PYSPARK ?? join(__dirname, "..", "..", "..", "..", "shared", "fixtures", "seed-pyspark");
+/** The repository's sibling ../shared/fixtures/seed-pyspark (three levels up from test/pyspark), or STREAMLAB_SEED_PYSPARK. */
+const FIXTURES = process.env.STREAMLAB_SEED_PYSPARK ?? join(__dirname, "..", "..", "..", "shared", "fixtures", "seed-pyspark");
+/** Are the walkthrough programs here? Under CI=true their absence fails the file, it never skips the acceptance. */
+function fixturesHere(): boolean {
+  if (existsSync(join(FIXTURES, "producer_then_stream.py"))) return true;
+  const why = `the walkthrough programs are not in ${FIXTURES}: put the repository beside shared/fixtures/seed-pyspark or set STREAMLAB_SEED_PYSPARK to that directory`;
+  if (process.env.CI === "true") throw new Error(why);
+  console.warn(`SKIPPED (not under CI): ${why}`);
+  return false;
+}
 const program = (name: string) => readFileSync(join(FIXTURES, name), "utf8");
 /** The Spark half: from `from pyspark.sql import SparkSession` to the end, byte for byte. */
 const sparkHalf = (src: string) => src.slice(src.indexOf("from pyspark.sql import SparkSession"));
@@ -62,7 +68,7 @@ per_window = orders.withWatermark("ts", "10 seconds").groupBy(window("ts", "1 mi
 `, scope);
     expect(scope.orders).toBeInstanceOf(DataFrame);
     expect((scope.per_window as DataFrame).columns).toEqual(["window", "n"]);
-    expect((scope.orders as DataFrame).schema.fields.map((f) => f.name)).toEqual(["id", "amount", "ts", "_corrupt_record"]);
+    expect((scope.orders as DataFrame).schema.fields.map((f) => f.name)).toEqual(["id", "amount", "ts"]);
     // Notebook DataFrames are visible to the next cell, and the plan exports back to PySpark.
     await runCell(`big = orders.select("id")`, scope);
     expect((scope.big as DataFrame).columns).toEqual(["id"]);
@@ -100,7 +106,7 @@ per_window = orders.withWatermark("ts", "10 seconds").groupBy(window("ts", "1 mi
   });
 });
 
-describe.runIf(tool("kafka-python") && existsSync(FIXTURES))("the walkthrough programs' Spark halves, verbatim", () => {
+describe.runIf(tool("venv-kafka-clients") && fixturesHere())("the walkthrough programs' Spark halves, verbatim", () => {
   let broker: RunningBroker;
   let previous: DisplayBridge;
 
@@ -129,27 +135,32 @@ describe.runIf(tool("kafka-python") && existsSync(FIXTURES))("the walkthrough pr
       const py = (code: string) => (moved ? code.replaceAll("localhost:9092", broker.bootstrap) : code);
       let failed: Error | null = null;
       cell.catch((e: Error) => (failed = e));
-      // The query starts from the latest offsets (Spark's default, as published): wait until it has run a batch.
-      await waitFor("the query to start", () => failed !== null || spark.streams.active.some((q) => !before.has(q) && q.lastProgress !== null));
-      if (failed !== null && (failed as Error).message.includes(CAST_NAME)) {
-        log.record({ suite: "%%pyspark", name: file, status: "fail", reason: `streamlab names selectExpr('CAST(value AS STRING)') 'CAST(value AS STRING)'; Spark names it 'value', so col('value') on the next line fails: ${(failed as Error).message}` });
-        return;
+      try {
+        // The query starts from the latest offsets (Spark's default, as published): wait until it has fixed them (its
+        // status leaves "Initializing sources"). test_topic does not exist yet, so no batch runs before the producer
+        // creates it: the query finds the new topic at a later trigger and reads it from its earliest offset, as Spark does.
+        await waitFor("the query to start", () => failed !== null || spark.streams.active.some((q) => !before.has(q) && /^Waiting for topic test_topic to be created$|^Waiting for data/.test(q.status.message)));
+        // Then the walkthrough's kafka-python producer half sends its record (for the consumer program too: that
+        // program's own Python half only creates a consumer in group test_group, which is run as well).
+        const run = promisify(execFile);
+        if (file === "consumer_then_stream.py") await run(venvPython()!, ["-c", py(pythonHalf(src)) + "\nconsumer.close()\n"], { timeout: 60_000 });
+        await run(venvPython()!, ["-c", py(pythonHalf(program("producer_then_stream.py"))) + "\nproducer.flush()\n"], { timeout: 60_000 });
+        await waitFor("the console sink to print the record", () => failed !== null || printed.some((t) => /Batch: \d+/.test(t) && /\|\s*value\s*\|\s*NULL\s*\|/.test(t)));
+        expect(failed).toBeNull();
+        const batch = printed.find((t) => /\|\s*value\s*\|\s*NULL\s*\|/.test(t))!;
+        expect(batch).toMatch(/\|\s*key\s*\|\s*value\s*\|/);
+        expect(scope.df).toBeInstanceOf(DataFrame);
+        expect((scope.df as DataFrame).columns.slice(0, 2)).toEqual(["key", "value"]);
+        // awaitTermination() returns when the query stops.
+        await Promise.all(spark.streams.active.map((q) => q.stop()));
+        await cell;
+        log.record({ suite: "%%pyspark", name: file, status: "pass" });
+      } catch (err) {
+        log.record({ suite: "%%pyspark", name: file, status: "fail", reason: (err as Error).message.split("\n")[0] });
+        throw err;
+      } finally {
+        await Promise.all(spark.streams.active.filter((q) => !before.has(q)).map((q) => q.stop()));
       }
-      // Then the walkthrough's kafka-python producer half sends its record (for the consumer program too: that
-      // program's own Python half only creates a consumer in group test_group, which is run as well).
-      const run = promisify(execFile);
-      if (file === "consumer_then_stream.py") await run("/usr/bin/python3", ["-c", py(pythonHalf(src)) + "\nconsumer.close()\n"], { timeout: 60_000 });
-      await run("/usr/bin/python3", ["-c", py(pythonHalf(program("producer_then_stream.py"))) + "\nproducer.flush()\n"], { timeout: 60_000 });
-      await waitFor("the console sink to print the record", () => failed !== null || printed.some((t) => /Batch: \d+/.test(t) && /\|\s*value\s*\|\s*null\s*\|/.test(t)));
-      expect(failed).toBeNull();
-      const batch = printed.find((t) => /\|\s*value\s*\|\s*null\s*\|/.test(t))!;
-      expect(batch).toMatch(/\|\s*key\s*\|\s*value\s*\|/);
-      expect(scope.df).toBeInstanceOf(DataFrame);
-      expect((scope.df as DataFrame).columns.slice(0, 2)).toEqual(["key", "value"]);
-      // awaitTermination() returns when the query stops.
-      await Promise.all(spark.streams.active.map((q) => q.stop()));
-      await cell;
-      log.record({ suite: "%%pyspark", name: file, status: "pass" });
     });
   }
 });

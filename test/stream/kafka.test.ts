@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, type KafkaClient } from "../../lib/client";
 import { startBroker } from "../../lib/broker";
-import { spark, col, from_json, window, sum, count, type StreamingQuery } from "../../lib/stream";
+import { spark, col, from_json, window, sum, count, type StreamingQuery, type OutputBatch } from "../../lib/stream";
 import { startMockCluster } from "./support/mockCluster";
 import { tool } from "../support/tools";
 
@@ -53,7 +53,7 @@ function brokerSuite(name: string, start: () => Promise<{ bootstrap: string; sto
         { partition: 1, key: "o4", value: order("o4", "eu", 1, 9) },
       ]);
       const df = reader(topic).load();
-      const orders = df.selectExpr("CAST(value AS STRING) AS json").select(from_json(col("json"), SCHEMA).alias("o")).select("o.*");
+      const orders = df.selectExpr("CAST(value AS STRING) AS json").select(from_json(col("json"), `${SCHEMA}, _corrupt_record STRING`).alias("o")).select("o.*");
       const revenue = orders
         .withWatermark("ts", "30 seconds")
         .groupBy(window(col("ts"), "10 seconds"), col("region"))
@@ -88,7 +88,7 @@ function brokerSuite(name: string, start: () => Promise<{ bootstrap: string; sto
       const table = `badjson_${topic}`;
       const start = () =>
         track(
-          reader(topic).load().select(from_json(col("value").cast("string"), "order_id STRING, region STRING, amount DOUBLE").alias("o")).select("o.*")
+          reader(topic).load().select(from_json(col("value").cast("string"), "order_id STRING, region STRING, amount DOUBLE, _corrupt_record STRING").alias("o")).select("o.*")
             .writeStream.format("memory").queryName(table).option("checkpointLocation", checkpoint).trigger({ processingTime: "100 ms" }).start(),
         );
       try {
@@ -152,6 +152,22 @@ function brokerSuite(name: string, start: () => Promise<{ bootstrap: string; sto
       const rows = spark.tableRows(`back_${output}`).sort((a, b) => String(a.k).localeCompare(String(b.k)));
       expect(rows).toEqual([{ k: "o1", v: '{"id":"o1","amount":10}' }, { k: "o3", v: '{"id":"o3","amount":7}' }]);
       expect(() => orders.writeStream.format("kafka").option("topic", output).start()).toThrow(/Required attribute 'value' not found/);
+    });
+
+    it("late rows are judged by the previous batch's watermark, as Spark's (SPARK-40925)", async () => {
+      const topic = await newTopic();
+      // One record per batch (maxOffsetsPerTrigger 1), batches back to back (availableNow): batch 1 (a@3) runs with
+      // watermark 20 - 5 = 15 for eviction, but rows are late only behind batch 0's watermark (none): a@3 counts
+      // in [0,10), which closes at once. Batch 2 (a@4) is behind batch 1's watermark (15): dropped.
+      await client.produce(topic, [order("o1", "eu", 1, 20), order("o2", "eu", 1, 3), order("o3", "eu", 1, 4)].map((value) => ({ partition: 0, value })));
+      const batches: Record<string, unknown>[][] = [];
+      const counts = reader(topic).option("maxOffsetsPerTrigger", "1").load().select(from_json(col("value").cast("string"), SCHEMA).alias("o")).select("o.*")
+        .withWatermark("ts", "5 seconds").groupBy(window(col("ts"), "10 seconds")).agg(count("*").alias("n"));
+      const q = track(counts.writeStream.outputMode("append").foreachBatch((b: OutputBatch) => void batches.push(b.rows()), { raw: true }).trigger({ availableNow: true }).start());
+      await q.awaitTermination();
+      const at = (s: number) => new Date(Date.UTC(2024, 0, 1, 0, 0, s));
+      expect(batches.slice(0, 3)).toEqual([[], [{ window: { start: at(0), end: at(10) }, n: 1 }], []]);
+      expect(q.recentProgress.slice(0, 3).map((p) => p.numRowsDroppedByWatermark)).toEqual([0, 0, 1]);
     });
 
     it("startingOffsets latest, maxOffsetsPerTrigger, assign and includeHeaders", async () => {

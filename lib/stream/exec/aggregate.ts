@@ -132,9 +132,11 @@ for (let i = 0; i < n; i++) {
     this.metrics = { updated: 0, removed: 0, dropped: 0 };
     // Complete mode keeps every group and aggregates late rows too: the watermark only serves eviction.
     const wm = this.node.eventTimeKey !== null && ctx.streaming && ctx.mode !== "complete" ? ctx.watermarkMs : -Infinity;
+    // Rows are late by the previous batch's watermark (Spark's late-events watermark); state is evicted by this one's.
+    const lateWm = Math.min(wm, ctx.lateWatermarkMs ?? wm);
     const P = this.pre(b.cols, b.n, ctx);
-    if (this.node.timeKey?.kind === "session") return this.runSessions(P, b.n, ctx, wm);
-    this.update(P, b.n, this.groups, ctx.batchId, wm, this.metrics);
+    if (this.node.timeKey?.kind === "session") return this.runSessions(P, b.n, ctx, wm, lateWm);
+    this.update(P, b.n, this.groups, ctx.batchId, lateWm, this.metrics);
     const out: Group[] = [];
     const mode = ctx.streaming ? ctx.mode : "complete";
     if (mode === "complete") {
@@ -176,14 +178,14 @@ for (let i = 0; i < n; i++) {
     return { n, cols: projected, rowIds: null };
   }
 
-  private runSessions(P: unknown[][], n: number, ctx: ExecContext, wm: number): Batch {
+  private runSessions(P: unknown[][], n: number, ctx: ExecContext, wm: number, lateWm: number): Batch {
     const tk = (this.node.timeKey as { keyIndex: number; gapMs: number }).keyIndex;
     const gap = (this.node.timeKey as { gapMs: number }).gapMs;
     const nk = this.node.keys.length;
     for (let i = 0; i < n; i++) {
       const ts = P[tk][i] as number | null;
       if (ts == null) continue;
-      if (ts + gap <= wm) {
+      if (ts + gap <= lateWm) {
         this.metrics.dropped++;
         continue;
       }
@@ -197,9 +199,10 @@ for (let i = 0; i < n; i++) {
       let start = ts;
       let end = ts + gap;
       let events: unknown[][] = [ev];
-      // Merge every session overlapping [ts, ts + gap).
+      // Merge every session overlapping or touching [ts, ts + gap) (Spark's MergingSessionsIterator: a session
+      // starting at or before the current one's end joins it).
       entry.list = entry.list.filter((s) => {
-        if (s.start < end && start < s.end) {
+        if (s.start <= end && start <= s.end) {
           start = Math.min(start, s.start);
           end = Math.max(end, s.end);
           events = events.concat(s.events);
@@ -211,7 +214,7 @@ for (let i = 0; i < n; i++) {
       for (let merged = true; merged; ) {
         merged = false;
         entry.list = entry.list.filter((s) => {
-          if (s.start < end && start < s.end) {
+          if (s.start <= end && start <= s.end) {
             start = Math.min(start, s.start);
             end = Math.max(end, s.end);
             events = events.concat(s.events);

@@ -23,8 +23,13 @@ export interface ExecContext {
   batchId: number;
   /** The batch's timestamp (current_timestamp()). */
   now: number;
-  /** The watermark this batch runs with (ms), -Infinity before the first. */
+  /** The watermark this batch runs with (ms), -Infinity before the first: state older than it is evicted. */
   watermarkMs: number;
+  /**
+   * The watermark input rows are judged late by (Spark's eventTimeWatermarkForLateEvents, SPARK-40925): the
+   * previous batch's watermark, the one in effect when this batch's rows were read. Defaults to watermarkMs.
+   */
+  lateWatermarkMs?: number;
   mode: OutputMode;
   streaming: boolean;
   eventTime: EventTimeStats;

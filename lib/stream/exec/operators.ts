@@ -65,12 +65,14 @@ export class DedupOperator implements PhysicalOperator, StatefulOperator {
     const keys = this.node.keys.map((k) => b.cols[k]);
     const et = this.node.eventTime !== null ? (b.cols[this.node.eventTime] as (number | null)[]) : null;
     const wm = et && ctx.streaming ? ctx.watermarkMs : -Infinity;
+    // Late rows by the previous batch's watermark (Spark's late-events watermark); eviction below by this one's.
+    const lateWm = Math.min(wm, ctx.lateWatermarkMs ?? wm);
     const store = this.store;
     const sel = new Int32Array(b.n);
     let m = 0;
     const tuple: unknown[] = new Array(keys.length);
     for (let i = 0; i < b.n; i++) {
-      if (et && et[i] != null && (et[i] as number) <= wm) {
+      if (et && et[i] != null && (et[i] as number) <= lateWm) {
         this.metrics.dropped++;
         continue;
       }

@@ -94,7 +94,7 @@ export class Column {
     return new Column({ t: "case", branches: this.expr.branches, otherwise: toExpr(value) });
   }
   toString(): string {
-    return exprName(this.expr);
+    return exprSql(this.expr);
   }
 }
 
@@ -156,8 +156,18 @@ function litName(v: unknown): string {
 
 const INFIX = new Set(["+", "-", "*", "/", "%", "=", "<=>", "!=", "<", "<=", ">", ">=", "and", "or", "||", "like", "rlike", "ilike"]);
 
-/** Spark's automatic column name for an expression: `amount`, `(amount * 2)`, `sum(amount)`, `count(1)`. */
+/**
+ * Spark's automatic column name for an expression: `amount`, `(amount * 2)`, `sum(amount)`, `count(1)`. A cast of
+ * a column at the top keeps the column's name (Spark's ResolveAliases: `CAST(value AS STRING)` is named `value`);
+ * inside another expression it is written out (`upper(CAST(value AS STRING))`).
+ */
 export function exprName(e: Expr): string {
+  if (e.t === "cast" && e.child.t === "col" && e.child.path.length === 1) return exprSql(e.child);
+  return exprSql(e);
+}
+
+/** An expression written as Spark prints it inside other expressions (its SQL text). */
+export function exprSql(e: Expr): string {
   switch (e.t) {
     case "col":
       return e.path[e.path.length - 1];
@@ -168,24 +178,24 @@ export function exprName(e: Expr): string {
     case "alias":
       return e.name;
     case "cast":
-      return `CAST(${exprName(e.child)} AS ${typeString(e.to).toUpperCase()})`;
+      return `CAST(${exprSql(e.child)} AS ${typeString(e.to).toUpperCase()})`;
     case "case":
-      return `CASE ${e.branches.map(([c, v]) => `WHEN ${exprName(c)} THEN ${exprName(v)}`).join(" ")}${e.otherwise ? ` ELSE ${exprName(e.otherwise)}` : ""} END`;
+      return `CASE ${e.branches.map(([c, v]) => `WHEN ${exprSql(c)} THEN ${exprSql(v)}`).join(" ")}${e.otherwise ? ` ELSE ${exprSql(e.otherwise)}` : ""} END`;
     case "fn": {
       if (INFIX.has(e.name) && e.args.length === 2) {
         const op = e.name === "and" || e.name === "or" || e.name.endsWith("like") ? e.name.toUpperCase() : e.name;
-        return `(${exprName(e.args[0])} ${op} ${exprName(e.args[1])})`;
+        return `(${exprSql(e.args[0])} ${op} ${exprSql(e.args[1])})`;
       }
-      if (e.name === "not") return `(NOT ${exprName(e.args[0])})`;
-      if (e.name === "negative") return `(- ${exprName(e.args[0])})`;
-      if (e.name === "isnull") return `(${exprName(e.args[0])} IS NULL)`;
-      if (e.name === "isnotnull") return `(${exprName(e.args[0])} IS NOT NULL)`;
-      if (e.name === "get_field") return `${exprName(e.args[0])}.${String((e.args[1] as { value: unknown }).value)}`;
-      if (e.name === "in") return `(${exprName(e.args[0])} IN (${e.args.slice(1).map(exprName).join(", ")}))`;
+      if (e.name === "not") return `(NOT ${exprSql(e.args[0])})`;
+      if (e.name === "negative") return `(- ${exprSql(e.args[0])})`;
+      if (e.name === "isnull") return `(${exprSql(e.args[0])} IS NULL)`;
+      if (e.name === "isnotnull") return `(${exprSql(e.args[0])} IS NOT NULL)`;
+      if (e.name === "get_field") return `${exprSql(e.args[0])}.${String((e.args[1] as { value: unknown }).value)}`;
+      if (e.name === "in") return `(${exprSql(e.args[0])} IN (${e.args.slice(1).map(exprSql).join(", ")}))`;
       if (e.name === "window" || e.name === "session_window") return e.name;
       if (e.name === "count" && e.args.length === 1 && e.args[0].t === "star") return "count(1)";
-      if (e.name === "from_json") return `from_json(${exprName(e.args[0])})`;
-      return `${e.name}(${e.distinct ? "DISTINCT " : ""}${e.args.map(exprName).join(", ")})`;
+      if (e.name === "from_json") return `from_json(${exprSql(e.args[0])})`;
+      return `${e.name}(${e.distinct ? "DISTINCT " : ""}${e.args.map(exprSql).join(", ")})`;
     }
   }
 }

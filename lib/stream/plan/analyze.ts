@@ -6,7 +6,7 @@
 import { colExpr, exprName, type Expr } from "../expr/ast";
 import { AnalysisError, castTo, children, columnNames, metaOf, type BExpr, type FnExpr } from "../expr/bound";
 import { bind, resolvePath } from "../expr/bind";
-import { functions, parseInterval, windowType } from "../expr/functions";
+import { functions, parseInterval, parseCalendarInterval, windowType } from "../expr/functions";
 import { type StructType, type StructField, type DataType, typeString, commonType } from "../types";
 import type { AggSlot, PlanNode, TimeKey } from "./nodes";
 import { checkAggregation, checkJoin } from "./checks";
@@ -14,7 +14,12 @@ import { checkAggregation, checkJoin } from "./checks";
 const colRefs = (schema: StructType): BExpr[] => schema.fields.map((f, i) => ({ k: "col", index: i, type: f.type, name: f.name }));
 
 function project(child: PlanNode, exprs: BExpr[], fields: StructField[]): PlanNode {
-  for (const b of exprs) checkWindowInSelect(b);
+  const windows = new Set<string>();
+  const times: BExpr[] = [];
+  for (const b of exprs) checkWindowInSelect(b, windows, times);
+  // As Spark's TimeWindowing rule: one window expression per operator, and rows whose time is NULL are dropped.
+  if (windows.size > 1) throw new AnalysisError("Multiple time/session window expressions would result in a cartesian product of rows, therefore they are currently not supported.");
+  if (times.length) child = { op: "filter", child, cond: functions.call("isnotnull", [times[0]]), schema: child.schema, streaming: child.streaming };
   return { op: "project", child, exprs, schema: { kind: "struct", fields }, streaming: child.streaming };
 }
 
@@ -104,8 +109,11 @@ export function analyzeWatermark(child: PlanNode, eventTime: string, delayThresh
   const b = resolvePath(schema, ref.t === "col" ? ref.path : [eventTime]);
   if (b.k !== "col") throw new AnalysisError(`withWatermark() needs a top-level column; select '${eventTime}' into its own column first`);
   if (b.type.kind !== "timestamp") throw new AnalysisError(`withWatermark('${eventTime}', ...) needs a timestamp column, but it is ${typeString(b.type)}; cast it with to_timestamp()`);
-  const delayMs = parseInterval(delayThreshold);
-  if (delayMs < 0) throw new AnalysisError("the watermark delay cannot be negative");
+  // As Spark's: a calendar interval whose months count 31 days each; no part of it may be negative.
+  const cal = parseCalendarInterval(delayThreshold);
+  if (cal && (cal.months < 0 || cal.days < 0 || cal.micros < 0)) throw new AnalysisError(`Delay threshold (${delayThreshold}) should not be negative.`);
+  const delayMs = cal ? (cal.months * 31 + cal.days) * 86_400_000 + cal.micros / 1000 : parseInterval(delayThreshold);
+  if (delayMs < 0) throw new AnalysisError(`Delay threshold (${delayThreshold}) should not be negative.`);
   const fields = schema.fields.map((f, i) => (i === b.index ? { ...f, watermarkDelayMs: delayMs } : { ...f }));
   return { op: "watermark", child, column: b.index, delayMs, schema: { kind: "struct", fields }, streaming: child.streaming };
 }
@@ -161,14 +169,17 @@ export function analyzeJoin(child: PlanNode, right: PlanNode, on: string | strin
   return { op: "join", child, right, leftKeys, rightKeys, how: kind, output, schema: { kind: "struct", fields }, streaming: child.streaming };
 }
 
-/** A sliding window() or a session_window() is a grouping key only. */
-function checkWindowInSelect(b: BExpr): void {
+/** A sliding window() or a session_window() is a grouping key only. Collects the distinct windows and their times. */
+function checkWindowInSelect(b: BExpr, windows: Set<string>, times: BExpr[]): void {
   if (b.k === "call" && b.fn === "session_window") throw new AnalysisError("session_window() can only be used as a groupBy() key");
   if (b.k === "call" && b.fn === "window") {
     const x = metaOf(b, "window")!;
     if (x.sizeMs !== x.slideMs) throw new AnalysisError("a sliding window() can only be used as a groupBy() key; use a tumbling window (no slide) in select");
+    const key = JSON.stringify([x, b.args[0]]);
+    if (!windows.has(key)) times.push(b.args[0]);
+    windows.add(key);
   }
-  children(b).forEach(checkWindowInSelect);
+  children(b).forEach((c) => checkWindowInSelect(c, windows, times));
 }
 
 /**

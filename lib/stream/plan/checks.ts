@@ -15,7 +15,9 @@ export const MESSAGES = {
   streamingAction: "Queries with streaming sources must be executed with writeStream.start()",
   completeWithoutAggregation: "Complete output mode not supported when there are no streaming aggregations on streaming DataFrames/Datasets",
   appendWithoutWatermark: "Append output mode not supported when there are streaming aggregations on streaming DataFrames/DataSets without watermark",
-  updateSessionWindow: "Update output mode not supported for session window on streaming DataFrames/DataSets without watermark",
+  updateSessionWindow: "Update output mode not supported for session window on streaming DataFrames/DataSets",
+  globalSessionWindow: "Global aggregation with session window in streaming query is not supported.",
+  distinctAggregation: "Distinct aggregations are not supported on streaming DataFrames/Datasets. Consider using approx_count_distinct() instead.",
   multipleAggregations: "Multiple streaming aggregations are not supported with streaming DataFrames/Datasets",
   streamStreamJoin: "Join between two streaming DataFrames/Datasets is not supported here",
   dedupAfterAggregation: "dropDuplicates after a streaming aggregation is not supported",
@@ -50,9 +52,11 @@ export function checkForStreaming(plan: PlanNode, mode: OutputMode): void {
   const agg = aggIndex >= 0 ? (nodes[aggIndex] as AggregateNode) : undefined;
   if (!agg && mode === "complete") throw new AnalysisError(MESSAGES.completeWithoutAggregation);
   if (agg && mode === "append" && agg.eventTimeKey === null) throw new AnalysisError(MESSAGES.appendWithoutWatermark);
-  if (agg && mode === "update" && agg.timeKey?.kind === "session" && agg.eventTimeKey === null) {
-    throw new AnalysisError(`${MESSAGES.updateSessionWindow}; add withWatermark() on the event-time column`);
-  }
+  // Spark 4 (UnsupportedOperationChecker, STREAMING_OUTPUT_MODE.UNSUPPORTED_OPERATION): never update mode with a
+  // session window, watermark or not; and a session window needs another grouping key in a stream.
+  if (agg && mode === "update" && agg.timeKey?.kind === "session") throw new AnalysisError(`${MESSAGES.updateSessionWindow}; use append (with a watermark) or complete mode`);
+  if (agg?.slots.some((s) => s.distinct || s.fn === "count_distinct")) throw new AnalysisError(MESSAGES.distinctAggregation);
+  if (agg && agg.timeKey?.kind === "session" && agg.keys.length === 1) throw new AnalysisError(`${MESSAGES.globalSessionWindow} Group by another column beside session_window()`);
   if (agg) {
     for (const n of nodes.slice(aggIndex + 1)) {
       if (n.op === "dedup" && mode !== "complete") throw new AnalysisError(`${MESSAGES.dedupAfterAggregation}; deduplicate before groupBy()`);

@@ -14,6 +14,9 @@ import { caseInsensitive } from "../options";
 import type { StreamingQuery, StreamingQueryProgress, StreamingQueryStatus, StreamingQueryException, StateOperatorProgress } from "./types";
 import { escapeHtml, getDisplayBridge, type MimeBundle } from "../../core";
 
+/** How long a trigger that found no new data waits before looking again (Spark's spark.sql.streaming.pollingDelay). */
+const POLLING_DELAY_MS = 10;
+
 export type Trigger = { kind: "processingTime"; intervalMs: number } | { kind: "once" } | { kind: "availableNow" };
 
 export interface QuerySpec {
@@ -239,8 +242,11 @@ export class StreamingQueryImpl implements StreamingQuery {
           continue;
         }
         if (ran && this.idleWaiters.length) continue;
-        const wait = Math.max(0, trigger.intervalMs - (Date.now() - started));
+        // A trigger that found no data waits at least Spark's polling delay (spark.sql.streaming.pollingDelay,
+        // 10 ms), so processingTime 0 over an idle in-memory source does not spin and starve the event loop.
+        const wait = Math.max(ran ? 0 : POLLING_DELAY_MS, trigger.intervalMs - (Date.now() - started));
         if (wait > 0 && !this.stopRequested) await this.sleep(wait);
+        else if (!this.stopRequested) await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } catch (err) {
       // Errors caused by stopping (aborted reads) are not failures.
@@ -342,6 +348,7 @@ export class StreamingQueryImpl implements StreamingQuery {
       batchId,
       now: batchTs,
       watermarkMs,
+      lateWatermarkMs: Math.min(this.lastBatchWatermark, watermarkMs),
       mode: this.spec.outputMode,
       streaming: true,
       eventTime: emptyStats(),

@@ -26,6 +26,12 @@ describe("arrays, maps and named structs (expected values are Spark's)", () => {
       evalSql({ a: "array(1, 2, 3)", n: "size(array(1, 2, 3))", e1: "element_at(array(10, 20, 30), 1)", em: "element_at(array(10, 20, 30), -1)", c: "array_contains(array(10, 20), 20)", c0: "array_contains(array(10, 20), 5)", ix: "array(10, 20, 30)[1]" }),
     ).toEqual({ a: [1, 2, 3], n: 3, e1: 10, em: 30, c: true, c0: false, ix: 20 });
   });
+  it("array_sort (NULLs last), sort_array (NULLs first ascending, last descending), size(NULL) is NULL: Spark 4.1's answers", () => {
+    expect(
+      evalSql({ s1: "array_sort(array(3, NULL, 1, 2))", s2: "sort_array(array(3, NULL, 1, 2))", s3: "sort_array(array(3, NULL, 1, 2), false)", s4: "array_sort(array('b', 'a', NULL))" }),
+    ).toEqual({ s1: [1, 2, 3, null], s2: [null, 1, 2, 3], s3: [3, 2, 1, null], s4: ["a", "b", null] });
+    expect(evalSql({ z: "size(a)", n: "size(array(1, 2))" }, { a: null }, "a ARRAY<INT>")).toEqual({ z: null, n: 2 });
+  });
   it("named_struct and field access", () => {
     expect(evalSql({ s: "named_struct('a', 1, 'b', 'x')", f: "named_struct('a', 1, 'b', 'x').b" })).toEqual({ s: { a: 1, b: "x" }, f: "x" });
   });

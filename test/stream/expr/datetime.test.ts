@@ -44,6 +44,10 @@ describe("date and time functions (UTC, expected values are Spark's)", () => {
       f: "2024-03-05 14:07:09", u: 1709647629, um: 1709647629250, fu: "1970-01-01 00:00:00", ts: new Date(1500), tm: new Date(1500),
     });
   });
+  it("weekofyear is the ISO week (Spark 4.1's answers, years with 53 weeks included)", () => {
+    const r = evalSql({ w1: "weekofyear(TIMESTAMP'2024-01-01 00:00:00')", w2: "weekofyear(TIMESTAMP'2021-01-03 12:00:00')", w3: "weekofyear(TIMESTAMP'2020-12-31 00:00:00')", w4: "weekofyear(TIMESTAMP'2026-12-31 23:00:00')" });
+    expect(r).toEqual({ w1: 1, w2: 53, w3: 53, w4: 53 });
+  });
   it("dates: to_date, date_add, date_sub, datediff", () => {
     const r = evalSql({ dd: "datediff(to_date('2024-03-05'), to_date('2024-02-28'))", a: "datediff(date_add(to_date('2024-02-28'), 2), to_date('2024-03-01'))", s: "datediff(date_sub(to_date('2024-03-01'), 1), to_date('2024-02-29'))" });
     expect(r).toEqual({ dd: 6, a: 0, s: 0 });

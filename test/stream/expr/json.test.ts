@@ -7,7 +7,7 @@ describe("from_json and to_json", () => {
       [{ json: '{"id":"a","amount":12.5,"ts":"2024-01-01T00:00:01Z","tags":["x"]}' }, { json: "{broken" }, { json: '{"id":"c","amount":"lots"}' }],
       "json STRING",
     );
-    const parsed = df.select(from_json(col("json"), "id STRING, amount DOUBLE, ts TIMESTAMP, tags ARRAY<STRING>").alias("o"));
+    const parsed = df.select(from_json(col("json"), "id STRING, amount DOUBLE, ts TIMESTAMP, tags ARRAY<STRING>, _corrupt_record STRING").alias("o"));
     expect(parsed.select("o.*").columns).toEqual(["id", "amount", "ts", "tags", "_corrupt_record"]);
     expect(parsed.select("o.*").collect()).toEqual([
       { id: "a", amount: 12.5, ts: new Date("2024-01-01T00:00:01Z"), tags: ["x"], _corrupt_record: null },
@@ -31,7 +31,7 @@ describe("from_json and to_json", () => {
       '{"amount":01}',
       "",
     ];
-    const schema = "id STRING, amount DOUBLE, n BIGINT, ok BOOLEAN, ts TIMESTAMP";
+    const schema = "id STRING, amount DOUBLE, n BIGINT, ok BOOLEAN, ts TIMESTAMP, _corrupt_record STRING";
     const df = spark.createDataFrame(inputs.map((s) => [s]), "s STRING");
     const viaString = df.select(from_json(col("s"), schema).alias("o")).select("o.*").collect();
     const viaBytes = df.selectExpr("CAST(s AS BINARY) AS b").selectExpr("CAST(b AS STRING) AS s").select(from_json(col("s"), schema).alias("o")).select("o.*").collect();
@@ -47,7 +47,7 @@ describe("from_json and to_json", () => {
     expect(() => df.select(from_json(col("json"), "a INT", { mode: "dropmalformed" }).alias("o"))).toThrow(/does not support mode DROPMALFORMED.*PERMISSIVE.*_corrupt_record IS NULL/);
     expect(() => df.select(from_json(col("json"), "a INT", { mode: "LENIENT" }))).toThrow(/mode must be PERMISSIVE or FAILFAST, not 'LENIENT'/);
     // What the message recommends works: PERMISSIVE then a filter keeps only the good rows.
-    const good = df.select(from_json(col("json"), "a INT").alias("o")).select("o.*").filter("_corrupt_record IS NULL").select("a");
+    const good = df.select(from_json(col("json"), "a INT, _corrupt_record STRING").alias("o")).select("o.*").filter("_corrupt_record IS NULL").select("a");
     expect(good.collect()).toEqual([{ a: 1 }]);
   });
 
@@ -73,7 +73,7 @@ function bothPaths(inputs: string[], schema: string, options: Record<string, str
 describe("bad JSON input (issue 15): Spark's validity rule on every path", () => {
   it("a record nested thousands of levels deep in a STRING field is a corrupt record, not a stack overflow", () => {
     const inputs = [deep(5000), deep(200_000), '{"id":"ok","payload":[1,[2]]}'];
-    const { viaString, viaBytes } = bothPaths(inputs, "id STRING, payload STRING");
+    const { viaString, viaBytes } = bothPaths(inputs, "id STRING, payload STRING, _corrupt_record STRING");
     expect(viaString).toEqual([
       { id: null, payload: null, _corrupt_record: inputs[0] },
       { id: null, payload: null, _corrupt_record: inputs[1] },
@@ -86,7 +86,7 @@ describe("bad JSON input (issue 15): Spark's validity rule on every path", () =>
     // payload at depth d means d + 1 levels with the record's own braces.
     const ok = deep(999);
     const tooDeep = deep(1000);
-    const { viaString, viaBytes, oneField } = bothPaths([ok, tooDeep], "id STRING");
+    const { viaString, viaBytes, oneField } = bothPaths([ok, tooDeep], "id STRING, _corrupt_record STRING");
     expect(viaString.map((r) => r.id)).toEqual(["x", null]);
     expect(viaString[1]._corrupt_record).toBe(tooDeep);
     expect(viaBytes).toEqual(viaString);
@@ -126,7 +126,7 @@ describe("bad JSON input (issue 15): Spark's validity rule on every path", () =>
       '{"id":"a","amount":1,"tags":[tru]}',
       '{"id":"a","amount":1,"tags":["\\x"]}',
     ];
-    const { viaString, viaBytes, oneField } = bothPaths(inputs, "id STRING, amount DOUBLE");
+    const { viaString, viaBytes, oneField } = bothPaths(inputs, "id STRING, amount DOUBLE, _corrupt_record STRING");
     // Every one is invalid JSON for Spark: all fields null, the text kept as the corrupt record.
     expect(viaString).toEqual(inputs.map((s) => ({ id: null, amount: null, _corrupt_record: s })));
     expect(viaBytes).toEqual(viaString);
@@ -135,7 +135,7 @@ describe("bad JSON input (issue 15): Spark's validity rule on every path", () =>
 
   it("valid records with nested values in unread fields still take the byte path's answer", () => {
     const inputs = ['{"id":"a","amount":1,"tags":[1,{"x":[true,false,null]},"s\\u00e9"],"e":{}}', '{"id":"b","amount":-2.5e2,"tags":[],"z":[[],{}]}'];
-    const { viaString, viaBytes } = bothPaths(inputs, "id STRING, amount DOUBLE");
+    const { viaString, viaBytes } = bothPaths(inputs, "id STRING, amount DOUBLE, _corrupt_record STRING");
     expect(viaString).toEqual([
       { id: "a", amount: 1, _corrupt_record: null },
       { id: "b", amount: -250, _corrupt_record: null },
@@ -146,7 +146,22 @@ describe("bad JSON input (issue 15): Spark's validity rule on every path", () =>
   it("option names are case-insensitive, as Spark's", () => {
     const df = spark.createDataFrame([["nope"]], "s STRING");
     expect(() => df.select(from_json(col("s"), "a INT", { MODE: "failfast" }).alias("o")).collect()).toThrow(/FAILFAST/);
-    const renamed = df.select(from_json(col("s"), "a INT", { ColumnNameOfCorruptRecord: "bad" }).alias("o")).select("o.*");
+    const renamed = df.select(from_json(col("s"), "a INT, bad STRING", { ColumnNameOfCorruptRecord: "bad" }).alias("o")).select("o.*");
     expect(renamed.collect()).toEqual([{ a: null, bad: "nope" }]);
+  });
+
+  it("a schema without _corrupt_record gets no such column: a malformed record is a struct of nulls (Spark's rule)", () => {
+    const inputs = ["nope", '{"a":1,}', '{"a":"x","b":"y"}', '{"a":2,"b":"z"}'];
+    const df = spark.createDataFrame(inputs.map((s) => [s]), "s STRING");
+    const parsed = df.select(from_json(col("s"), "a INT, b STRING").alias("o")).select("o.*");
+    expect(parsed.columns).toEqual(["a", "b"]);
+    const rows = [{ a: null, b: null }, { a: null, b: null }, { a: null, b: "y" }, { a: 2, b: "z" }];
+    expect(parsed.collect()).toEqual(rows);
+    // Kafka values (bytes) take the same rule; columnNameOfCorruptRecord alone does not add a column either.
+    expect(df.selectExpr("CAST(s AS BINARY) AS b").select(from_json(col("b"), "a INT, b STRING").alias("o")).select("o.*").collect()).toEqual(rows);
+    expect(df.select(from_json(col("s"), "a INT", { columnNameOfCorruptRecord: "bad" }).alias("o")).select("o.*").columns).toEqual(["a"]);
+    // The corrupt-record field sits where the schema puts it, and must be a string.
+    expect(df.select(from_json(col("s"), "_corrupt_record STRING, a INT").alias("o")).select("o.*").collect()[0]).toEqual({ _corrupt_record: "nope", a: null });
+    expect(() => df.select(from_json(col("s"), "a INT, _corrupt_record INT").alias("o"))).toThrow(/corrupt record field '_corrupt_record' must be STRING/);
   });
 });

@@ -7,6 +7,9 @@ describe("arithmetic (expected values are Spark's)", () => {
       a: 10, m: 21, d: 3.5, dz: null, r: 1, rn: -1, rz: null, q: 3, neg: -3,
     });
   });
+  it("mod is Spark's remainder, with the dividend's sign (Spark 4.1's answers)", () => {
+    expect(evalSql({ m1: "mod(-7, 3)", m2: "mod(7, -3)", m3: "mod(7.5, 2)" })).toEqual({ m1: -1, m2: 1, m3: 1.5 });
+  });
   it("null in, null out", () => {
     expect(evalSql({ a: "NULL + 1", m: "2 * NULL", f: "floor(NULL)" })).toEqual({ a: null, m: null, f: null });
   });

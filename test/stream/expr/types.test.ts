@@ -1,5 +1,5 @@
 import { describe, it, expect } from "vitest";
-import { spark, parseDDL, typeString } from "../../../lib/stream";
+import { spark, parseDDL, typeString, col } from "../../../lib/stream";
 
 describe("DDL schemas", () => {
   it("parses flat and nested DDL with Spark's type names", () => {
@@ -31,5 +31,15 @@ describe("casts", () => {
       { i: null, d: null, back: null, l: null },
       { i: null, d: null, back: null, l: null },
     ]);
+  });
+});
+
+describe("names of casts", () => {
+  it("a cast of a column at the top keeps the column's name, as Spark's ResolveAliases does", () => {
+    const df = spark.createDataFrame([{ value: "1", s: { a: 2 } }], "value STRING, s STRUCT<a: INT>");
+    expect(df.selectExpr("CAST(value AS INT)").columns).toEqual(["value"]);
+    expect(df.select(col("value").cast("int")).columns).toEqual(["value"]);
+    expect(df.selectExpr("upper(CAST(value AS STRING))", "CAST(value AS INT) + 1").columns).toEqual(["upper(CAST(value AS STRING))", "(CAST(value AS INT) + 1)"]);
+    expect(df.groupBy(col("value").cast("int")).count().columns).toEqual(["value", "count"]);
   });
 });

@@ -1,6 +1,6 @@
 /** Every streaming restriction of plan/checks.ts, each with the message the user sees (Spark's first). */
 import { describe, it, expect, afterEach } from "vitest";
-import { spark, col, window, session_window, count, sum, AnalysisError, type StreamingQuery } from "../../../lib/stream";
+import { spark, col, expr, window, session_window, count, count_distinct, sum, AnalysisError, type StreamingQuery } from "../../../lib/stream";
 
 const started: StreamingQuery[] = [];
 afterEach(async () => {
@@ -32,11 +32,30 @@ describe("output modes (Spark's UnsupportedOperationChecker)", () => {
     expect(q.isActive).toBe(true);
   });
 
-  it("update over session windows needs a watermark", () => {
-    const sessions = stream().groupBy(session_window(col("ts"), "5 seconds")).agg(count("*"));
-    expect(() => sessions.writeStream.outputMode("update").format("console").start()).toThrow(
-      /^Update output mode not supported for session window on streaming DataFrames\/DataSets without watermark; add withWatermark\(\)/,
-    );
+  it("update over session windows is refused, with a watermark too (Spark 4)", () => {
+    const sessions = stream().groupBy(session_window(col("ts"), "5 seconds"), col("k")).agg(count("*"));
+    const watermarked = stream().withWatermark("ts", "10 seconds").groupBy(session_window(col("ts"), "5 seconds"), col("k")).agg(count("*"));
+    for (const df of [sessions, watermarked]) {
+      expect(() => df.writeStream.outputMode("update").format("console").start()).toThrow(
+        /^Update output mode not supported for session window on streaming DataFrames\/DataSets; use append \(with a watermark\) or complete mode$/,
+      );
+    }
+  });
+
+  it("distinct aggregations are refused in a stream, as Spark's UnsupportedOperationChecker does", () => {
+    for (const df of [stream().groupBy("k").agg(count_distinct("v")), stream().groupBy("k").agg(expr("count(DISTINCT v)")), stream().agg(expr("sum(DISTINCT v)"))]) {
+      expect(() => df.writeStream.outputMode("complete").format("console").start()).toThrow(/^Distinct aggregations are not supported on streaming DataFrames\/Datasets\. Consider using approx_count_distinct\(\) instead\.$/);
+    }
+    const q = stream().groupBy("k").agg(expr("approx_count_distinct(v)")).writeStream.outputMode("complete").format("memory").queryName("checks_approx").start();
+    started.push(q);
+    expect(q.isActive).toBe(true);
+  });
+
+  it("a global aggregation over a session window is refused in a stream (Spark's rule)", () => {
+    const global = stream().withWatermark("ts", "10 seconds").groupBy(session_window(col("ts"), "5 seconds")).agg(count("*"));
+    for (const mode of ["append", "complete"] as const) {
+      expect(() => global.writeStream.outputMode(mode).format("console").start()).toThrow(/^Global aggregation with session window in streaming query is not supported\. Group by another column/);
+    }
   });
 
   it("update and complete are allowed over an aggregation without watermark", () => {
@@ -80,5 +99,22 @@ describe("what streaming and static DataFrames cannot do", () => {
 
   it("writeStream on a static DataFrame says where streams come from", () => {
     expect(() => statik().writeStream).toThrow(/^'writeStream' can be called only on streaming Dataset\/DataFrame: .*spark\.readStream/);
+  });
+});
+
+describe("withWatermark delays, read as Spark's calendar intervals", () => {
+  const ts = () => spark.memoryStream("ts TIMESTAMP").toDF();
+  const delayOf = (d: string) => ts().withWatermark("ts", d).schema.fields[0].watermarkDelayMs;
+  it("months count 31 days, years 12 months; weeks, days and time parts add up", () => {
+    expect(delayOf("2 years 5 months")).toBe(29 * 31 * 86_400_000);
+    expect(delayOf("1 week 2 days 3 hours")).toBe(9 * 86_400_000 + 3 * 3_600_000);
+    expect(delayOf("interval 1 day")).toBe(86_400_000);
+    expect(delayOf("10 seconds")).toBe(10_000);
+    expect(delayOf("30s")).toBe(30_000);
+  });
+  it("no part may be negative: Spark's message", () => {
+    for (const d of ["-1 year", "1 year -13 months", "1 month -40 days", "-10 seconds"]) {
+      expect(() => ts().withWatermark("ts", d)).toThrow(`Delay threshold (${d}) should not be negative.`);
+    }
   });
 });

@@ -47,7 +47,16 @@ export function registerCollectionFunctions(r: FunctionRegistry): void {
     },
     gen: (a) => `[${a.join(", ")}]`,
   });
-  r.scalar("size", { args: [1, 1], nonStrict: true, resolve: () => ({ type: IntegerType }), gen: (a) => `${a[0]} == null ? -1 : Array.isArray(${a[0]}) ? ${a[0]}.length : Object.keys(${a[0]}).length` });
+  // size(NULL) is NULL in Spark 4 (spark.sql.legacy.sizeOfNull is false when ANSI mode is on, the default).
+  r.scalar("size", { args: [1, 1], resolve: () => ({ type: IntegerType }), gen: (a) => `Array.isArray(${a[0]}) ? ${a[0]}.length : Object.keys(${a[0]}).length` });
+  // array_sort(a): ascending, NULL elements last; sort_array(a[, asc]): NULLs first ascending, last descending.
+  const arrayOf = (name: string, t: BExpr) => (t.type.kind === "array" ? t.type : fail(`${name}() needs an array, got ${typeString(t.type)}`));
+  r.scalar("array_sort", { args: [1, 1], resolve: (args) => ({ type: arrayOf("array_sort", args[0]) }), gen: (a, cg) => `${cg.konst(sortArray)}(${a[0]}, true, false)` });
+  r.scalar("sort_array", {
+    args: [1, 2],
+    resolve: (args) => ({ type: arrayOf("sort_array", args[0]), args: [args[0], ...(args[1] ? [castTo(args[1], BooleanType)] : [])] }),
+    gen: (a, cg) => `${cg.konst(sortArray)}(${a[0]}, ${a[1] ?? "true"}, ${a[1] ?? "true"})`,
+  });
   r.scalar("array_contains", { args: [2, 2], resolve: () => ({ type: BooleanType }), gen: (a) => `${a[0]}.includes(${a[1]})` });
   r.scalar("element_at", {
     args: [2, 2],
@@ -61,4 +70,15 @@ export function registerCollectionFunctions(r: FunctionRegistry): void {
   });
   r.scalar("map_get", { args: [2, 2], resolve: (args) => ({ type: args[0].type }), gen: (a) => `${a[0]}[${a[1]}] ?? null` });
 
+}
+
+/** Spark's ordering of array elements (numbers, strings, booleans, timestamps as numbers); NULLs first or last. */
+function sortArray(arr: unknown[], asc: boolean, nullsFirst: boolean): unknown[] {
+  const cmp = (x: unknown, y: unknown): number => {
+    if (x === null || x === undefined) return y === null || y === undefined ? 0 : nullsFirst ? -1 : 1;
+    if (y === null || y === undefined) return nullsFirst ? 1 : -1;
+    const d = (x as number) < (y as number) ? -1 : (x as number) > (y as number) ? 1 : 0;
+    return asc ? d : -d;
+  };
+  return [...arr].sort(cmp);
 }

@@ -16,6 +16,28 @@ export const toString = (a: BExpr): BExpr => (a.type.kind === "string" || a.type
 export const toDouble = (a: BExpr): BExpr => (a.type.kind === "double" || a.type.kind === "null" ? a : castTo(a, DoubleType));
 export const toTimestamp = (a: BExpr): BExpr => (a.type.kind === "timestamp" || a.type.kind === "null" ? a : castTo(a, TimestampType));
 
+const CALENDAR_UNITS: Record<string, ["months" | "days" | "micros", number]> = {
+  year: ["months", 12], month: ["months", 1], week: ["days", 7], day: ["days", 1],
+  hour: ["micros", 3_600_000_000], minute: ["micros", 60_000_000], second: ["micros", 1_000_000], millisecond: ["micros", 1000], microsecond: ["micros", 1],
+};
+
+/**
+ * Spark's CalendarInterval of an interval string with signed parts (`2 years 5 months`, `1 month -40 days`,
+ * `-10 seconds`, `interval 1 day`), or null when the text is not in that form (then parseInterval reads it).
+ */
+export function parseCalendarInterval(text: string): { months: number; days: number; micros: number } | null {
+  const parts = text.trim().replace(/^interval\s+/i, "").split(/\s+/);
+  if (parts.length < 2 || parts.length % 2) return null;
+  const out = { months: 0, days: 0, micros: 0 };
+  for (let i = 0; i < parts.length; i += 2) {
+    const n = Number(parts[i]);
+    const unit = CALENDAR_UNITS[parts[i + 1].toLowerCase().replace(/s$/, "")];
+    if (!Number.isFinite(n) || !unit) return null;
+    out[unit[0]] += n * unit[1];
+  }
+  return out;
+}
+
 /** Spark's interval strings (`10 seconds`, `1 minute`, `10s`, `1 hour 30 minutes`) -> ms, by lib/core's one parser. */
 export function parseInterval(text: string): number {
   return parseDuration(text, { bareNumber: "error", error: (m) => new AnalysisError(m) });

@@ -1,5 +1,5 @@
 /** Date and time functions, and the window() and session_window() grouping keys. */
-import { AnalysisError, castTo, metaOf } from "../bound";
+import { AnalysisError, castTo, metaOf, type BExpr } from "../bound";
 import { type StructType, StringType, IntegerType, LongType, TimestampType, DateType, IntervalType } from "../../types";
 import { fail, need, toString, toDouble, toTimestamp, durationArg } from "./common";
 import * as R from "../runtime";
@@ -67,6 +67,12 @@ export function registerDatetimeFunctions(r: FunctionRegistry): void {
   datePart("minute", (d) => `${d}.getUTCMinutes()`);
   datePart("second", (d) => `${d}.getUTCSeconds()`);
   datePart("quarter", (d) => `Math.floor(${d}.getUTCMonth() / 3) + 1`);
+  // weekofyear: the ISO 8601 week (weeks start on Monday; week 1 holds the year's first Thursday), as Spark's.
+  r.scalar("weekofyear", {
+    args: [1, 1],
+    resolve: (args) => ({ type: IntegerType, args: [toTimestamp(args[0])] }),
+    gen: (a, cg) => `${cg.konst(isoWeek)}(${a[0]})`,
+  });
   r.scalar("date_trunc", {
     args: [2, 2],
     resolve: (args) => ({ type: TimestampType, args: [toString(args[0]), toTimestamp(args[1])] }),
@@ -94,10 +100,12 @@ export function registerDatetimeFunctions(r: FunctionRegistry): void {
   r.scalar("window", {
     args: [2, 4],
     resolve(args) {
-      need("window", args[0], (t) => t.kind === "timestamp" || t.kind === "date", "a timestamp column");
-      const sizeMs = durationArg(args[1], "window", "the window duration")!;
-      const slideMs = durationArg(args[2], "window", "the slide duration") ?? sizeMs;
-      const startMs = durationArg(args[3], "window", "the start offset") ?? 0;
+      // As Spark's TimeWindow (ImplicitCastInputTypes): a string or date time column is cast to a timestamp.
+      need("window", args[0], (t) => t.kind === "timestamp" || t.kind === "date" || t.kind === "string", "a timestamp column");
+      const sizeMs = signedDurationArg(args[1], "window", "the window duration")!;
+      const slideMs = signedDurationArg(args[2], "window", "the slide duration") ?? sizeMs;
+      // Spark's startTime may be negative ('-5 seconds'): the windows start that much before the epoch's grid.
+      const startMs = signedDurationArg(args[3], "window", "the start offset") ?? 0;
       if (!(sizeMs > 0)) fail("window(): the window duration must be positive");
       if (!(slideMs > 0) || slideMs > sizeMs) fail("window(): the slide duration must be positive and at most the window duration");
       return { type: windowType(), args: [toTimestamp(args[0])], meta: { kind: "window", sizeMs, slideMs, startMs } };
@@ -111,13 +119,39 @@ export function registerDatetimeFunctions(r: FunctionRegistry): void {
   r.scalar("session_window", {
     args: [2, 2],
     resolve(args) {
-      need("session_window", args[0], (t) => t.kind === "timestamp", "a timestamp column");
+      need("session_window", args[0], (t) => t.kind === "timestamp" || t.kind === "date" || t.kind === "string", "a timestamp column");
       const gapMs = durationArg(args[1], "session_window", "the gap duration")!;
       if (!(gapMs > 0)) fail("session_window(): the gap duration must be positive");
-      return { type: windowType(), args: [args[0]], meta: { kind: "session_window", gapMs } };
+      return { type: windowType(), args: [toTimestamp(args[0])], meta: { kind: "session_window", gapMs } };
     },
     gen() {
       throw new AnalysisError("session_window() can only be used as a groupBy() key");
     },
   });
+}
+
+/**
+ * A window() duration as Spark's TimeWindow reads it: a string that may carry a leading minus sign ("-5
+ * seconds", for startTime), or an integer literal (from SQL) counted in microseconds.
+ */
+function signedDurationArg(a: BExpr | undefined, name: string, what: string): number | undefined {
+  if (a?.k === "lit" && (typeof a.value === "number" || typeof a.value === "bigint")) {
+    if (!Number.isInteger(Number(a.value))) fail(`${name}(): ${what} must be a duration such as "10 seconds" or an integer number of microseconds`);
+    return Number(a.value) / 1000;
+  }
+  if (a?.k === "lit" && typeof a.value === "string" && /^\s*-/.test(a.value)) {
+    const ms = durationArg({ ...a, value: a.value.replace(/^\s*-\s*/, "") }, name, what);
+    return ms === undefined ? undefined : -ms;
+  }
+  return durationArg(a, name, what);
+}
+
+/** The ISO 8601 week number of a UTC time (ms). */
+function isoWeek(t: number): number {
+  const d = new Date(t);
+  const day = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+  // The Thursday of this date's week decides the week's year.
+  const thursday = day + (3 - ((d.getUTCDay() + 6) % 7)) * 86_400_000;
+  const yearStart = Date.UTC(new Date(thursday).getUTCFullYear(), 0, 1);
+  return Math.floor((thursday - yearStart) / (7 * 86_400_000)) + 1;
 }

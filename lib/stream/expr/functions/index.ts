@@ -14,7 +14,7 @@ import { registerAvroProtobufFunctions } from "./avro-protobuf";
 
 export { FunctionRegistry } from "./registry";
 export { windowType } from "./datetime";
-export { parseInterval } from "./common";
+export { parseInterval, parseCalendarInterval } from "./common";
 
 export const functions = new FunctionRegistry();
 registerMathFunctions(functions);

@@ -10,7 +10,7 @@ import * as R from "../runtime";
 import type { FunctionRegistry } from "./registry";
 
 export function registerJsonFunctions(r: FunctionRegistry): void {
-  /** from_json(col, schema, options): PERMISSIVE adds `_corrupt_record`; FAILFAST throws naming the row. */
+  /** from_json(col, schema, options): PERMISSIVE keeps a malformed record's text in the schema's `_corrupt_record` field (if it has one); FAILFAST throws naming the row. */
   r.scalar("from_json", {
     args: [2, 3],
     resolve(args, e) {
@@ -23,12 +23,15 @@ export function registerJsonFunctions(r: FunctionRegistry): void {
       const options = caseInsensitive({ ...((e.options ?? {}) as Record<string, string>), ...((args[2]?.k === "lit" ? (args[2].value as Record<string, string>) : {}) ?? {}) });
       const mode = String(options.mode ?? "PERMISSIVE").toUpperCase();
       // Spark refuses DROPMALFORMED here: from_json maps a value to a value and cannot drop its row.
-      if (mode === "DROPMALFORMED") fail(`from_json() does not support mode DROPMALFORMED (nor does Spark's): keep PERMISSIVE, the default, and filter on "_corrupt_record IS NULL" to drop malformed records`);
+      if (mode === "DROPMALFORMED") fail(`from_json() does not support mode DROPMALFORMED (nor does Spark's): keep PERMISSIVE, the default, add "_corrupt_record STRING" to the schema and filter on "_corrupt_record IS NULL" to drop malformed records`);
       if (mode !== "PERMISSIVE" && mode !== "FAILFAST") return fail(`from_json(): mode must be PERMISSIVE or FAILFAST, not '${options.mode}'`);
-      const corruptName = options.columnNameOfCorruptRecord ?? "_corrupt_record";
-      const hasCorrupt = schema.fields.some((f) => f.name === corruptName);
-      const outSchema: StructType = mode === "PERMISSIVE" && !hasCorrupt ? { kind: "struct", fields: [...schema.fields, { name: corruptName, type: StringType, nullable: true }] } : schema;
-      return { type: outSchema, args: [args[0]], meta: { kind: "from_json", schema, mode, corruptName: mode === "PERMISSIVE" ? corruptName : null } };
+      // As Spark: the malformed record's text is kept only in a field the schema itself names (`_corrupt_record`
+      // or the columnNameOfCorruptRecord option); otherwise a malformed record is a struct of nulls.
+      const corruptName = String(options.columnNameOfCorruptRecord ?? "_corrupt_record");
+      const corruptField = schema.fields.find((f) => f.name === corruptName);
+      if (corruptField && corruptField.type.kind !== "string") fail(`from_json(): the corrupt record field '${corruptName}' must be STRING, not ${corruptField.type.kind}`);
+      const parsed: StructType = corruptField ? { kind: "struct", fields: schema.fields.filter((f) => f !== corruptField) } : schema;
+      return { type: schema, args: [args[0]], meta: { kind: "from_json", schema: parsed, mode, corruptName: corruptField ? corruptName : null } };
     },
     gen(a, cg, call) {
       const { schema, mode, corruptName, keep, asArray } = metaOf(call, "from_json")!;

@@ -53,7 +53,8 @@ export function registerMathFunctions(r: FunctionRegistry): void {
   r.scalar("-", arith("-"));
   r.scalar("*", arith("*"));
   r.scalar("/", arith("/"));
-  r.scalar("%", arith("%"));
+  // mod(a, b) is Spark's Remainder, the same as a % b.
+  r.scalar(["%", "mod"], arith("%"));
   r.scalar("div", {
     args: [2, 2],
     resolve: (args) => ({ type: LongType, args: args.map(toDouble) }),

@@ -32,7 +32,7 @@ export function makeJsonParser(schema: StructType, mode: JsonMode, corruptName: 
   };
   const malformed = (text: string, row: number, why: string) => {
     if (mode === "FAILFAST") {
-      throw new RowError(row, `malformed record (${why}) in FAILFAST mode: ${text.length > 200 ? text.slice(0, 200) + "..." : text}; use mode PERMISSIVE to keep it as _corrupt_record`);
+      throw new RowError(row, `malformed record (${why}) in FAILFAST mode: ${text.length > 200 ? text.slice(0, 200) + "..." : text}; use mode PERMISSIVE with a _corrupt_record STRING field in the schema to keep it`);
     }
     return empty(text);
   };
