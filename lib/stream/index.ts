@@ -8,8 +8,10 @@ import "./sinks/foreach";
 import "./sinks/kafka";
 import "./magics";
 import "./export/pyspark";
+import "./sql/magic";
 
-export { spark, SparkSession, DataStreamReader } from "./session";
+export { spark, SparkSession, DataStreamReader, Catalog } from "./session";
+export type { CatalogTable } from "./sql";
 export { DataFrame, GroupedData } from "./plan/dataframe";
 export { Column } from "./expr/ast";
 export * from "./functions";
