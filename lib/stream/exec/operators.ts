@@ -72,6 +72,7 @@ export class DedupOperator implements PhysicalOperator, StatefulOperator {
     for (let i = 0; i < b.n; i++) {
       if (et && et[i] != null && (et[i] as number) <= wm) {
         this.metrics.dropped++;
+        ctx.onLate?.(b, i, et[i], this.node.child.schema);
         continue;
       }
       let hk;

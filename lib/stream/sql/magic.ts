@@ -79,6 +79,8 @@ export interface SqlCellOptions {
   y?: string;
   color?: string;
   to?: string;
+  /** HOST:PORT of the cluster --to writes to (default: the current cluster, %kafka). */
+  bootstrap?: string;
   rows?: number;
   sort?: string;
 }
@@ -95,6 +97,7 @@ export function startSqlQuery(df: DataFrame, o: SqlCellOptions, name: string | u
   if (o.to) {
     format = "kafka";
     options.topic = o.to;
+    if (o.bootstrap) options["kafka.bootstrap.servers"] = o.bootstrap;
     if (!df.columns.includes("value")) out = df.selectExpr("to_json(struct(*)) AS value");
   } else if (o.chart) {
     format = "chart";
@@ -157,7 +160,7 @@ registerMagic({
   name: "sql",
   kind: "cell",
   summary: "run Spark SQL over views of topics and DataFrames; a streaming SELECT shows a live table",
-  usage: "%%sql [--name QUERY] [--mode append|update|complete] [--trigger 1s] [--chart line --x FIELD --y FIELD] [--to TOPIC] [--rows N]",
+  usage: "%%sql [--name QUERY] [--mode append|update|complete] [--trigger 1s] [--chart line --x FIELD --y FIELD] [--to TOPIC [--bootstrap HOST:PORT]] [--rows N]",
   help:
     "Views: df.createOrReplaceTempView(name), %stream NAME = TOPIC, or CREATE TEMPORARY VIEW v USING kafka OPTIONS (subscribe 'topic').\n" +
     "Statements are separated by ';'. A streaming SELECT starts a query (default mode: append, or update for an aggregation);\n" +
@@ -173,6 +176,7 @@ registerMagic({
     { name: "y", type: "string", help: "field on the chart's y axis" },
     { name: "color", type: "string", help: "field that colors the chart's marks" },
     { name: "to", type: "string", help: "write the result to this topic (JSON values) instead of showing it" },
+    { name: "bootstrap", type: "string", help: "HOST:PORT of the cluster --to writes to (default: the current cluster, %kafka)" },
     { name: "rows", alias: "n", type: "number", help: "rows shown by the live table" },
     { name: "sort", type: "string", help: "sort the live table by this column ('COL desc' or -COL)" },
   ],
@@ -187,6 +191,7 @@ registerMagic({
       y: o.y as string | undefined,
       color: o.color as string | undefined,
       to: o.to as string | undefined,
+      bootstrap: o.bootstrap as string | undefined,
       rows: o.rows as number | undefined,
       sort: o.sort as string | undefined,
     };
