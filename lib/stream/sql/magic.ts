@@ -10,6 +10,7 @@ import type { DataFrame } from "../plan/dataframe";
 import { getSinkFormat, type OutputMode } from "../sinks/registry";
 import type { StreamingQuery } from "../query/types";
 import { parseSql, runStatement } from "./index";
+import "./changelog";
 
 const MODES = ["append", "update", "complete"] as const;
 const MARKS = ["line", "bar", "area", "point", "heatmap"] as const;
@@ -83,6 +84,8 @@ export interface SqlCellOptions {
   bootstrap?: string;
   rows?: number;
   sort?: string;
+  /** Show the stream of changes (+I/-U/+U/-D) instead of the result table. */
+  changelog?: boolean;
 }
 
 /** Start the live output of one streaming SELECT: table, chart or topic. */
@@ -99,6 +102,9 @@ export function startSqlQuery(df: DataFrame, o: SqlCellOptions, name: string | u
     options.topic = o.to;
     if (o.bootstrap) options["kafka.bootstrap.servers"] = o.bootstrap;
     if (!df.columns.includes("value")) out = df.selectExpr("to_json(struct(*)) AS value");
+  } else if (o.changelog) {
+    format = "changelog";
+    if (o.rows !== undefined) options.rows = String(o.rows);
   } else if (o.chart) {
     format = "chart";
     if (!o.x || !o.y) throw new MagicError("%%sql --chart needs --x FIELD and --y FIELD, e.g. --chart line --x window.start --y n");
@@ -160,7 +166,7 @@ registerMagic({
   name: "sql",
   kind: "cell",
   summary: "run Spark SQL over views of topics and DataFrames; a streaming SELECT shows a live table",
-  usage: "%%sql [--name QUERY] [--mode append|update|complete] [--trigger 1s] [--chart line --x FIELD --y FIELD] [--to TOPIC [--bootstrap HOST:PORT]] [--rows N]",
+  usage: "%%sql [--name QUERY] [--mode append|update|complete] [--trigger 1s] [--chart line --x FIELD --y FIELD] [--to TOPIC [--bootstrap HOST:PORT]] [--changelog] [--rows N]",
   help:
     "Views: df.createOrReplaceTempView(name), %stream NAME = TOPIC, or CREATE TEMPORARY VIEW v USING kafka OPTIONS (subscribe 'topic').\n" +
     "Statements are separated by ';'. A streaming SELECT starts a query (default mode: append, or update for an aggregation);\n" +
@@ -179,6 +185,7 @@ registerMagic({
     { name: "bootstrap", type: "string", help: "HOST:PORT of the cluster --to writes to (default: the current cluster, %kafka)" },
     { name: "rows", alias: "n", type: "number", help: "rows shown by the live table" },
     { name: "sort", type: "string", help: "sort the live table by this column ('COL desc' or -COL)" },
+    { name: "changelog", type: "boolean", help: "show the changes the query emits (+I, -U, +U, -D with their batch) instead of the result" },
   ],
   async run(ctx) {
     const o = ctx.args.options;
@@ -194,7 +201,9 @@ registerMagic({
       bootstrap: o.bootstrap as string | undefined,
       rows: o.rows as number | undefined,
       sort: o.sort as string | undefined,
+      changelog: o.changelog === true,
     };
+    if (opts.changelog && (opts.chart || opts.to)) throw new MagicError("%%sql: --changelog shows the changes as a table; leave out --chart and --to");
     if ((opts.x || opts.y) && !opts.chart) throw new MagicError("%%sql: --x and --y go with --chart line|bar|area|point|heatmap");
     if (opts.to && opts.chart) throw new MagicError("%%sql: --to TOPIC writes to a topic; leave out --chart");
     try {
