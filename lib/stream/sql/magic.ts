@@ -9,7 +9,7 @@ import { spark } from "../session";
 import type { DataFrame } from "../plan/dataframe";
 import { getSinkFormat, type OutputMode } from "../sinks/registry";
 import type { StreamingQuery } from "../query/types";
-import { parseSql, runStatement } from "./index";
+import { parseSql } from "./index";
 import "./changelog";
 
 const MODES = ["append", "update", "complete"] as const;
@@ -131,11 +131,11 @@ export async function runSqlCell(body: string, o: SqlCellOptions, ctx: Pick<Magi
   const text = await expandSql(body, ctx);
   const statements = parseSql(text);
   if (statements.length === 0) throw new MagicError("%%sql: the cell has no SQL statement; write e.g. SELECT * FROM orders");
-  const load = (format: string, options: Record<string, string>) => spark.readStream.format(format).options(options).load();
   const queries: StreamingQuery[] = [];
   let streaming = 0;
   for (const st of statements) {
-    const df = runStatement(st, text, load);
+    // Each statement through spark.sql, so a query started here exports to PySpark as spark.sql(...) too.
+    const df = spark.sql(st.text);
     if (st.kind === "query" && df.isStreaming) {
       streaming++;
       const name = o.name ? (streaming > 1 ? `${o.name}_${streaming}` : o.name) : undefined;
