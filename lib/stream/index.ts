@@ -8,13 +8,16 @@ import "./sinks/foreach";
 import "./sinks/kafka";
 import "./magics";
 import "./export/pyspark";
+import "./sql/magic";
 
-export { spark, SparkSession, DataStreamReader } from "./session";
+export { spark, SparkSession, DataStreamReader, Catalog } from "./session";
+export type { CatalogTable } from "./sql";
 export { DataFrame, GroupedData } from "./plan/dataframe";
 export { Column } from "./expr/ast";
 export * from "./functions";
 export { MemoryStream } from "./sources/memory";
 export { registerSinkFormat, getSinkFormat, sinkFormats, type OutputBatch, type Sink, type SinkContext, type SinkFactory, type OutputMode } from "./sinks/registry";
+export type { LateRow } from "./query/late";
 export type { StreamingQuery, StreamingQueryProgress, StreamingQueryStatus, StateOperatorProgress, SourceProgress, StreamingQueryException } from "./query/types";
 export { StreamingQueryManager } from "./query/manager";
 export { DataStreamWriter, type TriggerSpec } from "./query/writer";

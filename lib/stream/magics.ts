@@ -65,6 +65,8 @@ registerMagic({
       throw new MagicError(`%stream: ${(err as Error).message}`);
     }
     ctx.scope[name] = df;
+    // NAME is also a view: %%sql SELECT ... FROM NAME
+    df.createOrReplaceTempView(name);
     ctx.display.print(`${name}: streaming DataFrame from topic '${topic}' [${df.columns.join(", ")}]`);
     return undefined;
   },

@@ -12,6 +12,24 @@ import type { StreamingQueryManager } from "./query/manager";
 import { didYouMean } from "../core";
 import { KafkaSourceProvider } from "./sources/kafka";
 import { caseInsensitive } from "./options";
+import { runSql, getView, listViews, dropView, type CatalogTable } from "./sql";
+
+/** `spark.catalog`: the session's temporary views (PySpark's Catalog, the parts a notebook uses). */
+export class Catalog {
+  /** Views of the session (and of `global_temp` when dbName is "global_temp"), as PySpark's Table objects. */
+  listTables(dbName?: string): CatalogTable[] {
+    return listViews(dbName);
+  }
+  tableExists(tableName: string, dbName?: string): boolean {
+    return getView(dbName ? [dbName, tableName] : tableName.split(".")) !== undefined;
+  }
+  dropTempView(viewName: string): boolean {
+    return dropView([viewName]);
+  }
+  dropGlobalTempView(viewName: string): boolean {
+    return dropView(["global_temp", viewName]);
+  }
+}
 
 export class DataStreamReader {
   private fmt = "";
@@ -60,6 +78,22 @@ export class DataStreamReader {
 }
 
 export class SparkSession {
+  readonly catalog = new Catalog();
+
+  /**
+   * A DataFrame from one SQL statement, streaming when any view it reads is a stream:
+   * `spark.sql("SELECT region, count(*) FROM orders GROUP BY region")`. Views come from
+   * df.createOrReplaceTempView(name), %stream NAME = TOPIC and CREATE TEMPORARY VIEW ... USING kafka.
+   */
+  sql(sqlText: string): DataFrame {
+    if (typeof sqlText !== "string") throw new AnalysisError("spark.sql() takes the SQL text as a string");
+    return runSql(sqlText, (format, options) => this.readStream.format(format).options(options).load());
+  }
+
+  /** A temporary view as a DataFrame (spark.table(name) gives memory sink tables as danfojs DataFrames). */
+  view(name: string): DataFrame {
+    return this.sql(`TABLE ${name.split(".").map((p) => "`" + p.replace(/`/g, "``") + "`").join(".")}`);
+  }
   get readStream(): DataStreamReader {
     return new DataStreamReader();
   }

@@ -43,7 +43,7 @@ export class AggregateOperator implements StatefulOperator {
   readonly operatorName: string;
   private readonly pre: ProjectFn;
   private readonly post: ProjectFn;
-  private readonly update: (P: unknown[][], n: number, groups: MemoryStateStore<Group>, batchId: number, wm: number, m: { dropped: number; updated: number }) => void;
+  private readonly update: (P: unknown[][], n: number, groups: MemoryStateStore<Group>, batchId: number, wm: number, m: { dropped: number; updated: number; late?: (i: number, et: unknown) => void }) => void;
   private readonly fold: (events: unknown[][]) => unknown[];
   /** Groups by key (tumbling and sliding windows, plain keys). */
   private readonly groups: MemoryStateStore<Group>;
@@ -86,7 +86,7 @@ for (let i = 0; i < n; i++) {
   const last = ts - (((ts - ${startMs}) % ${slideMs}) + ${slideMs}) % ${slideMs};
   for (let ws = last; ws > ts - ${sizeMs}; ws -= ${slideMs}) {
     const we = ws + ${sizeMs};
-    if (we <= wm) { m.dropped++; continue; }
+    if (we <= wm) { m.dropped++; if (m.late) m.late(i, ts); continue; }
     const hk = ${groupKeyCode(parts)};
     let g = groups.get(hk);
     if (g === undefined) g = { k: [${keyVals}], a: [${inits.join(", ")}], t: -1, et: ${etk !== null ? "we" : "null"} };
@@ -102,7 +102,7 @@ for (let i = 0; i < n; i++) {
       const keyVals = keys.map((_, j) => `K${j}[i]`).join(", ");
       body = `
 for (let i = 0; i < n; i++) {
-  ${etk !== null ? `const et = K${etk}[i]; if (et != null && et <= wm) { m.dropped++; continue; }` : ""}
+  ${etk !== null ? `const et = K${etk}[i]; if (et != null && et <= wm) { m.dropped++; if (m.late) m.late(i, et); continue; }` : ""}
   ${readValues}
   const hk = ${groupKeyCode(parts)};
   let g = groups.get(hk);
@@ -135,8 +135,10 @@ for (let i = 0; i < n; i++) {
     // Rows are late by the previous batch's watermark (Spark's late-events watermark); state is evicted by this one's.
     const lateWm = Math.min(wm, ctx.lateWatermarkMs ?? wm);
     const P = this.pre(b.cols, b.n, ctx);
-    if (this.node.timeKey?.kind === "session") return this.runSessions(P, b.n, ctx, wm, lateWm);
-    this.update(P, b.n, this.groups, ctx.batchId, lateWm, this.metrics);
+    const onLate = ctx.onLate;
+    const late = onLate ? (i: number, et: unknown) => onLate(b, i, typeof et === "number" ? et : null, this.node.child.schema) : undefined;
+    if (this.node.timeKey?.kind === "session") return this.runSessions(P, b.n, ctx, wm, lateWm, late);
+    this.update(P, b.n, this.groups, ctx.batchId, lateWm, late ? Object.assign(this.metrics, { late }) : this.metrics);
     const out: Group[] = [];
     const mode = ctx.streaming ? ctx.mode : "complete";
     if (mode === "complete") {
@@ -178,7 +180,7 @@ for (let i = 0; i < n; i++) {
     return { n, cols: projected, rowIds: null };
   }
 
-  private runSessions(P: unknown[][], n: number, ctx: ExecContext, wm: number, lateWm: number): Batch {
+  private runSessions(P: unknown[][], n: number, ctx: ExecContext, wm: number, lateWm: number, late?: (i: number, et: unknown) => void): Batch {
     const tk = (this.node.timeKey as { keyIndex: number; gapMs: number }).keyIndex;
     const gap = (this.node.timeKey as { gapMs: number }).gapMs;
     const nk = this.node.keys.length;
@@ -187,6 +189,7 @@ for (let i = 0; i < n; i++) {
       if (ts == null) continue;
       if (ts + gap <= lateWm) {
         this.metrics.dropped++;
+        late?.(i, ts);
         continue;
       }
       const kv: unknown[] = [];

@@ -34,6 +34,8 @@ export interface ExecContext {
   streaming: boolean;
   eventTime: EventTimeStats;
   describeRow(row: number): string;
+  /** A row a stateful operator dropped as later than the watermark: `b` is the operator's input (of `schema`). */
+  onLate?: (b: Batch, row: number, eventTimeMs: number | null, schema: StructType) => void;
 }
 
 export function emptyStats(): EventTimeStats {

@@ -74,6 +74,7 @@ export class DedupOperator implements PhysicalOperator, StatefulOperator {
     for (let i = 0; i < b.n; i++) {
       if (et && et[i] != null && (et[i] as number) <= lateWm) {
         this.metrics.dropped++;
+        ctx.onLate?.(b, i, et[i], this.node.child.schema);
         continue;
       }
       let hk;

@@ -18,6 +18,7 @@ import { MemoryStream } from "../sources/memory";
 import { toDDL, typeString, type DataType, type StructType } from "../types";
 import { registerMagic, MagicError } from "../../core";
 import { StreamingQueryImpl } from "../query/query";
+import { parseStatement, referencedTables, type Statement } from "../sql";
 
 /** The Spark version whose Kafka connector the job's spark-submit line names (the one the tests run). */
 export const SPARK_VERSION = "4.1.1";
@@ -36,7 +37,8 @@ type Step =
   | { kind: "source"; format: string; options: Record<string, string>; schema?: StructType }
   | { kind: "memory"; name: string }
   | { kind: "static"; rows: unknown; schema?: unknown }
-  | { kind: "call"; parent: object; method: string; args: unknown[] };
+  | { kind: "call"; parent: object; method: string; args: unknown[] }
+  | { kind: "sql"; text: string };
 
 const lineage = new WeakMap<object, Step>();
 
@@ -53,6 +55,64 @@ function record<T extends object>(proto: T, methods: string[]): void {
     (wrapped as { __recorded?: boolean }).__recorded = true;
     (proto as Record<string, unknown>)[m] = wrapped;
   }
+}
+
+// ---- SQL: spark.sql(text) is exported as spark.sql(text), after the views it reads -----------------------------
+
+type ViewDef = { kind: "df"; df: DataFrame; global: boolean } | { kind: "using"; statement: Extract<Statement, { kind: "createViewUsing" }> } | { kind: "sql"; text: string; statement: Statement };
+const viewDefs = new Map<string, ViewDef>();
+const viewKey = (path: string[]): string => path.map((p) => p.toLowerCase()).join(".");
+{
+  for (const [method, global] of [["createOrReplaceTempView", false], ["createTempView", false], ["createOrReplaceGlobalTempView", true], ["createGlobalTempView", true]] as const) {
+    const orig = DataFrame.prototype[method];
+    DataFrame.prototype[method] = function (this: DataFrame, name: string) {
+      orig.call(this, name);
+      viewDefs.set(viewKey(global ? ["global_temp", name] : [name]), { kind: "df", df: this, global });
+    };
+  }
+  const sql = SparkSession.prototype.sql;
+  SparkSession.prototype.sql = function (this: SparkSession, text: string) {
+    const out = sql.call(this, text);
+    const st = parseStatement(text);
+    if (st.kind === "query") lineage.set(out, { kind: "sql", text: st.text });
+    else if (st.kind === "createViewUsing") viewDefs.set(viewKey(st.global ? ["global_temp", ...st.name.slice(-1)] : st.name.slice(-1)), { kind: "using", statement: st });
+    else if (st.kind === "createView") viewDefs.set(viewKey(st.global ? ["global_temp", ...st.name.slice(-1)] : st.name.slice(-1)), { kind: "sql", text: st.text, statement: st });
+    return out;
+  };
+}
+
+/** Python for the views `st` reads (each once), then for the statement itself. */
+function sqlViews(st: Statement, ctx: Ctx & { views?: Set<string> }): void {
+  ctx.views ??= new Set();
+  for (const path of referencedTables(st)) {
+    const key = viewKey(path);
+    if (ctx.views.has(key)) continue;
+    ctx.views.add(key);
+    const def = viewDefs.get(key);
+    if (!def) throw new ExportError(`toPySpark: the view ${path.join(".")} was not defined in this session (df.createOrReplaceTempView, %stream or CREATE TEMPORARY VIEW): nothing to export for it`);
+    const name = path[path.length - 1];
+    if (def.kind === "df") {
+      const code = chain(def.df, ctx);
+      ctx.lines.push(`${code}.${def.global ? "createOrReplaceGlobalTempView" : "createOrReplaceTempView"}(${JSON.stringify(name)})`);
+    } else if (def.kind === "using") {
+      // Spark's CREATE TEMPORARY VIEW ... USING kafka is a batch view: the job reads the topic as a stream.
+      const s = def.statement;
+      if (s.provider !== "kafka") throw new ExportError(`toPySpark: a view USING ${s.provider} has no streaming equivalent; use kafka`);
+      ctx.source = { kind: "source", format: "kafka", options: s.options };
+      const opts = Object.entries(s.options).filter(([k]) => !/^kafka\.(bootstrap|sasl|ssl|security)/.test(k)).map(([k, v]) => `    .option(${JSON.stringify(CAMEL[k.toLowerCase()] ?? k)}, ${JSON.stringify(v)})`);
+      const parse = s.schema ? [`    .select(F.from_json(F.col("value").cast("string"), ${JSON.stringify(s.schema)}).alias("data"))`, `    .select("data.*")`] : [];
+      ctx.lines.push(["(", `    spark.readStream.format("kafka")`, `    .options(**kafka_options())`, ...opts, "    .load()", ...parse, `    .createOrReplaceTempView(${JSON.stringify(name)})`, ")"].join("\n"));
+    } else {
+      sqlViews(def.statement, ctx);
+      ctx.lines.push(`spark.sql(${pyText(def.text)})`);
+    }
+  }
+}
+
+/** SQL text as a Python string literal (triple-quoted when it spans lines). */
+function pyText(text: string): string {
+  if (!text.includes("\n")) return JSON.stringify(text);
+  return `"""${text.replace(/\\/g, "\\\\").replace(/"""/g, '\\"\\"\\"')}"""`;
 }
 
 record(DataFrame.prototype, ["select", "selectExpr", "withColumn", "withColumns", "withColumnRenamed", "drop", "toDF", "filter", "where", "withWatermark", "groupBy", "groupby", "agg", "dropDuplicates", "drop_duplicates", "distinct", "join"]);
@@ -187,6 +247,10 @@ function chain(obj: object, ctx: Ctx): string {
   const step = lineage.get(obj);
   if (!step) throw new ExportError("toPySpark: this DataFrame was not built through streamlab's DataFrame API (no recorded lineage)");
   switch (step.kind) {
+    case "sql": {
+      sqlViews(parseStatement(step.text), ctx);
+      return `spark.sql(${pyText(step.text)})`;
+    }
     case "memory":
       throw new ExportError(`toPySpark: ${step.name} (a MemoryStream) has no PySpark equivalent in a job; read a Kafka topic instead`);
     case "static": {

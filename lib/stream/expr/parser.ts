@@ -8,7 +8,7 @@ import type { Expr } from "./ast";
 import { parseDataType, type DataType } from "../types";
 import { durationUnit } from "../../core";
 
-type Tok =
+export type Tok =
   | { k: "num"; v: string; pos: number }
   | { k: "str"; v: string; pos: number }
   | { k: "id"; v: string; quoted: boolean; pos: number }
@@ -16,24 +16,40 @@ type Tok =
   | { k: "eof"; pos: number };
 
 export class ParseError extends Error {
-  constructor(message: string) {
+  /** 0-based offset in the text, when known (the SQL front end turns it into line:column). */
+  constructor(message: string, readonly offset?: number) {
     super(message);
     this.name = "ParseError";
   }
 }
 
-const OPS = ["<=>", "<>", "!=", "<=", ">=", "==", "||", "&&", "::", "<", ">", "=", "+", "-", "*", "/", "%", "(", ")", ",", ".", "[", "]", "!"];
+/** How a syntax error is reported: the expression API's message by default; lib/stream/sql gives Spark's. */
+export type SyntaxFail = (msg: string, offset: number) => never;
 
-function lex(text: string): Tok[] {
+const OPS = ["<=>", "<>", "!=", "<=", ">=", "==", "||", "&&", "::", "<", ">", "=", "+", "-", "*", "/", "%", "(", ")", ",", ".", "[", "]", "!", ";"];
+
+export function lex(text: string, onFail?: SyntaxFail): Tok[] {
   const toks: Tok[] = [];
   let i = 0;
   const fail = (msg: string): never => {
-    throw new ParseError(`cannot parse '${text}': ${msg} at position ${i + 1}`);
+    if (onFail) return onFail(msg, i);
+    throw new ParseError(`cannot parse '${text}': ${msg} at position ${i + 1}`, i);
   };
   while (i < text.length) {
     const ch = text[i];
     if (/\s/.test(ch)) {
       i++;
+      continue;
+    }
+    // SQL comments: -- to the end of the line, /* ... */
+    if (ch === "-" && text[i + 1] === "-") {
+      while (i < text.length && text[i] !== "\n") i++;
+      continue;
+    }
+    if (ch === "/" && text[i + 1] === "*") {
+      const end = text.indexOf("*/", i + 2);
+      if (end < 0) fail("unclosed comment");
+      i = end + 2;
       continue;
     }
     const start = i;
@@ -104,45 +120,47 @@ function lex(text: string): Tok[] {
   return toks;
 }
 
-class Parser {
-  private i = 0;
-  constructor(private readonly text: string, private readonly toks: Tok[]) {}
+/** The expression parser; lib/stream/sql extends it with the query grammar over the same tokens. */
+export class Parser {
+  protected i = 0;
+  constructor(protected readonly text: string, protected readonly toks: Tok[], private readonly onFail?: SyntaxFail) {}
 
-  private peek(o = 0): Tok {
-    return this.toks[Math.min(this.i + o, this.toks.length - 1)];
+  peek(o = 0): Tok {
+    return this.toks[Math.max(0, Math.min(this.i + o, this.toks.length - 1))];
   }
-  private next(): Tok {
+  next(): Tok {
     return this.toks[this.i++];
   }
-  private fail(msg: string, tok: Tok = this.peek()): never {
-    throw new ParseError(`cannot parse '${this.text}': ${msg} at position ${tok.pos + 1}`);
+  fail(msg: string, tok: Tok = this.peek()): never {
+    if (this.onFail) return this.onFail(msg, tok.pos);
+    throw new ParseError(`cannot parse '${this.text}': ${msg} at position ${tok.pos + 1}`, tok.pos);
   }
-  private isWord(w: string, o = 0): boolean {
+  isWord(w: string, o = 0): boolean {
     const t = this.peek(o);
     return t.k === "id" && !t.quoted && t.v.toLowerCase() === w;
   }
-  private tryWord(w: string): boolean {
+  tryWord(w: string): boolean {
     if (this.isWord(w)) {
       this.i++;
       return true;
     }
     return false;
   }
-  private expectWord(w: string): void {
+  expectWord(w: string): void {
     if (!this.tryWord(w)) this.fail(`expected ${w.toUpperCase()}`);
   }
-  private isOp(v: string): boolean {
-    const t = this.peek();
+  isOp(v: string, o = 0): boolean {
+    const t = this.peek(o);
     return t.k === "op" && t.v === v;
   }
-  private tryOp(v: string): boolean {
+  tryOp(v: string): boolean {
     if (this.isOp(v)) {
       this.i++;
       return true;
     }
     return false;
   }
-  private expectOp(v: string): void {
+  expectOp(v: string): void {
     if (!this.tryOp(v)) this.fail(`expected '${v}'`);
   }
 
@@ -162,7 +180,7 @@ class Parser {
     return e;
   }
 
-  private identifier(): string {
+  identifier(): string {
     const t = this.next();
     if (t.k !== "id") this.fail("expected a name", t);
     return (t as { v: string }).v;
@@ -351,13 +369,30 @@ class Parser {
         return { t: "fn", name: lower, args, distinct: distinct || undefined };
       }
     }
+    if (!(t as { quoted: boolean }).quoted && CLAUSE_WORDS.has(lower)) this.fail(`unexpected '${word}'`, t);
     return { t: "col", path: [word] };
   }
-  private interval(): Expr {
+  /** The text after INTERVAL: `10 SECONDS`, `'5' HOUR`, `'10 minutes'`, `'1 2:3:4' DAY TO SECOND`. */
+  interval(): Expr {
     let ms = 0;
     let any = false;
     for (;;) {
       const t = this.peek();
+      if (t.k === "str" && this.isWord("day", 1) && this.isWord("to", 2)) {
+        // Spark's day-time form: '[-]D H:M:S[.fff]' DAY TO SECOND (also DAY TO HOUR / DAY TO MINUTE).
+        this.i += 3;
+        const to = this.next();
+        const toUnit = to.k === "id" ? to.v.toLowerCase() : "";
+        const m = /^\s*(-?)(\d+)(?:\s+(\d+)(?::(\d+)(?::(\d+(?:\.\d+)?))?)?)?\s*$/.exec(t.v);
+        const parts = toUnit === "second" ? 4 : toUnit === "minute" ? 3 : toUnit === "hour" ? 2 : 0;
+        if (!m || !parts || [m[3], m[4], m[5]].slice(0, parts - 1).some((x) => x === undefined) || [m[3], m[4], m[5]].slice(parts - 1).some((x) => x !== undefined)) {
+          this.fail(`interval string '${t.v}' does not match DAY TO ${toUnit.toUpperCase() || "?"}: write e.g. INTERVAL '1 2:03:04' DAY TO SECOND`, t);
+        }
+        const v = Number(m[2]) * 86_400_000 + Number(m[3] ?? 0) * 3_600_000 + Number(m[4] ?? 0) * 60_000 + Number(m[5] ?? 0) * 1000;
+        ms += m[1] ? -v : v;
+        any = true;
+        continue;
+      }
       if (t.k === "str") {
         this.i++;
         const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$/i.exec(t.v);
@@ -406,7 +441,17 @@ class Parser {
   }
 }
 
-const RESERVED = new Set(["and", "or", "not", "is", "in", "like", "rlike", "ilike", "between", "when", "then", "else", "end", "as", "from", "where", "div", "regexp"]);
+const RESERVED = new Set(["and", "or", "not", "is", "in", "like", "rlike", "ilike", "between", "when", "then", "else", "end", "as", "from", "where", "div", "regexp",
+  // Query words after a select item or a table name (lib/stream/sql): never an implicit alias.
+  "group", "having", "order", "limit", "union", "join", "inner", "left", "right", "full", "cross", "on", "using", "watermark", "window", "except", "intersect", "sort", "cluster", "distribute", "lateral", "natural", "semi", "anti", "outer"]);
+
+/** Words that start or end a clause: never a column name unless quoted in backticks (as in Spark). */
+const CLAUSE_WORDS = new Set(["select", "from", "where", "group", "having", "order", "limit", "union", "join", "on", "when", "then", "else", "end", "and", "or"]);
+
+/** Whether an unquoted word cannot be an implicit alias (`SELECT a b` names a `b`; `SELECT a FROM` does not). */
+export function isReservedWord(word: string): boolean {
+  return RESERVED.has(word.toLowerCase());
+}
 
 function fn(name: string, ...args: Expr[]): Expr {
   return { t: "fn", name, args };

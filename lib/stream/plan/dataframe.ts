@@ -15,6 +15,7 @@ import { runStatic } from "../exec/static";
 import { toDanfo, type DanfoDataFrame } from "../danfo";
 import { formatTable, htmlTable } from "../sinks/console";
 import { DataStreamWriter } from "../query/writer";
+import { putView } from "../sql/catalog";
 
 export class DataFrame {
   constructor(readonly plan: PlanNode) {}
@@ -156,6 +157,13 @@ export class DataFrame {
   }
 
   explain(): string {
+    const text = this.explainString();
+    getDisplayBridge().print(text);
+    return text;
+  }
+
+  /** The plan tree explain() prints. */
+  explainString(): string {
     const lines: string[] = [];
     const walk = (n: PlanNode, depth: number) => {
       const pad = "  ".repeat(depth) + (depth ? "+- " : "");
@@ -172,9 +180,23 @@ export class DataFrame {
       if (n.op === "join") walk(n.right, depth + 1);
     };
     walk(this.plan, 0);
-    const text = lines.join("\n");
-    getDisplayBridge().print(text);
-    return text;
+    return lines.join("\n");
+  }
+
+  // ---- views (spark.sql names them) ----------------------------------------------------------------------------
+
+  createOrReplaceTempView(name: string): void {
+    putView(checkViewName(name), this.plan, { replace: true });
+  }
+  createTempView(name: string): void {
+    putView(checkViewName(name), this.plan);
+  }
+  /** A view in `global_temp`: spark.sql("SELECT * FROM global_temp.NAME"). */
+  createOrReplaceGlobalTempView(name: string): void {
+    putView(checkViewName(name), this.plan, { replace: true, global: true });
+  }
+  createGlobalTempView(name: string): void {
+    putView(checkViewName(name), this.plan, { global: true });
   }
 
   get writeStream(): DataStreamWriter {
@@ -229,6 +251,11 @@ export class GroupedData {
 /** Literal rows or columns -> a static DataFrame. */
 export function staticDataFrame(schema: StructType, data: StaticData): DataFrame {
   return new DataFrame({ op: "static", schema, streaming: false, data });
+}
+
+function checkViewName(name: string): string {
+  if (typeof name !== "string" || !/^[A-Za-z_][\w]*$/.test(name)) throw new AnalysisError(`'${String(name)}' is not a view name: use letters, digits and _ (e.g. orders_by_region)`);
+  return name;
 }
 
 export { toExpr };

@@ -7,7 +7,8 @@ import { linearize, type PlanNode } from "../plan/nodes";
 import { buildPipeline, runPipeline } from "../exec/pipeline";
 import type { PhysicalOperator } from "../exec/operator";
 import { emptyStats, toOutputBatch, type Batch, type ExecContext } from "../exec/batch";
-import type { Sink, OutputMode, SinkFactory, OutputBatch } from "../sinks/registry";
+import { getSinkFormat, type Sink, type OutputMode, type SinkFactory, type OutputBatch } from "../sinks/registry";
+import { LateRowLog, type LateRow } from "./late";
 import type { StreamSource, Offset } from "../sources/types";
 import { Checkpoint } from "../state/checkpoint";
 import { caseInsensitive } from "../options";
@@ -77,6 +78,8 @@ export class StreamingQueryImpl implements StreamingQuery {
   private lastTriggerStart = 0;
   private keyColumns?: string[];
   private sourceStopped = false;
+  private readonly late = new LateRowLog();
+  private lateSink?: Sink;
 
   constructor(private readonly spec: QuerySpec, private readonly manager: Manager) {
     this.plan = spec.plan;
@@ -108,6 +111,14 @@ export class StreamingQueryImpl implements StreamingQuery {
     const recovering = this.checkpoint?.latestOffsets() !== undefined;
     // Sinks read their options case-insensitively, as Spark's (numRows, NUMROWS...).
     this.sink = spec.sinkFactory({ query: this, options: caseInsensitive({ ...spec.options, ...(recovering ? { __recovering: "true" } : {}) }), outputMode: spec.outputMode });
+    const lateTopic = caseInsensitive({ ...spec.options }).lateRowsTopic;
+    if (lateTopic) {
+      const kafka = getSinkFormat("kafka")!;
+      const kafkaOptions = Object.fromEntries(Object.entries(spec.options).filter(([k]) => k.toLowerCase().startsWith("kafka.")));
+      // The dead-letter sink writes one JSON `value` per late row: it checks that schema, not the query's.
+      const asValue = Object.create(this, { schema: { value: { kind: "struct", fields: [{ name: "value", type: { kind: "string" }, nullable: true }] } } }) as StreamingQuery;
+      this.lateSink = kafka({ query: asValue, options: caseInsensitive({ ...kafkaOptions, topic: lateTopic }), outputMode: "append" });
+    }
     manager.register(this);
     this.loop = this.run();
   }
@@ -126,6 +137,10 @@ export class StreamingQueryImpl implements StreamingQuery {
   }
   exception(): StreamingQueryException | null {
     return this.error;
+  }
+  /** The most recent rows the watermark dropped (at most 100), with their event time and the watermark then. */
+  lateRows(): LateRow[] {
+    return this.late.rows();
   }
   /** The sink instance (lib/render reads its display). */
   get sinkInstance(): Sink {
@@ -354,6 +369,7 @@ export class StreamingQueryImpl implements StreamingQuery {
       eventTime: emptyStats(),
       describeRow: (r) => (sb as { describeRow?: (r: number) => string }).describeRow?.(r) ?? `row ${r} of batch ${batchId}`,
     };
+    ctx.onLate = (b, row, et, schema) => this.late.record(b, row, et, schema, batchId, watermarkMs, (r) => ctx.describeRow(r));
     const input: Batch = { n: sb.numRows, cols: sb.columns, rowIds: null };
     const stateOps = this.ops.filter((o) => o.state);
     let ob: OutputBatch;
@@ -364,6 +380,7 @@ export class StreamingQueryImpl implements StreamingQuery {
       ob = toOutputBatch(out, this.plan.schema, batchId, this.spec.outputMode);
       if (this.keyColumns) ob.keyColumns = this.keyColumns;
       await this.sink.addBatch(ob);
+      await this.late.flush(this.lateSink, batchId);
     } catch (err) {
       // The batch failed: its state changes are abandoned (a restart replays it from the checkpoint).
       for (const o of stateOps) o.state!.abort();
@@ -457,7 +474,7 @@ export class StreamingQueryImpl implements StreamingQuery {
   private async cleanup(): Promise<void> {
     this.active = false;
     if (!this.error) this.statusValue = { message: "Stopped", isDataAvailable: false, isTriggerActive: false };
-    for (const step of [() => (this.sourceStopped ? undefined : this.source.stop()), () => this.sink.stop?.()]) {
+    for (const step of [() => (this.sourceStopped ? undefined : this.source.stop()), () => this.sink.stop?.(), () => this.lateSink?.stop?.()]) {
       try {
         await step();
       } catch (err) {

@@ -1,4 +1,5 @@
 /** The StreamingQuery contract, with Spark's field names, shared with lib/render's displays and %streams. */
+import type { LateRow } from "./late";
 import type { Displayable } from "../../core";
 
 export interface SourceProgress {
@@ -65,6 +66,8 @@ export interface StreamingQuery extends Displayable {
   /** Resolves true when the query ended (rejects with its error if it failed), false when the timeout passed. */
   awaitTermination(timeoutMs?: number): Promise<boolean>;
   exception(): StreamingQueryException | null;
+  /** The most recent rows the watermark dropped (bounded), with their event time and the watermark then. */
+  lateRows(): LateRow[];
   /** Wait until every row available now has been processed (tests, notebooks). */
   processAllAvailable(): Promise<void>;
   onProgress(listener: (p: StreamingQueryProgress) => void): () => void;
