@@ -1,4 +1,5 @@
 /** `spark`: the entry point, as in PySpark: readStream, createDataFrame, table, streams. */
+import { conf, type RuntimeConf } from "./conf";
 import { DataFrame, staticDataFrame } from "./plan/dataframe";
 import { toStructType, type StructType } from "./types";
 import { AnalysisError } from "./expr/bound";
@@ -60,6 +61,10 @@ export class DataStreamReader {
 }
 
 export class SparkSession {
+  /** Runtime configuration: spark.conf.set("spark.sql.streaming.minBatchesToRetain", 50) (lib/stream/conf.ts). */
+  get conf(): RuntimeConf {
+    return conf;
+  }
   get readStream(): DataStreamReader {
     return new DataStreamReader();
   }

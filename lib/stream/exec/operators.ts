@@ -4,7 +4,9 @@ import type { Batch, ExecContext } from "./batch";
 import { gather } from "./batch";
 import { keyOf, tupleKey } from "./keys";
 import { compilePredicate, compileProjection } from "../expr/codegen";
-import { MemoryStateStore, type StateKey } from "../state/store";
+import { MemoryStateStore } from "../state/store";
+import type { StateStoreBinding } from "../state/checkpoint";
+import { typeString } from "../types";
 import { withRowErrors, type PhysicalOperator, type StatefulOperator } from "./operator";
 
 export class ProjectOperator implements PhysicalOperator {
@@ -101,11 +103,16 @@ export class DedupOperator implements PhysicalOperator, StatefulOperator {
   abort(): void {
     this.store.abort();
   }
-  snapshot(): unknown {
-    return [...this.store.iterator()];
-  }
-  restore(state: unknown, version: number): void {
-    this.store.load(version, state as [StateKey, number | null][]);
+  stateStores(): StateStoreBinding[] {
+    const fields = this.node.child.schema.fields;
+    return [{
+      store: this.store,
+      schema: {
+        storeName: "default",
+        keySchema: this.node.keys.map((k) => ({ name: fields[k].name, type: typeString(fields[k].type) })),
+        valueSchema: this.node.eventTime !== null ? [{ name: "eventTime", type: "timestamp" }] : [],
+      },
+    }];
   }
 }
 

@@ -10,6 +10,8 @@ import { emptyStats, toOutputBatch, type Batch, type ExecContext } from "../exec
 import type { Sink, OutputMode, SinkFactory, OutputBatch } from "../sinks/registry";
 import type { StreamSource, Offset } from "../sources/types";
 import { Checkpoint } from "../state/checkpoint";
+import type { StatefulOperator } from "../exec/operator";
+import { conf } from "../conf";
 import { caseInsensitive } from "../options";
 import type { StreamingQuery, StreamingQueryProgress, StreamingQueryStatus, StreamingQueryException, StateOperatorProgress } from "./types";
 import { escapeHtml, getDisplayBridge, type MimeBundle } from "../../core";
@@ -271,8 +273,13 @@ export class StreamingQueryImpl implements StreamingQuery {
     });
   }
 
+  private get statefulOps(): StatefulOperator[] {
+    return this.ops.filter((o) => o.state).map((o) => o.state!);
+  }
+
   private async recover(): Promise<void> {
     const cp = this.checkpoint;
+    if (cp && this.stateful) cp.openState(this.statefulOps, conf.getBoolean("spark.sql.streaming.stateStore.stateSchemaCheck"));
     const latest = cp?.latestOffsets();
     if (!cp || !latest) {
       this.committedOffset = await this.source.initialOffset();
@@ -299,10 +306,8 @@ export class StreamingQueryImpl implements StreamingQuery {
 
   private restoreState(batchId: number): void {
     if (!this.stateful) return;
-    const saved = this.checkpoint!.state(batchId) as unknown[] | undefined;
-    if (!saved) throw new Error(`checkpoint ${this.checkpoint!.dir} has no state for batch ${batchId}: it is damaged; delete it to start over`);
-    // State saved after batch N is version N + 1 of each operator's store.
-    this.ops.filter((o) => o.state).forEach((o, i) => o.state!.restore(saved[i], batchId + 1));
+    // The state after batch N is version N + 1 of each operator's store.
+    this.checkpoint!.loadState(this.statefulOps, batchId + 1);
   }
 
   /** One trigger: plan a batch if there is data (or the watermark moved), run it. False when idle. */
@@ -363,12 +368,14 @@ export class StreamingQueryImpl implements StreamingQuery {
       throw err;
     }
     const tSink = Date.now();
+    // With a checkpoint, each store writes the delta of this batch (what it touched), before the commit log.
     for (const o of stateOps) o.state!.commit();
-    if (this.checkpoint && stateOps.length) this.checkpoint.writeState(batchId, stateOps.map((o) => o.state!.snapshot()));
     if (this.watermarkDelayMs !== null && ctx.eventTime.count > 0) this.nextWatermark = Math.max(this.nextWatermark, ctx.eventTime.max - this.watermarkDelayMs);
     this.checkpoint?.writeCommit({ batchId, nextBatchWatermarkMs: Number.isFinite(this.nextWatermark) ? this.nextWatermark : (null as unknown as number) });
-    if (this.checkpoint && batchId % 10 === 0) this.checkpoint.purge(20, batchId);
+    const retain = conf.getInt("spark.sql.streaming.minBatchesToRetain");
+    if (this.checkpoint && batchId % 10 === 0) this.checkpoint.purge(retain, batchId);
     const tCommit = Date.now();
+    if (this.checkpoint && this.stateful) this.checkpoint.maintainState(this.statefulOps, conf.getInt("spark.sql.streaming.stateStore.minDeltasForSnapshot"), retain);
     this.committedOffset = end;
     this.nextBatchId = batchId + 1;
     this.lastBatchWatermark = watermarkMs;
