@@ -19,6 +19,8 @@ export interface PhysicalOperator {
   readonly name: string;
   run(b: Batch, ctx: ExecContext): Batch;
   readonly state?: StatefulOperator;
+  /** Operators this one runs itself (a union's inputs' pipelines). */
+  children?(): PhysicalOperator[];
 }
 
 /** An error in a row, with where the row came from (topic, partition, offset). */

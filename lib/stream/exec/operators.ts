@@ -35,10 +35,12 @@ export class FilterOperator implements PhysicalOperator {
 /** Records event-time statistics for the watermark; rows pass through (stateful operators drop late rows). */
 export class WatermarkOperator implements PhysicalOperator {
   readonly name = "watermark";
-  constructor(private readonly column: number) {}
+  /** `index`: this watermark's number in the query (each has its own statistics for the global watermark). */
+  constructor(private readonly column: number, private readonly index = 0) {}
   run(b: Batch, ctx: ExecContext): Batch {
     const col = b.cols[this.column] as (number | null)[];
     const s = ctx.eventTime;
+    const own = ctx.eventTimes?.[this.index];
     for (let i = 0; i < b.n; i++) {
       const t = col[i];
       if (t == null) continue;
@@ -46,6 +48,12 @@ export class WatermarkOperator implements PhysicalOperator {
       if (t > s.max) s.max = t;
       s.sum += t;
       s.count++;
+      if (own) {
+        if (t < own.min) own.min = t;
+        if (t > own.max) own.max = t;
+        own.sum += t;
+        own.count++;
+      }
     }
     return b;
   }

@@ -4,7 +4,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { linearize, type PlanNode } from "../plan/nodes";
-import { buildPipeline, runPipeline } from "../exec/pipeline";
+import { allOperators, buildPipeline, runPipeline, type PipelineEnv } from "../exec/pipeline";
+import { sourceProviderOf } from "../exec/union";
+import { WatermarkTracker, watermarkPolicy } from "../exec/watermark";
 import type { PhysicalOperator } from "../exec/operator";
 import { emptyStats, toOutputBatch, type Batch, type ExecContext } from "../exec/batch";
 import type { Sink, OutputMode, SinkFactory, OutputBatch } from "../sinks/registry";
@@ -51,6 +53,7 @@ export class StreamingQueryImpl implements StreamingQuery {
   private sink!: Sink;
   private readonly checkpoint?: Checkpoint;
   private readonly watermarkDelayMs: number | null;
+  private readonly watermarks: WatermarkTracker;
   private readonly stateful: boolean;
   private active = true;
   private stopRequested = false;
@@ -82,17 +85,18 @@ export class StreamingQueryImpl implements StreamingQuery {
     this.name = spec.name;
     const nodes = linearize(this.plan);
     const sourceNode = nodes[0];
-    if (sourceNode.op !== "source") throw new Error("streamlab: a streaming query needs a streaming source");
-    const watermarks = nodes.filter((n): n is Extract<PlanNode, { op: "watermark" }> => n.op === "watermark");
-    this.watermarkDelayMs = watermarks.length ? Math.min(...watermarks.map((n) => n.delayMs)) : null;
-    this.ops = buildPipeline(this.plan);
+    const provider = sourceProviderOf(sourceNode);
+    const env: PipelineEnv = { watermarkDelaysMs: [] };
+    this.ops = buildPipeline(this.plan, env);
+    this.watermarkDelayMs = env.watermarkDelaysMs.length ? Math.min(...env.watermarkDelaysMs) : null;
+    this.watermarks = new WatermarkTracker(env.watermarkDelaysMs, watermarkPolicy(conf.get("spark.sql.streaming.multipleWatermarkPolicy")));
     const agg = nodes.filter((n): n is Extract<PlanNode, { op: "aggregate" }> => n.op === "aggregate").pop();
     const outNames = new Set(this.plan.schema.fields.map((f) => f.name));
     if (agg && agg.keyNames.length && agg.keyNames.every((k) => outNames.has(k))) this.keyColumns = agg.keyNames;
-    this.stateful = this.ops.some((o) => o.state);
+    this.stateful = allOperators(this.ops).some((o) => o.state);
     this.checkpoint = spec.checkpointLocation ? new Checkpoint(spec.checkpointLocation) : undefined;
     this.id = this.checkpoint ? this.checkpoint.queryId(randomUUID()) : randomUUID();
-    this.source = sourceNode.provider.create();
+    this.source = provider.create();
     let before: StreamingQueryStatus | undefined;
     this.source.onWaiting = (message) => {
       // The status says why the query is not progressing, and goes back to what it said once the source reads again.
@@ -274,7 +278,7 @@ export class StreamingQueryImpl implements StreamingQuery {
   }
 
   private get statefulOps(): StatefulOperator[] {
-    return this.ops.filter((o) => o.state).map((o) => o.state!);
+    return allOperators(this.ops).filter((o) => o.state).map((o) => o.state!);
   }
 
   private async recover(): Promise<void> {
@@ -350,10 +354,11 @@ export class StreamingQueryImpl implements StreamingQuery {
       mode: this.spec.outputMode,
       streaming: true,
       eventTime: emptyStats(),
+      eventTimes: this.watermarks.delaysMs.map(() => emptyStats()),
       describeRow: (r) => (sb as { describeRow?: (r: number) => string }).describeRow?.(r) ?? `row ${r} of batch ${batchId}`,
     };
-    const input: Batch = { n: sb.numRows, cols: sb.columns, rowIds: null };
-    const stateOps = this.ops.filter((o) => o.state);
+    const input: Batch = { n: sb.numRows, cols: sb.columns, rowIds: null, parts: sb.parts };
+    const stateOps = allOperators(this.ops).filter((o) => o.state);
     let ob: OutputBatch;
     let tExec: number;
     try {
@@ -370,7 +375,8 @@ export class StreamingQueryImpl implements StreamingQuery {
     const tSink = Date.now();
     // With a checkpoint, each store writes the delta of this batch (what it touched), before the commit log.
     for (const o of stateOps) o.state!.commit();
-    if (this.watermarkDelayMs !== null && ctx.eventTime.count > 0) this.nextWatermark = Math.max(this.nextWatermark, ctx.eventTime.max - this.watermarkDelayMs);
+    // The global watermark (min over the query's watermarks by default, multipleWatermarkPolicy=max: max).
+    this.nextWatermark = this.watermarks.update(this.nextWatermark, ctx.eventTimes!);
     this.checkpoint?.writeCommit({ batchId, nextBatchWatermarkMs: Number.isFinite(this.nextWatermark) ? this.nextWatermark : (null as unknown as number) });
     const retain = conf.getInt("spark.sql.streaming.minBatchesToRetain");
     if (this.checkpoint && batchId % 10 === 0) this.checkpoint.purge(retain, batchId);
