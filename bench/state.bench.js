@@ -70,7 +70,11 @@ function run(n) {
   }
 }
 
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
 const rows = SIZES.map(run);
+const cpu = process.cpuUsage(cpu0);
+const load = os.loadavg()[0];
 const fmt = (x) => (x < 10 ? x.toFixed(2) : x.toFixed(0));
 const lines = [
   "## State store (`bench/state.bench.js`, issue 17)",
@@ -84,6 +88,7 @@ const lines = [
   "|---:|---:|---:|---:|---:|---:|---:|",
   ...rows.map((r) => `| ${r.n.toLocaleString("en-US")} | ${fmt(r.deltaMs)} | ${fmt(r.wholeMs)} | ${(r.wholeMs / r.deltaMs).toFixed(0)} | ${fmt(r.bigMs)} | ${fmt(r.snapshotMs)} | ${fmt(r.loadMs)} |`),
   "",
+  `Run: ${((performance.now() - t0) / 1000).toFixed(0)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(0)} s CPU, load average ${load.toFixed(1)} on ${os.cpus().length} cores (other jobs shared the machine: absolute times are inflated, the ratios in one run are what compares).`,
   `Commit time at ${rows[rows.length - 1].n.toLocaleString("en-US")} keys / at ${rows[0].n.toLocaleString("en-US")} keys: ${(rows[rows.length - 1].deltaMs / rows[0].deltaMs).toFixed(2)} (the state is ${rows[rows.length - 1].n / rows[0].n}× larger).`,
 ];
 fs.mkdirSync(path.dirname(OUT), { recursive: true });
