@@ -32,9 +32,17 @@ export const first = (v: ColumnLike) => fn("first", c(v));
 export const last = (v: ColumnLike) => fn("last", c(v));
 export const count_distinct = (...v: ColumnLike[]) => new Column({ t: "fn", name: "count_distinct", args: v.map(c) });
 export const countDistinct = count_distinct;
-export const approx_count_distinct = (v: ColumnLike) => fn("approx_count_distinct", c(v));
+export const approx_count_distinct = (v: ColumnLike, rsd?: number) => (rsd === undefined ? fn("approx_count_distinct", c(v)) : fn("approx_count_distinct", c(v), { t: "lit", value: rsd }));
 export const approxCountDistinct = approx_count_distinct;
 export const collect_list = (v: ColumnLike) => fn("collect_list", c(v));
+export const min_by = (v: ColumnLike, ord: ColumnLike) => fn("min_by", c(v), c(ord));
+export const max_by = (v: ColumnLike, ord: ColumnLike) => fn("max_by", c(v), c(ord));
+export const median = (v: ColumnLike) => fn("median", c(v));
+export const mode = (v: ColumnLike) => fn("mode", c(v));
+/** percentile_approx(col, 0.5) or (col, [0.25, 0.75], accuracy). */
+export const percentile_approx = (v: ColumnLike, percentage: number | number[], accuracy?: number) =>
+  fn("percentile_approx", c(v), { t: "lit", value: percentage }, ...(accuracy === undefined ? [] : [{ t: "lit", value: accuracy } as Expr]));
+export const approx_percentile = percentile_approx;
 export const collect_set = (v: ColumnLike) => fn("collect_set", c(v));
 export const stddev = (v: ColumnLike) => fn("stddev", c(v));
 export const variance = (v: ColumnLike) => fn("variance", c(v));

@@ -1,4 +1,6 @@
 /** `spark`: the entry point, as in PySpark: readStream, createDataFrame, table, streams. */
+import { readStateMetadata, readStateStore } from "./state/reader";
+import { conf, type RuntimeConf } from "./conf";
 import { DataFrame, staticDataFrame } from "./plan/dataframe";
 import { toStructType, type StructType } from "./types";
 import { AnalysisError } from "./expr/bound";
@@ -77,6 +79,33 @@ export class DataStreamReader {
   }
 }
 
+/** `spark.read`: the state data sources (`statestore`, `state-metadata`) over a checkpoint directory. */
+export class DataFrameReader {
+  private fmt = "";
+  private readonly opts: Record<string, string> = {};
+  format(source: string): this {
+    this.fmt = source.toLowerCase();
+    return this;
+  }
+  option(key: string, value: string | number | boolean): this {
+    this.opts[key.toLowerCase()] = String(value);
+    return this;
+  }
+  options(map: Record<string, string | number | boolean>): this {
+    for (const [k, v] of Object.entries(map)) this.option(k, v);
+    return this;
+  }
+  load(path?: string): DataFrame {
+    const dir = path ?? this.opts.path;
+    if (this.fmt !== "statestore" && this.fmt !== "state-metadata") {
+      throw new AnalysisError(`spark.read supports format("statestore") and format("state-metadata") over a checkpoint directory, not '${this.fmt}'; static data comes from spark.createDataFrame`);
+    }
+    if (!dir) throw new AnalysisError(`format("${this.fmt}").load(checkpointDir): the checkpoint directory is missing`);
+    const t = this.fmt === "statestore" ? readStateStore(dir, this.opts) : readStateMetadata(dir);
+    return staticDataFrame(t.schema, { columns: t.columns, numRows: t.numRows });
+  }
+}
+
 export class SparkSession {
   readonly catalog = new Catalog();
 
@@ -93,6 +122,13 @@ export class SparkSession {
   /** A temporary view as a DataFrame (spark.table(name) gives memory sink tables as danfojs DataFrames). */
   view(name: string): DataFrame {
     return this.sql(`TABLE ${name.split(".").map((p) => "`" + p.replace(/`/g, "``") + "`").join(".")}`);
+  }
+  get read(): DataFrameReader {
+    return new DataFrameReader();
+  }
+  /** Runtime configuration: spark.conf.set("spark.sql.streaming.minBatchesToRetain", 50) (lib/stream/conf.ts). */
+  get conf(): RuntimeConf {
+    return conf;
   }
   get readStream(): DataStreamReader {
     return new DataStreamReader();

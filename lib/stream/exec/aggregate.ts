@@ -12,7 +12,9 @@ import { compileGenerated } from "../expr/gen";
 import type { BExpr } from "../expr/bound";
 import type { StatefulOperator } from "./operator";
 import { groupKeyCode, keyHelpers, tupleKey } from "./keys";
-import { MemoryStateStore, type StateKey } from "../state/store";
+import { MemoryStateStore, type StateValueCodec } from "../state/store";
+import type { StateStoreBinding } from "../state/checkpoint";
+import { typeString } from "../types";
 
 type AggNode = Extract<PlanNode, { op: "aggregate" }>;
 
@@ -267,39 +269,47 @@ for (let i = 0; i < n; i++) {
     this.sessions.abort();
   }
 
-  /** Group entries as [keys, slots (saved), last batch, event-time bound]; keys are re-encoded on restore. */
-  snapshot(): unknown {
-    const slots = this.node.slots;
-    const save = (a: unknown[]) =>
-      slots.flatMap((s, j) => {
-        const part = a.slice(this.slotOffsets[j], this.slotOffsets[j] + s.def.init.length);
-        return s.def.save ? s.def.save(part) : part;
-      });
-    if (this.node.timeKey?.kind === "session") {
-      return { sessions: [...this.sessions.iterator()].map(([, e]) => [e.k, e.list]) };
-    }
-    return { groups: [...this.groups.iterator()].map(([, g]) => [g.k, save(g.a), g.t, g.et]) };
-  }
-
-  restore(state: unknown, version: number): void {
-    const raw = state as { groups?: unknown[][]; sessions?: unknown[][] };
-    // Checkpoints written before the one key encoding stored the old hash key first: drop it, keys are re-encoded.
-    const s = {
-      groups: (raw.groups ?? []).map((e) => (e.length === 5 ? e.slice(1) : e)) as [unknown[], unknown[], number, number | null][],
-      sessions: (raw.sessions ?? []).map((e) => (e.length === 3 ? e.slice(1) : e)) as [unknown[], Session[]][],
-    };
-    const slots = this.node.slots;
-    const tk = this.node.timeKey?.kind === "window" ? this.node.timeKey.keyIndex : -1;
-    const groups: [StateKey, Group][] = s.groups.map(([k, saved, t, et]) => {
-      const a = slots.flatMap((sl, j) => {
-        const part = saved.slice(this.slotOffsets[j], this.slotOffsets[j] + sl.def.init.length);
-        return sl.def.load ? sl.def.load(part) : part;
-      });
-      // The same key the generated update computes: a window key by its start.
-      const hk = tupleKey(k.map((v, j) => (j === tk ? (v as { start: number }).start : v)));
-      return [hk, { k, a, t, et }];
+  /**
+   * The store this aggregation uses, its schema (keys by type, a window as struct<start,end>; one value field per
+   * aggregate, named by its function) and the codec of its files: a group as [slots (saved), last batch,
+   * event-time bound, keys]; a session list as [keys, sessions].
+   */
+  stateStores(): StateStoreBinding[] {
+    const node = this.node;
+    const tk = node.timeKey ? node.timeKey.keyIndex : -1;
+    const keySchema = node.keys.map((k, j) => ({ name: node.keyNames[j] ?? `key${j}`, type: j === tk ? "struct<start:timestamp,end:timestamp>" : typeString(k.type) }));
+    const valueSchema = node.slots.map((s) => {
+      let type = "unknown";
+      try {
+        type = typeString(s.def.resolve(s.arg ? [s.arg] : [], s.distinct).type);
+      } catch {
+        // the type was checked when the plan was built
+      }
+      return { name: s.distinct ? `${s.fn}(distinct)` : s.fn, type };
     });
-    this.groups.load(version, groups);
-    this.sessions.load(version, s.sessions.map(([k, list]) => [tupleKey(k), { k, list }]));
+    const slots = node.slots;
+    if (node.timeKey?.kind === "session") {
+      return [{ store: this.sessions, schema: { storeName: "default", keySchema, valueSchema } }];
+    }
+    const codec: StateValueCodec<Group> = {
+      encode: (g) => [
+        slots.flatMap((s, j) => {
+          const part = g.a.slice(this.slotOffsets[j], this.slotOffsets[j] + s.def.init.length);
+          return s.def.save ? s.def.save(part) : part;
+        }),
+        g.t,
+        g.et,
+        g.k,
+      ],
+      decode: (d) => {
+        const [saved, t, et, k] = d as [unknown[], number, number | null, unknown[]];
+        const a = slots.flatMap((sl, j) => {
+          const part = saved.slice(this.slotOffsets[j], this.slotOffsets[j] + sl.def.init.length);
+          return sl.def.load ? sl.def.load(part) : part;
+        });
+        return { k, a, t, et };
+      },
+    };
+    return [{ store: this.groups, schema: { storeName: "default", keySchema, valueSchema }, codec }];
   }
 }

@@ -1,5 +1,6 @@
 /** Columnar batches: the unit every physical operator consumes and produces. */
 import type { StructType, DataType } from "../types";
+import type { SourceBatch } from "../sources/types";
 import { valueToExternal } from "../expr/runtime";
 import type { OutputBatch, OutputMode } from "../sinks/registry";
 import { typeString } from "../types";
@@ -10,6 +11,8 @@ export interface Batch {
   cols: unknown[][];
   /** For each row, its row number in the source batch (null when rows are the source rows 1:1). */
   rowIds: Int32Array | null;
+  /** A union's input: each input's source rows (sources/multi.ts), read by exec/union.ts. */
+  parts?: SourceBatch[];
 }
 
 export interface EventTimeStats {
@@ -33,6 +36,8 @@ export interface ExecContext {
   mode: OutputMode;
   streaming: boolean;
   eventTime: EventTimeStats;
+  /** Event-time statistics per watermark operator (by its index in the pipeline), for the global watermark. */
+  eventTimes?: EventTimeStats[];
   describeRow(row: number): string;
   /** A row a stateful operator dropped as later than the watermark: `b` is the operator's input (of `schema`). */
   onLate?: (b: Batch, row: number, eventTimeMs: number | null, schema: StructType) => void;

@@ -1,18 +1,17 @@
 /** What every physical operator is, and how a failing row is reported (with where it came from). */
 import type { Batch, ExecContext } from "./batch";
 import { RowError } from "../expr/gen";
+import type { StateStoreBinding } from "../state/checkpoint";
 
 export interface StatefulOperator {
   readonly operatorName: string;
   metrics: { updated: number; removed: number; dropped: number };
   numRowsTotal(): number;
-  /** The state for the checkpoint (JSON), after `commit`. */
-  snapshot(): unknown;
-  /** Load the state a checkpoint saved after batch `version - 1`. */
-  restore(state: unknown, version: number): void;
-  /** The batch succeeded: commit the state store (a new version). */
+  /** The operator's state stores with their key/value schema and value codec (the checkpoint keeps them). */
+  stateStores(): StateStoreBinding[];
+  /** The batch succeeded: commit the state stores (a new version each; with a checkpoint, a delta file each). */
   commit(): void;
-  /** The batch failed: abort the state store. */
+  /** The batch failed: abort the state stores. */
   abort(): void;
 }
 
@@ -20,6 +19,8 @@ export interface PhysicalOperator {
   readonly name: string;
   run(b: Batch, ctx: ExecContext): Batch;
   readonly state?: StatefulOperator;
+  /** Operators this one runs itself (a union's inputs' pipelines). */
+  children?(): PhysicalOperator[];
 }
 
 /** An error in a row, with where the row came from (topic, partition, offset). */

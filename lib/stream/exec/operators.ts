@@ -4,7 +4,9 @@ import type { Batch, ExecContext } from "./batch";
 import { gather } from "./batch";
 import { keyOf, tupleKey } from "./keys";
 import { compilePredicate, compileProjection } from "../expr/codegen";
-import { MemoryStateStore, type StateKey } from "../state/store";
+import { MemoryStateStore } from "../state/store";
+import type { StateStoreBinding } from "../state/checkpoint";
+import { typeString } from "../types";
 import { withRowErrors, type PhysicalOperator, type StatefulOperator } from "./operator";
 
 export class ProjectOperator implements PhysicalOperator {
@@ -33,10 +35,12 @@ export class FilterOperator implements PhysicalOperator {
 /** Records event-time statistics for the watermark; rows pass through (stateful operators drop late rows). */
 export class WatermarkOperator implements PhysicalOperator {
   readonly name = "watermark";
-  constructor(private readonly column: number) {}
+  /** `index`: this watermark's number in the query (each has its own statistics for the global watermark). */
+  constructor(private readonly column: number, private readonly index = 0) {}
   run(b: Batch, ctx: ExecContext): Batch {
     const col = b.cols[this.column] as (number | null)[];
     const s = ctx.eventTime;
+    const own = ctx.eventTimes?.[this.index];
     for (let i = 0; i < b.n; i++) {
       const t = col[i];
       if (t == null) continue;
@@ -44,6 +48,12 @@ export class WatermarkOperator implements PhysicalOperator {
       if (t > s.max) s.max = t;
       s.sum += t;
       s.count++;
+      if (own) {
+        if (t < own.min) own.min = t;
+        if (t > own.max) own.max = t;
+        own.sum += t;
+        own.count++;
+      }
     }
     return b;
   }
@@ -104,11 +114,16 @@ export class DedupOperator implements PhysicalOperator, StatefulOperator {
   abort(): void {
     this.store.abort();
   }
-  snapshot(): unknown {
-    return [...this.store.iterator()];
-  }
-  restore(state: unknown, version: number): void {
-    this.store.load(version, state as [StateKey, number | null][]);
+  stateStores(): StateStoreBinding[] {
+    const fields = this.node.child.schema.fields;
+    return [{
+      store: this.store,
+      schema: {
+        storeName: "default",
+        keySchema: this.node.keys.map((k) => ({ name: fields[k].name, type: typeString(fields[k].type) })),
+        valueSchema: this.node.eventTime !== null ? [{ name: "eventTime", type: "timestamp" }] : [],
+      },
+    }];
   }
 }
 

@@ -10,17 +10,29 @@ import { emptyStats, type Batch, type ExecContext } from "./batch";
 import type { PhysicalOperator } from "./operator";
 import { DedupOperator, FilterOperator, ProjectOperator, StaticJoinOperator, WatermarkOperator } from "./operators";
 import { AggregateOperator } from "./aggregate";
+import { UnionOperator, concatBatches } from "./union";
 
-/** The physical pipeline for `root`: every operator after the source, in order. */
-export function buildPipeline(root: PlanNode): PhysicalOperator[] {
+/** What building a query's pipelines collects: each watermark's delay, by the operator's index. */
+export interface PipelineEnv {
+  watermarkDelaysMs: number[];
+}
+
+/**
+ * The physical pipeline for `root`: every operator after the source, in order. A chain that starts at a union
+ * starts with its UnionOperator, which runs each input's own pipeline.
+ */
+export function buildPipeline(root: PlanNode, env: PipelineEnv = { watermarkDelaysMs: [] }): PhysicalOperator[] {
   const ops: PhysicalOperator[] = [];
-  const nodes = collapseProjections(linearize(root).slice(1));
+  const chain = linearize(root);
+  const head = chain[0];
+  if (head.op === "union" && head.streaming) ops.push(new UnionOperator(head, (input) => buildPipeline(input, env)));
+  const nodes = collapseProjections(chain.slice(1));
   const needed = pruneColumns(nodes);
   nodes.forEach((n, i) => {
     switch (n.op) {
       case "project": ops.push(new ProjectOperator(n, needed[i])); break;
       case "filter": ops.push(new FilterOperator(n)); break;
-      case "watermark": ops.push(new WatermarkOperator(n.column)); break;
+      case "watermark": ops.push(new WatermarkOperator(n.column, env.watermarkDelaysMs.push(n.delayMs) - 1)); break;
       case "aggregate": {
         const agg = new AggregateOperator(n);
         ops.push({ name: "aggregate", state: agg, run: (b, ctx) => agg.run(b, ctx) });
@@ -34,6 +46,11 @@ export function buildPipeline(root: PlanNode): PhysicalOperator[] {
   return ops;
 }
 
+/** Every operator, with those inside union inputs (in a fixed order: the state's operator ids follow it). */
+export function allOperators(ops: PhysicalOperator[]): PhysicalOperator[] {
+  return ops.flatMap((o) => [...allOperators(o.children?.() ?? []), o]);
+}
+
 export function runPipeline(ops: PhysicalOperator[], b: Batch, ctx: ExecContext): Batch {
   let cur = b;
   for (const op of ops) cur = op.run(cur, ctx);
@@ -43,9 +60,9 @@ export function runPipeline(ops: PhysicalOperator[], b: Batch, ctx: ExecContext)
 /** A static plan, run to its one result batch. */
 export function runPlanBatch(root: PlanNode): Batch {
   const source = linearize(root)[0];
-  if (source.op !== "static") throw new AnalysisError("this DataFrame reads a stream: start a query with writeStream to run it");
+  if (source.streaming || (source.op !== "static" && source.op !== "union")) throw new AnalysisError("this DataFrame reads a stream: start a query with writeStream to run it");
   const ops = buildPipeline(root);
-  const input: Batch = { n: source.data.numRows, cols: source.data.columns, rowIds: null };
+  const input: Batch = source.op === "union" ? concatBatches(source.inputs.map(runPlanBatch), source.schema.fields.length) : { n: source.data.numRows, cols: source.data.columns, rowIds: null };
   return runPipeline(ops, input, {
     batchId: 0,
     now: Date.now(),

@@ -11,6 +11,9 @@ import { type StructType, type StructField, type DataType, typeString, commonTyp
 import type { AggSlot, PlanNode, TimeKey } from "./nodes";
 import { checkAggregation, checkJoin } from "./checks";
 
+/** Aggregates that take several arguments (packed as struct(c0, c1, ...) per row). */
+const MULTI_ARG_AGGREGATES = new Set(["count_distinct", "min_by", "max_by", "percentile_approx", "approx_percentile", "approx_count_distinct"]);
+
 const colRefs = (schema: StructType): BExpr[] => schema.fields.map((f, i) => ({ k: "col", index: i, type: f.type, name: f.name }));
 
 function project(child: PlanNode, exprs: BExpr[], fields: StructField[]): PlanNode {
@@ -230,7 +233,7 @@ export function analyzeAggregate(child: PlanNode, keyExprs: Expr[], aggExprs: Ex
     if (!star && e.args.length < 1) throw new AnalysisError(`${name}() needs a column`);
     const argExprs = star ? [] : e.args.map((a) => bind(a, { schema }));
     if (argExprs.length > 1) {
-      if (name !== "count_distinct") throw new AnalysisError(`${name}() takes one column`);
+      if (!MULTI_ARG_AGGREGATES.has(name)) throw new AnalysisError(`${name}() takes one column`);
     }
     const args = argExprs.length > 1 ? [functions.call("struct", argExprs, argExprs.map((_, i) => `c${i}`))] : argExprs;
     const r = star ? { type: def.resolve([{ k: "lit", value: 1, type: { kind: "integer" } }], false).type, args: [] as BExpr[] } : def.resolve(args, distinct);

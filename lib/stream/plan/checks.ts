@@ -22,6 +22,7 @@ export const MESSAGES = {
   streamStreamJoin: "Join between two streaming DataFrames/Datasets is not supported here",
   dedupAfterAggregation: "dropDuplicates after a streaming aggregation is not supported",
   joinAfterAggregation: "a join after a streaming aggregation is not supported",
+  unionStreamBatch: "Union between streaming and batch DataFrames/Datasets is not supported",
 } as const;
 
 /** `df.writeStream` on a static DataFrame. */
@@ -42,6 +43,11 @@ export function checkAggregation(plan: PlanNode): void {
 /** A join of `left` with `right`: streamlab joins a stream with a static DataFrame only. */
 export function checkJoin(right: PlanNode): void {
   if (right.streaming) throw new AnalysisError(`${MESSAGES.streamStreamJoin}: join a stream with a static DataFrame (spark.createDataFrame)`);
+}
+
+/** union of `left` and `right`: both streams or both static, as Spark. */
+export function checkUnion(left: PlanNode, right: PlanNode): void {
+  if (left.streaming !== right.streaming) throw new AnalysisError(`${MESSAGES.unionStreamBatch}: union two streams (spark.readStream) or two static DataFrames; join a stream with a static DataFrame instead`);
 }
 
 /** The rules `writeStream...start()` checks: output mode against the plan, and operations after an aggregation. */

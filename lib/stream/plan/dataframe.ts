@@ -9,6 +9,7 @@ import { AnalysisError } from "../expr/bound";
 import { type StructType, typeString, treeString, toDDL } from "../types";
 import type { PlanNode, StaticData } from "./nodes";
 import * as A from "./analyze";
+import { analyzeUnion } from "./union";
 import { checkStaticAction, checkWriteStream } from "./checks";
 import { escapeHtml, getDisplayBridge, type MimeBundle } from "../../core";
 import { runStatic } from "../exec/static";
@@ -119,6 +120,22 @@ export class DataFrame {
     return this.dropDuplicates();
   }
 
+  // ---- union -----------------------------------------------------------------------------------------------------
+
+  /** Rows of both, columns by position (Spark's union / unionAll); streams get one global watermark. */
+  union(other: DataFrame): DataFrame {
+    if (!(other instanceof DataFrame)) throw new AnalysisError("union() needs a DataFrame");
+    return new DataFrame(analyzeUnion(this.plan, other.plan, "position"));
+  }
+  unionAll(other: DataFrame): DataFrame {
+    return this.union(other);
+  }
+  /** Rows of both, columns by name; allowMissingColumns fills columns one side lacks with nulls. */
+  unionByName(other: DataFrame, allowMissingColumns = false): DataFrame {
+    if (!(other instanceof DataFrame)) throw new AnalysisError("unionByName() needs a DataFrame");
+    return new DataFrame(analyzeUnion(this.plan, other.plan, "name", allowMissingColumns));
+  }
+
   // ---- join with a static DataFrame -----------------------------------------------------------------------------
 
   join(other: DataFrame, on: string | string[], how: "inner" | "left" | "left_outer" | "leftouter" = "inner"): DataFrame {
@@ -174,10 +191,12 @@ export class DataFrame {
         : n.op === "aggregate" ? `keys=[${n.keyNames.join(", ")}], aggs=[${n.slots.map((s) => s.fn).join(", ")}]`
         : n.op === "source" ? n.provider.name
         : n.op === "join" ? n.how
+        : n.op === "union" ? `${n.inputs.length} inputs`
         : "";
       lines.push(`${pad}${n.op[0].toUpperCase() + n.op.slice(1)} ${detail}`.trimEnd());
       if ("child" in n) walk(n.child, depth + 1);
       if (n.op === "join") walk(n.right, depth + 1);
+      if (n.op === "union") for (const i of n.inputs) walk(i, depth + 1);
     };
     walk(this.plan, 0);
     return lines.join("\n");

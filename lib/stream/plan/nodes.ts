@@ -44,6 +44,8 @@ export type PlanNode =
       streaming: boolean;
     }
   | { op: "dedup"; child: PlanNode; keys: number[]; eventTime: number | null; schema: StructType; streaming: boolean }
+  /** union/unionByName: inputs with the same column types (analysis inserts casts), rows of all of them. */
+  | { op: "union"; inputs: PlanNode[]; schema: StructType; streaming: boolean }
   | {
       op: "join";
       child: PlanNode;
@@ -68,10 +70,17 @@ export function planSource(root: PlanNode): PlanNode {
   return linearize(root)[0];
 }
 
+/** Every node reading a stream into `root`: the chain and, through unions, each input's chain. */
+export function streamNodes(root: PlanNode): PlanNode[] {
+  const chain = linearize(root);
+  const head = chain[0];
+  return head.op === "union" ? [...head.inputs.flatMap(streamNodes), ...chain] : chain;
+}
+
 export function countStateful(root: PlanNode): { aggregates: number; dedups: number } {
   let aggregates = 0;
   let dedups = 0;
-  for (const n of linearize(root)) {
+  for (const n of streamNodes(root)) {
     if (n.op === "aggregate") aggregates++;
     if (n.op === "dedup") dedups++;
   }

@@ -4,13 +4,17 @@
  */
 import { randomUUID } from "node:crypto";
 import { linearize, type PlanNode } from "../plan/nodes";
-import { buildPipeline, runPipeline } from "../exec/pipeline";
+import { allOperators, buildPipeline, runPipeline, type PipelineEnv } from "../exec/pipeline";
+import { sourceProviderOf } from "../exec/union";
+import { WatermarkTracker, watermarkPolicy } from "../exec/watermark";
 import type { PhysicalOperator } from "../exec/operator";
 import { emptyStats, toOutputBatch, type Batch, type ExecContext } from "../exec/batch";
 import { getSinkFormat, type Sink, type OutputMode, type SinkFactory, type OutputBatch } from "../sinks/registry";
 import { LateRowLog, type LateRow } from "./late";
 import type { StreamSource, Offset } from "../sources/types";
 import { Checkpoint } from "../state/checkpoint";
+import type { StatefulOperator } from "../exec/operator";
+import { conf } from "../conf";
 import { caseInsensitive } from "../options";
 import type { StreamingQuery, StreamingQueryProgress, StreamingQueryStatus, StreamingQueryException, StateOperatorProgress } from "./types";
 import { escapeHtml, getDisplayBridge, type MimeBundle } from "../../core";
@@ -53,6 +57,7 @@ export class StreamingQueryImpl implements StreamingQuery {
   private sink!: Sink;
   private readonly checkpoint?: Checkpoint;
   private readonly watermarkDelayMs: number | null;
+  private readonly watermarks: WatermarkTracker;
   private readonly stateful: boolean;
   private active = true;
   private stopRequested = false;
@@ -86,17 +91,18 @@ export class StreamingQueryImpl implements StreamingQuery {
     this.name = spec.name;
     const nodes = linearize(this.plan);
     const sourceNode = nodes[0];
-    if (sourceNode.op !== "source") throw new Error("streamlab: a streaming query needs a streaming source");
-    const watermarks = nodes.filter((n): n is Extract<PlanNode, { op: "watermark" }> => n.op === "watermark");
-    this.watermarkDelayMs = watermarks.length ? Math.min(...watermarks.map((n) => n.delayMs)) : null;
-    this.ops = buildPipeline(this.plan);
+    const provider = sourceProviderOf(sourceNode);
+    const env: PipelineEnv = { watermarkDelaysMs: [] };
+    this.ops = buildPipeline(this.plan, env);
+    this.watermarkDelayMs = env.watermarkDelaysMs.length ? Math.min(...env.watermarkDelaysMs) : null;
+    this.watermarks = new WatermarkTracker(env.watermarkDelaysMs, watermarkPolicy(conf.get("spark.sql.streaming.multipleWatermarkPolicy")));
     const agg = nodes.filter((n): n is Extract<PlanNode, { op: "aggregate" }> => n.op === "aggregate").pop();
     const outNames = new Set(this.plan.schema.fields.map((f) => f.name));
     if (agg && agg.keyNames.length && agg.keyNames.every((k) => outNames.has(k))) this.keyColumns = agg.keyNames;
-    this.stateful = this.ops.some((o) => o.state);
+    this.stateful = allOperators(this.ops).some((o) => o.state);
     this.checkpoint = spec.checkpointLocation ? new Checkpoint(spec.checkpointLocation) : undefined;
     this.id = this.checkpoint ? this.checkpoint.queryId(randomUUID()) : randomUUID();
-    this.source = sourceNode.provider.create();
+    this.source = provider.create();
     let before: StreamingQueryStatus | undefined;
     this.source.onWaiting = (message) => {
       // The status says why the query is not progressing, and goes back to what it said once the source reads again.
@@ -292,8 +298,13 @@ export class StreamingQueryImpl implements StreamingQuery {
     });
   }
 
+  private get statefulOps(): StatefulOperator[] {
+    return allOperators(this.ops).filter((o) => o.state).map((o) => o.state!);
+  }
+
   private async recover(): Promise<void> {
     const cp = this.checkpoint;
+    if (cp && this.stateful) cp.openState(this.statefulOps, conf.getBoolean("spark.sql.streaming.stateStore.stateSchemaCheck"));
     const latest = cp?.latestOffsets();
     if (!cp || !latest) {
       this.committedOffset = await this.source.initialOffset();
@@ -320,10 +331,8 @@ export class StreamingQueryImpl implements StreamingQuery {
 
   private restoreState(batchId: number): void {
     if (!this.stateful) return;
-    const saved = this.checkpoint!.state(batchId) as unknown[] | undefined;
-    if (!saved) throw new Error(`checkpoint ${this.checkpoint!.dir} has no state for batch ${batchId}: it is damaged; delete it to start over`);
-    // State saved after batch N is version N + 1 of each operator's store.
-    this.ops.filter((o) => o.state).forEach((o, i) => o.state!.restore(saved[i], batchId + 1));
+    // The state after batch N is version N + 1 of each operator's store.
+    this.checkpoint!.loadState(this.statefulOps, batchId + 1);
   }
 
   /** One trigger: plan a batch if there is data (or the watermark moved), run it. False when idle. */
@@ -367,11 +376,12 @@ export class StreamingQueryImpl implements StreamingQuery {
       mode: this.spec.outputMode,
       streaming: true,
       eventTime: emptyStats(),
+      eventTimes: this.watermarks.delaysMs.map(() => emptyStats()),
       describeRow: (r) => (sb as { describeRow?: (r: number) => string }).describeRow?.(r) ?? `row ${r} of batch ${batchId}`,
     };
     ctx.onLate = (b, row, et, schema) => this.late.record(b, row, et, schema, batchId, watermarkMs, (r) => ctx.describeRow(r));
-    const input: Batch = { n: sb.numRows, cols: sb.columns, rowIds: null };
-    const stateOps = this.ops.filter((o) => o.state);
+    const input: Batch = { n: sb.numRows, cols: sb.columns, rowIds: null, parts: sb.parts };
+    const stateOps = allOperators(this.ops).filter((o) => o.state);
     let ob: OutputBatch;
     let tExec: number;
     try {
@@ -387,12 +397,15 @@ export class StreamingQueryImpl implements StreamingQuery {
       throw err;
     }
     const tSink = Date.now();
+    // With a checkpoint, each store writes the delta of this batch (what it touched), before the commit log.
     for (const o of stateOps) o.state!.commit();
-    if (this.checkpoint && stateOps.length) this.checkpoint.writeState(batchId, stateOps.map((o) => o.state!.snapshot()));
-    if (this.watermarkDelayMs !== null && ctx.eventTime.count > 0) this.nextWatermark = Math.max(this.nextWatermark, ctx.eventTime.max - this.watermarkDelayMs);
+    // The global watermark (min over the query's watermarks by default, multipleWatermarkPolicy=max: max).
+    this.nextWatermark = this.watermarks.update(this.nextWatermark, ctx.eventTimes!);
     this.checkpoint?.writeCommit({ batchId, nextBatchWatermarkMs: Number.isFinite(this.nextWatermark) ? this.nextWatermark : (null as unknown as number) });
-    if (this.checkpoint && batchId % 10 === 0) this.checkpoint.purge(20, batchId);
+    const retain = conf.getInt("spark.sql.streaming.minBatchesToRetain");
+    if (this.checkpoint && batchId % 10 === 0) this.checkpoint.purge(retain, batchId);
     const tCommit = Date.now();
+    if (this.checkpoint && this.stateful) this.checkpoint.maintainState(this.statefulOps, conf.getInt("spark.sql.streaming.stateStore.minDeltasForSnapshot"), retain);
     this.committedOffset = end;
     this.nextBatchId = batchId + 1;
     this.lastBatchWatermark = watermarkMs;

@@ -13,6 +13,8 @@ export interface SourceBatch {
   columns: unknown[][];
   /** Where a row came from, for error messages (FAILFAST names the offending offset). */
   describeRow?(row: number): string;
+  /** A union's inputs read together (sources/multi.ts): each input's rows. */
+  parts?: SourceBatch[];
 }
 
 export interface StreamSource {

@@ -1,13 +1,36 @@
 /**
  * A checkpoint directory, Spark's layout: `metadata` (query id), `offsets/N` (written before batch N runs:
- * its end offsets, watermark and timestamp), `commits/N` (written after the sink took batch N), `state/N.json`
- * (every stateful operator's state after batch N). Files are written to a temporary name and renamed, so a
- * kill -9 at any point leaves either the old file or the new one. On restart, a batch with an offsets entry
- * but no commit is run again with the same offsets, watermark and state, so results are the same as if the
- * query had never stopped.
+ * its end offsets, watermark and timestamp), `commits/N` (written after the sink took batch N),
+ * `state/<operatorId>/<partitionId>/` (each stateful operator's state store: version N + 1 is the state after
+ * batch N, see state/store.ts) and `state/<operatorId>/_metadata/schema` (its key and value schema, see
+ * state/schema.ts). Files are written to a temporary name and renamed, so a kill -9 at any point leaves either
+ * the old file or the new one. On restart, a batch with an offsets entry but no commit is run again with the
+ * same offsets, watermark and state, so results are the same as if the query had never stopped.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { writeAtomic } from "./files";
+import { checkOperatorSchema } from "./schema";
+import type { MemoryStateStore, StateValueCodec } from "./store";
+import type { StoreSchema } from "./schema";
+
+/** One state store of a stateful operator, with what the checkpoint needs to know about it. */
+export interface StateStoreBinding {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  store: MemoryStateStore<any>;
+  schema: StoreSchema;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  codec?: StateValueCodec<any>;
+}
+
+/** What the checkpoint needs of a stateful operator. */
+export interface CheckpointedOperator {
+  readonly operatorName: string;
+  stateStores(): StateStoreBinding[];
+}
+
+/** Spark's single partition here: a query runs in one process. */
+export const PARTITION_ID = 0;
 
 export interface OffsetsEntry {
   batchId: number;
@@ -22,18 +45,6 @@ export interface OffsetsEntry {
 export interface CommitEntry {
   batchId: number;
   nextBatchWatermarkMs: number;
-}
-
-function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fd = fs.openSync(tmp, "w");
-  try {
-    fs.writeSync(fd, text);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
 }
 
 function listBatches(dir: string): number[] {
@@ -72,8 +83,38 @@ export class Checkpoint {
     writeAtomic(path.join(this.dir, "commits", String(e.batchId)), "v1\n" + JSON.stringify(e) + "\n");
   }
 
-  writeState(batchId: number, state: unknown): void {
-    writeAtomic(path.join(this.dir, "state", `${batchId}.json`), JSON.stringify(state));
+  /** The directory of operator `operatorId`'s state. */
+  operatorDir(operatorId: number): string {
+    return path.join(this.dir, "state", String(operatorId));
+  }
+
+  /**
+   * Attach every operator's stores to their directories, after checking (or recording) the state's schema.
+   * A checkpoint from before the delta store (state/N.json files) cannot be read: it says so.
+   */
+  openState(ops: readonly CheckpointedOperator[], schemaCheck: boolean): void {
+    const stateDir = path.join(this.dir, "state");
+    if (fs.readdirSync(stateDir).some((f) => /^\d+\.json$/.test(f))) {
+      throw new Error(`streamlab: checkpoint ${this.dir} keeps state in the old whole-state format (state/N.json): delete the checkpoint to start over`);
+    }
+    ops.forEach((op, i) => {
+      const bindings = op.stateStores();
+      checkOperatorSchema(this.operatorDir(i), { version: 1, operatorName: op.operatorName, stores: bindings.map((b) => b.schema) }, schemaCheck);
+      for (const b of bindings) {
+        const base = path.join(this.operatorDir(i), String(PARTITION_ID));
+        b.store.attach(b.schema.storeName === "default" ? base : path.join(base, b.schema.storeName), b.codec);
+      }
+    });
+  }
+
+  /** Load every store at `version` (the state after batch `version - 1`; 0 is the empty state). */
+  loadState(ops: readonly CheckpointedOperator[], version: number): void {
+    for (const op of ops) for (const b of op.stateStores()) if (version > 0) b.store.loadVersion(version);
+  }
+
+  /** Snapshots and cleanup (Spark's maintenance task), between batches. */
+  maintainState(ops: readonly CheckpointedOperator[], minDeltasForSnapshot: number, minVersionsToRetain: number): void {
+    for (const op of ops) for (const b of op.stateStores()) b.store.maintenance(minDeltasForSnapshot, minVersionsToRetain);
   }
 
   private read<T>(sub: string, batchId: number, suffix = ""): T | undefined {
@@ -90,13 +131,10 @@ export class Checkpoint {
   commit(batchId: number): CommitEntry | undefined {
     return this.read<CommitEntry>("commits", batchId);
   }
-  state(batchId: number): unknown {
-    return this.read<unknown>("state", batchId, ".json");
-  }
 
-  /** Keep the last few batches' logs and state, so an endless query's checkpoint stays bounded. */
+  /** Keep the last few batches' logs, so an endless query's checkpoint stays bounded (state: maintainState). */
   purge(keep: number, latest: number): void {
-    for (const sub of ["offsets", "commits", "state"]) {
+    for (const sub of ["offsets", "commits"]) {
       const dir = path.join(this.dir, sub);
       for (const id of listBatches(dir)) {
         if (id <= latest - keep) {

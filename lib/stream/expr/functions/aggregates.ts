@@ -63,7 +63,6 @@ export function registerAggregateFunctions(r: FunctionRegistry): void {
     save: setSave,
     load: setLoad,
   });
-  r.alias("approx_count_distinct", "count_distinct");
   r.aggregate("collect_list", {
     resolve: (args) => ({ type: { kind: "array", elementType: args[0].type } }),
     init: ["[]"],

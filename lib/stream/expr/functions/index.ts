@@ -10,6 +10,7 @@ import { registerDatetimeFunctions } from "./datetime";
 import { registerCollectionFunctions } from "./collections";
 import { registerJsonFunctions } from "./json";
 import { registerAggregateFunctions } from "./aggregates";
+import { registerOrderedAggregates } from "./aggregates-ordered";
 import { registerAvroProtobufFunctions } from "./avro-protobuf";
 
 export { FunctionRegistry } from "./registry";
@@ -24,4 +25,5 @@ registerDatetimeFunctions(functions);
 registerCollectionFunctions(functions);
 registerJsonFunctions(functions);
 registerAggregateFunctions(functions);
+registerOrderedAggregates(functions);
 registerAvroProtobufFunctions(functions);
