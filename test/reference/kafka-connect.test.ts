@@ -130,7 +130,7 @@ describe.runIf(tool("kafka-reference"))("%kafka connect against Apache Kafka's s
     }, 300_000);
   }
 
-  it("a wrong SCRAM password is refused with one line, and the notebook keeps no cluster", async () => {
+  it("a wrong SCRAM password is refused with one line that does not show it", async () => {
     const k = kafka();
     const r = await runNotebook(
       "bad_password",
