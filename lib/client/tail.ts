@@ -6,7 +6,7 @@
  * what it showed, the way a consumer application would.
  */
 import { randomBytes } from "node:crypto";
-import { DisplayHandle, onShutdown, type Displayable, type MimeBundle } from "../core";
+import { DisplayHandle, errorMessage, onShutdown, type Displayable, type MimeBundle } from "../core";
 import { tableBundle } from "./html";
 import type { KafkaClient } from "./kafkajs";
 import type { ConsumerHandle, FetchedRecord } from "./types";
@@ -225,7 +225,19 @@ export class Tail implements Displayable {
           this.end("done");
         }
       });
-      for (const [p, s] of start) consumer.seek(this.topic, p, s.toString());
+      // kafkajs restarts a consumer whose first join failed (on a fresh Apache Kafka the first group waits for
+      // __consumer_offsets to be created) and cannot seek meanwhile: retry the seek until it has restarted.
+      for (const [p, s] of start) {
+        for (let waited = 0; ; waited += 100) {
+          try {
+            consumer.seek(this.topic, p, s.toString());
+            break;
+          } catch (err) {
+            if (this.ended || waited >= 60_000 || !/not initialized/i.test(errorMessage(err))) throw err;
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        }
+      }
       const deadline = follow && this.options.duration ? Date.now() + this.options.duration : undefined;
       const idleMs = this.options.idleMs ?? 5000;
       // Watchdog: ends --duration follows, and a group read that has nothing (more) to give.

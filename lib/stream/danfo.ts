@@ -3,10 +3,37 @@ import type { OutputBatch } from "./sinks/registry";
 import { type StructType, type DataType, StringType, DoubleType, LongType, BooleanType, TimestampType, NullType } from "./types";
 import { litType } from "./expr/bound";
 
-import type { DataFrame as DanfoDataFrame } from "danfojs-node";
+import type { DataFrame as DanfoFrameClass, Series as DanfoSeriesClass } from "danfojs-node";
 
-/** danfojs' DataFrame class, as a type only: importing it for types does not load danfojs. */
-export type { DanfoDataFrame };
+/**
+ * One value of a frame streamlab hands out: a number, string, boolean, null, Date or nested value, whatever
+ * the column's Spark type holds. `any`, as danfojs types a column read by name (`df["revenue"]`), so that
+ * exploratory cells (`r[1] * 2`, `r[0] > 3`) type-check as they run in pandas.
+ */
+export type FrameValue = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** A column of a streamlab frame: danfojs' Series, with `values` typed as the 1-D array it is. */
+export interface DanfoSeries extends DanfoSeriesClass {
+  readonly values: FrameValue[];
+}
+
+/**
+ * danfojs' DataFrame (a type only: importing it does not load danfojs), as spark.table(), toDanfo() and
+ * foreachBatch hand it out. danfojs types `values` as `ArrayType1D | ArrayType2D` (the same getter serves
+ * Series), so `df.values.map((r: any[]) => ...)` and `for (const [k, v] of df.values)` do not type-check;
+ * a DataFrame's values are always rows, typed so here, also after the common row selections.
+ */
+export interface DanfoDataFrame extends DanfoFrameClass {
+  readonly values: FrameValue[][];
+  head(rows?: number): DanfoDataFrame;
+  tail(rows?: number): DanfoDataFrame;
+  copy(): DanfoDataFrame;
+  iloc(selection: Parameters<DanfoFrameClass["iloc"]>[0]): DanfoDataFrame;
+  loc(selection: Parameters<DanfoFrameClass["loc"]>[0]): DanfoDataFrame;
+  sortValues(column: string, options?: Parameters<DanfoFrameClass["sortValues"]>[1]): DanfoDataFrame;
+  query(condition: Parameters<DanfoFrameClass["query"]>[0], options?: Parameters<DanfoFrameClass["query"]>[1]): DanfoDataFrame;
+  column(column: string): DanfoSeries;
+}
 
 type Danfo = typeof import("danfojs-node");
 let danfo: Danfo | undefined;
@@ -21,10 +48,10 @@ export function loadDanfo(): Danfo {
 export function toDanfo(batch: OutputBatch): DanfoDataFrame {
   const dfd = loadDanfo();
   const columns = batch.schema.map((f) => f.name);
-  if (batch.numRows === 0) return new dfd.DataFrame([], { columns });
+  if (batch.numRows === 0) return new dfd.DataFrame([], { columns }) as DanfoDataFrame;
   const data: Record<string, unknown[]> = {};
   batch.schema.forEach((f, i) => (data[f.name] = batch.columns[i]));
-  return new dfd.DataFrame(data, { columns });
+  return new dfd.DataFrame(data, { columns }) as DanfoDataFrame;
 }
 
 export function isDanfoFrame(v: unknown): v is { columns: string[]; values: unknown[][] } {

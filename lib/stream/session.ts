@@ -177,11 +177,11 @@ export class SparkSession {
     }
     const dfd = loadDanfo();
     const columns = t.schema.map((f) => f.name);
-    if (t.numRows() === 0) return new dfd.DataFrame([], { columns });
+    if (t.numRows() === 0) return new dfd.DataFrame([], { columns }) as DanfoDataFrame;
     const data: Record<string, unknown[]> = {};
     const cols = t.columns();
     columns.forEach((n, i) => (data[n] = cols[i]));
-    return new dfd.DataFrame(data, { columns });
+    return new dfd.DataFrame(data, { columns }) as DanfoDataFrame;
   }
   /** The rows of a memory table as plain objects (no danfojs). */
   tableRows(name: string): Record<string, unknown>[] {

@@ -3,7 +3,9 @@
  * Writes README.md's broker compatibility table from the client-matrix results (test-output/clients/*.json,
  * one per client, broker and listener, written by test/clients/matrix.ts): client, version, and whether its
  * session (admin, produce, group consume, commit) worked against Apache Kafka and against the embedded broker.
- * Replaces the lines between the compat-table markers; never edit the table by hand.
+ * Replaces the lines between the compat-table markers; never edit the table by hand. The client tests
+ * (test/clients/matrix.ts) update their own client's row when they finish, and under CI fail when README's
+ * row is not what they observed. By hand, the whole table from every result in test-output/clients/:
  *   node test/clients/compat-table.js [--check]   (--check: exit 1 when README is not up to date)
  */
 const fs = require("node:fs");
@@ -33,44 +35,97 @@ function load() {
   return fs.readdirSync(dir).filter((f) => f.endsWith(".json")).map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")));
 }
 
-function table(entries) {
+/** Each client's table cells, from its result entries (one per broker and secured listener). */
+function clientsOf(entries) {
   const clients = new Map();
-  let kafkaVersion = "4.x";
   for (const e of entries) {
-    if (e.kafkaVersion) kafkaVersion = e.kafkaVersion;
     const c = clients.get(e.client) ?? { version: e.version, kafka: undefined, embedded: undefined, secured: [] };
     if (e.ok && e.version && !/x$|\?/.test(e.version)) c.version = e.version;
-    if (e.result?.librdkafka) c.version += ` (librdkafka ${e.result.librdkafka})`;
+    if (e.result?.librdkafka && !String(c.version).includes("librdkafka")) c.version += ` (librdkafka ${e.result.librdkafka})`;
     if (e.listener) c.secured.push(`${e.listener} ${e.ok ? "works" : "fails"}`);
     else c[e.broker] = e;
     clients.set(e.client, c);
   }
-  const cell = (e) => (e === undefined ? "not run" : e.ok ? "works" : `does not work: ${String(e.error ?? "").split("\n")[0].slice(0, 80).replace(/\|/g, "/")}`);
-  const rows = [...clients.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([name, c]) => `| ${NAMES[name] ?? name} | ${c.version} | ${cell(c.kafka)} | ${cell(c.embedded)} | ${c.secured.sort().join("; ") || "-"} |`);
+  return clients;
+}
+
+const cell = (e) => (e === undefined ? "not run" : e.ok ? "works" : `does not work: ${String(e.error ?? "").split("\n")[0].slice(0, 80).replace(/\|/g, "/")}`);
+const label = (name) => NAMES[name] ?? name;
+const rowOf = (name, c) => `| ${label(name)} | ${c.version} | ${cell(c.kafka)} | ${cell(c.embedded)} | ${c.secured.sort().join("; ") || "-"} |`;
+
+/** The rows of the given entries' clients, by client name. */
+function rows(entries) {
+  return new Map([...clientsOf(entries)].map(([name, c]) => [name, rowOf(name, c)]));
+}
+
+function header(kafkaVersion) {
   return [
     `Each client runs one session (create a 3-partition topic, produce 500 keyed records, consume them in a group, commit, read the committed offsets and the group back) against Apache Kafka ${kafkaVersion} and against the embedded broker; the two runs must also observe the same results.`,
     "",
     `| Client | Version | Apache Kafka ${kafkaVersion} | Embedded broker | Apache Kafka, secured listeners |`,
     "|---|---|---|---|---|",
-    ...rows,
-  ].join("\n");
+  ];
 }
 
-const readme = fs.readFileSync(readmePath, "utf8");
-const a = readme.indexOf(START);
-const b = readme.indexOf(END);
-if (a < 0 || b < a) {
-  console.error(`README.md has no compat-table markers; add the lines\n${START}\n${END}`);
-  process.exit(1);
+function table(entries) {
+  const kafkaVersion = entries.map((e) => e.kafkaVersion).filter(Boolean).pop() ?? "4.x";
+  const byName = rows(entries);
+  return [...header(kafkaVersion), ...[...byName.keys()].sort().map((n) => byName.get(n))].join("\n");
 }
-const next = readme.slice(0, a + START.length) + "\n" + table(load()) + "\n" + readme.slice(b);
-if (process.argv.includes("--check")) {
-  if (next !== readme) {
-    console.error("README.md's compatibility table is not up to date: run node test/clients/compat-table.js");
+
+function markers(readme) {
+  const a = readme.indexOf(START);
+  const b = readme.indexOf(END);
+  if (a < 0 || b < a) throw new Error(`README.md has no compat-table markers; add the lines\n${START}\n${END}`);
+  return [a + START.length, b];
+}
+
+/** README with the whole table replaced by the one of `entries`. */
+function withTable(readme, entries) {
+  const [a, b] = markers(readme);
+  return readme.slice(0, a) + "\n" + table(entries) + "\n" + readme.slice(b);
+}
+
+/**
+ * README with only the rows of the clients in `entries` replaced (or inserted in order); the other clients'
+ * rows stay. What one client's test file writes: the client tests run as separate files, in parallel.
+ */
+function withRows(readme, entries) {
+  const [a, b] = markers(readme);
+  const lines = readme.slice(a, b).split("\n").filter((l) => l.trim() !== "");
+  const kafkaVersion = entries.map((e) => e.kafkaVersion).filter(Boolean).pop() ?? "4.x";
+  const byLabel = new Map(Object.keys(NAMES).map((n) => [label(n), n]));
+  const existing = new Map();
+  for (const line of lines) {
+    const m = /^\| ([^|]+?) \|/.exec(line);
+    if (!m || m[1] === "Client" || line.startsWith("|---")) continue;
+    existing.set(byLabel.get(m[1]) ?? m[1], line);
+  }
+  for (const [name, row] of rows(entries)) existing.set(name, row);
+  const body = [...existing.keys()].sort().map((n) => existing.get(n));
+  const intro = lines.length >= 3 && lines[1].startsWith("| Client |") ? [lines[0], "", lines[1], lines[2]] : header(kafkaVersion);
+  return readme.slice(0, a) + "\n" + [...intro, ...body].join("\n") + "\n" + readme.slice(b);
+}
+
+module.exports = { START, END, NAMES, readmePath, rows, table, withTable, withRows };
+
+if (require.main === module) {
+  const readme = fs.readFileSync(readmePath, "utf8");
+  let next;
+  try {
+    next = withTable(readme, load());
+  } catch (e) {
+    console.error(e.message);
     process.exit(1);
   }
-  console.log("README.md compatibility table up to date");
-} else {
-  fs.writeFileSync(readmePath, next);
-  console.log(`README.md: compatibility table of ${new Set(load().map((e) => e.client)).size} clients written`);
+  if (process.argv.includes("--check")) {
+    if (next !== readme) {
+      console.error("README.md's compatibility table is not up to date: run node test/clients/compat-table.js");
+      process.exit(1);
+    }
+    console.log("README.md compatibility table up to date");
+  } else {
+    fs.writeFileSync(readmePath, next);
+    console.log(`README.md: compatibility table of ${new Set(load().map((e) => e.client)).size} clients written`);
+  }
 }

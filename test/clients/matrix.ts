@@ -8,6 +8,7 @@
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
+import { createRequire } from "node:module";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBroker, type RunningBroker } from "../../lib/broker";
@@ -92,6 +93,48 @@ function checkComplete(r: ClientResult, n: number): void {
   expect(r.groupOffsetsTotal, "group offsets read back by the admin API").toBe(n);
 }
 
+interface CompatTable {
+  readmePath: string;
+  rows(entries: Record<string, unknown>[]): Map<string, string>;
+  withRows(readme: string, entries: Record<string, unknown>[]): string;
+}
+const compat = createRequire(__filename)("./compat-table.js") as CompatTable;
+
+/**
+ * README's compatibility table, this client's row: written from this run's results, or under CI (where README
+ * is what was committed) checked: a row that says something else than the run observed fails the run.
+ */
+function updateCompatRow(client: string, entries: Record<string, unknown>[]): void {
+  const lockFile = path.join(ROOT, "test-output", "clients", ".readme.lock");
+  fs.mkdirSync(path.dirname(lockFile), { recursive: true });
+  // The client files run in parallel: one read-modify-write of README at a time.
+  const deadline = Date.now() + 30_000;
+  let lock: number | undefined;
+  while (lock === undefined) {
+    try {
+      lock = fs.openSync(lockFile, "wx");
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      if (Date.now() > deadline) fs.rmSync(lockFile, { force: true }); // left behind by a killed run
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
+  }
+  try {
+    const readme = fs.readFileSync(compat.readmePath, "utf8");
+    const next = compat.withRows(readme, entries);
+    if (next === readme) return;
+    if (process.env.CI === "true") {
+      const row = compat.rows(entries).get(client);
+      const current = readme.split("\n").find((l) => row !== undefined && l.startsWith(row.slice(0, row.indexOf(" |", 2) + 2)));
+      throw new Error(`README.md's compatibility table is stale for ${client}: it says\n  ${current ?? "(no row)"}\nthis run observed\n  ${row}\nrun npx vitest run test/clients/ (or this client's file) and commit README.md`);
+    }
+    fs.writeFileSync(compat.readmePath, next);
+  } finally {
+    fs.closeSync(lock);
+    fs.rmSync(lockFile, { force: true });
+  }
+}
+
 function report(entry: Record<string, unknown>): void {
   const dir = path.join(ROOT, "test-output", "clients");
   fs.mkdirSync(dir, { recursive: true });
@@ -127,6 +170,11 @@ export function clientMatrix(o: MatrixOptions): void {
       await embedded?.stop();
     });
     const results: Partial<Record<"kafka" | "embedded", ClientResult>> = {};
+    const entries: Record<string, unknown>[] = [];
+    const record = (entry: Record<string, unknown>) => {
+      entries.push(entry);
+      report(entry);
+    };
     for (const broker of ["kafka", "embedded"] as const) {
       it(`${o.client}: admin, produce ${N}, consume in a group, commit (${broker === "kafka" ? "Apache Kafka" : "embedded broker"})`, async () => {
         const bootstrap = broker === "kafka" ? kafka().bootstrap : embedded!.bootstrap;
@@ -142,7 +190,7 @@ export function clientMatrix(o: MatrixOptions): void {
           entry.error = String((e as Error).message ?? e).slice(0, 2000);
           throw e;
         } finally {
-          report(entry);
+          record(entry);
         }
       });
     }
@@ -166,9 +214,14 @@ export function clientMatrix(o: MatrixOptions): void {
           entry.error = String((e as Error).message ?? e).slice(0, 2000);
           throw e;
         } finally {
-          report(entry);
+          record(entry);
         }
       });
     }
+    it(`${o.client}: README's compatibility table says what this run observed`, () => {
+      // Runs last in the file (tests of a file run in order): after every session above.
+      if (entries.length === 0) throw new Error("no session ran; nothing to write");
+      updateCompatRow(o.client, entries);
+    });
   });
 }

@@ -128,6 +128,25 @@ describe("streamlab run", () => {
     expect(r.stderr).not.toContain("not in scope");
   });
 
+  it("types danfojs results as rows: natural cells on spark.table() and toDanfo() type-check under %typecheck strict", async () => {
+    // danfojs types DataFrame.values as ArrayType1D | ArrayType2D: each of these cells was a type error (and
+    // under strict, a stopped run) until streamlab typed its frames' values as rows.
+    const r = await run("danfo-types.ipynb");
+    const cells = codeCells(r);
+    const value = (i: number) => cells[i].outputs?.find((o) => o.output_type === "execute_result")?.data["text/plain"];
+    expect(cells.slice(0, 8).flatMap((c) => c.outputs ?? []).filter((o) => o.output_type === "error" || o.name === "stderr")).toEqual([]);
+    expect(value(2)).toBe("'eu=12.5 us=40'");
+    expect(value(3)).toBe("52.5");
+    expect(value(4)).toBe("'us'");
+    expect(value(5)).toBe("'us'");
+    expect(value(6)).toBe("52.5");
+    expect(value(7)).toBe("'x1'");
+    // Strict was in force: a real type error in the last cell stops the run there.
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("cell 9 failed: TypeScriptError");
+    expect(r.stderr).toContain("is not assignable to type 'number'");
+  });
+
   it("a SASL connect without --password-env has no one to prompt here: one line saying to use --password-env", async () => {
     const r = await run("password.ipynb");
     const line = "%kafka connect: nowhere to type a password here (no frontend, e.g. streamlab run): export it in an environment variable and add --password-env VAR";

@@ -1,6 +1,6 @@
 /**
- * The Kafka source and sink over real TCP, against two brokers: librdkafka's mock cluster (a Kafka streamlab
- * did not write) and streamlab's embedded broker.
+ * The Kafka source and sink over real TCP, against three brokers: Apache Kafka (the reference, one per file),
+ * librdkafka's mock cluster (a Kafka streamlab did not write) and streamlab's embedded broker.
  */
 import { describe, it, expect, beforeAll, afterAll, afterEach } from "vitest";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -11,6 +11,7 @@ import { startBroker } from "../../lib/broker";
 import { spark, col, from_json, window, sum, count, type StreamingQuery, type OutputBatch } from "../../lib/stream";
 import { startMockCluster } from "./support/mockCluster";
 import { tool } from "../support/tools";
+import { startKafkaReference } from "../support/kafka-reference";
 
 const SCHEMA = "order_id STRING, region STRING, amount DOUBLE, ts TIMESTAMP";
 const order = (id: string, region: string, amount: number, second: number) =>
@@ -205,6 +206,9 @@ function brokerSuite(name: string, start: () => Promise<{ bootstrap: string; sto
   });
 }
 
+describe.runIf(tool("kafka-reference"))("Apache Kafka", () => {
+  brokerSuite("Apache Kafka", () => startKafkaReference({ name: "stream-kafka" }), true);
+});
 describe.runIf(tool("confluent-kafka"))("librdkafka mock cluster", () => {
   brokerSuite("librdkafka's mock cluster", startMockCluster, false);
 });
