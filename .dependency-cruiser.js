@@ -8,8 +8,8 @@
 const ARROWS = {
   core: [],
   broker: ["core"],
-  client: ["core"],
-  datagen: ["core", "client"],
+  client: ["core", "registry"],
+  datagen: ["core", "client", "registry"],
   registry: ["core"],
   stream: ["core", "client", "datagen", "registry"],
   render: ["core", "stream", "datagen"],
