@@ -11,7 +11,7 @@ import { embeddedConfig, findRunningBroker, startEmbeddedBroker, stopEmbeddedBro
 import { Message, Table } from "./html";
 import { connect, parseBootstrap, type KafkaClient } from "./kafkajs";
 import { parseProduceBody, toProduceRecords, ProduceBodyError } from "./produce";
-import { peekRegistry, startEmbeddedRegistry, stopEmbeddedRegistry } from "./registry";
+import { peekRegistry, startEmbeddedRegistry } from "./registry";
 import { checkRegistry, registryOptions } from "./registry-magics";
 import { Tail, parseTailFrom, stopTails, listTails } from "./tail";
 import type { ClusterConfig } from "./types";
@@ -186,7 +186,7 @@ async function runKafka(ctx: MagicContext): Promise<unknown> {
       // Live views of this cluster end with it (else their next refresh would start a new broker).
       for (const stop of topicFollowers) stop();
       await stopTails();
-      await stopEmbeddedRegistry();
+      // The embedded registry beside the broker stops with it.
       const stopped = await stopEmbeddedBroker();
       if (peekCurrentCluster()?.embedded) {
         setCurrentCluster(undefined);

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { getDisplayBridge } from "../core";
 import { currentCluster, peekCurrentCluster } from "./current";
-import { portAnswers, processAlive, streamlabHome } from "./embedded";
+import { portAnswers, processAlive, stopRecordedProcess, streamlabHome } from "./embedded";
 
 export interface RegistryTarget {
   url: string;
@@ -56,8 +56,9 @@ function registryEntry(): string {
 }
 
 /**
- * Starts the embedded registry for the broker at `bootstrap` (port 8081 when free, else any free port), or
- * returns the running one. A registry recorded for another broker is stopped first.
+ * Starts the embedded registry for the broker at `bootstrap` (port: options.port, else $STREAMLAB_REGISTRY_PORT,
+ * else 8081 when free, else any free port), or returns the running one. A registry recorded for another broker
+ * is stopped first.
  */
 export async function startEmbeddedRegistry(bootstrap: string, options: { port?: number; dir?: string; timeout?: number } = {}): Promise<{ state: EmbeddedRegistryState; reused: boolean }> {
   const dir = options.dir ?? streamlabHome();
@@ -65,7 +66,21 @@ export async function startEmbeddedRegistry(bootstrap: string, options: { port?:
   if (running && running.bootstrap === bootstrap) return { state: running, reused: true };
   if (running) await stopEmbeddedRegistry(dir);
   fs.mkdirSync(dir, { recursive: true });
-  const port = options.port ?? ((await portAnswers("127.0.0.1", 8081, 300)) ? 0 : 8081);
+  if (options.port !== undefined) return spawnRegistry(bootstrap, options.port, dir, options.timeout);
+  const fromEnv = process.env.STREAMLAB_REGISTRY_PORT;
+  const port = fromEnv ? Number(fromEnv) : (await portAnswers("127.0.0.1", 8081, 300)) ? 0 : 8081;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`STREAMLAB_REGISTRY_PORT must be a TCP port number (0-65535), got ${fromEnv}`);
+  try {
+    return await spawnRegistry(bootstrap, port, dir, options.timeout);
+  } catch (err) {
+    // 8081 is only the default: another process may have taken it since it looked free. Any port will do.
+    if (port === 0 || !/EADDRINUSE/.test((err as Error).message)) throw err;
+    return spawnRegistry(bootstrap, 0, dir, options.timeout);
+  }
+}
+
+async function spawnRegistry(bootstrap: string, port: number, dir: string, timeout = 60_000): Promise<{ state: EmbeddedRegistryState; reused: boolean }> {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`the registry port must be a TCP port number (0-65535), got ${port}`);
   const logFile = path.join(dir, "registry.log");
   const logStart = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
   const out = fs.openSync(logFile, "a");
@@ -78,7 +93,7 @@ export async function startEmbeddedRegistry(bootstrap: string, options: { port?:
   let exited: number | undefined;
   child.once("exit", (code) => (exited = code ?? -1));
   child.unref();
-  const deadline = Date.now() + (options.timeout ?? 60_000);
+  const deadline = Date.now() + timeout;
   for (;;) {
     const text = fs.readFileSync(logFile).subarray(logStart).toString("utf8");
     const m = /schema registry listening on (http:\/\/\S+)/.exec(text);
@@ -94,7 +109,7 @@ export async function startEmbeddedRegistry(bootstrap: string, options: { port?:
       } catch {
         // already gone
       }
-      throw new Error(`the schema registry did not start within ${Math.round((options.timeout ?? 60_000) / 1000)} s; log: ${logFile}`);
+      throw new Error(`the schema registry did not start within ${Math.round(timeout / 1000)} s; log: ${logFile}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -103,24 +118,7 @@ export async function startEmbeddedRegistry(bootstrap: string, options: { port?:
 /** Stops the recorded embedded registry (SIGTERM, then SIGKILL). Returns what was stopped, if anything. */
 export async function stopEmbeddedRegistry(dir = streamlabHome()): Promise<EmbeddedRegistryState | undefined> {
   const s = readState(dir);
-  if (!s) return undefined;
-  fs.rmSync(stateFile(dir), { force: true });
-  if (!processAlive(s.pid)) return undefined;
-  try {
-    process.kill(s.pid, "SIGTERM");
-  } catch {
-    return s;
-  }
-  const deadline = Date.now() + 10_000;
-  while (processAlive(s.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  if (processAlive(s.pid)) {
-    try {
-      process.kill(s.pid, "SIGKILL");
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return s;
+  return (await stopRecordedProcess(stateFile(dir))) && s;
 }
 
 /** The registry the notebook already knows (connect's, $STREAMLAB_REGISTRY, or a running embedded one); starts nothing. */

@@ -16,6 +16,7 @@ const home = mkdtempSync(path.join(tmpdir(), "streamlab-registry-home-"));
 process.env.STREAMLAB_HOME = home;
 // Never take 9092 or 8081 in tests: other test files and engineers share this machine.
 process.env.STREAMLAB_BROKER_PORT = "0";
+process.env.STREAMLAB_REGISTRY_PORT = "0";
 delete process.env.STREAMLAB_BOOTSTRAP;
 delete process.env.STREAMLAB_REGISTRY;
 
