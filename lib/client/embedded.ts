@@ -267,9 +267,41 @@ async function spawnBrokerOn(port: number, stateDir: string, dataDir: string, op
   }
 }
 
-/** Stop the recorded broker (SIGTERM, then SIGKILL after `graceMs`). Returns what was stopped, if anything. */
+/** Stops the process a state file records (SIGTERM, then SIGKILL after `graceMs`) and removes the file. */
+export async function stopRecordedProcess(file: string, graceMs = 10_000): Promise<{ pid: number } | undefined> {
+  let state: { pid?: unknown } | null;
+  try {
+    state = JSON.parse(fs.readFileSync(file, "utf8")) as { pid?: unknown } | null;
+  } catch {
+    return undefined;
+  }
+  fs.rmSync(file, { force: true });
+  const pid = state?.pid;
+  if (typeof pid !== "number" || !processAlive(pid)) return undefined;
+  try {
+    process.kill(pid, "SIGTERM");
+  } catch {
+    return { pid };
+  }
+  const deadline = Date.now() + graceMs;
+  while (processAlive(pid) && Date.now() < deadline) await sleep(50);
+  if (processAlive(pid)) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return { pid };
+}
+
+/**
+ * Stop the recorded broker (SIGTERM, then SIGKILL after `graceMs`), and first the embedded schema registry
+ * beside it (its state is in this broker). Returns the broker stopped, if any.
+ */
 export async function stopEmbeddedBroker(options: { stateDir?: string; graceMs?: number } = {}): Promise<EmbeddedBrokerState | undefined> {
   const stateDir = options.stateDir ?? streamlabHome();
+  await stopRecordedProcess(path.join(stateDir, "registry.json"), options.graceMs);
   const state = readBrokerState(stateDir);
   if (!state) return undefined;
   fs.rmSync(stateFile(stateDir), { force: true });

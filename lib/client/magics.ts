@@ -11,6 +11,8 @@ import { embeddedConfig, findRunningBroker, startEmbeddedBroker, stopEmbeddedBro
 import { Message, Table } from "./html";
 import { connect, parseBootstrap, type KafkaClient } from "./kafkajs";
 import { parseProduceBody, toProduceRecords, ProduceBodyError } from "./produce";
+import { peekRegistry, startEmbeddedRegistry } from "./registry";
+import { checkRegistry, registryOptions } from "./registry-magics";
 import { Tail, parseTailFrom, stopTails, listTails } from "./tail";
 import type { ClusterConfig } from "./types";
 
@@ -18,6 +20,7 @@ function describeCluster(config: ClusterConfig): string {
   const parts = [config.embedded ? `embedded broker (pid ${config.embedded.pid}${config.embedded.dataDir ? `, data in ${config.embedded.dataDir}` : ""})` : "external cluster"];
   if (config.sasl) parts.push(`SASL ${config.sasl.mechanism} as ${config.sasl.username}`);
   if (config.ssl) parts.push("TLS");
+  if (config.registry) parts.push(`schema registry ${config.registry.url}${config.registry.auth ? " (basic auth)" : ""}`);
   return `${config.bootstrap.join(",")}: ${parts.join(", ")}`;
 }
 
@@ -129,6 +132,11 @@ async function kafkaConnect(ctx: MagicContext, hosts: string | undefined): Promi
   } finally {
     await client.close().catch(() => undefined);
   }
+  const registry = registryOptions(args);
+  if (registry) {
+    await checkRegistry(registry);
+    config.registry = registry;
+  }
   setCurrentCluster(config);
   return new Message(`connected to ${describeCluster(config)}`);
 }
@@ -156,11 +164,19 @@ async function runKafka(ctx: MagicContext): Promise<unknown> {
     case "start": {
       try {
         const { state, reused, portTaken } = await startEmbeddedBroker({ port: o.port as number | undefined, dataDir: o["data-dir"] as string | undefined });
-        setCurrentCluster(embeddedConfig(state));
+        const config = embeddedConfig(state);
+        let registryNote = "";
+        if (!ctx.args.flag("no-registry")) {
+          // Beside the broker, with its state in the broker's _schemas topic (Confluent's kafkastore).
+          const registry = await startEmbeddedRegistry(state.bootstrap, { port: o["registry-port"] as number | undefined });
+          config.registry = { url: registry.state.url };
+          registryNote = `, schema registry at ${registry.state.url}`;
+        }
+        setCurrentCluster(config);
         return new Message(
           reused
-            ? `the embedded broker is already running at ${state.bootstrap} (pid ${state.pid}); using it`
-            : `started the embedded Kafka broker at ${state.bootstrap} (${takenNote(portTaken)}pid ${state.pid}, data in ${state.dataDir})`,
+            ? `the embedded broker is already running at ${state.bootstrap} (pid ${state.pid})${registryNote}; using it`
+            : `started the embedded Kafka broker at ${state.bootstrap}${registryNote} (${takenNote(portTaken)}pid ${state.pid}, data in ${state.dataDir})`,
         );
       } catch (err) {
         throw failure(err, "%kafka start");
@@ -170,6 +186,7 @@ async function runKafka(ctx: MagicContext): Promise<unknown> {
       // Live views of this cluster end with it (else their next refresh would start a new broker).
       for (const stop of topicFollowers) stop();
       await stopTails();
+      // The embedded registry beside the broker stops with it.
       const stopped = await stopEmbeddedBroker();
       if (peekCurrentCluster()?.embedded) {
         setCurrentCluster(undefined);
@@ -226,7 +243,7 @@ const kafkaMagic: MagicSpec = {
   name: "kafka",
   kind: "line",
   summary: "the notebook's Kafka cluster: embedded broker or your own; topics and consumer groups",
-  usage: "%kafka [start [--port P] [--data-dir DIR] | stop | connect HOST:PORT[,...] [--sasl-mechanism M --username U --password-env VAR] [--ssl] [--ca FILE] | topics [--follow [--duration 60s]] | create T --partitions N | delete T | groups]",
+  usage: "%kafka [start [--port P] [--data-dir DIR] [--no-registry] | stop | connect HOST:PORT[,...] [--sasl-mechanism M --username U --password-env VAR] [--ssl] [--ca FILE] [--registry URL [--registry-auth-env VAR]] | topics [--follow [--duration 60s]] | create T --partitions N | delete T | groups]",
   help: [
     "%kafka alone shows the current cluster, its bootstrap address and its topics.",
     "The embedded broker runs as a separate process that survives kernel restarts (state in $STREAMLAB_HOME, default ~/.streamlab).",
@@ -235,6 +252,10 @@ const kafkaMagic: MagicSpec = {
   options: [
     { name: "port", type: "number", help: "start: TCP port (default 9092 if free, else any free port)" },
     { name: "data-dir", type: "string", help: "start: where the broker keeps topics (default ~/.streamlab/data)" },
+    { name: "no-registry", type: "boolean", help: "start: do not start the schema registry beside the broker" },
+    { name: "registry-port", type: "number", help: "start: the schema registry's port (default 8081 if free, else any free port)" },
+    { name: "registry", type: "string", help: "connect: URL of the cluster's schema registry (Confluent's REST API)" },
+    { name: "registry-auth-env", type: "string", help: "connect: environment variable holding the registry's basic auth as user:password" },
     { name: "sasl-mechanism", type: "string", help: "connect: SASL mechanism", choices: ["plain", "scram-sha-256", "scram-sha-512"] },
     { name: "username", type: "string", help: "connect: SASL user name" },
     { name: "password-env", type: "string", help: "connect: environment variable holding the SASL password (without it, the frontend prompts, hidden)" },
@@ -322,7 +343,8 @@ const tailMagic: MagicSpec = {
     try {
       const fromText = ctx.args.string("from");
       const from = fromText !== undefined ? parseTailFrom(fromText) : undefined;
-      tail = new Tail(await currentClient(), topic, { from, group: o.group as string | undefined, limit: o.limit as number, follow: !!o.follow, duration: o.duration as number | undefined });
+      const client = await currentClient();
+      tail = new Tail(client, topic, { from, group: o.group as string | undefined, limit: o.limit as number, follow: !!o.follow, duration: o.duration as number | undefined, registry: await peekRegistry() });
     } catch (err) {
       throw failure(err, "%tail");
     }

@@ -10,6 +10,8 @@ import { DisplayHandle, errorMessage, onShutdown, type Displayable, type MimeBun
 import { tableBundle } from "./html";
 import type { KafkaClient } from "./kafkajs";
 import type { ConsumerHandle, FetchedRecord } from "./types";
+import { RegistryClient } from "../registry";
+import type { RegistryTarget } from "./registry";
 
 export type TailFrom = { kind: "beginning" } | { kind: "latest" } | { kind: "offset"; offset: number } | { kind: "timestamp"; ms: number };
 
@@ -38,6 +40,8 @@ export interface TailOptions {
   duration?: number;
   /** Without follow, with a group: give up waiting after this many ms without messages. Default 5 s. */
   idleMs?: number;
+  /** Decode registry-framed values (magic byte 0, schema id) with the schemas of this registry. */
+  registry?: RegistryTarget;
 }
 
 export interface TailRow {
@@ -46,6 +50,34 @@ export interface TailRow {
   timestamp: string;
   key: string | null;
   value: string;
+  /** For a registry-framed value: the schema id in its frame. */
+  schemaId?: number;
+}
+
+/** A registry-framed value: magic byte 0 then a 4-byte schema id (no JSON or text value starts with byte 0). */
+export function isFramed(b: Buffer | null): b is Buffer {
+  return b !== null && b.length >= 5 && b[0] === 0;
+}
+
+const asJson = (v: unknown) => JSON.stringify(v, (_, x: unknown) => (typeof x === "bigint" ? x.toString() : x && typeof x === "object" && (x as { type?: unknown }).type === "Buffer" && Array.isArray((x as { data?: unknown }).data) ? Buffer.from((x as { data: number[] }).data).toString("base64") : x));
+
+/** Decodes the framed values of a batch with the registry (schemas fetched once per id); errors become the shown value. */
+async function decodeFramed(records: FetchedRecord[], registry: RegistryClient | undefined): Promise<Map<FetchedRecord, { schemaId: number; text: string }>> {
+  const out = new Map<FetchedRecord, { schemaId: number; text: string }>();
+  for (const r of records) {
+    if (!isFramed(r.value)) continue;
+    const schemaId = r.value.readInt32BE(1);
+    if (!registry) {
+      out.set(r, { schemaId, text: `(registry-framed: schema id ${schemaId}, ${r.value.length} bytes; no schema registry known: %kafka connect ... --registry URL, or %kafka start)` });
+      continue;
+    }
+    try {
+      out.set(r, { schemaId, text: asJson((await registry.decode(r.value)).value) });
+    } catch (err) {
+      out.set(r, { schemaId, text: `(cannot decode: ${(err as Error).message.split("\n")[0]})` });
+    }
+  }
+  return out;
 }
 
 function decode(b: Buffer | null): string | null {
@@ -97,6 +129,7 @@ export class Tail implements Displayable {
   constructor(private readonly client: KafkaClient, topic: string, private readonly options: TailOptions = {}) {
     this.topic = topic;
     this.limit = options.limit ?? 20;
+    if (options.registry) this.registry = new RegistryClient(options.registry.url, options.registry.auth);
     if (!Number.isInteger(this.limit) || this.limit < 1) throw new Error(`--limit must be a whole number of at least 1, got ${options.limit}`);
     this.done = new Promise<void>((resolve) => (this.finish = resolve)).then(() => undefined);
     void this.run();
@@ -145,9 +178,15 @@ export class Tail implements Displayable {
     })();
   }
 
-  private add(records: FetchedRecord[]): void {
+  private readonly registry?: RegistryClient;
+  private framed = false;
+
+  private async add(records: FetchedRecord[]): Promise<void> {
+    const decoded = await decodeFramed(records, this.registry);
+    if (decoded.size) this.framed = true;
     for (const r of records) {
-      this.rows.push({ partition: r.partition, offset: r.offset, timestamp: new Date(Number(r.timestamp)).toISOString(), key: decode(r.key), value: decode(r.value) ?? "null" });
+      const d = decoded.get(r);
+      this.rows.push({ partition: r.partition, offset: r.offset, timestamp: new Date(Number(r.timestamp)).toISOString(), key: decode(r.key), value: d ? d.text : (decode(r.value) ?? "null"), ...(d ? { schemaId: d.schemaId } : {}) });
     }
     this.read += records.length;
     {
@@ -219,7 +258,7 @@ export class Tail implements Displayable {
         lastActivity = Date.now();
         let take = records;
         if (firstN) take = records.slice(0, Math.max(0, this.limit - this.read));
-        if (take.length) this.add(take);
+        if (take.length) await this.add(take);
         if (!follow && ((firstN && this.read >= this.limit) || reachedEnd())) {
           if (group && committed.size) await consumer.commit([...committed].map(([partition, offset]) => ({ topic: this.topic, partition, offset: offset.toString() }))).catch(() => undefined);
           this.end("done");
@@ -255,6 +294,11 @@ export class Tail implements Displayable {
   toMimeBundle(): MimeBundle {
     const state = this.status === "following" ? "following (updates live; %tail stop to end)" : this.status;
     const note = `${this.topic}: ${this.read.toLocaleString("en-US")} read, newest ${this.rows.length} shown (limit ${this.limit}), ${state}${this.error ? `: ${this.error}` : ""}`;
+    if (this.framed) {
+      // Registry-framed values: the schema id of each beside its decoded value.
+      const rows = [...this.rows].reverse().map((r) => [r.partition, r.offset, r.timestamp, r.key ?? "null", r.schemaId ?? "", prettyValue(r.value)]);
+      return tableBundle(["partition", "offset", "timestamp", "key", "schema id", "value"], rows, { note, preColumns: ["value"], numericColumns: ["partition", "offset", "schema id"] });
+    }
     const rows = [...this.rows].reverse().map((r) => [r.partition, r.offset, r.timestamp, r.key ?? "null", prettyValue(r.value)]);
     return tableBundle(["partition", "offset", "timestamp", "key", "value"], rows, { note, preColumns: ["value"], numericColumns: ["partition", "offset"] });
   }

@@ -13,6 +13,8 @@ export interface ClusterConfig {
   connectionTimeout?: number;
   /** Set when this is streamlab's embedded broker (started by %kafka start or on first use). */
   embedded?: { pid: number; dataDir?: string };
+  /** The schema registry of this cluster (%kafka connect --registry URL, or the one %kafka start started). */
+  registry?: { url: string; auth?: string };
 }
 
 export type Bytes = Buffer | string | null;

@@ -24,6 +24,8 @@ export interface MagicOption {
   default?: unknown;
   /** Allowed values, checked when parsing (one-line error otherwise). */
   choices?: readonly string[];
+  /** A string option that may also stand alone: `--registry` means this value, `--registry URL` the URL. */
+  bare?: string;
 }
 
 export interface ParsedMagicArgs {
@@ -165,6 +167,10 @@ export function parseMagicArgs(spec: MagicSpec, raw: string): ParsedMagicArgs {
     let value: string | undefined = long ? long[2] : undefined;
     if (opt.type === "boolean" && value === undefined) {
       options[opt.name] = true;
+      continue;
+    }
+    if (value === undefined && opt.bare !== undefined && (i + 1 >= words.length || /^--?[A-Za-z]/.test(words[i + 1]))) {
+      options[opt.name] = opt.bare;
       continue;
     }
     if (value === undefined) {

@@ -8,9 +8,10 @@
  * the debt it may catch up afterwards is capped at one second of messages, so memory stays bounded and a
  * stall never turns into an unbounded burst.
  */
-import { connect, currentCluster, type KafkaClient, type ProduceRecord, type ProducerHandle, type Compression } from "../client";
+import { connect, currentCluster, currentRegistry, type KafkaClient, type ProduceRecord, type ProducerHandle, type Compression } from "../client";
 import { DisplayHandle, escapeHtml, onShutdown, type Displayable, type MimeBundle } from "../core";
 import { RecordStream, type RecordStreamOptions } from "./stream";
+import { registerDatasetSchema, type RegisteredFormat, type RegistryFormat } from "./registered";
 import type { Dataset } from "./types";
 
 export type GeneratorStatus = "starting" | "running" | "finished" | "stopped" | "failed";
@@ -36,6 +37,11 @@ export interface GeneratorOptions extends RecordStreamOptions {
   client?: KafkaClient;
   /** Keep the generator in the registry (default true). */
   register?: boolean;
+  /**
+   * Registry-framed values (--format avro|protobuf|json-schema --registry [URL]): the schema is registered
+   * under TOPIC-value at `url` (default: the notebook's registry, %kafka start's) before the first record.
+   */
+  valueFormat?: { format: RegistryFormat; url?: string; auth?: string };
 }
 
 export interface GeneratorInfo {
@@ -93,6 +99,8 @@ export class Generator implements Displayable {
   late = 0;
   bad = 0;
   lastError?: string;
+  /** With valueFormat: the subject and schema id the records are framed with, once registered. */
+  registered?: RegisteredFormat;
   /** Settles when the generator ends (finished, stopped or failed); never rejects. */
   readonly done: Promise<void>;
 
@@ -208,6 +216,13 @@ export class Generator implements Displayable {
       if (this.options.partitions) {
         const topics = await client.listTopics();
         if (!topics.some((t) => t.name === this.topic)) await client.createTopic(this.topic, this.options.partitions);
+      }
+      if (this.options.valueFormat) {
+        const { format, url, auth } = this.options.valueFormat;
+        const target = url ? { url, auth } : await currentRegistry();
+        if (!target) throw new Error("no schema registry: give --registry URL, or %kafka connect ... --registry URL (%kafka start starts one beside the embedded broker)");
+        this.registered = await registerDatasetSchema(this.dataset, format, this.topic, target.url, target.auth);
+        this.stream.encoder = this.registered.encode;
       }
       producer = await client.producer();
       if (this.stopping) throw new StopSignal();
@@ -346,7 +361,7 @@ export class Generator implements Displayable {
 
   summary(): string {
     const rate = this.rate;
-    return `${this.name}: ${this.dataset.name} → ${this.topic}  ${this.status}  sent ${this.sent.toLocaleString("en-US")}  ${rate.toFixed(rate < 10 ? 1 : 0)} msg/s${this.targetRate ? ` (target ${this.targetRate.toLocaleString("en-US")})` : ""}  errors ${this.errors}  elapsed ${(this.elapsed / 1000).toFixed(1)} s${this.late ? `  late ${this.late}` : ""}${this.bad ? `  bad ${this.bad}` : ""}${this.lastError ? `  last error: ${this.lastError}` : ""}`;
+    return `${this.name}: ${this.dataset.name} → ${this.topic}  ${this.status}  sent ${this.sent.toLocaleString("en-US")}  ${rate.toFixed(rate < 10 ? 1 : 0)} msg/s${this.targetRate ? ` (target ${this.targetRate.toLocaleString("en-US")})` : ""}  errors ${this.errors}  elapsed ${(this.elapsed / 1000).toFixed(1)} s${this.registered ? `  ${this.registered.format} ${this.registered.subject} id ${this.registered.schemaId}` : ""}${this.late ? `  late ${this.late}` : ""}${this.bad ? `  bad ${this.bad}` : ""}${this.lastError ? `  last error: ${this.lastError}` : ""}`;
   }
 
   toMimeBundle(): MimeBundle {
@@ -362,6 +377,7 @@ export class Generator implements Displayable {
     ];
     if (this.late) cells.push(["late", this.late.toLocaleString("en-US")]);
     if (this.bad) cells.push(["bad", this.bad.toLocaleString("en-US")]);
+    if (this.registered) cells.push([this.registered.format, `${this.registered.subject} id ${this.registered.schemaId}`]);
     const bar = progress !== undefined ? `<div style="width:240px;height:6px;background:#eee;margin:4px 0"><div style="width:${(progress * 100).toFixed(1)}%;height:6px;background:${color}"></div></div>` : "";
     const html =
       `<div class="streamlab-generator" style="font-family:monospace;font-size:13px">` +

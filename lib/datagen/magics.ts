@@ -57,7 +57,7 @@ const datagenMagic: MagicSpec = {
   name: "datagen",
   kind: "line",
   summary: "produce a synthetic dataset into a topic in the background (orders, iot, trades, ...)",
-  usage: "%datagen DATASET [--topic T] [--rate N/s] [--count N | --duration 30s] [--keys N] [--seed S] [--late 0.05 --max-lateness 30s] [--bad 0.01] [--format json|csv] | %datagen | %datagen stop [T] | %datagen datasets | %datagen schema DATASET",
+  usage: "%datagen DATASET [--topic T] [--rate N/s] [--count N | --duration 30s] [--keys N] [--seed S] [--late 0.05 --max-lateness 30s] [--bad 0.01] [--format json|csv|avro|protobuf|json-schema [--registry [URL]]] | %datagen | %datagen stop [T] | %datagen datasets | %datagen schema DATASET",
   help: [
     "Starts a background producer and shows its live progress (sent, rate, errors, elapsed).",
     "%datagen alone lists generators; %datagen stop [TOPIC] stops one or all; %datagen datasets lists datasets.",

@@ -4,6 +4,7 @@ import { toText, type MagicOption } from "../core";
 import { getDataset, registerDataset, requireDataset } from "./registry";
 import type { SchemaSpec } from "./schema";
 import type { GeneratorOptions } from "./generator";
+import { REGISTRY_FORMATS, type RegistryFormat } from "./registered";
 import type { Dataset } from "./types";
 
 export const DATAGEN_OPTIONS: MagicOption[] = [
@@ -16,7 +17,8 @@ export const DATAGEN_OPTIONS: MagicOption[] = [
   { name: "late", type: "number", help: "share of records with event time in the past (out of order), e.g. 0.05" },
   { name: "max-lateness", type: "duration", help: "how far in the past late records may be", default: 30_000 },
   { name: "bad", type: "number", help: "share of malformed records (broken JSON/CSV, wrong types), e.g. 0.01" },
-  { name: "format", alias: "f", type: "string", help: "value format", choices: ["json", "csv"], default: "json" },
+  { name: "format", alias: "f", type: "string", help: "value format (avro, protobuf and json-schema are registry-framed: the schema is registered under TOPIC-value)", choices: ["json", "csv", "avro", "protobuf", "json-schema"], default: "json" },
+  { name: "registry", type: "string", bare: "", help: "with --format avro|protobuf|json-schema: the schema registry URL (alone: the notebook's, %kafka start's or %kafka connect --registry's)" },
   { name: "partitions", alias: "p", type: "number", help: "create the topic with N partitions if it does not exist" },
   { name: "schema", type: "string", help: "JSON file with a custom dataset schema (then DATASET names it)" },
   { name: "name", type: "string", help: "generator name for %datagen stop / %stop (default datagen-TOPIC)" },
@@ -58,6 +60,8 @@ export function generatorOptions(dataset: Dataset, o: Record<string, unknown>): 
     if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number of at least 1, got ${toText(v)}`);
     return n;
   };
+  const framed = REGISTRY_FORMATS.includes(o.format as RegistryFormat);
+  if (o.registry !== undefined && !framed) throw new Error(`--registry goes with --format avro, protobuf or json-schema (the values are framed with the registered schema's id); got --format ${toText(o.format ?? "json")}`);
   return {
     topic: (o.topic as string | undefined) ?? dataset.name,
     rate: o.rate === undefined ? 100 : Number(o.rate),
@@ -68,7 +72,8 @@ export function generatorOptions(dataset: Dataset, o: Record<string, unknown>): 
     late: share(o.late, "late"),
     maxLateness: o["max-lateness"] as number | undefined,
     bad: share(o.bad, "bad"),
-    format: (o.format as "json" | "csv" | undefined) ?? "json",
+    format: framed ? "json" : ((o.format as "json" | "csv" | undefined) ?? "json"),
+    valueFormat: framed ? { format: o.format as RegistryFormat, url: (o.registry as string) || undefined } : undefined,
     partitions: whole(o.partitions, "partitions"),
     name: o.name as string | undefined,
     compression: (o.compression as "none" | "gzip" | undefined) ?? "none",

@@ -27,7 +27,8 @@ export interface RecordStreamOptions {
 
 export interface GeneratedMessage {
   key: string | null;
-  value: string;
+  /** JSON or CSV text; registry-framed bytes with an encoder (--format avro|protobuf|json-schema). */
+  value: string | Buffer;
   /** Kafka message timestamp: the time it was produced (the clock), not the event time. */
   timestamp: number;
   /** Event time written into the record (for late records, earlier than the clock). */
@@ -68,6 +69,8 @@ export class RecordStream {
   private readonly clock: () => number;
   private readonly fieldNames: string[];
   count = 0;
+  /** Set for --format avro|protobuf|json-schema: a record to its registry-framed value (lib/datagen/registered.ts). */
+  encoder?: (rec: Record<string, unknown>) => Buffer;
 
   constructor(dataset: Dataset, options: RecordStreamOptions = {}) {
     const seed = String(options.seed ?? Math.floor(Math.random() * 2 ** 31));
@@ -109,7 +112,7 @@ export class RecordStream {
     const keyValue = this.dataset.keyField ? rec[this.dataset.keyField] : null;
     const key = keyValue === null || keyValue === undefined ? null : textOf(keyValue);
     const bad = this.bad > 0 && this.badRng.chance(this.bad);
-    const value = bad ? this.malformed(rec) : this.serialize(rec);
+    const value = this.encoder ? (bad ? this.malformedFramed(rec, this.encoder) : this.encoder(rec)) : bad ? this.malformed(rec) : this.serialize(rec);
     this.count++;
     return { key, value, timestamp: now, eventTime, late, bad };
   }
@@ -121,6 +124,23 @@ export class RecordStream {
   /** The CSV header line (field names), for documentation and readers that want one. */
   csvHeader(): string {
     return this.fieldNames.join(",");
+  }
+
+  /**
+   * A malformed registry-framed value: a truncated payload, a schema id the registry does not know, or text
+   * from another producer that has no magic byte.
+   */
+  private malformedFramed(rec: Record<string, unknown>, encode: (rec: Record<string, unknown>) => Buffer): Buffer {
+    const rng = this.badRng;
+    const kind = rng.weighted(["truncated", "unknown-id", "garbage"], [40, 45, 15]);
+    const framed = encode(rec);
+    if (kind === "truncated") return framed.subarray(0, 5 + Math.floor((framed.length - 5) * (0.2 + 0.5 * rng.next())));
+    if (kind === "unknown-id") {
+      const copy = Buffer.from(framed);
+      copy.writeInt32BE(copy.readInt32BE(1) + 1_000_000, 1);
+      return copy;
+    }
+    return Buffer.from(rng.pick(["ERROR: record lost", '{"not":"framed"}', "<html><body>502 Bad Gateway</body></html>"]));
   }
 
   /** A malformed version of a record: the kinds of garbage real pipelines meet. */

@@ -72,8 +72,18 @@ function avroCompatible(reader: ResolvedSchema, writer: ResolvedSchema): string[
 export function protobufRoot(s: ResolvedSchema): Protobufjs.Root {
   const protobuf = protobufjs();
   const root = new protobuf.Root();
-  for (const ref of s.references) protobuf.parse(ref.schema, root, { keepCase: true });
-  protobuf.parse(s.schema, root, { keepCase: true });
+  const wellKnown = new Set<string>();
+  const parse = (text: string) => {
+    const parsed = protobuf.parse(text, root, { keepCase: true });
+    // google/protobuf/*.proto imports are built in, as in Confluent's registry (no reference needed).
+    for (const name of [...(parsed.imports ?? []), ...(parsed.weakImports ?? [])]) if (name.startsWith("google/protobuf/")) wellKnown.add(name);
+  };
+  for (const ref of s.references) parse(ref.schema);
+  parse(s.schema);
+  for (const name of wellKnown) {
+    const json = protobuf.common.get(name);
+    if (json) root.addJSON(json.nested!);
+  }
   root.resolveAll();
   return root;
 }
@@ -125,7 +135,15 @@ function protobufCompatible(reader: ResolvedSchema, writer: ResolvedSchema): str
 
 export function jsonSchemaValidator(s: ResolvedSchema): ReturnType<AjvClass["compile"]> {
   const Ajv = ajv();
-  const local = new Ajv({ strict: false, allErrors: true });
+  // The two formats datagen's schemas use (RFC 3339 date-time and full-date); other formats are not checked.
+  const local = new Ajv({
+    strict: false,
+    allErrors: true,
+    formats: {
+      "date-time": (v: string) => /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.test(v) && !Number.isNaN(Date.parse(v)),
+      date: (v: string) => /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(v)),
+    },
+  });
   for (const ref of s.references) local.addSchema(JSON.parse(ref.schema) as object, ref.name);
   return local.compile(JSON.parse(s.schema) as object);
 }

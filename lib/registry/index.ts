@@ -21,6 +21,8 @@ export interface RegistryOptions {
   port?: number;
   /** The topic that holds the state (Confluent's `kafkastore.topic`), `_schemas` by default. */
   topic?: string;
+  /** "user:password": require HTTP basic auth (Confluent's authentication.method=BASIC). */
+  basicAuth?: string;
 }
 
 /** Starts a registry: state replayed from `_schemas` on the given cluster (or memory), served over HTTP. */
@@ -28,7 +30,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
   const log: SchemaLog = options.bootstrap?.length ? new KafkaLog(options.bootstrap, options.topic) : new MemoryLog();
   const store = await SchemaStore.open(log);
   try {
-    return await serveRegistry(store, { host: options.host, port: options.port });
+    return await serveRegistry(store, { host: options.host, port: options.port, basicAuth: options.basicAuth });
   } catch (err) {
     await store.close();
     throw err;

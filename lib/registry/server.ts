@@ -130,10 +130,20 @@ export interface RunningRegistry {
 
 const MAX_BODY = 16 * 1024 * 1024;
 
-/** Serves the store on host:port (0: any free port). */
-export async function serveRegistry(store: SchemaStore, options: { host?: string; port?: number } = {}): Promise<RunningRegistry> {
+/**
+ * Serves the store on host:port (0: any free port). With `basicAuth` ("user:password", Confluent's
+ * authentication.method=BASIC), every request without those credentials gets 401 and a WWW-Authenticate.
+ */
+export async function serveRegistry(store: SchemaStore, options: { host?: string; port?: number; basicAuth?: string } = {}): Promise<RunningRegistry> {
   const table = routes(store);
+  const expected = options.basicAuth ? `Basic ${Buffer.from(options.basicAuth).toString("base64")}` : undefined;
   const server = http.createServer((req, res) => {
+    if (expected && req.headers.authorization !== expected) {
+      res.setHeader("WWW-Authenticate", 'Basic realm="SchemaRegistry"');
+      reply(res, { status: 401, body: { error_code: 401, message: "Unauthorized" } });
+      req.resume();
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on("data", (c: Buffer) => {
@@ -169,6 +179,8 @@ export async function serveRegistry(store: SchemaStore, options: { host?: string
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host}:${port}`;
+  // The engine in this very process is answered directly, credentials or not (HTTP from a child process
+  // could not be answered while this process waits for it).
   const unregister = registerInProcess(url, (path) => answerSync(table, path));
   return {
     url,

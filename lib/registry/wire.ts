@@ -151,7 +151,12 @@ export class RegistryClient {
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const res = await fetch(`${this.url.replace(/\/+$/, "")}${path}`, { method, headers: this.headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await res.text();
-    const parsed = text ? (JSON.parse(text) as unknown) : undefined;
+    let parsed: unknown;
+    try {
+      parsed = text ? (JSON.parse(text) as unknown) : undefined;
+    } catch {
+      if (res.ok) throw new Error(`schema registry at ${this.url}: the answer to ${method} ${path} is not JSON; is this a schema registry?`);
+    }
     if (!res.ok) {
       const e = parsed as { error_code?: number; message?: string } | undefined;
       const err = new Error(`schema registry at ${this.url}: ${e?.message ?? `HTTP ${res.status}`}`) as Error & { errorCode?: number; status?: number };

@@ -14,6 +14,7 @@ const home = mkdtempSync(path.join(tmpdir(), "streamlab-home-"));
 process.env.STREAMLAB_HOME = home;
 // Never take 9092 in tests: other test files and engineers share this machine.
 process.env.STREAMLAB_BROKER_PORT = "0";
+process.env.STREAMLAB_REGISTRY_PORT = "0";
 delete process.env.STREAMLAB_BOOTSTRAP;
 
 import { runMagic, setDisplayBridge, type DisplayBridge, type MagicContext, type MimeBundle } from "../../lib/core";

@@ -13,6 +13,7 @@ export const EXPECTED_NOTEBOOKS = [
   "05-pipeline-to-topic.ipynb",
   "06-bad-data.ipynb",
   "07-real-kafka.ipynb",
+  "10-avro-and-schema-registry.ipynb",
 ];
 
 /** What the test knows about the run: the address of the separate broker 07-real-kafka was given. */
@@ -123,6 +124,39 @@ export const CHECKS: Record<string, Check> = {
     expect(text).toMatch(/real_orders\s+3\s+200/);
     expect(text).toMatch(/real-readers\s+\S+\s+\d+\s+real_greetings\s+0/);
     expect(text).not.toMatch(/embedded broker/);
+  },
+  "10-avro-and-schema-registry.ipynb": (_nb, text) => {
+    // %kafka start names the broker and the registry on one line.
+    expect(text).toMatch(/started the embedded Kafka broker at 127\.0\.0\.1:\d+, schema registry at http:\/\/127\.0\.0\.1:\d+ \(/);
+    // datagen in Avro, registered under TOPIC-value; %tail shows the schema id; %stream read it without --schema.
+    const sent = /sent 300 Avro orders, framed with schema id (\d+) of subject avro_orders-value/.exec(text);
+    expect(sent, "the Avro generator's line").not.toBeNull();
+    expect(text).toContain(`avro_orders-value: version 1, schema id ${sent![1]}`);
+    expect(text).toMatch(/order_id: \["null","string"\]/);
+    expect(text).toMatch(/key\s+schema id\s+value/);
+    expect(text).toMatch(/orders: streaming DataFrame from topic 'avro_orders' \(Avro values, schema from subject avro_orders-value at http:\/\/127\.0\.0\.1:\d+\)/);
+    expect(text).toMatch(/\|-- ts: timestamp \(nullable = true\)/);
+    // The windowed query over Avro counted every order; from_avro read them all too.
+    expect(text).toMatch(/windowed query over Avro: 300 orders in [1-9]\d* \(window, region\) rows/);
+    expect(text).toContain("from_avro read 300 orders");
+    // Evolution: two versions, one query reads both; the incompatible third is refused with the registry's message.
+    expect(text).toContain("shipments-value versions: [1,2]");
+    // The version-1 shipments read with version 2's schema: carrier is its default, null.
+    for (const id of ["s-001", "s-002", "s-003"]) expect(text, id).toMatch(new RegExp(`\\|\\s*${id}\\|\\s*[\\d.]+\\|\\s*null\\|`));
+    for (const id of ["s-004", "s-005", "s-006"]) expect(text, id).toMatch(new RegExp(`\\|\\s*${id}\\|\\s*[\\d.]+\\|\\s*(DHL|UPS)\\|`));
+    expect(text).toContain("one query, two schema versions: 3 shipments without a carrier (version 1), 3 with one (version 2)");
+    expect(text).toMatch(/failed, 0 sent; refused by the registry: schema registry at \S+: Schema being registered is incompatible with an earlier schema for subject "shipments-value"/);
+    // Bad records: as many nulls as undecodable records (PERMISSIVE), and FAILFAST names offset and schema id.
+    const bad = /sent 100 orders, (\d+) of them undecodable/.exec(text);
+    expect(bad).not.toBeNull();
+    expect(Number(bad![1])).toBeGreaterThan(0);
+    expect(text).toContain(`PERMISSIVE: 100 rows, ${bad![1]} of them nulls`);
+    expect(text).toMatch(/the query failed, as it should: .*malformed Avro record (with schema id \d+ )?.*FAILFAST.*offset \d+/);
+    // Protobuf: the .proto datagen registered, nested structs and Timestamp in the schema, every event decoded.
+    expect(text).toContain('import "google/protobuf/timestamp.proto";');
+    expect(text).toMatch(/\(Protobuf values, schema from subject proto_rides-value/);
+    expect(text).toMatch(/\|-- pickup: struct \(nullable = true\)\n \|    \|-- lat: double/);
+    expect(text).toContain("Protobuf: 50 ride events decoded");
   },
 };
 

@@ -42,6 +42,7 @@ describe.runIf(tool("nbconvert") && tool("jupyter"))("example notebooks under ju
       delete env.STREAMLAB_BOOTSTRAP;
       // Any free port, never the default 9092: parallel runs (and other tests) would race for it.
       env.STREAMLAB_BROKER_PORT = "0";
+      env.STREAMLAB_REGISTRY_PORT = "0";
       const external = name === "07-real-kafka.ipynb" ? await startSeparateBroker() : undefined;
       if (external) env.KAFKA_BOOTSTRAP_SERVERS = external.bootstrap;
       try {

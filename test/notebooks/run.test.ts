@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 describe("example notebooks under streamlab run", () => {
-  it("notebooks/ holds the seven example notebooks, with the streamlab kernelspec and no saved errors", () => {
+  it("notebooks/ holds the example notebooks (EXPECTED_NOTEBOOKS), with the streamlab kernelspec and no saved errors", () => {
     const present = exampleNotebooks();
     expect(present).toEqual(EXPECTED_NOTEBOOKS.filter((n) => present.includes(n)));
     for (const name of present) {
@@ -42,6 +42,7 @@ describe("example notebooks under streamlab run", () => {
       delete env.STREAMLAB_BOOTSTRAP;
       // Any free port, never the default 9092: parallel runs (and other tests) would race for it.
       env.STREAMLAB_BROKER_PORT = "0";
+      env.STREAMLAB_REGISTRY_PORT = "0";
       const external = name === "07-real-kafka.ipynb" ? await startSeparateBroker() : undefined;
       if (external) env.KAFKA_BOOTSTRAP_SERVERS = external.bootstrap;
       try {

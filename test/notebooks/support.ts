@@ -103,11 +103,19 @@ export function freshHome(label: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `streamlab-nb-${label}-`));
 }
 
-/** Stop the embedded broker recorded in a STREAMLAB_HOME, if its process is still alive (SIGTERM, then SIGKILL). */
+/**
+ * Stop the embedded schema registry and broker recorded in a STREAMLAB_HOME, if their processes are still
+ * alive (SIGTERM, then SIGKILL).
+ */
 export async function stopBrokerIn(home: string): Promise<void> {
+  await stopRecorded(path.join(home, "registry.json"));
+  await stopRecorded(path.join(home, "broker.json"));
+}
+
+async function stopRecorded(file: string): Promise<void> {
   let pid: number | undefined;
   try {
-    pid = JSON.parse(fs.readFileSync(path.join(home, "broker.json"), "utf8")).pid;
+    pid = JSON.parse(fs.readFileSync(file, "utf8")).pid;
   } catch {
     return;
   }

@@ -41,6 +41,11 @@ const CHECKS: Record<string, () => void> = {
     execFileSync("java", ["-version"], { stdio: "ignore" });
   },
   // The client-matrix programs that test/setup/install.sh builds (Maven, Go) and the venv's PyPI clients.
+  // The schema registry's Java check (Kafka's Java client and Apache Avro, test/registry/java), built by install.sh.
+  "registry-java": () => {
+    if (!existsSync(join(__dirname, "..", "registry", "java", "target", "registry-check-1.jar"))) throw new Error("not built");
+    execFileSync("java", ["-version"], { stdio: "ignore" });
+  },
   "java-client": () => {
     if (!existsSync(join(__dirname, "..", "clients", "java", "target", "client-check-1.jar"))) throw new Error("not built");
   },

@@ -4,6 +4,11 @@ argv: REGISTRY_URL BOOTSTRAP TOPIC MODE
   produce: registers via AvroSerializer, produces three Avro records and three JSON-Schema records, prints ids
   consume: reads TOPIC from the beginning with AvroDeserializer, prints the decoded records as JSON lines
   admin:   SchemaRegistryClient calls, prints what they return
+  read FORMAT N: reads N values of TOPIC from the beginning with AvroDeserializer (FORMAT avro) or
+           JSONDeserializer (FORMAT json), both taking the writer's schema from the registry by the id in
+           each value's frame; prints one JSON line per record (datetimes as epoch milliseconds)
+  read protobuf N DESCRIPTOR MESSAGE: ProtobufDeserializer with a message class that Google's protobuf builds
+           from DESCRIPTOR (a base64 FileDescriptorProto of the registered .proto); values as MessageToDict
 """
 import json
 import sys
@@ -11,7 +16,7 @@ import sys
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
-from confluent_kafka.schema_registry.json_schema import JSONSerializer
+from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 url, bootstrap, topic, mode = sys.argv[1:5]
@@ -66,3 +71,41 @@ elif mode == "admin":
     print(json.dumps({"id": sid, "again": again, "version": looked.version, "level": level, "compatible": compatible,
                       "refused": refused, "versions": versions, "deleted": deleted,
                       "subjects": client.get_subjects()}))
+elif mode == "read":
+    fmt, n = sys.argv[5], int(sys.argv[6])
+    if fmt == "avro":
+        de = AvroDeserializer(client)
+    elif fmt == "protobuf":
+        import base64
+        from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, timestamp_pb2
+        from google.protobuf.json_format import MessageToDict
+        from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer
+        pool = descriptor_pool.DescriptorPool()
+        pool.AddSerializedFile(timestamp_pb2.DESCRIPTOR.serialized_pb)
+        pool.Add(descriptor_pb2.FileDescriptorProto.FromString(base64.b64decode(sys.argv[7])))
+        cls = message_factory.GetMessageClass(pool.FindMessageTypeByName(sys.argv[8]))
+        pde = ProtobufDeserializer(cls, {"use.deprecated.format": False})
+        de = lambda v, ctx: MessageToDict(pde(v, ctx), preserving_proto_field_name=True)
+    else:
+        de = JSONDeserializer(None, schema_registry_client=client)
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "sr-read-" + topic, "auto.offset.reset": "earliest"})
+    c.subscribe([topic])
+    got = []
+    while len(got) < n:
+        m = c.poll(15)
+        if m is None:
+            break
+        if m.error():
+            continue
+        got.append({"offset": m.offset(), "key": m.key().decode() if m.key() else None,
+                    "schema_id": int.from_bytes(m.value()[1:5], "big"),
+                    "value": de(m.value(), SerializationContext(topic, MessageField.VALUE))})
+    c.close()
+
+    def plain(x):
+        if hasattr(x, "timestamp"):
+            return round(x.timestamp() * 1000)
+        raise TypeError(f"cannot print {type(x)}")
+
+    for g in got:
+        print(json.dumps(g, default=plain))

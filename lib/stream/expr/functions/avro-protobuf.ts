@@ -22,16 +22,21 @@ type Mode = "FAILFAST" | "PERMISSIVE";
 interface RegistryRef {
   subject: string;
   address: string;
+  /** Basic auth "user:password" (Databricks' option confluent.schema.registry.basic.auth.user.info). */
+  auth?: string;
 }
 
-function registryRef(value: unknown, subjectKey: string, addressKey: string): RegistryRef | undefined {
+const AUTH_KEY = "confluent.schema.registry.basic.auth.user.info";
+
+function registryRef(value: unknown, subjectKey: string, addressKey: string, more?: unknown): RegistryRef | undefined {
   if (!value || typeof value !== "object") return undefined;
   const o = caseInsensitive(value as Record<string, string>);
   const subject = o[subjectKey.toLowerCase()] ?? o[subjectKey];
   const address = o[addressKey.toLowerCase()] ?? o[addressKey];
   if (subject === undefined && address === undefined) return undefined;
   if (!subject || !address) fail(`schema registry options need both ${subjectKey} and ${addressKey}`);
-  return { subject: String(subject), address: String(address) };
+  const auth = o[AUTH_KEY] ?? (more && typeof more === "object" ? caseInsensitive(more as Record<string, string>)[AUTH_KEY] : undefined);
+  return { subject: String(subject), address: String(address), ...(auth ? { auth: String(auth) } : {}) };
 }
 
 function modeOf(name: string, options: Record<string, unknown>, fallback: Mode): Mode {
@@ -72,7 +77,7 @@ function avroDecoder(reader: Codec, conv: Converted, mode: Mode, ref: RegistryRe
     try {
       let resolver = resolvers.get(id);
       if (resolver === undefined) {
-        const writer = id === reader.schemaId ? null : codecByIdSync(ref.address, id);
+        const writer = id === reader.schemaId ? null : codecByIdSync(ref.address, id, ref.auth);
         if (writer && writer.schema.schemaType !== "AVRO") throw new Error(`schema id ${id} is ${writer.schema.schemaType}, not AVRO`);
         resolver = writer ? readerType.createResolver(writer.avroType!) : null;
         resolvers.set(id, resolver);
@@ -97,11 +102,11 @@ export function registerAvroProtobufFunctions(r: FunctionRegistry): void {
       if (args[0].type.kind !== "binary" && args[0].type.kind !== "null") fail(`from_avro() expects a binary column (the Kafka value), got ${typeString(args[0].type)}; do not CAST it to STRING first`);
       const second = literalArg(args[1], "from_avro", "the schema (JSON) or the schema registry options");
       const options = { ...((e.options ?? {})), ...((literalArg(args[2], "from_avro", "the options") as Record<string, unknown>) ?? {}) };
-      const ref = registryRef(second, "subject", "schemaRegistryAddress") ?? registryRef(options, "subject", "schemaRegistryAddress");
+      const ref = registryRef(second, "subject", "schemaRegistryAddress", options) ?? registryRef(options, "subject", "schemaRegistryAddress");
       const mode = modeOf("from_avro", options, "FAILFAST");
       let reader: Codec;
       try {
-        reader = ref ? latestSync(ref.address, ref.subject).codec : new Codec({ schemaType: "AVRO", schema: String(second), references: [] });
+        reader = ref ? latestSync(ref.address, ref.subject, ref.auth).codec : new Codec({ schemaType: "AVRO", schema: String(second), references: [] });
       } catch (err) {
         return fail(`from_avro(): ${short(err)}`);
       }
@@ -116,11 +121,11 @@ export function registerAvroProtobufFunctions(r: FunctionRegistry): void {
     args: [1, 2],
     resolve(args, e) {
       const second = literalArg(args[1], "to_avro", "the schema (JSON) or the schema registry options");
-      const ref = registryRef(second, "subject", "schemaRegistryAddress") ?? registryRef(e.options, "subject", "schemaRegistryAddress");
+      const ref = registryRef(second, "subject", "schemaRegistryAddress", e.options) ?? registryRef(e.options, "subject", "schemaRegistryAddress");
       let codec: Codec;
       let id: number | undefined;
       try {
-        if (ref) ({ codec, id } = latestSync(ref.address, ref.subject));
+        if (ref) ({ codec, id } = latestSync(ref.address, ref.subject, ref.auth));
         else codec = new Codec({ schemaType: "AVRO", schema: typeof second === "string" ? second : JSON.stringify(sparkToAvro(args[0].type, false)), references: [] });
       } catch (err) {
         return fail(`to_avro(): ${short(err)}`);
@@ -152,7 +157,7 @@ export function registerAvroProtobufFunctions(r: FunctionRegistry): void {
       const mode = modeOf("from_protobuf", options, "FAILFAST");
       let reader: Codec;
       try {
-        if (ref) reader = latestSync(ref.address, ref.subject).codec;
+        if (ref) reader = latestSync(ref.address, ref.subject, ref.auth).codec;
         else if (typeof third === "string") reader = new Codec({ schemaType: "PROTOBUF", schema: protoText(third), references: [] });
         else return fail("from_protobuf() needs the .proto (file path or text) or the options schema.registry.subject and schema.registry.address");
       } catch (err) {
@@ -173,7 +178,7 @@ export function registerAvroProtobufFunctions(r: FunctionRegistry): void {
           if (!ref) return conv.read(msg.toObject(msg.decode(v as Buffer), { longs: Number, enums: String, bytes: Buffer, defaults: true }));
           const framed = unframe(v as Buffer, "PROTOBUF");
           id = framed.schemaId;
-          const writer = id === reader.schemaId ? reader : codecByIdSync(ref.address, id);
+          const writer = id === reader.schemaId ? reader : codecByIdSync(ref.address, id, ref.auth);
           return conv.read(writer.decode(framed.payload, framed.messageIndexes));
         } catch (err) {
           if (mode === "FAILFAST") throw new RowError(row, `malformed Protobuf record${id !== undefined ? ` with schema id ${id}` : ""} (${short(err)}) in FAILFAST mode; use mode PERMISSIVE to get null instead`);
@@ -195,7 +200,7 @@ export function registerAvroProtobufFunctions(r: FunctionRegistry): void {
       let codec: Codec;
       let id: number | undefined;
       try {
-        if (ref) ({ codec, id } = latestSync(ref.address, ref.subject));
+        if (ref) ({ codec, id } = latestSync(ref.address, ref.subject, ref.auth));
         else if (typeof third === "string") codec = new Codec({ schemaType: "PROTOBUF", schema: protoText(third), references: [] });
         else return fail("to_protobuf() needs the .proto (file path or text) or the options schema.registry.subject and schema.registry.address");
       } catch (err) {
