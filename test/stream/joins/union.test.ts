@@ -133,9 +133,8 @@ describe("the global watermark of a union", () => {
     expect(c.query.lastProgress?.stateOperators[0].numRowsDroppedByWatermark).toBe(1);
   });
 
-  it("a bad policy is a one-line error naming the setting", () => {
-    spark.conf.set("spark.sql.streaming.multipleWatermarkPolicy", "avg");
-    const { counts } = twoStreams();
-    expect(() => counts.writeStream.outputMode("append").format("memory").queryName("bad_policy").start()).toThrow("spark.sql.streaming.multipleWatermarkPolicy must be 'min' or 'max', not 'avg'");
+  it("a bad policy is refused when set, naming the valid values", () => {
+    expect(() => spark.conf.set("spark.sql.streaming.multipleWatermarkPolicy", "avg")).toThrow("Invalid value 'avg' for 'spark.sql.streaming.multipleWatermarkPolicy'. Valid values are 'min' and 'max'");
+    expect(spark.conf.get("spark.sql.streaming.multipleWatermarkPolicy")).toBe("min");
   });
 });
