@@ -138,3 +138,12 @@ describe("the global watermark of a union", () => {
     expect(spark.conf.get("spark.sql.streaming.multipleWatermarkPolicy")).toBe("min");
   });
 });
+
+describe("union in a PySpark export", () => {
+  it("toPySpark writes union / unionByName with both inputs", async () => {
+    await import("../../../lib/stream/export/pyspark");
+    const read = (topic: string) => spark.readStream.format("kafka").option("kafka.bootstrap.servers", "localhost:9092").option("subscribe", topic).load().selectExpr("CAST(value AS STRING) AS v");
+    const job = read("a").union(read("b")).unionByName(read("c"), true).toPySpark();
+    expect(job).toMatch(/\.union\(\(\s*spark\.readStream[^)]*\)[\s\S]*"subscribe", "b"[\s\S]*\)\.unionByName\(\(\s*spark\.readStream[\s\S]*"subscribe", "c"[\s\S]*, allowMissingColumns=True\)/);
+  });
+});
