@@ -406,6 +406,8 @@ export class StreamingQueryImpl implements StreamingQuery {
       numRowsUpdated: o.state!.metrics.updated,
       numRowsRemoved: o.state!.metrics.removed,
       numRowsDroppedByWatermark: o.state!.metrics.dropped,
+      commitTimeMs: Math.round(o.state!.stateStores().reduce((t, b) => t + b.store.lastCommit.ms, 0)),
+      numStateStoreInstances: o.state!.stateStores().length,
     }));
     const et = r.ctx.eventTime;
     const eventTime: StreamingQueryProgress["eventTime"] = {};
