@@ -24,7 +24,11 @@ export class RuntimeConf {
     return v;
   }
   set(key: string, value: string | number | boolean): void {
-    this.values.set(key, String(value));
+    const v = String(value);
+    if (key === "spark.sql.streaming.multipleWatermarkPolicy" && !["min", "max"].includes(v.toLowerCase())) {
+      throw new AnalysisError(`Invalid value '${v}' for 'spark.sql.streaming.multipleWatermarkPolicy'. Valid values are 'min' and 'max'`);
+    }
+    this.values.set(key, v);
   }
   unset(key: string): void {
     this.values.delete(key);

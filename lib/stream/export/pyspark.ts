@@ -115,7 +115,7 @@ function pyText(text: string): string {
   return `"""${text.replace(/\\/g, "\\\\").replace(/"""/g, '\\"\\"\\"')}"""`;
 }
 
-record(DataFrame.prototype, ["select", "selectExpr", "withColumn", "withColumns", "withColumnRenamed", "drop", "toDF", "filter", "where", "withWatermark", "groupBy", "groupby", "agg", "dropDuplicates", "drop_duplicates", "distinct", "join"]);
+record(DataFrame.prototype, ["select", "selectExpr", "withColumn", "withColumns", "withColumnRenamed", "drop", "toDF", "filter", "where", "withWatermark", "groupBy", "groupby", "agg", "dropDuplicates", "drop_duplicates", "distinct", "join", "union", "unionAll", "unionByName"]);
 record(GroupedData.prototype, ["agg", "count", "sum", "avg", "mean", "min", "max"]);
 {
   const load = DataStreamReader.prototype.load;
@@ -306,6 +306,13 @@ function chain(obj: object, ctx: Ctx): string {
           break;
         case "distinct":
           call = "distinct()";
+          break;
+        case "union":
+        case "unionAll":
+          call = `union(${chain(args[0] as object, ctx)})`;
+          break;
+        case "unionByName":
+          call = `unionByName(${chain(args[0] as object, ctx)}${args[1] ? ", allowMissingColumns=True" : ""})`;
           break;
         case "join": {
           const other = chain(args[0] as object, ctx);

@@ -43,6 +43,7 @@ interface Manager {
 }
 
 const MAX_PROGRESS = 100;
+const POLICY = "spark.sql.streaming.multipleWatermarkPolicy";
 
 function iso(ms: number): string {
   return new Date(Number.isFinite(ms) ? ms : 0).toISOString();
@@ -96,7 +97,7 @@ export class StreamingQueryImpl implements StreamingQuery {
     const env: PipelineEnv = { watermarkDelaysMs: [] };
     this.ops = buildPipeline(this.plan, env);
     this.watermarkDelayMs = env.watermarkDelaysMs.length ? Math.min(...env.watermarkDelaysMs) : null;
-    this.watermarks = new WatermarkTracker(env.watermarkDelaysMs, watermarkPolicy(conf.get("spark.sql.streaming.multipleWatermarkPolicy")));
+    this.watermarks = new WatermarkTracker(env.watermarkDelaysMs, watermarkPolicy(conf.get(POLICY)));
     const agg = nodes.filter((n): n is Extract<PlanNode, { op: "aggregate" }> => n.op === "aggregate").pop();
     const outNames = new Set(this.plan.schema.fields.map((f) => f.name));
     if (agg && agg.keyNames.length && agg.keyNames.every((k) => outNames.has(k))) this.keyColumns = agg.keyNames;
@@ -311,6 +312,8 @@ export class StreamingQueryImpl implements StreamingQuery {
       this.committedOffset = await this.source.initialOffset();
       return;
     }
+    // The watermark policy the query started with (Spark: min for a checkpoint that recorded none).
+    this.watermarks.policy = watermarkPolicy(latest.conf?.[POLICY] ?? "min");
     const wmOf = (v: number | null | undefined) => (v === null || v === undefined ? -Infinity : v);
     const committed = cp.commit(latest.batchId);
     if (committed) {
@@ -357,7 +360,7 @@ export class StreamingQueryImpl implements StreamingQuery {
     }
     const batchId = this.nextBatchId;
     const batchTs = Date.now();
-    this.checkpoint?.writeOffsets({ batchId, batchWatermarkMs: Number.isFinite(this.nextWatermark) ? this.nextWatermark : (null as unknown as number), batchTimestampMs: batchTs, offsets: [hasData ? end : start], startOffsets: [start] });
+    this.checkpoint?.writeOffsets({ batchId, batchWatermarkMs: Number.isFinite(this.nextWatermark) ? this.nextWatermark : (null as unknown as number), batchTimestampMs: batchTs, offsets: [hasData ? end : start], startOffsets: [start], conf: { [POLICY]: this.watermarks.policy } });
     const tWal = Date.now();
     await this.executeBatch(batchId, start, hasData ? end : start, this.nextWatermark, batchTs, t0, tLatest - t0, tWal - tLatest);
     return true;
@@ -428,6 +431,8 @@ export class StreamingQueryImpl implements StreamingQuery {
       numRowsUpdated: o.state!.metrics.updated,
       numRowsRemoved: o.state!.metrics.removed,
       numRowsDroppedByWatermark: o.state!.metrics.dropped,
+      commitTimeMs: Math.round(o.state!.stateStores().reduce((t, b) => t + b.store.lastCommit.ms, 0)),
+      numStateStoreInstances: o.state!.stateStores().length,
     }));
     const et = r.ctx.eventTime;
     const eventTime: StreamingQueryProgress["eventTime"] = {};

@@ -19,6 +19,10 @@ export interface StateOperatorProgress {
   numRowsRemoved: number;
   numRowsDroppedByWatermark: number;
   memoryUsedBytes?: number;
+  /** Time the batch's state commits took (writing the delta files), as Spark's. */
+  commitTimeMs?: number;
+  /** State stores of the operator (one per store name; one partition). */
+  numStateStoreInstances?: number;
 }
 
 export interface StreamingQueryProgress {

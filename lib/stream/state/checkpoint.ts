@@ -40,6 +40,8 @@ export interface OffsetsEntry {
   offsets: unknown[];
   /** Start offsets (the previous batch's end), kept so batch 0 can be replayed too. */
   startOffsets: unknown[];
+  /** Settings the query keeps across restarts (Spark's offset-log metadata conf): the watermark policy. */
+  conf?: Record<string, string>;
 }
 
 export interface CommitEntry {

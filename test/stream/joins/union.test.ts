@@ -133,9 +133,17 @@ describe("the global watermark of a union", () => {
     expect(c.query.lastProgress?.stateOperators[0].numRowsDroppedByWatermark).toBe(1);
   });
 
-  it("a bad policy is a one-line error naming the setting", () => {
-    spark.conf.set("spark.sql.streaming.multipleWatermarkPolicy", "avg");
-    const { counts } = twoStreams();
-    expect(() => counts.writeStream.outputMode("append").format("memory").queryName("bad_policy").start()).toThrow("spark.sql.streaming.multipleWatermarkPolicy must be 'min' or 'max', not 'avg'");
+  it("a bad policy is refused when set, naming the valid values", () => {
+    expect(() => spark.conf.set("spark.sql.streaming.multipleWatermarkPolicy", "avg")).toThrow("Invalid value 'avg' for 'spark.sql.streaming.multipleWatermarkPolicy'. Valid values are 'min' and 'max'");
+    expect(spark.conf.get("spark.sql.streaming.multipleWatermarkPolicy")).toBe("min");
+  });
+});
+
+describe("union in a PySpark export", () => {
+  it("toPySpark writes union / unionByName with both inputs", async () => {
+    await import("../../../lib/stream/export/pyspark");
+    const read = (topic: string) => spark.readStream.format("kafka").option("kafka.bootstrap.servers", "localhost:9092").option("subscribe", topic).load().selectExpr("CAST(value AS STRING) AS v");
+    const job = read("a").union(read("b")).unionByName(read("c"), true).toPySpark();
+    expect(job).toMatch(/\.union\(\(\s*spark\.readStream[^)]*\)[\s\S]*"subscribe", "b"[\s\S]*\)\.unionByName\(\(\s*spark\.readStream[\s\S]*"subscribe", "c"[\s\S]*, allowMissingColumns=True\)/);
   });
 });

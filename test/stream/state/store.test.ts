@@ -166,6 +166,9 @@ describe("the state of a query in its checkpoint", () => {
     await c.query.processAllAvailable();
     ms.addData(rows([["k3", 2, 1000], ["k4", 2, 1000], ["k3", 3, 1]]));
     await c.query.processAllAvailable();
+    const op = c.query.lastProgress!.stateOperators[0];
+    expect(op).toMatchObject({ operatorName: "stateStoreSave", numRowsTotal: 200, numRowsUpdated: 2, numStateStoreInstances: 1 });
+    expect(op.commitTimeMs).toBeGreaterThanOrEqual(0);
     const storeDir = join(dir, "state", "0", "0");
     expect(lines(join(storeDir, "1.delta"))).toHaveLength(200);
     expect(lines(join(storeDir, "2.delta"))).toHaveLength(2);
