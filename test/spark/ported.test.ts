@@ -202,7 +202,6 @@ describe("EventTimeWatermarkSuite", () => {
   });
 
   port("recovery", null, { unsupported: "purges the commit log and clears the sink through Spark's internals (q.commitLog.purge, MemorySink.clear)" });
-  port("watermark with 2 streams", null, { unsupported: "union of two streams" });
 
   port("complete mode", async () => {
     const input = memoryStream("value INT");
@@ -255,11 +254,6 @@ describe("EventTimeWatermarkSuite", () => {
 
   port("SPARK-21565: watermark operator accepts attributes from replacement", null, { unsupported: "the JSON file source (readStream.json)" });
   port("test no-data flag", null, { unsupported: "spark.sql.streaming.noDataMicroBatches.enabled (streamlab has no SQL confs)" });
-  port("MultipleWatermarkPolicy: max", null, { unsupported: "union of two streams and spark.sql.streaming.multipleWatermarkPolicy" });
-  port("MultipleWatermarkPolicy: min", null, { unsupported: "union of two streams and spark.sql.streaming.multipleWatermarkPolicy" });
-  port("MultipleWatermarkPolicy: recovery from checkpoints ignores session conf", null, { unsupported: "union of two streams and spark.sql.streaming.multipleWatermarkPolicy" });
-  port("MultipleWatermarkPolicy: recovery from Spark ver 2.3.1 checkpoints ensures min policy", null, { unsupported: "union of two streams; a Spark 2.3.1 checkpoint" });
-  port("MultipleWatermarkPolicy: fail on incorrect conf values", null, { unsupported: "spark.conf (streamlab has no SQL confs)" });
 });
 
 // =============================================================================================================
