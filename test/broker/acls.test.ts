@@ -103,6 +103,46 @@ describe("ACL APIs on the embedded broker", () => {
   });
 });
 
+describe("ACLs on transactions", () => {
+  it("a transactional producer needs WRITE on its transactional id; then it commits", async () => {
+    await withBroker(
+      async (b) => {
+        const admin = new Kafka({ brokers: [b.bootstrap], sasl: adminSasl, logLevel: logLevel.NOTHING }).admin();
+        await admin.connect();
+        await admin.createTopics({ topics: [{ topic: "acl-txn", numPartitions: 1 }] });
+        const grant = (resourceType: AclResourceTypes, resourceName: string, operation: AclOperationTypes) =>
+          admin.createAcls({ acl: [{ resourceType, resourceName, resourcePatternType: ResourcePatternTypes.LITERAL, principal: "User:bob", host: "*", operation, permissionType: AclPermissionTypes.ALLOW }] });
+        await grant(AclResourceTypes.TOPIC, "acl-txn", AclOperationTypes.WRITE);
+        const bob = new Kafka({ brokers: [b.bootstrap], sasl: { mechanism: "scram-sha-256", username: "bob", password: USERS.bob }, logLevel: logLevel.NOTHING, retry: { retries: 1, initialRetryTime: 50 } });
+        const attempt = async () => {
+          const p = bob.producer({ transactionalId: "bob-txn", idempotent: true, maxInFlightRequests: 1 });
+          await p.connect();
+          try {
+            const t = await p.transaction();
+            await t.send({ topic: "acl-txn", messages: [{ value: "v" }] });
+            await t.commit();
+            return "committed";
+          } catch (e) {
+            const err = e as { type?: string; name?: string; originalError?: { type?: string } };
+            return err.type ?? err.originalError?.type ?? err.name;
+          } finally {
+            await p.disconnect().catch(() => undefined);
+          }
+        };
+        const denied = await attempt();
+        await grant(AclResourceTypes.TRANSACTIONAL_ID, "bob-txn", AclOperationTypes.WRITE);
+        const allowedNow = await attempt();
+        await admin.disconnect();
+        expect(denied).not.toBe("committed");
+        // kafkajs reports the refused FindCoordinator (TRANSACTIONAL_ID_AUTHORIZATION_FAILED) as "coordinator not found".
+        expect(String(denied)).toMatch(/TRANSACTIONAL_ID_AUTHORIZATION_FAILED|KafkaJSGroupCoordinatorNotFound/);
+        expect(allowedNow).toBe("committed");
+      },
+      { users: USERS, authorizer: { superUsers: ["User:admin"] } },
+    );
+  }, 60_000);
+});
+
 const PYTHON_ACLS = String.raw`
 import sys, json, time
 from confluent_kafka.admin import AdminClient, AclBinding, AclBindingFilter, ResourceType, ResourcePatternType, AclOperation, AclPermissionType

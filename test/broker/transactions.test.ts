@@ -79,10 +79,10 @@ describe("idempotent producer and transactions survive a restart (data dir)", ()
             p = await wire.initProducerId(c, "restart-id");
             expect(p.error).toBe(0);
             expect(await wire.addPartitionsToTxn(c, "restart-id", p.producerId, p.epoch, "txn-restart", [0])).toEqual([0]);
-            expect(await wire.produce(c, "txn-restart", 0, batch(["aborted-1", "aborted-2"], p.producerId, p.epoch, 0, true))).toEqual({ error: 0, baseOffset: 0 });
+            expect(await wire.produce(c, "txn-restart", 0, batch(["aborted-1", "aborted-2"], p.producerId, p.epoch, 0, true), { transactionalId: "restart-id" })).toEqual({ error: 0, baseOffset: 0 });
             expect(await wire.endTxn(c, "restart-id", p.producerId, p.epoch, false)).toBe(0);
             expect(await wire.addPartitionsToTxn(c, "restart-id", p.producerId, p.epoch, "txn-restart", [0])).toEqual([0]);
-            expect(await wire.produce(c, "txn-restart", 0, batch(["open"], p.producerId, p.epoch, 2, true))).toEqual({ error: 0, baseOffset: 3 });
+            expect(await wire.produce(c, "txn-restart", 0, batch(["open"], p.producerId, p.epoch, 2, true), { transactionalId: "restart-id" })).toEqual({ error: 0, baseOffset: 3 });
           }),
         { dataDir },
       );
@@ -118,7 +118,7 @@ describe("idempotent producer and transactions survive a restart (data dir)", ()
             expect(await wire.createTopic(c, "txn-expire", 1, 1)).toBe(0);
             const p = await wire.initProducerId(c, "expire-id", 1000);
             await wire.addPartitionsToTxn(c, "expire-id", p.producerId, p.epoch, "txn-expire", [0]);
-            expect((await wire.produce(c, "txn-expire", 0, batch(["x"], p.producerId, p.epoch, 0, true))) as object).toMatchObject({ error: 0 });
+            expect((await wire.produce(c, "txn-expire", 0, batch(["x"], p.producerId, p.epoch, 0, true), { transactionalId: "expire-id" })) as object).toMatchObject({ error: 0 });
           }),
         { dataDir },
       );
