@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, ResourcePatternTypes } from "kafkajs";
 import { AclOperation, Authorizer, Permission, PatternType, ResourceType, type AclBinding } from "../../lib/broker/acl/authorizer";
+import { parseBrokerArgs } from "../../lib/broker/cli";
 import { tool } from "../support/tools";
 import { venvPython } from "../support/venv";
 import { run, withBroker } from "./helpers";
@@ -59,6 +60,17 @@ describe("the authorizer's rules (Kafka's StandardAuthorizer)", () => {
     const gone = a.delete([{ resourceType: ResourceType.ANY, resourceName: null, patternType: PatternType.ANY, principal: "User:bob", host: null, operation: AclOperation.ANY, permissionType: Permission.ANY }]);
     expect(gone[0]).toHaveLength(1);
     expect(a.describe({ resourceType: ResourceType.ANY, resourceName: null, patternType: PatternType.ANY, principal: null, host: null, operation: AclOperation.ANY, permissionType: Permission.ANY })).toEqual([]);
+  });
+});
+
+describe("streamlab broker --super-users", () => {
+  it("turns on ACLs with those super users, on a SASL listener only; bad principals get one clear line", () => {
+    const users = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "streamlab-users-")), "users");
+    fs.writeFileSync(users, "admin:admin-secret\n");
+    expect(parseBrokerArgs(["--listener", "SASL_PLAINTEXT://127.0.0.1:0", "--users", users, "--super-users", "User:admin,User:ops"]).authorizer).toEqual({ superUsers: ["User:admin", "User:ops"] });
+    expect(() => parseBrokerArgs(["--super-users", "User:admin"])).toThrow(/--super-users \(ACLs\) needs a SASL listener/);
+    expect(() => parseBrokerArgs(["--listener", "SASL_PLAINTEXT://127.0.0.1:0", "--users", users, "--super-users", "admin"])).toThrow(/--super-users takes principals as User:NAME separated by commas, got 'admin'/);
+    fs.rmSync(path.dirname(users), { recursive: true, force: true });
   });
 });
 
