@@ -12,17 +12,19 @@ const nodeEndpoint = [int32("nodeId", "0+"), str("host", "0+"), int32("port", "0
 export const Produce = message(
   0,
   "Produce",
-  "0-12",
+  "0-13",
   "9+",
   [
     nstr("transactionalId", "3+", "3+"),
     int16("acks", "0+"),
     int32("timeoutMs", "0+"),
-    array("topicData", "0+", [str("name", "0+"), array("partitionData", "0+", [int32("index", "0+"), records("records", "0+")])]),
+    // v13 (Kafka 4.1, KIP-516) names topics by id instead of by name.
+    array("topicData", "0+", [str("name", "0-12"), uuid("topicId", "13+"), array("partitionData", "0+", [int32("index", "0+"), records("records", "0+")])]),
   ],
   [
     array("responses", "0+", [
-      str("name", "0+"),
+      str("name", "0-12"),
+      uuid("topicId", "13+"),
       array("partitionResponses", "0+", [
         int32("index", "0+"),
         int16("errorCode", "0+"),
