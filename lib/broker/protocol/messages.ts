@@ -44,7 +44,7 @@ export const Produce = message(
 export const Fetch = message(
   1,
   "Fetch",
-  "0-17",
+  "0-18",
   "12+",
   [
     nstr("clusterId", "12+", "12+", { tag: 0 }),
@@ -67,6 +67,8 @@ export const Fetch = message(
         int64("logStartOffset", "5+", { default: -1 }),
         int32("partitionMaxBytes", "0+"),
         uuid("replicaDirectoryId", "17+", { tag: 0 }),
+        // v18 (Kafka 4.1, KIP-1166): the follower's high watermark; consumers leave it at Long.MAX_VALUE (not sent).
+        int64("highWatermark", "18+", { tag: 1, default: Number.MAX_SAFE_INTEGER }),
       ]),
     ]),
     array("forgottenTopicsData", "7+", [str("topic", "7-12"), uuid("topicId", "13+"), arrayOf("partitions", "int32", "7+")]),
