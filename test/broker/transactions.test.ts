@@ -32,7 +32,10 @@ async function withConn<T>(bootstrap: string, fn: (c: RawConnection) => Promise<
 }
 
 describe("idempotent producer and transactions survive a restart (data dir)", () => {
-  it("a retried batch after a restart is still recognised as a duplicate; the sequence continues", async () => {
+  it.each([
+    ["a clean stop (from the producer-state snapshot)", false],
+    ["a crash (no snapshot: rebuilt from the whole log)", true],
+  ] as const)("a retried batch after %s is still recognised as a duplicate; the sequence continues", async (_label, crash) => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "streamlab-idem-"));
     try {
       let pid = -1;
@@ -49,6 +52,9 @@ describe("idempotent producer and transactions survive a restart (data dir)", ()
           }),
         { dataDir },
       );
+      const snapshot = path.join(dataDir, "topics", "idem-restart", "0", "producer-state.json");
+      expect(fs.existsSync(snapshot)).toBe(true); // written at the clean stop
+      if (crash) fs.rmSync(snapshot); // what a killed broker leaves: no snapshot
       await withBroker(
         (b) =>
           withConn(b.bootstrap, async (c) => {

@@ -16,6 +16,7 @@ import type { GroupCoordinator } from "../group/coordinator";
 import type { TopicStore } from "../log/topics";
 import { ErrorCode } from "../protocol/apis";
 import { writeMarker } from "./markers";
+import { saveSnapshots } from "./producer-state";
 
 export type TxnState = "Empty" | "Ongoing" | "PrepareCommit" | "PrepareAbort" | "CompleteCommit" | "CompleteAbort" | "Dead" | "PrepareEpochFence";
 
@@ -269,7 +270,9 @@ export class TransactionCoordinator {
     return false;
   }
 
+  /** Stops the timeout sweep and snapshots the producer state of the partitions (the logs close after this). */
   close(): void {
     clearInterval(this.sweep);
+    saveSnapshots(this.deps.topics);
   }
 }
