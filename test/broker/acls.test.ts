@@ -155,6 +155,40 @@ describe("ACLs on transactions", () => {
   }, 60_000);
 });
 
+describe("ACLs on topic administration and configs", () => {
+  it("CreatePartitions needs ALTER, DeleteRecords DELETE, DescribeConfigs DESCRIBE_CONFIGS (implied by ALTER_CONFIGS), AlterConfigs ALTER_CONFIGS", async () => {
+    await withBroker(
+      async (b) => {
+        const admin = new Kafka({ brokers: [b.bootstrap], sasl: adminSasl, logLevel: logLevel.NOTHING }).admin();
+        await admin.connect();
+        await admin.createTopics({ topics: [{ topic: "acl-admin", numPartitions: 1 }] });
+        const bobKafka = new Kafka({ brokers: [b.bootstrap], sasl: { mechanism: "scram-sha-256", username: "bob", password: USERS.bob }, logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+        const bob = bobKafka.admin();
+        await bob.connect();
+        const code = (p: Promise<unknown>) =>
+          p.then(
+            () => "ok",
+            (e: { type?: string; errors?: { type?: string }[] }) => e.type ?? e.errors?.[0]?.type ?? "error",
+          );
+        const grant = (operation: AclOperationTypes) =>
+          admin.createAcls({ acl: [{ resourceType: AclResourceTypes.TOPIC, resourceName: "acl-admin", resourcePatternType: ResourcePatternTypes.LITERAL, principal: "User:bob", host: "*", operation, permissionType: AclPermissionTypes.ALLOW }] });
+        await grant(AclOperationTypes.DESCRIBE); // bob may see the topic's metadata
+        const describeConfigs = () => code(bob.describeConfigs({ resources: [{ type: 2, name: "acl-admin" }], includeSynonyms: false }));
+        const alterConfigs = () => code(bob.alterConfigs({ resources: [{ type: 2, name: "acl-admin", configEntries: [{ name: "retention.ms", value: "60000" }] }] }));
+        const before = { partitions: await code(bob.createPartitions({ topicPartitions: [{ topic: "acl-admin", count: 2 }] })), describeConfigs: await describeConfigs(), alterConfigs: await alterConfigs() };
+        await grant(AclOperationTypes.ALTER);
+        await grant(AclOperationTypes.ALTER_CONFIGS);
+        const after = { partitions: await code(bob.createPartitions({ topicPartitions: [{ topic: "acl-admin", count: 2 }] })), describeConfigs: await describeConfigs(), alterConfigs: await alterConfigs() };
+        await bob.disconnect();
+        await admin.disconnect();
+        expect(before).toEqual({ partitions: "TOPIC_AUTHORIZATION_FAILED", describeConfigs: "TOPIC_AUTHORIZATION_FAILED", alterConfigs: "TOPIC_AUTHORIZATION_FAILED" });
+        expect(after).toEqual({ partitions: "ok", describeConfigs: "ok", alterConfigs: "ok" });
+      },
+      { users: USERS, authorizer: { superUsers: ["User:admin"] } },
+    );
+  }, 60_000);
+});
+
 const PYTHON_ACLS = String.raw`
 import sys, json, time
 from confluent_kafka.admin import AdminClient, AclBinding, AclBindingFilter, ResourceType, ResourcePatternType, AclOperation, AclPermissionType
