@@ -91,8 +91,13 @@ export class TransactionCoordinator {
   private save(): void {
     if (!this.file) return;
     const txns = [...this.txns.values()].map((t) => ({ ...t, partitions: [...t.partitions], groups: [...t.groups].map(([g, o]) => [g, [...o]]) }));
-    fs.writeFileSync(this.file + ".tmp", JSON.stringify({ idBlockEnd: this.idBlockEnd, txns }));
-    fs.renameSync(this.file + ".tmp", this.file);
+    try {
+      fs.writeFileSync(this.file + ".tmp", JSON.stringify({ idBlockEnd: this.idBlockEnd, txns }));
+      fs.renameSync(this.file + ".tmp", this.file);
+    } catch (err) {
+      // A full disk: the state stays in memory (and is written at the next change); one line says so.
+      this.deps.log?.(`transactions: could not write ${this.file}: ${(err as Error).message}`);
+    }
   }
 
   /** A producer id never handed out before (also across restarts with a data dir). */
