@@ -9,7 +9,7 @@ import { startBroker, type BrokerOptions } from "./index";
 
 const USAGE =
   "usage: streamlab broker [--host 127.0.0.1] [--port 9092] [--listener PROTOCOL://HOST:PORT] [--users FILE] [--tls-cert PEM --tls-key PEM] " +
-  "[--data-dir DIR] [--partitions N] [--no-auto-create] [--max-request-bytes N]";
+  "[--super-users User:NAME,...] [--data-dir DIR] [--partitions N] [--no-auto-create] [--max-request-bytes N]";
 
 const PROTOCOLS = ["PLAINTEXT", "SASL_PLAINTEXT", "SSL", "SASL_SSL"] as const;
 
@@ -88,6 +88,14 @@ export function parseBrokerArgs(argv: string[]): BrokerOptions & { listener: str
       case "--users":
         opts.users = readUsersFile(next());
         break;
+      case "--super-users": {
+        // Turns on ACLs (Kafka's StandardAuthorizer semantics) with these principals allowed everything.
+        const superUsers = next().split(",").map((u) => u.trim()).filter(Boolean);
+        const bad = superUsers.find((u) => !/^User:.+$/.test(u));
+        if (bad !== undefined || superUsers.length === 0) throw new Error(`--super-users takes principals as User:NAME separated by commas, got '${bad ?? ""}'`);
+        opts.authorizer = { superUsers };
+        break;
+      }
       case "--tls-cert":
         tlsCert = next();
         break;
@@ -104,6 +112,7 @@ export function parseBrokerArgs(argv: string[]): BrokerOptions & { listener: str
   const sasl = opts.listener.startsWith("SASL_");
   const ssl = opts.listener.endsWith("SSL");
   if (sasl && !opts.users) throw new Error(`a ${opts.listener} listener needs --users FILE (one name:password per line)`);
+  if (opts.authorizer && !sasl) throw new Error(`--super-users (ACLs) needs a SASL listener so that clients have names: --listener SASL_PLAINTEXT://HOST:PORT --users FILE`);
   if (!sasl && opts.users) throw new Error(`--users needs a SASL listener: --listener SASL_PLAINTEXT://HOST:PORT or SASL_SSL://HOST:PORT`);
   if (ssl !== (tlsCert !== undefined || tlsKey !== undefined)) throw new Error(ssl ? `a ${opts.listener} listener needs --tls-cert and --tls-key (PEM files)` : `--tls-cert/--tls-key need an SSL or SASL_SSL listener`);
   if (ssl) {

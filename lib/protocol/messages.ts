@@ -12,17 +12,19 @@ const nodeEndpoint = [int32("nodeId", "0+"), str("host", "0+"), int32("port", "0
 export const Produce = message(
   0,
   "Produce",
-  "0-12",
+  "0-13",
   "9+",
   [
     nstr("transactionalId", "3+", "3+"),
     int16("acks", "0+"),
     int32("timeoutMs", "0+"),
-    array("topicData", "0+", [str("name", "0+"), array("partitionData", "0+", [int32("index", "0+"), records("records", "0+")])]),
+    // v13 (Kafka 4.1, KIP-516) names topics by id instead of by name.
+    array("topicData", "0+", [str("name", "0-12"), uuid("topicId", "13+"), array("partitionData", "0+", [int32("index", "0+"), records("records", "0+")])]),
   ],
   [
     array("responses", "0+", [
-      str("name", "0+"),
+      str("name", "0-12"),
+      uuid("topicId", "13+"),
       array("partitionResponses", "0+", [
         int32("index", "0+"),
         int16("errorCode", "0+"),
@@ -42,7 +44,7 @@ export const Produce = message(
 export const Fetch = message(
   1,
   "Fetch",
-  "0-17",
+  "0-18",
   "12+",
   [
     nstr("clusterId", "12+", "12+", { tag: 0 }),
@@ -65,6 +67,8 @@ export const Fetch = message(
         int64("logStartOffset", "5+", { default: -1 }),
         int32("partitionMaxBytes", "0+"),
         uuid("replicaDirectoryId", "17+", { tag: 0 }),
+        // v18 (Kafka 4.1, KIP-1166): the follower's high watermark; consumers leave it at Long.MAX_VALUE (not sent).
+        int64("highWatermark", "18+", { tag: 1, default: Number.MAX_SAFE_INTEGER }),
       ]),
     ]),
     array("forgottenTopicsData", "7+", [str("topic", "7-12"), uuid("topicId", "13+"), arrayOf("partitions", "int32", "7+")]),

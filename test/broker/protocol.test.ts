@@ -29,8 +29,8 @@ describe("broker wire protocol", () => {
       const apis = r.array((r) => [r.int16(), r.int16(), r.int16()]);
       expect(apis.find((a) => a[0] === 18)).toEqual([18, 0, 4]);
       // Produce is advertised from v0 as Kafka 4.0 does (KAFKA-18659), though only v3+ is served.
-      expect(apis.find((a) => a[0] === 0)).toEqual([0, 0, 12]);
-      expect(apis.find((a) => a[0] === 1)).toEqual([1, 4, 17]);
+      expect(apis.find((a) => a[0] === 0)).toEqual([0, 0, 13]);
+      expect(apis.find((a) => a[0] === 1)).toEqual([1, 4, 18]);
       expect(r.remaining()).toBe(0);
       const ok = new Reader(responses[1]);
       expect(ok.int32()).toBe(8);

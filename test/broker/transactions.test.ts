@@ -32,7 +32,10 @@ async function withConn<T>(bootstrap: string, fn: (c: RawConnection) => Promise<
 }
 
 describe("idempotent producer and transactions survive a restart (data dir)", () => {
-  it("a retried batch after a restart is still recognised as a duplicate; the sequence continues", async () => {
+  it.each([
+    ["a clean stop (from the producer-state snapshot)", false],
+    ["a crash (no snapshot: rebuilt from the whole log)", true],
+  ] as const)("a retried batch after %s is still recognised as a duplicate; the sequence continues", async (_label, crash) => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "streamlab-idem-"));
     try {
       let pid = -1;
@@ -49,6 +52,9 @@ describe("idempotent producer and transactions survive a restart (data dir)", ()
           }),
         { dataDir },
       );
+      const snapshot = path.join(dataDir, "topics", "idem-restart", "0", "producer-state.json");
+      expect(fs.existsSync(snapshot)).toBe(true); // written at the clean stop
+      if (crash) fs.rmSync(snapshot); // what a killed broker leaves: no snapshot
       await withBroker(
         (b) =>
           withConn(b.bootstrap, async (c) => {
@@ -79,10 +85,10 @@ describe("idempotent producer and transactions survive a restart (data dir)", ()
             p = await wire.initProducerId(c, "restart-id");
             expect(p.error).toBe(0);
             expect(await wire.addPartitionsToTxn(c, "restart-id", p.producerId, p.epoch, "txn-restart", [0])).toEqual([0]);
-            expect(await wire.produce(c, "txn-restart", 0, batch(["aborted-1", "aborted-2"], p.producerId, p.epoch, 0, true))).toEqual({ error: 0, baseOffset: 0 });
+            expect(await wire.produce(c, "txn-restart", 0, batch(["aborted-1", "aborted-2"], p.producerId, p.epoch, 0, true), { transactionalId: "restart-id" })).toEqual({ error: 0, baseOffset: 0 });
             expect(await wire.endTxn(c, "restart-id", p.producerId, p.epoch, false)).toBe(0);
             expect(await wire.addPartitionsToTxn(c, "restart-id", p.producerId, p.epoch, "txn-restart", [0])).toEqual([0]);
-            expect(await wire.produce(c, "txn-restart", 0, batch(["open"], p.producerId, p.epoch, 2, true))).toEqual({ error: 0, baseOffset: 3 });
+            expect(await wire.produce(c, "txn-restart", 0, batch(["open"], p.producerId, p.epoch, 2, true), { transactionalId: "restart-id" })).toEqual({ error: 0, baseOffset: 3 });
           }),
         { dataDir },
       );
@@ -118,7 +124,7 @@ describe("idempotent producer and transactions survive a restart (data dir)", ()
             expect(await wire.createTopic(c, "txn-expire", 1, 1)).toBe(0);
             const p = await wire.initProducerId(c, "expire-id", 1000);
             await wire.addPartitionsToTxn(c, "expire-id", p.producerId, p.epoch, "txn-expire", [0]);
-            expect((await wire.produce(c, "txn-expire", 0, batch(["x"], p.producerId, p.epoch, 0, true))) as object).toMatchObject({ error: 0 });
+            expect((await wire.produce(c, "txn-expire", 0, batch(["x"], p.producerId, p.epoch, 0, true), { transactionalId: "expire-id" })) as object).toMatchObject({ error: 0 });
           }),
         { dataDir },
       );

@@ -318,7 +318,6 @@ describe.runIf(tool("kafka-reference"))("differential: produce, fetch, offsets, 
       const keys = { SaslHandshake: 17, DeleteRecords: 21, AddPartitionsToTxn: 24, AddOffsetsToTxn: 25, EndTxn: 26, TxnOffsetCommit: 28, DescribeAcls: 29, AlterConfigs: 33, CreatePartitions: 37, SaslAuthenticate: 36, DeleteGroups: 42, IncrementalAlterConfigs: 44, OffsetDelete: 47, DescribeCluster: 60 };
       return Object.fromEntries(Object.entries(keys).map(([n, k]) => [n, versions.has(k)]));
     }),
-    { finding: true },
   );
 
   scenario("ApiVersions v3 (flexible) from a new client", async (t) =>

@@ -4,9 +4,11 @@
  * read_committed fetches of open, committed and aborted transactions, transaction timeouts, and the idempotent
  * producer's epoch checks. Each scenario runs against Apache Kafka and the embedded broker (see runner.ts).
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { describe } from "vitest";
 import { tool } from "../support/tools";
-import { differential, type Target } from "./runner";
+import { differential, run, type Target } from "./runner";
 import * as wire from "./wire";
 import { RawConnection } from "./wire";
 
@@ -225,4 +227,25 @@ describe.runIf(tool("kafka-reference"))("differential: transactions", () => {
       return { acks, recent, old, end: end.offset };
     }),
   );
+
+  // The Java client (kafka-clients 4.x; flexible versions of every transaction API) doing exactly-once
+  // consume-transform-produce, an aborted transaction, a fenced zombie and a read_committed reader: test/clients/java TxnCheck.
+  async function javaTxnCheck(t: Target, prefix: string): Promise<{ fenced: string } | { exit: number | null; stderr: string[] }> {
+    const dir = path.join(__dirname, "..", "clients", "java", "target");
+    const cp = [path.join(dir, "client-check-1.jar"), fs.readFileSync(path.join(dir, "classpath.txt"), "utf8").trim()].join(":");
+    const r = await run("java", ["-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", cp, "dev.streamlab.clients.TxnCheck", t.bootstrap, prefix, "40"], undefined, 150_000);
+    if (r.code !== 0) return { exit: r.code, stderr: r.stderr.split("\n").filter((l) => /Exception/.test(l)).slice(0, 3) };
+    return JSON.parse(r.stdout) as { fenced: string };
+  }
+  if (tool("java-client")) {
+    scenario("Java client: exactly-once consume-transform-produce, an aborted transaction, a fenced zombie", async (t) => {
+      const res = await javaTxnCheck(t, "java-eos");
+      // Which exception the zombie gets depends on the transaction protocol version (next scenario); here: refused.
+      return "fenced" in res ? { ...res, fenced: res.fenced !== "not fenced" } : res;
+    }, { timeoutMs: 160_000 });
+    scenario("Java client: the exception a fenced zombie producer gets", async (t) => {
+      const res = await javaTxnCheck(t, "java-zombie");
+      return "fenced" in res ? res.fenced : res;
+    }, { timeoutMs: 160_000, finding: true });
+  }
 });

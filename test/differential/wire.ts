@@ -661,16 +661,21 @@ export async function addOffsetsToTxn(c: RawConnection, transactionalId: string,
 
 /** TxnOffsetCommit v2 of one partition: its error code. */
 export async function txnOffsetCommit(c: RawConnection, transactionalId: string, group: string, producerId: number, epoch: number, topic: string, partition: number, offset: number): Promise<number> {
-  const r = await c.call(TXN_API.TxnOffsetCommit, 2, (w) => {
-    w.string(transactionalId).string(group).int64(producerId).int16(epoch);
-    w.array([topic], (w, t) => {
-      w.string(t);
-      w.array([partition], (w, p) => w.int32(p).int64(offset).int32(-1).string(null));
+  // Retried while the group coordinator loads (14, 15, 16) or the transaction is being completed (51), as clients do.
+  for (let i = 0; ; i++) {
+    const r = await c.call(TXN_API.TxnOffsetCommit, 2, (w) => {
+      w.string(transactionalId).string(group).int64(producerId).int16(epoch);
+      w.array([topic], (w, t) => {
+        w.string(t);
+        w.array([partition], (w, p) => w.int32(p).int64(offset).int32(-1).string(null));
+      });
     });
-  });
-  r.int32();
-  const ts = r.array((r) => (r.string(), r.array((r) => (r.int32(), r.int16()))!))!;
-  return ts[0][0];
+    r.int32();
+    const ts = r.array((r) => (r.string(), r.array((r) => (r.int32(), r.int16()))!))!;
+    const error = ts[0][0];
+    if (![14, 15, 16, 51].includes(error) || i > 100) return error;
+    await new Promise((res) => setTimeout(res, 100));
+  }
 }
 
 /** EndTxn v2 (retried on CONCURRENT_TRANSACTIONS): the error code. */

@@ -6,14 +6,22 @@
 import { ErrorCode } from "../../protocol/apis";
 import { defineApi } from "../protocol/api";
 import { AddPartitionsToTxn } from "../../protocol/messages";
-import type { BrokerCore } from "../core";
 import { fencedFor } from "./txn-errors";
+import { AclOperation, topicAllowed, transactionalIdAllowed } from "../acl/check";
+import type { RequestContext } from "../core";
 
 type Topics = { name: string; partitions: number[] }[];
 
-function addOne(core: BrokerCore, version: number, transactionalId: string, producerId: number, producerEpoch: number, topics: Topics, verifyOnly: boolean) {
+function addOne(ctx: RequestContext, version: number, transactionalId: string, producerId: number, producerEpoch: number, topics: Topics, verifyOnly: boolean) {
+  const { core } = ctx;
   const flat = topics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition })));
-  const errors = verifyOnly
+  // With an authorizer: WRITE on the transactional id, then WRITE on each topic (the others OPERATION_NOT_ATTEMPTED).
+  const deniedTopic = flat.map((p) => !topicAllowed(ctx, AclOperation.WRITE, p.topic));
+  const errors = !transactionalIdAllowed(ctx, AclOperation.WRITE, transactionalId)
+    ? flat.map(() => ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+    : deniedTopic.some(Boolean)
+      ? deniedTopic.map((d) => (d ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : ErrorCode.OPERATION_NOT_ATTEMPTED))
+      : verifyOnly
     ? flat.map((p) => (core.txns.inTransaction(producerId, producerEpoch, p.topic, p.partition) ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE))
     : core.txns.addPartitions(transactionalId, producerId, producerEpoch, flat);
   let i = 0;
@@ -26,10 +34,10 @@ function addOne(core: BrokerCore, version: number, transactionalId: string, prod
 export const addPartitionsToTxn = defineApi(AddPartitionsToTxn, {
   versions: [0, 5],
   handle(req, ctx) {
-    if (ctx.version <= 3) return { resultsByTopicV3AndBelow: addOne(ctx.core, ctx.version, req.v3AndBelowTransactionalId, req.v3AndBelowProducerId, req.v3AndBelowProducerEpoch, req.v3AndBelowTopics, false) };
+    if (ctx.version <= 3) return { resultsByTopicV3AndBelow: addOne(ctx, ctx.version, req.v3AndBelowTransactionalId, req.v3AndBelowProducerId, req.v3AndBelowProducerEpoch, req.v3AndBelowTopics, false) };
     return {
       errorCode: ErrorCode.NONE,
-      resultsByTransaction: req.transactions.map((t) => ({ transactionalId: t.transactionalId, topicResults: addOne(ctx.core, ctx.version, t.transactionalId, t.producerId, t.producerEpoch, t.topics, t.verifyOnly) })),
+      resultsByTransaction: req.transactions.map((t) => ({ transactionalId: t.transactionalId, topicResults: addOne(ctx, ctx.version, t.transactionalId, t.producerId, t.producerEpoch, t.topics, t.verifyOnly) })),
     };
   },
 });

@@ -8,7 +8,8 @@ import * as path from "node:path";
 import { ErrorCode } from "../../protocol/apis";
 import { defineApi } from "../protocol/api";
 import { AlterConfigs, DescribeConfigs, IncrementalAlterConfigs } from "../../protocol/messages";
-import type { BrokerCore } from "../core";
+import { AclOperation, clusterAllowed, topicAllowed } from "../acl/check";
+import type { BrokerCore, RequestContext } from "../core";
 import { FIXED_TOPIC_CONFIGS, TOPIC_CONFIG_KEYS, type Topic, type TopicConfig } from "../log/topics";
 import { topicMeta } from "./topic-meta";
 
@@ -140,6 +141,9 @@ export const describeConfigs = defineApi(DescribeConfigs, {
     return {
       results: req.resources.map((res) => {
         const out = { errorCode: ErrorCode.NONE as number, errorMessage: null as string | null, resourceType: res.resourceType, resourceName: res.resourceName, configs: [] as ConfigEntry[] };
+        // With an authorizer: DESCRIBE_CONFIGS on the topic, or on the cluster for the broker's configs.
+        const denied = configsDenied(ctx, res.resourceType, res.resourceName, AclOperation.DESCRIBE_CONFIGS);
+        if (denied) return { ...out, errorCode: denied, errorMessage: "Authorization failed." };
         if (res.resourceType === RESOURCE_TOPIC) {
           const topic = core.topics.get(res.resourceName);
           if (!topic) return { ...out, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic ${res.resourceName} does not exist.` };
@@ -190,8 +194,18 @@ function applyTopicConfig(core: BrokerCore, topic: Topic, values: Partial<TopicC
 
 type Alteration = { set: { name: string; value: string | null }[]; reset: string[] } | string;
 
-function alterResource(core: BrokerCore, resourceType: number, resourceName: string, validateOnly: boolean, alteration: Alteration) {
+/** TOPIC_ or CLUSTER_AUTHORIZATION_FAILED when the principal may not do `op` on the configs of that resource; else 0. */
+function configsDenied(ctx: RequestContext, resourceType: number, resourceName: string, op: number): number {
+  if (resourceType === RESOURCE_TOPIC) return topicAllowed(ctx, op, resourceName) ? 0 : ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+  if (resourceType === RESOURCE_BROKER) return clusterAllowed(ctx, op) ? 0 : ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+  return 0;
+}
+
+function alterResource(ctx: RequestContext, resourceType: number, resourceName: string, validateOnly: boolean, alteration: Alteration) {
+  const { core } = ctx;
   const base = { resourceType, resourceName, errorCode: ErrorCode.NONE as number, errorMessage: null as string | null };
+  const denied = configsDenied(ctx, resourceType, resourceName, AclOperation.ALTER_CONFIGS);
+  if (denied) return { ...base, errorCode: denied, errorMessage: "Authorization failed." };
   if (typeof alteration === "string") return { ...base, errorCode: ErrorCode.INVALID_CONFIG, errorMessage: alteration };
   if (resourceType === RESOURCE_BROKER) return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: "broker configs are read-only on the embedded broker: set them when starting it" };
   if (resourceType !== RESOURCE_TOPIC) return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `resource type ${resourceType} is not supported: alter a topic (2)` };
@@ -219,7 +233,7 @@ export const alterConfigs = defineApi(AlterConfigs, {
         // AlterConfigs replaces the whole set: configs not named go back to their defaults.
         const named = new Set(r.configs.map((c) => c.name));
         const reset = Object.keys(TOPIC_CONFIG_KEYS).filter((n) => !named.has(n));
-        return alterResource(ctx.core, r.resourceType, r.resourceName, req.validateOnly, { set: r.configs, reset });
+        return alterResource(ctx, r.resourceType, r.resourceName, req.validateOnly, { set: r.configs, reset });
       }),
     };
   },
@@ -247,7 +261,7 @@ export const incrementalAlterConfigs = defineApi(IncrementalAlterConfigs, {
             break;
           }
         }
-        return alterResource(ctx.core, r.resourceType, r.resourceName, req.validateOnly, alteration);
+        return alterResource(ctx, r.resourceType, r.resourceName, req.validateOnly, alteration);
       }),
     };
   },

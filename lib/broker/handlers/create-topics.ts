@@ -84,6 +84,7 @@ export const createPartitions = defineApi(CreatePartitions, {
         const fail = (errorCode: number, errorMessage: string) => ({ name: t.name, errorCode, errorMessage });
         if (seen.has(t.name)) return fail(ErrorCode.INVALID_REQUEST, "Duplicate topic in request.");
         seen.add(t.name);
+        if (!topicAllowed(ctx, AclOperation.ALTER, t.name)) return fail(ErrorCode.TOPIC_AUTHORIZATION_FAILED, "Authorization failed.");
         const topic = core.topics.get(t.name);
         if (!topic) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition.");
         const current = topic.partitions.length;
@@ -117,6 +118,7 @@ export const deleteRecords = defineApi(DeleteRecords, {
         return {
           name: t.name,
           partitions: t.partitions.map((p) => {
+            if (!topicAllowed(ctx, AclOperation.DELETE, t.name)) return { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
             const log = topic?.partitions[p.partitionIndex];
             if (!log) return { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
             // -1 means "up to the high watermark", as in Kafka's admin client deleteRecordsBefore(latest).

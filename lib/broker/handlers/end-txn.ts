@@ -6,10 +6,13 @@
 import { defineApi } from "../protocol/api";
 import { EndTxn } from "../../protocol/messages";
 import { fencedFor } from "./txn-errors";
+import { ErrorCode } from "../../protocol/apis";
+import { AclOperation, transactionalIdAllowed } from "../acl/check";
 
 export const endTxn = defineApi(EndTxn, {
   versions: [0, 4],
   handle(req, ctx) {
+    if (!transactionalIdAllowed(ctx, AclOperation.WRITE, req.transactionalId)) return { errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED };
     return { errorCode: fencedFor(ctx.core.txns.endTxn(req.transactionalId, req.producerId, req.producerEpoch, req.committed), ctx.version, 2) };
   },
 });

@@ -1,5 +1,5 @@
 /**
- * Fetch v4-17 with long polling and fetch sessions (KIP-227).
+ * Fetch v4-18 (v18 = v17 for a consumer: it adds a follower's tagged high watermark) with long polling and fetch sessions (KIP-227).
  *
  * When fewer than min_bytes are ready, the request waits until a produce to one of its partitions wakes it or
  * max_wait_ms passes. Stored batches go out by reference (RecordChunks), never re-encoded.
@@ -159,7 +159,7 @@ function collect(core: BrokerCore, parts: WantedPartition[], maxBytes: number, b
 }
 
 export const fetch = defineApi(Fetch, {
-  versions: [4, 17],
+  versions: [4, 18],
   async handle(req, ctx) {
     const { core } = ctx;
     const v = ctx.version;

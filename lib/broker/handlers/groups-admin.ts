@@ -52,6 +52,7 @@ export const listGroups = defineApi(ListGroups, {
     const types = new Set(req.typesFilter.map((s) => s.toLowerCase()));
     const groups = [...ctx.core.groups.groups.values()]
       .filter(visible)
+      .filter((g) => groupAllowed(ctx, AclOperation.DESCRIBE, g.groupId)) // with an authorizer: the groups one may describe
       .filter((g) => states.size === 0 || states.has(g.state.toLowerCase()))
       .filter((_g) => types.size === 0 || types.has("classic"))
       .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType || "consumer", groupState: g.state, groupType: "classic" }));
@@ -65,6 +66,7 @@ export const deleteGroups = defineApi(DeleteGroups, {
     const coordinator = ctx.core.groups;
     return {
       results: req.groupsNames.map((groupId) => {
+        if (!groupAllowed(ctx, AclOperation.DELETE, groupId)) return { groupId, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
         const g = coordinator.groups.get(groupId);
         if (!visible(g)) return { groupId, errorCode: ErrorCode.GROUP_ID_NOT_FOUND };
         if (g.members.size > 0) return { groupId, errorCode: ErrorCode.NON_EMPTY_GROUP };

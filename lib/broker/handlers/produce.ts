@@ -1,5 +1,5 @@
 /**
- * Produce v3-12 (v0-2 are advertised but refused, as Kafka 4.0 does: see `advertisedMin`). Each partition's
+ * Produce v3-13 (v13, Kafka 4.1: topics named by id; an unknown id is UNKNOWN_TOPIC_ID) (v0-2 are advertised but refused, as Kafka 4.0 does: see `advertisedMin`). Each partition's
  * records are split into RecordBatch v2 batches, every CRC32C verified, then appended as received with only the
  * base offset rewritten; records are never decoded into objects. One bad batch fails its partition only.
  */
@@ -9,9 +9,10 @@ import { Produce } from "../../protocol/messages";
 import { AclOperation, topicAllowed, transactionalIdAllowed } from "../acl/check";
 import { BatchError, LogError, splitBatches } from "../log/record-batch";
 import { batchHeader, producerState } from "../txn/producer-state";
+import { topicMeta } from "./topic-meta";
 
 export const produce = defineApi(Produce, {
-  versions: [3, 12],
+  versions: [3, 13],
   // Kafka 4.0 removed Produce v0-2 but still lists v0 as the minimum in ApiVersions: librdkafka decides whether
   // the broker supports compression from the Produce versions it advertises and would otherwise send gzip,
   // snappy and lz4 uncompressed (KAFKA-18659). A request at v0-2 still closes the connection.
@@ -25,12 +26,18 @@ export const produce = defineApi(Produce, {
     if (transactional && (req.transactionalId === null || !transactionalIdAllowed(ctx, AclOperation.WRITE, req.transactionalId))) {
       if (acks === 0) return undefined;
       const errorCode = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
-      return { responses: req.topicData.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map((p) => ({ index: p.index, errorCode, baseOffset: -1 })) })) };
+      return { responses: req.topicData.map((t) => ({ name: t.name, topicId: t.topicId, partitionResponses: t.partitionData.map((p) => ({ index: p.index, errorCode, baseOffset: -1 })) })) };
     }
+    const byId = ctx.version >= 13;
+    const ids = topicMeta(core);
     const responses = req.topicData.map((t) => {
+      // v13 names the topic by id; an id this broker does not know answers UNKNOWN_TOPIC_ID.
+      const name = byId ? ids.nameOf(t.topicId) : t.name;
+      if (name === undefined)
+        return { name: "", topicId: t.topicId, partitionResponses: t.partitionData.map((p) => ({ index: p.index, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, baseOffset: -1, errorMessage: null })) };
       // Produce never creates a topic in Kafka (a client's Metadata request does, when auto-creation is on).
-      const topic = core.topics.get(t.name);
-      const writable = topicAllowed(ctx, AclOperation.WRITE, t.name);
+      const topic = core.topics.get(name);
+      const writable = topicAllowed(ctx, AclOperation.WRITE, name);
       const partitionResponses = t.partitionData.map((p) => {
         const res = { index: p.index, errorCode: ErrorCode.NONE as number, baseOffset: -1, logStartOffset: -1, errorMessage: null as string | null };
         if (acks !== 0 && acks !== 1 && acks !== -1) {
@@ -65,7 +72,7 @@ export const produce = defineApi(Produce, {
             // Idempotent and transactional batches: sequence, epoch and transaction checks against the
             // partition's producer state, one batch at a time (clients send one per partition).
             const state = producerState(log);
-            const inTxn = (pid: number, epoch: number) => core.txns.inTransaction(pid, epoch, t.name, p.index);
+            const inTxn = (pid: number, epoch: number) => core.txns.inTransaction(pid, epoch, name, p.index);
             let first = -1;
             for (const b of batches) {
               const h = batchHeader(b);
@@ -87,7 +94,7 @@ export const produce = defineApi(Produce, {
             res.baseOffset = first;
           }
           res.logStartOffset = log.logStartOffset;
-          core.topics.notifyAppend(t.name, p.index);
+          core.topics.notifyAppend(name, p.index);
         } catch (err) {
           if (!(err instanceof LogError)) throw err; // record and storage failures carry Kafka's error code
           res.errorCode = err.code;
@@ -100,7 +107,7 @@ export const produce = defineApi(Produce, {
         }
         return res;
       });
-      return { name: t.name, partitionResponses };
+      return { name, topicId: t.topicId, partitionResponses };
     });
     if (acks === 0) return undefined;
     return { responses };

@@ -6,12 +6,16 @@
 import { ErrorCode } from "../../protocol/apis";
 import { defineApi } from "../protocol/api";
 import { TxnOffsetCommit } from "../../protocol/messages";
+import { AclOperation, groupAllowed, topicAllowed, transactionalIdAllowed } from "../acl/check";
 
 export const txnOffsetCommit = defineApi(TxnOffsetCommit, {
   versions: [0, 4],
   handle(req, ctx) {
     const { core } = ctx;
     let error: number = req.groupId ? ErrorCode.NONE : ErrorCode.INVALID_GROUP_ID;
+    // With an authorizer: WRITE on the transactional id, READ on the group and on each topic.
+    if (!transactionalIdAllowed(ctx, AclOperation.WRITE, req.transactionalId)) error = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+    else if (!groupAllowed(ctx, AclOperation.READ, req.groupId)) error = ErrorCode.GROUP_AUTHORIZATION_FAILED;
     // A consumer's generation (v3+) is checked against the group only when the producer names one.
     if (!error && ctx.version >= 3 && (req.generationId >= 0 || req.memberId)) error = core.groups.checkCommit(req.groupId, req.generationId, req.memberId);
     const accepted: { topic: string; partition: number; offset: number; metadata: string | null }[] = [];
@@ -21,6 +25,7 @@ export const txnOffsetCommit = defineApi(TxnOffsetCommit, {
         name: t.name,
         partitions: t.partitions.map((p) => {
           let errorCode = error;
+          if (!errorCode && !topicAllowed(ctx, AclOperation.READ, t.name)) errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
           if (!errorCode && !topic?.partitions[p.partitionIndex]) errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
           if (!errorCode) errorCode = core.groups.validateCommit(p.committedOffset, p.committedMetadata);
           if (!errorCode) accepted.push({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, metadata: p.committedMetadata ?? "" }); // null is stored as "", as Kafka's NO_METADATA

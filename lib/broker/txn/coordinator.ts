@@ -16,6 +16,7 @@ import type { GroupCoordinator } from "../group/coordinator";
 import type { TopicStore } from "../log/topics";
 import { ErrorCode } from "../../protocol/apis";
 import { writeMarker } from "./markers";
+import { saveSnapshots } from "./producer-state";
 
 export type TxnState = "Empty" | "Ongoing" | "PrepareCommit" | "PrepareAbort" | "CompleteCommit" | "CompleteAbort" | "Dead" | "PrepareEpochFence";
 
@@ -90,8 +91,13 @@ export class TransactionCoordinator {
   private save(): void {
     if (!this.file) return;
     const txns = [...this.txns.values()].map((t) => ({ ...t, partitions: [...t.partitions], groups: [...t.groups].map(([g, o]) => [g, [...o]]) }));
-    fs.writeFileSync(this.file + ".tmp", JSON.stringify({ idBlockEnd: this.idBlockEnd, txns }));
-    fs.renameSync(this.file + ".tmp", this.file);
+    try {
+      fs.writeFileSync(this.file + ".tmp", JSON.stringify({ idBlockEnd: this.idBlockEnd, txns }));
+      fs.renameSync(this.file + ".tmp", this.file);
+    } catch (err) {
+      // A full disk: the state stays in memory (and is written at the next change); one line says so.
+      this.deps.log?.(`transactions: could not write ${this.file}: ${(err as Error).message}`);
+    }
   }
 
   /** A producer id never handed out before (also across restarts with a data dir). */
@@ -269,7 +275,9 @@ export class TransactionCoordinator {
     return false;
   }
 
+  /** Stops the timeout sweep and snapshots the producer state of the partitions (the logs close after this). */
   close(): void {
     clearInterval(this.sweep);
+    saveSnapshots(this.deps.topics);
   }
 }

@@ -5,10 +5,15 @@
  * offset (the first offset of the oldest open transaction, or the high watermark).
  *
  * The state is kept beside the log (a WeakMap keyed by the PartitionLog) and built on first use by scanning
- * the log's batch headers (and the records of control batches), so it survives a restart with a data dir
- * without a file of its own: the log is the only record, as Kafka's snapshots are only a shortcut.
+ * the log's batch headers (and the records of control batches), so it survives a restart with a data dir. A
+ * clean stop writes a snapshot (`producer-state.json` in the partition's directory, with the offset it covers),
+ * as Kafka's .snapshot files: the next start reads it and scans only what follows. The snapshot is removed when
+ * it is read, so after a crash (no fresh snapshot) the whole log is scanned: never a stale state.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type { PartitionLog } from "../log/partition-log";
+import type { TopicStore } from "../log/topics";
 import { readBatchAt, type BatchInfo } from "../log/record-batch";
 import { ErrorCode } from "../../protocol/apis";
 
@@ -168,21 +173,65 @@ export class PartitionProducers {
 }
 
 const states = new WeakMap<PartitionLog, PartitionProducers>();
+const SNAPSHOT = "producer-state.json";
 
-/** The producer state of a partition, rebuilt from its log the first time it is asked for. */
+interface Snapshot {
+  offset: number;
+  producers: ProducerEntry[];
+  aborted: AbortedTxn[];
+}
+
+/** The producer state of a partition, rebuilt from its log (after its snapshot, if any) the first time it is asked for. */
 export function producerState(log: PartitionLog): PartitionProducers {
   let s = states.get(log);
   if (!s) {
     s = new PartitionProducers();
-    rebuild(log, s);
+    rebuild(log, s, loadSnapshot(log, s));
     states.set(log, s);
   }
   return s;
 }
 
-/** Reads every batch header from the log start (and the type of each control record). */
-function rebuild(log: PartitionLog, s: PartitionProducers): void {
-  let offset = log.logStartOffset;
+/** Loads and removes the partition's snapshot; returns the offset the scan starts from. */
+function loadSnapshot(log: PartitionLog, s: PartitionProducers): number {
+  if (!log.dir) return log.logStartOffset;
+  const file = path.join(log.dir, SNAPSHOT);
+  try {
+    if (!fs.existsSync(file)) return log.logStartOffset;
+    const snap = JSON.parse(fs.readFileSync(file, "utf8")) as Snapshot;
+    fs.rmSync(file, { force: true });
+    if (!Number.isSafeInteger(snap.offset) || snap.offset > log.highWatermark) return log.logStartOffset;
+    for (const e of snap.producers) s.producers.set(e.producerId, e);
+    s.aborted.push(...snap.aborted);
+    return Math.max(snap.offset, log.logStartOffset);
+  } catch {
+    s.producers.clear();
+    s.aborted.length = 0;
+    return log.logStartOffset;
+  }
+}
+
+/** Writes a snapshot of every partition whose state was built (at a clean stop, before the logs close). */
+export function saveSnapshots(topics: TopicStore): void {
+  for (const t of topics.topics.values())
+    for (const log of t.partitions) {
+      const s = states.get(log);
+      if (!s || !log.dir) continue;
+      try {
+        fs.mkdirSync(log.dir, { recursive: true });
+        const file = path.join(log.dir, SNAPSHOT);
+        const snap: Snapshot = { offset: log.highWatermark, producers: [...s.producers.values()], aborted: s.aborted };
+        fs.writeFileSync(file + ".tmp", JSON.stringify(snap));
+        fs.renameSync(file + ".tmp", file);
+      } catch {
+        // No snapshot: the next start scans the whole log instead.
+      }
+    }
+}
+
+/** Reads every batch header from `from` on (and the type of each control record). */
+function rebuild(log: PartitionLog, s: PartitionProducers, from: number): void {
+  let offset = from;
   const end = log.highWatermark;
   while (offset < end) {
     const { chunks, bytes } = log.read(offset, 4 << 20, true);

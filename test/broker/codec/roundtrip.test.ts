@@ -92,8 +92,8 @@ describe("codec round trip", () => {
   it("registers every API once and advertises Kafka 4.0's ranges", () => {
     expect(new Set(table.map((t) => t.apiKey)).size).toBe(table.length);
     const byKey = Object.fromEntries(table.map((t) => [t.apiKey, [t.minVersion, t.maxVersion]]));
-    expect(byKey[0]).toEqual([0, 12]); // Produce: v0-2 advertised but refused (KAFKA-18659)
-    expect(byKey[1]).toEqual([4, 17]);
+    expect(byKey[0]).toEqual([0, 13]); // Produce: v0-2 advertised but refused (KAFKA-18659); v13 is Kafka 4.1's (topic ids)
+    expect(byKey[1]).toEqual([4, 18]);
     expect(byKey[3]).toEqual([0, 12]);
     expect(byKey[18]).toEqual([0, 4]);
   });
