@@ -11,6 +11,7 @@
 // streamlab's two rows alternate REPS times; each row reports its best run.
 // Run: npm run bench -- kafka-path   (ROWS=300000 REPS=3 by default; SKIP_SPARK=1, SKIP_QUIX=1 to leave peers out)
 const { execFile, spawn } = require("node:child_process");
+const SKIP_PEERS = process.env.SKIP_PEERS === "1";
 const fs = require("node:fs");
 const path = require("node:path");
 
@@ -157,15 +158,15 @@ const best = (runs) => runs.filter((r) => !r.error && r.rows > 0).sort((a, b) =>
   }
 
   const peers = [];
-  console.log("confluent-kafka + pandas...");
-  peers.push({ label: "confluent-kafka 2.x + pandas (`bench/peers/confluent_pandas_orders.py`, /usr/bin/python3)", runs: await py("/usr/bin/python3", [path.join(__dirname, "peers", "confluent_pandas_orders.py"), broker.bootstrap, topic, String(ROWS), String(BATCH)]) });
-  if (process.env.SKIP_SPARK !== "1" && fs.existsSync(VENV_PY)) {
+  if (!SKIP_PEERS) console.log("confluent-kafka + pandas...");
+  if (!SKIP_PEERS) peers.push({ label: "confluent-kafka 2.x + pandas (`bench/peers/confluent_pandas_orders.py`, /usr/bin/python3)", runs: await py("/usr/bin/python3", [path.join(__dirname, "peers", "confluent_pandas_orders.py"), broker.bootstrap, topic, String(ROWS), String(BATCH)]) });
+  if (!SKIP_PEERS && process.env.SKIP_SPARK !== "1" && fs.existsSync(VENV_PY)) {
     console.log("Apache Spark local[2]...");
     const cp = path.join(REPO, "test", "reference", "spark", "target", "classpath.txt");
     const jars = fs.existsSync(cp) ? fs.readFileSync(cp, "utf8").trim().split(":").filter(Boolean).join(",") : "";
     peers.push({ label: "Apache Spark 4.1.1 `local[2]` (`bench/peers/spark_orders.py`, noop sink; JVM start-up excluded)", runs: await py(VENV_PY, [path.join(__dirname, "peers", "spark_orders.py"), broker.bootstrap, topic, String(BATCH), String(Number(process.env.SPARK_RUNS ?? 2))], { STREAMLAB_SPARK_JARS: jars, SPARK_LOCAL_IP: "127.0.0.1", TZ: "UTC", PYSPARK_PYTHON: VENV_PY }) });
   }
-  if (process.env.SKIP_QUIX !== "1") {
+  if (!SKIP_PEERS && process.env.SKIP_QUIX !== "1") {
     console.log("Quix Streams...");
     if (!fs.existsSync(QUIX_PY)) peers.push({ label: "Quix Streams", runs: [{ error: `no venv at ${QUIX_PY}: see bench/peers/requirements-quix.txt` }] });
     else peers.push({ label: "Quix Streams 3.28.1 (`bench/peers/quix_orders.py`: group_by region, 10 s tumbling window, sum and count)", runs: await py(QUIX_PY, [path.join(__dirname, "peers", "quix_orders.py"), broker.bootstrap, topic, String(ROWS)]) });
@@ -190,6 +191,7 @@ const best = (runs) => runs.filter((r) => !r.error && r.rows > 0).sort((a, b) =>
     if (!b) lines.push(`| ${p.label} | – | – | – | failed: ${(p.runs[0]?.error ?? "no output").slice(0, 200)} | – |`);
     else lines.push(`| ${p.label} | ${fmt(b.rows)} | ${b.seconds.toFixed(2)} | ${fmt(b.rows / b.seconds)} | ${p.runs.filter((r) => !r.error).map((r) => fmt(r.rows / r.seconds)).join(", ")} | ${(e.rate / (b.rows / b.seconds)).toFixed(1)}× faster |`);
   }
+  lines.push("", `End to end / compute only, pair by pair (each pair ran back to back): ${compute.map((r, i) => (e2e[i].rate / r.rate).toFixed(2)).join(", ")}.`);
   lines.push("", `Machine load (1-min load average) at the end: ${require("node:os").loadavg()[0].toFixed(1)} on ${require("node:os").cpus().length} cores (other sessions share it).`, "");
   fs.mkdirSync(path.dirname(OUT), { recursive: true });
   fs.writeFileSync(OUT, lines.join("\n"));
