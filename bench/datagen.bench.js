@@ -95,7 +95,7 @@ async function main() {
     lines.push(
       "## datagen: rate control of the background producer",
       "",
-      `Command: \`npm run bench -- datagen\`${seconds !== 10 ? ` with STREAMLAB_BENCH_SECONDS=${seconds}` : ""}. Dataset \`pageviews\` (JSON, ~${Math.round(parts.reduce((s, p) => s + p.length, 0) / n)} bytes a message) produced by \`startGenerator\` through kafkajs to the embedded broker running as a separate process on this machine (acks=all, no compression). Each target rate runs ${seconds} s after a 1 s warm-up; achieved = messages acknowledged / elapsed time from start to the last acknowledgement. "stored" is what the broker holds afterwards (end minus start offsets). Buffer = most messages generated but not yet acknowledged at any moment, against the generator's bound. Load average (1 min) of this shared ${os.cpus().length}-core machine: ${loadBefore.toFixed(1)} at the start, ${loadAfter.toFixed(1)} at the end; the producer, the broker and kafkajs's encoding all compete for those cores, so the 50,000 msg/s row depends on what else runs.`,
+      `Command: \`npm run bench -- datagen\`${seconds !== 10 ? ` with STREAMLAB_BENCH_SECONDS=${seconds}` : ""}. Dataset \`pageviews\` (JSON, ~${Math.round(parts.reduce((s, p) => s + p.length, 0) / n)} bytes a message) produced by \`startGenerator\` (streamlab's own record-batch producer, lib/client/wire/producer.ts) to the embedded broker running as a separate process on this machine (acks=all, no compression). Each target rate runs ${seconds} s after a 1 s warm-up; achieved = messages acknowledged / elapsed time from start to the last acknowledgement. "stored" is what the broker holds afterwards (end minus start offsets). Buffer = most messages generated but not yet acknowledged at any moment, against the generator's bound. Load average (1 min) of this shared ${os.cpus().length}-core machine: ${loadBefore.toFixed(1)} at the start, ${loadAfter.toFixed(1)} at the end; the producer, the broker and the record encoding all compete for those cores, so the 50,000 msg/s row depends on what else runs.`,
       "",
       "| target msg/s | sent | elapsed s | achieved msg/s | deviation | within 5% | errors | stored | max buffer / bound |",
       "|---:|---:|---:|---:|---:|:---:|---:|---:|---:|",
@@ -105,7 +105,7 @@ async function main() {
       "",
       "| producer | msg/s | ratio to 50,000 target |",
       "|---|---:|---:|",
-      `| streamlab generator, unthrottled (kafkajs), ${Math.min(seconds, 5)} s | ${fmt(maxRate)} | ${(maxRate / 50_000).toFixed(2)} |`,
+      `| streamlab generator, unthrottled (record batches), ${Math.min(seconds, 5)} s | ${fmt(maxRate)} | ${(maxRate / 50_000).toFixed(2)} |`,
       `| kcat -P (librdkafka), ${fmt(n)} pre-generated messages${kcatOk && kcatStored !== n ? ` (stored ${fmt(kcatStored)})` : ""} | ${kcatOk ? fmt(kcatRate) : "failed"} | ${kcatOk ? (kcatRate / 50_000).toFixed(2) : "-"} |`,
       "",
       `Unthrottled streamlab / kcat: ${kcatOk ? (maxRate / kcatRate).toFixed(2) : "n/a"}. Record generation alone (one core, JSON serialization included), records/s:`,

@@ -6,7 +6,7 @@
 //    side by side with the same per-batch computation written with danfojs, and a Python peer
 //    (json + pandas, as a confluent-kafka user would write in foreach-batch style).
 //  - end to end: the orders pre-produced to the embedded broker (in a child process), read by a streamlab
-//    query through kafkajs; side by side with a Python confluent-kafka consumer + pandas.
+//    query through lib/client's own Fetch path; side by side with a Python confluent-kafka consumer + pandas.
 // Run: npm run bench -- stream   (ROWS=200000 for a quick run)
 const { execFileSync, spawn } = require("node:child_process");
 const fs = require("node:fs");
@@ -212,7 +212,7 @@ async function endToEnd(values) {
   await q.awaitTermination();
   const sec = Number(process.hrtime.bigint() - t0) / 1e9;
   const rows = q.recentProgress.reduce((a, p) => a + p.numInputRows, 0);
-  const js = { label: "streamlab (kafkajs source, embedded broker)", rows, seconds: sec, rate: rows / sec, outRows };
+  const js = { label: "streamlab (Kafka source, embedded broker)", rows, seconds: sec, rate: rows / sec, outRows };
   console.log("batches (rows:getBatch/execution/latestOffset ms):", q.recentProgress.map((x) => `${x.numInputRows}:${x.durationMs.getBatch}/${x.durationMs.execution}/${x.durationMs.latestOffset}`).join(" "));
   const py = python(PY_E2E, [broker.bootstrap, topic, String(total), String(BATCH)]);
   broker.stop();
@@ -279,7 +279,7 @@ function fmt(n) {
   ];
   if (pyr.error) lines.push("", `Python peer failed: ${pyr.error}`);
   if (e2e) {
-    lines.push("", `End to end: the ${fmt(ROWS)} orders pre-produced to the embedded broker (\`streamlab broker\`, a separate process, 4 partitions), read by`, "a streamlab Kafka query (kafkajs decoding on two worker threads, as librdkafka fetches on its own threads; maxOffsetsPerTrigger " + fmt(BATCH) + ", availableNow) and by a Python confluent-kafka consumer doing the pandas computation above.", "");
+    lines.push("", `End to end: the ${fmt(ROWS)} orders pre-produced to the embedded broker (\`streamlab broker\`, a separate process, 4 partitions), read by`, "a streamlab Kafka query (lib/client's own Fetch path, record batches decoded into columns; maxOffsetsPerTrigger " + fmt(BATCH) + ", availableNow) and by a Python confluent-kafka consumer doing the pandas computation above.", "");
     if (e2e.error) lines.push(`End-to-end run failed: ${e2e.error}`);
     else {
       const pe = e2e.py.error ? null : { label: "Python confluent-kafka + pandas", rows: e2e.py.rows, seconds: e2e.py.seconds, rate: e2e.py.rows / e2e.py.seconds };

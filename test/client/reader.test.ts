@@ -13,7 +13,7 @@ import { startBroker } from "../../lib/broker";
 import { connect } from "../../lib/client";
 import { PartitionReader } from "../../lib/client/reader";
 import { WireProducer } from "../../lib/client/wire/producer";
-import { decodeBatches, emptyColumns, encodeBatch } from "../../lib/client/wire/batches";
+import { crc32c, decodeBatches, emptyColumns, encodeBatch } from "../../lib/client/wire/batches";
 import { tool } from "../support/tools";
 
 const PRODUCE_PY = `
@@ -125,6 +125,17 @@ describe("lib/client wire path", () => {
     const all = emptyColumns();
     decodeBatches(Buffer.concat([batch, batch.subarray(0, 30)]), { from: 0, to: 100, headers: false, aborted: null }, all);
     expect(all.timestamps).toEqual([1000, 1005, 990]);
+    // A timestamp delta past 2^28 ms (a varlong of five bytes and more) and CRC-32C's check value.
+    const far = encodeBatch([
+      { key: null, value: Buffer.from("x"), timestamp: 1_700_000_000_000 },
+      { key: null, value: Buffer.from("y"), timestamp: 1_700_000_000_000 + 2 ** 40 },
+      { key: null, value: Buffer.from("z"), timestamp: 1_700_000_000_000 - 2 ** 33 },
+    ]);
+    const f = emptyColumns();
+    decodeBatches(far, { from: 0, to: 10, headers: false, aborted: null }, f);
+    expect(f.timestamps).toEqual([1_700_000_000_000, 1_700_000_000_000 + 2 ** 40, 1_700_000_000_000 - 2 ** 33]);
+    expect(crc32c(Buffer.from("123456789"), 0, 9)).toBe(0xe3069283);
+    expect(crc32c(Buffer.from("x123456789abcdefghij"), 1, 10)).toBe(0xe3069283);
   });
 
   describe("authentication", () => {

@@ -119,18 +119,26 @@ export class Connection {
   sendOnly<M extends MessageSpec>(spec: M, version: number, body: Out<M["request"]>): Promise<void> {
     if (this.closedError) return Promise.reject(this.closedError);
     const frame = this.frame(spec, version, body, this.nextId++ & 0x7fffffff);
-    return new Promise((resolve, reject) => this.socket.write(frame, (err) => (err ? reject(err) : resolve())));
+    return new Promise((resolve, reject) => this.write(frame, (err) => (err ? reject(err) : resolve())));
   }
 
-  private frame(spec: MessageSpec, version: number, body: Record<string, unknown>, id: number): Buffer {
+  /** A request as chunks (record batches stay the buffers they are: no copy), its size written first. */
+  private frame(spec: MessageSpec, version: number, body: Record<string, unknown>, id: number): Buffer[] {
     const flex = isFlexible(spec, version);
     const w = new Writer(512);
     w.int32(0).int16(spec.apiKey).int16(version).int32(id).nullableString(this.clientId);
     if (flex) w.uvarint(0);
     encodeRequest(spec, version, body as Out<MessageSpec["request"]>, w);
-    const frame = w.toBuffer();
-    frame.writeInt32BE(frame.length - 4, 0);
-    return frame;
+    const size = w.length - 4;
+    const chunks = w.finish();
+    chunks[0].writeInt32BE(size, 0);
+    return chunks;
+  }
+
+  private write(chunks: Buffer[], done?: (err?: Error | null) => void): void {
+    this.socket.cork();
+    for (let i = 0; i < chunks.length; i++) this.socket.write(chunks[i], i === chunks.length - 1 ? done : undefined);
+    this.socket.uncork();
   }
 
   private send(spec: MessageSpec, version: number, body: Record<string, unknown>, timeoutMs: number): Promise<Buffer> {
@@ -143,7 +151,7 @@ export class Connection {
         reject(Object.assign(new Error(`request timed out: ${spec.name} to ${this.address} had no answer in ${timeoutMs} ms`), { code: "ETIMEDOUT" }));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      this.socket.write(frame);
+      this.write(frame);
     });
   }
 
