@@ -21,6 +21,8 @@ export interface BrokerCoreOptions {
   partitionLimits?: Partial<PartitionLimits>;
   /** Long-polling fetches waiting at once. */
   maxWaiters?: number;
+  /** Partitions of __consumer_offsets (Kafka's offsets.topic.num.partitions, default 50). */
+  offsetsTopicPartitions?: number;
   /** Recovery and storage-fault lines. */
   log?: (line: string) => void;
 }
@@ -34,7 +36,7 @@ export class BrokerCore {
 
   constructor(readonly options: BrokerCoreOptions) {
     this.topics = new TopicStore(options.dataDir, options.topicDefaults, { log: options.log, limits: options.partitionLimits, maxWaiters: options.maxWaiters });
-    this.groups = new GroupCoordinator(options.dataDir, options);
+    this.groups = new GroupCoordinator(options.dataDir, options, this.topics);
   }
 
   get host(): string {

@@ -8,7 +8,7 @@ import { defineApi } from "../protocol/api";
 import { UUID_ZERO } from "../protocol/codec";
 import { Metadata } from "../protocol/messages";
 import { NO_AUTHORIZED_OPERATIONS } from "../core";
-import { checkTopicName } from "../log/topics";
+import { INTERNAL_TOPICS, checkTopicName } from "../log/topics";
 import { topicMeta } from "./topic-meta";
 
 export const metadata = defineApi(Metadata, {
@@ -34,7 +34,7 @@ export const metadata = defineApi(Metadata, {
         errorCode,
         name,
         topicId: topic ? ids.idOf(name) : UUID_ZERO,
-        isInternal: false,
+        isInternal: INTERNAL_TOPICS.has(name),
         partitions: (topic?.partitions ?? []).map((_, p) => ({
           errorCode: ErrorCode.NONE,
           partitionIndex: p,

@@ -7,6 +7,7 @@ import { ErrorCode } from "../protocol/apis";
 import { defineApi } from "../protocol/api";
 import { Produce } from "../protocol/messages";
 import { BatchError, LogError, splitBatches } from "../log/record-batch";
+import { INTERNAL_TOPICS } from "../log/topics";
 
 export const produce = defineApi(Produce, {
   versions: [3, 12],
@@ -29,6 +30,11 @@ export const produce = defineApi(Produce, {
         const log = topic?.partitions[p.index];
         if (!topic || !log) {
           res.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          return res;
+        }
+        if (INTERNAL_TOPICS.has(t.name)) {
+          res.errorCode = ErrorCode.INVALID_TOPIC_EXCEPTION; // as Kafka: clients may not append to internal topics
+          res.errorMessage = `Cannot append to internal topic ${t.name}`;
           return res;
         }
         if (!p.records || p.records.length === 0) {

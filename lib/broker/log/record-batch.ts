@@ -294,6 +294,7 @@ export interface RecordView {
   key: Buffer | null;
   /** A null value: a tombstone (a delete marker in a compacted topic). */
   tombstone: boolean;
+  value: Buffer | null;
   /** The record's bytes in the records section, its length varint included. */
   start: number;
   end: number;
@@ -335,7 +336,8 @@ export function batchRecords(batch: Buffer): { section: Buffer; records: RecordV
         c.skip(keyLen);
       }
       const valueLen = c.varlong();
-      records.push({ offset: base + offsetDelta, key, tombstone: valueLen < 0, start, end });
+      const value = valueLen >= 0 ? section.subarray(c.pos, c.pos + valueLen) : null;
+      records.push({ offset: base + offsetDelta, key, tombstone: valueLen < 0, value, start, end });
       c.pos = end;
     }
   } catch {
