@@ -89,7 +89,8 @@ async function kafkajsProduce(bootstrap, topic) {
   const producer = kafka.producer();
   await producer.connect();
   const value = Buffer.alloc(SIZE, "x");
-  const BATCH = 10_000;
+  // 5,000 records of 100 bytes per send: one batch stays under Kafka's default max.message.bytes (1048588).
+  const BATCH = 5_000;
   const inFlight = [];
   for (let i = 0; i < N; i += BATCH) {
     const messages = [];

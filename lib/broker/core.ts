@@ -25,6 +25,8 @@ export interface BrokerCoreOptions {
   partitionLimits?: Partial<PartitionLimits>;
   /** Long-polling fetches waiting at once. */
   maxWaiters?: number;
+  /** Partitions of __consumer_offsets (Kafka's offsets.topic.num.partitions, default 50). */
+  offsetsTopicPartitions?: number;
   /** Recovery and storage-fault lines. */
   log?: (line: string) => void;
 }
@@ -41,7 +43,7 @@ export class BrokerCore {
 
   constructor(readonly options: BrokerCoreOptions) {
     this.topics = new TopicStore(options.dataDir, options.topicDefaults, { log: options.log, limits: options.partitionLimits, maxWaiters: options.maxWaiters });
-    this.groups = new GroupCoordinator(options.dataDir, options);
+    this.groups = new GroupCoordinator(options.dataDir, options, this.topics);
     this.authorizer = options.authorizer ? new Authorizer(options.authorizer, options.dataDir) : undefined;
     this.txns = new TransactionCoordinator({ topics: this.topics, groups: this.groups, dataDir: options.dataDir, log: options.log });
   }

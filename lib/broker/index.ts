@@ -9,6 +9,9 @@ import { BrokerCore } from "./core";
 import type { AuthorizerOptions } from "./acl/authorizer";
 import { Connection } from "./server";
 
+/** Kafka's message.max.bytes default: 1 MiB plus the record batch overhead. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1048588;
+
 export interface BrokerOptions {
   /** Interface to listen on; loopback by default. */
   host?: string;
@@ -30,10 +33,15 @@ export interface BrokerOptions {
   retentionMs?: number;
   /** Segment size. Default 64 MiB. */
   segmentBytes?: number;
-  /** Largest record batch accepted per topic by default. Default 32 MiB. */
+  /**
+   * Largest record batch accepted per topic by default (Kafka's message.max.bytes; a topic's max.message.bytes
+   * overrides it). Default 1048588, Kafka's: a batch that a real cluster would refuse is refused here too.
+   */
   maxMessageBytes?: number;
   /** How often retention runs. Default 30 s. */
   retentionCheckIntervalMs?: number;
+  /** Partitions of the internal topic __consumer_offsets, made at the first group request (Kafka's offsets.topic.num.partitions). Default 50. */
+  offsetsTopicPartitions?: number;
   /** How often the log cleaner looks for compacted partitions to clean (Kafka's log.cleaner.backoff.ms). Default 15 s. */
   logCleanerIntervalMs?: number;
   /** Delay before the first generation of a new group, letting more members join it. Default 0. */
@@ -105,7 +113,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       retentionBytes: options.retentionBytes ?? (dataDir ? -1 : 1 << 30),
       retentionMs: options.retentionMs ?? 7 * 24 * 3600 * 1000,
       segmentBytes: options.segmentBytes ?? 64 << 20,
-      maxMessageBytes: options.maxMessageBytes ?? 32 << 20,
+      maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     },
     initialRebalanceDelayMs: options.initialRebalanceDelayMs ?? 0,
     minSessionTimeoutMs: 100,
@@ -114,6 +122,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     authorizer: options.authorizer,
     partitionLimits: { maxPartitions: options.maxPartitions, maxPartitionsPerTopic: options.maxPartitionsPerTopic },
     maxWaiters: options.maxWaitingFetches,
+    offsetsTopicPartitions: options.offsetsTopicPartitions,
     log: options.log,
   });
   const connections = new Set<Connection>();

@@ -67,19 +67,25 @@ export class KafkaClient {
     await producer.connect();
     return {
       async send(topic, records, opts = {}) {
-        const meta = await producer.send({
-          topic,
-          acks: opts.acks ?? -1,
-          compression: COMPRESSION[opts.compression ?? "none"],
-          messages: records.map((r) => ({
-            key: r.key ?? null,
-            value: r.value,
-            partition: r.partition,
-            headers: r.headers,
-            timestamp: r.timestamp !== undefined ? String(r.timestamp) : undefined,
-          })),
-        });
-        return meta.map((m) => ({ topic: m.topicName, partition: m.partition, baseOffset: m.baseOffset ?? "-1" }));
+        // One request per ~900 KB of records, so no partition's batch passes Kafka's default 1 MiB
+        // max.message.bytes (kafkajs sends all records of a send to a partition as one batch).
+        const out: ProduceResult[] = [];
+        for (const chunk of chunksBySize(records, SEND_CHUNK_BYTES)) {
+          const meta = await producer.send({
+            topic,
+            acks: opts.acks ?? -1,
+            compression: COMPRESSION[opts.compression ?? "none"],
+            messages: chunk.map((r) => ({
+              key: r.key ?? null,
+              value: r.value,
+              partition: r.partition,
+              headers: r.headers,
+              timestamp: r.timestamp !== undefined ? String(r.timestamp) : undefined,
+            })),
+          });
+          for (const m of meta) if (!out.some((o) => o.partition === m.partition)) out.push({ topic: m.topicName, partition: m.partition, baseOffset: m.baseOffset ?? "-1" });
+        }
+        return out;
       },
       close: () => producer.disconnect(),
     };
@@ -234,4 +240,34 @@ export function parseBootstrap(text: string): string[] {
 
 export function connect(config: ClusterConfig | string): KafkaClient {
   return new KafkaClient(typeof config === "string" ? { bootstrap: parseBootstrap(config) } : config);
+}
+
+/** Bytes of records per produce request (below Kafka's default max.message.bytes of 1048588). */
+const SEND_CHUNK_BYTES = 900_000;
+
+function sizeOf(b: unknown): number {
+  if (b === null || b === undefined) return 0;
+  if (typeof b === "string") return Buffer.byteLength(b);
+  if (Buffer.isBuffer(b)) return b.length;
+  return 16;
+}
+
+/** Splits records into runs of at most `limit` bytes (keys, values, headers and ~30 bytes of framing each). */
+function chunksBySize(records: ProduceRecord[], limit: number): ProduceRecord[][] {
+  const out: ProduceRecord[][] = [];
+  let cur: ProduceRecord[] = [];
+  let bytes = 0;
+  for (const r of records) {
+    let n = 30 + sizeOf(r.key) + sizeOf(r.value);
+    for (const [k, v] of Object.entries(r.headers ?? {})) n += Buffer.byteLength(k) + sizeOf(v) + 4;
+    if (cur.length > 0 && bytes + n > limit) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(r);
+    bytes += n;
+  }
+  if (cur.length > 0 || out.length === 0) out.push(cur);
+  return out;
 }

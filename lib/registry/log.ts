@@ -65,11 +65,7 @@ export class KafkaLog implements SchemaLog {
         try {
           await admin.createTopics({ waitForLeaders: true, topics: [{ topic: this.topic, numPartitions: 1, configEntries: [{ name: "cleanup.policy", value: "compact" }] }] });
         } catch (err) {
-          // A broker without log compaction refuses the config: the topic then keeps every change (replay
-          // gives the same state, it only grows), which is worth a warning, not a registry that cannot start.
-          if (!/INVALID_CONFIG|cleanup\.policy|not supported|Topic creation errors/i.test(describeError(err))) throw err;
-          process.emitWarning(`schema registry: ${this.description}: the broker refused cleanup.policy=compact (${describeError(err)}); created it without compaction`);
-          await admin.createTopics({ waitForLeaders: true, topics: [{ topic: this.topic, numPartitions: 1 }] });
+          throw new Error(`schema registry: could not create ${this.description} (compacted, as Confluent's registry needs): ${describeError(err)}; create it with cleanup.policy=compact and restart`);
         }
       }
     } finally {

@@ -10,6 +10,7 @@ import { Kafka, logLevel } from "kafkajs";
 import { startBroker } from "../../lib/broker";
 import { GroupCoordinator } from "../../lib/broker/group/coordinator";
 import { PartitionLog } from "../../lib/broker/log/partition-log";
+import { TopicStore } from "../../lib/broker/log/topics";
 import { splitBatches } from "../../lib/broker/log/record-batch";
 import { waitFor } from "./helpers";
 import { recordBatch } from "./wire";
@@ -51,7 +52,7 @@ describe("broker persistence", () => {
     const admin2 = kafka.admin();
     await admin2.connect();
     try {
-      expect(await admin2.listTopics()).toEqual(["kept"]);
+      expect(await admin2.listTopics()).toEqual(["__consumer_offsets", "kept"]); // listed as on Kafka, made by the group commits
       expect((await admin2.fetchTopicOffsets("kept")).map((o) => o.high)).toEqual(["50", "50"]);
       const offsets = await admin2.fetchOffsets({ groupId: "g", topics: ["kept"] });
       expect(offsets[0].partitions.map((p) => p.offset).sort()).toEqual(["10", "20"]);
@@ -115,16 +116,26 @@ describe("broker persistence", () => {
     expect(aged.highWatermark).toBe(100);
   });
 
-  it("keeps the committed-offsets file compact under frequent commits, and reloads the latest offsets", () => {
+  it("keeps committed offsets in __consumer_offsets, compacted under frequent commits, and reloads the latest", () => {
     const dataDir = tempDir();
-    const opts = { initialRebalanceDelayMs: 0, minSessionTimeoutMs: 100, maxSessionTimeoutMs: 60_000 };
-    const gc = new GroupCoordinator(dataDir, opts);
+    const opts = { initialRebalanceDelayMs: 0, minSessionTimeoutMs: 100, maxSessionTimeoutMs: 60_000, offsetsTopicPartitions: 3 };
+    const defaults = { retentionBytes: -1, retentionMs: -1, segmentBytes: 64 << 20, maxMessageBytes: 1 << 20 };
+    const topics = new TopicStore(dataDir, defaults);
+    const gc = new GroupCoordinator(dataDir, opts, topics);
     for (let i = 1; i <= 30_000; i++) gc.commit("g", [{ topic: "t", partition: i % 3, offset: i, metadata: null }]);
+    const log = topics.get("__consumer_offsets")!.partitions.find((p) => p.highWatermark > 0)!;
+    expect(log.highWatermark).toBe(30_000);
+    // Roll the active segment by hand (its 100 MiB segment.bytes is far off), then clean: 3 keys are left.
+    log.policy = { ...log.policy, segmentBytes: 1024 };
+    gc.commit("g", [{ topic: "t", partition: 0, offset: 30_001, metadata: null }]);
+    const stats = log.clean(Date.now(), true)!;
+    expect(stats.recordsRemoved).toBeGreaterThanOrEqual(29_997);
     gc.close();
-    const lines = fs.readFileSync(path.join(dataDir, "groups", "offsets.jsonl"), "utf8").trim().split("\n");
-    expect(lines.length).toBeLessThanOrEqual(10_001);
-    const reloaded = new GroupCoordinator(dataDir, opts);
-    expect([0, 1, 2].map((p) => reloaded.committed("g", "t", p)?.offset)).toEqual([30_000, 29_998, 29_999]);
+    topics.close();
+    const topics2 = new TopicStore(dataDir, defaults);
+    const reloaded = new GroupCoordinator(dataDir, opts, topics2);
+    expect([0, 1, 2].map((p) => reloaded.committed("g", "t", p)?.offset)).toEqual([30_001, 29_998, 29_999]);
     reloaded.close();
+    topics2.close();
   });
 });

@@ -448,7 +448,7 @@ print(json.dumps({"sizes": sizes, "distinct": len(seen), "aRevokedAll": any(len(
     await admin.disconnect();
     const sortP = (x: { topic: string; partitions: { partition: number; offset: string; metadata: string | null }[] }[]) => x.map((tp) => ({ topic: tp.topic, partitions: tp.partitions.map(({ partition, offset }) => ({ partition, offset })).sort((a, b) => a.partition - b.partition) }));
     return { whileActive, setWhileActive: setWhileActive ?? "ok", listed, fetched: sortP(fetched), afterSet: sortP(afterSet), afterReset: sortP(afterReset), emptyState, deleted, afterDelete };
-  }, { finding: true, timeoutMs: 60_000 });
+  }, { timeoutMs: 60_000 });
 
   // ---- the idempotent producer ----
   scenario("InitProducerId without a transactional id", async (t) =>

@@ -190,7 +190,6 @@ describe.runIf(tool("kafka-reference"))("differential: produce, fetch, offsets, 
       const stored = await readPartition(c, "log-append");
       return { ack, type: stored.batches.map((b) => b.timestampType), brokerTime: stored.records.map((r) => r.timestamp >= before - 1000) };
     }),
-    { finding: true },
   );
 
   // ---- size limits ----
@@ -207,7 +206,6 @@ describe.runIf(tool("kafka-reference"))("differential: produce, fetch, offsets, 
       const ack = await wire.produce(c, "big-default", 0, wire.buildBatch([{ key: null, value: Buffer.alloc(2_000_000, 7) }]));
       return { ack, end: await wire.listOffset(c, "big-default", 0, -1) };
     }),
-    { finding: true },
   );
 
   scenario("topic max.message.bytes: a larger batch gets MESSAGE_TOO_LARGE, a smaller one is stored", async (t) =>
@@ -440,7 +438,6 @@ describe.runIf(tool("kafka-reference"))("differential: produce, fetch, offsets, 
       const all = await wire.metadata(c, null);
       return { explicit: md.topics.map((x) => ({ name: x.name, error: x.error, internal: x.internal })), listedInternal: all.topics.filter((x) => x.internal).map((x) => x.name) };
     }),
-    { finding: true },
   );
 
   scenario("kafkajs describeCluster and fetchTopicMetadata", async (t) => {

@@ -9,6 +9,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { join } from "node:path";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
+import { Kafka, logLevel } from "kafkajs";
 import { startBroker, type RunningBroker } from "../../lib/broker";
 import { connect, type KafkaClient } from "../../lib/client";
 import { startRegistry, RegistryClient, frame, type RunningRegistry } from "../../lib/registry";
@@ -135,6 +136,12 @@ describe("the registry's state lives in the _schemas topic", () => {
     const keys = (await readValuesWithKeys("_schemas")).map((k) => JSON.parse(k));
     expect(keys).toContainEqual({ keytype: "SCHEMA", subject: s, version: 1, magic: 1 });
     expect(keys).toContainEqual({ keytype: "CONFIG", subject: s, magic: 0 });
+    // _schemas is a compacted topic, as Confluent's registry makes it (no fallback to an uncompacted one).
+    const admin = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: "_schemas", configNames: ["cleanup.policy"] }] });
+    await admin.disconnect();
+    expect(described.resources[0].configEntries[0].configValue).toBe("compact");
   });
 });
 

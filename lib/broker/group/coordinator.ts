@@ -2,12 +2,28 @@
  * The group coordinator for the classic consumer-group protocol (JoinGroup/SyncGroup/Heartbeat/LeaveGroup),
  * with the same state machine as Kafka's GroupCoordinator: Empty -> PreparingRebalance -> CompletingRebalance
  * -> Stable, a new generation at every completed join, members dropped when their session times out or they
- * fail to rejoin within the rebalance timeout, and committed offsets that persist in the data directory.
+ * fail to rejoin within the rebalance timeout, and committed offsets and group metadata kept as Kafka keeps
+ * them: records in the compacted internal topic __consumer_offsets, read back at start.
  */
 import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ErrorCode } from "../../protocol/apis";
+import { batchBaseOffset, batchLastOffsetDelta, batchRecords, buildBatch, isControlBatch } from "../log/record-batch";
+import type { Topic, TopicStore } from "../log/topics";
+import {
+  DEFAULT_OFFSETS_PARTITIONS,
+  OFFSETS_SEGMENT_BYTES,
+  OFFSETS_TOPIC,
+  decodeOffsetsRecord,
+  groupMetadataKey,
+  groupMetadataValue,
+  offsetCommitKey,
+  offsetCommitValue,
+  partitionFor,
+  type OffsetsRecord,
+  type StoredMember,
+} from "./offsets-topic";
 
 export type GroupState = "Empty" | "PreparingRebalance" | "CompletingRebalance" | "Stable" | "Dead";
 
@@ -81,65 +97,158 @@ export function offsetKey(topic: string, partition: number): string {
   return topic + "\0" + partition;
 }
 
+export interface CoordinatorOptions {
+  initialRebalanceDelayMs: number;
+  minSessionTimeoutMs: number;
+  maxSessionTimeoutMs: number;
+  /** Partitions of __consumer_offsets when the coordinator creates it (Kafka's offsets.topic.num.partitions, 50). */
+  offsetsTopicPartitions?: number;
+  /** Receives one line when offsets are loaded or migrated. */
+  log?: (line: string) => void;
+}
+
 export class GroupCoordinator {
   readonly groups = new Map<string, Group>();
   private readonly sweep: NodeJS.Timeout;
-  private readonly offsetsFile: string | undefined;
-  private offsetsFd: number | undefined;
-  /** Lines in the offsets file, to know when compacting it pays. */
-  private linesWritten = 0;
 
+  /**
+   * Committed offsets and group metadata live in the compacted internal topic __consumer_offsets of `topics`,
+   * in Kafka's record format; with a data directory that topic is on disk and is read back here at start.
+   * Without `topics` (unit tests) the coordinator keeps them in memory only.
+   */
   constructor(
     dataDir: string | undefined,
-    private readonly opts: { initialRebalanceDelayMs: number; minSessionTimeoutMs: number; maxSessionTimeoutMs: number },
+    private readonly opts: CoordinatorOptions,
+    private readonly topics?: TopicStore,
   ) {
-    if (dataDir) {
-      const dir = path.join(dataDir, "groups");
-      fs.mkdirSync(dir, { recursive: true });
-      this.offsetsFile = path.join(dir, "offsets.jsonl");
-      this.loadOffsets();
-      this.offsetsFd = fs.openSync(this.offsetsFile, "a");
-    }
+    const existing = topics?.get(OFFSETS_TOPIC);
+    if (existing) this.load(existing);
+    if (dataDir && topics) this.migrateLegacy(path.join(dataDir, "groups", "offsets.jsonl"));
     this.sweep = setInterval(() => this.expireSessions(Date.now()), 200);
     this.sweep.unref();
   }
 
-  private loadOffsets(): void {
-    const file = this.offsetsFile!;
-    if (!fs.existsSync(file)) return;
-    const lines = fs.readFileSync(file, "utf8").split("\n");
-    for (const line of lines) {
-      if (!line) continue;
-      let rec: { g: string; t: string; p: number; o: number; m: string | null; d?: boolean };
-      try {
-        rec = JSON.parse(line) as typeof rec;
-      } catch {
-        continue; // a line torn by a crash: the commit it held was never acknowledged
+  /** Replays __consumer_offsets: the latest record per key wins, tombstones delete. */
+  private load(topic: Topic): void {
+    let records = 0;
+    for (const log of topic.partitions) {
+      let offset = log.logStartOffset;
+      while (offset < log.highWatermark) {
+        const { chunks } = log.read(offset, 8 << 20, true);
+        if (chunks.length === 0) break;
+        const buf = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+        let next = offset;
+        for (const info of iterateBatches(buf)) {
+          next = batchBaseOffset(info) + batchLastOffsetDelta(info) + 1;
+          if (isControlBatch(info)) continue;
+          for (const r of batchRecords(info)?.records ?? []) {
+            if (!r.key) continue;
+            records++;
+            this.apply(r.key, r.value);
+          }
+        }
+        if (next <= offset) break;
+        offset = next;
       }
-      const g = this.group(rec.g);
-      if (rec.d) g.offsets.delete(offsetKey(rec.t, rec.p));
-      else g.offsets.set(offsetKey(rec.t, rec.p), { offset: rec.o, metadata: rec.m });
     }
-    this.rewriteCompacted();
+    let offsets = 0;
+    for (const g of this.groups.values()) offsets += g.offsets.size;
+    if (records > 0) this.opts.log?.(`group coordinator: loaded ${offsets} committed offsets of ${this.groups.size} groups from ${OFFSETS_TOPIC} (${records} records)`);
   }
 
-  /** Rewrites the offsets file with one line per committed partition, so it does not grow without bound. */
-  private rewriteCompacted(): void {
-    const file = this.offsetsFile!;
-    const out: string[] = [];
-    for (const g of this.groups.values())
-      for (const [k, v] of g.offsets) {
-        const [t, p] = k.split("\0");
-        out.push(JSON.stringify({ g: g.groupId, t, p: Number(p), o: v.offset, m: v.metadata }));
-      }
-    const tmp = file + ".tmp";
-    fs.writeFileSync(tmp, out.length ? out.join("\n") + "\n" : "");
-    fs.renameSync(tmp, file);
-    this.linesWritten = out.length;
-    if (this.offsetsFd !== undefined) {
-      fs.closeSync(this.offsetsFd);
-      this.offsetsFd = fs.openSync(file, "a");
+  private apply(key: Buffer, value: Buffer | null): void {
+    let rec: OffsetsRecord;
+    try {
+      rec = decodeOffsetsRecord(key, value);
+    } catch {
+      return; // a record this coordinator cannot read is left for Kafka's tools
     }
+    if (rec.type === "offset") {
+      const k = offsetKey(rec.topic, rec.partition);
+      if (rec.value) this.group(rec.group).offsets.set(k, { offset: rec.value.offset, metadata: rec.value.metadata });
+      else this.groups.get(rec.group)?.offsets.delete(k);
+    } else if (rec.type === "group") {
+      if (!rec.value) {
+        const g = this.groups.get(rec.group);
+        if (g && g.offsets.size === 0) this.groups.delete(rec.group);
+        else if (g) g.generationId = 0;
+        return;
+      }
+      // The members of a group are not brought back: they rejoin (their sessions would have expired anyway).
+      const g = this.group(rec.group);
+      g.generationId = rec.value.generation;
+      g.protocolType = rec.value.protocolType;
+    }
+  }
+
+  /** Offsets committed by an older version of this broker (groups/offsets.jsonl) move into __consumer_offsets. */
+  private migrateLegacy(file: string): void {
+    if (!fs.existsSync(file)) return;
+    const latest = new Map<string, { g: string; t: string; p: number; o: number; m: string | null } | null>();
+    for (const line of fs.readFileSync(file, "utf8").split("\n")) {
+      if (!line) continue;
+      try {
+        const rec = JSON.parse(line) as { g: string; t: string; p: number; o: number; m: string | null; d?: boolean };
+        latest.set(`${rec.g}\0${rec.t}\0${rec.p}`, rec.d ? null : rec);
+      } catch {
+        // a line torn by a crash: the commit it held was never acknowledged
+      }
+    }
+    const byGroup = new Map<string, { topic: string; partition: number; offset: number; metadata: string | null }[]>();
+    for (const rec of latest.values()) {
+      if (!rec) continue;
+      if (!byGroup.has(rec.g)) byGroup.set(rec.g, []);
+      byGroup.get(rec.g)!.push({ topic: rec.t, partition: rec.p, offset: rec.o, metadata: rec.m });
+    }
+    for (const [g, offsets] of byGroup) if (this.commit(g, offsets) !== 0) return; // kept for the next start
+    fs.rmSync(file, { force: true });
+    this.opts.log?.(`group coordinator: moved ${latest.size} committed offsets from ${file} into ${OFFSETS_TOPIC}`);
+  }
+
+  /** __consumer_offsets, created (compacted, as in Kafka) the first time a group needs it. */
+  offsetsTopic(): Topic | undefined {
+    if (!this.topics) return undefined;
+    const t = this.topics.get(OFFSETS_TOPIC);
+    if (t) return t;
+    return this.topics.create(OFFSETS_TOPIC, this.opts.offsetsTopicPartitions ?? DEFAULT_OFFSETS_PARTITIONS, { cleanupPolicy: "compact", segmentBytes: OFFSETS_SEGMENT_BYTES });
+  }
+
+  /**
+   * Appends records of one group to its partition of __consumer_offsets; 0, or COORDINATOR_NOT_AVAILABLE
+   * (retriable) when the topic cannot be created or written (a full disk): nothing is then stored.
+   */
+  private store(groupId: string, records: { key: Buffer; value: Buffer | null }[]): number {
+    if (!this.topics || records.length === 0) return 0;
+    try {
+      const topic = this.offsetsTopic()!;
+      const p = partitionFor(groupId, topic.partitions.length);
+      topic.partitions[p].append([buildBatch(records, Date.now())]);
+      this.topics.notifyAppend(OFFSETS_TOPIC, p);
+      return 0;
+    } catch (err) {
+      this.opts.log?.(`group coordinator: could not store ${records.length} record(s) of group ${groupId}: ${(err as Error).message}`);
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    }
+  }
+
+  /** Writes the group's metadata record (after a generation completes, or when it empties). */
+  private storeGroup(g: Group): void {
+    const members: StoredMember[] = [...g.members.values()].map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      rebalanceTimeoutMs: m.rebalanceTimeoutMs,
+      sessionTimeoutMs: m.sessionTimeoutMs,
+      subscription: m.protocols.find((p) => p.name === g.protocolName)?.metadata ?? EMPTY,
+      assignment: m.assignment,
+    }));
+    this.store(g.groupId, [
+      {
+        key: groupMetadataKey(g.groupId),
+        value: groupMetadataValue({ protocolType: g.protocolType, generation: g.generationId, protocol: g.protocolName || null, leader: g.leaderId || null, currentStateTimestamp: Date.now(), members }),
+      },
+    ]);
   }
 
   group(groupId: string): Group {
@@ -154,7 +263,7 @@ export class GroupCoordinator {
   join(req: JoinRequest): Promise<JoinResult> {
     const fail = (errorCode: number, memberId = req.memberId): Promise<JoinResult> =>
       Promise.resolve({ errorCode, generationId: -1, protocolName: "", leader: "", memberId, members: [] });
-    if (!req.groupId) return fail(ErrorCode.INVALID_GROUP_ID);
+    if (checkGroupId(req.groupId)) return fail(ErrorCode.INVALID_GROUP_ID);
     if (req.sessionTimeoutMs < this.opts.minSessionTimeoutMs || req.sessionTimeoutMs > this.opts.maxSessionTimeoutMs) return fail(ErrorCode.INVALID_SESSION_TIMEOUT);
     const g = this.group(req.groupId);
     if (g.members.size > 0) {
@@ -251,6 +360,7 @@ export class GroupCoordinator {
       g.state = "Empty";
       g.protocolName = "";
       g.leaderId = "";
+      this.storeGroup(g);
       return;
     }
     const protocols = this.commonProtocols(g, undefined);
@@ -297,6 +407,7 @@ export class GroupCoordinator {
         if (target) target.assignment = a.assignment;
       }
       g.state = "Stable";
+      this.storeGroup(g);
       for (const member of g.members.values()) {
         if (member.pendingSync) {
           member.pendingSync({ errorCode: 0, assignment: member.assignment });
@@ -355,17 +466,19 @@ export class GroupCoordinator {
 
   /**
    * Checks one committed offset against Kafka's limits: metadata up to offset.metadata.max.bytes (4096, else
-   * OFFSET_METADATA_TOO_LARGE); the offset -1 or more and representable exactly here (below 2^53, else
-   * INVALID_COMMIT_OFFSET_SIZE) so that it reads back as committed. 0 when it may be stored.
+   * OFFSET_METADATA_TOO_LARGE). Kafka stores any offset, negative ones too (kafkajs resetOffsets commits -2 for
+   * "earliest"); here it must also be exactly representable (below 2^53 in size, else INVALID_COMMIT_OFFSET_SIZE)
+   * so that it reads back as committed. 0 when it may be stored.
    */
   validateCommit(offset: number, metadata: string | null): number {
     if (metadata !== null && Buffer.byteLength(metadata) > OFFSET_METADATA_MAX_BYTES) return 12; // OFFSET_METADATA_TOO_LARGE
-    if (!Number.isSafeInteger(offset) || offset < -1) return ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
+    if (!Number.isSafeInteger(offset)) return ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
     return 0;
   }
 
   /** Checks a commit's membership; 0 when the offsets may be stored. */
   checkCommit(groupId: string, generationId: number, memberId: string): number {
+    if (checkGroupId(groupId)) return ErrorCode.INVALID_GROUP_ID;
     const g = this.groups.get(groupId);
     // A commit outside group management (generation -1, no member), as admin tools and simple consumers do:
     // Kafka takes it only while the group has no members, so an admin cannot move a live consumer's offsets.
@@ -384,40 +497,19 @@ export class GroupCoordinator {
     return 0;
   }
 
-  /** Stores offsets; with a data dir they reach the file before the commit is acknowledged. 0, or an error code. */
+  /**
+   * Stores offsets: they are appended to __consumer_offsets (the page cache, so a killed broker keeps them)
+   * before the commit is acknowledged. 0, or COORDINATOR_NOT_AVAILABLE when they could not be written.
+   */
   commit(groupId: string, offsets: { topic: string; partition: number; offset: number; metadata: string | null }[]): number {
-    // With a data dir the commit reaches the file first; a failed write (a full disk) is cut back off the file,
-    // nothing changes in memory, and the commit answers COORDINATOR_NOT_AVAILABLE (retriable), never a hang-up.
-    if (this.offsetsFd !== undefined) {
-      const lines = Buffer.from(offsets.map((o) => JSON.stringify({ g: groupId, t: o.topic, p: o.partition, o: o.offset, m: o.metadata }) + "\n").join(""));
-      const fd = this.offsetsFd;
-      let before = -1;
-      try {
-        before = fs.fstatSync(fd).size;
-        for (let off = 0; off < lines.length; ) off += fs.writeSync(fd, lines, off, lines.length - off);
-      } catch {
-        try {
-          if (before >= 0) fs.ftruncateSync(fd, before);
-        } catch {
-          /* the torn line is skipped when the file is loaded */
-        }
-        return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-      }
-    }
+    const now = Date.now();
+    const failed = this.store(
+      groupId,
+      offsets.map((o) => ({ key: offsetCommitKey(groupId, o.topic, o.partition), value: offsetCommitValue(o.offset, o.metadata, now) })),
+    );
+    if (failed) return failed;
     const g = this.group(groupId);
     for (const o of offsets) g.offsets.set(offsetKey(o.topic, o.partition), { offset: o.offset, metadata: o.metadata });
-    if (this.offsetsFd !== undefined) {
-      this.linesWritten += offsets.length;
-      let live = 0;
-      for (const grp of this.groups.values()) live += grp.offsets.size;
-      if (this.linesWritten > 10_000 && this.linesWritten > 4 * live) {
-        try {
-          this.rewriteCompacted();
-        } catch {
-          /* compaction of the file waits for the next chance (a full disk) */
-        }
-      }
-    }
     return 0;
   }
 
@@ -425,16 +517,26 @@ export class GroupCoordinator {
     return this.groups.get(groupId)?.offsets.get(offsetKey(topic, partition));
   }
 
-  /** Deletes committed offsets (OffsetDelete, DeleteGroups); durable like commits. */
+  /** Deletes committed offsets (OffsetDelete, DeleteGroups): tombstones in __consumer_offsets. */
   deleteOffsets(groupId: string, partitions: { topic: string; partition: number }[]): void {
     const g = this.groups.get(groupId);
     if (!g) return;
-    let lines = "";
-    for (const { topic, partition } of partitions) {
-      if (!g.offsets.delete(offsetKey(topic, partition))) continue;
-      if (this.offsetsFd !== undefined) lines += JSON.stringify({ g: groupId, t: topic, p: partition, o: -1, m: null, d: true }) + "\n";
-    }
-    if (lines) fs.writeSync(this.offsetsFd!, lines);
+    const tombstones: { key: Buffer; value: null }[] = [];
+    for (const { topic, partition } of partitions) if (g.offsets.delete(offsetKey(topic, partition))) tombstones.push({ key: offsetCommitKey(groupId, topic, partition), value: null });
+    this.store(groupId, tombstones);
+  }
+
+  /** DeleteGroups: the group's offsets and metadata go (tombstones), and the group with them. */
+  deleteGroup(groupId: string): void {
+    const g = this.groups.get(groupId);
+    if (!g) return;
+    const tombstones: { key: Buffer; value: null }[] = [...g.offsets.keys()].map((k) => {
+      const i = k.lastIndexOf("\0");
+      return { key: offsetCommitKey(groupId, k.slice(0, i), Number(k.slice(i + 1))), value: null };
+    });
+    tombstones.push({ key: groupMetadataKey(groupId), value: null });
+    this.store(groupId, tombstones);
+    this.groups.delete(groupId);
   }
 
   /** Topics the members of a consumer group subscribe to (from their ConsumerProtocolSubscription metadata). */
@@ -465,15 +567,9 @@ export class GroupCoordinator {
   /** Forgets committed offsets of a deleted topic. */
   dropTopic(topic: string): void {
     for (const g of this.groups.values()) {
-      const dropped: string[] = [];
-      for (const k of g.offsets.keys()) if (k.startsWith(topic + "\0")) dropped.push(k);
-      for (const k of dropped) {
-        g.offsets.delete(k);
-        if (this.offsetsFd !== undefined) {
-          const [t, p] = k.split("\0");
-          fs.writeSync(this.offsetsFd, JSON.stringify({ g: g.groupId, t, p: Number(p), o: -1, m: null, d: true }) + "\n");
-        }
-      }
+      const dropped: { topic: string; partition: number }[] = [];
+      for (const k of g.offsets.keys()) if (k.startsWith(topic + "\0")) dropped.push({ topic, partition: Number(k.slice(topic.length + 1)) });
+      if (dropped.length) this.deleteOffsets(g.groupId, dropped);
     }
   }
 
@@ -506,8 +602,26 @@ export class GroupCoordinator {
         m.pendingSync = undefined;
       }
     }
-    if (this.offsetsFd !== undefined) fs.closeSync(this.offsetsFd);
-    this.offsetsFd = undefined;
+  }
+}
+
+/** Longest group id: it is a key field of __consumer_offsets records, an int16-length string, as in Kafka. */
+export const MAX_GROUP_ID_BYTES = 32767;
+
+/** INVALID_GROUP_ID for an empty group id or one too long to be stored; 0 otherwise. */
+export function checkGroupId(groupId: string): number {
+  if (!groupId || Buffer.byteLength(groupId) > MAX_GROUP_ID_BYTES) return ErrorCode.INVALID_GROUP_ID;
+  return 0;
+}
+
+/** The batches of a buffer of whole stored batches. */
+function* iterateBatches(buf: Buffer): Generator<Buffer> {
+  let pos = 0;
+  while (buf.length - pos >= 12) {
+    const len = 12 + buf.readInt32BE(pos + 8);
+    if (pos + len > buf.length) return;
+    yield buf.subarray(pos, pos + len);
+    pos += len;
   }
 }
 

@@ -15,6 +15,7 @@ import { defineApi } from "../protocol/api";
 import { RecordChunks, type RequestOf } from "../../protocol/codec";
 import { Fetch } from "../../protocol/messages";
 import type { BrokerCore, RequestContext } from "../core";
+import { LogError, LogErrorCode } from "../log/errors";
 import { topicMeta } from "./topic-meta";
 import { producerState } from "../txn/producer-state";
 import { AclOperation, topicAllowed } from "../acl/check";
@@ -132,6 +133,11 @@ function collect(core: BrokerCore, parts: WantedPartition[], maxBytes: number, b
       const errorCode = byId && !topic ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
       return { w, errorCode, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, chunks: [], bytes: 0, aborted: [] };
     }
+    if (log.offline) {
+      // A partition whose storage failed answers KAFKA_STORAGE_ERROR (as Kafka does for an offline log dir).
+      hasError = true;
+      return { w, errorCode: LogErrorCode.KAFKA_STORAGE_ERROR, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, chunks: [], bytes: 0, aborted: [] };
+    }
     const hw = log.highWatermark;
     const start = log.logStartOffset;
     const state = producerState(log);
@@ -145,7 +151,14 @@ function collect(core: BrokerCore, parts: WantedPartition[], maxBytes: number, b
     const budget = Math.min(Math.max(0, w.maxBytes), Math.max(0, maxBytes - bytes));
     // The first batch of the response goes out even when larger than the limits (KIP-74), so a consumer
     // whose max bytes are smaller than a batch still makes progress.
-    let read = w.fetchOffset < limit ? log.read(w.fetchOffset, budget, bytes === 0) : { chunks: [], bytes: 0 };
+    let read: { chunks: Buffer[]; bytes: number };
+    try {
+      read = w.fetchOffset < limit ? log.read(w.fetchOffset, budget, bytes === 0) : { chunks: [], bytes: 0 };
+    } catch (err) {
+      if (!(err instanceof LogError)) throw err;
+      hasError = true; // an unreadable segment: this partition's error code, never a closed connection
+      return { w, errorCode: err.code, highWatermark: hw, lastStableOffset: lso, logStartOffset: start, chunks: [], bytes: 0, aborted: [] };
+    }
     let aborted: PartitionOut["aborted"] = [];
     if (readCommitted && read.bytes > 0 && (lso < hw || state.aborted.length > 0)) {
       const cut = cutAt(read.chunks, limit);

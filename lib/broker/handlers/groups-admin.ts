@@ -70,18 +70,12 @@ export const deleteGroups = defineApi(DeleteGroups, {
         const g = coordinator.groups.get(groupId);
         if (!visible(g)) return { groupId, errorCode: ErrorCode.GROUP_ID_NOT_FOUND };
         if (g.members.size > 0) return { groupId, errorCode: ErrorCode.NON_EMPTY_GROUP };
-        coordinator.deleteOffsets(groupId, [...g.offsets.keys()].map(splitKey));
-        coordinator.groups.delete(groupId);
+        coordinator.deleteGroup(groupId);
         return { groupId, errorCode: ErrorCode.NONE };
       }),
     };
   },
 });
-
-function splitKey(k: string): { topic: string; partition: number } {
-  const i = k.lastIndexOf("\0");
-  return { topic: k.slice(0, i), partition: Number(k.slice(i + 1)) };
-}
 
 export const offsetDelete = defineApi(OffsetDelete, {
   versions: [0, 0],

@@ -9,7 +9,7 @@ import { UUID_ZERO } from "../../protocol/codec";
 import { Metadata } from "../../protocol/messages";
 import { AclOperation, clusterAllowed, topicAllowed } from "../acl/check";
 import { NO_AUTHORIZED_OPERATIONS } from "../core";
-import { checkTopicName } from "../log/topics";
+import { INTERNAL_TOPICS, checkTopicName } from "../log/topics";
 import { topicMeta } from "./topic-meta";
 
 export const metadata = defineApi(Metadata, {
@@ -43,7 +43,7 @@ export const metadata = defineApi(Metadata, {
         errorCode,
         name,
         topicId: topic ? ids.idOf(name) : UUID_ZERO,
-        isInternal: false,
+        isInternal: INTERNAL_TOPICS.has(name),
         partitions: (topic?.partitions ?? []).map((_, p) => ({
           errorCode: ErrorCode.NONE,
           partitionIndex: p,

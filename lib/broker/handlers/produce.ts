@@ -10,6 +10,7 @@ import { AclOperation, topicAllowed, transactionalIdAllowed } from "../acl/check
 import { BatchError, LogError, splitBatches } from "../log/record-batch";
 import { batchHeader, producerState } from "../txn/producer-state";
 import { topicMeta } from "./topic-meta";
+import { INTERNAL_TOPICS } from "../log/topics";
 
 export const produce = defineApi(Produce, {
   versions: [3, 13],
@@ -51,6 +52,11 @@ export const produce = defineApi(Produce, {
         const log = topic?.partitions[p.index];
         if (!topic || !log) {
           res.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          return res;
+        }
+        if (INTERNAL_TOPICS.has(t.name)) {
+          res.errorCode = ErrorCode.INVALID_TOPIC_EXCEPTION; // as Kafka: clients may not append to internal topics
+          res.errorMessage = `Cannot append to internal topic ${t.name}`;
           return res;
         }
         if (!p.records || p.records.length === 0) {

@@ -80,6 +80,7 @@ export interface CleanStats {
 /** The largest segment.bytes accepted: positions in the .index file are 32-bit, as in Kafka. */
 export const MAX_SEGMENT_BYTES = 1 << 30;
 const DEFAULT_INDEX_INTERVAL = 4096;
+const NO_TIMESTAMP_LIMITS: BatchLimits = { timestampAfterMaxMs: -1, timestampBeforeMaxMs: -1 };
 /** Bytes read per step when recovery scans a segment. */
 const RECOVERY_WINDOW = 8 << 20;
 /** Bytes read per step when a lookup walks batch headers from an index entry. */
@@ -434,7 +435,8 @@ export class PartitionLog {
     const logAppendTime = this.policy.timestampType === "LogAppendTime";
     let count = 0;
     for (const b of batches) {
-      validateBatch(b, now, limits);
+      // With LogAppendTime the producer's timestamps are replaced, so Kafka does not check them.
+      validateBatch(b, now, logAppendTime ? NO_TIMESTAMP_LIMITS : limits);
       if (compacting && hasNullKey(b.data)) throw new LogError(LogErrorCode.INVALID_RECORD, `Compacted topic cannot accept message without key in topic partition ${this.name}.`);
       if (logAppendTime) setLogAppendTime(b, now);
       count += b.lastOffsetDelta + 1;

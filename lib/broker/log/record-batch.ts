@@ -147,16 +147,20 @@ function recordsSection(batch: Buffer): Buffer | undefined {
 
 /** A read position over a records section; varints as Kafka writes them (zigzag). */
 class Cursor {
+  /** Reads stop here (the end of the current record, or of the section). */
+  limit: number;
   constructor(
     readonly buf: Buffer,
     public pos: number,
-  ) {}
+  ) {
+    this.limit = buf.length;
+  }
 
   varlong(): number {
     let result = 0;
     let mul = 1;
     for (let i = 0; ; i++) {
-      if (this.pos >= this.buf.length) throw new LogError(LogErrorCode.INVALID_RECORD, "record truncated inside a varint");
+      if (this.pos >= this.limit) throw new LogError(LogErrorCode.INVALID_RECORD, "record truncated inside a varint");
       const b = this.buf[this.pos++];
       result += (b & 0x7f) * mul;
       if ((b & 0x80) === 0) break;
@@ -167,7 +171,7 @@ class Cursor {
   }
 
   skip(n: number): void {
-    if (n < 0 || this.pos + n > this.buf.length) throw new LogError(LogErrorCode.INVALID_RECORD, "record field past the end of its record");
+    if (n < 0 || this.pos + n > this.limit) throw new LogError(LogErrorCode.INVALID_RECORD, "record field past the end of its record");
     this.pos += n;
   }
 }
@@ -179,37 +183,42 @@ interface RecordInfo {
 
 /**
  * Walks every record of a records section, checking that each record's length covers exactly its fields and
- * that the records fill the section; calls visit per record (stop early by returning true).
+ * that the records fill the section; calls visit per record (stop early by returning true). One cursor with a
+ * moving limit, nothing allocated per record (this runs on every produced record).
  */
 function walkRecords(section: Buffer, count: number, baseTimestamp: number, visit: (r: RecordInfo, index: number) => boolean | void): void {
   const c = new Cursor(section, 0);
+  const whole = section.length;
+  const info: RecordInfo = { offsetDelta: 0, timestamp: 0 };
   for (let i = 0; i < count; i++) {
+    c.limit = whole;
     const len = c.varlong();
     const start = c.pos;
-    if (len < 6 || start + len > section.length) throw new LogError(LogErrorCode.INVALID_RECORD, `record ${i} of ${count} has length ${len}, past the end of its batch`);
+    if (len < 6 || start + len > whole) throw new LogError(LogErrorCode.INVALID_RECORD, `record ${i} of ${count} has length ${len}, past the end of its batch`);
     const end = start + len;
-    const sub = new Cursor(section.subarray(0, end), start);
-    sub.skip(1); // attributes
-    const timestampDelta = sub.varlong();
-    const offsetDelta = sub.varlong();
-    const keyLen = sub.varlong();
-    if (keyLen >= 0) sub.skip(keyLen);
-    const valueLen = sub.varlong();
-    if (valueLen >= 0) sub.skip(valueLen);
-    const headers = sub.varlong();
+    c.limit = end;
+    c.skip(1); // attributes
+    const timestampDelta = c.varlong();
+    const offsetDelta = c.varlong();
+    const keyLen = c.varlong();
+    if (keyLen >= 0) c.skip(keyLen);
+    const valueLen = c.varlong();
+    if (valueLen >= 0) c.skip(valueLen);
+    const headers = c.varlong();
     if (headers < 0) throw new LogError(LogErrorCode.INVALID_RECORD, `record ${i} has a negative header count`);
     for (let h = 0; h < headers; h++) {
-      const hk = sub.varlong();
+      const hk = c.varlong();
       if (hk < 0) throw new LogError(LogErrorCode.INVALID_RECORD, `record ${i} has a header with a null key`);
-      sub.skip(hk);
-      const hv = sub.varlong();
-      if (hv >= 0) sub.skip(hv);
+      c.skip(hk);
+      const hv = c.varlong();
+      if (hv >= 0) c.skip(hv);
     }
-    if (sub.pos !== end) throw new LogError(LogErrorCode.INVALID_RECORD, `record ${i} is ${len} bytes but its fields take ${sub.pos - start}`);
-    c.pos = end;
-    if (visit({ offsetDelta, timestamp: baseTimestamp === -1 ? -1 : baseTimestamp + timestampDelta }, i)) return;
+    if (c.pos !== end) throw new LogError(LogErrorCode.INVALID_RECORD, `record ${i} is ${len} bytes but its fields take ${c.pos - start}`);
+    info.offsetDelta = offsetDelta;
+    info.timestamp = baseTimestamp === -1 ? -1 : baseTimestamp + timestampDelta;
+    if (visit(info, i)) return;
   }
-  if (c.pos !== section.length) throw new LogError(LogErrorCode.INVALID_RECORD, `batch holds ${section.length - c.pos} bytes after its ${count} records`);
+  if (c.pos !== whole) throw new LogError(LogErrorCode.INVALID_RECORD, `batch holds ${whole - c.pos} bytes after its ${count} records`);
 }
 
 export interface BatchLimits {
@@ -278,7 +287,7 @@ export function firstRecordAtOrAfter(batch: Buffer, ts: number): { offsetDelta: 
   try {
     walkRecords(section, batch.readInt32BE(OFF_RECORD_COUNT), Number(batch.readBigInt64BE(OFF_BASE_TIMESTAMP)), (r) => {
       if (r.timestamp >= ts) {
-        found = r;
+        found = { ...r };
         return true;
       }
     });
@@ -294,6 +303,7 @@ export interface RecordView {
   key: Buffer | null;
   /** A null value: a tombstone (a delete marker in a compacted topic). */
   tombstone: boolean;
+  value: Buffer | null;
   /** The record's bytes in the records section, its length varint included. */
   start: number;
   end: number;
@@ -335,7 +345,8 @@ export function batchRecords(batch: Buffer): { section: Buffer; records: RecordV
         c.skip(keyLen);
       }
       const valueLen = c.varlong();
-      records.push({ offset: base + offsetDelta, key, tombstone: valueLen < 0, start, end });
+      const value = valueLen >= 0 ? section.subarray(c.pos, c.pos + valueLen) : null;
+      records.push({ offset: base + offsetDelta, key, tombstone: valueLen < 0, value, start, end });
       c.pos = end;
     }
   } catch {

@@ -54,6 +54,9 @@ export function isInternalTopic(name: string): boolean {
   return name.startsWith("__");
 }
 
+/** Kafka's internal topics: Metadata marks them is_internal, and clients may read but not produce to them. */
+export const INTERNAL_TOPICS = new Set(["__consumer_offsets", "__transaction_state"]);
+
 /** Directories of topics being deleted: renamed to this first, so a crash mid-delete never revives a topic. */
 const DELETING = /~[0-9a-f]{32}-delete$/;
 /** Directory of a topic being created; "~" cannot occur in a topic name, so no topic is ever mistaken for these. */
