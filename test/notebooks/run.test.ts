@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 describe("example notebooks under streamlab run", () => {
-  it("notebooks/ holds the seven example notebooks, with the streamlab kernelspec and no saved errors", () => {
+  it("notebooks/ holds the eight example notebooks, with the streamlab kernelspec and no saved errors", () => {
     const present = exampleNotebooks();
     expect(present).toEqual(EXPECTED_NOTEBOOKS.filter((n) => present.includes(n)));
     for (const name of present) {

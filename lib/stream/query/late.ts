@@ -16,7 +16,7 @@ export interface LateRow {
   watermark: Date;
   /** Where it came from: topic, partition and offset for Kafka sources. */
   source: string;
-  /** The row as the stateful operator saw it (its input columns). */
+  /** The row as the stateful operator saw it: the input columns it reads (keys, aggregated columns, event time). */
   row: Record<string, unknown>;
 }
 
@@ -29,12 +29,14 @@ export class LateRowLog {
 
   constructor(private readonly capacity = LATE_ROWS_KEPT) {}
 
-  record(b: Batch, row: number, eventTimeMs: number | null, schema: StructType, batchId: number, watermarkMs: number, describe: (sourceRow: number) => string): void {
+  record(b: Batch, row: number, eventTimeMs: number | null, schema: StructType, batchId: number, watermarkMs: number, describe: (sourceRow: number) => string, columns?: number[]): void {
     // A row late for several sliding windows is one late row.
     if (this.last.batch === b && this.last.row === row && this.last.batchId === batchId) return;
     this.last = { batchId, row, batch: b };
     const values: Record<string, unknown> = {};
-    schema.fields.forEach((f, c) => (values[f.name] = valueToExternal(b.cols[c]?.[row] ?? null, f.type)));
+    schema.fields.forEach((f, c) => {
+      if (!columns || columns.includes(c)) values[f.name] = valueToExternal(b.cols[c]?.[row] ?? null, f.type);
+    });
     const source = b.rowIds ? b.rowIds[row] : row;
     const entry: LateRow = { batchId, eventTime: eventTimeMs === null ? null : new Date(eventTimeMs), watermark: new Date(watermarkMs), source: describe(source), row: values };
     this.kept.push(entry);

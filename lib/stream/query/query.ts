@@ -362,7 +362,7 @@ export class StreamingQueryImpl implements StreamingQuery {
       eventTime: emptyStats(),
       describeRow: (r) => (sb as { describeRow?: (r: number) => string }).describeRow?.(r) ?? `row ${r} of batch ${batchId}`,
     };
-    ctx.onLate = (b, row, et, schema) => this.late.record(b, row, et, schema, batchId, watermarkMs, (r) => ctx.describeRow(r));
+    ctx.onLate = (b, row, et, schema, columns) => this.late.record(b, row, et, schema, batchId, watermarkMs, (r) => ctx.describeRow(r), columns);
     const input: Batch = { n: sb.numRows, cols: sb.columns, rowIds: null };
     const stateOps = this.ops.filter((o) => o.state);
     let ob: OutputBatch;
