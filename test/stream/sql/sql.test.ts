@@ -68,6 +68,14 @@ describe("spark.sql: SELECT over views gives the DataFrame API's result", () => 
     expect(spark.sql("SELECT ts + INTERVAL '1 2:3:4' DAY TO SECOND = ts + INTERVAL 93784 SECONDS AS same FROM orders WHERE id = 1").collect()).toEqual([{ same: true }]);
   });
 
+  it("window_time(window) is the window's last instant (end minus one millisecond at streamlab's precision)", () => {
+    const rows = spark.sql("SELECT window_time(window) AS wt, n FROM (SELECT window, count(*) AS n FROM orders GROUP BY window(ts, '10 seconds'))").collect();
+    expect(rows).toEqual([
+      { wt: new Date(Date.UTC(2024, 0, 1, 0, 0, 9, 999)), n: 2 },
+      { wt: new Date(Date.UTC(2024, 0, 1, 0, 0, 19, 999)), n: 2 },
+    ]);
+  });
+
   it("JOIN ... ON and USING with a static view, LEFT JOIN keeps unmatched rows", () => {
     const inner = spark.sql("SELECT o.id, r.name FROM orders o JOIN regions r ON o.region = r.region").collect();
     expect(inner).toEqual(orders().join(regions(), "region").select("id", "name").collect());
