@@ -7,18 +7,9 @@ import type { Batch } from "../exec/batch";
 import { valueToExternal } from "../expr/runtime";
 import type { StructType } from "../types";
 import type { OutputBatch, Sink } from "../sinks/registry";
+import type { LateRow } from "./late-row";
 
-export interface LateRow {
-  batchId: number;
-  /** The row's event time. */
-  eventTime: Date | null;
-  /** The watermark of the batch that dropped it. */
-  watermark: Date;
-  /** Where it came from: topic, partition and offset for Kafka sources. */
-  source: string;
-  /** The row as the stateful operator saw it: the input columns it reads (keys, aggregated columns, event time). */
-  row: Record<string, unknown>;
-}
+export type { LateRow };
 
 export const LATE_ROWS_KEPT = 100;
 

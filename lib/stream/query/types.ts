@@ -1,5 +1,5 @@
 /** The StreamingQuery contract, with Spark's field names, shared with lib/render's displays and %streams. */
-import type { LateRow } from "./late";
+import type { LateRow } from "./late-row";
 import type { Displayable } from "../../core";
 
 export interface SourceProgress {
