@@ -1,9 +1,10 @@
 /**
  * %display, %chart, %streams and %stop.
  */
-import { didYouMean, isDisplayable, MagicError, registerMagic, type MagicContext, type MagicSpec } from "../core";
+import { didYouMean, DisplayHandle, isDisplayable, MagicError, registerMagic, type DisplayBridge, type MagicContext, type MagicSpec } from "../core";
+import { buildHtmlTable, buildTextTable } from "./table";
 import { chart, display, startChart, startDisplay } from "./api";
-import { isStreamingDataFrame, isStreamingQuery, type GeneratorLike, type StreamingQueryLike } from "./contract";
+import { isStreamingDataFrame, isStreamingQuery, type GeneratorLike, type StreamingDataFrameLike, type StreamingQueryLike } from "./contract";
 import { allQueries, StreamsDashboard } from "./dashboard";
 import { LiveQueryStatus, type SvgPolicy } from "./live";
 import { generators, loadDatagen } from "./peers";
@@ -75,11 +76,35 @@ function asError(ctx: MagicContext, err: unknown): MagicError {
   return new MagicError(`%${ctx.name}: ${(err as Error)?.message?.split("\n")[0] ?? String(err)}`);
 }
 
+interface LateRowLike {
+  batchId: number;
+  eventTime: Date | null;
+  watermark: Date;
+  source: string;
+  row: Record<string, unknown>;
+}
+
+/** `%display QUERY --late`: the rows the watermark dropped, a live table refreshed at each progress. */
+function showLateRows(query: StreamingQueryLike & { lateRows(): LateRowLike[] }, rows: number, bridge: DisplayBridge): void {
+  const bundle = () => {
+    const late = query.lateRows().map((r) => ({ event_time: r.eventTime, watermark: r.watermark, batch: r.batchId, ...r.row, source: r.source }));
+    const options = { rows: late, limit: rows, tail: true, note: `rows dropped by the watermark of ${queryName(query) ?? query.id.slice(0, 8)} (${query.isActive ? "running" : "stopped"})` };
+    return { "text/plain": buildTextTable(options), "text/html": buildHtmlTable(options) };
+  };
+  const handle = new DisplayHandle(bundle(), undefined, bridge);
+  const offProgress = query.onProgress?.(() => handle.update(bundle()));
+  query.onTerminated?.(() => {
+    offProgress?.();
+    handle.update(bundle());
+    handle.close();
+  });
+}
+
 const displayMagic: MagicSpec = {
   name: "display",
   kind: "line",
   summary: "show a streaming DataFrame or query as a live table",
-  usage: "%display NAME [--rows N] [--sort COL] [--keys COL,COL] [--mode append|update|complete] [--name QUERY]",
+  usage: "%display NAME [--rows N] [--sort COL] [--keys COL,COL] [--mode append|update|complete] [--name QUERY] [--late | --corrupt]",
   help:
     "NAME is a streaming DataFrame or query in the notebook, or a running query's name. A DataFrame starts a\n" +
     "display-sink query: update/complete mode shows the current result table (upserted by key columns), append\n" +
@@ -94,11 +119,34 @@ const displayMagic: MagicSpec = {
     { name: "mode", type: "string", help: "output mode", choices: OUTPUT_MODES },
     { name: "name", type: "string", help: "name of the query started (queryName)" },
     { name: "max-updates", type: "number", help: "most display updates per second", default: 4 },
+    { name: "late", type: "boolean", help: "a running query's rows dropped by the watermark (query.lateRows()), live" },
+    { name: "corrupt", type: "boolean", help: "the rows of a streaming DataFrame whose _corrupt_record is set, live" },
   ],
   async run(ctx) {
     const target = ctx.args.positional[0];
     const o = ctx.args.options;
     const rows = o.rows as number;
+    if (o.late === true) {
+      const q = await resolve(ctx, target);
+      if (!isStreamingQuery(q) || typeof (q as { lateRows?: unknown }).lateRows !== "function") {
+        throw q === undefined ? notFound(ctx, target, "query") : new MagicError(`%display --late shows a running query's late rows: give the query's name (%display QUERY --late), not '${target}'`);
+      }
+      showLateRows(q as StreamingQueryLike & { lateRows(): LateRowLike[] }, rows, ctx.display);
+      return undefined;
+    }
+    if (o.corrupt === true) {
+      const df = await resolve(ctx, target);
+      if (!isStreamingDataFrame(df)) throw df === undefined ? notFound(ctx, target, "streaming DataFrame") : new MagicError(`%display --corrupt needs a streaming DataFrame read with from_json (PERMISSIVE), not '${target}'`);
+      const columns = (df as { columns?: string[] }).columns ?? [];
+      if (!columns.includes("_corrupt_record")) throw new MagicError(`%display --corrupt: '${target}' has no _corrupt_record column; its columns: ${columns.join(", ")}`);
+      try {
+        const bad = (df as unknown as { filter(c: string): StreamingDataFrameLike }).filter("_corrupt_record IS NOT NULL");
+        startDisplay(bad, { rows, name: (o.name as string | undefined) ?? freeQueryName(`${target}_corrupt`), outputMode: "append" });
+      } catch (err) {
+        throw asError(ctx, err);
+      }
+      return undefined;
+    }
     if (!Number.isInteger(rows) || rows < 1) throw new MagicError(`%display --rows must be a whole number of at least 1, got ${rows}`);
     const maxUpdates = o["max-updates"] as number;
     if (!(maxUpdates > 0)) throw new MagicError(`%display --max-updates must be above 0, got ${maxUpdates}`);

@@ -17,7 +17,7 @@ export { Column } from "./expr/ast";
 export * from "./functions";
 export { MemoryStream } from "./sources/memory";
 export { registerSinkFormat, getSinkFormat, sinkFormats, type OutputBatch, type Sink, type SinkContext, type SinkFactory, type OutputMode } from "./sinks/registry";
-export type { LateRow } from "./query/types";
+export type { LateRow } from "./query/late-row";
 export type { StreamingQuery, StreamingQueryProgress, StreamingQueryStatus, StateOperatorProgress, SourceProgress, StreamingQueryException } from "./query/types";
 export { StreamingQueryManager } from "./query/manager";
 export { DataStreamWriter, type TriggerSpec } from "./query/writer";

@@ -13,6 +13,7 @@ export const EXPECTED_NOTEBOOKS = [
   "05-pipeline-to-topic.ipynb",
   "06-bad-data.ipynb",
   "07-real-kafka.ipynb",
+  "08-streaming-sql.ipynb",
   "10-avro-and-schema-registry.ipynb",
 ];
 
@@ -124,6 +125,31 @@ export const CHECKS: Record<string, Check> = {
     expect(text).toMatch(/real_orders\s+3\s+200/);
     expect(text).toMatch(/real-readers\s+\S+\s+\d+\s+real_greetings\s+0/);
     expect(text).not.toMatch(/embedded broker/);
+  },
+  "08-streaming-sql.ipynb": (_nb, text) => {
+    // Both views are listed; the %stream view and the USING kafka view read the same eight clicks.
+    expect(hasRow(text, "clicks", "true")).toBe(true);
+    expect(hasRow(text, "clicks_slow", "true")).toBe(true);
+    expect(text).toMatch(/query: clicks_per_window \| state: stopped/);
+    expect(text).toMatch(/line chart of clicks by time: [1-9]\d* points/);
+    expect(hasRow(text, "home", 4, 2)).toBe(true);
+    expect(hasRow(text, "cart", 3, 2)).toBe(true);
+    // The changelog: batches of two records, so rows are inserted, then updated (-U old, +U new).
+    expect(text).toMatch(/changelog of page_changes: 9 changes/);
+    expect(hasRow(text, "-U", 1, "home", 1)).toBe(true);
+    expect(hasRow(text, "+U", 1, "home", 3)).toBe(true);
+    expect(hasRow(text, "+I", 3, "checkout", 1)).toBe(true);
+    // The late click (cart at 00:00:02) with the watermark that dropped it, and in the dead-letter topic.
+    expect(hasRow(text, "2024-01-01 00:00:02", "2024-01-01 00:00:10", "cart", 2)).toBe(true);
+    expect(text).toContain("late rows dropped: 1");
+    expect(text).toMatch(/sql_clicks_late: 1 read/);
+    expect(hasRow(text, "2024-01-01 00:00:40", "2024-01-01 00:00:50", "home", 1)).toBe(true);
+    expect(text).toContain("== Analyzed Logical Plan ==");
+    expect(text).toMatch(/\[PARSE_SYNTAX_ERROR\] Syntax error at or near end of input\. SQLSTATE: 42601 \(line 1, pos 42\)/);
+    expect(text).toContain("Did you mean one of the following? [`page`");
+    expect(text).toContain("Did you mean `clicks`?");
+    expect(text).toContain('result = spark.sql("SELECT page, count(*) AS views FROM clicks GROUP BY page")');
+    expect(text).toContain("still active: 0 queries");
   },
   "10-avro-and-schema-registry.ipynb": (_nb, text) => {
     // %kafka start names the broker and the registry on one line.

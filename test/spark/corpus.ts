@@ -53,6 +53,13 @@ const sx = (name: string, family: string, exprs: string[], more: Partial<CorpusQ
 const fx = (name: string, family: string, cond: string, more: Partial<CorpusQuery> = {}): CorpusQuery =>
   q(name, family, (df) => df.filter(cond).select("id", "name"), `df.filter(${pyStr(cond)}).select("id", "name")`, more);
 
+/** The same SQL text on both sides, over df as a temp view named after the query (queries run concurrently). */
+const sq = (name: string, text: string, more: Partial<CorpusQuery> = {}): CorpusQuery => {
+  const view = `sbs_${name.toLowerCase().replace(/[^a-z0-9]+/g, "_")}`;
+  const sql = text.replace(/\{v\}/g, view);
+  return q(name, "sql", (df) => (df.createOrReplaceTempView(view), spark.sql(sql)), `(df.createOrReplaceTempView(${pyStr(view)}) or spark.sql(${pyStr(sql)}))`, more);
+};
+
 export function pyStr(s: string): string {
   return JSON.stringify(s);
 }
@@ -205,4 +212,12 @@ export const CORPUS: CorpusQuery[] = [
   q("stream-static inner join", "join", (df) => df.join(staticDF(), "name").select("id", "name", "region"), `df.join(${STATIC_PY}, "name").select("id", "name", "region")`),
   q("stream-static left join", "join", (df) => df.join(staticDF(), "name", "left").select("id", "name", "region"), `df.join(${STATIC_PY}, "name", "left").select("id", "name", "region")`),
   q("join then aggregate", "join", (df) => df.join(staticDF(), "name").groupBy("region").agg(sum("qty").alias("q")), `df.join(${STATIC_PY}, "name").groupBy("region").agg(F.sum("qty").alias("q"))`, { mode: "complete" }),
+  // ---- the same queries in SQL: spark.sql over a temp view of df, on both engines ------------------------------
+  sq("SQL select, where and expressions", "SELECT id, upper(name) AS n, amount * 2 AS a2, CAST(qty AS INT) AS q FROM {v} WHERE amount > 3"),
+  sq("SQL CASE, :: cast and IN", "SELECT id, CASE WHEN amount > 5 THEN 'big' WHEN amount IS NULL THEN 'none' ELSE 'small' END AS size, qty::string AS q FROM {v} WHERE name IN ('alice', 'bob')"),
+  sq("SQL GROUP BY with HAVING", "SELECT name, count(*) AS n, sum(qty) AS q FROM {v} WHERE name IS NOT NULL GROUP BY name HAVING count(*) >= 2", { mode: "complete" }),
+  sq("SQL window GROUP BY", "SELECT window.start AS s, window.end AS e, count(*) AS n, max(amount) AS m FROM {v} GROUP BY window(ts, '10 seconds')", { mode: "complete" }),
+  sq("SQL window with an INTERVAL duration is rejected", "SELECT window, count(*) AS n FROM {v} GROUP BY window(ts, INTERVAL 10 SECONDS)", { mode: "complete", sparkRejects: true }),
+  sq("SQL WATERMARK clause in FROM", "SELECT window, count(*) AS n FROM {v} WATERMARK ts DELAY OF INTERVAL 10 SECONDS GROUP BY window(ts, '10 seconds')", { mode: "complete" }),
+  sq("SQL subquery and CTE", "WITH big AS (SELECT * FROM {v} WHERE qty >= 2) SELECT name, total FROM (SELECT name, sum(amount) AS total FROM big GROUP BY name) t", { mode: "complete" }),
 ];

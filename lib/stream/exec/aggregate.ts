@@ -7,7 +7,7 @@
  */
 import type { PlanNode } from "../plan/nodes";
 import type { Batch, ExecContext } from "./batch";
-import { compileProjection, type ProjectFn } from "../expr/codegen";
+import { columnUses, compileProjection, type ProjectFn } from "../expr/codegen";
 import { compileGenerated } from "../expr/gen";
 import type { BExpr } from "../expr/bound";
 import type { StatefulOperator } from "./operator";
@@ -121,6 +121,18 @@ for (let i = 0; i < n; i++) {
     this.fold = compileGenerated([], `"use strict";\nreturn function fold(events) {\nconst a = [${inits.join(", ")}];\nfor (const ev of events) {\n${slots.map((_, j) => `const V${j} = ev[${j + 1}];`).join("\n")}\n${foldUpdates}\n}\nreturn a;\n};`, []);
   }
 
+  private readColumnList?: number[];
+  /** The input columns the aggregate reads (the others are pruned away upstream). */
+  private readColumns(): number[] {
+    if (!this.readColumnList) {
+      const uses = new Map<number, number>();
+      for (const k of this.node.keys) columnUses(k, uses);
+      for (const s of this.node.slots) if (s.arg) columnUses(s.arg, uses);
+      this.readColumnList = [...uses.keys()].sort((a, b) => a - b);
+    }
+    return this.readColumnList;
+  }
+
   numRowsTotal(): number {
     if (this.node.timeKey?.kind === "session") {
       let n = 0;
@@ -138,7 +150,7 @@ for (let i = 0; i < n; i++) {
     const lateWm = Math.min(wm, ctx.lateWatermarkMs ?? wm);
     const P = this.pre(b.cols, b.n, ctx);
     const onLate = ctx.onLate;
-    const late = onLate ? (i: number, et: unknown) => onLate(b, i, typeof et === "number" ? et : null, this.node.child.schema) : undefined;
+    const late = onLate ? (i: number, et: unknown) => onLate(b, i, typeof et === "number" ? et : null, this.node.child.schema, this.readColumns()) : undefined;
     if (this.node.timeKey?.kind === "session") return this.runSessions(P, b.n, ctx, wm, lateWm, late);
     this.update(P, b.n, this.groups, ctx.batchId, lateWm, late ? Object.assign(this.metrics, { late }) : this.metrics);
     const out: Group[] = [];

@@ -39,8 +39,11 @@ export interface ExecContext {
   /** Event-time statistics per watermark operator (by its index in the pipeline), for the global watermark. */
   eventTimes?: EventTimeStats[];
   describeRow(row: number): string;
-  /** A row a stateful operator dropped as later than the watermark: `b` is the operator's input (of `schema`). */
-  onLate?: (b: Batch, row: number, eventTimeMs: number | null, schema: StructType) => void;
+  /**
+   * A row a stateful operator dropped as later than the watermark: `b` is the operator's input (of `schema`), of
+   * which only `columns` (the ones the operator reads; all when absent) are computed.
+   */
+  onLate?: (b: Batch, row: number, eventTimeMs: number | null, schema: StructType, columns?: number[]) => void;
 }
 
 export function emptyStats(): EventTimeStats {

@@ -84,7 +84,7 @@ export class DedupOperator implements PhysicalOperator, StatefulOperator {
     for (let i = 0; i < b.n; i++) {
       if (et && et[i] != null && (et[i] as number) <= lateWm) {
         this.metrics.dropped++;
-        ctx.onLate?.(b, i, et[i], this.node.child.schema);
+        ctx.onLate?.(b, i, et[i], this.node.child.schema, this.node.keys);
         continue;
       }
       let hk;

@@ -7,8 +7,9 @@ import type { Batch } from "../exec/batch";
 import { valueToExternal } from "../expr/runtime";
 import type { StructType } from "../types";
 import type { OutputBatch, Sink } from "../sinks/registry";
-import type { LateRow } from "./types";
+import type { LateRow } from "./late-row";
 
+export type { LateRow };
 
 export const LATE_ROWS_KEPT = 100;
 
@@ -19,12 +20,14 @@ export class LateRowLog {
 
   constructor(private readonly capacity = LATE_ROWS_KEPT) {}
 
-  record(b: Batch, row: number, eventTimeMs: number | null, schema: StructType, batchId: number, watermarkMs: number, describe: (sourceRow: number) => string): void {
+  record(b: Batch, row: number, eventTimeMs: number | null, schema: StructType, batchId: number, watermarkMs: number, describe: (sourceRow: number) => string, columns?: number[]): void {
     // A row late for several sliding windows is one late row.
     if (this.last.batch === b && this.last.row === row && this.last.batchId === batchId) return;
     this.last = { batchId, row, batch: b };
     const values: Record<string, unknown> = {};
-    schema.fields.forEach((f, c) => (values[f.name] = valueToExternal(b.cols[c]?.[row] ?? null, f.type)));
+    schema.fields.forEach((f, c) => {
+      if (!columns || columns.includes(c)) values[f.name] = valueToExternal(b.cols[c]?.[row] ?? null, f.type);
+    });
     const source = b.rowIds ? b.rowIds[row] : row;
     const entry: LateRow = { batchId, eventTime: eventTimeMs === null ? null : new Date(eventTimeMs), watermark: new Date(watermarkMs), source: describe(source), row: values };
     this.kept.push(entry);

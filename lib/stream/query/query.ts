@@ -11,7 +11,7 @@ import type { PhysicalOperator } from "../exec/operator";
 import { emptyStats, toOutputBatch, type Batch, type ExecContext } from "../exec/batch";
 import { getSinkFormat, type Sink, type OutputMode, type SinkFactory, type OutputBatch } from "../sinks/registry";
 import { LateRowLog } from "./late";
-import type { LateRow } from "./types";
+import type { LateRow } from "./late-row";
 import type { StreamSource, Offset } from "../sources/types";
 import { Checkpoint } from "../state/checkpoint";
 import type { StatefulOperator } from "../exec/operator";
@@ -383,7 +383,7 @@ export class StreamingQueryImpl implements StreamingQuery {
       eventTimes: this.watermarks.delaysMs.map(() => emptyStats()),
       describeRow: (r) => (sb as { describeRow?: (r: number) => string }).describeRow?.(r) ?? `row ${r} of batch ${batchId}`,
     };
-    ctx.onLate = (b, row, et, schema) => this.late.record(b, row, et, schema, batchId, watermarkMs, (r) => ctx.describeRow(r));
+    ctx.onLate = (b, row, et, schema, columns) => this.late.record(b, row, et, schema, batchId, watermarkMs, (r) => ctx.describeRow(r), columns);
     const input: Batch = { n: sb.numRows, cols: sb.columns, rowIds: null, parts: sb.parts };
     const stateOps = allOperators(this.ops).filter((o) => o.state);
     let ob: OutputBatch;

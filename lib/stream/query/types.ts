@@ -1,4 +1,5 @@
 /** The StreamingQuery contract, with Spark's field names, shared with lib/render's displays and %streams. */
+import type { LateRow } from "./late-row";
 import type { Displayable } from "../../core";
 
 export interface SourceProgress {
@@ -75,17 +76,4 @@ export interface StreamingQuery extends Displayable {
   processAllAvailable(): Promise<void>;
   onProgress(listener: (p: StreamingQueryProgress) => void): () => void;
   onTerminated(listener: (q: StreamingQuery) => void): () => void;
-}
-
-/** A row a stateful operator dropped as later than the watermark (query.lateRows()). */
-export interface LateRow {
-  batchId: number;
-  /** The row's event time. */
-  eventTime: Date | null;
-  /** The watermark of the batch that dropped it. */
-  watermark: Date;
-  /** Where it came from: topic, partition and offset for Kafka sources. */
-  source: string;
-  /** The row as the stateful operator saw it (its input columns). */
-  row: Record<string, unknown>;
 }

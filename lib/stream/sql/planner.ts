@@ -331,8 +331,9 @@ export class SqlPlanner {
           return { t: "col", path: renamed ? [renamed, ...rest.slice(1)] : rest };
         }
       }
-      if (x.t === "fn" && (x.name === "window" || x.name === "session_window")) {
-        return { ...x, args: x.args.map((a, i) => (i > 0 && a.t === "fn" && a.name === "interval_ms" ? { t: "lit", value: `${Number((a.args[0] as { value: unknown }).value)} milliseconds` } : a)) };
+      if (x.t === "fn" && (x.name === "window" || x.name === "session_window") && x.args.some((a, i) => i > 0 && a.t === "fn" && a.name === "interval_ms")) {
+        // As Spark 4.1 (checked side by side): window(ts, INTERVAL 10 SECONDS) is refused; the duration is a string.
+        throw new AnalysisError(`The duration and time inputs to ${x.name} must be an integer, long or string literal: write ${x.name}(ts, '10 seconds')`);
       }
       if (x.t === "fn" && x.name === "window_time" && x.args.length === 1) {
         // window_time(w): the window's end minus one microsecond; streamlab's timestamps are milliseconds.

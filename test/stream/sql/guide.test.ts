@@ -96,7 +96,7 @@ describe("Structured Streaming guide, in SQL and with DataFrames", () => {
   it("watermarked windowed count in append mode: WATERMARK clause = withWatermark()", async () => {
     const { df, add, rounds } = words();
     const rows = await same(
-      spark.sql("SELECT window, word, count(*) AS count FROM words WATERMARK timestamp DELAY OF INTERVAL 10 MINUTES GROUP BY window(timestamp, INTERVAL 10 MINUTES, INTERVAL 5 MINUTES), word"),
+      spark.sql("SELECT window, word, count(*) AS count FROM words WATERMARK timestamp DELAY OF INTERVAL 10 MINUTES GROUP BY window(timestamp, '10 minutes', '5 minutes'), word"),
       df.withWatermark("timestamp", "10 minutes").groupBy(window(col("timestamp"), "10 minutes", "5 minutes"), col("word")).count(),
       "append",
       add,

@@ -97,4 +97,32 @@ describe("%%sql", () => {
     await sql("", "SELECT n FROM r WHERE region = '$region'");
     expect(plain(bridge.bundles[0])).toMatch(/\|\s*n\|[\s\S]*\|\s*1\|/);
   });
+
+  it("%display QUERY --late shows the rows the watermark dropped; %display DF --corrupt the malformed ones", async () => {
+    const ms = spark.memoryStream("k STRING, ts TIMESTAMP");
+    ms.toDF().createOrReplaceTempView("clicks");
+    const q = spark.sql("SELECT window, k, count(*) AS n FROM clicks WATERMARK ts DELAY OF INTERVAL 5 SECONDS GROUP BY window(ts, '10 seconds'), k")
+      .writeStream.format("memory").queryName("late_q").outputMode("update").trigger({ processingTime: "20 ms" }).start();
+    ms.addData([{ k: "a", ts: at(20) }]);
+    await q.processAllAvailable();
+    await runMagic("display", "late_q --late", { display: bridge, scope, evaluate });
+    expect(plain(bridge.bundles[0])).toMatch(/\(no rows yet\)/);
+    ms.addData([{ k: "too_late", ts: at(3) }]);
+    await q.processAllAvailable();
+    await new Promise((r) => setTimeout(r, 100));
+    const last = plain(bridge.updates[bridge.updates.length - 1]);
+    expect(last).toMatch(/event_time[\s\S]*2024-01-01 00:00:03[\s\S]*2024-01-01 00:00:15[\s\S]*too_late/);
+    await expect(runMagic("display", "clicks_df --late", { display: bridge, scope: { clicks_df: ms.toDF() }, evaluate })).rejects.toThrow(/--late shows a running query's late rows/);
+
+    const raw = spark.memoryStream("value STRING");
+    scope.parsed = raw.toDF().selectExpr("from_json(value, 'a INT') AS d").select("d.*");
+    await runMagic("display", "parsed --corrupt", { display: bridge, scope, evaluate });
+    const cq = spark.streams.get("parsed_corrupt")!;
+    raw.addData([{ value: '{"a": 1}' }, { value: "not json" }]);
+    await cq.processAllAvailable();
+    await new Promise((r) => setTimeout(r, 400));
+    const text = [...bridge.bundles, ...bridge.updates].map(plain).join("\n");
+    expect(text).toMatch(/not json/);
+    expect(text).not.toMatch(/\|\s*1\|\s*null\|/);
+  });
 });
