@@ -20,7 +20,6 @@ import { StreamTest, port as portTo, disposeAll, check, intercept, iso, memorySt
 // Known differences (Spark is right; the exact difference is recorded by the run in docs/conformance.md).
 Object.assign(KNOWN, {
   "EventTimeWatermarkSuite > event time and watermark metrics with Trigger.Once (SPARK-24699)": "Trigger.Once runs no no-data batch in Spark; streamlab evicts in the same trigger, one start earlier",
-  "EventTimeWatermarkSuite > the new watermark should override the old one": "a second withWatermark keeps the first column's event-time mark in streamlab",
   "StreamingDeduplicationSuite > SPARK-35896: metrics in StateOperatorProgress are output correctly": "numRowsUpdated is 0 after the no-data batch in streamlab; Spark reports the data batch's",
   "StreamingDeduplicationSuite > deduplicate with watermark": "numRowsUpdated is 0 after the no-data batch in streamlab; Spark reports the data batch's",
   "StreamingDeduplicationSuite > deduplicate with aggregate - append mode": "numRowsUpdated is 0 after the no-data batch in streamlab; Spark reports the data batch's",

@@ -151,7 +151,7 @@ function brokerSuite(name: string, start: () => Promise<{ bootstrap: string; sto
       const back = track(reader(output).load().selectExpr("CAST(key AS STRING) AS k", "CAST(value AS STRING) AS v").writeStream.format("memory").queryName(`back_${output}`).trigger({ processingTime: "100 ms" }).start());
       await back.processAllAvailable();
       const rows = spark.tableRows(`back_${output}`).sort((a, b) => String(a.k).localeCompare(String(b.k)));
-      expect(rows).toEqual([{ k: "o1", v: '{"id":"o1","amount":10}' }, { k: "o3", v: '{"id":"o3","amount":7}' }]);
+      expect(rows).toEqual([{ k: "o1", v: '{"id":"o1","amount":10.0}' }, { k: "o3", v: '{"id":"o3","amount":7.0}' }]);
       expect(() => orders.writeStream.format("kafka").option("topic", output).start()).toThrow(/Required attribute 'value' not found/);
     });
 

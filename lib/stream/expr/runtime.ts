@@ -392,6 +392,42 @@ export function valueToJson(v: unknown, t: DataType): unknown {
   }
 }
 
+/** A double as Java's Double.toString writes it (Jackson, so Spark's to_json): 7.0, 0.001, 1.0E7, 1.0E-4, -0.0. */
+export function javaDoubleText(v: number): string {
+  if (v === 0) return Object.is(v, -0) ? "-0.0" : "0.0";
+  const abs = Math.abs(v);
+  if (abs >= 1e-3 && abs < 1e7) {
+    const s = String(v);
+    return /[.e]/.test(s) ? s : `${s}.0`;
+  }
+  const [m, x] = v.toExponential().split("e");
+  return `${m.includes(".") ? m : `${m}.0`}E${Number(x)}`;
+}
+
+/** to_json's text: JSON of the value with Spark's number forms (doubles and floats always with a fraction or exponent). */
+export function valueToJsonText(v: unknown, t: DataType): string {
+  if (v === null || v === undefined) return "null";
+  switch (t.kind) {
+    case "double":
+    case "float":
+      return typeof v === "number" && Number.isFinite(v) ? javaDoubleText(v) : JSON.stringify(valueToJson(v, t));
+    case "struct": {
+      const parts: string[] = [];
+      for (const f of t.fields) {
+        const x = (v as Record<string, unknown>)[f.name];
+        if (x !== null && x !== undefined) parts.push(`${JSON.stringify(f.name)}:${valueToJsonText(x, f.type)}`);
+      }
+      return `{${parts.join(",")}}`;
+    }
+    case "array":
+      return `[${(v as unknown[]).map((x) => valueToJsonText(x, t.elementType)).join(",")}]`;
+    case "map":
+      return `{${Object.entries(v as Record<string, unknown>).map(([k, x]) => `${JSON.stringify(k)}:${valueToJsonText(x, t.valueType)}`).join(",")}}`;
+    default:
+      return JSON.stringify(valueToJson(v, t));
+  }
+}
+
 /** Spark values -> the edge representation: Date for timestamps and dates, nested objects for structs. */
 export function valueToExternal(v: unknown, t: DataType): unknown {
   if (v === null || v === undefined) return null;

@@ -117,7 +117,12 @@ export function analyzeWatermark(child: PlanNode, eventTime: string, delayThresh
   if (cal && (cal.months < 0 || cal.days < 0 || cal.micros < 0)) throw new AnalysisError(`Delay threshold (${delayThreshold}) should not be negative.`);
   const delayMs = cal ? (cal.months * 31 + cal.days) * 86_400_000 + cal.micros / 1000 : parseInterval(delayThreshold);
   if (delayMs < 0) throw new AnalysisError(`Delay threshold (${delayThreshold}) should not be negative.`);
-  const fields = schema.fields.map((f, i) => (i === b.index ? { ...f, watermarkDelayMs: delayMs } : { ...f }));
+  // A new watermark replaces the old one: the column marked before loses its mark (Spark's EventTimeWatermark).
+  const fields = schema.fields.map((f, i) => {
+    if (i === b.index) return { ...f, watermarkDelayMs: delayMs };
+    const { watermarkDelayMs: _old, ...rest } = f;
+    return rest;
+  });
   return { op: "watermark", child, column: b.index, delayMs, schema: { kind: "struct", fields }, streaming: child.streaming };
 }
 

@@ -1,5 +1,6 @@
 import { describe, it, expect } from "vitest";
 import { spark, col, expr, from_json, to_json, struct, AnalysisError } from "../../../lib/stream";
+import { evalSql } from "../support/sql";
 
 describe("from_json and to_json", () => {
   it("from_json: struct fields, o.*, PERMISSIVE nulls with _corrupt_record, to_json back", () => {
@@ -163,5 +164,10 @@ describe("bad JSON input (issue 15): Spark's validity rule on every path", () =>
     // The corrupt-record field sits where the schema puts it, and must be a string.
     expect(df.select(from_json(col("s"), "_corrupt_record STRING, a INT").alias("o")).select("o.*").collect()[0]).toEqual({ _corrupt_record: "nope", a: null });
     expect(() => df.select(from_json(col("s"), "a INT, _corrupt_record INT").alias("o"))).toThrow(/corrupt record field '_corrupt_record' must be STRING/);
+  });
+
+  it("to_json writes doubles as Spark does (Java's Double.toString): Spark 4.1.1's text", () => {
+    const r = evalSql({ j: "to_json(named_struct('a', 7.0D, 'b', 1e7D, 'c', 0.0001D, 'd', CAST(1.5 AS FLOAT), 'e', -0.0D, 'f', 123456789.125D, 'g', 0.001D, 'h', array(1.0D, 2.5D), 'i', CAST(3 AS FLOAT), 'j', 9999999.0D, 'k', 1.0E-5D, 'l', 12345678901234567890.0D, 'n', 7))" });
+    expect(r.j).toBe('{"a":7.0,"b":1.0E7,"c":1.0E-4,"d":1.5,"e":-0.0,"f":1.23456789125E8,"g":0.001,"h":[1.0,2.5],"i":3.0,"j":9999999.0,"k":1.0E-5,"l":1.2345678901234567E19,"n":7}');
   });
 });

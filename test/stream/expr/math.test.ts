@@ -2,10 +2,13 @@ import { describe, it, expect } from "vitest";
 import { evalSql } from "../support/sql";
 
 describe("arithmetic (expected values are Spark's)", () => {
-  it("integral results stay integral; division is double; by zero is null", () => {
-    expect(evalSql({ a: "7 + 3", m: "7 * 3", d: "7 / 2", dz: "7 / 0", r: "7 % 3", rn: "-7 % 3", rz: "7 % 0", q: "7 div 2", neg: "-(3)" })).toEqual({
+  it("integral results stay integral; division is double; try_divide / try_mod by zero are null", () => {
+    expect(evalSql({ a: "7 + 3", m: "7 * 3", d: "7 / 2", dz: "try_divide(7, 0)", r: "7 % 3", rn: "-7 % 3", rz: "try_mod(7, 0)", q: "7 div 2", neg: "-(3)" })).toEqual({
       a: 10, m: 21, d: 3.5, dz: null, r: 1, rn: -1, rz: null, q: 3, neg: -3,
     });
+  });
+  it("dividing by zero fails, as in Spark 4's ANSI mode (DIVIDE_BY_ZERO), naming the row", () => {
+    for (const e of ["7 / 0", "7 % 0", "7 div 0", "mod(7.5, 0)"]) expect(() => evalSql({ x: e }), e).toThrow(/\[DIVIDE_BY_ZERO\] Division by zero\. Use `try_divide`.*row 0/);
   });
   it("mod is Spark's remainder, with the dividend's sign (Spark 4.1's answers)", () => {
     expect(evalSql({ m1: "mod(-7, 3)", m2: "mod(7, -3)", m3: "mod(7.5, 2)" })).toEqual({ m1: -1, m2: 1, m3: 1.5 });

@@ -112,6 +112,10 @@ describe("withWatermark delays, read as Spark's calendar intervals", () => {
     expect(delayOf("10 seconds")).toBe(10_000);
     expect(delayOf("30s")).toBe(30_000);
   });
+  it("a second withWatermark moves the event-time mark to its column", () => {
+    const df = spark.memoryStream("a TIMESTAMP, b TIMESTAMP").toDF().withWatermark("a", "1 minute").withWatermark("b", "2 minutes");
+    expect(df.schema.fields.map((f) => [f.name, f.watermarkDelayMs])).toEqual([["a", undefined], ["b", 120_000]]);
+  });
   it("no part may be negative: Spark's message", () => {
     for (const d of ["-1 year", "1 year -13 months", "1 month -40 days", "-10 seconds"]) {
       expect(() => ts().withWatermark("ts", d)).toThrow(`Delay threshold (${d}) should not be negative.`);

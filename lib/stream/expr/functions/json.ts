@@ -44,7 +44,7 @@ export function registerJsonFunctions(r: FunctionRegistry): void {
   r.scalar("to_json", {
     args: [1, 2],
     resolve: (args) => (need("to_json", args[0], (t) => t.kind === "struct" || t.kind === "array" || t.kind === "map", "a struct, array or map"), { type: StringType, args: [args[0]] }),
-    gen: (a, cg, call) => `JSON.stringify(${cg.konst(R.valueToJson)}(${a[0]}, ${cg.konst(call.args[0].type)}))`,
+    gen: (a, cg, call) => `${cg.konst(R.valueToJsonText)}(${a[0]}, ${cg.konst(call.args[0].type)})`,
   });
   r.scalar("get_json_object", {
     args: [2, 2],

@@ -1,11 +1,16 @@
 /** Arithmetic operators (+ - * / % div, unary minus) and math functions. */
 import { castTo, type BExpr, type CallExpr } from "../bound";
-import type { CodeGen } from "../gen";
+import { RowError, type CodeGen } from "../gen";
 import { TimestampType, DateType, IntervalType, IntegerType, LongType, DoubleType, typeString, isNumeric, isIntegral, widerNumeric } from "../../types";
 import { fail, need, isStringy, toDouble } from "./common";
 import type { FunctionRegistry } from "./registry";
 
-function arith(op: string) {
+/** Spark 4 runs in ANSI mode (spark.sql.ansi.enabled=true): dividing by zero fails the query, naming the row. */
+function divideByZero(row: number): never {
+  throw new RowError(row, "[DIVIDE_BY_ZERO] Division by zero. Use `try_divide` to tolerate divisor being 0 and return NULL instead.");
+}
+
+function arith(op: string, tryMode = false) {
   return {
     args: [2, 2] as [number, number],
     resolve(args: BExpr[]) {
@@ -26,9 +31,10 @@ function arith(op: string) {
       if (op === "/") type = DoubleType;
       return { type, args: [castTo(l, type.kind === "null" ? l.type : lt.kind === "null" ? l.type : lt), castTo(r, rt.kind === "null" ? r.type : rt)] };
     },
-    gen(a: string[], _cg: CodeGen, call: CallExpr) {
-      if (op === "/") return `${a[1]} === 0 ? null : ${a[0]} / ${a[1]}`;
-      if (op === "%") return `${a[1]} === 0 ? null : ${a[0]} % ${a[1]}`;
+    gen(a: string[], cg: CodeGen, call: CallExpr) {
+      const zero = tryMode ? "null" : `${cg.konst(divideByZero)}(i)`;
+      if (op === "/") return `${a[1]} === 0 ? ${zero} : ${a[0]} / ${a[1]}`;
+      if (op === "%") return `${a[1]} === 0 ? ${zero} : ${a[0]} % ${a[1]}`;
       if (call.type.kind === "date") return `${a[0]} ${op} ${a[1]}`;
       if (call.type.kind === "timestamp" && call.args[1].type.kind !== "interval") return `${a[0]} ${op} ${a[1]} * 1000`;
       const raw = `${a[0]} ${op} ${a[1]}`;
@@ -55,10 +61,13 @@ export function registerMathFunctions(r: FunctionRegistry): void {
   r.scalar("/", arith("/"));
   // mod(a, b) is Spark's Remainder, the same as a % b.
   r.scalar(["%", "mod"], arith("%"));
+  // try_divide / try_mod: NULL instead of the DIVIDE_BY_ZERO error.
+  r.scalar("try_divide", arith("/", true));
+  r.scalar("try_mod", arith("%", true));
   r.scalar("div", {
     args: [2, 2],
     resolve: (args) => ({ type: LongType, args: args.map(toDouble) }),
-    gen: (a) => `${a[1]} === 0 ? null : Math.trunc(${a[0]} / ${a[1]})`,
+    gen: (a, cg) => `${a[1]} === 0 ? ${cg.konst(divideByZero)}(i) : Math.trunc(${a[0]} / ${a[1]})`,
   });
   r.scalar("negative", {
     args: [1, 1],
