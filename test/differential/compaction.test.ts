@@ -8,16 +8,7 @@ import { describe } from "vitest";
 import { tool } from "../support/tools";
 import { differential, type Target } from "./runner";
 import * as wire from "./wire";
-import { RawConnection } from "./wire";
-
-async function withConn<T>(t: Target, fn: (c: RawConnection) => Promise<T>): Promise<T> {
-  const c = await RawConnection.open(t.bootstrap);
-  try {
-    return await fn(c);
-  } finally {
-    c.close();
-  }
-}
+import { RawConnection, withConn } from "./wire";
 
 async function create(c: RawConnection, name: string, configs: Record<string, string>): Promise<void> {
   const err = await wire.createTopic(c, name, 1, 1, configs);

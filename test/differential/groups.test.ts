@@ -9,30 +9,7 @@ import { tool } from "../support/tools";
 import { venvPython } from "../support/venv";
 import { canonical, differential, outcome, run, type Target } from "./runner";
 import * as wire from "./wire";
-import { RawConnection } from "./wire";
-
-async function withConn<T>(t: Target, fn: (c: RawConnection) => Promise<T>): Promise<T> {
-  const c = await RawConnection.open(t.bootstrap);
-  try {
-    return await fn(c);
-  } finally {
-    c.close();
-  }
-}
-
-async function create(c: RawConnection, name: string, partitions = 1): Promise<void> {
-  const err = await wire.createTopic(c, name, partitions, 1);
-  if (err !== 0 && err !== 36) throw new Error(`CreateTopics ${name}: error ${err}`);
-  for (let i = 0; i < 100; i++) {
-    const md = await wire.metadata(c, [name], false);
-    if (md.topics[0].error === 0 && md.topics[0].partitions.length === partitions) {
-      const ready = await Promise.all(md.topics[0].partitions.map((p) => wire.listOffset(c, name, p.id, -1)));
-      if (ready.every((r) => r.error === 0)) return;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`topic ${name} not ready`);
-}
+import { RawConnection, withConn, createReady as create } from "./wire";
 
 async function fill(c: RawConnection, topic: string, partition: number, n: number): Promise<void> {
   const r = await wire.produce(c, topic, partition, wire.buildBatch(Array.from({ length: n }, (_, i) => ({ key: Buffer.from(`k${i}`), value: Buffer.from(`v${i}`) }))));

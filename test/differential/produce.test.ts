@@ -9,18 +9,9 @@ import { CompressionTypes } from "kafkajs";
 import { tool } from "../support/tools";
 import { differential, outcome, run, type Target } from "./runner";
 import * as wire from "./wire";
-import { RawConnection } from "./wire";
+import { RawConnection, withConn } from "./wire";
 
 const T0 = 1_700_000_000_000;
-
-async function withConn<T>(t: Target, fn: (c: RawConnection) => Promise<T>): Promise<T> {
-  const c = await RawConnection.open(t.bootstrap);
-  try {
-    return await fn(c);
-  } finally {
-    c.close();
-  }
-}
 
 /** Creates topics (CreateTopics v2) and waits until metadata shows them led. */
 async function create(c: RawConnection, name: string, partitions = 1, configs: Record<string, string> = {}): Promise<void> {

@@ -688,3 +688,28 @@ export async function endTxn(c: RawConnection, transactionalId: string, producer
     await new Promise((res) => setTimeout(res, 100));
   }
 }
+
+/** Runs `fn` on a fresh connection to the target's bootstrap address, closed afterwards. */
+export async function withConn<T>(t: { bootstrap: string }, fn: (c: RawConnection) => Promise<T>): Promise<T> {
+  const c = await RawConnection.open(t.bootstrap);
+  try {
+    return await fn(c);
+  } finally {
+    c.close();
+  }
+}
+
+/** Creates a topic (an existing one is fine) and waits until every partition answers ListOffsets. */
+export async function createReady(c: RawConnection, name: string, partitions = 1): Promise<void> {
+  const err = await createTopic(c, name, partitions, 1);
+  if (err !== 0 && err !== 36) throw new Error(`CreateTopics ${name}: error ${err}`);
+  for (let i = 0; i < 100; i++) {
+    const md = await metadata(c, [name], false);
+    if (md.topics[0].error === 0 && md.topics[0].partitions.length === partitions) {
+      const ready = await Promise.all(md.topics[0].partitions.map((p) => listOffset(c, name, p.id, -1)));
+      if (ready.every((r) => r.error === 0)) return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`topic ${name} not ready`);
+}
