@@ -138,7 +138,7 @@ const displayMagic: MagicSpec = {
       const df = await resolve(ctx, target);
       if (!isStreamingDataFrame(df)) throw df === undefined ? notFound(ctx, target, "streaming DataFrame") : new MagicError(`%display --corrupt needs a streaming DataFrame read with from_json (PERMISSIVE), not '${target}'`);
       const columns = (df as { columns?: string[] }).columns ?? [];
-      if (!columns.includes("_corrupt_record")) throw new MagicError(`%display --corrupt: '${target}' has no _corrupt_record column; its columns: ${columns.join(", ")}`);
+      if (!columns.includes("_corrupt_record")) throw new MagicError(`%display --corrupt: '${target}' has no _corrupt_record column (name a _corrupt_record STRING field in its from_json schema, as in Spark); its columns: ${columns.join(", ")}`);
       try {
         const bad = (df as unknown as { filter(c: string): StreamingDataFrameLike }).filter("_corrupt_record IS NOT NULL");
         startDisplay(bad, { rows, name: (o.name as string | undefined) ?? freeQueryName(`${target}_corrupt`), outputMode: "append" });

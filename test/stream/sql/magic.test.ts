@@ -115,7 +115,7 @@ describe("%%sql", () => {
     await expect(runMagic("display", "clicks_df --late", { display: bridge, scope: { clicks_df: ms.toDF() }, evaluate })).rejects.toThrow(/--late shows a running query's late rows/);
 
     const raw = spark.memoryStream("value STRING");
-    scope.parsed = raw.toDF().selectExpr("from_json(value, 'a INT') AS d").select("d.*");
+    scope.parsed = raw.toDF().selectExpr("from_json(value, 'a INT, _corrupt_record STRING') AS d").select("d.*");
     await runMagic("display", "parsed --corrupt", { display: bridge, scope, evaluate });
     const cq = spark.streams.get("parsed_corrupt")!;
     raw.addData([{ value: '{"a": 1}' }, { value: "not json" }]);
