@@ -186,15 +186,64 @@ describe("StreamingInnerJoinSuite", () => {
     await t.addData(rightInput, [1, 14], [1, 15], [1, 25], [1, 26], [1, 30], [1, 31]);
     t.checkNewAnswer([1, 20, 15], [1, 20, 25], [1, 20, 26], [1, 20, 30]);
     stateTotal(t, 7);
-    // watermark = min(left 40 - 20, right 31 - 30) = 1... the left moves on
-    await t.addData(leftInput, [1, 60]);
+    await t.addData(rightInput, [1, 60]);
     t.checkNewAnswer();
-    await t.addData(rightInput, [0, 60]);
-    t.checkNewAnswer();
-    // watermark = min(60 - 20, 60 - 30) = 30: right rows with rightTime <= 30 - 5 = 25... as Spark's comments
-    await t.addData(leftInput, [1, 30], [1, 31]);
+    await t.addData(leftInput, [1, 49], [1, 50], [1, 65], [1, 66]);
+    t.checkNewAnswer([1, 50, 60], [1, 65, 60]);
+    // watermark min(66 - 20, 60 - 30) = 30: left drops < 20 (none), right drops < 25 (14 and 15)
+    stateTotal(t, 10);
+    await t.addData(leftInput, [1, 30], [1, 31]); // 30 is late
     t.checkNewAnswer([1, 31, 26], [1, 31, 30], [1, 31, 31]);
-  }, { note: "the comments on state sizes are not asserted" });
+    stateTotal(t, 11);
+    check(t.stateRows().dropped[0] === 1, `dropped by watermark: expected 1, got ${t.stateRows().dropped[0]}`);
+    await t.addData(rightInput, [1, 80]);
+    t.checkNewAnswer();
+    // watermark min(46, 50) = 46: left drops < 36 (20, 31), right drops < 41 (25, 26, 30, 31)
+    stateTotal(t, 6);
+    await t.addData(rightInput, [1, 46], [1, 50]); // 46 is late
+    t.checkNewAnswer([1, 49, 50], [1, 50, 50]);
+    stateTotal(t, 7);
+  });
+
+  inner("stream stream self join", async () => {
+    const input = memoryStream("value INT");
+    const df = input.toDF();
+    const joined = df.select(col("value").mod(5).alias("key"), col("value")).join(df.select(col("value").mod(5).alias("key"), col("value")), "key");
+    const t = new StreamTest(joined);
+    await t.addData(input, 1, 2);
+    t.checkAnswer([1, 1, 1], [2, 2, 2]);
+    await restart(t);
+    await t.addData(input, 3, 6);
+    t.checkAnswer([3, 3, 3], [1, 1, 1], [1, 1, 6], [2, 2, 2], [1, 6, 1], [1, 6, 6]);
+  });
+
+  inner("join between three streams", async () => {
+    const input1 = memoryStream("value INT");
+    const input2 = memoryStream("value INT");
+    const input3 = memoryStream("value INT");
+    const df1 = input1.toDF().select(col("value").alias("leftKey"), col("value").multiply(2).alias("leftValue"));
+    const df2 = input2.toDF().select(col("value").alias("middleKey"), col("value").multiply(3).alias("middleValue"));
+    const df3 = input3.toDF().select(col("value").alias("rightKey"), col("value").multiply(5).alias("rightValue"));
+    const joined = df1.join(df2, expr("leftKey = middleKey")).join(df3, expr("rightKey = middleKey"));
+    const t = new StreamTest(joined);
+    input1.addData([[1], [5]]);
+    input2.addData([[1], [5], [10]]);
+    await t.addData(input3, 5, 10);
+    t.checkNewAnswer([5, 10, 5, 15, 5, 25]);
+  });
+
+  inner("streaming join should require StatefulOpClusteredDistribution from children", async () => {
+    const input1 = memoryStream("value INT");
+    const input2 = memoryStream("value INT");
+    const df1 = input1.toDF().select(col("value").alias("a"), col("value").multiply(2).alias("b"));
+    const df2 = input2.toDF().select(col("value").alias("a"), col("value").multiply(2).alias("b"));
+    const joined = df1.join(df2, ["a", "b"]).select(col("a"));
+    const t = new StreamTest(joined);
+    const n = Array.from({ length: 1000 }, (_, i) => i + 1);
+    input1.addData(n.map((v) => [v]));
+    await t.addData(input2, ...n);
+    t.checkAnswer(...n.map((v) => [v]));
+  }, { note: "the answer only: streamlab runs one partition, there is no shuffle to check in the plan" });
 
   inner("stream stream inner join without equality predicate", async () => {
     const input1 = memoryStream("value INT");

@@ -6,8 +6,8 @@
  * rows join the left state (which now holds the new left rows too); they are added to the right state. So every
  * pair is produced once. Then state that no future row can match is dropped, by this batch's watermark: with a
  * watermarked time in the join keys, keys at or below the watermark; with a range condition on the two event
- * times, left rows with time <= watermark + lower bound, right rows with time <= watermark - upper bound (Spark's
- * StreamingJoinHelper). An outer join emits a dropped row that never matched with nulls for the other side; a
+ * times, left rows with time < watermark + lower bound, right rows with time < watermark - upper bound (Spark's
+ * StreamingJoinHelper, which keeps the row at the bound itself: "slightly less than"). An outer join emits a dropped row that never matched with nulls for the other side; a
  * left semi join emits a left row at its first match. Input rows at or below the previous batch's watermark on
  * their side's event time are late and dropped (Spark's late-events watermark).
  */
@@ -105,11 +105,11 @@ export class StreamJoinOperator implements PhysicalOperator, StatefulOperator {
       if (other < 0) return false;
       if (side === 0 && Number.isFinite(bounds.lowerMs)) {
         const l = row[bounds.leftTime] as number | null;
-        return l !== null && l <= wm + bounds.lowerMs;
+        return l !== null && l < wm + bounds.lowerMs;
       }
       if (side === 1 && Number.isFinite(bounds.upperMs)) {
         const r = row[bounds.rightTime] as number | null;
-        return r !== null && r <= wm - bounds.upperMs;
+        return r !== null && r < wm - bounds.upperMs;
       }
     }
     return false;
