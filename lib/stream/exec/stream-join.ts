@@ -29,6 +29,7 @@ interface Entry {
 }
 
 type Side = 0 | 1;
+type Predicate = (cols: unknown[][], n: number, ctx: ExecContext) => Int32Array;
 
 /** Numbers and numeric strings join equal (a long key against a double key), as the stream-static join. */
 function normalize(v: unknown): unknown {
@@ -54,7 +55,9 @@ export class StreamJoinOperator implements PhysicalOperator, StatefulOperator {
   private readonly schemas: StructType[];
   private readonly widths: number[];
   private readonly stores: [MemoryStateStore<Entry[]>, MemoryStateStore<Entry[]>] = [new MemoryStateStore("left-keyToValues"), new MemoryStateStore("right-keyToValues")];
-  private readonly pred: ((cols: unknown[][], n: number, ctx: ExecContext) => Int32Array) | null;
+  private readonly pred: Predicate | null;
+  /** Each side's own part of the condition (over the same [left..., right...] layout). */
+  private readonly sidePred: (Predicate | null)[];
   /** Each side's watermarked event-time column (late rows are judged by it), or -1. */
   private readonly eventTime: number[];
 
@@ -63,6 +66,7 @@ export class StreamJoinOperator implements PhysicalOperator, StatefulOperator {
     this.schemas = node.inputs.map((i) => i.schema);
     this.widths = node.inputs.map((i) => linearize(i)[0].schema.fields.length);
     this.pred = node.cond ? compilePredicate(node.cond) : null;
+    this.sidePred = [node.leftCond, node.rightCond].map((c) => (c ? compilePredicate(c) : null));
     this.eventTime = this.schemas.map((s) => s.fields.findIndex((f) => f.watermarkDelayMs !== undefined));
   }
 
@@ -86,7 +90,7 @@ export class StreamJoinOperator implements PhysicalOperator, StatefulOperator {
     const t = new Array<unknown>(ks.length);
     for (let j = 0; j < ks.length; j++) {
       const v = row[ks[j]];
-      if (v == null) return undefined;
+      if (v == null && !this.node.nullSafe[j]) return undefined;
       t[j] = normalize(v);
     }
     return tupleKey(t);
@@ -158,7 +162,9 @@ export class StreamJoinOperator implements PhysicalOperator, StatefulOperator {
     const outerSide = (side: Side) => (side === 0 ? how === "left" || how === "full" : how === "right" || how === "full");
     for (const side of [0, 1] as Side[]) {
       const other: Side = side === 0 ? 1 : 0;
-      const rows = this.rowsOf(side, inputs[side], ctx, lateWm);
+      const rows = this.sideFilter(side, this.rowsOf(side, inputs[side], ctx, lateWm), ctx, (row) => {
+        if (outerSide(side)) emit(side === 0 ? row : null, side === 0 ? null : row);
+      });
       const mine = this.stores[side];
       const theirs = this.stores[other];
       // Candidate pairs: each new row with the other side's rows of the same key.
@@ -216,6 +222,24 @@ export class StreamJoinOperator implements PhysicalOperator, StatefulOperator {
       }
     }
     return this.project(outL, outR);
+  }
+
+  /** Rows passing their side's part of the condition; the others (which can never match) go to `never`. */
+  private sideFilter(side: Side, rows: unknown[][], ctx: ExecContext, never: (row: unknown[]) => void): unknown[][] {
+    const pred = this.sidePred[side];
+    if (!pred || !rows.length) return rows;
+    const [wl, wr] = [this.schemas[0].fields.length, this.schemas[1].fields.length];
+    const cols: unknown[][] = Array.from({ length: wl + wr }, () => new Array<unknown>(rows.length).fill(null));
+    const off = side === 0 ? 0 : wl;
+    const width = side === 0 ? wl : wr;
+    rows.forEach((row, i) => {
+      for (let x = 0; x < width; x++) cols[off + x][i] = row[x];
+    });
+    const ok = new Uint8Array(rows.length);
+    for (const i of pred(cols, rows.length, ctx)) ok[i] = 1;
+    const out: unknown[][] = [];
+    rows.forEach((row, i) => (ok[i] ? out.push(row) : never(row)));
+    return out;
   }
 
   /** The non-key condition on each candidate pair (all true without one). */

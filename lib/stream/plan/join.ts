@@ -7,7 +7,7 @@
  */
 import { AnalysisError, columnNames, type BExpr } from "../expr/bound";
 import { bind, resolvePath } from "../expr/bind";
-import { evalConstant } from "../expr/codegen";
+import { columnUses, evalConstant } from "../expr/codegen";
 import type { Expr } from "../expr/ast";
 import { commonType, typeString, type StructField } from "../types";
 import type { JoinTimeBounds, PlanNode, StreamJoinHow, StreamJoinNode } from "./nodes";
@@ -87,6 +87,9 @@ export function analyzeStreamJoin(left: PlanNode, right: PlanNode, on: string[] 
   const leftKeys: number[] = [];
   const rightKeys: number[] = [];
   const rest: BExpr[] = [];
+  const leftOnly: BExpr[] = [];
+  const rightOnly: BExpr[] = [];
+  const nullSafe: boolean[] = [];
   let output: { l?: number; r?: number }[];
   let fields: StructField[];
   if (Array.isArray(on)) {
@@ -102,6 +105,7 @@ export function analyzeStreamJoin(left: PlanNode, right: PlanNode, on: string[] 
       if (!commonType(l.type, r.type)) throw new AnalysisError(`join column '${n}' is ${typeString(l.type)} on the left but ${typeString(r.type)} on the right`);
       leftKeys.push(l.index);
       rightKeys.push(r.index);
+      nullSafe.push(false);
     }
     output = [];
     fields = [];
@@ -133,20 +137,21 @@ export function analyzeStreamJoin(left: PlanNode, right: PlanNode, on: string[] 
     const cond = bind(on, { schema: both });
     if (cond.type.kind !== "boolean") throw new AnalysisError(`the join condition must be boolean, not ${typeString(cond.type)}`);
     for (const c of conjuncts(cond)) {
-      if (c.k === "call" && c.fn === "=" && c.args[0].k === "col" && c.args[1].k === "col") {
+      if (c.k === "call" && (c.fn === "=" || c.fn === "<=>") && c.args[0].k === "col" && c.args[1].k === "col") {
         const [a, b] = [c.args[0].index, c.args[1].index];
-        if (a < nLeft && b >= nLeft) {
-          leftKeys.push(a);
-          rightKeys.push(b - nLeft);
-          continue;
-        }
-        if (b < nLeft && a >= nLeft) {
-          leftKeys.push(b);
-          rightKeys.push(a - nLeft);
+        if ((a < nLeft && b >= nLeft) || (b < nLeft && a >= nLeft)) {
+          leftKeys.push(Math.min(a, b));
+          rightKeys.push(Math.max(a, b) - nLeft);
+          nullSafe.push(c.fn === "<=>");
           continue;
         }
       }
-      rest.push(c);
+      const uses = new Map<number, number>();
+      columnUses(c, uses);
+      const cols = [...uses.keys()];
+      if (cols.length && cols.every((i) => i < nLeft)) leftOnly.push(c);
+      else if (cols.length && cols.every((i) => i >= nLeft)) rightOnly.push(c);
+      else rest.push(c);
     }
     output = [...lf.map((_, i) => ({ l: i })), ...(how === "leftsemi" ? [] : rf.map((_, i) => ({ r: i })))];
     fields = [
@@ -180,7 +185,10 @@ export function analyzeStreamJoin(left: PlanNode, right: PlanNode, on: string[] 
     how,
     leftKeys,
     rightKeys,
+    nullSafe,
     cond: andAll(rest),
+    leftCond: andAll(leftOnly),
+    rightCond: andAll(rightOnly),
     bounds,
     timeKey,
     output,

@@ -79,8 +79,16 @@ export interface StreamJoinNode {
   how: StreamJoinHow;
   leftKeys: number[];
   rightKeys: number[];
+  /** Keys compared with <=> (null matches null); the others never match a null. */
+  nullSafe: boolean[];
   /** The rest of the condition, over [left columns..., right columns...]; null when there is none. */
   cond: BExpr | null;
+  /**
+   * The parts of the condition on one side's columns only (same layout): a row failing its side's part can
+   * never match, so it is not kept (and an outer side's row comes out with nulls at once, as Spark).
+   */
+  leftCond: BExpr | null;
+  rightCond: BExpr | null;
   bounds: JoinTimeBounds | null;
   /** Index in the key tuple of a key that is a watermarked event time (state with key <= watermark is dropped). */
   timeKey: number | null;
