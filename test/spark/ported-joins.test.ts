@@ -64,7 +64,10 @@ function windowedJoinWithCondition(how: string, sideCond: string): { left: Memor
   const l = windowed(left, "left", 2);
   const r = windowed(right, "right", 3).select(col("key").alias("rkey"), col("window").alias("rwindow"), col("rightValue").cast("string").alias("rightValue"));
   const joined = l.join(r, expr(`key = rkey AND window = rwindow AND ${sideCond}`), how);
-  const cols = how === "right_outer" ? [col("rkey"), col("rwindow.end").cast("long"), col("leftValue"), col("rightValue")] : [col("key"), col("window.end").cast("long"), col("leftValue"), col("rightValue")];
+  const cols = how === "right_outer" ? [col("rkey"), col("rwindow.end").cast("long"), col("leftValue"), col("rightValue")]
+    : how === "full_outer" ? [col("key"), col("window.end").cast("long"), col("leftValue"), col("rkey"), col("rwindow.end").cast("long"), col("rightValue")]
+    : how === "left_semi" ? [col("key"), col("window.end").cast("long"), col("leftValue")]
+    : [col("key"), col("window.end").cast("long"), col("leftValue"), col("rightValue")];
   return { left, right, joined: joined.select(...cols) };
 }
 
@@ -75,8 +78,22 @@ function rangeJoin(how: string): { left: MemoryStream; right: MemoryStream; join
   const l = left.toDF().toDF("leftKey", "time").select(col("leftKey"), timestamp_seconds(col("time")).alias("leftTime"), col("leftKey").multiply(2).alias("leftValue")).withWatermark("leftTime", "10 seconds");
   const r = right.toDF().toDF("rightKey", "time").select(col("rightKey"), timestamp_seconds(col("time")).alias("rightTime"), col("rightKey").multiply(3).alias("rightValue")).withWatermark("rightTime", "10 seconds");
   const cond = expr("leftKey = rightKey AND leftTime BETWEEN rightTime - interval 5 seconds AND rightTime + interval 5 seconds");
-  const joined = l.join(r, cond, how).select(col("leftKey"), col("rightKey"), col("leftTime").cast("int"), col("rightTime").cast("int"));
+  const joined = how === "left_semi" ? l.join(r, cond, how).select(col("leftKey"), col("leftTime").cast("int")) : l.join(r, cond, how).select(col("leftKey"), col("rightKey"), col("leftTime").cast("int"), col("rightTime").cast("int"));
   return { left, right, joined };
+}
+
+/** setupSelfJoin: one stream of (id, seconds), the even ids on the right, within 5 s after the left. */
+function selfJoin(how: string, flip = false): { input: MemoryStream; joined: DataFrame } {
+  const input = memoryStream("_1 INT, _2 BIGINT");
+  const df = input.toDF().select(col("_1").alias("value"), timestamp_seconds(col("_2")).alias("timestamp"));
+  const all = (p: string) => df.select(col("value").alias(`${p}Id`), col("timestamp").alias(`${p}Time`));
+  const even = (p: string) => df.where(col("value").mod(2).eqNullSafe(0)).select(col("value").alias(`${p}Id`), col("timestamp").alias(`${p}Time`));
+  const l = (flip ? even("left") : all("left")).withWatermark("leftTime", "5 seconds");
+  const r = (flip ? all("right") : even("right")).withWatermark("rightTime", "5 seconds");
+  const cond = flip ? "leftId = rightId AND leftTime >= rightTime AND leftTime <= rightTime + interval 5 seconds" : "leftId = rightId AND rightTime >= leftTime AND rightTime <= leftTime + interval 5 seconds";
+  const j = l.join(r, expr(cond), how);
+  const joined = how === "left_semi" ? j.select(col("leftId"), col("leftTime").cast("int")) : j.select(col("leftId"), col("leftTime").cast("int"), col("rightId"), col("rightTime").cast("int"));
+  return { input, joined };
 }
 
 describe("StreamingInnerJoinSuite", () => {
@@ -410,19 +427,6 @@ describe("StreamingOuterJoinSuite", () => {
     stateTotal(t, 3);
   });
 
-  /** setupSelfJoin: one stream of (id, seconds), the even ids on the right, within 5 s after the left. */
-  function selfJoin(how: string, flip = false): { input: MemoryStream; joined: DataFrame } {
-    const input = memoryStream("_1 INT, _2 BIGINT");
-    const df = input.toDF().select(col("_1").alias("value"), timestamp_seconds(col("_2")).alias("timestamp"));
-    const all = (p: string) => df.select(col("value").alias(`${p}Id`), col("timestamp").alias(`${p}Time`));
-    const even = (p: string) => df.where(col("value").mod(2).eqNullSafe(0)).select(col("value").alias(`${p}Id`), col("timestamp").alias(`${p}Time`));
-    const l = (flip ? even("left") : all("left")).withWatermark("leftTime", "5 seconds");
-    const r = (flip ? all("right") : even("right")).withWatermark("rightTime", "5 seconds");
-    const cond = flip ? "leftId = rightId AND leftTime >= rightTime AND leftTime <= rightTime + interval 5 seconds" : "leftId = rightId AND rightTime >= leftTime AND rightTime <= leftTime + interval 5 seconds";
-    const joined = l.join(r, expr(cond), how).select(col("leftId"), col("leftTime").cast("int"), col("rightId"), col("rightTime").cast("int"));
-    return { input, joined };
-  }
-
   for (const [side, how, outerRows] of [["left", "left_outer", [[1, 1, null, null], [3, 3, null, null]]], ["right", "rightOuter", [[null, null, 1, 1], [null, null, 3, 3]]]] as const) {
     outer(`SPARK-26187 self ${side} outer join should not return outer nulls for already matched rows`, async () => {
       const { input, joined } = selfJoin(how, side === "right");
@@ -512,17 +516,164 @@ describe("StreamingOuterJoinSuite", () => {
   }
 });
 
+describe("StreamingFullOuterJoinSuite", () => {
+  const full = (name: string, body: () => Promise<void>, opts: PortOptions = {}) => portTo(log, "StreamingFullOuterJoinSuite", name, body, opts);
+
+  full("windowed full outer join", async () => {
+    const { left, right, joined } = windowedJoin("full_outer");
+    const t = new StreamTest(joined);
+    await multiAdd(t, [left, [[1], [2], [3], [4], [5]]], [right, [[3], [4], [5], [6], [7]]]);
+    t.checkNewAnswer([3, 10, 6, 9], [4, 10, 8, 12], [5, 10, 10, 15]);
+    stateTotal(t, 10);
+    await multiAdd(t, [left, [[21]]], [right, [[22]]]);
+    t.checkNewAnswer([1, 10, 2, null], [2, 10, 4, null], [6, 10, null, 18], [7, 10, null, 21]);
+    stateTotal(t, 2);
+    await t.addData(left, 22);
+    t.checkNewAnswer([22, 30, 44, 66]);
+    stateTotal(t, 3);
+    await restart(t);
+    await t.addData(left, 1);
+    t.checkNewAnswer();
+    stateTotal(t, 3);
+    check(t.stateRows().dropped[0] === 1, `dropped: expected 1, got ${t.stateRows().dropped[0]}`);
+    await t.addData(right, 5);
+    t.checkNewAnswer();
+    stateTotal(t, 3);
+    check(t.stateRows().dropped[0] === 1, `dropped: expected 1, got ${t.stateRows().dropped[0]}`);
+  });
+
+  full("full outer early state exclusion on left", async () => {
+    const { left, right, joined } = windowedJoinWithCondition("full_outer", "leftValue > 4");
+    const t = new StreamTest(joined);
+    await multiAdd(t, [left, [[1], [2], [3]]], [right, [[3], [4], [5]]]);
+    t.checkNewAnswer([1, 10, 2, null, null, null], [2, 10, 4, null, null, null], [3, 10, 6, 3, 10, "9"]);
+    stateTotal(t, 4);
+    await multiAdd(t, [left, [[20]]], [right, [[21]]]);
+    t.checkNewAnswer([null, null, null, 4, 10, "12"], [null, null, null, 5, 10, "15"]);
+    stateTotal(t, 2);
+    await t.addData(right, 20);
+    t.checkNewAnswer([20, 30, 40, 20, 30, "60"]);
+    stateTotal(t, 3);
+  }, { note: "the right side's key and window are renamed (rkey, rwindow)" });
+
+  full("full outer early state exclusion on right", async () => {
+    const { left, right, joined } = windowedJoinWithCondition("full_outer", "CAST(rightValue AS INT) > 7");
+    const t = new StreamTest(joined);
+    await multiAdd(t, [left, [[3], [4], [5]]], [right, [[1], [2], [3]]]);
+    t.checkNewAnswer([null, null, null, 1, 10, "3"], [null, null, null, 2, 10, "6"], [3, 10, 6, 3, 10, "9"]);
+    stateTotal(t, 4);
+    await multiAdd(t, [left, [[20]]], [right, [[21]]]);
+    t.checkNewAnswer([4, 10, 8, null, null, null], [5, 10, 10, null, null, null]);
+    stateTotal(t, 2);
+    await t.addData(right, 20);
+    t.checkNewAnswer([20, 30, 40, 20, 30, "60"]);
+    stateTotal(t, 3);
+  }, { note: "the right side's key and window are renamed (rkey, rwindow)" });
+
+  full("full outer join with watermark range condition", async () => {
+    const { left, right, joined } = rangeJoin("full_outer");
+    const t = new StreamTest(joined);
+    await t.addData(left, [1, 5], [3, 5]);
+    t.checkNewAnswer();
+    stateTotal(t, 2);
+    await t.addData(right, [1, 10], [2, 5]);
+    t.checkNewAnswer([1, 1, 5, 10]);
+    stateTotal(t, 4);
+    await t.addData(right, [1, 9]);
+    t.checkNewAnswer([1, 1, 5, 9]);
+    stateTotal(t, 5);
+    await t.addData(left, [1, 7], [1, 30]);
+    t.checkNewAnswer([1, 1, 7, 9], [1, 1, 7, 10]);
+    stateTotal(t, 7);
+    await t.addData(right, [0, 30]);
+    t.checkNewAnswer([3, null, 5, null], [null, 2, null, 5]);
+    stateTotal(t, 2);
+  });
+
+  full("self full outer join", async () => {
+    const { input, joined } = selfJoin("full_outer");
+    const t = new StreamTest(joined);
+    await t.addData(input, [1, 1], [2, 2], [3, 3], [4, 4], [5, 5]);
+    t.checkNewAnswer([2, 2, 2, 2], [4, 4, 4, 4]);
+    stateTotal(t, 7);
+    await t.addData(input, [6, 6], [7, 7], [8, 8], [9, 9], [10, 10]);
+    t.checkNewAnswer([6, 6, 6, 6], [8, 8, 8, 8], [10, 10, 10, 10]);
+    stateTotal(t, 13);
+    await t.addData(input, [11, 11], [12, 12], [13, 13], [14, 14], [15, 15]);
+    t.checkNewAnswer([12, 12, 12, 12], [14, 14, 14, 14], [1, 1, null, null], [3, 3, null, null]);
+    stateTotal(t, 15);
+  });
+});
+
 describe("StreamingLeftSemiJoinSuite", () => {
   semi("windowed left semi join", async () => {
     const { left, right, joined } = windowedJoin("left_semi");
     const t = new StreamTest(joined);
     await multiAdd(t, [left, [[1], [2], [3], [4], [5]]], [right, [[3], [4], [5], [6], [7]]]);
     t.checkNewAnswer([3, 10, 6], [4, 10, 8], [5, 10, 10]);
+    stateTotal(t, 10);
     await multiAdd(t, [left, [[21]]], [right, [[22]]]);
     t.checkNewAnswer();
+    stateTotal(t, 2);
     await t.addData(left, 22);
     t.checkNewAnswer([22, 30, 44]);
-    await t.addData(right, 22);
-    t.checkNewAnswer(); // a left row is emitted once
-  }, { note: "the last step (a second right match) is streamlab's" });
+    stateTotal(t, 2); // a matched left row is not kept
+    await restart(t);
+    await t.addData(left, 1);
+    t.checkNewAnswer();
+    stateTotal(t, 2);
+    await t.addData(right, 5);
+    t.checkNewAnswer();
+    stateTotal(t, 2);
+  });
+
+  for (const [name, cond, l, r] of [
+    ["left semi early state exclusion on left", "leftValue > 4", [1, 2, 3], [3, 4, 5]],
+    ["left semi early state exclusion on right", "CAST(rightValue AS INT) > 7", [3, 4, 5], [1, 2, 3]],
+  ] as const) {
+    semi(name, async () => {
+      const { left, right, joined } = windowedJoinWithCondition("left_semi", cond);
+      const t = new StreamTest(joined);
+      await multiAdd(t, [left, l.map((v) => [v])], [right, r.map((v) => [v])]);
+      t.checkNewAnswer([3, 10, 6]);
+      stateTotal(t, 4);
+      await multiAdd(t, [left, [[20]]], [right, [[21]]]);
+      t.checkNewAnswer();
+      stateTotal(t, 2);
+      await t.addData(right, 20);
+      t.checkNewAnswer([20, 30, 40]);
+      stateTotal(t, 3);
+    }, { note: "the right side's key and window are renamed (rkey, rwindow)" });
+  }
+
+  semi("left semi join with watermark range condition", async () => {
+    const { left, right, joined } = rangeJoin("left_semi");
+    const t = new StreamTest(joined);
+    await t.addData(left, [1, 5], [3, 5]);
+    t.checkNewAnswer();
+    stateTotal(t, 2);
+    await t.addData(right, [1, 10], [2, 5]);
+    t.checkNewAnswer([1, 5]);
+    stateTotal(t, 4);
+    await t.addData(right, [1, 9]);
+    t.checkNewAnswer(); // the left row has matched already
+    stateTotal(t, 5);
+    await t.addData(left, [1, 7], [1, 30]);
+    t.checkNewAnswer([1, 7]);
+    stateTotal(t, 6);
+    await t.addData(right, [0, 30]);
+    t.checkNewAnswer();
+    stateTotal(t, 2);
+  });
+
+  semi("self left semi join", async () => {
+    const { input, joined } = selfJoin("left_semi");
+    const t = new StreamTest(joined);
+    await t.addData(input, [1, 1], [2, 2], [3, 3], [4, 4], [5, 5]);
+    t.checkNewAnswer([2, 2], [4, 4]);
+    await t.addData(input, [6, 6], [7, 7], [8, 8], [9, 9], [10, 10]);
+    t.checkNewAnswer([6, 6], [8, 8], [10, 10]);
+    await t.addData(input, [11, 11], [12, 12], [13, 13], [14, 14], [15, 15]);
+    t.checkNewAnswer([12, 12], [14, 14]);
+  }, { note: "answers only: Spark's optimizer also filters the left input by the right's value % 2 = 0 (PushPredicateThroughJoin), so its state counts are smaller; streamlab keeps the odd left rows until the watermark passes them" });
 });
