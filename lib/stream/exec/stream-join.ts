@@ -29,6 +29,8 @@ interface Entry {
 }
 
 type Side = 0 | 1;
+/** The state key of an outer side's rows whose join key has a null (keys of real rows are never this string). */
+const NULL_KEY = "\u0000streamlab:null-join-key";
 type Predicate = (cols: unknown[][], n: number, ctx: ExecContext) => Int32Array;
 
 /** Numbers and numeric strings join equal (a long key against a double key), as the stream-static join. */
@@ -198,11 +200,14 @@ export class StreamJoinOperator implements PhysicalOperator, StatefulOperator {
       rows.forEach((row, i) => {
         const k = keys[i];
         const m = matched[i] === 1;
-        const keep = k !== undefined && !this.expired(side, row, wm) && !(how === "leftsemi" && side === 0 && m);
+        // A row of an outer side with a null key never matches, but waits in the state like the others (under
+        // a key no lookup makes) and comes out with nulls when the watermark passes it, as in Spark.
+        const sk = k === undefined && outerSide(side) ? NULL_KEY : k;
+        const keep = sk !== undefined && !this.expired(side, row, wm) && !(how === "leftsemi" && side === 0 && m);
         if (keep) {
-          const list = mine.get(k);
+          const list = mine.get(sk);
           if (list) list.push({ r: row, m });
-          mine.put(k, list ?? [{ r: row, m }]);
+          mine.put(sk, list ?? [{ r: row, m }]);
           this.metrics.updated++;
         } else if (!m && outerSide(side)) emit(side === 0 ? row : null, side === 0 ? null : row);
       });

@@ -132,4 +132,14 @@ describe("stream-stream join", () => {
     await c.query.processAllAvailable();
     expect(c.take()).toEqual([{ orderId: 1, amount: 10 }]);
   });
+
+  it("exports to PySpark with its condition (toPySpark)", () => {
+    const read = () => spark.readStream.format("kafka").option("kafka.bootstrap.servers", "localhost:9092").option("subscribe", "orders").load();
+    const o = read().selectExpr("CAST(key AS INT) AS orderId", "timestamp AS orderTime").withWatermark("orderTime", "10 seconds");
+    const p = read().selectExpr("CAST(key AS INT) AS payOrderId", "timestamp AS payTime").withWatermark("payTime", "10 seconds");
+    const joined = o.join(p, expr("orderId = payOrderId AND payTime >= orderTime AND payTime <= orderTime + interval 30 seconds"), "left_outer");
+    const job = joined.toPySpark({ format: "console", outputMode: "append" });
+    expect(job).toMatch(/\.join\(.*orderId.*payOrderId.*"left_outer"\)/s);
+    expect(job).toContain("F.expr(\"(((orderId = payOrderId) AND (payTime >= orderTime)) AND (payTime <= (orderTime + INTERVAL '30' SECOND)))\"), \"left_outer\")");
+  });
 });
