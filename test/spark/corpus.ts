@@ -212,6 +212,18 @@ export const CORPUS: CorpusQuery[] = [
   q("stream-static inner join", "join", (df) => df.join(staticDF(), "name").select("id", "name", "region"), `df.join(${STATIC_PY}, "name").select("id", "name", "region")`),
   q("stream-static left join", "join", (df) => df.join(staticDF(), "name", "left").select("id", "name", "region"), `df.join(${STATIC_PY}, "name", "left").select("id", "name", "region")`),
   q("join then aggregate", "join", (df) => df.join(staticDF(), "name").groupBy("region").agg(sum("qty").alias("q")), `df.join(${STATIC_PY}, "name").groupBy("region").agg(F.sum("qty").alias("q"))`, { mode: "complete" }),
+  // ---- stream-stream joins: the topic joined with itself (two scans of one source), watermarks on both sides ----
+  q("stream-stream self join within 10 s", "join", (df) => {
+    const l = df.select(col("id").alias("lid"), col("name").alias("ln"), col("ts").alias("lt")).withWatermark("lt", "10 seconds");
+    const r = df.select(col("id").alias("rid"), col("name").alias("rn"), col("ts").alias("rt")).withWatermark("rt", "10 seconds");
+    return l.join(r, expr("ln = rn AND rt > lt AND rt <= lt + interval 10 seconds")).select("lid", "rid");
+  }, '(lambda l, r: l.join(r, F.expr("ln = rn AND rt > lt AND rt <= lt + interval 10 seconds")).select("lid", "rid"))(df.select(F.col("id").alias("lid"), F.col("name").alias("ln"), F.col("ts").alias("lt")).withWatermark("lt", "10 seconds"), df.select(F.col("id").alias("rid"), F.col("name").alias("rn"), F.col("ts").alias("rt")).withWatermark("rt", "10 seconds"))'),
+  q("stream-stream self left outer join within 5 s", "join", (df) => {
+    const l = df.select(col("id").alias("lid"), col("name").alias("ln"), col("ts").alias("lt")).withWatermark("lt", "5 seconds");
+    const r = df.select(col("id").alias("rid"), col("name").alias("rn"), col("ts").alias("rt")).withWatermark("rt", "5 seconds");
+    return l.join(r, expr("ln = rn AND rt > lt AND rt <= lt + interval 5 seconds"), "left_outer").select("lid", "rid");
+  }, '(lambda l, r: l.join(r, F.expr("ln = rn AND rt > lt AND rt <= lt + interval 5 seconds"), "left_outer").select("lid", "rid"))(df.select(F.col("id").alias("lid"), F.col("name").alias("ln"), F.col("ts").alias("lt")).withWatermark("lt", "5 seconds"), df.select(F.col("id").alias("rid"), F.col("name").alias("rn"), F.col("ts").alias("rt")).withWatermark("rt", "5 seconds"))',
+  { known: "the same rows overall, but streamlab emits the outer row of id 1 (ts 1 s) in the batch whose watermark is 7 s (1 < 7 - 5, Spark's StreamingJoinHelper bound), Spark 4.1.1 in a later batch (measured side by side; cause not found yet)" }),
   // ---- the same queries in SQL: spark.sql over a temp view of df, on both engines ------------------------------
   sq("SQL select, where and expressions", "SELECT id, upper(name) AS n, amount * 2 AS a2, CAST(qty AS INT) AS q FROM {v} WHERE amount > 3"),
   sq("SQL CASE, :: cast and IN", "SELECT id, CASE WHEN amount > 5 THEN 'big' WHEN amount IS NULL THEN 'none' ELSE 'small' END AS size, qty::string AS q FROM {v} WHERE name IN ('alice', 'bob')"),

@@ -11,6 +11,7 @@ import type { PhysicalOperator } from "./operator";
 import { DedupOperator, FilterOperator, ProjectOperator, StaticJoinOperator, WatermarkOperator } from "./operators";
 import { AggregateOperator } from "./aggregate";
 import { UnionOperator, concatBatches } from "./union";
+import { StreamJoinOperator } from "./stream-join";
 
 /** What building a query's pipelines collects: each watermark's delay, by the operator's index. */
 export interface PipelineEnv {
@@ -26,6 +27,7 @@ export function buildPipeline(root: PlanNode, env: PipelineEnv = { watermarkDela
   const chain = linearize(root);
   const head = chain[0];
   if (head.op === "union" && head.streaming) ops.push(new UnionOperator(head, (input) => buildPipeline(input, env)));
+  if (head.op === "streamJoin") ops.push(new StreamJoinOperator(head, (input) => buildPipeline(input, env)));
   const nodes = collapseProjections(chain.slice(1));
   const needed = pruneColumns(nodes);
   nodes.forEach((n, i) => {

@@ -32,7 +32,7 @@ export function concatBatches(parts: Batch[], width: number): Batch {
 /** The source a chain starting at `head` reads: its own, or all of a union's inputs' together. */
 export function sourceProviderOf(head: PlanNode): SourceProvider {
   if (head.op === "source") return head.provider;
-  if (head.op === "union") return new MultiSourceProvider(head.inputs.map((i) => sourceProviderOf(linearize(i)[0])), head.schema);
+  if (head.op === "union" || head.op === "streamJoin") return new MultiSourceProvider(head.inputs.map((i) => sourceProviderOf(linearize(i)[0])), head.schema);
   throw new Error("streamlab: a streaming query needs a streaming source");
 }
 

@@ -316,7 +316,8 @@ function chain(obj: object, ctx: Ctx): string {
           break;
         case "join": {
           const other = chain(args[0] as object, ctx);
-          call = `join(${other}, ${py(args[1])}, ${py(args[2] ?? "inner")})`;
+          // on: column names, or a condition Column (a stream-stream join)
+          call = `join(${other}, ${args[1] instanceof Column ? columnCode(args[1]) : py(args[1])}, ${py(args[2] ?? "inner")})`;
           break;
         }
         case "agg":

@@ -51,7 +51,9 @@ export function analyzeSelect(child: PlanNode, list: Expr[]): PlanNode {
     }
     const b = bind(e, { schema });
     exprs.push(b);
-    const source = b.k === "col" ? schema.fields[b.index] : undefined;
+    // A column keeps its watermark; so does a window() over a watermarked column (Spark's TimeWindowing).
+    const arg = b.k === "call" && b.fn === "window" ? b.args[0] : undefined;
+    const source = b.k === "col" ? schema.fields[b.index] : arg?.k === "col" ? schema.fields[arg.index] : undefined;
     fields.push({ name: exprName(e), type: b.type, nullable: true, ...(source?.watermarkDelayMs !== undefined ? { watermarkDelayMs: source.watermarkDelayMs } : {}) });
   }
   return project(child, exprs, fields);

@@ -22,6 +22,9 @@ export const MESSAGES = {
   streamStreamJoin: "Join between two streaming DataFrames/Datasets is not supported here",
   dedupAfterAggregation: "dropDuplicates after a streaming aggregation is not supported",
   joinAfterAggregation: "a join after a streaming aggregation is not supported",
+  /** Spark's UnsupportedOperationChecker wording for stream-stream joins. */
+  streamJoinOutputMode: (mode: string) => `Join between two streaming DataFrames/Datasets is not supported in ${mode[0].toUpperCase()}${mode.slice(1)} output mode, only in Append output mode`,
+  streamOuterJoinWatermark: (how: string) => `Stream-stream ${how} join between two streaming DataFrame/Datasets is not supported without a watermark in the join keys, or a watermark on the nullable side and an appropriate range condition`,
   unionStreamBatch: "Union between streaming and batch DataFrames/Datasets is not supported",
 } as const;
 
@@ -40,9 +43,21 @@ export function checkAggregation(plan: PlanNode): void {
   if (plan.streaming && countStateful(plan).aggregates > 1) throw new AnalysisError(MESSAGES.multipleAggregations);
 }
 
-/** A join of `left` with `right`: streamlab joins a stream with a static DataFrame only. */
+/** A join of `left` with `right` with column names: a static right side (a stream on both sides is plan/join.ts). */
 export function checkJoin(right: PlanNode): void {
   if (right.streaming) throw new AnalysisError(`${MESSAGES.streamStreamJoin}: join a stream with a static DataFrame (spark.createDataFrame)`);
+}
+
+const SPARK_JOIN_NAME = { inner: "Inner", left: "LeftOuter", right: "RightOuter", full: "FullOuter", leftsemi: "LeftSemi" } as const;
+
+/**
+ * A stream-stream join of type `how`: an outer or semi join needs to know when a row can no longer match, so
+ * the side whose unmatched rows are emitted must have its state evictable: a watermarked time in the join keys,
+ * or a watermark on the other (nullable) side and a range condition bounding this side's time.
+ */
+export function checkStreamJoin(how: keyof typeof SPARK_JOIN_NAME, leftEvictable: boolean, rightEvictable: boolean): void {
+  const ok = how === "inner" || ((how === "left" || how === "leftsemi") && leftEvictable) || (how === "right" && rightEvictable) || (how === "full" && leftEvictable && rightEvictable);
+  if (!ok) throw new AnalysisError(`${MESSAGES.streamOuterJoinWatermark(SPARK_JOIN_NAME[how])}; add withWatermark() on both streams and a condition such as expr("rightTime >= leftTime AND rightTime <= leftTime + interval 1 hour")`);
 }
 
 /** union of `left` and `right`: both streams or both static, as Spark. */
@@ -54,6 +69,7 @@ export function checkUnion(left: PlanNode, right: PlanNode): void {
 export function checkForStreaming(plan: PlanNode, mode: OutputMode): void {
   checkWriteStream(plan);
   const nodes = linearize(plan);
+  if (nodes[0].op === "streamJoin" && mode !== "append") throw new AnalysisError(`${MESSAGES.streamJoinOutputMode(mode)}; write a stream-stream join with outputMode("append")`);
   const aggIndex = nodes.findIndex((n) => n.op === "aggregate");
   const agg = aggIndex >= 0 ? (nodes[aggIndex] as AggregateNode) : undefined;
   if (!agg && mode === "complete") throw new AnalysisError(MESSAGES.completeWithoutAggregation);

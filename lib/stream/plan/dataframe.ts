@@ -10,6 +10,7 @@ import { type StructType, typeString, treeString, toDDL } from "../types";
 import type { PlanNode, StaticData } from "./nodes";
 import * as A from "./analyze";
 import { analyzeUnion } from "./union";
+import { analyzeStreamJoin } from "./join";
 import { checkStaticAction, checkWriteStream } from "./checks";
 import { escapeHtml, getDisplayBridge, type MimeBundle } from "../../core";
 import { runStatic } from "../exec/static";
@@ -138,8 +139,17 @@ export class DataFrame {
 
   // ---- join with a static DataFrame -----------------------------------------------------------------------------
 
-  join(other: DataFrame, on: string | string[], how: "inner" | "left" | "left_outer" | "leftouter" = "inner"): DataFrame {
+  /**
+   * A stream with a static DataFrame (inner, left) on column names; or two streams (plan/join.ts) on column
+   * names or a condition (`expr("adId = clickAdId AND clickTime >= impressionTime AND ...")`), with inner,
+   * left_outer, right_outer, full_outer or left_semi.
+   */
+  join(other: DataFrame, on: string | string[] | Column, how = "inner"): DataFrame {
     if (!(other instanceof DataFrame)) throw new AnalysisError("join() needs a DataFrame: build a static one with spark.createDataFrame(rows or danfo DataFrame)");
+    if (this.plan.streaming && other.plan.streaming) {
+      return new DataFrame(analyzeStreamJoin(this.plan, other.plan, on instanceof Column ? on.expr : Array.isArray(on) ? on : [on], how));
+    }
+    if (on instanceof Column) throw new AnalysisError("a join with a static DataFrame takes column names: df.join(static, [\"key\"], how)");
     return new DataFrame(A.analyzeJoin(this.plan, other.plan, on, how));
   }
 
@@ -192,11 +202,12 @@ export class DataFrame {
         : n.op === "source" ? n.provider.name
         : n.op === "join" ? n.how
         : n.op === "union" ? `${n.inputs.length} inputs`
+        : n.op === "streamJoin" ? `${n.how}, keys=${n.leftKeys.length}`
         : "";
       lines.push(`${pad}${n.op[0].toUpperCase() + n.op.slice(1)} ${detail}`.trimEnd());
       if ("child" in n) walk(n.child, depth + 1);
       if (n.op === "join") walk(n.right, depth + 1);
-      if (n.op === "union") for (const i of n.inputs) walk(i, depth + 1);
+      if (n.op === "union" || n.op === "streamJoin") for (const i of n.inputs) walk(i, depth + 1);
     };
     walk(this.plan, 0);
     return lines.join("\n");

@@ -57,7 +57,46 @@ export type PlanNode =
       output: ["l" | "r", number][];
       schema: StructType;
       streaming: boolean;
-    };
+    }
+  /** A join of two streams (plan/join.ts): the head of its chain, like a union; each input runs its own pipeline. */
+  | StreamJoinNode;
+
+export type StreamJoinHow = "inner" | "left" | "right" | "full" | "leftsemi";
+
+/** A bound on the event-time difference leftTime - rightTime, from the join condition (Spark's StreamingJoinHelper). */
+export interface JoinTimeBounds {
+  /** Column indexes of the event times in the left and right input. */
+  leftTime: number;
+  rightTime: number;
+  /** leftTime - rightTime >= lowerMs and <= upperMs (integers in ms; a strict bound is moved by 1 ms). */
+  lowerMs: number;
+  upperMs: number;
+}
+
+export interface StreamJoinNode {
+  op: "streamJoin";
+  inputs: [PlanNode, PlanNode];
+  how: StreamJoinHow;
+  leftKeys: number[];
+  rightKeys: number[];
+  /** Keys compared with <=> (null matches null); the others never match a null. */
+  nullSafe: boolean[];
+  /** The rest of the condition, over [left columns..., right columns...]; null when there is none. */
+  cond: BExpr | null;
+  /**
+   * The parts of the condition on one side's columns only (same layout): a row failing its side's part can
+   * never match, so it is not kept (and an outer side's row comes out with nulls at once, as Spark).
+   */
+  leftCond: BExpr | null;
+  rightCond: BExpr | null;
+  bounds: JoinTimeBounds | null;
+  /** Index in the key tuple of a key that is a watermarked event time (state with key <= watermark is dropped). */
+  timeKey: number | null;
+  /** Output: each column from the left (l), the right (r), or the first non-null of both (full outer keys). */
+  output: { l?: number; r?: number }[];
+  schema: StructType;
+  streaming: true;
+}
 
 /** Nodes from the source up to `root`, in execution order (joins' static sides excluded). */
 export function linearize(root: PlanNode): PlanNode[] {
@@ -74,7 +113,7 @@ export function planSource(root: PlanNode): PlanNode {
 export function streamNodes(root: PlanNode): PlanNode[] {
   const chain = linearize(root);
   const head = chain[0];
-  return head.op === "union" ? [...head.inputs.flatMap(streamNodes), ...chain] : chain;
+  return head.op === "union" || head.op === "streamJoin" ? [...head.inputs.flatMap(streamNodes), ...chain] : chain;
 }
 
 export function countStateful(root: PlanNode): { aggregates: number; dedups: number } {

@@ -76,8 +76,10 @@ describe("operations a streaming plan cannot contain", () => {
     expect(statik().groupBy("k").agg(sum("v").alias("s")).groupBy("k").agg(count("*").alias("n")).collect()).toEqual([{ k: "a", n: 1 }]);
   });
 
-  it("no stream-stream join", () => {
-    expect(() => stream().join(stream(), "k")).toThrow(/^Join between two streaming DataFrames\/Datasets is not supported here: join a stream with a static DataFrame/);
+  it("stream-stream joins: append mode only; outer joins need a watermark and a range condition (Spark's messages)", () => {
+    expect(stream().join(stream(), "k").isStreaming).toBe(true);
+    expect(() => stream().join(stream(), "k").writeStream.outputMode("update").format("console").start()).toThrow(/^Join between two streaming DataFrames\/Datasets is not supported in Update output mode, only in Append output mode/);
+    expect(() => stream().join(stream(), "k", "left_outer")).toThrow(/^Stream-stream LeftOuter join between two streaming DataFrame\/Datasets is not supported without a watermark in the join keys, or a watermark on the nullable side and an appropriate range condition; add withWatermark/);
   });
 
   it("no dropDuplicates or join after a streaming aggregation (except dropDuplicates in complete mode)", () => {
