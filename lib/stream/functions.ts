@@ -137,3 +137,12 @@ export const greatest = (...v: ColumnLike[]) => new Column({ t: "fn", name: "gre
 export const least = (...v: ColumnLike[]) => new Column({ t: "fn", name: "least", args: v.map(c) });
 
 export type { Column, DataType };
+
+// Generators (one per select; see README "explode and friends") and flatten
+export const explode = (v: ColumnLike) => fn("explode", c(v));
+export const explode_outer = (v: ColumnLike) => fn("explode_outer", c(v));
+export const posexplode = (v: ColumnLike) => fn("posexplode", c(v));
+export const posexplode_outer = (v: ColumnLike) => fn("posexplode_outer", c(v));
+export const inline = (v: ColumnLike) => fn("inline", c(v));
+export const inline_outer = (v: ColumnLike) => fn("inline_outer", c(v));
+export const flatten = (v: ColumnLike) => fn("flatten", c(v));

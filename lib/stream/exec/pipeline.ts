@@ -11,6 +11,7 @@ import type { PhysicalOperator } from "./operator";
 import { DedupOperator, FilterOperator, ProjectOperator, StaticJoinOperator, WatermarkOperator } from "./operators";
 import { AggregateOperator } from "./aggregate";
 import { UnionOperator, concatBatches } from "./union";
+import { GenerateOperator } from "./generate";
 
 /** What building a query's pipelines collects: each watermark's delay, by the operator's index. */
 export interface PipelineEnv {
@@ -39,6 +40,7 @@ export function buildPipeline(root: PlanNode, env: PipelineEnv = { watermarkDela
         break;
       }
       case "dedup": ops.push(new DedupOperator(n)); break;
+      case "generate": ops.push(new GenerateOperator(n)); break;
       case "join": ops.push(new StaticJoinOperator(n, runPlanBatch(n.right))); break;
       default: throw new Error(`streamlab: unexpected plan node ${n.op} inside a pipeline`);
     }

@@ -177,7 +177,7 @@ export function exprSQL(e: Expr): string {
     case "lit":
       return sqlLiteral(e.value, e.type);
     case "alias":
-      return `${exprSQL(e.child)} AS ${quoteIdent(e.name)}`;
+      return e.names ? `${exprSQL(e.child)} AS (${e.names.map(quoteIdent).join(", ")})` : `${exprSQL(e.child)} AS ${quoteIdent(e.name)}`;
     case "cast":
       return `CAST(${exprSQL(e.child)} AS ${typeString(e.to).toUpperCase()})`;
     case "case":
@@ -227,7 +227,7 @@ function columnCode(c: unknown): string {
   if (c instanceof Column) {
     const e = c.expr;
     if (e.t === "col" || e.t === "star") return `F.col(${JSON.stringify(exprSQL(e))})`;
-    if (e.t === "alias") return `${columnCode(new Column(e.child))}.alias(${JSON.stringify(e.name)})`;
+    if (e.t === "alias") return `${columnCode(new Column(e.child))}.alias(${(e.names ?? [e.name]).map((n) => JSON.stringify(n)).join(", ")})`;
     return `F.expr(${JSON.stringify(exprSQL(e))})`;
   }
   if (Array.isArray(c)) return `[${c.map(columnCode).join(", ")}]`;

@@ -10,7 +10,8 @@ export type Expr =
   | { t: "col"; path: string[] }
   | { t: "star"; qualifier: string[] }
   | { t: "lit"; value: unknown; type?: DataType }
-  | { t: "alias"; child: Expr; name: string }
+  /** `names`: several names for a generator's columns (`posexplode(a).alias("p", "v")`, SQL `AS (p, v)`). */
+  | { t: "alias"; child: Expr; name: string; names?: string[] }
   | { t: "cast"; child: Expr; to: DataType }
   | { t: "fn"; name: string; args: Expr[]; distinct?: boolean; options?: Record<string, unknown> }
   | { t: "case"; branches: [Expr, Expr][]; otherwise?: Expr };
@@ -21,11 +22,12 @@ export type ColumnLike = Column | string;
 export class Column {
   constructor(readonly expr: Expr) {}
 
-  alias(name: string): Column {
-    return new Column({ t: "alias", child: stripAlias(this.expr), name });
+  /** One name, or one per column for a generator that outputs several (`posexplode(a).alias("pos", "v")`). */
+  alias(name: string, ...more: string[]): Column {
+    return new Column({ t: "alias", child: stripAlias(this.expr), name, ...(more.length ? { names: [name, ...more] } : {}) });
   }
-  as(name: string): Column {
-    return this.alias(name);
+  as(name: string, ...more: string[]): Column {
+    return this.alias(name, ...more);
   }
   name(name: string): Column {
     return this.alias(name);

@@ -192,6 +192,7 @@ export class DataFrame {
         : n.op === "source" ? n.provider.name
         : n.op === "join" ? n.how
         : n.op === "union" ? `${n.inputs.length} inputs`
+        : n.op === "generate" ? `${n.gen}${n.outer ? "_outer" : ""}, [${n.schema.fields.slice(n.at, n.at + n.width).map((f) => f.name).join(", ")}]`
         : "";
       lines.push(`${pad}${n.op[0].toUpperCase() + n.op.slice(1)} ${detail}`.trimEnd());
       if ("child" in n) walk(n.child, depth + 1);
