@@ -19,6 +19,7 @@ import { toDDL, typeString, type DataType, type StructType } from "../types";
 import { registerMagic, MagicError } from "../../core";
 import { StreamingQueryImpl } from "../query/query";
 import { parseStatement, referencedTables, type Statement } from "../sql";
+import { registeredUdf, registeredUdfNames } from "../expr/udf";
 
 /** The Spark version whose Kafka connector the job's spark-submit line names (the one the tests run). */
 export const SPARK_VERSION = "4.1.1";
@@ -168,6 +169,17 @@ function sqlLiteral(v: unknown, type?: DataType): string {
   throw new ExportError(`toPySpark: the literal ${typeof v} has no Spark SQL form`);
 }
 
+/** A TypeScript UDF cannot run in a PySpark job. */
+function udfRefused(name: string): ExportError {
+  return new ExportError(`toPySpark: the TypeScript UDF '${name}' has no PySpark equivalent; write it as a Spark SQL expression (expr("...")) to export the query, or port it to a Python UDF in the job`);
+}
+
+/** SQL text (spark.sql, selectExpr, filter strings) calling a registered UDF. */
+function refuseUdfsIn(text: string): void {
+  const used = registeredUdfNames().find((n) => new RegExp(`\\b${n}\\s*\\(`, "i").test(text));
+  if (used) throw udfRefused(used);
+}
+
 export function exprSQL(e: Expr): string {
   switch (e.t) {
     case "col":
@@ -184,6 +196,7 @@ export function exprSQL(e: Expr): string {
       return `CASE ${e.branches.map(([c, v]) => `WHEN ${exprSQL(c)} THEN ${exprSQL(v)}`).join(" ")}${e.otherwise ? ` ELSE ${exprSQL(e.otherwise)}` : ""} END`;
     case "fn": {
       const a = e.args;
+      if (e.options?.udf || registeredUdf(e.name)) throw udfRefused(e.name);
       const op = INFIX[e.name];
       if (op && a.length === 2) return `(${exprSQL(a[0])} ${op} ${exprSQL(a[1])})`;
       switch (e.name) {
@@ -248,6 +261,7 @@ function chain(obj: object, ctx: Ctx): string {
   if (!step) throw new ExportError("toPySpark: this DataFrame was not built through streamlab's DataFrame API (no recorded lineage)");
   switch (step.kind) {
     case "sql": {
+      refuseUdfsIn(step.text);
       sqlViews(parseStatement(step.text), ctx);
       return `spark.sql(${pyText(step.text)})`;
     }
@@ -280,10 +294,12 @@ function chain(obj: object, ctx: Ctx): string {
       let call: string;
       switch (m) {
         case "selectExpr":
+          (args.flat() as string[]).forEach(refuseUdfsIn);
           call = `selectExpr(${(args.flat() as string[]).map((s) => JSON.stringify(s)).join(", ")})`;
           break;
         case "filter":
         case "where":
+          if (typeof args[0] === "string") refuseUdfsIn(args[0]);
           call = `${m}(${typeof args[0] === "string" ? JSON.stringify(args[0]) : columnCode(args[0])})`;
           break;
         case "withColumn":
