@@ -1,5 +1,5 @@
 /** PySpark's pyspark.sql.functions, as TypeScript functions returning Columns. */
-import { Column, colArg, colExpr, toExpr, type ColumnLike, type Expr } from "./expr/ast";
+import { Column, colArg, colExpr, toExpr, sortOrder, type ColumnLike, type Expr } from "./expr/ast";
 import { parseExpression } from "./expr/parser";
 import type { StructType, DataType } from "./types";
 import { registerUdf, udfSpec, type UdfSpec } from "./expr/udf";
@@ -192,3 +192,11 @@ export class UDFRegistration {
   }
 }
 export const udfRegistration = new UDFRegistration();
+
+// Sort orders for orderBy/sort
+export const asc = (v: ColumnLike) => sortOrder(c(v), false, true);
+export const asc_nulls_first = asc;
+export const asc_nulls_last = (v: ColumnLike) => sortOrder(c(v), false, false);
+export const desc = (v: ColumnLike) => sortOrder(c(v), true, false);
+export const desc_nulls_last = desc;
+export const desc_nulls_first = (v: ColumnLike) => sortOrder(c(v), true, true);

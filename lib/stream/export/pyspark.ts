@@ -11,7 +11,7 @@
  * sinks) is refused with one line naming it.
  */
 import { writeFileSync } from "node:fs";
-import { Column, type Expr } from "../expr/ast";
+import { Column, SORT_ORDER, type Expr } from "../expr/ast";
 import { DataFrame, GroupedData } from "../plan/dataframe";
 import { DataStreamReader, SparkSession } from "../session";
 import { MemoryStream } from "../sources/memory";
@@ -116,7 +116,7 @@ function pyText(text: string): string {
   return `"""${text.replace(/\\/g, "\\\\").replace(/"""/g, '\\"\\"\\"')}"""`;
 }
 
-record(DataFrame.prototype, ["select", "selectExpr", "withColumn", "withColumns", "withColumnRenamed", "drop", "toDF", "filter", "where", "withWatermark", "groupBy", "groupby", "agg", "dropDuplicates", "drop_duplicates", "distinct", "join", "union", "unionAll", "unionByName"]);
+record(DataFrame.prototype, ["select", "selectExpr", "withColumn", "withColumns", "withColumnRenamed", "drop", "toDF", "filter", "where", "withWatermark", "groupBy", "groupby", "agg", "dropDuplicates", "drop_duplicates", "distinct", "join", "union", "unionAll", "unionByName", "orderBy", "sort", "limit"]);
 record(GroupedData.prototype, ["agg", "count", "sum", "avg", "mean", "min", "max"]);
 {
   const load = DataStreamReader.prototype.load;
@@ -240,6 +240,7 @@ function columnCode(c: unknown): string {
   if (c instanceof Column) {
     const e = c.expr;
     if (e.t === "col" || e.t === "star") return `F.col(${JSON.stringify(exprSQL(e))})`;
+    if (e.t === "fn" && e.name === SORT_ORDER) return `${columnCode(new Column(e.args[0]))}.${e.options?.desc ? "desc" : "asc"}_nulls_${e.options?.nullsFirst ? "first" : "last"}()`;
     if (e.t === "alias") return `${columnCode(new Column(e.child))}.alias(${(e.names ?? [e.name]).map((n) => JSON.stringify(n)).join(", ")})`;
     return `F.expr(${JSON.stringify(exprSQL(e))})`;
   }
@@ -322,6 +323,9 @@ function chain(obj: object, ctx: Ctx): string {
           break;
         case "distinct":
           call = "distinct()";
+          break;
+        case "limit":
+          call = `limit(${Number(args[0])})`;
           break;
         case "union":
         case "unionAll":

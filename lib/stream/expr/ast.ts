@@ -80,6 +80,13 @@ export class Column {
   substr(pos: number, len: number): Column {
     return new Column({ t: "fn", name: "substring", args: [this.expr, toExpr(pos), toExpr(len)] });
   }
+  /** Sort orders for orderBy/sort: ascending puts NULLs first, descending last, as Spark. */
+  asc(): Column { return sortOrder(this.expr, false, true); }
+  asc_nulls_first(): Column { return sortOrder(this.expr, false, true); }
+  asc_nulls_last(): Column { return sortOrder(this.expr, false, false); }
+  desc(): Column { return sortOrder(this.expr, true, false); }
+  desc_nulls_first(): Column { return sortOrder(this.expr, true, true); }
+  desc_nulls_last(): Column { return sortOrder(this.expr, true, false); }
   getField(name: string): Column {
     return new Column({ t: "fn", name: "get_field", args: [this.expr, { t: "lit", value: name }] });
   }
@@ -98,6 +105,13 @@ export class Column {
   toString(): string {
     return exprSql(this.expr);
   }
+}
+
+/** A sort order: a marker around the key that only orderBy/sort reads. */
+export const SORT_ORDER = "__sort_order";
+export function sortOrder(e: Expr, desc: boolean, nullsFirst: boolean): Column {
+  const key = e.t === "fn" && e.name === SORT_ORDER ? e.args[0] : e;
+  return new Column({ t: "fn", name: SORT_ORDER, args: [key], options: { desc, nullsFirst } });
 }
 
 function parseTypeLazy(s: string): DataType {
@@ -197,6 +211,7 @@ export function exprSql(e: Expr): string {
       if (e.name === "window" || e.name === "session_window") return e.name;
       if (e.name === "count" && e.args.length === 1 && e.args[0].t === "star") return "count(1)";
       if (e.name === "from_json") return `from_json(${exprSql(e.args[0])})`;
+      if (e.name === SORT_ORDER) return `${exprSql(e.args[0])} ${e.options?.desc ? "DESC" : "ASC"} NULLS ${e.options?.nullsFirst ? "FIRST" : "LAST"}`;
       return `${e.name}(${e.distinct ? "DISTINCT " : ""}${e.args.map(exprSql).join(", ")})`;
     }
   }
