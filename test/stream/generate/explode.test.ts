@@ -1,6 +1,6 @@
 /** Generators (explode, posexplode, inline and their _outer forms) and flatten: Spark's rows, names and errors. */
 import { describe, it, expect, afterEach } from "vitest";
-import { spark, col, explode, explode_outer, posexplode, posexplode_outer, inline, inline_outer, flatten, upper, window, count, type StreamingQuery } from "../../../lib/stream";
+import { spark, col, explode, explode_outer, posexplode, posexplode_outer, inline, inline_outer, flatten, upper, window, count, desc, type StreamingQuery } from "../../../lib/stream";
 import { collect, at, win } from "../support/collect";
 
 const started: StreamingQuery[] = [];
@@ -125,5 +125,13 @@ describe("generators over streams", () => {
     s.addData([{ id: 1, xs: [10, 20] }, { id: 2, xs: null }]);
     await c.query.processAllAvailable();
     expect(c.take()).toEqual([{ id: 1, x: 10 }, { id: 1, x: 20 }, { id: 2, x: null }]);
+  });
+});
+
+describe("the PySpark export", () => {
+  it("writes explode with its aliases, orderBy with the sort order and limit", () => {
+    const src = spark.readStream.format("kafka").option("subscribe", "t").option("kafka.bootstrap.servers", "localhost:1").load().selectExpr("CAST(value AS STRING) AS v", "split(CAST(key AS STRING), ',') AS tags");
+    const job = src.select(col("v"), posexplode("tags").alias("p", "t")).groupBy("t").agg(count("*").alias("n")).orderBy(desc("n")).limit(5).toPySpark({ format: "console", outputMode: "complete" });
+    expect(job).toContain(`.select(F.col("v"), F.expr("posexplode(tags)").alias("p", "t")).groupBy("t").agg(F.expr("count(*)").alias("n")).orderBy(F.col("n").desc_nulls_last()).limit(5)`);
   });
 });
