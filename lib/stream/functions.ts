@@ -1,7 +1,8 @@
 /** PySpark's pyspark.sql.functions, as TypeScript functions returning Columns. */
-import { Column, colArg, colExpr, toExpr, type ColumnLike, type Expr } from "./expr/ast";
+import { Column, colArg, colExpr, toExpr, sortOrder, type ColumnLike, type Expr } from "./expr/ast";
 import { parseExpression } from "./expr/parser";
 import type { StructType, DataType } from "./types";
+import { registerUdf, udfSpec, type UdfSpec } from "./expr/udf";
 
 const fn = (name: string, ...args: Expr[]) => new Column({ t: "fn", name, args });
 const c = (v: ColumnLike) => colArg(v);
@@ -137,3 +138,65 @@ export const greatest = (...v: ColumnLike[]) => new Column({ t: "fn", name: "gre
 export const least = (...v: ColumnLike[]) => new Column({ t: "fn", name: "least", args: v.map(c) });
 
 export type { Column, DataType };
+
+// Generators (one per select; see README "explode and friends") and flatten
+export const explode = (v: ColumnLike) => fn("explode", c(v));
+export const explode_outer = (v: ColumnLike) => fn("explode_outer", c(v));
+export const posexplode = (v: ColumnLike) => fn("posexplode", c(v));
+export const posexplode_outer = (v: ColumnLike) => fn("posexplode_outer", c(v));
+export const inline = (v: ColumnLike) => fn("inline", c(v));
+export const inline_outer = (v: ColumnLike) => fn("inline_outer", c(v));
+export const flatten = (v: ColumnLike) => fn("flatten", c(v));
+
+// TypeScript UDFs (expr/udf.ts)
+/** A UDF as PySpark's: call it with columns (or column names) to get a Column. */
+export interface UserDefinedFunction {
+  (...cols: ColumnLike[]): Column;
+  readonly udfName: string;
+  readonly returnType: DataType;
+  readonly vectorized: boolean;
+}
+
+function makeUdf(spec: UdfSpec): UserDefinedFunction {
+  const call = (...cols: ColumnLike[]) => new Column({ t: "fn", name: spec.name, args: cols.map(c), options: { udf: spec } });
+  return Object.assign(call, { udfName: spec.name, returnType: spec.returnType, vectorized: spec.vectorized });
+}
+
+/**
+ * `udf((x: number) => x * 1.8 + 32, "double")`: a function of row values (NULL arrives as null). Usable in select,
+ * filter, withColumn; `spark.udf.register(name, fn, type)` makes it callable from SQL and expr().
+ */
+export const udf = Object.assign(
+  (fn: (...args: never[]) => unknown, returnType: DataType | string = "string", name?: string): UserDefinedFunction => makeUdf(udfSpec(name ?? (fn.name || "udf"), fn, returnType, false)),
+  {
+    /** A vectorized UDF (pandas_udf's model): called once per batch with whole column arrays, returns one array of results. */
+    vectorized: (fn: (...columns: never[][]) => ArrayLike<unknown>, returnType: DataType | string = "double", name?: string): UserDefinedFunction =>
+      makeUdf(udfSpec(name ?? (fn.name || "vectorized_udf"), fn, returnType, true)),
+  },
+);
+export const pandas_udf = udf.vectorized;
+
+/** `spark.udf`: register UDFs for SQL text and expr() (`spark.udf.register("f_to_c", fn, "double")`). */
+export class UDFRegistration {
+  register(name: string, fn: ((...args: never[]) => unknown) | UserDefinedFunction, returnType?: DataType | string): UserDefinedFunction {
+    const existing = typeof fn === "function" && "udfName" in fn ? fn : undefined;
+    const spec = udfSpec(name, fn, returnType ?? existing?.returnType ?? "string", existing?.vectorized ?? false);
+    registerUdf(spec);
+    return makeUdf(spec);
+  }
+  /** A vectorized UDF for SQL: called once per batch with column arrays. */
+  registerVectorized(name: string, fn: (...columns: never[][]) => ArrayLike<unknown>, returnType: DataType | string = "double"): UserDefinedFunction {
+    const spec = udfSpec(name, fn, returnType, true);
+    registerUdf(spec);
+    return makeUdf(spec);
+  }
+}
+export const udfRegistration = new UDFRegistration();
+
+// Sort orders for orderBy/sort
+export const asc = (v: ColumnLike) => sortOrder(c(v), false, true);
+export const asc_nulls_first = asc;
+export const asc_nulls_last = (v: ColumnLike) => sortOrder(c(v), false, false);
+export const desc = (v: ColumnLike) => sortOrder(c(v), true, false);
+export const desc_nulls_last = desc;
+export const desc_nulls_first = (v: ColumnLike) => sortOrder(c(v), true, true);

@@ -14,6 +14,7 @@ import type { StreamingQueryManager } from "./query/manager";
 import { didYouMean } from "../core";
 import { KafkaSourceProvider } from "./sources/kafka";
 import { caseInsensitive } from "./options";
+import { udfRegistration, type UDFRegistration } from "./functions";
 import { runSql, getView, listViews, dropView, type CatalogTable } from "./sql";
 
 /** `spark.catalog`: the session's temporary views (PySpark's Catalog, the parts a notebook uses). */
@@ -122,6 +123,10 @@ export class SparkSession {
   /** A temporary view as a DataFrame (spark.table(name) gives memory sink tables as danfojs DataFrames). */
   view(name: string): DataFrame {
     return this.sql(`TABLE ${name.split(".").map((p) => "`" + p.replace(/`/g, "``") + "`").join(".")}`);
+  }
+  /** UDFs for SQL: spark.udf.register("to_celsius", (f: number) => (f - 32) / 1.8, "double"). */
+  get udf(): UDFRegistration {
+    return udfRegistration;
   }
   get read(): DataFrameReader {
     return new DataFrameReader();

@@ -12,6 +12,8 @@ import { DedupOperator, FilterOperator, ProjectOperator, StaticJoinOperator, Wat
 import { AggregateOperator } from "./aggregate";
 import { UnionOperator, concatBatches } from "./union";
 import { StreamJoinOperator } from "./stream-join";
+import { GenerateOperator } from "./generate";
+import { LimitOperator, SortOperator } from "./order";
 
 /** What building a query's pipelines collects: each watermark's delay, by the operator's index. */
 export interface PipelineEnv {
@@ -41,6 +43,9 @@ export function buildPipeline(root: PlanNode, env: PipelineEnv = { watermarkDela
         break;
       }
       case "dedup": ops.push(new DedupOperator(n)); break;
+      case "generate": ops.push(new GenerateOperator(n)); break;
+      case "sort": ops.push(new SortOperator(n)); break;
+      case "limit": ops.push(new LimitOperator(n)); break;
       case "join": ops.push(new StaticJoinOperator(n, runPlanBatch(n.right))); break;
       default: throw new Error(`streamlab: unexpected plan node ${n.op} inside a pipeline`);
     }

@@ -11,7 +11,7 @@
  * sinks) is refused with one line naming it.
  */
 import { writeFileSync } from "node:fs";
-import { Column, type Expr } from "../expr/ast";
+import { Column, SORT_ORDER, type Expr } from "../expr/ast";
 import { DataFrame, GroupedData } from "../plan/dataframe";
 import { DataStreamReader, SparkSession } from "../session";
 import { MemoryStream } from "../sources/memory";
@@ -19,6 +19,7 @@ import { toDDL, typeString, type DataType, type StructType } from "../types";
 import { registerMagic, MagicError } from "../../core";
 import { StreamingQueryImpl } from "../query/query";
 import { parseStatement, referencedTables, type Statement } from "../sql";
+import { registeredUdf, registeredUdfNames } from "../expr/udf";
 
 /** The Spark version whose Kafka connector the job's spark-submit line names (the one the tests run). */
 export const SPARK_VERSION = "4.1.1";
@@ -115,7 +116,7 @@ function pyText(text: string): string {
   return `"""${text.replace(/\\/g, "\\\\").replace(/"""/g, '\\"\\"\\"')}"""`;
 }
 
-record(DataFrame.prototype, ["select", "selectExpr", "withColumn", "withColumns", "withColumnRenamed", "drop", "toDF", "filter", "where", "withWatermark", "groupBy", "groupby", "agg", "dropDuplicates", "drop_duplicates", "distinct", "join", "union", "unionAll", "unionByName"]);
+record(DataFrame.prototype, ["select", "selectExpr", "withColumn", "withColumns", "withColumnRenamed", "drop", "toDF", "filter", "where", "withWatermark", "groupBy", "groupby", "agg", "dropDuplicates", "drop_duplicates", "distinct", "join", "union", "unionAll", "unionByName", "orderBy", "sort", "limit"]);
 record(GroupedData.prototype, ["agg", "count", "sum", "avg", "mean", "min", "max"]);
 {
   const load = DataStreamReader.prototype.load;
@@ -168,6 +169,17 @@ function sqlLiteral(v: unknown, type?: DataType): string {
   throw new ExportError(`toPySpark: the literal ${typeof v} has no Spark SQL form`);
 }
 
+/** A TypeScript UDF cannot run in a PySpark job. */
+function udfRefused(name: string): ExportError {
+  return new ExportError(`toPySpark: the TypeScript UDF '${name}' has no PySpark equivalent; write it as a Spark SQL expression (expr("...")) to export the query, or port it to a Python UDF in the job`);
+}
+
+/** SQL text (spark.sql, selectExpr, filter strings) calling a registered UDF. */
+function refuseUdfsIn(text: string): void {
+  const used = registeredUdfNames().find((n) => new RegExp(`\\b${n}\\s*\\(`, "i").test(text));
+  if (used) throw udfRefused(used);
+}
+
 export function exprSQL(e: Expr): string {
   switch (e.t) {
     case "col":
@@ -177,13 +189,14 @@ export function exprSQL(e: Expr): string {
     case "lit":
       return sqlLiteral(e.value, e.type);
     case "alias":
-      return `${exprSQL(e.child)} AS ${quoteIdent(e.name)}`;
+      return e.names ? `${exprSQL(e.child)} AS (${e.names.map(quoteIdent).join(", ")})` : `${exprSQL(e.child)} AS ${quoteIdent(e.name)}`;
     case "cast":
       return `CAST(${exprSQL(e.child)} AS ${typeString(e.to).toUpperCase()})`;
     case "case":
       return `CASE ${e.branches.map(([c, v]) => `WHEN ${exprSQL(c)} THEN ${exprSQL(v)}`).join(" ")}${e.otherwise ? ` ELSE ${exprSQL(e.otherwise)}` : ""} END`;
     case "fn": {
       const a = e.args;
+      if (e.options?.udf || registeredUdf(e.name)) throw udfRefused(e.name);
       const op = INFIX[e.name];
       if (op && a.length === 2) return `(${exprSQL(a[0])} ${op} ${exprSQL(a[1])})`;
       switch (e.name) {
@@ -227,7 +240,8 @@ function columnCode(c: unknown): string {
   if (c instanceof Column) {
     const e = c.expr;
     if (e.t === "col" || e.t === "star") return `F.col(${JSON.stringify(exprSQL(e))})`;
-    if (e.t === "alias") return `${columnCode(new Column(e.child))}.alias(${JSON.stringify(e.name)})`;
+    if (e.t === "fn" && e.name === SORT_ORDER) return `${columnCode(new Column(e.args[0]))}.${e.options?.desc ? "desc" : "asc"}_nulls_${e.options?.nullsFirst ? "first" : "last"}()`;
+    if (e.t === "alias") return `${columnCode(new Column(e.child))}.alias(${(e.names ?? [e.name]).map((n) => JSON.stringify(n)).join(", ")})`;
     return `F.expr(${JSON.stringify(exprSQL(e))})`;
   }
   if (Array.isArray(c)) return `[${c.map(columnCode).join(", ")}]`;
@@ -248,6 +262,7 @@ function chain(obj: object, ctx: Ctx): string {
   if (!step) throw new ExportError("toPySpark: this DataFrame was not built through streamlab's DataFrame API (no recorded lineage)");
   switch (step.kind) {
     case "sql": {
+      refuseUdfsIn(step.text);
       sqlViews(parseStatement(step.text), ctx);
       return `spark.sql(${pyText(step.text)})`;
     }
@@ -280,10 +295,12 @@ function chain(obj: object, ctx: Ctx): string {
       let call: string;
       switch (m) {
         case "selectExpr":
+          (args.flat() as string[]).forEach(refuseUdfsIn);
           call = `selectExpr(${(args.flat() as string[]).map((s) => JSON.stringify(s)).join(", ")})`;
           break;
         case "filter":
         case "where":
+          if (typeof args[0] === "string") refuseUdfsIn(args[0]);
           call = `${m}(${typeof args[0] === "string" ? JSON.stringify(args[0]) : columnCode(args[0])})`;
           break;
         case "withColumn":
@@ -306,6 +323,9 @@ function chain(obj: object, ctx: Ctx): string {
           break;
         case "distinct":
           call = "distinct()";
+          break;
+        case "limit":
+          call = `limit(${Number(args[0])})`;
           break;
         case "union":
         case "unionAll":

@@ -10,7 +10,8 @@ export type Expr =
   | { t: "col"; path: string[] }
   | { t: "star"; qualifier: string[] }
   | { t: "lit"; value: unknown; type?: DataType }
-  | { t: "alias"; child: Expr; name: string }
+  /** `names`: several names for a generator's columns (`posexplode(a).alias("p", "v")`, SQL `AS (p, v)`). */
+  | { t: "alias"; child: Expr; name: string; names?: string[] }
   | { t: "cast"; child: Expr; to: DataType }
   | { t: "fn"; name: string; args: Expr[]; distinct?: boolean; options?: Record<string, unknown> }
   | { t: "case"; branches: [Expr, Expr][]; otherwise?: Expr };
@@ -21,11 +22,12 @@ export type ColumnLike = Column | string;
 export class Column {
   constructor(readonly expr: Expr) {}
 
-  alias(name: string): Column {
-    return new Column({ t: "alias", child: stripAlias(this.expr), name });
+  /** One name, or one per column for a generator that outputs several (`posexplode(a).alias("pos", "v")`). */
+  alias(name: string, ...more: string[]): Column {
+    return new Column({ t: "alias", child: stripAlias(this.expr), name, ...(more.length ? { names: [name, ...more] } : {}) });
   }
-  as(name: string): Column {
-    return this.alias(name);
+  as(name: string, ...more: string[]): Column {
+    return this.alias(name, ...more);
   }
   name(name: string): Column {
     return this.alias(name);
@@ -78,6 +80,13 @@ export class Column {
   substr(pos: number, len: number): Column {
     return new Column({ t: "fn", name: "substring", args: [this.expr, toExpr(pos), toExpr(len)] });
   }
+  /** Sort orders for orderBy/sort: ascending puts NULLs first, descending last, as Spark. */
+  asc(): Column { return sortOrder(this.expr, false, true); }
+  asc_nulls_first(): Column { return sortOrder(this.expr, false, true); }
+  asc_nulls_last(): Column { return sortOrder(this.expr, false, false); }
+  desc(): Column { return sortOrder(this.expr, true, false); }
+  desc_nulls_first(): Column { return sortOrder(this.expr, true, true); }
+  desc_nulls_last(): Column { return sortOrder(this.expr, true, false); }
   getField(name: string): Column {
     return new Column({ t: "fn", name: "get_field", args: [this.expr, { t: "lit", value: name }] });
   }
@@ -96,6 +105,13 @@ export class Column {
   toString(): string {
     return exprSql(this.expr);
   }
+}
+
+/** A sort order: a marker around the key that only orderBy/sort reads. */
+export const SORT_ORDER = "__sort_order";
+export function sortOrder(e: Expr, desc: boolean, nullsFirst: boolean): Column {
+  const key = e.t === "fn" && e.name === SORT_ORDER ? e.args[0] : e;
+  return new Column({ t: "fn", name: SORT_ORDER, args: [key], options: { desc, nullsFirst } });
 }
 
 function parseTypeLazy(s: string): DataType {
@@ -195,6 +211,7 @@ export function exprSql(e: Expr): string {
       if (e.name === "window" || e.name === "session_window") return e.name;
       if (e.name === "count" && e.args.length === 1 && e.args[0].t === "star") return "count(1)";
       if (e.name === "from_json") return `from_json(${exprSql(e.args[0])})`;
+      if (e.name === SORT_ORDER) return `${exprSql(e.args[0])} ${e.options?.desc ? "DESC" : "ASC"} NULLS ${e.options?.nullsFirst ? "FIRST" : "LAST"}`;
       return `${e.name}(${e.distinct ? "DISTINCT " : ""}${e.args.map(exprSql).join(", ")})`;
     }
   }

@@ -10,6 +10,7 @@ import { didYouMean } from "../../core";
 import { castFunction } from "./runtime";
 import { AnalysisError, castTo, columnNames, litType, type BExpr, type FnExpr } from "./bound";
 import { functions } from "./functions";
+import { bindUdf, registeredUdf, type UdfSpec } from "./udf";
 
 export interface BindContext {
   schema: StructType;
@@ -79,6 +80,8 @@ export function bind(e: Expr, ctx: BindContext): BExpr {
       return { k: "case", branches: branches.map(([c, v]) => [c, castTo(v, type)]), otherwise: otherwise ? castTo(otherwise, type) : null, type };
     }
     case "fn": {
+      const udf = (e.options?.udf as UdfSpec | undefined) ?? registeredUdf(e.name);
+      if (udf) return bindUdf(udf, e.args.map((a) => bind(a, ctx)));
       if (functions.isAggregate(e.name) || (e.name === "count" && e.distinct)) {
         if (!ctx.onAggregate) throw new AnalysisError(`aggregate function ${e.name}() can only be used in agg() after groupBy(), or in a global agg()`);
         return ctx.onAggregate(e);

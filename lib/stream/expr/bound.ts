@@ -6,7 +6,7 @@
  */
 import type { Expr } from "./ast";
 import type { CodeGen } from "./gen";
-import { type DataType, type StructType, typeString, StringType, BooleanType, IntegerType, DoubleType, LongType, TimestampType, NullType } from "../types";
+import { type DataType, type StructType, type StructField, typeString, StringType, BooleanType, IntegerType, DoubleType, LongType, TimestampType, NullType } from "../types";
 
 /** An unresolved function call, as the user wrote it. */
 export type FnExpr = Extract<Expr, { t: "fn" }>;
@@ -19,6 +19,10 @@ export type CallMeta =
   | { kind: "window"; sizeMs: number; slideMs: number; startMs: number }
   | { kind: "session_window"; gapMs: number }
   | { kind: "struct"; names: string[] }
+  /** explode/posexplode/inline (and _outer): a generator, never compiled as a value; analysis makes it a Generate node. */
+  | { kind: "generator"; gen: "explode" | "posexplode" | "inline"; outer: boolean; fields: StructField[] }
+  /** A TypeScript UDF (lib/stream/udf.ts): the function, its name, and whether it takes whole columns. */
+  | { kind: "udf"; name: string; fn: (...args: unknown[]) => unknown; vectorized: boolean }
   /** from_avro/to_avro/from_protobuf/to_protobuf: the compiled codec, value and row index in, value out. */
   | { kind: "codec"; decode: (value: unknown, row: number) => unknown }
   | {

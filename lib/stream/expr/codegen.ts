@@ -4,10 +4,11 @@
  * generated code (a strict function yields null when an argument is null; AND/OR use three-valued logic;
  * CASE evaluates lazily). Nothing is interpreted per row.
  */
-import { metaOf, type BExpr } from "./bound";
+import { children, metaOf, type BExpr } from "./bound";
 import { castFunction } from "./runtime";
 import { CodeGen, RowError, compileGenerated, type EvalContext } from "./gen";
 import { jsonFieldIndex } from "./json/fields";
+import { vectorCaller } from "./udf";
 
 export { CodeGen, RowError, type EvalContext };
 
@@ -76,6 +77,8 @@ export function gen(e: BExpr, cg: CodeGen): string {
       return t;
     }
     case "call": {
+      const vec = cg.vectors.get(e);
+      if (vec) return `${vec}[i]`;
       const shared = cg.depth === 0 ? cg.memo.get(e) : undefined;
       if (shared) return shared;
       // The call carries its own definition: the compiler never looks a function up.
@@ -99,6 +102,37 @@ export function gen(e: BExpr, cg: CodeGen): string {
 
 export type ProjectFn = (cols: unknown[][], n: number, ctx: EvalContext) => unknown[][];
 export type PredicateFn = (cols: unknown[][], n: number, ctx: EvalContext) => Int32Array;
+
+/**
+ * Vectorized UDF calls (innermost first): each one's arguments computed in a loop of their own into arrays, then
+ * the function called once with the batch's columns; the row loop reads its results. Returns the code to run
+ * before the row loop.
+ */
+function vectorPrelude(exprs: BExpr[], cg: CodeGen): string {
+  const calls: Extract<BExpr, { k: "call" }>[] = [];
+  const seen = new Set<BExpr>();
+  const walk = (e: BExpr): void => {
+    if (seen.has(e)) return;
+    seen.add(e);
+    children(e).forEach(walk);
+    if (e.k === "call" && metaOf(e, "udf")?.vectorized) calls.push(e);
+  };
+  exprs.forEach(walk);
+  const parts: string[] = [];
+  for (const call of calls) {
+    const meta = metaOf(call, "udf")!;
+    const arrays = call.args.map(() => cg.fresh());
+    const body = cg.block(() => {
+      call.args.forEach((a, j) => cg.emit(`${arrays[j]}[i] = ${gen(a, cg)};`));
+      return "";
+    });
+    const out = `V${cg.fresh()}`;
+    const caller = cg.konst(vectorCaller({ name: meta.name, fn: meta.fn, returnType: call.type, vectorized: true }, call.args));
+    parts.push(`${arrays.map((x) => `const ${x} = new Array(n);`).join("\n")}\nfor (let i = 0; i < n; i++) {\n${body.code}\n}\nconst ${out} = ${caller}(n, [${arrays.join(", ")}], 0);`);
+    cg.vectors.set(call, out);
+  }
+  return parts.join("\n");
+}
 
 function hoist(cg: CodeGen): string {
   return [...cg.columns].map((c) => `const A${c} = cols[${c}];`).join("\n");
@@ -196,6 +230,7 @@ export function compileProjection(input: BExpr[], needed?: boolean[]): ProjectFn
   const cg = new CodeGen();
   const outs: string[] = [];
   const computed: number[] = [];
+  const prelude = vectorPrelude(exprs.filter((e, j) => e.k !== "col" && (!needed || needed[j])), cg);
   exprs.forEach((e, j) => {
     if (e.k === "col" || (needed && !needed[j])) return;
     const v = gen(e, cg);
@@ -208,6 +243,7 @@ export function compileProjection(input: BExpr[], needed?: boolean[]): ProjectFn
   const result = exprs.map((e, j) => (needed && !needed[j] ? "[]" : e.k === "col" ? `cols[${e.index}]` : `O${j}`)).join(", ");
   const source = `return function project(cols, n, ctx) {
 ${hoist(cg)}
+${prelude}
 ${computed.map((j) => `const O${j} = new Array(n);`).join("\n")}
 ${computed.length ? `for (let i = 0; i < n; i++) {\n${loop}\n}` : ""}
 return [${result}];
@@ -218,10 +254,13 @@ return [${result}];
 /** A predicate compiled to a selection vector: the indexes of rows where it is true (not null, not false). */
 export function compilePredicate(cond: BExpr): PredicateFn {
   const cg = new CodeGen();
-  const v = gen(optimize(cond), cg);
+  const opt = optimize(cond);
+  const prelude = vectorPrelude([opt], cg);
+  const v = gen(opt, cg);
   const loop = cg.takeBody();
   const source = `return function predicate(cols, n, ctx) {
 ${hoist(cg)}
+${prelude}
 const sel = new Int32Array(n);
 let m = 0;
 for (let i = 0; i < n; i++) {

@@ -24,6 +24,8 @@ export class CodeGen {
   readonly columns = new Set<number>();
   /** Subexpressions computed once per row and shared (same bound node object), at the loop body's top level. */
   readonly memo = new Map<object, string>();
+  /** Vectorized UDF calls computed over the whole batch before the row loop: call -> the results array's name. */
+  readonly vectors = new Map<object, string>();
   depth = 0;
   private counter = 0;
 

@@ -171,7 +171,16 @@ export class Parser {
   /** expr [AS] alias */
   namedExpression(): Expr {
     const e = this.expression();
-    if (this.tryWord("as")) return { t: "alias", child: e, name: this.identifier() };
+    if (this.tryWord("as")) {
+      // `AS (a, b)`: one name per column of a generator (posexplode(x) AS (pos, v)).
+      if (this.tryOp("(")) {
+        const names = [this.identifier()];
+        while (this.tryOp(",")) names.push(this.identifier());
+        this.expectOp(")");
+        return { t: "alias", child: e, name: names[0], names };
+      }
+      return { t: "alias", child: e, name: this.identifier() };
+    }
     const t = this.peek();
     if (t.k === "id" && (t.quoted || !RESERVED.has(t.v.toLowerCase()))) {
       this.i++;

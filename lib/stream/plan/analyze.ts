@@ -16,7 +16,9 @@ const MULTI_ARG_AGGREGATES = new Set(["count_distinct", "min_by", "max_by", "per
 
 const colRefs = (schema: StructType): BExpr[] => schema.fields.map((f, i) => ({ k: "col", index: i, type: f.type, name: f.name }));
 
-function project(child: PlanNode, exprs: BExpr[], fields: StructField[]): PlanNode {
+function project(child: PlanNode, exprs: BExpr[], fields: StructField[], names: (string[] | undefined)[] = []): PlanNode {
+  const gens = checkGenerators(exprs);
+  if (gens.length === 1) return generate(child, exprs, fields, gens[0], names[gens[0]]);
   const windows = new Set<string>();
   const times: BExpr[] = [];
   for (const b of exprs) checkWindowInSelect(b, windows, times);
@@ -26,12 +28,72 @@ function project(child: PlanNode, exprs: BExpr[], fields: StructField[]): PlanNo
   return { op: "project", child, exprs, schema: { kind: "struct", fields }, streaming: child.streaming };
 }
 
+// ---- generators (explode, posexplode, inline; expr/functions/generators.ts) -----------------------------------
+
+const isGenerator = (b: BExpr): boolean => metaOf(b, "generator") !== undefined;
+
+function genSql(b: BExpr): string {
+  return b.k === "call" ? `"${b.fn}(${b.args.map((a) => (a.k === "col" ? a.name : a.k === "field" ? a.name : "...")).join(", ")})"` : '""';
+}
+
+/** Spark's ExtractGenerator rules: generators only at the top of a select item, and one per select. Returns their indexes. */
+function checkGenerators(exprs: BExpr[]): number[] {
+  const nested = (b: BExpr): BExpr | undefined => {
+    for (const c of children(b)) {
+      if (isGenerator(c)) return c;
+      const n = nested(c);
+      if (n) return n;
+    }
+    return undefined;
+  };
+  for (const b of exprs) {
+    const n = nested(b);
+    if (n) throw new AnalysisError(`[UNSUPPORTED_GENERATOR.NESTED_IN_EXPRESSIONS] The generator is not supported: nested in expressions ${genSql(n)}. Apply it at the top of a select item and compute on its output in a following select.`);
+  }
+  const gens = exprs.flatMap((b, i) => (isGenerator(b) ? [i] : []));
+  if (gens.length > 1) {
+    throw new AnalysisError(`[UNSUPPORTED_GENERATOR.MULTI_GENERATOR] The generator is not supported: only one generator allowed per SELECT clause but found ${gens.length}: ${gens.map((i) => genSql(exprs[i])).join(", ")}. Explode in one select, then the next in another.`);
+  }
+  return gens;
+}
+
+/** Outside select (filter, groupBy, agg): Spark's OUTSIDE_SELECT. */
+function refuseGenerator(b: BExpr, where: string): void {
+  const walk = (x: BExpr): void => {
+    if (isGenerator(x)) throw new AnalysisError(`[UNSUPPORTED_GENERATOR.OUTSIDE_SELECT] The generator is not supported: outside the SELECT clause, found: ${where}. Explode in a select() first.`);
+    children(x).forEach(walk);
+  };
+  walk(b);
+}
+
+/** A select with one generator: a projection of the other items and the generator's input, then a Generate node. */
+function generate(child: PlanNode, exprs: BExpr[], fields: StructField[], g: number, aliases: string[] | undefined): PlanNode {
+  const call = exprs[g] as Extract<BExpr, { k: "call" }>;
+  const meta = metaOf(call, "generator")!;
+  const outFields = meta.fields.map((f) => ({ ...f }));
+  if (aliases) {
+    if (aliases.length !== outFields.length) throw new AnalysisError(`[UDTF_ALIAS_NUMBER_MISMATCH] The number of aliases supplied in the AS clause does not match the number of columns output by the UDTF. Expected ${outFields.length} aliases, but got ${aliases.map((a) => `"${a}"`).join(", ")}.`);
+    aliases.forEach((a, i) => (outFields[i].name = a));
+  }
+  const lowerExprs = [...exprs.slice(0, g), ...exprs.slice(g + 1), call.args[0]];
+  const lowerFields = [...fields.slice(0, g), ...fields.slice(g + 1), { name: "__generator_input", type: call.args[0].type, nullable: true }];
+  const lower = project(child, lowerExprs, lowerFields);
+  const schema: StructType = { kind: "struct", fields: [...fields.slice(0, g), ...outFields, ...fields.slice(g + 1)] };
+  return { op: "generate", child: lower, gen: meta.gen, outer: meta.outer, input: lowerExprs.length - 1, at: g, width: outFields.length, schema, streaming: child.streaming };
+}
+
+/** The names a select item gives a generator's columns: `alias("a", "b")` / `AS (a, b)` / `alias("a")`; none: defaults. */
+function aliasNames(e: Expr): string[] | undefined {
+  return e.t === "alias" ? (e.names ?? [e.name]) : undefined;
+}
+
 /** select(...): `*` and `s.*` expand to columns; anything else is bound and named after what the user wrote. */
 export function analyzeSelect(child: PlanNode, list: Expr[]): PlanNode {
   if (list.length === 0) throw new AnalysisError("select() needs at least one column");
   const schema = child.schema;
   const exprs: BExpr[] = [];
   const fields: StructField[] = [];
+  const names: (string[] | undefined)[] = [];
   for (const e of list) {
     if (e.t === "star") {
       if (e.qualifier.length === 0) {
@@ -50,13 +112,14 @@ export function analyzeSelect(child: PlanNode, list: Expr[]): PlanNode {
       continue;
     }
     const b = bind(e, { schema });
+    names[exprs.length] = aliasNames(e);
     exprs.push(b);
     // A column keeps its watermark; so does a window() over a watermarked column (Spark's TimeWindowing).
     const arg = b.k === "call" && b.fn === "window" ? b.args[0] : undefined;
     const source = b.k === "col" ? schema.fields[b.index] : arg?.k === "col" ? schema.fields[arg.index] : undefined;
     fields.push({ name: exprName(e), type: b.type, nullable: true, ...(source?.watermarkDelayMs !== undefined ? { watermarkDelayMs: source.watermarkDelayMs } : {}) });
   }
-  return project(child, exprs, fields);
+  return project(child, exprs, fields, names);
 }
 
 /** withColumns({name: expr}): replaces a column of that name (any case) or appends one. */
@@ -64,9 +127,11 @@ export function analyzeWithColumns(child: PlanNode, map: Record<string, Expr>): 
   const schema = child.schema;
   const exprs = colRefs(schema);
   const fields: StructField[] = schema.fields.map((f) => ({ ...f }));
+  const names: (string[] | undefined)[] = [];
   for (const [name, e] of Object.entries(map)) {
     const b = bind(e, { schema });
     const at = fields.findIndex((f) => f.name.toLowerCase() === name.toLowerCase());
+    if (isGenerator(b)) names[at >= 0 ? at : exprs.length] = [name];
     const field: StructField = { name, type: b.type, nullable: true };
     if (at >= 0) {
       exprs[at] = b;
@@ -76,7 +141,7 @@ export function analyzeWithColumns(child: PlanNode, map: Record<string, Expr>): 
       fields.push(field);
     }
   }
-  return project(child, exprs, fields);
+  return project(child, exprs, fields, names);
 }
 
 /** withColumnRenamed: a no-op when the column does not exist, as in Spark. */
@@ -103,6 +168,7 @@ export function analyzeToDF(child: PlanNode, names: string[]): PlanNode {
 
 export function analyzeFilter(child: PlanNode, e: Expr): PlanNode {
   const cond = bind(e, { schema: child.schema });
+  refuseGenerator(cond, "Filter");
   if (cond.type.kind !== "boolean" && cond.type.kind !== "null") throw new AnalysisError(`filter condition must be boolean, but '${exprName(e)}' is ${typeString(cond.type)}`);
   return { op: "filter", child, cond, schema: child.schema, streaming: child.streaming };
 }
@@ -207,6 +273,7 @@ export function analyzeAggregate(child: PlanNode, keyExprs: Expr[], aggExprs: Ex
   keyExprs.forEach((ke, i) => {
     if (ke.t === "star") throw new AnalysisError("groupBy('*') is not supported: name the key columns");
     const b = bind(ke, { schema });
+    refuseGenerator(b, "Aggregate");
     const name = exprName(ke);
     if (b.k === "call" && (b.fn === "window" || b.fn === "session_window")) {
       if (timeKey) throw new AnalysisError("only one window() or session_window() key per groupBy()");

@@ -11,6 +11,7 @@ import type { PlanNode, StaticData } from "./nodes";
 import * as A from "./analyze";
 import { analyzeUnion } from "./union";
 import { analyzeStreamJoin } from "./join";
+import { analyzeLimit, analyzeSort } from "./order";
 import { checkStaticAction, checkWriteStream } from "./checks";
 import { escapeHtml, getDisplayBridge, type MimeBundle } from "../../core";
 import { runStatic } from "../exec/static";
@@ -121,6 +122,20 @@ export class DataFrame {
     return this.dropDuplicates();
   }
 
+  // ---- order and limit (plan/order.ts: on a stream, Spark's rules at start()) ---------------------------------
+
+  /** orderBy("a", col("b").desc()): on a stream only after an aggregation in complete mode, as in Spark. */
+  orderBy(...cols: (ColumnLike | ColumnLike[])[]): DataFrame {
+    return new DataFrame(analyzeSort(this.plan, cols.flat().map(colArg)));
+  }
+  sort(...cols: (ColumnLike | ColumnLike[])[]): DataFrame {
+    return this.orderBy(...cols);
+  }
+  /** The first n rows: per result in complete mode; over the whole stream in append mode; never in update mode. */
+  limit(n: number): DataFrame {
+    return new DataFrame(analyzeLimit(this.plan, n));
+  }
+
   // ---- union -----------------------------------------------------------------------------------------------------
 
   /** Rows of both, columns by position (Spark's union / unionAll); streams get one global watermark. */
@@ -203,6 +218,9 @@ export class DataFrame {
         : n.op === "join" ? n.how
         : n.op === "union" ? `${n.inputs.length} inputs`
         : n.op === "streamJoin" ? `${n.how}, keys=${n.leftKeys.length}`
+        : n.op === "limit" ? String(n.n)
+        : n.op === "sort" ? n.keys.map((k) => `${k.expr.k === "col" ? k.expr.name : "expr"} ${k.desc ? "DESC" : "ASC"}`).join(", ")
+        : n.op === "generate" ? `${n.gen}${n.outer ? "_outer" : ""}, [${n.schema.fields.slice(n.at, n.at + n.width).map((f) => f.name).join(", ")}]`
         : "";
       lines.push(`${pad}${n.op[0].toUpperCase() + n.op.slice(1)} ${detail}`.trimEnd());
       if ("child" in n) walk(n.child, depth + 1);

@@ -43,6 +43,16 @@ export type PlanNode =
       schema: StructType;
       streaming: boolean;
     }
+  /**
+   * A generator (explode, posexplode, inline; outer or not) over column `input` of the child: each child row is
+   * repeated once per element; the generated columns go at position `at` of the output, the child's other
+   * columns (all but `input`, in order) around them.
+   */
+  | { op: "generate"; child: PlanNode; gen: "explode" | "posexplode" | "inline"; outer: boolean; input: number; at: number; width: number; schema: StructType; streaming: boolean }
+  /** orderBy/sort: keys over the child (a stream only after an aggregation in complete mode, as Spark). */
+  | { op: "sort"; child: PlanNode; keys: { expr: BExpr; desc: boolean; nullsFirst: boolean }[]; schema: StructType; streaming: boolean }
+  /** limit(n): the first n rows (per result in complete mode; over the whole stream in append mode, with state). */
+  | { op: "limit"; child: PlanNode; n: number; schema: StructType; streaming: boolean }
   | { op: "dedup"; child: PlanNode; keys: number[]; eventTime: number | null; schema: StructType; streaming: boolean }
   /** union/unionByName: inputs with the same column types (analysis inserts casts), rows of all of them. */
   | { op: "union"; inputs: PlanNode[]; schema: StructType; streaming: boolean }

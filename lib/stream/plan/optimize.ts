@@ -134,6 +134,10 @@ export function pruneColumns(nodes: PlanNode[]): (boolean[] | undefined)[] {
         n.keys.forEach((e) => fieldUses(e, next));
         n.slots.forEach((sl) => sl.arg && fieldUses(sl.arg, next));
         break;
+      case "generate":
+        // Every column of the child is read (its other columns are gathered, its input is expanded).
+        n.child.schema.fields.forEach((_, i) => all(i));
+        break;
       case "join":
         n.leftKeys.forEach(all);
         n.output.forEach(([side, c], i) => side === "l" && uses.has(i) && all(c));

@@ -4,6 +4,7 @@
  */
 import type { PlanNode } from "../plan/nodes";
 import { checkForStreaming } from "../plan/checks";
+import { checkSortLimit } from "../plan/order";
 import { caseInsensitive } from "../options";
 import { getSinkFormat, sinkFormats, type OutputMode } from "../sinks/registry";
 import { registerForeachFunction, type ForeachBatchFunction } from "../sinks/foreach";
@@ -91,6 +92,7 @@ export class DataStreamWriter {
       throw new AnalysisError('writeStream needs a sink: .format("memory").queryName("NAME"), .format("console"), .format("kafka") or .foreachBatch(fn)');
     }
     checkForStreaming(this.plan, this.mode);
+    checkSortLimit(this.plan, this.mode);
     const name = this.queryNameValue ?? (this.fmt === "memory" ? null : null);
     return new StreamingQueryImpl(
       {

@@ -7,6 +7,7 @@
 import { MagicError, registerMagic, type MagicContext } from "../../core";
 import { spark } from "../session";
 import type { DataFrame } from "../plan/dataframe";
+import { linearize, type PlanNode } from "../plan/nodes";
 import { getSinkFormat, type OutputMode } from "../sinks/registry";
 import type { StreamingQuery } from "../query/types";
 import { parseSql } from "./index";
@@ -93,7 +94,9 @@ export function startSqlQuery(df: DataFrame, o: SqlCellOptions, name: string | u
   const aggregated = hasAggregate(df);
   // Spark's default is append, which it refuses on an aggregation without a watermark; a live table of an
   // aggregation shows the running result (update), as %display does. --mode gives Spark's own rules and errors.
-  const mode: OutputMode = o.mode ?? (aggregated ? "update" : "append");
+  // ORDER BY / LIMIT over an aggregation: complete mode, the only one Spark allows a sort in (and no LIMIT in update).
+  const ordered = linearize(df.plan).some((n: PlanNode) => n.op === "sort" || n.op === "limit");
+  const mode: OutputMode = o.mode ?? (aggregated ? (ordered ? "complete" : "update") : "append");
   let out = df;
   let format: string;
   const options: Record<string, string> = {};

@@ -3,7 +3,7 @@
  * call (filter, withWatermark, groupBy().agg, join, select, distinct), so a query written in SQL and the same
  * query written with DataFrames give the same plan, analysed and compiled by the same code.
  */
-import { Column, exprName, type Expr } from "../expr/ast";
+import { Column, exprName, sortOrder, type Expr } from "../expr/ast";
 import { AnalysisError } from "../expr/bound";
 import { functions } from "../expr/functions";
 import { externalToValue } from "../expr/runtime";
@@ -182,9 +182,9 @@ export class SqlPlanner {
     if (left.schema.fields.length !== right.schema.fields.length) {
       throw new AnalysisError(`[NUM_COLUMNS_MISMATCH] UNION can only be performed on inputs with the same number of columns, but the first input has ${left.schema.fields.length} columns and the second input has ${right.schema.fields.length} columns. SQLSTATE: 42826`);
     }
-    if (left.isStreaming || right.isStreaming) {
-      throw new AnalysisError("UNION of streaming DataFrames is not supported by streamlab yet: run one query per input writing to the same topic (--to TOPIC), or union static DataFrames");
-    }
+    // Over streams: the DataFrame API's union (one global watermark; a stream with a static input is Spark's error);
+    // UNION without ALL deduplicates, as dropDuplicates() does on a stream.
+    if (left.isStreaming || right.isStreaming) return all ? left.union(right) : left.union(right).distinct();
     left.schema.fields.forEach((f, i) => {
       const g = right.schema.fields[i];
       if (typeString(f.type) !== typeString(g.type)) throw new AnalysisError(`[INCOMPATIBLE_COLUMN_TYPE] UNION can only be performed on inputs with compatible column types. The column ${i + 1} (\`${g.name}\`) of the second input is ${typeString(g.type)} but the first is ${typeString(f.type)}: CAST one side. SQLSTATE: 42825`);
@@ -197,9 +197,6 @@ export class SqlPlanner {
   }
 
   private orderBy(df: DataFrame, items: SortItem[]): DataFrame {
-    if (df.isStreaming) {
-      throw new AnalysisError("Sorting is not supported on streaming DataFrames/Datasets, unless it is on aggregated DataFrame/Dataset in Complete output mode; streamlab shows the running result sorted with %%sql --sort COL instead");
-    }
     const names = df.columns;
     const keys = items.map((it) => {
       const e = stripAlias(it.expr);
@@ -210,6 +207,8 @@ export class SqlPlanner {
       if (idx < 0 || idx >= names.length) throw unresolvedColumn(exprName(e), names, this.text, this.offsetOf(exprName(e)));
       return { idx, desc: it.desc, nullsFirst: it.nullsFirst ?? !it.desc };
     });
+    // A stream sorts in its plan; Spark's rule (only after an aggregation, in complete mode) is checked at start().
+    if (df.isStreaming) return df.orderBy(keys.map((k) => sortOrder({ t: "col", path: [names[k.idx]] }, k.desc, k.nullsFirst)));
     const b = runPlanBatch(df.plan);
     const order = Array.from({ length: b.n }, (_, i) => i);
     const cmp = (x: unknown, y: unknown): number => (x === y ? 0 : (x as number) < (y as number) ? -1 : 1);
@@ -230,7 +229,8 @@ export class SqlPlanner {
   }
 
   private limit(df: DataFrame, n: number): DataFrame {
-    if (df.isStreaming) throw new AnalysisError("LIMIT on a streaming query is not supported by streamlab yet: show the newest rows with %%sql --rows N, or LIMIT a static query");
+    // A stream limits in its plan (no LIMIT in update mode, Spark's rule, checked at start()).
+    if (df.isStreaming) return df.limit(n);
     const b = runPlanBatch(df.plan);
     const k = Math.min(n, b.n);
     return staticDataFrame(df.schema, { columns: df.schema.fields.map((_, c) => b.cols[c].slice(0, k)), numRows: k });

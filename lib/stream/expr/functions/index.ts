@@ -12,6 +12,7 @@ import { registerJsonFunctions } from "./json";
 import { registerAggregateFunctions } from "./aggregates";
 import { registerOrderedAggregates } from "./aggregates-ordered";
 import { registerAvroProtobufFunctions } from "./avro-protobuf";
+import { registerGeneratorFunctions } from "./generators";
 
 export { FunctionRegistry } from "./registry";
 export { windowType } from "./datetime";
@@ -27,3 +28,4 @@ registerJsonFunctions(functions);
 registerAggregateFunctions(functions);
 registerOrderedAggregates(functions);
 registerAvroProtobufFunctions(functions);
+registerGeneratorFunctions(functions);
