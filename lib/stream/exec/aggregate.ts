@@ -37,6 +37,26 @@ interface Session {
   t: number;
 }
 
+/**
+ * Generated code setting `g` to the group of the current row. With two or more keys, all primitive, groups seen
+ * in this batch are found in `L`, a batch-local tree of Maps keyed by the key values themselves (Map's
+ * SameValueZero matches the encoded key's equality: `typeof` kept, -0 and 0 one key, NaN one key, null for
+ * undefined), so the encoded key string is built and the state store read once per distinct group and batch,
+ * not per row. A row with an object among its keys (never for these types) takes the store directly.
+ */
+function groupLookup(parts: { code: string; primitive: boolean }[], fresh: string): string {
+  const hk = groupKeyCode(parts);
+  const fromStore = `const hk = ${hk}; g = groups.get(hk); if (g === undefined) g = ${fresh}; if (g.t !== batchId) { g.t = batchId; m.updated++; groups.put(hk, g); }`;
+  if (parts.length < 2 || parts.some((p) => !p.primitive)) return `let g; ${fromStore}`;
+  const lk = parts.map((p) => (p.code === "ws" ? "ws" : `(${p.code} ?? null)`));
+  const objects = parts.filter((p) => p.code !== "ws").map((p) => `(typeof ${p.code} === "object" && ${p.code} !== null)`);
+  const lines: string[] = [`let g;`, `if (${objects.join(" || ") || "false"}) { ${fromStore} } else {`, `let m0 = L;`];
+  for (let j = 0; j < parts.length - 1; j++) lines.push(`let m${j + 1} = m${j}.get(${lk[j]}); if (m${j + 1} === undefined) { m${j + 1} = new Map(); m${j}.set(${lk[j]}, m${j + 1}); }`);
+  const last = parts.length - 1;
+  lines.push(`g = m${last}.get(${lk[last]}); if (g === undefined) { ${fromStore} m${last}.set(${lk[last]}, g); }`, `}`);
+  return lines.join("\n");
+}
+
 function isPrimitiveKey(b: BExpr): boolean {
   return !["struct", "array", "map", "binary"].includes(b.type.kind);
 }
@@ -89,10 +109,7 @@ for (let i = 0; i < n; i++) {
   for (let ws = last; ws > ts - ${sizeMs}; ws -= ${slideMs}) {
     const we = ws + ${sizeMs};
     if (we <= wm) { m.dropped++; if (m.late) m.late(i, ts); continue; }
-    const hk = ${groupKeyCode(parts)};
-    let g = groups.get(hk);
-    if (g === undefined) g = { k: [${keyVals}], a: [${inits.join(", ")}], t: -1, et: ${etk !== null ? "we" : "null"} };
-    if (g.t !== batchId) { g.t = batchId; m.updated++; groups.put(hk, g); }
+    ${groupLookup(parts, `{ k: [${keyVals}], a: [${inits.join(", ")}], t: -1, et: ${etk !== null ? "we" : "null"} }`)}
     const a = g.a;
     ${updates}
   }
@@ -106,16 +123,13 @@ for (let i = 0; i < n; i++) {
 for (let i = 0; i < n; i++) {
   ${etk !== null ? `const et = K${etk}[i]; if (et != null && et <= wm) { m.dropped++; if (m.late) m.late(i, et); continue; }` : ""}
   ${readValues}
-  const hk = ${groupKeyCode(parts)};
-  let g = groups.get(hk);
-  if (g === undefined) g = { k: [${keyVals}], a: [${inits.join(", ")}], t: -1, et: ${etk !== null ? `K${etk}[i]` : "null"} };
-  if (g.t !== batchId) { g.t = batchId; m.updated++; groups.put(hk, g); }
+  ${groupLookup(parts, `{ k: [${keyVals}], a: [${inits.join(", ")}], t: -1, et: ${etk !== null ? `K${etk}[i]` : "null"} }`)}
   const a = g.a;
   ${updates}
 }`;
     }
     const names = Object.keys(helpers);
-    this.update = compileGenerated(names, `"use strict";\nreturn function update(P, n, groups, batchId, wm, m) {\n${hoist}\n${body}\n};`, names.map((n) => helpers[n as keyof typeof helpers]));
+    this.update = compileGenerated(names, `"use strict";\nreturn function update(P, n, groups, batchId, wm, m) {\nconst L = new Map();\n${hoist}\n${body}\n};`, names.map((n) => helpers[n as keyof typeof helpers]));
     // Session windows keep their events and fold them on output (sessions merge, so accumulators would need merging).
     const foldUpdates = slots.map((s, j) => s.def.update(`V${j}`, (k) => `a[${this.slotOffsets[j] + k}]`)).join("\n");
     this.fold = compileGenerated([], `"use strict";\nreturn function fold(events) {\nconst a = [${inits.join(", ")}];\nfor (const ev of events) {\n${slots.map((_, j) => `const V${j} = ev[${j + 1}];`).join("\n")}\n${foldUpdates}\n}\nreturn a;\n};`, []);

@@ -31,7 +31,7 @@ export function parseTimestamp(s: string): number | null {
   if (n >= 10 && s.charCodeAt(4) === 45 && s.charCodeAt(7) === 45) {
     const y = digits(s, 0, 4), mo = digits(s, 5, 2), d = digits(s, 8, 2);
     if (y >= 0 && mo >= 1 && d >= 1) {
-      if (n === 10) return utcMs(y, mo, d, 0, 0, 0);
+      if (n === 10) return utcMillis(y, mo, d, 0, 0, 0);
       const sep = s.charCodeAt(10);
       if ((sep === 84 || sep === 32) && n >= 16 && s.charCodeAt(13) === 58) {
         const h = digits(s, 11, 2), mi = digits(s, 14, 2);
@@ -54,7 +54,7 @@ export function parseTimestamp(s: string): number | null {
           }
         }
         if (h >= 0 && mi >= 0 && sec >= 0) {
-          let t = utcMs(y, mo, d, h, mi, sec) + ms;
+          let t = utcMillis(y, mo, d, h, mi, sec) + ms;
           if (i === n) return t;
           const z = s.charCodeAt(i);
           if (z === 90 && i === n - 1) return t;
@@ -77,7 +77,7 @@ export function parseTimestamp(s: string): number | null {
 }
 
 /** Date.UTC without the builtin call: days from the civil date (proleptic Gregorian), then milliseconds. */
-function utcMs(y: number, mo: number, d: number, h: number, mi: number, sec: number): number {
+export function utcMillis(y: number, mo: number, d: number, h: number, mi: number, sec: number): number {
   if (mo < 1 || mo > 12 || d > 31 || h > 24 || mi > 59 || sec > 60) return Date.UTC(y, mo - 1, d, h, mi, sec);
   const yy = mo <= 2 ? y - 1 : y;
   const era = Math.floor(yy / 400);

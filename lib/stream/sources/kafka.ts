@@ -440,23 +440,35 @@ class KafkaSource implements StreamSource {
       pc = new Array(c.offsets.length).fill(ranges[0].partition);
       ttc = new Array(c.offsets.length).fill(0);
     }
-    ranges.forEach((r, i) => {
-      const c = fetched[i];
-      const n = c.offsets.length;
-      for (let j = 0; j < n; j++) {
-        if (!one) {
-          kc.push(c.keys[j]);
-          vc.push(c.values[j]);
-          tc.push(r.topic);
-          pc.push(r.partition);
-          oc.push(c.offsets[j]);
-          tsc.push(c.timestamps[j]);
-          ttc.push(0);
+    if (!one) {
+      // Several ranges: columns sized once and filled by index (no growing arrays), topic and partition by range.
+      let total = 0;
+      for (const c of fetched) total += c.offsets.length;
+      [kc, vc, tc, pc, oc, tsc, ttc] = cols.slice(0, 7).map(() => new Array<unknown>(total));
+      ttc.fill(0);
+      let at = 0;
+      ranges.forEach((r, i) => {
+        const c = fetched[i];
+        const n = c.offsets.length;
+        const { keys, values, offsets, timestamps } = c;
+        for (let j = 0; j < n; j++) {
+          kc[at + j] = keys[j];
+          vc[at + j] = values[j];
+          oc[at + j] = offsets[j];
+          tsc[at + j] = timestamps[j];
         }
-        if (this.includeHeaders) hc.push(Object.entries(c.headers?.[j] ?? {}).flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => ({ key: k, value: x === undefined ? null : Buffer.isBuffer(x) ? x : Buffer.from(String(x)) }))));
-      }
-    });
-    if (one) [cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6]] = [kc, vc, tc, pc, oc, tsc, ttc];
+        tc.fill(r.topic, at, at + n);
+        pc.fill(r.partition, at, at + n);
+        at += n;
+      });
+    }
+    if (this.includeHeaders) {
+      fetched.forEach((c) => {
+        const n = c.offsets.length;
+        for (let j = 0; j < n; j++) hc.push(Object.entries(c.headers?.[j] ?? {}).flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => ({ key: k, value: x === undefined ? null : Buffer.isBuffer(x) ? x : Buffer.from(String(x)) }))));
+      });
+    }
+    [cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6]] = [kc, vc, tc, pc, oc, tsc, ttc];
     return {
       numRows: kc.length,
       columns: cols,

@@ -42,6 +42,22 @@ describe("from_json and to_json", () => {
     expect(viaString[3]).toMatchObject({ id: "last", amount: 3.5, n: null, _corrupt_record: inputs[3] });
   });
 
+  it("timestamps and repeated strings read from bytes equal the string path's, form by form", () => {
+    const stamps = ["2024-01-01", "2024-01-01T10:20", "2024-01-01 10:20:30", "2024-02-29T23:59:59.9Z", "2024-01-01T00:00:00.123Z", "2024-01-01T00:00:00.1234Z",
+      "2024-01-01T00:00:00.Z", "2024-13-01T00:00:00Z", "2024-01-32", "2024-01-01T24:00:00Z", "2024-01-01T10:20Z", "2024-01-01Z", "1969-12-31T23:59:59.999Z",
+      "2024-01-01T10:20:30+02:00", "0001-01-01T00:00:00Z", "not a time", "2024-01-01T1:2:3"];
+    // Regions repeat (shared strings), ids do not (the byte path stops sharing them), a few collide in its table.
+    const inputs = [...stamps, ...Array.from({ length: 3000 }, (_, i) => stamps[i % 5])].map((ts, i) => JSON.stringify({ ts, region: ["eu", "us", "é", "ap", ""][i % 5], id: `id${i}` }));
+    const schema = "ts TIMESTAMP, region STRING, id STRING, _corrupt_record STRING";
+    const df = spark.createDataFrame(inputs.map((s) => [s]), "s STRING");
+    const viaString = df.select(from_json(col("s"), schema).alias("o")).select("o.*").collect();
+    const viaBytes = df.selectExpr("CAST(s AS BINARY) AS b").selectExpr("CAST(b AS STRING) AS s").select(from_json(col("s"), schema).alias("o")).select("o.*").collect();
+    expect(viaBytes).toEqual(viaString);
+    expect(viaString[3]).toEqual({ ts: new Date("2024-02-29T23:59:59.900Z"), region: "ap", id: "id3", _corrupt_record: null });
+    expect(viaString[15].ts).toBeNull();
+    expect(new Set(viaBytes.map((r) => r.region))).toEqual(new Set(["eu", "us", "é", "ap", ""]));
+  });
+
   it("from_json refuses DROPMALFORMED as Spark does, saying to filter on _corrupt_record", () => {
     const df = spark.createDataFrame([{ json: '{"a":1}' }, { json: "nope" }], "json STRING");
     expect(() => df.select(from_json(col("json"), "a INT", { mode: "DROPMALFORMED" }).alias("o"))).toThrow(AnalysisError);

@@ -37,7 +37,7 @@ export function makeJsonParser(schema: StructType, mode: JsonMode, corruptName: 
     return empty(text);
   };
   // Field conversion generated once per schema: direct reads, typeof checks, no per-field dispatch.
-  let convert: (vals: unknown[], bad: { flag: boolean }) => Record<string, unknown> | unknown[];
+  let convert: (vals: unknown[], bad: { flag: boolean }, scanned: boolean) => Record<string, unknown> | unknown[];
   if (simple) {
     const lines = fields.map((f, i) => {
       const v = `v${i}`;
@@ -47,14 +47,15 @@ export function makeJsonParser(schema: StructType, mode: JsonMode, corruptName: 
         case "double": case "float": case "decimal": return `${read} else if (typeof ${v} !== "number" && ${v} !== null) ${v} = J(${v}, T[${i}], bad);`;
         case "long": case "integer": case "short": case "byte": return `${read} else if ((typeof ${v} !== "number" || !Number.isInteger(${v})) && ${v} !== null) ${v} = J(${v}, T[${i}], bad);`;
         case "boolean": return `${read} else if (typeof ${v} !== "boolean" && ${v} !== null) ${v} = J(${v}, T[${i}], bad);`;
-        case "timestamp": return `${read} else if (${v} !== null) { const p = typeof ${v} === "string" ? P(${v}) : null; if (p !== null) ${v} = p; else ${v} = J(${v}, T[${i}], bad); }`;
+        // From the byte scanner a timestamp is already its milliseconds (it takes no JSON number for one).
+        case "timestamp": return `${read} else if (${v} !== null && !(scanned && typeof ${v} === "number")) { const p = typeof ${v} === "string" ? P(${v}) : null; if (p !== null) ${v} = p; else ${v} = J(${v}, T[${i}], bad); }`;
         default: return `${read}`;
       }
     });
     const body = asArray
       ? `${lines.join("\n")}\n${fields.map((_, i) => `vals[${i}] = v${i};`).join(" ")} vals[${nf}] = null;\nreturn vals;`
       : `${lines.join("\n")}\nreturn { ${fields.map((f, i) => `${JSON.stringify(f.name)}: v${i}`).join(", ")}${corruptName ? `, ${JSON.stringify(corruptName)}: null` : ""} };`;
-    convert = compileGenerated(["J", "T", "P"], `return function convert(vals, bad) {\n${body}\n};`, [R.jsonToValue, fields.map((f) => f.type), R.parseTimestamp]);
+    convert = compileGenerated(["J", "T", "P"], `return function convert(vals, bad, scanned) {\n${body}\n};`, [R.jsonToValue, fields.map((f) => f.type), R.parseTimestamp]);
   } else {
     convert = (vals, b) => {
       const o: Record<string, unknown> = {};
@@ -67,7 +68,7 @@ export function makeJsonParser(schema: StructType, mode: JsonMode, corruptName: 
   }
   const names = fields.map((f) => f.name);
   const fromObject = (o: Record<string, unknown>) => names.map((n) => o[n]);
-  const scanner = binary && simple ? makeFlatScanner(names) : undefined;
+  const scanner = binary && simple ? makeFlatScanner(names, fields.map((f) => f.type.kind)) : undefined;
   const vals: unknown[] = new Array(names.length + 1);
   return (input: unknown, row: number) => {
     let parsedVals: unknown[] | undefined;
@@ -89,7 +90,7 @@ export function makeJsonParser(schema: StructType, mode: JsonMode, corruptName: 
     bad.flag = false;
     let out: Record<string, unknown> & unknown[];
     try {
-      out = convert(parsedVals, bad) as Record<string, unknown> & unknown[];
+      out = convert(parsedVals, bad, parsedVals === vals) as Record<string, unknown> & unknown[];
     } catch (err) {
       // Last line of defence: whatever the depth check let through must not overflow the stack of the query.
       if (!(err instanceof RangeError) || !/call stack/i.test(err.message)) throw err;

@@ -4,6 +4,7 @@
  * limit of 1000 levels. The flat scanner reads simple records from Kafka values; the string path (JSON.parse in
  * reader.ts) applies the same rule, so a text is valid or corrupt whichever way it arrives.
  */
+import { utcMillis } from "../runtime";
 
 /** Jackson's default `StreamReadConstraints.maxNestingDepth` (Spark 3.5 and 4): a deeper record is malformed. */
 export const MAX_JSON_DEPTH = 1000;
@@ -148,9 +149,12 @@ export function skipValue(b: Buffer, i: number, n: number, depth = 0, maxDepth =
  * values in wanted fields) or finds invalid returns false, and the caller falls back to the string path, which
  * decides with the same rule.
  */
-export function makeFlatScanner(names: string[]): (b: Buffer, out: unknown[]) => boolean {
+export function makeFlatScanner(names: string[], kinds: readonly string[] = []): (b: Buffer, out: unknown[]) => boolean {
   const keys = names.map((n) => Buffer.from(n, "utf8"));
   const nk = keys.length;
+  // Timestamp fields are parsed from the bytes (the common ISO forms; others go to the string path).
+  const isTs = names.map((_, k) => kinds[k] === "timestamp");
+  const interns = names.map(() => new StringInterner());
   const ws = isWs;
   const findKey = (b: Buffer, s: number, e: number, hint: number): number => {
     const len = e - s;
@@ -201,7 +205,12 @@ export function makeFlatScanner(names: string[]): (b: Buffer, out: unknown[]) =>
           i++;
         }
         if (i >= n) return false;
-        value = field >= 0 ? b.toString("utf8", vs, i) : undefined;
+        if (field >= 0) {
+          if (isTs[field]) {
+            const t = isoTimestampMs(b, vs, i);
+            value = t === null ? b.toString("utf8", vs, i) : t;
+          } else value = interns[field].get(b, vs, i);
+        }
         i++;
       } else if (c === 45 || (c >= 48 && c <= 57)) {
         const vs = i;
@@ -242,6 +251,7 @@ export function makeFlatScanner(names: string[]): (b: Buffer, out: unknown[]) =>
           while (i < n && b[i] >= 48 && b[i] <= 57) i++;
         }
         if (field >= 0) {
+          if (isTs[field]) return false; // a number as a timestamp: the string path converts it
           // Exact when the digits fit in 2^53 and the scale is an exact power of ten: the same double as JSON.parse.
           value = simpleNum && digits <= 15 ? (neg ? -mant : mant) / scale : Number(b.toString("latin1", vs, i));
           if (Number.isNaN(value)) return false;
@@ -284,4 +294,94 @@ export function makeFlatScanner(names: string[]): (b: Buffer, out: unknown[]) =>
     while (i < n && ws(b[i])) i++;
     return i === n;
   };
+}
+
+const dig = (b: Buffer, at: number, len: number): number => {
+  let v = 0;
+  for (let i = at; i < at + len; i++) {
+    const c = b[i] - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+};
+
+/**
+ * Milliseconds of the timestamp text in b[s, e) when it has the plain ISO form `YYYY-MM-DD`, `YYYY-MM-DD[T ]HH:MM`,
+ * `...:SS` or `...:SS.f` (1 to 3 fraction digits), optionally ending in `Z`, with fields in range; null for
+ * anything else (the caller then hands the text to `parseTimestamp`, which gives the same value for these forms).
+ */
+export function isoTimestampMs(b: Buffer, s: number, e: number): number | null {
+  const n = e - s;
+  if (n < 10 || b[s + 4] !== 45 || b[s + 7] !== 45) return null;
+  const y = dig(b, s, 4);
+  const mo = dig(b, s + 5, 2);
+  const d = dig(b, s + 8, 2);
+  if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31) return null;
+  let h = 0;
+  let mi = 0;
+  let sec = 0;
+  let ms = 0;
+  let i = s + 10;
+  if (i < e && b[i] !== 90) {
+    const sep = b[i];
+    if ((sep !== 84 && sep !== 32) || n < 16 || b[s + 13] !== 58) return null;
+    h = dig(b, s + 11, 2);
+    mi = dig(b, s + 14, 2);
+    if (h < 0 || h > 23 || mi < 0 || mi > 59) return null;
+    i = s + 16;
+    if (i < e && b[i] === 58) {
+      sec = dig(b, s + 17, 2);
+      if (sec < 0 || sec > 59) return null;
+      i = s + 19;
+      if (i < e && b[i] === 46) {
+        i++;
+        let scale = 100;
+        const fs = i;
+        while (i < e && b[i] >= 48 && b[i] <= 57) {
+          ms += (b[i] - 48) * scale;
+          scale /= 10;
+          i++;
+        }
+        if (i === fs || i - fs > 3) return null;
+      }
+    }
+  }
+  if (i === e - 1 && b[i] === 90 && i > s + 10) i++;
+  if (i !== e) return null;
+  return utcMillis(y, mo, d, h, mi, sec) + ms;
+}
+
+/**
+ * Short ASCII strings read from bytes, shared while they repeat (a region, a status): no string is built for a
+ * value seen just before in that slot. A field whose values rarely repeat (ids) turns the table off.
+ */
+class StringInterner {
+  private readonly strs: (string | undefined)[] = new Array<string | undefined>(256);
+  private lookups = 0;
+  private misses = 0;
+  private off = false;
+  get(b: Buffer, s: number, e: number): string {
+    const len = e - s;
+    if (this.off || len > 32) return b.toString("utf8", s, e);
+    let h = len;
+    for (let i = s; i < e; i++) {
+      const c = b[i];
+      if (c >= 128) return b.toString("utf8", s, e);
+      h = (Math.imul(h, 31) + c) | 0;
+    }
+    const slot = (h ^ (h >>> 8)) & 255;
+    this.lookups++;
+    const got = this.strs[slot];
+    if (got !== undefined && got.length === len) {
+      let j = 0;
+      while (j < len && got.charCodeAt(j) === b[s + j]) j++;
+      if (j === len) return got;
+    }
+    const str = b.toString("latin1", s, e);
+    this.strs[slot] = str;
+    // Mostly misses after a while: the values do not repeat, stop looking.
+    if (++this.misses * 2 > this.lookups && this.lookups >= 1024) this.off = true;
+    return str;
+  }
 }
