@@ -259,7 +259,8 @@ export class TopicStore {
 
   /**
    * One pass of the log cleaner over every compacted partition whose dirty ratio is high enough, yielding to
-   * the event loop between partitions so produce and fetch go on; returns what each cleaning did.
+   * the event loop between partitions and every MiB within one (PartitionLog.cleanIncrementally), so produce
+   * and fetch go on while a large partition is cleaned; returns what each cleaning did.
    */
   async cleanAll(now = Date.now()): Promise<{ partition: string; stats: CleanStats }[]> {
     const done: { partition: string; stats: CleanStats }[] = [];
@@ -267,7 +268,7 @@ export class TopicStore {
       if (!compacts(t.config.cleanupPolicy)) continue;
       for (let p = 0; p < t.partitions.length; p++) {
         if (this.closed || this.topics.get(t.name) !== t) return done;
-        const stats = t.partitions[p].clean(now);
+        const stats = await t.partitions[p].cleanIncrementally(now);
         if (stats) done.push({ partition: `${t.name}-${p}`, stats });
         await new Promise((r) => setImmediate(r));
       }
