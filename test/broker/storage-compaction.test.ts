@@ -125,6 +125,53 @@ describe("log compaction", () => {
     });
   }
 
+  it("keeps the cleaner checkpoint in the partition directory: a restart does not clean again, a bad checkpoint cleans from the start", async () => {
+    const dir = path.join(tempDir(), "p0");
+    const log = new PartitionLog(dir, policy());
+    fill(log, 10, 30);
+    expect(log.dirtyRatio).toBe(1);
+    const stats = await log.cleanIncrementally(Date.now(), true);
+    expect(stats?.recordsRemoved).toBeGreaterThan(200);
+    const cleanedUpTo = log.cleanedUpTo;
+    expect(cleanedUpTo).toBeGreaterThan(0);
+    expect(fs.readFileSync(path.join(dir, "cleaner-offset-checkpoint"), "utf8")).toBe(String(cleanedUpTo));
+    const after = readAll(log);
+    log.close();
+    const reopened = new PartitionLog(dir, policy());
+    expect(reopened.cleanedUpTo).toBe(cleanedUpTo);
+    expect(reopened.dirtyRatio).toBe(0);
+    expect(reopened.clean(Date.now(), true)).toBeUndefined();
+    expect(readAll(reopened)).toEqual(after);
+    reopened.close();
+    // A checkpoint past the log end (or not a number) is ignored with a line: the whole log is dirty again.
+    fs.writeFileSync(path.join(dir, "cleaner-offset-checkpoint"), "999999");
+    const lines: string[] = [];
+    const third = new PartitionLog(dir, policy(), { log: (l) => lines.push(l) });
+    expect(third.cleanedUpTo).toBe(0);
+    expect(third.dirtyRatio).toBeGreaterThan(0);
+    expect(lines.join("\n")).toMatch(/cleaner checkpoint "999999" is past the log end/);
+    third.close();
+  });
+
+  it("an incremental cleaning stops when the log is closed, and leaves it readable and whole", async () => {
+    const dir = path.join(tempDir(), "p0");
+    const log = new PartitionLog(dir, policy(), { cleanStepBytes: 256 });
+    fill(log, 10, 30);
+    const all = readAll(log);
+    let pauses = 0;
+    const stats = await log.cleanIncrementally(Date.now(), true, async () => {
+      if (++pauses === 3) log.close();
+      await new Promise((r) => setImmediate(r));
+    });
+    expect(pauses).toBeGreaterThanOrEqual(3);
+    expect(stats).toBeUndefined();
+    expect(fs.readdirSync(dir).filter((f) => /cleaned|swap/.test(f))).toEqual([]);
+    const reopened = new PartitionLog(dir, policy());
+    expect(readAll(reopened)).toEqual(all);
+    expect(reopened.cleanedUpTo).toBe(0);
+    reopened.close();
+  });
+
   it("keeps tombstones for delete.retention.ms after their segment was written, then removes them", () => {
     const t0 = Date.now();
     const log2 = new PartitionLog(undefined, policy({ deleteRetentionMs: 60_000 }));
