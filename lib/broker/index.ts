@@ -94,6 +94,8 @@ export interface BrokerStats {
   /** Segment files open (bounded, whatever the number of partitions). */
   openSegmentFiles: number;
   partitions: number;
+  /** Partitions the log cleaner is cleaning right now. */
+  cleaningPartitions: number;
 }
 
 export async function startBroker(options: BrokerOptions = {}): Promise<RunningBroker> {
@@ -190,6 +192,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         bufferedResponseBytes: buffered,
         openSegmentFiles: core.topics.fds.size,
         partitions: core.topics.totalPartitions,
+        cleaningPartitions: core.topics.cleaningPartitions,
       };
     },
     stop() {

@@ -723,6 +723,11 @@ export class PartitionLog {
     return total === 0 ? 0 : dirty / total;
   }
 
+  /** Whether a cleaning of this partition is in progress. */
+  get isCleaning(): boolean {
+    return this.cleaning;
+  }
+
   /** The cleaner checkpoint: the offset before which the log is clean (survives restarts with a directory). */
   get cleanedUpTo(): number {
     return this.firstDirty;

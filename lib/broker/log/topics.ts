@@ -126,6 +126,13 @@ export class TopicStore {
     return this.partitionCount;
   }
 
+  /** Partitions the log cleaner is cleaning right now (an incremental cleaning spans many turns of the event loop). */
+  get cleaningPartitions(): number {
+    let n = 0;
+    for (const t of this.topics.values()) for (const p of t.partitions) if (p.isCleaning) n++;
+    return n;
+  }
+
   private partitionLog(dir: string | undefined, topic: string, p: number, config: TopicConfig, fresh = false): PartitionLog {
     return new PartitionLog(dir, config, { fds: this.fds, log: this.opts.log, name: `${topic}-${p}`, fresh });
   }
