@@ -12,7 +12,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { Kafka, logLevel } from "kafkajs";
 import { startBroker } from "../../lib/broker";
 import { PartitionLog } from "../../lib/broker/log/partition-log";
-import { buildBatch } from "../../lib/broker/log/record-batch";
+import { buildBatch, readBatchAt } from "../../lib/broker/log/record-batch";
+import { buildMarker } from "../../lib/broker/txn/markers";
+import * as wire from "../differential/wire";
 import { waitFor } from "./helpers";
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = "1";
@@ -169,6 +171,59 @@ describe("log compaction", () => {
     const reopened = new PartitionLog(dir, policy());
     expect(readAll(reopened)).toEqual(all);
     expect(reopened.cleanedUpTo).toBe(0);
+    reopened.close();
+  });
+
+  it("transactions: aborted records go, undecided ones stay whole, markers go once their data is gone and delete.retention.ms passed", () => {
+    const t0 = Date.now();
+    const dir = path.join(tempDir(), "p0");
+    const log = new PartitionLog(dir, policy({ deleteRetentionMs: 60_000 }));
+    const info = (buf: Buffer) => {
+      const i = readBatchAt(buf, 0, true);
+      if (typeof i === "string") throw new Error(i);
+      return i;
+    };
+    const plain = (key: string, value: string) => log.append([buildBatch([{ key: Buffer.from(key), value: Buffer.from(value) }], t0)], t0);
+    const txn = (producerId: number, recs: [string, string][]) =>
+      log.append([info(wire.buildBatch(recs.map(([k, v]) => ({ key: Buffer.from(k), value: Buffer.from(v) })), { producerId, producerEpoch: 0, baseSequence: 0, transactional: true, baseTimestamp: t0 }))], t0);
+    const marker = (producerId: number, commit: boolean) => log.append([info(buildMarker(producerId, 0, commit, 0, t0))], t0);
+    const filler = (n: number, tag: string) => {
+      for (let i = 0; i < n; i++) plain("z", `z@${tag}${i}`);
+    };
+    const markers = () => {
+      const buf = Buffer.concat(log.read(log.logStartOffset, 1 << 30, true).chunks);
+      const out: number[] = [];
+      for (let pos = 0; pos < buf.length; pos += 12 + buf.readInt32BE(pos + 8)) if (buf.readInt16BE(pos + 21) & 0x20) out.push(Number(buf.readBigInt64BE(pos)));
+      return out;
+    };
+    const value = (key: string) => readAll(log).filter((r) => r.key === key).map((r) => r.value);
+    for (const k of ["k0", "k1", "k2", "k3"]) plain(k, `${k}@v0`);
+    txn(1, [["k0", "k0@A"], ["k1", "k1@A"]]);
+    const commitA = marker(1, true);
+    txn(2, [["k2", "k2@B"], ["k3", "k3@B"]]);
+    const abortB = marker(2, false);
+    txn(3, [["k0", "k0@C"]]); // not ended: undecided
+    filler(40, "a");
+    const first = log.clean(t0 + 1000, true)!;
+    expect(value("k0")).toEqual(["k0@A", "k0@C"]); // the committed value won over v0; the undecided record is kept
+    expect(value("k1")).toEqual(["k1@A"]);
+    expect(value("k2")).toEqual(["k2@v0"]); // the aborted values are gone and did not supersede v0
+    expect(value("k3")).toEqual(["k3@v0"]);
+    expect(first.markersRemoved).toBe(0); // within delete.retention.ms
+    expect(markers()).toEqual([commitA, abortB]);
+    // A's records superseded by later writes; past delete.retention.ms both markers go (B's data is already gone).
+    plain("k0", "k0@later");
+    plain("k1", "k1@later");
+    filler(40, "b");
+    const second = log.clean(t0 + 120_000, true)!;
+    expect(second.markersRemoved).toBe(2);
+    expect(markers()).toEqual([]);
+    expect(value("k0")).toEqual(["k0@C", "k0@later"]);
+    expect(value("k2")).toEqual(["k2@v0"]);
+    const cleaned = readAll(log);
+    log.close();
+    const reopened = new PartitionLog(dir, policy({ deleteRetentionMs: 60_000 }));
+    expect(readAll(reopened)).toEqual(cleaned);
     reopened.close();
   });
 

@@ -26,7 +26,6 @@ import {
   filterBatch,
   firstRecordAtOrAfter,
   hasNullKey,
-  isControlBatch,
   setLogAppendTime,
   readBatchAt,
   validateBatch,
@@ -75,6 +74,27 @@ export interface CleanStats {
   bytesAfter: number;
   recordsRemoved: number;
   tombstonesRemoved: number;
+  /** Transaction markers removed: their transaction has no record left and delete.retention.ms has passed. */
+  markersRemoved: number;
+}
+
+/** A transaction seen by the cleaner: how it ended, its keys (until it ends), and how many of its records are kept. */
+interface Txn {
+  state: "open" | "committed" | "aborted";
+  keys: [string, number][];
+  kept: number;
+}
+
+const OFF_ATTRIBUTES = 21;
+const OFF_PRODUCER_ID = 43;
+const OFF_RECORD_COUNT = 57;
+const ATTR_TRANSACTIONAL = 0x10;
+const ATTR_CONTROL = 0x20;
+
+/** A transaction marker's type: 0 ABORT, 1 COMMIT (its record's key: version, type); undefined if unreadable. */
+function controlType(batch: Buffer): number | undefined {
+  const key = batchRecords(batch)?.records[0]?.key;
+  return key && key.length >= 4 ? key.readInt16BE(2) : undefined;
 }
 
 /** The largest segment.bytes accepted: positions in the .index file are 32-bit, as in Kafka. */
@@ -740,7 +760,9 @@ export class PartitionLog {
    * min.cleanable.dirty.ratio (or always with `force`); the active segment is never touched, so produce goes on.
    * Crash-safe: each group of segments is written to "<base>.log.cleaned", renamed to "<base>-<next>.swap" (the
    * commit point), the old segments deleted, and the swap renamed into place; recovery finishes or forgets a
-   * cleaning cut short. Batches this broker cannot decode (snappy, lz4, zstd) and control batches are kept whole.
+   * cleaning cut short. Records of aborted transactions are removed; records of transactions not ended in the
+   * closed segments are kept whole; a transaction marker is removed once no record of its transaction is left and
+   * its segment is older than delete.retention.ms. Batches this broker cannot decode (snappy, lz4, zstd) are kept whole.
    * This runs the whole cleaning at once; the broker's cleaner uses cleanIncrementally.
    */
   clean(now = Date.now(), force = false): CleanStats | undefined {
@@ -780,14 +802,41 @@ export class PartitionLog {
     if (ratio === 0 || (!force && ratio < (this.policy.minCleanableDirtyRatio ?? 0.5))) return undefined;
     this.cleaning = true;
     try {
+      // The latest offset of every key, counting only records outside transactions and those of committed
+      // transactions (a transaction's records count at its COMMIT marker, and never once it is aborted).
       const latest = new Map<string, number>();
+      const setLatest = (key: string, offset: number) => {
+        const cur = latest.get(key);
+        if (cur === undefined || offset > cur) latest.set(key, offset);
+      };
+      const txns = new Map<number, Txn>(); // base offset of a transactional batch or marker -> its transaction
+      const open = new Map<number, Txn>(); // producer id -> its transaction not ended yet
       for (const seg of closed)
         yield* this.eachBatchSteps(seg, (batch) => {
-          if (isControlBatch(batch)) return;
+          const attrs = batch.readInt16BE(OFF_ATTRIBUTES);
+          const producerId = Number(batch.readBigInt64BE(OFF_PRODUCER_ID));
+          if (attrs & ATTR_CONTROL) {
+            const t = open.get(producerId);
+            const type = controlType(batch);
+            if (!t || type === undefined) return;
+            t.state = type === 1 ? "committed" : "aborted";
+            if (t.state === "committed") for (const [k, o] of t.keys) setLatest(k, o);
+            t.keys = [];
+            open.delete(producerId);
+            txns.set(batchBaseOffset(batch), t);
+            return;
+          }
           const r = batchRecords(batch);
-          if (r) for (const rec of r.records) if (rec.key) latest.set(rec.key.toString("latin1"), rec.offset);
+          if (attrs & ATTR_TRANSACTIONAL) {
+            let t = open.get(producerId);
+            if (!t) open.set(producerId, (t = { state: "open", keys: [], kept: 0 }));
+            txns.set(batchBaseOffset(batch), t);
+            if (r) for (const rec of r.records) if (rec.key) t.keys.push([rec.key.toString("latin1"), rec.offset]);
+            return;
+          }
+          if (r) for (const rec of r.records) if (rec.key) setLatest(rec.key.toString("latin1"), rec.offset);
         });
-      const stats: CleanStats = { segmentsBefore: this.segments.length, segmentsAfter: 0, bytesBefore: this.size, bytesAfter: 0, recordsRemoved: 0, tombstonesRemoved: 0 };
+      const stats: CleanStats = { segmentsBefore: this.segments.length, segmentsAfter: 0, bytesBefore: this.size, bytesAfter: 0, recordsRemoved: 0, tombstonesRemoved: 0, markersRemoved: 0 };
       const retention = this.policy.deleteRetentionMs ?? 86_400_000;
       // Groups of consecutive closed segments that fit in one segment once cleaned (by their size before).
       const groups: Segment[][] = [];
@@ -800,7 +849,7 @@ export class PartitionLog {
       const dirtyFrom = this.segments[closed.length].baseOffset;
       for (let gi = 0; gi < groups.length; gi++) {
         const nextBase = gi + 1 < groups.length ? groups[gi + 1][0].baseOffset : dirtyFrom;
-        const done = yield* this.cleanGroup(groups[gi], nextBase, latest, now, retention, stats, gi === 0);
+        const done = yield* this.cleanGroup(groups[gi], nextBase, latest, txns, now, retention, stats, gi === 0);
         if (!done) return undefined;
       }
       this.firstDirty = dirtyFrom;
@@ -829,7 +878,7 @@ export class PartitionLog {
    * Cleans one group of segments into one and swaps it in (in one turn of the event loop); false when the
    * cleaning stopped because the log was closed or the group's segments went meanwhile.
    */
-  private *cleanGroup(group: Segment[], nextBase: number, latest: Map<string, number>, now: number, retention: number, stats: CleanStats, first: boolean): Generator<void, boolean, void> {
+  private *cleanGroup(group: Segment[], nextBase: number, latest: Map<string, number>, txns: Map<number, Txn>, now: number, retention: number, stats: CleanStats, first: boolean): Generator<void, boolean, void> {
     const base = group[0].baseOffset;
     const out = new Segment(base, group[0].file);
     out.created = !!out.file;
@@ -837,7 +886,7 @@ export class PartitionLog {
     const cleanedFile = out.file ? path.join(this.dir!, String(base).padStart(20, "0") + CLEANED_SUFFIX) : undefined;
     const fd = cleanedFile ? fs.openSync(cleanedFile, "w") : undefined;
     let committed = false;
-    const removed = { records: 0, tombstones: 0 };
+    const removed = { records: 0, tombstones: 0, markers: 0 };
     try {
       const emit = (batch: Buffer) => {
         const b = fd === undefined ? Buffer.from(batch) : batch;
@@ -853,8 +902,28 @@ export class PartitionLog {
       for (const seg of group) {
         const keepTombstones = now - seg.lastModified < retention;
         yield* this.eachBatchSteps(seg, (batch) => {
-          const r = isControlBatch(batch) ? undefined : batchRecords(batch);
-          if (!r) return emit(batch);
+          const attrs = batch.readInt16BE(OFF_ATTRIBUTES);
+          const t = attrs & ATTR_TRANSACTIONAL ? txns.get(batchBaseOffset(batch)) : undefined;
+          const count = batch.readInt32BE(OFF_RECORD_COUNT);
+          if (attrs & ATTR_CONTROL) {
+            // A marker goes once no record of its transaction is left and delete.retention.ms has passed, as in Kafka.
+            if ((!t || t.kept === 0) && !keepTombstones) {
+              removed.markers++;
+              return;
+            }
+            return emit(batch);
+          }
+          if (t?.state === "aborted") {
+            removed.records += count; // aborted records are never read by read_committed consumers: Kafka's cleaner drops them
+            return;
+          }
+          const r = attrs & ATTR_TRANSACTIONAL && t?.state !== "committed" ? undefined : batchRecords(batch);
+          if (!r) {
+            // Undecided transactions (their marker is not in a closed segment yet) and batches this broker cannot
+            // decode (snappy, lz4, zstd) are kept whole.
+            if (t) t.kept += count;
+            return emit(batch);
+          }
           const kept = r.records.filter((rec) => rec.key !== null && latest.get(rec.key.toString("latin1")) === rec.offset && (!rec.tombstone || keepTombstones));
           if (kept.length < r.records.length) {
             const keptSet = new Set(kept);
@@ -864,6 +933,7 @@ export class PartitionLog {
               else removed.records++;
             }
           }
+          if (t) t.kept += kept.length;
           if (kept.length === r.records.length) emit(batch);
           else if (kept.length > 0) emit(filterBatch(batch, r.section, kept));
         });
@@ -895,6 +965,7 @@ export class PartitionLog {
       this.size = this.segments.reduce((n, s) => n + s.size, 0);
       stats.recordsRemoved += removed.records;
       stats.tombstonesRemoved += removed.tombstones;
+      stats.markersRemoved += removed.markers;
       return true;
     } finally {
       if (fd !== undefined && !committed) {
