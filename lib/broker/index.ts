@@ -94,6 +94,8 @@ export interface BrokerStats {
   /** Segment files open (bounded, whatever the number of partitions). */
   openSegmentFiles: number;
   partitions: number;
+  /** Partitions the log cleaner is cleaning right now. */
+  cleaningPartitions: number;
 }
 
 export async function startBroker(options: BrokerOptions = {}): Promise<RunningBroker> {
@@ -169,7 +171,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     core.topics
       .cleanAll()
       .then((done) => {
-        for (const d of done) options.log?.(`cleaner: ${d.partition}: ${d.stats.bytesBefore} -> ${d.stats.bytesAfter} bytes, ${d.stats.recordsRemoved} records and ${d.stats.tombstonesRemoved} tombstones removed`);
+        for (const d of done) options.log?.(`cleaner: ${d.partition}: ${d.stats.bytesBefore} -> ${d.stats.bytesAfter} bytes, ${d.stats.recordsRemoved} records, ${d.stats.tombstonesRemoved} tombstones and ${d.stats.markersRemoved} transaction markers removed`);
       })
       .catch((err: Error) => options.log?.(`cleaner: ${err.message}`))
       .finally(() => (cleaning = false));
@@ -190,6 +192,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         bufferedResponseBytes: buffered,
         openSegmentFiles: core.topics.fds.size,
         partitions: core.topics.totalPartitions,
+        cleaningPartitions: core.topics.cleaningPartitions,
       };
     },
     stop() {

@@ -14,6 +14,7 @@ import { TopicStore } from "../../lib/broker/log/topics";
 import { splitBatches } from "../../lib/broker/log/record-batch";
 import { waitFor } from "./helpers";
 import { recordBatch } from "./wire";
+import * as dwire from "../differential/wire";
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = "1";
 
@@ -115,6 +116,47 @@ describe("broker persistence", () => {
     expect(aged.logStartOffset).toBeGreaterThan(80);
     expect(aged.highWatermark).toBe(100);
   });
+
+  it("brings group members back from __consumer_offsets after a restart: they heartbeat on without a rebalance; one that does not come back expires", async () => {
+    const dataDir = tempDir();
+    const first = await startBroker({ port: 0, dataDir, initialRebalanceDelayMs: 0 });
+    // Group "steady": one member with a 30 s session; group "silent": one member with a 1 s session.
+    const members: Record<string, { id: string; generation: number }> = {};
+    const port = first.port;
+    try {
+      const c = await dwire.RawConnection.open(first.bootstrap);
+      try {
+        for (const [group, sessionTimeoutMs] of [["steady", 30_000], ["silent", 1_000]] as const) {
+          const j = await dwire.joinGroup(c, group, "", { version: 3, sessionTimeoutMs });
+          expect(j.error).toBe(0);
+          const synced = await dwire.syncGroup(c, group, j.generation, j.memberId, [{ memberId: j.memberId, assignment: Buffer.from("assigned") }]);
+          expect(synced.error).toBe(0);
+          members[group] = { id: j.memberId, generation: j.generation };
+        }
+      } finally {
+        c.close();
+      }
+    } finally {
+      await first.stop();
+    }
+    const second = await startBroker({ port, dataDir, initialRebalanceDelayMs: 0 });
+    try {
+      const c = await dwire.RawConnection.open(second.bootstrap);
+      try {
+        // Both members are back in their generation: heartbeats are accepted, no rejoin (Kafka: the same).
+        expect(await dwire.heartbeat(c, "steady", members.steady.generation, members.steady.id)).toBe(0);
+        expect(await dwire.heartbeat(c, "silent", members.silent.generation, members.silent.id)).toBe(0);
+        // The silent one then stops heartbeating: its session (1 s) expires and it is gone (UNKNOWN_MEMBER_ID).
+        await new Promise((r) => setTimeout(r, 1_800));
+        expect(await dwire.heartbeat(c, "silent", members.silent.generation, members.silent.id)).toBe(25);
+        expect(await dwire.heartbeat(c, "steady", members.steady.generation, members.steady.id)).toBe(0);
+      } finally {
+        c.close();
+      }
+    } finally {
+      await second.stop();
+    }
+  }, 60_000);
 
   it("keeps committed offsets in __consumer_offsets, compacted under frequent commits, and reloads the latest", () => {
     const dataDir = tempDir();

@@ -68,4 +68,45 @@ describe.runIf(tool("kafka-reference"))("differential: log compaction", () => {
     }),
     { timeoutMs: 90_000 },
   );
+
+  scenario("compacted topic with transactions: aborted records are cleaned away and do not supersede earlier values; committed ones do", async (t) =>
+    withConn(t, async (c) => {
+      const topic = "compacted-txn";
+      const id = "compacted-txn-id";
+      await create(c, topic, { "cleanup.policy": "compact", "segment.ms": "100", "min.cleanable.dirty.ratio": "0.01" });
+      const f = await wire.findCoordinator(c, id, 1);
+      if (f.error) throw new Error(`FindCoordinator(transaction): ${f.error}`);
+      const p = await wire.initProducerId(c, id);
+      if (p.error) throw new Error(`InitProducerId: ${p.error}`);
+      const records = (tag: string, keys: number[]) => keys.map((k) => ({ key: Buffer.from(`k${k}`), value: Buffer.from(`k${k}=${tag}`) }));
+      const ok = (ack: Awaited<ReturnType<typeof wire.produce>>) => {
+        if (ack === "closed" || ack.error !== 0) throw new Error(`produce: ${JSON.stringify(ack)}`);
+      };
+      ok(await wire.produce(c, topic, 0, wire.buildBatch(records("v0", [0, 1, 2, 3]), { baseTimestamp: Date.now() })));
+      await sleep(150);
+      // Two transactions, each in its own segment: the first aborted (all four keys), the second committed (k0, k1).
+      let seq = 0;
+      for (const [tag, keys, commit] of [["aborted", [0, 1, 2, 3], false], ["committed", [0, 1], true]] as const) {
+        const added = await wire.addPartitionsToTxn(c, id, p.producerId, p.epoch, topic, [0]);
+        if (added.some((e) => e !== 0)) throw new Error(`AddPartitionsToTxn: ${added.join(",")}`);
+        ok(await wire.produce(c, topic, 0, wire.buildBatch(records(tag, [...keys]), { producerId: p.producerId, producerEpoch: p.epoch, baseSequence: seq, transactional: true, baseTimestamp: Date.now() }), { transactionalId: id }));
+        seq += keys.length;
+        const ended = await wire.endTxn(c, id, p.producerId, p.epoch, commit);
+        if (ended !== 0) throw new Error(`EndTxn: ${ended}`);
+        await sleep(150);
+      }
+      // One more record rolls the last segment, so every transaction and its marker are in closed segments.
+      ok(await wire.produce(c, topic, 0, wire.buildBatch([{ key: Buffer.from("roll"), value: Buffer.from("x") }], { baseTimestamp: Date.now() })));
+      // 11 versions written (4 + 4 aborted + 2 committed + 1); 5 once cleaned. When the cleaner runs first is each broker's own.
+      let read = await readAll(c, topic);
+      for (let i = 0; i < 200 && read.length > 5; i++) {
+        await sleep(250);
+        read = await readAll(c, topic);
+      }
+      const table: Record<string, { offset: number; value: string | null }> = {};
+      for (const r of read) table[r.key ?? "<null>"] = { offset: r.offset, value: r.value };
+      return { table, versionsAfter: read.length };
+    }),
+    { timeoutMs: 90_000 },
+  );
 });

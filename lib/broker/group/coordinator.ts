@@ -171,13 +171,39 @@ export class GroupCoordinator {
       if (!rec.value) {
         const g = this.groups.get(rec.group);
         if (g && g.offsets.size === 0) this.groups.delete(rec.group);
-        else if (g) g.generationId = 0;
+        else if (g) {
+          g.generationId = 0;
+          g.members.clear();
+          g.state = "Empty";
+        }
         return;
       }
-      // The members of a group are not brought back: they rejoin (their sessions would have expired anyway).
+      // As Kafka's coordinator loads a group: its last completed generation with its members and their
+      // assignments, Stable, each member's session starting now; members that do not come back expire and
+      // the others rebalance, members that do go on heartbeating without a rebalance.
       const g = this.group(rec.group);
-      g.generationId = rec.value.generation;
-      g.protocolType = rec.value.protocolType;
+      const v = rec.value;
+      g.generationId = v.generation;
+      g.protocolType = v.protocolType;
+      g.protocolName = v.protocol ?? "";
+      g.leaderId = v.leader ?? "";
+      g.members.clear();
+      const now = Date.now();
+      for (const m of v.members)
+        g.members.set(m.memberId, {
+          memberId: m.memberId,
+          groupInstanceId: m.groupInstanceId,
+          clientId: m.clientId,
+          clientHost: m.clientHost,
+          sessionTimeoutMs: m.sessionTimeoutMs,
+          rebalanceTimeoutMs: m.rebalanceTimeoutMs >= 0 ? m.rebalanceTimeoutMs : m.sessionTimeoutMs,
+          protocolType: v.protocolType,
+          protocols: [{ name: g.protocolName, metadata: m.subscription }],
+          assignment: m.assignment,
+          sessionDeadline: now + m.sessionTimeoutMs,
+        });
+      g.state = g.members.size > 0 && g.protocolName ? "Stable" : "Empty";
+      if (g.state === "Empty") g.members.clear();
     }
   }
 

@@ -26,7 +26,6 @@ import {
   filterBatch,
   firstRecordAtOrAfter,
   hasNullKey,
-  isControlBatch,
   setLogAppendTime,
   readBatchAt,
   validateBatch,
@@ -75,6 +74,27 @@ export interface CleanStats {
   bytesAfter: number;
   recordsRemoved: number;
   tombstonesRemoved: number;
+  /** Transaction markers removed: their transaction has no record left and delete.retention.ms has passed. */
+  markersRemoved: number;
+}
+
+/** A transaction seen by the cleaner: how it ended, its keys (until it ends), and how many of its records are kept. */
+interface Txn {
+  state: "open" | "committed" | "aborted";
+  keys: [string, number][];
+  kept: number;
+}
+
+const OFF_ATTRIBUTES = 21;
+const OFF_PRODUCER_ID = 43;
+const OFF_RECORD_COUNT = 57;
+const ATTR_TRANSACTIONAL = 0x10;
+const ATTR_CONTROL = 0x20;
+
+/** A transaction marker's type: 0 ABORT, 1 COMMIT (its record's key: version, type); undefined if unreadable. */
+function controlType(batch: Buffer): number | undefined {
+  const key = batchRecords(batch)?.records[0]?.key;
+  return key && key.length >= 4 ? key.readInt16BE(2) : undefined;
 }
 
 /** The largest segment.bytes accepted: positions in the .index file are 32-bit, as in Kafka. */
@@ -83,6 +103,8 @@ const DEFAULT_INDEX_INTERVAL = 4096;
 const NO_TIMESTAMP_LIMITS: BatchLimits = { timestampAfterMaxMs: -1, timestampBeforeMaxMs: -1 };
 /** Bytes read per step when recovery scans a segment. */
 const RECOVERY_WINDOW = 8 << 20;
+/** Bytes the cleaner reads between pauses (it gives the event loop a turn after each step). */
+const CLEAN_STEP_BYTES = 1 << 20;
 /** Bytes read per step when a lookup walks batch headers from an index entry. */
 const SCAN_WINDOW = 64 << 10;
 
@@ -240,6 +262,8 @@ export interface PartitionLogOptions {
   fresh?: boolean;
   /** Called at each step of a cleaning's file swap ("cleaned", "swap", "deleted", "done"); tests kill the process there. */
   onCleanStep?: (step: string) => void;
+  /** Bytes the cleaner reads between two pauses of an incremental cleaning (1 MiB); tests make it small. */
+  cleanStepBytes?: number;
 }
 
 /** A cleaning's output before its swap, and the swap itself: "<base>-<next base>.swap" replaces [base, next base). */
@@ -248,6 +272,8 @@ const SWAP = /^(\d{20})-(\d{20})\.swap$/;
 
 /** Where DeleteRecords keeps a partition's log start offset. */
 const LOG_START_FILE = "log-start-offset";
+/** Where the cleaner keeps the offset up to which the partition is clean (Kafka's cleaner-offset-checkpoint). */
+const CLEANER_CHECKPOINT_FILE = "cleaner-offset-checkpoint";
 
 export class PartitionLog {
   private segments: Segment[] = [];
@@ -302,6 +328,10 @@ export class PartitionLog {
       fs.writeFileSync(file + ".tmp", String(this.deletedBefore));
       fs.renameSync(file + ".tmp", file);
     }
+  }
+
+  private highWatermarkOf(): number {
+    return this.segments.length ? this.segments[this.segments.length - 1].nextOffset : 0;
   }
 
   /** The high watermark: the offset the next record gets (single replica, so also the log end offset). */
@@ -390,6 +420,13 @@ export class PartitionLog {
     if (fs.existsSync(start)) {
       const n = Number(fs.readFileSync(start, "utf8"));
       if (Number.isSafeInteger(n) && n >= 0) this.deletedBefore = n;
+    }
+    // The cleaner checkpoint, unless it points past the recovered log's end (a cut tail): then everything is dirty.
+    const checkpoint = path.join(dir, CLEANER_CHECKPOINT_FILE);
+    if (fs.existsSync(checkpoint)) {
+      const n = Number(fs.readFileSync(checkpoint, "utf8"));
+      if (Number.isSafeInteger(n) && n >= 0 && n <= this.highWatermarkOf()) this.firstDirty = n;
+      else this.note(`recovery: ${this.name}: cleaner checkpoint ${JSON.stringify(fs.readFileSync(checkpoint, "utf8").slice(0, 40))} is past the log end or not an offset: the log will be cleaned from its start`);
     }
   }
 
@@ -688,8 +725,12 @@ export class PartitionLog {
     return undefined;
   }
 
-  /** Offset from which the log has not been cleaned (Kafka's cleaner checkpoint; kept in memory only). */
+  /** Offset from which the log has not been cleaned (Kafka's cleaner checkpoint, kept in `cleaner-offset-checkpoint`). */
   private firstDirty = 0;
+  /** Set by close(): a cleaning in progress stops at its next pause and leaves the log as it is. */
+  private closing = false;
+  /** Whether a cleaning is in progress (one at a time per partition). */
+  private cleaning = false;
 
   /** Share of the closed segments' bytes not cleaned yet (Kafka's dirty ratio); 0 when nothing is closed. */
   get dirtyRatio(): number {
@@ -702,6 +743,16 @@ export class PartitionLog {
     return total === 0 ? 0 : dirty / total;
   }
 
+  /** Whether a cleaning of this partition is in progress. */
+  get isCleaning(): boolean {
+    return this.cleaning;
+  }
+
+  /** The cleaner checkpoint: the offset before which the log is clean (survives restarts with a directory). */
+  get cleanedUpTo(): number {
+    return this.firstDirty;
+  }
+
   /**
    * Log compaction (cleanup.policy=compact): rewrites the closed segments keeping, for every key, only its latest
    * record; offsets stay where they were (with gaps). Tombstones (null values) stay while their segment was
@@ -709,59 +760,133 @@ export class PartitionLog {
    * min.cleanable.dirty.ratio (or always with `force`); the active segment is never touched, so produce goes on.
    * Crash-safe: each group of segments is written to "<base>.log.cleaned", renamed to "<base>-<next>.swap" (the
    * commit point), the old segments deleted, and the swap renamed into place; recovery finishes or forgets a
-   * cleaning cut short. Batches this broker cannot decode (snappy, lz4, zstd) and control batches are kept whole.
+   * cleaning cut short. Records of aborted transactions are removed; records of transactions not ended in the
+   * closed segments are kept whole; a transaction marker is removed once no record of its transaction is left and
+   * its segment is older than delete.retention.ms. Batches this broker cannot decode (snappy, lz4, zstd) are kept whole.
+   * This runs the whole cleaning at once; the broker's cleaner uses cleanIncrementally.
    */
   clean(now = Date.now(), force = false): CleanStats | undefined {
+    if (this.cleaning) return undefined;
+    const steps = this.cleanSteps(now, force);
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+    }
+  }
+
+  /**
+   * The same cleaning, pausing (setImmediate) after every CLEAN_STEP_BYTES read or written, so the event loop
+   * serves produce and fetch while a large partition is cleaned. Each group of segments is swapped in within one
+   * turn of the loop, so a read sees either the old segments or the cleaned one. A cleaning that finds its
+   * segments gone at the swap (retention, DeleteRecords) or the log closed stops and leaves the log as it is.
+   */
+  async cleanIncrementally(now = Date.now(), force = false, pause: () => Promise<void> = () => new Promise((r) => setImmediate(r))): Promise<CleanStats | undefined> {
+    if (this.cleaning) return undefined;
+    const steps = this.cleanSteps(now, force);
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+      await pause();
+      if (this.closing) {
+        steps.return(undefined); // runs the cleaning's finally blocks: its .cleaned file goes
+        return undefined;
+      }
+    }
+  }
+
+  private *cleanSteps(now: number, force: boolean): Generator<void, CleanStats | undefined, void> {
     if (this.offline || !compacts(this.policy.cleanupPolicy)) return undefined;
     const closed = this.segments.slice(0, -1);
     if (closed.length === 0) return undefined;
     const ratio = this.dirtyRatio;
     if (ratio === 0 || (!force && ratio < (this.policy.minCleanableDirtyRatio ?? 0.5))) return undefined;
-    const latest = new Map<string, number>();
-    for (const seg of closed)
-      this.eachBatch(seg, (batch) => {
-        if (isControlBatch(batch)) return;
-        const r = batchRecords(batch);
-        if (r) for (const rec of r.records) if (rec.key) latest.set(rec.key.toString("latin1"), rec.offset);
-      });
-    const stats: CleanStats = { segmentsBefore: this.segments.length, segmentsAfter: 0, bytesBefore: this.size, bytesAfter: 0, recordsRemoved: 0, tombstonesRemoved: 0 };
-    const retention = this.policy.deleteRetentionMs ?? 86_400_000;
-    // Groups of consecutive closed segments that fit in one segment once cleaned (by their size before).
-    const groups: Segment[][] = [];
-    for (const seg of closed) {
-      const g = groups[groups.length - 1];
-      if (g && g.reduce((n, s) => n + s.size, 0) + seg.size <= this.policy.segmentBytes) g.push(seg);
-      else groups.push([seg]);
-    }
-    const replaced: Segment[] = [];
+    this.cleaning = true;
     try {
-      for (let gi = 0; gi < groups.length; gi++) {
-        const group = groups[gi];
-        const nextBase = gi + 1 < groups.length ? groups[gi + 1][0].baseOffset : this.segments[this.segments.length - 1].baseOffset;
-        const seg = this.cleanGroup(group, nextBase, latest, now, retention, stats, gi === 0);
-        if (seg) replaced.push(seg);
+      // The latest offset of every key, counting only records outside transactions and those of committed
+      // transactions (a transaction's records count at its COMMIT marker, and never once it is aborted).
+      const latest = new Map<string, number>();
+      const setLatest = (key: string, offset: number) => {
+        const cur = latest.get(key);
+        if (cur === undefined || offset > cur) latest.set(key, offset);
+      };
+      const txns = new Map<number, Txn>(); // base offset of a transactional batch or marker -> its transaction
+      const open = new Map<number, Txn>(); // producer id -> its transaction not ended yet
+      for (const seg of closed)
+        yield* this.eachBatchSteps(seg, (batch) => {
+          const attrs = batch.readInt16BE(OFF_ATTRIBUTES);
+          const producerId = Number(batch.readBigInt64BE(OFF_PRODUCER_ID));
+          if (attrs & ATTR_CONTROL) {
+            const t = open.get(producerId);
+            const type = controlType(batch);
+            if (!t || type === undefined) return;
+            t.state = type === 1 ? "committed" : "aborted";
+            if (t.state === "committed") for (const [k, o] of t.keys) setLatest(k, o);
+            t.keys = [];
+            open.delete(producerId);
+            txns.set(batchBaseOffset(batch), t);
+            return;
+          }
+          const r = batchRecords(batch);
+          if (attrs & ATTR_TRANSACTIONAL) {
+            let t = open.get(producerId);
+            if (!t) open.set(producerId, (t = { state: "open", keys: [], kept: 0 }));
+            txns.set(batchBaseOffset(batch), t);
+            if (r) for (const rec of r.records) if (rec.key) t.keys.push([rec.key.toString("latin1"), rec.offset]);
+            return;
+          }
+          if (r) for (const rec of r.records) if (rec.key) setLatest(rec.key.toString("latin1"), rec.offset);
+        });
+      const stats: CleanStats = { segmentsBefore: this.segments.length, segmentsAfter: 0, bytesBefore: this.size, bytesAfter: 0, recordsRemoved: 0, tombstonesRemoved: 0, markersRemoved: 0 };
+      const retention = this.policy.deleteRetentionMs ?? 86_400_000;
+      // Groups of consecutive closed segments that fit in one segment once cleaned (by their size before).
+      const groups: Segment[][] = [];
+      for (const seg of closed) {
+        const g = groups[groups.length - 1];
+        if (g && g.reduce((n, s) => n + s.size, 0) + seg.size <= this.policy.segmentBytes) g.push(seg);
+        else groups.push([seg]);
       }
+      // The segment after the cleaned ones (the active segment when the cleaning started; it may be closed by now).
+      const dirtyFrom = this.segments[closed.length].baseOffset;
+      for (let gi = 0; gi < groups.length; gi++) {
+        const nextBase = gi + 1 < groups.length ? groups[gi + 1][0].baseOffset : dirtyFrom;
+        const done = yield* this.cleanGroup(groups[gi], nextBase, latest, txns, now, retention, stats, gi === 0);
+        if (!done) return undefined;
+      }
+      this.firstDirty = dirtyFrom;
+      this.writeCleanerCheckpoint();
+      stats.segmentsAfter = this.segments.length;
+      stats.bytesAfter = this.size;
+      return stats;
     } catch (err) {
-      // A failed cleaning leaves the log as it was (the swap is its last step); it is tried again later.
-      this.opts.log?.(`cleaner: ${this.name}: cleaning failed, the log is unchanged: ${(err as Error).message}`);
+      // Groups already swapped in stay (each swap is complete); the rest of the log is as it was. Tried again later.
+      this.opts.log?.(`cleaner: ${this.name}: cleaning stopped, the log is intact: ${(err as Error).message}`);
       return undefined;
+    } finally {
+      this.cleaning = false;
     }
-    this.segments = [...replaced, this.segments[this.segments.length - 1]];
-    this.size = this.segments.reduce((n, s) => n + s.size, 0);
-    this.firstDirty = this.segments[this.segments.length - 1].baseOffset;
-    stats.segmentsAfter = this.segments.length;
-    stats.bytesAfter = this.size;
-    return stats;
   }
 
-  /** Cleans one group of segments into one; returns it, or undefined when nothing of it is left. */
-  private cleanGroup(group: Segment[], nextBase: number, latest: Map<string, number>, now: number, retention: number, stats: CleanStats, first: boolean): Segment | undefined {
+  /** Keeps the cleaner checkpoint in the partition directory (written atomically), so a restart does not clean again. */
+  private writeCleanerCheckpoint(): void {
+    if (!this.dir || !fs.existsSync(this.dir)) return;
+    const file = path.join(this.dir, CLEANER_CHECKPOINT_FILE);
+    fs.writeFileSync(file + ".tmp", String(this.firstDirty));
+    fs.renameSync(file + ".tmp", file);
+  }
+
+  /**
+   * Cleans one group of segments into one and swaps it in (in one turn of the event loop); false when the
+   * cleaning stopped because the log was closed or the group's segments went meanwhile.
+   */
+  private *cleanGroup(group: Segment[], nextBase: number, latest: Map<string, number>, txns: Map<number, Txn>, now: number, retention: number, stats: CleanStats, first: boolean): Generator<void, boolean, void> {
     const base = group[0].baseOffset;
     const out = new Segment(base, group[0].file);
     out.created = !!out.file;
     out.lastModified = out.firstWrite = Math.max(...group.map((s) => s.lastModified));
     const cleanedFile = out.file ? path.join(this.dir!, String(base).padStart(20, "0") + CLEANED_SUFFIX) : undefined;
     const fd = cleanedFile ? fs.openSync(cleanedFile, "w") : undefined;
+    let committed = false;
+    const removed = { records: 0, tombstones: 0, markers: 0 };
     try {
       const emit = (batch: Buffer) => {
         const b = fd === undefined ? Buffer.from(batch) : batch;
@@ -776,45 +901,82 @@ export class PartitionLog {
       };
       for (const seg of group) {
         const keepTombstones = now - seg.lastModified < retention;
-        this.eachBatch(seg, (batch) => {
-          const r = isControlBatch(batch) ? undefined : batchRecords(batch);
-          if (!r) return emit(batch);
+        yield* this.eachBatchSteps(seg, (batch) => {
+          const attrs = batch.readInt16BE(OFF_ATTRIBUTES);
+          const t = attrs & ATTR_TRANSACTIONAL ? txns.get(batchBaseOffset(batch)) : undefined;
+          const count = batch.readInt32BE(OFF_RECORD_COUNT);
+          if (attrs & ATTR_CONTROL) {
+            // A marker goes once no record of its transaction is left and delete.retention.ms has passed, as in Kafka.
+            if ((!t || t.kept === 0) && !keepTombstones) {
+              removed.markers++;
+              return;
+            }
+            return emit(batch);
+          }
+          if (t?.state === "aborted") {
+            removed.records += count; // aborted records are never read by read_committed consumers: Kafka's cleaner drops them
+            return;
+          }
+          const r = attrs & ATTR_TRANSACTIONAL && t?.state !== "committed" ? undefined : batchRecords(batch);
+          if (!r) {
+            // Undecided transactions (their marker is not in a closed segment yet) and batches this broker cannot
+            // decode (snappy, lz4, zstd) are kept whole.
+            if (t) t.kept += count;
+            return emit(batch);
+          }
           const kept = r.records.filter((rec) => rec.key !== null && latest.get(rec.key.toString("latin1")) === rec.offset && (!rec.tombstone || keepTombstones));
           if (kept.length < r.records.length) {
             const keptSet = new Set(kept);
             for (const rec of r.records) {
               if (keptSet.has(rec)) continue;
-              if (rec.tombstone) stats.tombstonesRemoved++;
-              else stats.recordsRemoved++;
+              if (rec.tombstone) removed.tombstones++;
+              else removed.records++;
             }
           }
+          if (t) t.kept += kept.length;
           if (kept.length === r.records.length) emit(batch);
           else if (kept.length > 0) emit(filterBatch(batch, r.section, kept));
         });
       }
       if (fd !== undefined) fs.fsyncSync(fd);
+      // From here to the end, no pause: the swap and the segment list change happen in one turn of the loop.
+      const at = this.segments.indexOf(group[0]);
+      if (this.closing || this.offline || at < 0 || group.some((s, i) => this.segments[at + i] !== s)) return false;
+      out.nextOffset = Math.max(out.nextOffset, base);
+      if (cleanedFile) {
+        fs.closeSync(fd!);
+        this.opts.onCleanStep?.("cleaned");
+        const swap = path.join(this.dir!, `${String(base).padStart(20, "0")}-${String(nextBase).padStart(20, "0")}.swap`);
+        fs.renameSync(cleanedFile, swap); // the commit point: recovery finishes the swap from here on
+        committed = true;
+        this.opts.onCleanStep?.("swap");
+        for (const seg of group) this.removeFiles(seg);
+        this.opts.onCleanStep?.("deleted");
+        fs.renameSync(swap, out.file!);
+        const t = new Date(out.lastModified);
+        fs.utimesSync(out.file!, t, t);
+        this.opts.onCleanStep?.("done");
+      }
+      committed = true;
+      const keep = out.size > 0 || first;
+      if (!keep) this.removeFiles(out);
+      else if (out.file) this.writeIndexes(out);
+      this.segments.splice(at, group.length, ...(keep ? [out] : []));
+      this.size = this.segments.reduce((n, s) => n + s.size, 0);
+      stats.recordsRemoved += removed.records;
+      stats.tombstonesRemoved += removed.tombstones;
+      stats.markersRemoved += removed.markers;
+      return true;
     } finally {
-      if (fd !== undefined) fs.closeSync(fd);
+      if (fd !== undefined && !committed) {
+        try {
+          fs.closeSync(fd);
+        } catch {
+          /* already closed */
+        }
+        fs.rmSync(cleanedFile!, { force: true });
+      }
     }
-    out.nextOffset = Math.max(out.nextOffset, base);
-    if (cleanedFile) {
-      this.opts.onCleanStep?.("cleaned");
-      const swap = path.join(this.dir!, `${String(base).padStart(20, "0")}-${String(nextBase).padStart(20, "0")}.swap`);
-      fs.renameSync(cleanedFile, swap); // the commit point: recovery finishes the swap from here on
-      this.opts.onCleanStep?.("swap");
-      for (const seg of group) this.removeFiles(seg);
-      this.opts.onCleanStep?.("deleted");
-      fs.renameSync(swap, out.file!);
-      const t = new Date(out.lastModified);
-      fs.utimesSync(out.file!, t, t);
-      this.opts.onCleanStep?.("done");
-    }
-    if (out.size === 0 && !first) {
-      this.removeFiles(out);
-      return undefined;
-    }
-    if (out.file) this.writeIndexes(out);
-    return out;
   }
 
   /** Finishes or forgets a cleaning that a crash cut short (before the segments are read at start). */
@@ -839,28 +1001,44 @@ export class PartitionLog {
     }
   }
 
-  /** Visits every stored batch of a segment, in order (views valid during the call only). */
-  private eachBatch(seg: Segment, visit: (batch: Buffer) => void): void {
+  /** Bytes the cleaner has read since its last pause. */
+  private sincePause = 0;
+
+  /**
+   * Visits every stored batch of a segment, in order, pausing (a yield) whenever the cleaner has read
+   * cleanStepBytes since its last pause, so that a caller can give the event loop a turn.
+   */
+  private *eachBatchSteps(seg: Segment, visit: (batch: Buffer) => void): Generator<void, void, void> {
+    const step = this.opts.cleanStepBytes ?? CLEAN_STEP_BYTES;
+    const visited = function* (this: PartitionLog, batch: Buffer): Generator<void, void, void> {
+      visit(batch);
+      this.sincePause += batch.length;
+      if (this.sincePause >= step) {
+        this.sincePause = 0;
+        yield;
+      }
+    }.bind(this);
     if (seg.mem) {
-      for (const b of seg.mem) visit(b);
+      for (const b of seg.mem) yield* visited(b);
       return;
     }
-    if (seg.size === 0) return;
-    const fd = this.fds.get(seg.file!);
+    const size = seg.size;
     let pos = 0;
-    while (pos < seg.size) {
-      const win = readFully(fd, pos, Math.min(RECOVERY_WINDOW, seg.size - pos));
+    while (pos < size) {
+      // Whole windows are owned here, so pausing inside one is safe; the fd is fetched again for each window.
+      const fd = this.fds.get(seg.file!);
+      const win = readFully(fd, pos, Math.min(CLEAN_STEP_BYTES, size - pos));
       let off = 0;
       while (win.length - off >= LOG_OVERHEAD) {
         const len = LOG_OVERHEAD + win.readInt32BE(off + 8);
         if (off + len > win.length) break;
-        visit(win.subarray(off, off + len));
+        yield* visited(win.subarray(off, off + len));
         off += len;
       }
       if (off === 0) {
         if (win.length < LOG_OVERHEAD) throw new LogError(LogErrorCode.KAFKA_STORAGE_ERROR, `${this.name}: segment ${seg.file} shorter than its index says`);
         const len = LOG_OVERHEAD + win.readInt32BE(8);
-        visit(readFully(fd, pos, len));
+        yield* visited(readFully(fd, pos, len));
         off = len;
       }
       pos += off;
@@ -896,6 +1074,7 @@ export class PartitionLog {
   }
 
   close(): void {
+    this.closing = true;
     const last = this.segments[this.segments.length - 1];
     if (last?.file && last.size > 0) this.writeIndexes(last);
     for (const s of this.segments) if (s.file) this.fds.forget(s.file);

@@ -126,6 +126,13 @@ export class TopicStore {
     return this.partitionCount;
   }
 
+  /** Partitions the log cleaner is cleaning right now (an incremental cleaning spans many turns of the event loop). */
+  get cleaningPartitions(): number {
+    let n = 0;
+    for (const t of this.topics.values()) for (const p of t.partitions) if (p.isCleaning) n++;
+    return n;
+  }
+
   private partitionLog(dir: string | undefined, topic: string, p: number, config: TopicConfig, fresh = false): PartitionLog {
     return new PartitionLog(dir, config, { fds: this.fds, log: this.opts.log, name: `${topic}-${p}`, fresh });
   }
@@ -259,7 +266,8 @@ export class TopicStore {
 
   /**
    * One pass of the log cleaner over every compacted partition whose dirty ratio is high enough, yielding to
-   * the event loop between partitions so produce and fetch go on; returns what each cleaning did.
+   * the event loop between partitions and every MiB within one (PartitionLog.cleanIncrementally), so produce
+   * and fetch go on while a large partition is cleaned; returns what each cleaning did.
    */
   async cleanAll(now = Date.now()): Promise<{ partition: string; stats: CleanStats }[]> {
     const done: { partition: string; stats: CleanStats }[] = [];
@@ -267,7 +275,7 @@ export class TopicStore {
       if (!compacts(t.config.cleanupPolicy)) continue;
       for (let p = 0; p < t.partitions.length; p++) {
         if (this.closed || this.topics.get(t.name) !== t) return done;
-        const stats = t.partitions[p].clean(now);
+        const stats = await t.partitions[p].cleanIncrementally(now);
         if (stats) done.push({ partition: `${t.name}-${p}`, stats });
         await new Promise((r) => setImmediate(r));
       }
