@@ -11,7 +11,8 @@ export type Expr =
   | { t: "star"; qualifier: string[] }
   | { t: "lit"; value: unknown; type?: DataType }
   | { t: "alias"; child: Expr; name: string }
-  | { t: "cast"; child: Expr; to: DataType }
+  /** `try` (try_cast): NULL for a value that does not convert; a plain CAST fails the query (Spark 4, ANSI). */
+  | { t: "cast"; child: Expr; to: DataType; try?: boolean }
   | { t: "fn"; name: string; args: Expr[]; distinct?: boolean; options?: Record<string, unknown> }
   | { t: "case"; branches: [Expr, Expr][]; otherwise?: Expr };
 
@@ -178,7 +179,7 @@ export function exprSql(e: Expr): string {
     case "alias":
       return e.name;
     case "cast":
-      return `CAST(${exprSql(e.child)} AS ${typeString(e.to).toUpperCase()})`;
+      return `${e.try ? "TRY_CAST" : "CAST"}(${exprSql(e.child)} AS ${typeString(e.to).toUpperCase()})`;
     case "case":
       return `CASE ${e.branches.map(([c, v]) => `WHEN ${exprSql(c)} THEN ${exprSql(v)}`).join(" ")}${e.otherwise ? ` ELSE ${exprSql(e.otherwise)}` : ""} END`;
     case "fn": {

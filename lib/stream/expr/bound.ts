@@ -43,7 +43,8 @@ export type BExpr =
   | CallExpr
   | { k: "and" | "or"; args: [BExpr, BExpr]; type: DataType }
   | { k: "case"; branches: [BExpr, BExpr][]; otherwise: BExpr | null; type: DataType }
-  | { k: "cast"; child: BExpr; type: DataType }
+  /** `ansi`: an explicit CAST (not try_cast, not an implicit one) fails the query on a malformed value. */
+  | { k: "cast"; child: BExpr; type: DataType; ansi?: boolean }
   | { k: "aggref"; slot: number; type: DataType };
 
 /** The metadata of `call` when it is of `kind` (a typed read; undefined for another function). */
