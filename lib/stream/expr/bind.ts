@@ -66,7 +66,7 @@ export function bind(e: Expr, ctx: BindContext): BExpr {
         throw new AnalysisError(`cannot cast ${exprName(e.child)} from ${typeString(child.type)} to ${typeString(e.to)}`);
       }
       const b = castTo(child, e.to);
-      return !e.try && b.k === "cast" && ANSI_CAST_TARGETS.has(e.to.kind) && (child.type.kind === "string" || child.type.kind === "binary") ? { ...b, ansi: true } : b;
+      return b.k === "cast" && ANSI_CAST_TARGETS.has(e.to.kind) && (child.type.kind === "string" || child.type.kind === "binary") ? { ...b, ansi: e.try ? "null" : "fail" } : b;
     }
     case "case": {
       const branches = e.branches.map(([c, v]) => [bind(c, ctx), bind(v, ctx)] as [BExpr, BExpr]);

@@ -59,12 +59,12 @@ export function gen(e: BExpr, cg: CodeGen): string {
       const c = gen(e.child, cg);
       const f = cg.konst(castFunction(e.child.type, e.type));
       const t = cg.fresh();
-      cg.emit(`const ${t} = ${c} == null ? null : ${f}(${c});`);
-      if (e.ansi) {
-        // An integral target takes only integer text ('1.5' fails, as Spark's toLongExact).
-        const bad = INTEGRAL.has(e.type.kind) ? `(${t} === null || !${cg.konst(INTEGER_TEXT)}.test(String(${c})))` : `${t} === null`;
-        cg.emit(`if (${c} != null && ${bad}) ${cg.konst(castInvalidInput(e.child.type, e.type))}(i, ${c});`);
-      }
+      // ANSI: an integral target takes only integer text ('1.5' is malformed, as Spark's toLongExact).
+      if (e.ansi && INTEGRAL.has(e.type.kind)) {
+        cg.emit(`let ${t} = ${c} == null ? null : ${f}(${c});`);
+        cg.emit(`if (${t} !== null && !${cg.konst(INTEGER_TEXT)}.test(String(${c}))) ${t} = null;`);
+      } else cg.emit(`const ${t} = ${c} == null ? null : ${f}(${c});`);
+      if (e.ansi === "fail") cg.emit(`if (${t} === null && ${c} != null) ${cg.konst(castInvalidInput(e.child.type, e.type))}(i, ${c});`);
       return t;
     }
     case "and":
