@@ -163,6 +163,8 @@ const INFIX = new Set(["+", "-", "*", "/", "%", "=", "<=>", "!=", "<", "<=", ">"
  * inside another expression it is written out (`upper(CAST(value AS STRING))`).
  */
 export function exprName(e: Expr): string {
+  // A nested column at the top is named after its last part (`s.a` is `a`); inside an expression it is `s.a`.
+  if (e.t === "col") return e.path[e.path.length - 1];
   if (e.t === "cast" && e.child.t === "col" && e.child.path.length === 1) return exprSql(e.child);
   return exprSql(e);
 }
@@ -171,7 +173,7 @@ export function exprName(e: Expr): string {
 export function exprSql(e: Expr): string {
   switch (e.t) {
     case "col":
-      return e.path[e.path.length - 1];
+      return e.path.join(".");
     case "star":
       return [...e.qualifier, "*"].join(".");
     case "lit":

@@ -1,5 +1,5 @@
 import { describe, it, expect } from "vitest";
-import { spark, parseDDL, typeString, col } from "../../../lib/stream";
+import { spark, parseDDL, typeString, col, upper, max } from "../../../lib/stream";
 
 describe("DDL schemas", () => {
   it("parses flat and nested DDL with Spark's type names", () => {
@@ -45,5 +45,12 @@ describe("names of casts", () => {
     expect(df.select(col("value").cast("int")).columns).toEqual(["value"]);
     expect(df.selectExpr("upper(CAST(value AS STRING))", "CAST(value AS INT) + 1").columns).toEqual(["upper(CAST(value AS STRING))", "(CAST(value AS INT) + 1)"]);
     expect(df.groupBy(col("value").cast("int")).count().columns).toEqual(["value", "count"]);
+  });
+  it("a nested column is named after its last part at the top and printed `s.a` inside expressions (as Spark 4.1.1 names them)", () => {
+    const df = spark.createDataFrame([{ s: { a: 1, b: "x" }, v: 2 }], "s STRUCT<a: INT, b: STRING>, v INT");
+    expect(df.select(col("s.a"), upper(col("s.b")), col("s.a").cast("string"), col("s").getField("a")).columns).toEqual(["a", "upper(s.b)", "CAST(s.a AS STRING)", "s.a"]);
+    expect(df.selectExpr("s.a", "upper(s.b)", "s.a + 1", "CAST(s.a AS STRING)", "s.a AS z").columns).toEqual(["a", "upper(s.b)", "(s.a + 1)", "CAST(s.a AS STRING)", "z"]);
+    expect(df.groupBy("s.a").count().columns).toEqual(["a", "count"]);
+    expect(df.groupBy(col("s.a")).agg(max("s.b")).columns).toEqual(["a", "max(s.b)"]);
   });
 });
