@@ -4,7 +4,7 @@
  * test-output/conformance/<file>.json and regenerates docs/conformance.md from every saved file. The report
  * never drops a case: a case that cannot be ported stays listed as "unsupported" with its reason.
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export type Status = "pass" | "fail" | "unsupported";
@@ -25,8 +25,15 @@ const OUT = join(ROOT, "test-output", "conformance");
 export const REPORT = join(ROOT, "docs", "conformance.md");
 
 export class ConformanceLog {
-  private readonly cases: CaseResult[] = [];
-  constructor(private readonly file: string, private readonly title: string) {}
+  private cases: CaseResult[] = [];
+  /**
+   * `keep`: start from this file's saved cases that it accepts (a run of some cases, `-t`, updates them in the
+   * report instead of dropping the others); without it a run starts empty.
+   */
+  constructor(private readonly file: string, private readonly title: string, keep?: (c: CaseResult) => boolean) {
+    const saved = join(OUT, `${file}.json`);
+    if (keep && existsSync(saved)) this.cases = (JSON.parse(readFileSync(saved, "utf8")) as { cases: CaseResult[] }).cases.filter(keep);
+  }
 
   record(c: CaseResult): void {
     const at = this.cases.findIndex((x) => x.suite === c.suite && x.name === c.name);
@@ -39,9 +46,16 @@ export class ConformanceLog {
   /** Saves this file's cases and rewrites docs/conformance.md from all saved files. */
   save(): void {
     mkdirSync(OUT, { recursive: true });
-    writeFileSync(join(OUT, `${this.file}.json`), JSON.stringify({ title: this.title, cases: this.cases }, null, 1));
+    writeAtomic(join(OUT, `${this.file}.json`), JSON.stringify({ title: this.title, cases: this.cases }, null, 1));
     writeReport();
   }
+}
+
+/** Test files run in parallel processes and read each other's saved files: write whole files only. */
+function writeAtomic(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
 }
 
 function cell(s: string | undefined): string {
@@ -79,5 +93,5 @@ export function writeReport(): void {
     }
   }
   mkdirSync(join(ROOT, "docs"), { recursive: true });
-  writeFileSync(REPORT, lines.join("\n"));
+  writeAtomic(REPORT, lines.join("\n"));
 }

@@ -92,7 +92,10 @@ export const CORPUS: CorpusQuery[] = [
   // ---- casts -----------------------------------------------------------------------------------------------
   sx("casts between numbers and strings", "cast", ["CAST(id AS STRING) AS s", "CAST(amount AS INT) AS i", "CAST(qty AS DOUBLE) AS d", "CAST('12' AS INT) + id AS x", "CAST(amount AS STRING) AS a"]),
   sx("casts of timestamps", "cast", ["id", "CAST(ts AS LONG) AS e", "CAST(ts AS DATE) AS dt", "CAST(ts AS STRING) AS s", "CAST(CAST(ts AS LONG) + 60 AS TIMESTAMP) AS later"]),
-  sx("casts of bad strings (ANSI)", "cast", ["id", "CAST(name AS INT) AS i", "CAST(name AS DOUBLE) AS d", "CAST(name AS BOOLEAN) AS b", "CAST('true' AS BOOLEAN) AS t"], { known: "Spark 4 (ANSI) fails the query on CAST('alice' AS INT) (CAST_INVALID_INPUT); streamlab returns NULL" }),
+  sx("casts of bad strings (ANSI)", "cast", ["id", "CAST(name AS INT) AS i", "CAST(name AS DOUBLE) AS d", "CAST(name AS BOOLEAN) AS b", "CAST('true' AS BOOLEAN) AS t"], { sparkRejects: true }),
+  sx("try_cast of bad strings", "cast", ["id", "try_cast(name AS INT) AS i", "try_cast(name AS DOUBLE) AS d", "try_cast(name AS BOOLEAN) AS b", "try_cast(name AS DATE) AS dt", "try_cast(CAST(id AS STRING) AS INT) AS ok"]),
+  sx("cast of a bad string to a date (ANSI)", "cast", ["id", "CAST(name AS DATE) AS dt"], { sparkRejects: true }),
+  sx("cast of a decimal string to INT (ANSI)", "cast", ["id", "CAST(CAST(amount AS STRING) AS INT) AS i"], { sparkRejects: true }),
   sx("try_cast-free casts of good strings", "cast", ["id", "CAST(CAST(id AS STRING) AS INT) AS i", "CAST('2.5' AS DOUBLE) AS d", "CAST('false' AS BOOLEAN) AS b", "CAST('2024-02-03' AS DATE) AS dt", "CAST('2024-02-03 04:05:06' AS TIMESTAMP) AS t"]),
   sx("cast to decimal", "cast", ["id", "CAST(amount AS DECIMAL(10,2)) AS dec"], { known: "DECIMAL is a double in streamlab: Spark prints 10.50, streamlab 10.5" }),
   // ---- strings ---------------------------------------------------------------------------------------------
@@ -144,7 +147,10 @@ export const CORPUS: CorpusQuery[] = [
     { raw: true, batches: [['{"a": 1, "b": "x"}', "not json", '{"a": "text", "b": 2}'], ['{"a": 1,}', "[1, 2]", '{"b": "\u0001"}']] }),
   sx("struct, array, size, array_contains", "collection", ["id", "named_struct('x', id, 'y', name) AS s", "array(id, qty) AS a", "size(tags) AS n", "array_contains(tags, 'a') AS has"]),
   sx("struct field access", "collection", ["named_struct('x', id, 'y', name).y AS y", "named_struct('x', id, 'y', name).x AS x"]),
-  sx("element_at and [] out of range (ANSI)", "collection", ["id", "element_at(tags, 1) AS e", "tags[0] AS first"], { known: "Spark 4 (ANSI) fails the query on an index beyond the array (INVALID_ARRAY_INDEX); streamlab returns NULL" }),
+  sx("element_at and [] out of range (ANSI)", "collection", ["id", "element_at(tags, 1) AS e", "tags[0] AS first"], { sparkRejects: true }),
+  sx("element_at out of range (ANSI)", "collection", ["id", "element_at(tags, 2) AS e"], { sparkRejects: true }),
+  sx("[] out of range (ANSI)", "collection", ["id", "tags[1] AS second"], { sparkRejects: true }),
+  sx("try_element_at and get out of range", "collection", ["id", "try_element_at(tags, 1) AS e", "try_element_at(tags, -2) AS l", "get(tags, 0) AS g0", "get(tags, 5) AS g5", "element_at(array(id, qty), -1) AS last"]),
   // ---- raw Kafka columns -----------------------------------------------------------------------------------
   q("raw Kafka columns", "kafka", (df) => df.selectExpr("CAST(value AS STRING) AS v", "topic", "partition", "offset"), 'df.selectExpr("CAST(value AS STRING) AS v", "topic", "partition", "offset")',
     { raw: true, batches: [["a", "b"], ["c", "d"]] }),

@@ -19,10 +19,6 @@ import { StreamTest, port as portTo, disposeAll, check, intercept, iso, memorySt
 
 // Known differences (Spark is right; the exact difference is recorded by the run in docs/conformance.md).
 Object.assign(KNOWN, {
-  "EventTimeWatermarkSuite > event time and watermark metrics with Trigger.Once (SPARK-24699)": "Trigger.Once runs no no-data batch in Spark; streamlab evicts in the same trigger, one start earlier",
-  "StreamingDeduplicationSuite > SPARK-35896: metrics in StateOperatorProgress are output correctly": "numRowsUpdated is 0 after the no-data batch in streamlab; Spark reports the data batch's",
-  "StreamingDeduplicationSuite > deduplicate with watermark": "numRowsUpdated is 0 after the no-data batch in streamlab; Spark reports the data batch's",
-  "StreamingDeduplicationSuite > deduplicate with aggregate - append mode": "numRowsUpdated is 0 after the no-data batch in streamlab; Spark reports the data batch's",
   "DataFrameTimeWindowingSuite > sliding window projection [time as TIMESTAMP]": "a sliding window in select(): Spark expands each row into its windows, streamlab allows sliding windows only as a groupBy key",
 });
 // A STRING time column is cast to a timestamp (as Spark does): its variant differs where the TIMESTAMP one does.
@@ -426,7 +422,7 @@ describe("StreamingDeduplicationSuite", () => {
     await t.addData(input, ["a", 2], ["b", 3]);
     t.checkLastBatch(["b", 3]);
     check(metric(t) === 1, `numDroppedDuplicateRows: expected 1, got ${metric(t)}`);
-  }, { known: "streamlab's state operator progress has no customMetrics" });
+  });
   port("SPARK-39650: duplicate with specific keys should allow input to change schema", async () => {
     const in1 = memoryStream("_1 STRING, _2 INT");
     const t1 = new StreamTest(in1.toDF().dropDuplicates(["_1"]));

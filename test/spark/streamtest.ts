@@ -88,12 +88,24 @@ export class StreamTest {
     const last = bs.find(([id]) => id === lastId) ?? [0, []];
     same(lastId === undefined ? [] : last[1], expected, "CheckLastBatch");
   }
-  /** Spark's assertNumStateRows, on the last progress (one entry per stateful operator, Spark's order). */
+  /** The query and recentProgress index of the last stateRows() check (Spark's lastCheckedRecentProgressIndex). */
+  private lastChecked: { query: StreamingQuery | null; index: number } = { query: null, index: -1 };
+  /**
+   * Spark's assertNumStateRows (StateStoreMetricsTest), one entry per stateful operator in Spark's order: the
+   * total from the last progress, the updated / dropped / removed counts summed over every progress since the
+   * last check (so the data batch's updates still count after the no-data batch that followed it).
+   */
   stateRows(): { total: number[]; updated: number[]; dropped: number[]; removed: number[] } {
-    const p = this.query!.lastProgress!;
+    const q = this.query!;
+    const recent = q.recentProgress;
+    if (this.lastChecked.query !== q) this.lastChecked = { query: q, index: -1 };
     // Spark lists state operators from the sink side (the last one first); streamlab from the source side.
-    const ops = [...p.stateOperators].reverse();
-    return { total: ops.map((o) => o.numRowsTotal), updated: ops.map((o) => o.numRowsUpdated), dropped: ops.map((o) => o.numRowsDroppedByWatermark), removed: ops.map((o) => o.numRowsRemoved) };
+    const opsOf = (p: (typeof recent)[number]) => [...p.stateOperators].reverse();
+    const last = opsOf(recent[recent.length - 1]);
+    const since = recent.slice(this.lastChecked.index + 1).map(opsOf).filter((ops) => ops.length === last.length);
+    this.lastChecked.index = recent.length - 1;
+    const sum = (f: (o: (typeof last)[number]) => number) => last.map((_, j) => since.reduce((s, ops) => s + f(ops[j]), 0));
+    return { total: last.map((o) => o.numRowsTotal), updated: sum((o) => o.numRowsUpdated), dropped: sum((o) => o.numRowsDroppedByWatermark), removed: sum((o) => o.numRowsRemoved) };
   }
   /** Spark's assertEventStats: eventTime of the last progress with input rows, in seconds. */
   eventStats(): Record<string, string | undefined> {

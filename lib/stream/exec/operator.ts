@@ -6,6 +6,8 @@ import type { StateStoreBinding } from "../state/checkpoint";
 export interface StatefulOperator {
   readonly operatorName: string;
   metrics: { updated: number; removed: number; dropped: number };
+  /** The operator's own counters for the last batch (Spark's StateOperatorProgress.customMetrics). */
+  customMetrics?: Record<string, number>;
   numRowsTotal(): number;
   /** The operator's state stores with their key/value schema and value codec (the checkpoint keeps them). */
   stateStores(): StateStoreBinding[];

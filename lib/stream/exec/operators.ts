@@ -64,6 +64,8 @@ export class DedupOperator implements PhysicalOperator, StatefulOperator {
   readonly operatorName = "dedupe";
   readonly state = this;
   metrics = { updated: 0, removed: 0, dropped: 0 };
+  /** Spark's dedupe custom metric: rows of the batch dropped as duplicates of a seen key. */
+  customMetrics = { numDroppedDuplicateRows: 0 };
   /** Seen keys -> their event time (null without a watermarked event-time key). */
   private readonly store = new MemoryStateStore<number | null>("dedupe");
   constructor(private readonly node: Extract<PlanNode, { op: "dedup" }>) {}
@@ -72,6 +74,7 @@ export class DedupOperator implements PhysicalOperator, StatefulOperator {
   }
   run(b: Batch, ctx: ExecContext): Batch {
     this.metrics = { updated: 0, removed: 0, dropped: 0 };
+    this.customMetrics = { numDroppedDuplicateRows: 0 };
     const keys = this.node.keys.map((k) => b.cols[k]);
     const et = this.node.eventTime !== null ? (b.cols[this.node.eventTime] as (number | null)[]) : null;
     const wm = et && ctx.streaming ? ctx.watermarkMs : -Infinity;
@@ -93,7 +96,10 @@ export class DedupOperator implements PhysicalOperator, StatefulOperator {
         for (let j = 0; j < keys.length; j++) tuple[j] = keys[j][i];
         hk = tupleKey(tuple);
       }
-      if (store.get(hk) !== undefined) continue;
+      if (store.get(hk) !== undefined) {
+        this.customMetrics.numDroppedDuplicateRows++;
+        continue;
+      }
       store.put(hk, et ? et[i] : null);
       this.metrics.updated++;
       sel[m++] = i;

@@ -191,7 +191,7 @@ export function exprSQL(e: Expr): string {
     case "alias":
       return e.names ? `${exprSQL(e.child)} AS (${e.names.map(quoteIdent).join(", ")})` : `${exprSQL(e.child)} AS ${quoteIdent(e.name)}`;
     case "cast":
-      return `CAST(${exprSQL(e.child)} AS ${typeString(e.to).toUpperCase()})`;
+      return `${e.try ? "TRY_CAST" : "CAST"}(${exprSQL(e.child)} AS ${typeString(e.to).toUpperCase()})`;
     case "case":
       return `CASE ${e.branches.map(([c, v]) => `WHEN ${exprSQL(c)} THEN ${exprSQL(v)}`).join(" ")}${e.otherwise ? ` ELSE ${exprSQL(e.otherwise)}` : ""} END`;
     case "fn": {

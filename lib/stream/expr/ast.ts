@@ -12,7 +12,8 @@ export type Expr =
   | { t: "lit"; value: unknown; type?: DataType }
   /** `names`: several names for a generator's columns (`posexplode(a).alias("p", "v")`, SQL `AS (p, v)`). */
   | { t: "alias"; child: Expr; name: string; names?: string[] }
-  | { t: "cast"; child: Expr; to: DataType }
+  /** `try` (try_cast): NULL for a value that does not convert; a plain CAST fails the query (Spark 4, ANSI). */
+  | { t: "cast"; child: Expr; to: DataType; try?: boolean }
   | { t: "fn"; name: string; args: Expr[]; distinct?: boolean; options?: Record<string, unknown> }
   | { t: "case"; branches: [Expr, Expr][]; otherwise?: Expr };
 
@@ -178,6 +179,8 @@ const INFIX = new Set(["+", "-", "*", "/", "%", "=", "<=>", "!=", "<", "<=", ">"
  * inside another expression it is written out (`upper(CAST(value AS STRING))`).
  */
 export function exprName(e: Expr): string {
+  // A nested column at the top is named after its last part (`s.a` is `a`); inside an expression it is `s.a`.
+  if (e.t === "col") return e.path[e.path.length - 1];
   if (e.t === "cast" && e.child.t === "col" && e.child.path.length === 1) return exprSql(e.child);
   return exprSql(e);
 }
@@ -186,7 +189,7 @@ export function exprName(e: Expr): string {
 export function exprSql(e: Expr): string {
   switch (e.t) {
     case "col":
-      return e.path[e.path.length - 1];
+      return e.path.join(".");
     case "star":
       return [...e.qualifier, "*"].join(".");
     case "lit":
@@ -194,7 +197,7 @@ export function exprSql(e: Expr): string {
     case "alias":
       return e.name;
     case "cast":
-      return `CAST(${exprSql(e.child)} AS ${typeString(e.to).toUpperCase()})`;
+      return `${e.try ? "TRY_CAST" : "CAST"}(${exprSql(e.child)} AS ${typeString(e.to).toUpperCase()})`;
     case "case":
       return `CASE ${e.branches.map(([c, v]) => `WHEN ${exprSql(c)} THEN ${exprSql(v)}`).join(" ")}${e.otherwise ? ` ELSE ${exprSql(e.otherwise)}` : ""} END`;
     case "fn": {

@@ -43,6 +43,9 @@ export function fieldAccess(e: BExpr, name: string, where: string): BExpr {
   return { k: "field", child: e, name: f.name, type: f.type };
 }
 
+/** Spark 4 (ANSI mode) fails the query when an explicit CAST of a string to one of these meets a malformed value. */
+const ANSI_CAST_TARGETS = new Set(["byte", "short", "integer", "long", "float", "double", "decimal", "boolean", "date", "timestamp"]);
+
 export function bind(e: Expr, ctx: BindContext): BExpr {
   switch (e.t) {
     case "col":
@@ -63,7 +66,8 @@ export function bind(e: Expr, ctx: BindContext): BExpr {
       } catch {
         throw new AnalysisError(`cannot cast ${exprName(e.child)} from ${typeString(child.type)} to ${typeString(e.to)}`);
       }
-      return castTo(child, e.to);
+      const b = castTo(child, e.to);
+      return b.k === "cast" && ANSI_CAST_TARGETS.has(e.to.kind) && (child.type.kind === "string" || child.type.kind === "binary") ? { ...b, ansi: e.try ? "null" : "fail" } : b;
     }
     case "case": {
       const branches = e.branches.map(([c, v]) => [bind(c, ctx), bind(v, ctx)] as [BExpr, BExpr]);

@@ -47,7 +47,8 @@ export type BExpr =
   | CallExpr
   | { k: "and" | "or"; args: [BExpr, BExpr]; type: DataType }
   | { k: "case"; branches: [BExpr, BExpr][]; otherwise: BExpr | null; type: DataType }
-  | { k: "cast"; child: BExpr; type: DataType }
+  /** `ansi` (explicit casts of strings, Spark 4's ANSI parse): CAST fails the query on a malformed value, try_cast gives NULL. */
+  | { k: "cast"; child: BExpr; type: DataType; ansi?: "fail" | "null" }
   | { k: "aggref"; slot: number; type: DataType };
 
 /** The metadata of `call` when it is of `kind` (a typed read; undefined for another function). */

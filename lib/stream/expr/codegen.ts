@@ -9,6 +9,20 @@ import { castFunction } from "./runtime";
 import { CodeGen, RowError, compileGenerated, type EvalContext } from "./gen";
 import { jsonFieldIndex } from "./json/fields";
 import { vectorCaller } from "./udf";
+import { typeString, type DataType } from "../types";
+
+const INTEGRAL = new Set(["byte", "short", "integer", "long"]);
+const INTEGER_TEXT = /^\s*[+-]?\d+\s*$/;
+
+/** Spark 4's error (ANSI mode) for an explicit CAST that meets a malformed value: the query fails, naming the row. */
+function castInvalidInput(from: DataType, to: DataType): (row: number, v: unknown) => never {
+  const src = typeString(from).toUpperCase();
+  const dst = typeString(to).toUpperCase();
+  return (row, v) => {
+    const text = Buffer.isBuffer(v) ? v.toString("utf8") : String(v);
+    throw new RowError(row, `[CAST_INVALID_INPUT] The value '${text}' of the type "${src}" cannot be cast to "${dst}" because it is malformed. Correct the value as per the syntax, or change its target type. Use \`try_cast\` to tolerate malformed input and return NULL instead. SQLSTATE: 22018`);
+  };
+}
 
 export { CodeGen, RowError, type EvalContext };
 
@@ -46,7 +60,12 @@ export function gen(e: BExpr, cg: CodeGen): string {
       const c = gen(e.child, cg);
       const f = cg.konst(castFunction(e.child.type, e.type));
       const t = cg.fresh();
-      cg.emit(`const ${t} = ${c} == null ? null : ${f}(${c});`);
+      // ANSI: an integral target takes only integer text ('1.5' is malformed, as Spark's toLongExact).
+      if (e.ansi && INTEGRAL.has(e.type.kind)) {
+        cg.emit(`let ${t} = ${c} == null ? null : ${f}(${c});`);
+        cg.emit(`if (${t} !== null && !${cg.konst(INTEGER_TEXT)}.test(String(${c}))) ${t} = null;`);
+      } else cg.emit(`const ${t} = ${c} == null ? null : ${f}(${c});`);
+      if (e.ansi === "fail") cg.emit(`if (${t} === null && ${c} != null) ${cg.konst(castInvalidInput(e.child.type, e.type))}(i, ${c});`);
       return t;
     }
     case "and":

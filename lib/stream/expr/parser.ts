@@ -359,7 +359,7 @@ export class Parser {
         this.expectWord("as");
         const to = this.dataType();
         this.expectOp(")");
-        return { t: "cast", child, to };
+        return lower === "try_cast" ? { t: "cast", child, to, try: true } : { t: "cast", child, to };
       }
       if ((lower === "timestamp" || lower === "date") && this.peek().k === "str") {
         return { t: "cast", child: lit((this.next() as { v: string }).v), to: { kind: lower === "date" ? "date" : "timestamp" } };

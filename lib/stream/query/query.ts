@@ -253,13 +253,9 @@ export class StreamingQueryImpl implements StreamingQuery {
         const iteration = this.iteration;
         const ran = await this.runTrigger(trigger.kind === "availableNow" ? target : undefined, trigger.kind === "once");
         if (!ran) this.markIdle(iteration);
-        if (trigger.kind === "once") {
-          // Once: one batch, then the no-data batches that flush state closed by the new watermark.
-          while (!this.stopRequested && (await this.runTrigger(this.committedOffset, true))) {
-            /* drain */
-          }
-          break;
-        }
+        // Once: exactly one batch (Spark's SingleBatchExecutor): a data batch, or a no-data batch when only the
+        // watermark moved. State closed by the new watermark is flushed by the next start, as in Spark.
+        if (trigger.kind === "once") break;
         if (trigger.kind === "availableNow") {
           if (!ran) break;
           continue;
@@ -329,7 +325,10 @@ export class StreamingQueryImpl implements StreamingQuery {
     this.nextBatchId = latest.batchId;
     this.committedOffset = latest.startOffsets[0];
     this.nextWatermark = wmOf(latest.batchWatermarkMs);
-    this.lastBatchWatermark = latest.batchId > 0 ? this.nextWatermark : -Infinity;
+    // Late rows are judged by the previous batch's watermark, read from its offsets-log entry (Spark's
+    // late-events watermark); when that entry is purged, by this batch's.
+    const previous = latest.batchId > 0 ? cp.offsets(latest.batchId - 1) : undefined;
+    this.lastBatchWatermark = latest.batchId === 0 ? -Infinity : previous ? wmOf(previous.batchWatermarkMs) : this.nextWatermark;
     await this.executeBatch(latest.batchId, latest.startOffsets[0], latest.offsets[0], wmOf(latest.batchWatermarkMs), latest.batchTimestampMs, Date.now(), 0);
   }
 
@@ -433,6 +432,7 @@ export class StreamingQueryImpl implements StreamingQuery {
       numRowsDroppedByWatermark: o.state!.metrics.dropped,
       commitTimeMs: Math.round(o.state!.stateStores().reduce((t, b) => t + b.store.lastCommit.ms, 0)),
       numStateStoreInstances: o.state!.stateStores().length,
+      ...(o.state!.customMetrics ? { customMetrics: { ...o.state!.customMetrics } } : {}),
     }));
     const et = r.ctx.eventTime;
     const eventTime: StreamingQueryProgress["eventTime"] = {};

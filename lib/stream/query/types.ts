@@ -24,6 +24,8 @@ export interface StateOperatorProgress {
   commitTimeMs?: number;
   /** State stores of the operator (one per store name; one partition). */
   numStateStoreInstances?: number;
+  /** The operator's own counters (dedupe: numDroppedDuplicateRows). */
+  customMetrics?: Record<string, number>;
 }
 
 export interface StreamingQueryProgress {

@@ -130,6 +130,10 @@ export class Checkpoint {
     const ids = listBatches(path.join(this.dir, "offsets"));
     return ids.length ? this.read<OffsetsEntry>("offsets", ids[ids.length - 1]) : undefined;
   }
+  /** The offsets-log entry of one batch (undefined once purged). */
+  offsets(batchId: number): OffsetsEntry | undefined {
+    return this.read<OffsetsEntry>("offsets", batchId);
+  }
   commit(batchId: number): CommitEntry | undefined {
     return this.read<CommitEntry>("commits", batchId);
   }

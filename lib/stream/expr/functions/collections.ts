@@ -1,6 +1,7 @@
 /** Structs, arrays and maps: struct, named_struct, array, size, array_contains, element_at, map access. */
 import type { Expr } from "../ast";
 import { castTo, metaOf, type BExpr, type CallExpr } from "../bound";
+import { RowError, type CodeGen } from "../gen";
 import { BooleanType, IntegerType, typeString } from "../../types";
 import { fail, literalArg, commonOf } from "./common";
 import type { FunctionRegistry } from "./registry";
@@ -58,18 +59,44 @@ export function registerCollectionFunctions(r: FunctionRegistry): void {
     gen: (a, cg) => `${cg.konst(sortArray)}(${a[0]}, ${a[1] ?? "true"}, ${a[1] ?? "true"})`,
   });
   r.scalar("array_contains", { args: [2, 2], resolve: () => ({ type: BooleanType }), gen: (a) => `${a[0]}.includes(${a[1]})` });
-  r.scalar("element_at", {
-    args: [2, 2],
-    resolve: (args) => ({ type: args[0].type.kind === "array" ? args[0].type.elementType : args[0].type.kind === "map" ? args[0].type.valueType : fail(`element_at() needs an array or map, got ${typeString(args[0].type)}`) }),
-    gen: (a, _cg, call) => (call.args[0].type.kind === "array" ? `${a[0]}[${a[1]} > 0 ? ${a[1]} - 1 : ${a[0]}.length + ${a[1]}] ?? null` : `${a[0]}[${a[1]}] ?? null`),
-  });
+  // Arrays under Spark 4 (ANSI mode): element_at(a, i) (1-based, negative from the end) and a[i] (0-based) fail
+  // the query on an index outside the array; try_element_at and get(a, i) (0-based) give NULL. Maps give NULL.
+  const elementType = (name: string, t: BExpr) => (t.type.kind === "array" ? t.type.elementType : t.type.kind === "map" ? t.type.valueType : fail(`${name} needs an array or map, got ${typeString(t.type)}`));
+  const oneBased = (mode: "fail" | "null") => (a: string[], cg: CodeGen, call: CallExpr) =>
+    call.args[0].type.kind === "array" ? `${cg.konst(mode === "fail" ? elementAt : tryElementAt)}(${a[0]}, ${a[1]}, i)` : `${a[0]}[${a[1]}] ?? null`;
+  r.scalar("element_at", { args: [2, 2], resolve: (args) => ({ type: elementType("element_at()", args[0]) }), gen: oneBased("fail") });
+  r.scalar("try_element_at", { args: [2, 2], resolve: (args) => ({ type: elementType("try_element_at()", args[0]) }), gen: oneBased("null") });
   r.scalar("element_at_0", {
     args: [2, 2],
-    resolve: (args) => ({ type: args[0].type.kind === "array" ? args[0].type.elementType : args[0].type.kind === "map" ? args[0].type.valueType : fail(`[] needs an array or map, got ${typeString(args[0].type)}`) }),
-    gen: (a) => `${a[0]}[${a[1]}] ?? null`,
+    resolve: (args) => ({ type: elementType("[]", args[0]) }),
+    gen: (a, cg, call) => (call.args[0].type.kind === "array" ? `${cg.konst(arrayItem)}(${a[0]}, ${a[1]}, i)` : `${a[0]}[${a[1]}] ?? null`),
+  });
+  r.scalar("get", {
+    args: [2, 2],
+    resolve: (args) => ({ type: args[0].type.kind === "array" ? args[0].type.elementType : fail(`get() needs an array, got ${typeString(args[0].type)}`), args: [args[0], castTo(args[1], IntegerType)] }),
+    gen: (a) => `(${a[1]} >= 0 && ${a[1]} < ${a[0]}.length ? ${a[0]}[${a[1]}] ?? null : null)`,
   });
   r.scalar("map_get", { args: [2, 2], resolve: (args) => ({ type: args[0].type }), gen: (a) => `${a[0]}[${a[1]}] ?? null` });
 
+}
+
+/** element_at(a, i) on an array: 1-based, negative counts from the end; 0 or beyond the array fails the query. */
+function elementAt(a: unknown[], i: number, row: number): unknown {
+  if (i === 0) throw new RowError(row, "[INVALID_INDEX_OF_ZERO] The index 0 is invalid. An index shall be either < 0 or > 0 (the first element has index 1). SQLSTATE: 22003");
+  if (Math.abs(i) > a.length) throw new RowError(row, `[INVALID_ARRAY_INDEX_IN_ELEMENT_AT] The index ${i} is out of bounds. The array has ${a.length} elements. Use \`try_element_at\` to tolerate accessing element at invalid index and return NULL instead. SQLSTATE: 22003`);
+  return a[i > 0 ? i - 1 : a.length + i] ?? null;
+}
+
+/** try_element_at(a, i): element_at, with NULL for an index outside the array (index 0 still fails, as in Spark). */
+function tryElementAt(a: unknown[], i: number, row: number): unknown {
+  if (i === 0) return elementAt(a, i, row);
+  return Math.abs(i) > a.length ? null : a[i > 0 ? i - 1 : a.length + i] ?? null;
+}
+
+/** a[i] on an array: 0-based; outside the array fails the query. */
+function arrayItem(a: unknown[], i: number, row: number): unknown {
+  if (i < 0 || i >= a.length) throw new RowError(row, `[INVALID_ARRAY_INDEX] The index ${i} is out of bounds. The array has ${a.length} elements. Use the SQL function \`get()\` to tolerate accessing element at invalid index and return NULL instead. SQLSTATE: 22003`);
+  return a[i] ?? null;
 }
 
 /** Spark's ordering of array elements (numbers, strings, booleans, timestamps as numbers); NULLs first or last. */
