@@ -140,8 +140,17 @@ function collect(core: BrokerCore, parts: WantedPartition[], maxBytes: number, b
     }
     const hw = log.highWatermark;
     const start = log.logStartOffset;
-    const state = producerState(log);
-    const lso = state.lastStableOffset(hw);
+    let state: ReturnType<typeof producerState>;
+    let lso: number;
+    try {
+      // The producer state is rebuilt from the log's batch headers on first use: an unreadable segment fails here.
+      state = producerState(log);
+      lso = state.lastStableOffset(hw);
+    } catch (err) {
+      if (!(err instanceof LogError)) throw err;
+      hasError = true;
+      return { w, errorCode: err.code, highWatermark: hw, lastStableOffset: -1, logStartOffset: start, chunks: [], bytes: 0, aborted: [] };
+    }
     if (w.fetchOffset < start || w.fetchOffset > hw) {
       hasError = true;
       return { w, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark: hw, lastStableOffset: lso, logStartOffset: start, chunks: [], bytes: 0, aborted: [] };

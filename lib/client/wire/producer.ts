@@ -48,10 +48,22 @@ export class WireProducer implements ProducerHandle {
       if (!list) byPartition.set(p, (list = []));
       list.push({ key, value: toBuf(r.value), timestamp: r.timestamp ?? now, headers: r.headers ? Object.entries(r.headers).map(([k, v]) => [k, Buffer.isBuffer(v) ? v : Buffer.from(v)]) : undefined });
     }
-    const batches = new Map<number, Buffer>();
-    for (const [p, list] of byPartition) batches.set(p, encodeBatch(list, options.compression ?? "none"));
+    // A partition's records go in batches under Kafka's default max.message.bytes (1 MiB), sent in rounds so that
+    // each partition's batches stay in order: one batch per partition per request.
+    const rounds: Map<number, Buffer>[] = [];
+    for (const [p, list] of byPartition) {
+      splitBySize(list, BATCH_BYTES).forEach((chunk, i) => (rounds[i] ??= new Map()).set(p, encodeBatch(chunk, options.compression ?? "none")));
+    }
     const acks = options.acks ?? -1;
     const out: ProduceResult[] = [];
+    for (const batches of rounds) await this.sendRound(topic, batches, acks, out);
+    // One result per partition: where its first batch went.
+    const first = new Map<number, ProduceResult>();
+    for (const r of out) if (!first.has(r.partition)) first.set(r.partition, r);
+    return [...first.values()].sort((a, b) => a.partition - b.partition);
+  }
+
+  private async sendRound(topic: string, batches: Map<number, Buffer>, acks: -1 | 0 | 1, out: ProduceResult[]): Promise<void> {
     let pending = [...batches.keys()];
     for (let attempt = 0; pending.length; attempt++) {
       const byLeader = new Map<string, number[]>();
@@ -91,10 +103,32 @@ export class WireProducer implements ProducerHandle {
         await this.cluster.refresh([topic], true);
       }
     }
-    return out.sort((a, b) => a.partition - b.partition);
   }
 
   close(): Promise<void> {
     return this.cluster.close();
   }
+}
+
+/** Bytes of records per batch (below Kafka's default max.message.bytes of 1048588). */
+const BATCH_BYTES = 900_000;
+
+/** Runs of records of at most `limit` bytes (keys, values, headers and ~30 bytes of framing each); never empty runs. */
+function splitBySize(records: OutRecord[], limit: number): OutRecord[][] {
+  const out: OutRecord[][] = [];
+  let cur: OutRecord[] = [];
+  let bytes = 0;
+  for (const r of records) {
+    let size = 30 + (r.key?.length ?? 0) + (r.value?.length ?? 0);
+    for (const [k, v] of r.headers ?? []) size += k.length + v.length + 8;
+    if (cur.length && bytes + size > limit) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(r);
+    bytes += size;
+  }
+  if (cur.length) out.push(cur);
+  return out;
 }
