@@ -26,9 +26,11 @@ async function multiAdd(t: StreamTest, ...pairs: [MemoryStream, unknown[][]][]):
   await t.addData(last[0], ...last[1]);
 }
 
-function stateTotal(t: StreamTest, total: number): void {
-  const got = t.stateRows().total;
-  check(got[0] === total, `state rows: expected ${total}, got ${got.join(", ")}`);
+/** Spark's assertNumStateRows: total rows in state, and (optionally) rows dropped as late since the last check. */
+function stateTotal(t: StreamTest, total: number, dropped?: number): void {
+  const rows = t.stateRows();
+  check(rows.total[0] === total, `state rows: expected ${total}, got ${rows.total.join(", ")}`);
+  if (dropped !== undefined) check(rows.dropped[0] === dropped, `dropped by watermark: expected ${dropped}, got ${rows.dropped[0]}`);
 }
 
 async function restart(t: StreamTest): Promise<void> {
@@ -172,8 +174,7 @@ describe("StreamingInnerJoinSuite", () => {
     stateTotal(t, 2);
     await t.addData(input1, 5);
     t.checkNewAnswer(); // late on the left
-    stateTotal(t, 2);
-    check(t.stateRows().dropped[0] === 1, `dropped by watermark: expected 1, got ${t.stateRows().dropped[0]}`);
+    stateTotal(t, 2, 1);
   });
 
   inner("stream stream inner join with time range - with watermark - one side condition", async () => {
@@ -226,8 +227,7 @@ describe("StreamingInnerJoinSuite", () => {
     stateTotal(t, 10);
     await t.addData(leftInput, [1, 30], [1, 31]); // 30 is late
     t.checkNewAnswer([1, 31, 26], [1, 31, 30], [1, 31, 31]);
-    stateTotal(t, 11);
-    check(t.stateRows().dropped[0] === 1, `dropped by watermark: expected 1, got ${t.stateRows().dropped[0]}`);
+    stateTotal(t, 11, 1);
     await t.addData(rightInput, [1, 80]);
     t.checkNewAnswer();
     // watermark min(46, 50) = 46: left drops < 36 (20, 31), right drops < 41 (25, 26, 30, 31)
@@ -551,12 +551,10 @@ describe("StreamingFullOuterJoinSuite", () => {
     await restart(t);
     await t.addData(left, 1);
     t.checkNewAnswer();
-    stateTotal(t, 3);
-    check(t.stateRows().dropped[0] === 1, `dropped: expected 1, got ${t.stateRows().dropped[0]}`);
+    stateTotal(t, 3, 1);
     await t.addData(right, 5);
     t.checkNewAnswer();
-    stateTotal(t, 3);
-    check(t.stateRows().dropped[0] === 1, `dropped: expected 1, got ${t.stateRows().dropped[0]}`);
+    stateTotal(t, 3, 1);
   });
 
   full("full outer early state exclusion on left", async () => {
