@@ -375,6 +375,8 @@ class Builder {
 const SESSION_CLASS = { get builder() { return new Builder(); } };
 
 const FUNCTIONS: Record<string, unknown> = { ...(F as Record<string, unknown>) };
+// streamlab's udf/pandas_udf take TypeScript functions; a %%pyspark cell's UDFs would be Python: refused on import.
+for (const name of ["udf", "pandas_udf"]) delete FUNCTIONS[name];
 const MODULES: Record<string, Record<string, unknown>> = {
   pyspark: {},
   "pyspark.sql": { SparkSession: SESSION_CLASS, Column, functions: FUNCTIONS, types: TYPES, DataFrame: Object },
