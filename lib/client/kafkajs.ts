@@ -21,6 +21,7 @@ import type {
 } from "./types";
 import { UserError } from "../core";
 import { WireProducer } from "./wire/producer";
+import { chunksBySize } from "./send-chunks";
 
 const COMPRESSION: Record<Compression, CompressionTypes> = {
   none: CompressionTypes.None,
@@ -70,7 +71,7 @@ export class KafkaClient {
         // One request per ~900 KB of records, so no partition's batch passes Kafka's default 1 MiB
         // max.message.bytes (kafkajs sends all records of a send to a partition as one batch).
         const out: ProduceResult[] = [];
-        for (const chunk of chunksBySize(records, SEND_CHUNK_BYTES)) {
+        for (const chunk of records.length ? chunksBySize(records, recordSize) : [records]) {
           const meta = await producer.send({
             topic,
             acks: opts.acks ?? -1,
@@ -242,9 +243,6 @@ export function connect(config: ClusterConfig | string): KafkaClient {
   return new KafkaClient(typeof config === "string" ? { bootstrap: parseBootstrap(config) } : config);
 }
 
-/** Bytes of records per produce request (below Kafka's default max.message.bytes of 1048588). */
-const SEND_CHUNK_BYTES = 900_000;
-
 function sizeOf(b: unknown): number {
   if (b === null || b === undefined) return 0;
   if (typeof b === "string") return Buffer.byteLength(b);
@@ -252,22 +250,9 @@ function sizeOf(b: unknown): number {
   return 16;
 }
 
-/** Splits records into runs of at most `limit` bytes (keys, values, headers and ~30 bytes of framing each). */
-function chunksBySize(records: ProduceRecord[], limit: number): ProduceRecord[][] {
-  const out: ProduceRecord[][] = [];
-  let cur: ProduceRecord[] = [];
-  let bytes = 0;
-  for (const r of records) {
-    let n = 30 + sizeOf(r.key) + sizeOf(r.value);
-    for (const [k, v] of Object.entries(r.headers ?? {})) n += Buffer.byteLength(k) + sizeOf(v) + 4;
-    if (cur.length > 0 && bytes + n > limit) {
-      out.push(cur);
-      cur = [];
-      bytes = 0;
-    }
-    cur.push(r);
-    bytes += n;
-  }
-  if (cur.length > 0 || out.length === 0) out.push(cur);
-  return out;
+/** Keys, values, headers and ~30 bytes of framing. */
+function recordSize(r: ProduceRecord): number {
+  let n = 30 + sizeOf(r.key) + sizeOf(r.value);
+  for (const [k, v] of Object.entries(r.headers ?? {})) n += Buffer.byteLength(k) + sizeOf(v) + 4;
+  return n;
 }

@@ -9,6 +9,7 @@ import { Produce } from "../../protocol/messages";
 import { partitionForKey } from "../produce";
 import type { ClusterConfig, Compression, ProduceRecord, ProduceResult, ProducerHandle } from "../types";
 import { encodeBatch, type OutRecord } from "./batches";
+import { chunksBySize } from "../send-chunks";
 import { KafkaProtocolError, errorName } from "./connection";
 import { WireCluster } from "./cluster";
 
@@ -52,7 +53,7 @@ export class WireProducer implements ProducerHandle {
     // each partition's batches stay in order: one batch per partition per request.
     const rounds: Map<number, Buffer>[] = [];
     for (const [p, list] of byPartition) {
-      splitBySize(list, BATCH_BYTES).forEach((chunk, i) => (rounds[i] ??= new Map()).set(p, encodeBatch(chunk, options.compression ?? "none")));
+      chunksBySize(list, recordSize).forEach((chunk, i) => (rounds[i] ??= new Map()).set(p, encodeBatch(chunk, options.compression ?? "none")));
     }
     const acks = options.acks ?? -1;
     const out: ProduceResult[] = [];
@@ -110,25 +111,9 @@ export class WireProducer implements ProducerHandle {
   }
 }
 
-/** Bytes of records per batch (below Kafka's default max.message.bytes of 1048588). */
-const BATCH_BYTES = 900_000;
-
-/** Runs of records of at most `limit` bytes (keys, values, headers and ~30 bytes of framing each); never empty runs. */
-function splitBySize(records: OutRecord[], limit: number): OutRecord[][] {
-  const out: OutRecord[][] = [];
-  let cur: OutRecord[] = [];
-  let bytes = 0;
-  for (const r of records) {
-    let size = 30 + (r.key?.length ?? 0) + (r.value?.length ?? 0);
-    for (const [k, v] of r.headers ?? []) size += k.length + v.length + 8;
-    if (cur.length && bytes + size > limit) {
-      out.push(cur);
-      cur = [];
-      bytes = 0;
-    }
-    cur.push(r);
-    bytes += size;
-  }
-  if (cur.length) out.push(cur);
-  return out;
+/** Keys, values, headers and ~30 bytes of framing. */
+function recordSize(r: OutRecord): number {
+  let size = 30 + (r.key?.length ?? 0) + (r.value?.length ?? 0);
+  for (const [k, v] of r.headers ?? []) size += k.length + v.length + 8;
+  return size;
 }
