@@ -7,7 +7,7 @@ import { ErrorCode } from "../../protocol/apis";
 import { defineApi } from "../protocol/api";
 import { Produce } from "../../protocol/messages";
 import { AclOperation, topicAllowed, transactionalIdAllowed } from "../acl/check";
-import { BatchError, LogError, splitBatches } from "../log/record-batch";
+import { ATTR_TRANSACTIONAL, BatchError, LogError, splitBatches } from "../log/record-batch";
 import { batchHeader, producerState } from "../txn/producer-state";
 import { topicMeta } from "./topic-meta";
 import { INTERNAL_TOPICS } from "../log/topics";
@@ -124,7 +124,7 @@ export const produce = defineApi(Produce, {
 function hasTransactionalBatch(records: Buffer): boolean {
   let pos = 0;
   while (pos + 23 <= records.length) {
-    if (records.readInt8(pos + 16) === 2 && (records.readInt16BE(pos + 21) & 0x10) !== 0) return true;
+    if (records.readInt8(pos + 16) === 2 && (records.readInt16BE(pos + 21) & ATTR_TRANSACTIONAL) !== 0) return true;
     const len = 12 + records.readInt32BE(pos + 8);
     if (len <= 12) return false;
     pos += len;

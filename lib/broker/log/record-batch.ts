@@ -25,6 +25,10 @@ const OFF_MAX_TIMESTAMP = 35;
 const OFF_PRODUCER_ID = 43;
 const OFF_RECORD_COUNT = 57;
 
+/** Batch attribute bits (Kafka's RecordBatch): part of a transaction; a control batch (a transaction marker). */
+export const ATTR_TRANSACTIONAL = 0x10;
+export const ATTR_CONTROL = 0x20;
+
 export interface BatchInfo {
   /** The whole batch, header included (a view, not a copy). */
   data: Buffer;
@@ -311,7 +315,7 @@ export interface RecordView {
 
 /** Control batches (transaction markers) carry attribute bit 5. */
 export function isControlBatch(batch: Buffer): boolean {
-  return (batch.readInt16BE(OFF_ATTRIBUTES) & 0x20) !== 0;
+  return (batch.readInt16BE(OFF_ATTRIBUTES) & ATTR_CONTROL) !== 0;
 }
 
 /**

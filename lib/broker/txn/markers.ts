@@ -6,7 +6,7 @@
  */
 import type { PartitionLog } from "../log/partition-log";
 import { crc32c } from "../log/crc32c";
-import { readBatchAt } from "../log/record-batch";
+import { ATTR_CONTROL, ATTR_TRANSACTIONAL, readBatchAt } from "../log/record-batch";
 import { producerState } from "./producer-state";
 
 function zigzag(n: number): number[] {
@@ -35,7 +35,7 @@ export function buildMarker(producerId: number, producerEpoch: number, commit: b
   batch.writeInt32BE(batch.length - 12, 8);
   batch.writeInt32BE(0, 12); // partition leader epoch
   batch.writeInt8(2, 16); // magic
-  batch.writeInt16BE(0x10 | 0x20, 21); // transactional | control
+  batch.writeInt16BE(ATTR_TRANSACTIONAL | ATTR_CONTROL, 21);
   batch.writeInt32BE(0, 23); // last offset delta
   batch.writeBigInt64BE(BigInt(now), 27);
   batch.writeBigInt64BE(BigInt(now), 35);

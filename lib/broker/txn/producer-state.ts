@@ -14,16 +14,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { PartitionLog } from "../log/partition-log";
 import type { TopicStore } from "../log/topics";
-import { readBatchAt, type BatchInfo } from "../log/record-batch";
+import { ATTR_CONTROL, ATTR_TRANSACTIONAL, readBatchAt, type BatchInfo } from "../log/record-batch";
 import { ErrorCode } from "../../protocol/apis";
 
 /** Kafka's ProducerStateEntry.NUM_BATCHES_TO_RETAIN. */
 export const BATCHES_RETAINED = 5;
 const NO_EPOCH = -1;
 const INT32_MAX = 0x7fffffff;
-
-const ATTR_TRANSACTIONAL = 0x10;
-const ATTR_CONTROL = 0x20;
 
 export interface BatchHeader {
   producerId: number;
