@@ -10,8 +10,9 @@ import { promisify } from "node:util";
 import { join } from "node:path";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
 import { Kafka, logLevel } from "kafkajs";
-import { startBroker, type RunningBroker } from "../../lib/broker";
-import { connect, type KafkaClient } from "../../lib/client";
+import type { RunningBroker } from "../../lib/broker";
+import type { KafkaClient } from "../../lib/client";
+import { startStack, stopStack } from "./setup";
 import { startRegistry, RegistryClient, frame, type RunningRegistry } from "../../lib/registry";
 import { venvPython } from "../support/venv";
 import { tool } from "../support/tools";
@@ -24,15 +25,9 @@ let registry: RunningRegistry;
 let client: KafkaClient;
 
 beforeAll(async () => {
-  broker = await startBroker({ port: 0 });
-  registry = await startRegistry({ bootstrap: [broker.bootstrap] });
-  client = connect(broker.bootstrap);
+  ({ broker, registry, client } = await startStack());
 });
-afterAll(async () => {
-  await client?.close();
-  await registry?.stop();
-  await broker?.stop();
-});
+afterAll(() => stopStack({ broker, registry, client }));
 
 async function readValues(topic: string, n: number): Promise<Buffer[]> {
   const out: Buffer[] = [];

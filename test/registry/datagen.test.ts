@@ -14,9 +14,10 @@ import { join } from "node:path";
 import * as protobuf from "protobufjs";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const descriptor = require("protobufjs/ext/descriptor") as { FileDescriptorProto: protobuf.Type };
-import { startBroker, type RunningBroker } from "../../lib/broker";
-import { connect, type KafkaClient } from "../../lib/client";
-import { startRegistry, RegistryClient, type RunningRegistry } from "../../lib/registry";
+import type { RunningBroker } from "../../lib/broker";
+import type { KafkaClient } from "../../lib/client";
+import { startStack, stopStack, tickingClock } from "./setup";
+import { RegistryClient, type RunningRegistry } from "../../lib/registry";
 import { RecordStream, requireDataset, startGenerator, registerDataset, type Dataset } from "../../lib/datagen";
 import { datasetSchema, parseFieldType } from "../../lib/datagen/registered";
 import { generatorOptions } from "../../lib/datagen/options";
@@ -31,21 +32,9 @@ let registry: RunningRegistry;
 let client: KafkaClient;
 
 beforeAll(async () => {
-  broker = await startBroker({ port: 0 });
-  registry = await startRegistry({ bootstrap: [broker.bootstrap] });
-  client = connect(broker.bootstrap);
+  ({ broker, registry, client } = await startStack());
 });
-afterAll(async () => {
-  await client?.close();
-  await registry?.stop();
-  await broker?.stop();
-});
-
-/** A clock that ticks one second per record from a fixed instant: the same records on every run. */
-const tickingClock = () => {
-  let t = Date.UTC(2026, 0, 1, 12, 0, 0);
-  return () => (t += 1000);
-};
+afterAll(() => stopStack({ broker, registry, client }));
 
 /** What the generator produced, as JSON records: the same seed and clock, JSON format. */
 function expectedRecords(ds: Dataset, seed: string, n: number): Record<string, unknown>[] {

@@ -9,9 +9,10 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { join } from "node:path";
-import { startBroker, type RunningBroker } from "../../lib/broker";
-import { connect, type KafkaClient } from "../../lib/client";
-import { startRegistry, type RunningRegistry } from "../../lib/registry";
+import type { RunningBroker } from "../../lib/broker";
+import type { KafkaClient } from "../../lib/client";
+import { startStack, stopStack, tickingClock } from "./setup";
+import type { RunningRegistry } from "../../lib/registry";
 import { RecordStream, requireDataset, startGenerator } from "../../lib/datagen";
 import { spark, col, from_avro } from "../../lib/stream";
 import { tool } from "../support/tools";
@@ -24,25 +25,14 @@ let registry: RunningRegistry;
 let client: KafkaClient;
 
 beforeAll(async () => {
-  broker = await startBroker({ port: 0 });
-  registry = await startRegistry({ bootstrap: [broker.bootstrap] });
-  client = connect(broker.bootstrap);
+  ({ broker, registry, client } = await startStack());
 });
-afterAll(async () => {
-  await client?.close();
-  await registry?.stop();
-  await broker?.stop();
-});
+afterAll(() => stopStack({ broker, registry, client }));
 
 function java(...args: string[]) {
   const cp = [join(dir, "registry-check-1.jar"), readFileSync(join(dir, "classpath.txt"), "utf8").trim()].join(":");
   return run("java", ["-cp", cp, "dev.streamlab.registry.AvroCheck", ...args], { timeout: 120_000 });
 }
-
-const tickingClock = () => {
-  let t = Date.UTC(2026, 0, 1, 12, 0, 0);
-  return () => (t += 1000);
-};
 
 describe.runIf(tool("registry-java"))("registry-framed Avro with Apache Avro's Java library and Kafka's Java client", () => {
   it("Java reads what %datagen --format avro --registry wrote, record for record", async () => {
