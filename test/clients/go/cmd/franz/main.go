@@ -5,44 +5,26 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
-	"runtime/debug"
 	"strconv"
-	"strings"
 	"time"
+
+	"streamlab.dev/test/clients/internal/session"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-func fail(what string, err error) {
-	fmt.Fprintf(os.Stderr, "%s: %v\n", what, err)
-	os.Exit(1)
-}
-
-func version() string {
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, d := range info.Deps {
-			if d.Path == "github.com/twmb/franz-go" {
-				return strings.TrimPrefix(d.Version, "v")
-			}
-		}
-	}
-	return "unknown"
-}
-
 func main() {
-	bootstrap, topic, group := os.Args[1], os.Args[2], os.Args[3]
-	n, _ := strconv.Atoi(os.Args[4])
+	args := session.ParseArgs("franz")
+	bootstrap, topic, group, n := args.Bootstrap, args.Topic, args.Group, args.N
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Second)
 	defer cancel()
-	out := map[string]any{"client": "franz-go", "version": version()}
+	out := map[string]any{"client": "franz-go", "version": session.Version("github.com/twmb/franz-go")}
 
 	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap), kgo.RequiredAcks(kgo.AllISRAcks()), kgo.ProducerLinger(5*time.Millisecond))
 	if err != nil {
-		fail("client", err)
+		session.Fail("client", err)
 	}
 	adm := kadm.NewClient(cl)
 	created, err := adm.CreateTopics(ctx, 3, 1, nil, topic)
@@ -50,11 +32,11 @@ func main() {
 		err = created.Error()
 	}
 	if err != nil {
-		fail("create topic", err)
+		session.Fail("create topic", err)
 	}
 	topics, err := adm.ListTopics(ctx)
 	if err != nil {
-		fail("list topics", err)
+		session.Fail("list topics", err)
 	}
 	out["admin"] = map[string]any{"created": true, "listed": topics.Has(topic), "partitions": len(topics[topic].Partitions)}
 
@@ -65,7 +47,7 @@ func main() {
 	produced := map[string]int{}
 	results := cl.ProduceSync(ctx, records...)
 	if err := results.FirstErr(); err != nil {
-		fail("produce", err)
+		session.Fail("produce", err)
 	}
 	for _, r := range results {
 		produced[strconv.Itoa(int(r.Record.Partition))]++
@@ -75,7 +57,7 @@ func main() {
 
 	consumer, err := kgo.NewClient(kgo.SeedBrokers(bootstrap), kgo.ConsumerGroup(group), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DisableAutoCommit())
 	if err != nil {
-		fail("consumer", err)
+		session.Fail("consumer", err)
 	}
 	seen := map[string]bool{}
 	consumed := 0
@@ -87,13 +69,13 @@ func main() {
 		fetches.EachRecord(func(r *kgo.Record) {
 			consumed++
 			if "v"+string(r.Key[1:]) != string(r.Value) {
-				fail("record", fmt.Errorf("key/value mismatch %s=%s", r.Key, r.Value))
+				session.Fail("record", fmt.Errorf("key/value mismatch %s=%s", r.Key, r.Value))
 			}
 			seen[string(r.Value)] = true
 		})
 	}
 	if err := consumer.CommitUncommittedOffsets(ctx); err != nil {
-		fail("commit", err)
+		session.Fail("commit", err)
 	}
 	out["consumed"] = consumed
 	out["distinct"] = len(seen)
@@ -103,7 +85,7 @@ func main() {
 	adm2 := kadm.NewClient(cl2)
 	offsets, err := adm2.FetchOffsets(ctx, group)
 	if err != nil {
-		fail("fetch offsets", err)
+		session.Fail("fetch offsets", err)
 	}
 	committed := map[string]int64{}
 	total := int64(0)
@@ -119,12 +101,11 @@ func main() {
 	out["committed"] = committed
 	groups, err := adm2.ListGroups(ctx)
 	if err != nil {
-		fail("list groups", err)
+		session.Fail("list groups", err)
 	}
 	_, listed := groups[group]
 	out["groupListed"] = listed
 	out["groupOffsetsTotal"] = total
 	cl2.Close()
-	b, _ := json.Marshal(out)
-	fmt.Println(string(b))
+	session.Print(out)
 }

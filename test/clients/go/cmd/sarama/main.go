@@ -5,33 +5,15 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
-	"runtime/debug"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
+	"streamlab.dev/test/clients/internal/session"
+
 	"github.com/IBM/sarama"
 )
-
-func fail(what string, err error) {
-	fmt.Fprintf(os.Stderr, "%s: %v\n", what, err)
-	os.Exit(1)
-}
-
-func version() string {
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, d := range info.Deps {
-			if d.Path == "github.com/IBM/sarama" {
-				return strings.TrimPrefix(d.Version, "v")
-			}
-		}
-	}
-	return "unknown"
-}
 
 type handler struct {
 	mu       sync.Mutex
@@ -49,7 +31,7 @@ func (h *handler) ConsumeClaim(s sarama.ConsumerGroupSession, c sarama.ConsumerG
 		h.mu.Lock()
 		h.consumed++
 		if "v"+string(m.Key[1:]) != string(m.Value) {
-			fail("record", fmt.Errorf("key/value mismatch %s=%s", m.Key, m.Value))
+			session.Fail("record", fmt.Errorf("key/value mismatch %s=%s", m.Key, m.Value))
 		}
 		h.seen[string(m.Value)] = true
 		s.MarkMessage(m, "")
@@ -63,8 +45,8 @@ func (h *handler) ConsumeClaim(s sarama.ConsumerGroupSession, c sarama.ConsumerG
 }
 
 func main() {
-	bootstrap, topic, group := os.Args[1], os.Args[2], os.Args[3]
-	n, _ := strconv.Atoi(os.Args[4])
+	args := session.ParseArgs("sarama")
+	bootstrap, topic, group, n := args.Bootstrap, args.Topic, args.Group, args.N
 	brokers := []string{bootstrap}
 	cfg := sarama.NewConfig()
 	cfg.ClientID = "sarama-check"
@@ -72,20 +54,20 @@ func main() {
 	cfg.Producer.RequiredAcks = sarama.WaitForAll
 	cfg.Consumer.Offsets.Initial = sarama.OffsetOldest
 	cfg.Consumer.Offsets.AutoCommit.Enable = false
-	out := map[string]any{"client": "sarama", "version": version(), "protocolVersion": cfg.Version.String()}
+	out := map[string]any{"client": "sarama", "version": session.Version("github.com/IBM/sarama"), "protocolVersion": cfg.Version.String()}
 
 	admin, err := sarama.NewClusterAdmin(brokers, cfg)
 	if err != nil {
-		fail("admin", err)
+		session.Fail("admin", err)
 	}
 	if err := admin.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: 3, ReplicationFactor: 1}, false); err != nil {
-		fail("create topic", err)
+		session.Fail("create topic", err)
 	}
 	var topics map[string]sarama.TopicDetail
 	for i := 0; i < 50; i++ {
 		topics, err = admin.ListTopics()
 		if err != nil {
-			fail("list topics", err)
+			session.Fail("list topics", err)
 		}
 		if _, ok := topics[topic]; ok {
 			break
@@ -97,14 +79,14 @@ func main() {
 
 	producer, err := sarama.NewSyncProducer(brokers, cfg)
 	if err != nil {
-		fail("producer", err)
+		session.Fail("producer", err)
 	}
 	msgs := make([]*sarama.ProducerMessage, n)
 	for i := 0; i < n; i++ {
 		msgs[i] = &sarama.ProducerMessage{Topic: topic, Key: sarama.StringEncoder(fmt.Sprintf("k%d", i)), Value: sarama.StringEncoder(fmt.Sprintf("v%d", i))}
 	}
 	if err := producer.SendMessages(msgs); err != nil {
-		fail("produce", err)
+		session.Fail("produce", err)
 	}
 	produced := map[string]int{}
 	for _, m := range msgs {
@@ -115,14 +97,14 @@ func main() {
 
 	cg, err := sarama.NewConsumerGroup(brokers, group, cfg)
 	if err != nil {
-		fail("consumer group", err)
+		session.Fail("consumer group", err)
 	}
 	h := &handler{seen: map[string]bool{}, n: n, done: make(chan struct{})}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	go func() {
 		for ctx.Err() == nil {
 			if err := cg.Consume(ctx, []string{topic}, h); err != nil && ctx.Err() == nil {
-				fail("consume", err)
+				session.Fail("consume", err)
 			}
 		}
 	}()
@@ -137,7 +119,7 @@ func main() {
 
 	res, err := admin.ListConsumerGroupOffsets(group, map[string][]int32{topic: {0, 1, 2}})
 	if err != nil {
-		fail("list offsets", err)
+		session.Fail("list offsets", err)
 	}
 	committed := map[string]int64{}
 	total := int64(0)
@@ -150,12 +132,11 @@ func main() {
 	out["committed"] = committed
 	groups, err := admin.ListConsumerGroups()
 	if err != nil {
-		fail("list groups", err)
+		session.Fail("list groups", err)
 	}
 	_, gl := groups[group]
 	out["groupListed"] = gl
 	out["groupOffsetsTotal"] = total
 	admin.Close()
-	b, _ := json.Marshal(out)
-	fmt.Println(string(b))
+	session.Print(out)
 }
