@@ -7,9 +7,14 @@ import { defineApi, type ApiRegistry } from "../protocol/api";
 import { ApiVersions, DescribeCluster, DescribeLogDirs, OffsetForLeaderEpoch } from "../../protocol/messages";
 import { NO_AUTHORIZED_OPERATIONS } from "../core";
 
-/** metadata.version of Kafka 4.0 (4.0-IV3). Only metadata.version is finalized: no transaction.version or
- * group.version, so clients use the classic transaction and group protocols. */
+/** metadata.version of Kafka 4.0 (4.0-IV3). */
 const METADATA_VERSION = 25;
+/**
+ * transaction.version 2 finalized, as a new Kafka 4.x cluster does: clients that know KIP-890 part 2 (the Java
+ * client 4.x) use transaction protocol version 2 (Produce v12+ adding partitions, EndTxn v5 bumping the epoch);
+ * the others keep version 1, which is served beside it.
+ */
+const TRANSACTION_VERSION = 2;
 
 export function apiVersions(registry: ApiRegistry) {
   return defineApi(ApiVersions, {
@@ -19,9 +24,15 @@ export function apiVersions(registry: ApiRegistry) {
         errorCode: ErrorCode.NONE,
         apiKeys: registry.versionTable(),
         throttleTimeMs: 0,
-        supportedFeatures: [{ name: "metadata.version", minVersion: 1, maxVersion: METADATA_VERSION }],
+        supportedFeatures: [
+          { name: "metadata.version", minVersion: 1, maxVersion: METADATA_VERSION },
+          { name: "transaction.version", minVersion: 0, maxVersion: TRANSACTION_VERSION },
+        ],
         finalizedFeaturesEpoch: 0,
-        finalizedFeatures: [{ name: "metadata.version", maxVersionLevel: METADATA_VERSION, minVersionLevel: METADATA_VERSION }],
+        finalizedFeatures: [
+          { name: "transaction.version", maxVersionLevel: TRANSACTION_VERSION, minVersionLevel: TRANSACTION_VERSION },
+          { name: "metadata.version", maxVersionLevel: METADATA_VERSION, minVersionLevel: METADATA_VERSION },
+        ],
         zkMigrationReady: false,
       };
     },
