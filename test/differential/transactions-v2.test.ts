@@ -5,9 +5,10 @@
  * the producer id and epoch to use next, TxnOffsetCommit v5, the verify-only AddPartitionsToTxn v5, and what a
  * zombie with the previous epoch gets. Requests are sent with lib/protocol's codec (flexible versions).
  */
+import * as path from "node:path";
 import { describe } from "vitest";
 import { tool } from "../support/tools";
-import { differential, type Target } from "./runner";
+import { differential, run, type Target } from "./runner";
 import * as wire from "./wire";
 import { Connection } from "../../lib/client/wire/connection";
 import { AddOffsetsToTxn, AddPartitionsToTxn, ApiVersions, EndTxn, FindCoordinator, InitProducerId, Produce, TxnOffsetCommit } from "../../lib/protocol/messages";
@@ -180,4 +181,14 @@ describe.runIf(tool("kafka-reference"))("differential: transaction protocol vers
       return { withoutAddOffsets, verifyBefore, produced, verifyAfter, addOffsets: addOffsets.errorCode, withAddOffsets, end: end.error, committed: committed.offset, staleCommit };
     }),
   );
+
+  // franz-go (test/clients/go/cmd/franztxn) uses transaction protocol version 2 when the cluster finalizes it:
+  // a GroupTransactSession doing exactly-once consume-transform-produce, an aborted transaction and a fenced zombie.
+  if (tool("franz-go")) {
+    scenario("franz-go GroupTransactSession: exactly-once consume-transform-produce, an aborted transaction, a fenced zombie", async (t) => {
+      const r = await run(path.join(__dirname, "..", "clients", "go", "bin", "franztxn"), [t.bootstrap, "franz-eos", "30"], undefined, 150_000);
+      if (r.code !== 0) return { exit: r.code, stderr: r.stderr.split("\n").slice(-3) };
+      return JSON.parse(r.stdout) as unknown;
+    }, { timeoutMs: 160_000 });
+  }
 });
