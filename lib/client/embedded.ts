@@ -24,6 +24,32 @@ export interface EmbeddedBrokerState {
   dataDir: string;
   logFile: string;
   startedAt: string;
+  /** Set when the broker was started with a secured listener (%kafka start --listener ...): how this kernel connects. */
+  security?: BrokerSecurityState;
+}
+
+/**
+ * The security options of `streamlab broker`, as `%kafka start` takes them: `listener` is PROTOCOL or
+ * PROTOCOL://HOST:PORT (PLAINTEXT, SASL_PLAINTEXT, SSL, SASL_SSL); `usersFile` holds one name:password per line;
+ * `superUsers` (User:NAME,...) turns on ACLs. `username` is whom the notebook connects as (default: the first
+ * super user, else the first user in the file); `caFile` the PEM the notebook trusts (default the certificate).
+ */
+export interface BrokerSecurity {
+  listener?: string;
+  usersFile?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  superUsers?: string;
+  username?: string;
+  caFile?: string;
+}
+
+/** What the state file keeps to reconnect: file paths and a user name, never a password. */
+export interface BrokerSecurityState {
+  protocol: string;
+  username?: string;
+  usersFile?: string;
+  caFile?: string;
 }
 
 export interface StartOptions {
@@ -39,7 +65,63 @@ export interface StartOptions {
   stateDir?: string;
   /** Milliseconds to wait for `listening on`; default 30 s. */
   timeout?: number;
+  /** A secured listener, users, TLS and ACLs (the options of `streamlab broker`). */
+  security?: BrokerSecurity;
 }
+
+const PROTOCOLS = ["PLAINTEXT", "SASL_PLAINTEXT", "SSL", "SASL_SSL"];
+
+/** A users file as the broker reads it: one name:password per line; blank lines and # comments skipped. */
+function readUsers(file: string): [string, string][] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (err) {
+    throw new Error(`cannot read the users file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("#") && l.includes(":"))
+    .map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 1)]);
+}
+
+/**
+ * The broker arguments and the state to record for `security`, checked before anything starts so that a
+ * mistake is one line naming the option (the broker checks the same again).
+ */
+function securityArgs(security: BrokerSecurity, port: number): { args: string[]; state: BrokerSecurityState; host?: string } {
+  const m = /^([A-Z_]+)(?::\/\/(\[[^\]]+\]|[^:]*):(\d+))?$/.exec(security.listener ?? "PLAINTEXT");
+  if (!m || !PROTOCOLS.includes(m[1])) throw new Error(`--listener must be PROTOCOL or PROTOCOL://HOST:PORT with PROTOCOL one of ${PROTOCOLS.join(", ")}, got '${security.listener}'`);
+  const protocol = m[1];
+  const host = m[2] ? m[2].replace(/^\[|\]$/g, "") : "127.0.0.1";
+  const sasl = protocol.startsWith("SASL_");
+  const ssl = protocol.endsWith("SSL");
+  if (sasl && !security.usersFile) throw new Error(`a ${protocol} listener needs --users FILE (one name:password per line)`);
+  if (!sasl && security.usersFile) throw new Error("--users needs a SASL listener: --listener SASL_PLAINTEXT or SASL_SSL");
+  if (security.superUsers && !sasl) throw new Error("--super-users (ACLs) needs a SASL listener so that clients have names: --listener SASL_PLAINTEXT --users FILE");
+  if (ssl && (!security.tlsCert || !security.tlsKey)) throw new Error(`a ${protocol} listener needs --tls-cert and --tls-key (PEM files)`);
+  if (!ssl && (security.tlsCert || security.tlsKey)) throw new Error("--tls-cert/--tls-key need an SSL or SASL_SSL listener");
+  const args = ["--listener", `${protocol}://${host.includes(":") ? `[${host}]` : host}:${port}`];
+  const state: BrokerSecurityState = { protocol };
+  if (sasl) {
+    const usersFile = path.resolve(security.usersFile!);
+    const users = readUsers(usersFile);
+    if (users.length === 0) throw new Error(`${usersFile} has no users: write one name:password per line`);
+    const firstSuper = security.superUsers?.split(",").map((u) => u.trim().replace(/^User:/, "")).find((u) => users.some(([n]) => n === u));
+    const username = security.username ?? firstSuper ?? users[0][0];
+    if (!users.some(([n]) => n === username)) throw new Error(`--username ${username} is not in ${usersFile}`);
+    args.push("--users", usersFile);
+    if (security.superUsers) args.push("--super-users", security.superUsers);
+    Object.assign(state, { username, usersFile });
+  }
+  if (ssl) {
+    args.push("--tls-cert", path.resolve(security.tlsCert!), "--tls-key", path.resolve(security.tlsKey!));
+    state.caFile = path.resolve(security.caFile ?? security.tlsCert!);
+  }
+  return { args, state, host };
+}
+
 
 export function streamlabHome(): string {
   return process.env.STREAMLAB_HOME || path.join(os.homedir(), ".streamlab");
@@ -140,6 +222,8 @@ function sleep(ms: number): Promise<void> {
  */
 export async function startEmbeddedBroker(options: StartOptions = {}): Promise<{ state: EmbeddedBrokerState; reused: boolean; portTaken?: number }> {
   const stateDir = options.stateDir ?? streamlabHome();
+  // Options that cannot work are refused before anything else, also when a running broker would be reused.
+  if (options.security) securityArgs(options.security, 0);
   const running = await findRunningBroker(stateDir);
   if (running) return { state: running, reused: true };
   fs.mkdirSync(stateDir, { recursive: true });
@@ -215,7 +299,8 @@ async function spawnBrokerOn(port: number, stateDir: string, dataDir: string, op
     `const m = require(${JSON.stringify(entry)});` +
     `Promise.resolve(m.main(process.argv.slice(1))).then((c) => { if (typeof c === "number" && c !== 0) process.exit(c); },` +
     ` (e) => { console.error("broker failed: " + (e && e.message ? e.message : e)); process.exit(1); });`;
-  const args = ["--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDir];
+  const secured = options.security ? securityArgs(options.security, port) : undefined;
+  const args = ["--host", secured?.host ?? "127.0.0.1", "--port", String(port), "--data-dir", dataDir, ...(secured?.args ?? [])];
   const child = spawn(process.execPath, ["-e", launcher, "--", ...args], { detached: true, stdio: ["ignore", out, out], cwd: stateDir, env: { ...process.env } });
   fs.closeSync(out);
   let exited: number | null | undefined;
@@ -245,6 +330,7 @@ async function spawnBrokerOn(port: number, stateDir: string, dataDir: string, op
       const state: EmbeddedBrokerState = {
         pid: child.pid!, host, port: Number(m[2]), bootstrap: `${host.includes(":") ? `[${host}]` : host}:${m[2]}`,
         dataDir, logFile, startedAt: new Date().toISOString(),
+        ...(secured && secured.state.protocol !== "PLAINTEXT" ? { security: secured.state } : {}),
       };
       fs.writeFileSync(stateFile(stateDir), JSON.stringify(state, null, 2) + "\n");
       startedHere = { state, stateDir };
@@ -323,9 +409,28 @@ export async function stopEmbeddedBroker(options: { stateDir?: string; graceMs?:
   return state;
 }
 
-/** The ClusterConfig of a running embedded broker. */
+/**
+ * The ClusterConfig of a running embedded broker. A secured one is reached as the user recorded at start (SCRAM-
+ * SHA-256, the password read from the users file now, never stored) and over TLS trusting the recorded PEM.
+ */
 export function embeddedConfig(state: EmbeddedBrokerState): ClusterConfig {
-  return { bootstrap: [state.bootstrap], embedded: { pid: state.pid, dataDir: state.dataDir } };
+  const config: ClusterConfig = { bootstrap: [state.bootstrap], embedded: { pid: state.pid, dataDir: state.dataDir } };
+  const sec = state.security;
+  if (sec?.username && sec.usersFile) {
+    const password = readUsers(sec.usersFile).find(([n]) => n === sec.username)?.[1];
+    if (password === undefined) throw new Error(`the embedded broker's user ${sec.username} is no longer in ${sec.usersFile}: %kafka stop, then %kafka start again`);
+    config.sasl = { mechanism: "scram-sha-256", username: sec.username, password };
+  }
+  if (sec?.caFile) {
+    let ca: string;
+    try {
+      ca = fs.readFileSync(sec.caFile, "utf8");
+    } catch (err) {
+      throw new Error(`cannot read ${sec.caFile}, the embedded broker's TLS certificate: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    config.ssl = { ca };
+  }
+  return config;
 }
 
 /** The default cluster provider (current.ts): reuse the recorded embedded broker if it is alive, else start one. */

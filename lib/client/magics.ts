@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { DisplayHandle, errorMessage, MagicError, onShutdown, registerMagic, type MagicContext, type MagicSpec } from "../core";
 import { currentClient, dropCurrentClient, topicsTable } from "./cluster";
 import { peekCurrentCluster, setCurrentCluster } from "./current";
-import { embeddedConfig, findRunningBroker, startEmbeddedBroker, stopEmbeddedBroker, takenNote } from "./embedded";
+import { embeddedConfig, findRunningBroker, startEmbeddedBroker, stopEmbeddedBroker, takenNote, type BrokerSecurity } from "./embedded";
 import { Message, Table } from "./html";
 import { connect, parseBootstrap, type KafkaClient } from "./kafkajs";
 import { parseProduceBody, toProduceRecords, ProduceBodyError } from "./produce";
@@ -141,6 +141,20 @@ async function kafkaConnect(ctx: MagicContext, hosts: string | undefined): Promi
   return new Message(`connected to ${describeCluster(config)}`);
 }
 
+/** The security options of %kafka start (those of `streamlab broker`), or undefined when none is given. */
+function startSecurity(o: Record<string, unknown>): BrokerSecurity | undefined {
+  const s: BrokerSecurity = {
+    listener: o.listener as string | undefined,
+    usersFile: o.users as string | undefined,
+    tlsCert: o["tls-cert"] as string | undefined,
+    tlsKey: o["tls-key"] as string | undefined,
+    superUsers: o["super-users"] as string | undefined,
+    username: o.username as string | undefined,
+    caFile: o.ca as string | undefined,
+  };
+  return Object.values(s).some((v) => v !== undefined) ? s : undefined;
+}
+
 async function runKafka(ctx: MagicContext): Promise<unknown> {
   const [sub, arg] = ctx.args.positional;
   const o = ctx.args.options;
@@ -163,10 +177,17 @@ async function runKafka(ctx: MagicContext): Promise<unknown> {
     }
     case "start": {
       try {
-        const { state, reused, portTaken } = await startEmbeddedBroker({ port: o.port as number | undefined, dataDir: o["data-dir"] as string | undefined });
+        const security = startSecurity(o);
+        // A port in --listener PROTOCOL://HOST:PORT counts as --port.
+        const listenerPort = /:(\d+)$/.exec(security?.listener ?? "")?.[1];
+        const port = (o.port as number | undefined) ?? (listenerPort !== undefined ? Number(listenerPort) : undefined);
+        const { state, reused, portTaken } = await startEmbeddedBroker({ port, dataDir: o["data-dir"] as string | undefined, security });
         const config = embeddedConfig(state);
         let registryNote = "";
-        if (!ctx.args.flag("no-registry")) {
+        if (state.security) {
+          // The embedded registry talks to the broker without SASL or TLS; it is not started beside a secured one.
+          registryNote = ` over ${state.security.protocol}${config.sasl ? ` as ${config.sasl.username}` : ""} (no schema registry beside a secured broker)`;
+        } else if (!ctx.args.flag("no-registry")) {
           // Beside the broker, with its state in the broker's _schemas topic (Confluent's kafkastore).
           const registry = await startEmbeddedRegistry(state.bootstrap, { port: o["registry-port"] as number | undefined });
           config.registry = { url: registry.state.url };
@@ -243,11 +264,12 @@ const kafkaMagic: MagicSpec = {
   name: "kafka",
   kind: "line",
   summary: "the notebook's Kafka cluster: embedded broker or your own; topics and consumer groups",
-  usage: "%kafka [start [--port P] [--data-dir DIR] [--no-registry] | stop | connect HOST:PORT[,...] [--sasl-mechanism M --username U --password-env VAR] [--ssl] [--ca FILE] [--registry URL [--registry-auth-env VAR]] | topics [--follow [--duration 60s]] | create T --partitions N | delete T | groups]",
+  usage: "%kafka [start [--port P] [--data-dir DIR] [--no-registry] [--listener SASL_SSL://127.0.0.1:9093 --users FILE --tls-cert PEM --tls-key PEM --super-users User:NAME,...] | stop | connect HOST:PORT[,...] [--sasl-mechanism M --username U --password-env VAR] [--ssl] [--ca FILE] [--registry URL [--registry-auth-env VAR]] | topics [--follow [--duration 60s]] | create T --partitions N | delete T | groups]",
   help: [
     "%kafka alone shows the current cluster, its bootstrap address and its topics.",
     "The embedded broker runs as a separate process that survives kernel restarts (state in $STREAMLAB_HOME, default ~/.streamlab).",
     "Passwords come from environment variables (--password-env) or, without it, a hidden prompt in the frontend; they are never shown or saved.",
+    "%kafka start --listener SASL_SSL://HOST:PORT --users FILE --tls-cert PEM --tls-key PEM [--super-users User:admin] secures the embedded broker as `streamlab broker` does; the notebook connects as --username (default the first super user) with the password from FILE.",
   ].join("\n"),
   options: [
     { name: "port", type: "number", help: "start: TCP port (default 9092 if free, else any free port)" },
@@ -257,10 +279,15 @@ const kafkaMagic: MagicSpec = {
     { name: "registry", type: "string", help: "connect: URL of the cluster's schema registry (Confluent's REST API)" },
     { name: "registry-auth-env", type: "string", help: "connect: environment variable holding the registry's basic auth as user:password" },
     { name: "sasl-mechanism", type: "string", help: "connect: SASL mechanism", choices: ["plain", "scram-sha-256", "scram-sha-512"] },
-    { name: "username", type: "string", help: "connect: SASL user name" },
+    { name: "listener", type: "string", help: "start: PROTOCOL or PROTOCOL://HOST:PORT, PROTOCOL one of PLAINTEXT, SASL_PLAINTEXT, SSL, SASL_SSL" },
+    { name: "users", type: "string", help: "start: users file for a SASL listener, one name:password per line" },
+    { name: "tls-cert", type: "string", help: "start: PEM certificate of an SSL or SASL_SSL listener" },
+    { name: "tls-key", type: "string", help: "start: PEM private key of an SSL or SASL_SSL listener" },
+    { name: "super-users", type: "string", help: "start: turns on ACLs; principals allowed everything, e.g. User:admin,User:ops" },
+    { name: "username", type: "string", help: "connect: SASL user name; start: the user the notebook connects as (default the first super user)" },
     { name: "password-env", type: "string", help: "connect: environment variable holding the SASL password (without it, the frontend prompts, hidden)" },
     { name: "ssl", type: "boolean", help: "connect: use TLS" },
-    { name: "ca", type: "string", help: "connect: PEM file of the certificate authority (implies --ssl)" },
+    { name: "ca", type: "string", help: "connect: PEM file of the certificate authority (implies --ssl); start: what the notebook trusts (default --tls-cert)" },
     { name: "partitions", alias: "p", type: "number", help: "create: number of partitions", default: 1 },
     { name: "follow", alias: "f", type: "boolean", help: "topics: keep the table updating every second" },
     { name: "duration", type: "duration", help: "topics --follow: for how long (default 60s)" },

@@ -11,6 +11,8 @@ import { describe, expect, it } from "vitest";
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, ResourcePatternTypes } from "kafkajs";
 import { AclOperation, Authorizer, Permission, PatternType, ResourceType, type AclBinding } from "../../lib/broker/acl/authorizer";
 import { parseBrokerArgs } from "../../lib/broker/cli";
+import { Connection } from "../../lib/client/wire/connection";
+import { DescribeCluster, Metadata } from "../../lib/protocol/messages";
 import { tool } from "../support/tools";
 import { venvPython } from "../support/venv";
 import { run, withBroker } from "./helpers";
@@ -89,6 +91,25 @@ describe("ACL APIs on the embedded broker", () => {
       );
       await admin.disconnect();
       expect(err).toBe("SECURITY_DISABLED");
+    });
+  });
+
+  it("without an authorizer the authorized-operations fields list every operation Kafka supports on the resource", async () => {
+    await withBroker(async (b) => {
+      const c = await Connection.open("127.0.0.1", b.port, { bootstrap: [b.bootstrap] });
+      try {
+        const md = await c.request(Metadata, 10, { topics: [{ name: "ops-open" }], allowAutoTopicCreation: true, includeClusterAuthorizedOperations: true, includeTopicAuthorizedOperations: true });
+        const notAsked = await c.request(Metadata, 12, { topics: [{ name: "ops-open" }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+        const cluster = await c.request(DescribeCluster, 1, { includeClusterAuthorizedOperations: true, endpointType: 1 });
+        const bits = (ops: number[]) => ops.reduce((n, op) => n | (1 << op), 0);
+        const { READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE } = AclOperation;
+        expect(md.topics[0].topicAuthorizedOperations).toBe(bits([READ, WRITE, CREATE, DESCRIBE, DELETE, ALTER, DESCRIBE_CONFIGS, ALTER_CONFIGS]));
+        expect(md.clusterAuthorizedOperations).toBe(bits([CREATE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE, ALTER, DESCRIBE]));
+        expect(cluster.clusterAuthorizedOperations).toBe(md.clusterAuthorizedOperations);
+        expect(notAsked.topics[0].topicAuthorizedOperations).toBe(-2147483648); // Kafka's "not requested"
+      } finally {
+        c.close();
+      }
     });
   });
 

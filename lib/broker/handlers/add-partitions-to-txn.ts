@@ -1,7 +1,7 @@
 /**
  * AddPartitionsToTxn v0-5: partitions join the producer's open transaction (the first one opens it). v0-3 are
  * the client versions (one transaction); v4+ carry several transactions and a verify-only flag (KIP-890), which
- * checks membership without adding.
+ * checks membership without adding (a partition not in the transaction: TRANSACTION_ABORTABLE, as Kafka 4.1).
  */
 import { ErrorCode } from "../../protocol/apis";
 import { defineApi } from "../protocol/api";
@@ -22,7 +22,7 @@ function addOne(ctx: RequestContext, version: number, transactionalId: string, p
     : deniedTopic.some(Boolean)
       ? deniedTopic.map((d) => (d ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : ErrorCode.OPERATION_NOT_ATTEMPTED))
       : verifyOnly
-    ? flat.map((p) => (core.txns.inTransaction(producerId, producerEpoch, p.topic, p.partition) ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE))
+    ? flat.map((p) => (core.txns.inTransaction(producerId, producerEpoch, p.topic, p.partition) ? ErrorCode.NONE : ErrorCode.TRANSACTION_ABORTABLE))
     : core.txns.addPartitions(transactionalId, producerId, producerEpoch, flat);
   let i = 0;
   return topics.map((t) => ({

@@ -5,7 +5,7 @@
 import { ErrorCode } from "../../protocol/apis";
 import { defineApi } from "../protocol/api";
 import { DeleteGroups, DescribeGroups, ListGroups, OffsetDelete } from "../../protocol/messages";
-import { AclOperation, groupAllowed } from "../acl/check";
+import { AclOperation, ResourceType, authorizedOperations, groupAllowed, topicAllowed } from "../acl/check";
 import { NO_AUTHORIZED_OPERATIONS } from "../core";
 import type { Group } from "../group/coordinator";
 
@@ -38,7 +38,7 @@ export const describeGroups = defineApi(DescribeGroups, {
           protocolType: d.protocolType,
           protocolData: d.protocolName,
           members: d.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, clientId: m.clientId, clientHost: m.clientHost, memberMetadata: m.metadata, memberAssignment: m.assignment })),
-          authorizedOperations: NO_AUTHORIZED_OPERATIONS,
+          authorizedOperations: ctx.version >= 3 && req.includeAuthorizedOperations ? authorizedOperations(ctx, ResourceType.GROUP, id) : NO_AUTHORIZED_OPERATIONS,
         };
       }),
     };
@@ -81,6 +81,8 @@ export const offsetDelete = defineApi(OffsetDelete, {
   versions: [0, 0],
   handle(req, ctx) {
     const coordinator = ctx.core.groups;
+    // With an authorizer: DELETE on the group, then READ on each topic (TOPIC_AUTHORIZATION_FAILED), as Kafka.
+    if (!groupAllowed(ctx, AclOperation.DELETE, req.groupId)) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
     const g = coordinator.groups.get(req.groupId);
     if (!visible(g)) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND };
     // Offsets of topics the group's consumers are subscribed to stay (GROUP_SUBSCRIBED_TO_TOPIC), as in Kafka.
@@ -90,7 +92,8 @@ export const offsetDelete = defineApi(OffsetDelete, {
       name: t.name,
       partitions: t.partitions.map((p) => {
         let errorCode: number = ErrorCode.NONE;
-        if (!ctx.core.topics.get(t.name)?.partitions[p.partitionIndex]) errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        if (!topicAllowed(ctx, AclOperation.READ, t.name)) errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+        else if (!ctx.core.topics.get(t.name)?.partitions[p.partitionIndex]) errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
         else if (subscribed.has(t.name)) errorCode = ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC;
         else deleted.push({ topic: t.name, partition: p.partitionIndex });
         return { partitionIndex: p.partitionIndex, errorCode };

@@ -7,7 +7,7 @@ import { ErrorCode } from "../../protocol/apis";
 import { defineApi } from "../protocol/api";
 import { UUID_ZERO } from "../../protocol/codec";
 import { Metadata } from "../../protocol/messages";
-import { AclOperation, clusterAllowed, topicAllowed } from "../acl/check";
+import { AclOperation, ResourceType, authorizedOperations, clusterAllowed, clusterAuthorizedOperations, topicAllowed } from "../acl/check";
 import { NO_AUTHORIZED_OPERATIONS } from "../core";
 import { INTERNAL_TOPICS, checkTopicName } from "../log/topics";
 import { topicMeta } from "./topic-meta";
@@ -53,7 +53,8 @@ export const metadata = defineApi(Metadata, {
           isrNodes: [core.nodeId],
           offlineReplicas: [],
         })),
-        topicAuthorizedOperations: NO_AUTHORIZED_OPERATIONS,
+        // v8+ asked for: the operations the principal may do on the topic (every one without an authorizer).
+        topicAuthorizedOperations: req.includeTopicAuthorizedOperations ? authorizedOperations(ctx, ResourceType.TOPIC, name) : NO_AUTHORIZED_OPERATIONS,
       };
     });
     return {
@@ -61,7 +62,7 @@ export const metadata = defineApi(Metadata, {
       clusterId: core.clusterId,
       controllerId: core.nodeId,
       topics,
-      clusterAuthorizedOperations: NO_AUTHORIZED_OPERATIONS,
+      clusterAuthorizedOperations: v >= 8 && v <= 10 && req.includeClusterAuthorizedOperations ? clusterAuthorizedOperations(ctx) : NO_AUTHORIZED_OPERATIONS,
     };
   },
 });

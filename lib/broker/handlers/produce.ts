@@ -2,6 +2,8 @@
  * Produce v3-13 (v13, Kafka 4.1: topics named by id; an unknown id is UNKNOWN_TOPIC_ID) (v0-2 are advertised but refused, as Kafka 4.0 does: see `advertisedMin`). Each partition's
  * records are split into RecordBatch v2 batches, every CRC32C verified, then appended as received with only the
  * base offset rewritten; records are never decoded into objects. One bad batch fails its partition only.
+ * Transactional batches at v12+ add their partition to the producer's transaction (transaction protocol version 2,
+ * KIP-890 part 2); at v3-11 the partition must have been added with AddPartitionsToTxn.
  */
 import { ErrorCode } from "../../protocol/apis";
 import { defineApi } from "../protocol/api";
@@ -82,9 +84,19 @@ export const produce = defineApi(Produce, {
             let first = -1;
             for (const b of batches) {
               const h = batchHeader(b);
+              // v12+ (transaction protocol version 2): the partition joins the producer's transaction here, as
+              // AddPartitionsToTxn would; a fenced producer gets INVALID_PRODUCER_EPOCH, as from Kafka.
+              if (ctx.version >= 12 && h.transactional && !inTxn(h.producerId, h.producerEpoch)) {
+                const [added] = core.txns.addPartitions(req.transactionalId ?? "", h.producerId, h.producerEpoch, [{ topic: name, partition: p.index }]);
+                if (added) {
+                  res.errorCode = added === ErrorCode.PRODUCER_FENCED ? ErrorCode.INVALID_PRODUCER_EPOCH : added;
+                  return res;
+                }
+              }
               const verdict = state.check(h, inTxn);
               if (verdict.kind === "error") {
-                res.errorCode = verdict.errorCode;
+                // v11 knows TRANSACTION_ABORTABLE for a partition outside the transaction (KIP-890), older versions INVALID_TXN_STATE.
+                res.errorCode = ctx.version >= 11 && verdict.errorCode === ErrorCode.INVALID_TXN_STATE ? ErrorCode.TRANSACTION_ABORTABLE : verdict.errorCode;
                 res.errorMessage = verdict.message;
                 return res;
               }

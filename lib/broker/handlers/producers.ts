@@ -35,10 +35,14 @@ export const describeProducers = defineApi(DescribeProducers, {
     return {
       topics: req.topics.map((t) => {
         const topic = ctx.core.topics.get(t.name);
+        // With an authorizer: READ on the topic (TOPIC_AUTHORIZATION_FAILED for each partition), as Kafka.
+        const readable = topicAllowed(ctx, AclOperation.READ, t.name);
         return {
           name: t.name,
           partitions: t.partitionIndexes.map((p) =>
-            topic?.partitions[p]
+            !readable
+              ? { partitionIndex: p, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null, activeProducers: [] }
+              : topic?.partitions[p]
               ? {
                   partitionIndex: p,
                   errorCode: ErrorCode.NONE,
@@ -71,7 +75,9 @@ export const listTransactions = defineApi(ListTransactions, {
         (req.stateFilters.length === 0 || req.stateFilters.includes(t.state)) &&
         (req.producerIdFilters.length === 0 || req.producerIdFilters.includes(t.producerId)) &&
         // v1 (KIP-994): only transactions open longer than the duration.
-        (req.durationFilter < 0 || (t.state === "Ongoing" && now - t.startTimeMs > req.durationFilter)),
+        (req.durationFilter < 0 || (t.state === "Ongoing" && now - t.startTimeMs > req.durationFilter)) &&
+        // With an authorizer: only the transactional ids the principal may describe, as Kafka.
+        transactionalIdAllowed(ctx, AclOperation.DESCRIBE, t.transactionalId),
     );
     return {
       errorCode: ErrorCode.NONE,
@@ -86,12 +92,16 @@ export const describeTransactions = defineApi(DescribeTransactions, {
   handle(req, ctx) {
     return {
       transactionStates: req.transactionalIds.map((transactionalId) => {
+        // With an authorizer: DESCRIBE on the transactional id, and only the topics one may describe, as Kafka.
+        if (!transactionalIdAllowed(ctx, AclOperation.DESCRIBE, transactionalId))
+          return { errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, transactionalId, transactionState: "", transactionTimeoutMs: 0, transactionStartTimeMs: -1, producerId: -1, producerEpoch: -1, topics: [] };
         const t = ctx.core.txns.txns.get(transactionalId);
         if (!t)
           return { errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND, transactionalId, transactionState: "", transactionTimeoutMs: 0, transactionStartTimeMs: -1, producerId: -1, producerEpoch: -1, topics: [] };
         const byTopic = new Map<string, number[]>();
         for (const k of t.partitions) {
           const [topic, p] = k.split("\0");
+          if (!topicAllowed(ctx, AclOperation.DESCRIBE, topic)) continue;
           if (!byTopic.has(topic)) byTopic.set(topic, []);
           byTopic.get(topic)!.push(Number(p));
         }

@@ -1,7 +1,8 @@
 /**
- * TxnOffsetCommit v0-4 (to the group coordinator): offsets committed inside a transaction, visible to OffsetFetch
+ * TxnOffsetCommit v0-5 (to the group coordinator): offsets committed inside a transaction, visible to OffsetFetch
  * only once EndTxn commits (OffsetFetch with require_stable answers UNSTABLE_OFFSET_COMMIT meanwhile). v3+ carries
- * the consumer's generation and member id, checked as OffsetCommit checks them.
+ * the consumer's generation and member id, checked as OffsetCommit checks them. v5 (transaction protocol version 2)
+ * adds the group to the transaction itself, as AddOffsetsToTxn would.
  */
 import { ErrorCode } from "../../protocol/apis";
 import { defineApi } from "../protocol/api";
@@ -9,7 +10,7 @@ import { TxnOffsetCommit } from "../../protocol/messages";
 import { AclOperation, groupAllowed, topicAllowed, transactionalIdAllowed } from "../acl/check";
 
 export const txnOffsetCommit = defineApi(TxnOffsetCommit, {
-  versions: [0, 4],
+  versions: [0, 5],
   handle(req, ctx) {
     const { core } = ctx;
     let error: number = req.groupId ? ErrorCode.NONE : ErrorCode.INVALID_GROUP_ID;
@@ -34,7 +35,9 @@ export const txnOffsetCommit = defineApi(TxnOffsetCommit, {
       };
     });
     if (accepted.length) {
-      const failed = core.txns.commitOffsets(req.transactionalId, req.groupId, req.producerId, req.producerEpoch, accepted);
+      // v5 (transaction protocol version 2): the group joins the transaction here, no AddOffsetsToTxn first.
+      const added = ctx.version >= 5 ? core.txns.addOffsets(req.transactionalId, req.producerId, req.producerEpoch, req.groupId) : ErrorCode.NONE;
+      const failed = added === ErrorCode.PRODUCER_FENCED ? ErrorCode.INVALID_PRODUCER_EPOCH : added || core.txns.commitOffsets(req.transactionalId, req.groupId, req.producerId, req.producerEpoch, accepted);
       if (failed) for (const t of topics) for (const p of t.partitions) if (p.errorCode === 0) p.errorCode = failed;
     }
     return { topics };

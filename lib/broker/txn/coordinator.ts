@@ -1,5 +1,5 @@
 /**
- * The transaction coordinator (Kafka's TransactionCoordinator, transaction protocol version 1): producer ids
+ * The transaction coordinator (Kafka's TransactionCoordinator, transaction protocol versions 1 and 2): producer ids
  * for transactional ids with epoch bumps that fence older producers, the partitions and groups of the open
  * transaction (AddPartitionsToTxn, AddOffsetsToTxn), offsets committed inside it (TxnOffsetCommit, applied to
  * the group coordinator only at commit), EndTxn writing COMMIT or ABORT markers to every partition, and
@@ -204,17 +204,52 @@ export class TransactionCoordinator {
     return ErrorCode.NONE;
   }
 
-  /** EndTxn: markers to every partition, offsets to the groups on commit. A retried EndTxn of the same outcome answers NONE. */
-  endTxn(transactionalId: string, producerId: number, epoch: number, commit: boolean): number {
+  /**
+   * EndTxn: markers to every partition, offsets to the groups on commit. Version 1 of the protocol (EndTxn v0-4):
+   * a retried EndTxn of the same outcome answers NONE. Version 2 (EndTxn v5, KIP-890 part 2): the epoch is bumped
+   * at every end (markers carry the new epoch, so the producer's older epoch is fenced from the partitions) and
+   * the answer names the producer id and epoch for the next transaction; a retry comes with the previous epoch;
+   * an abort with nothing open still bumps the epoch; an epoch about to overflow moves to a new producer id.
+   */
+  endTxn(transactionalId: string, producerId: number, epoch: number, commit: boolean, v2 = false): { errorCode: number; producerId: number; producerEpoch: number } {
     const t = this.txns.get(transactionalId);
+    const answer = (errorCode: number) => ({ errorCode, producerId: errorCode || !t ? -1 : t.producerId, producerEpoch: errorCode || !t ? -1 : t.epoch });
+    if (v2) {
+      if (!t || t.producerId !== producerId) return answer(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+      if (epoch !== t.epoch) {
+        const retry = epoch === t.lastEpoch && t.state === (commit ? "CompleteCommit" : "CompleteAbort");
+        return answer(retry ? ErrorCode.NONE : ErrorCode.PRODUCER_FENCED);
+      }
+      const now = Date.now();
+      if (t.state === "Ongoing") this.complete(t, commit, true, now);
+      else if (!commit && (t.state === "Empty" || t.state === "CompleteCommit" || t.state === "CompleteAbort")) {
+        this.bump(t);
+        t.state = "CompleteAbort";
+        t.lastUpdateMs = now;
+      } else return answer(ErrorCode.INVALID_TXN_STATE);
+      if (t.epoch >= MAX_EPOCH) {
+        t.producerId = this.allocateProducerId();
+        t.lastEpoch = -1;
+        t.epoch = 0;
+      }
+      this.save();
+      return answer(ErrorCode.NONE);
+    }
     const err = this.validate(t, producerId, epoch);
-    if (err) return err;
-    if (t!.state === "CompleteCommit" && commit) return ErrorCode.NONE;
-    if (t!.state === "CompleteAbort" && !commit) return ErrorCode.NONE;
-    if (t!.state !== "Ongoing") return ErrorCode.INVALID_TXN_STATE;
+    if (err) return answer(err);
+    if (t!.state === "CompleteCommit" && commit) return answer(ErrorCode.NONE);
+    if (t!.state === "CompleteAbort" && !commit) return answer(ErrorCode.NONE);
+    if (t!.state !== "Ongoing") return answer(ErrorCode.INVALID_TXN_STATE);
     this.complete(t!, commit, false, Date.now());
     this.save();
-    return ErrorCode.NONE;
+    return answer(ErrorCode.NONE);
+  }
+
+  private bump(t: TxnMetadata): void {
+    if (t.epoch < MAX_EPOCH) {
+      t.lastEpoch = t.epoch;
+      t.epoch++;
+    }
   }
 
   /**
@@ -222,10 +257,7 @@ export class TransactionCoordinator {
    * producer's later writes and EndTxn are refused), pending offsets committed or dropped.
    */
   private complete(t: TxnMetadata, commit: boolean, bumpEpoch: boolean, now: number): void {
-    if (bumpEpoch && t.epoch < MAX_EPOCH) {
-      t.lastEpoch = t.epoch;
-      t.epoch++;
-    }
+    if (bumpEpoch) this.bump(t);
     for (const k of t.partitions) {
       const [topic, p] = k.split("\0");
       const log = this.deps.topics.get(topic)?.partitions[Number(p)];
