@@ -7,24 +7,19 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"streamlab.dev/test/clients/internal/session"
+
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
-
-func fail(what string, err error) {
-	fmt.Fprintf(os.Stderr, "%s: %v\n", what, err)
-	os.Exit(1)
-}
 
 // errName is the Kafka error name of err (kerr), "none" for nil, else the error's first word.
 func errName(err error) string {
@@ -48,7 +43,7 @@ func main() {
 
 	plain, err := kgo.NewClient(kgo.SeedBrokers(bootstrap), kgo.RequiredAcks(kgo.AllISRAcks()))
 	if err != nil {
-		fail("client", err)
+		session.Fail("client", err)
 	}
 	adm := kadm.NewClient(plain)
 	created, err := adm.CreateTopics(ctx, 2, 1, nil, in, out)
@@ -56,11 +51,11 @@ func main() {
 		err = created.Error()
 	}
 	if err != nil {
-		fail("create topics", err)
+		session.Fail("create topics", err)
 	}
 	for i := 0; i < n; i++ {
 		if err := plain.ProduceSync(ctx, &kgo.Record{Topic: in, Key: []byte("k" + strconv.Itoa(i)), Value: []byte("in-" + strconv.Itoa(i))}).FirstErr(); err != nil {
-			fail("produce input", err)
+			session.Fail("produce input", err)
 		}
 	}
 
@@ -76,7 +71,7 @@ func main() {
 		kgo.FetchMaxWait(500*time.Millisecond),
 	)
 	if err != nil {
-		fail("transact session", err)
+		session.Fail("transact session", err)
 	}
 	done, transactions := 0, 0
 	deadline := time.Now().Add(60 * time.Second)
@@ -90,14 +85,14 @@ func main() {
 			continue
 		}
 		if err := sess.Begin(); err != nil {
-			fail("begin", err)
+			session.Fail("begin", err)
 		}
 		for _, r := range records {
 			sess.Produce(ctx, &kgo.Record{Topic: out, Key: r.Key, Value: append([]byte("out-"), r.Value...)}, nil)
 		}
 		committed, err := sess.End(ctx, kgo.TryCommit)
 		if err != nil {
-			fail("end", err)
+			session.Fail("end", err)
 		}
 		if committed {
 			done += len(records)
@@ -113,7 +108,7 @@ func main() {
 	for i := 0; i < 50; i++ {
 		offsets, err := adm.FetchOffsets(ctx, group)
 		if err != nil {
-			fail("fetch offsets", err)
+			session.Fail("fetch offsets", err)
 		}
 		committed = 0
 		offsets.Each(func(o kadm.OffsetResponse) {
@@ -131,23 +126,23 @@ func main() {
 	// An aborted transaction, then a zombie: a newer client with the same transactional id fences the older one.
 	older, err := kgo.NewClient(kgo.SeedBrokers(bootstrap), kgo.TransactionalID(txnID+"-z"), kgo.DefaultProduceTopic(out))
 	if err != nil {
-		fail("older client", err)
+		session.Fail("older client", err)
 	}
 	if err := older.BeginTransaction(); err != nil {
-		fail("begin older", err)
+		session.Fail("begin older", err)
 	}
 	abortedErr := older.ProduceSync(ctx, &kgo.Record{Value: []byte("aborted")}).FirstErr()
 	result["abort"] = map[string]string{"produce": errName(abortedErr), "end": errName(older.EndTransaction(ctx, kgo.TryAbort))}
 	if err := older.BeginTransaction(); err != nil {
-		fail("begin older again", err)
+		session.Fail("begin older again", err)
 	}
 	before := older.ProduceSync(ctx, &kgo.Record{Value: []byte("fenced-before-commit")}).FirstErr()
 	newer, err := kgo.NewClient(kgo.SeedBrokers(bootstrap), kgo.TransactionalID(txnID+"-z"), kgo.DefaultProduceTopic(out))
 	if err != nil {
-		fail("newer client", err)
+		session.Fail("newer client", err)
 	}
 	if err := newer.BeginTransaction(); err != nil {
-		fail("begin newer", err)
+		session.Fail("begin newer", err)
 	}
 	newerErr := newer.ProduceSync(ctx, &kgo.Record{Value: []byte("from-newer")}).FirstErr()
 	newerEnd := newer.EndTransaction(ctx, kgo.TryCommit)
@@ -169,7 +164,7 @@ func main() {
 	reader, err := kgo.NewClient(kgo.SeedBrokers(bootstrap), kgo.ConsumeTopics(out), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.FetchMaxWait(500*time.Millisecond))
 	if err != nil {
-		fail("reader", err)
+		session.Fail("reader", err)
 	}
 	var values []string
 	idle := 0
@@ -188,6 +183,5 @@ func main() {
 	sort.Strings(values)
 	result["out"] = values
 	plain.Close()
-	b, _ := json.Marshal(result)
-	fmt.Println(string(b))
+	session.Print(result)
 }
