@@ -51,7 +51,12 @@ function groupLookup(parts: { code: string; primitive: boolean }[], fresh: strin
   const lk = parts.map((p) => (p.code === "ws" ? "ws" : `(${p.code} ?? null)`));
   const objects = parts.filter((p) => p.code !== "ws").map((p) => `(typeof ${p.code} === "object" && ${p.code} !== null)`);
   const lines: string[] = [`let g;`, `if (${objects.join(" || ") || "false"}) { ${fromStore} } else {`, `let m0 = L;`];
-  for (let j = 0; j < parts.length - 1; j++) lines.push(`let m${j + 1} = m${j}.get(${lk[j]}); if (m${j + 1} === undefined) { m${j + 1} = new Map(); m${j}.set(${lk[j]}, m${j + 1}); }`);
+  for (let j = 0; j < parts.length - 1; j++) {
+    const get = `m${j + 1} = m${j}.get(${lk[j]}); if (m${j + 1} === undefined) { m${j + 1} = new Map(); m${j}.set(${lk[j]}, m${j + 1}); }`;
+    // The first key (a window start) is usually the previous row's: its inner Map is kept (LK, LM) across rows.
+    if (j === 0) lines.push(`let m1; if (LM !== undefined && LK === ${lk[0]}) m1 = LM; else { ${get} LK = ${lk[0]}; LM = m1; }`);
+    else lines.push(`let ${get}`);
+  }
   const last = parts.length - 1;
   lines.push(`g = m${last}.get(${lk[last]}); if (g === undefined) { ${fromStore} m${last}.set(${lk[last]}, g); }`, `}`);
   return lines.join("\n");
@@ -129,7 +134,7 @@ for (let i = 0; i < n; i++) {
 }`;
     }
     const names = Object.keys(helpers);
-    this.update = compileGenerated(names, `"use strict";\nreturn function update(P, n, groups, batchId, wm, m) {\nconst L = new Map();\n${hoist}\n${body}\n};`, names.map((n) => helpers[n as keyof typeof helpers]));
+    this.update = compileGenerated(names, `"use strict";\nreturn function update(P, n, groups, batchId, wm, m) {\nconst L = new Map();\nlet LK, LM;\n${hoist}\n${body}\n};`, names.map((n) => helpers[n as keyof typeof helpers]));
     // Session windows keep their events and fold them on output (sessions merge, so accumulators would need merging).
     const foldUpdates = slots.map((s, j) => s.def.update(`V${j}`, (k) => `a[${this.slotOffsets[j] + k}]`)).join("\n");
     this.fold = compileGenerated([], `"use strict";\nreturn function fold(events) {\nconst a = [${inits.join(", ")}];\nfor (const ev of events) {\n${slots.map((_, j) => `const V${j} = ev[${j + 1}];`).join("\n")}\n${foldUpdates}\n}\nreturn a;\n};`, []);

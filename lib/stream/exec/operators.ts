@@ -12,8 +12,9 @@ import { withRowErrors, type PhysicalOperator, type StatefulOperator } from "./o
 export class ProjectOperator implements PhysicalOperator {
   readonly name = "project";
   private readonly fn;
-  constructor(node: Extract<PlanNode, { op: "project" }>, needed?: boolean[]) {
-    this.fn = compileProjection(node.exprs, needed);
+  /** `numericColumns`: the consumers read columns by index only, so double/timestamp columns may be Float64Arrays. */
+  constructor(node: Extract<PlanNode, { op: "project" }>, needed?: boolean[], numericColumns = false) {
+    this.fn = compileProjection(node.exprs, needed, numericColumns);
   }
   run(b: Batch, ctx: ExecContext): Batch {
     return withRowErrors(b, ctx, () => ({ n: b.n, cols: this.fn(b.cols, b.n, ctx), rowIds: b.rowIds }));

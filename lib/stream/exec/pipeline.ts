@@ -34,7 +34,7 @@ export function buildPipeline(root: PlanNode, env: PipelineEnv = { watermarkDela
   const needed = pruneColumns(nodes);
   nodes.forEach((n, i) => {
     switch (n.op) {
-      case "project": ops.push(new ProjectOperator(n, needed[i])); break;
+      case "project": ops.push(new ProjectOperator(n, needed[i], feedsAggregate(nodes, i))); break;
       case "filter": ops.push(new FilterOperator(n)); break;
       case "watermark": ops.push(new WatermarkOperator(n.column, env.watermarkDelaysMs.push(n.delayMs) - 1)); break;
       case "aggregate": {
@@ -51,6 +51,20 @@ export function buildPipeline(root: PlanNode, env: PipelineEnv = { watermarkDela
     }
   });
   return ops;
+}
+
+/**
+ * Does the project at `i` feed an aggregation through watermarks and filters only? Those read its columns by
+ * index (a filter's gather copies into plain arrays) and the aggregation builds its own output, so its numeric
+ * columns may be Float64Arrays: they never reach a sink, a join or a union.
+ */
+function feedsAggregate(nodes: PlanNode[], i: number): boolean {
+  for (let j = i + 1; j < nodes.length; j++) {
+    const op = nodes[j].op;
+    if (op === "aggregate") return true;
+    if (op !== "watermark" && op !== "filter") return false;
+  }
+  return false;
 }
 
 /** Every operator, with those inside union inputs (in a fixed order: the state's operator ids follow it). */

@@ -242,32 +242,51 @@ export function columnUses(e: BExpr, counts: Map<number, number>): void {
   }
 }
 
-/** One function computing every expression of a projection in one pass. Bare column refs reuse the input arrays. */
-export function compileProjection(input: BExpr[], needed?: boolean[]): ProjectFn {
+/** A Float64Array column with the rows that were not numbers (`patches`: row, value, row, value...) as a plain array. */
+function withPatches(col: Float64Array, patches: unknown[]): unknown[] {
+  const out: unknown[] = Array.from(col);
+  for (let k = 0; k < patches.length; k += 2) out[patches[k] as number] = patches[k + 1];
+  return out;
+}
+
+/** Types whose values are JS numbers or null: a projection may hand them on in a Float64Array (`numericColumns`). */
+const NUMERIC_COLUMN = new Set(["double", "timestamp"]);
+
+/**
+ * One function computing every expression of a projection in one pass. Bare column refs reuse the input arrays.
+ * With `numericColumns`, a computed double or timestamp column whose values are all numbers comes out as a
+ * Float64Array (no boxed number per row for the collector to copy); one with a null (or anything else) in it is
+ * a plain array as always. Only for consumers that read columns by index (the pipeline decides).
+ */
+export function compileProjection(input: BExpr[], needed?: boolean[], numericColumns = false): ProjectFn {
   const seen = new Map<BExpr, BExpr>();
   const exprs = input.map((e) => optimize(e, seen));
   const cg = new CodeGen();
   const outs: string[] = [];
   const computed: number[] = [];
   const prelude = vectorPrelude(exprs.filter((e, j) => e.k !== "col" && (!needed || needed[j])), cg);
+  const numeric = new Set<number>();
   exprs.forEach((e, j) => {
     if (e.k === "col" || (needed && !needed[j])) return;
     const v = gen(e, cg);
-    cg.emit(`O${j}[i] = ${v};`);
+    if (numericColumns && NUMERIC_COLUMN.has(e.type.kind)) {
+      numeric.add(j);
+      cg.emit(`if (typeof ${v} === "number") O${j}[i] = ${v}; else (X${j} ??= []).push(i, ${v});`);
+    } else cg.emit(`O${j}[i] = ${v};`);
     computed.push(j);
     outs.push(`O${j}`);
   });
   const loop = cg.takeBody();
   // Columns nobody downstream reads are left empty (pruned).
-  const result = exprs.map((e, j) => (needed && !needed[j] ? "[]" : e.k === "col" ? `cols[${e.index}]` : `O${j}`)).join(", ");
+  const result = exprs.map((e, j) => (needed && !needed[j] ? "[]" : e.k === "col" ? `cols[${e.index}]` : numeric.has(j) ? `(X${j} === null ? O${j} : PATCH(O${j}, X${j}))` : `O${j}`)).join(", ");
   const source = `return function project(cols, n, ctx) {
 ${hoist(cg)}
 ${prelude}
-${computed.map((j) => `const O${j} = new Array(n);`).join("\n")}
+${computed.map((j) => (numeric.has(j) ? `const O${j} = new Float64Array(n); let X${j} = null;` : `const O${j} = new Array(n);`)).join("\n")}
 ${computed.length ? `for (let i = 0; i < n; i++) {\n${loop}\n}` : ""}
 return [${result}];
 };`;
-  return build<ProjectFn>(source, cg.consts, {});
+  return build<ProjectFn>(source, cg.consts, numeric.size ? { PATCH: withPatches } : {});
 }
 
 /** A predicate compiled to a selection vector: the indexes of rows where it is true (not null, not false). */

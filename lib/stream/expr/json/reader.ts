@@ -6,7 +6,7 @@ import type { StructType } from "../../types";
 import type { JsonMode } from "../bound";
 import { RowError, compileGenerated } from "../gen";
 import * as R from "../runtime";
-import { makeFlatScanner, nestingDepthExceeds, MAX_JSON_DEPTH } from "./scanner";
+import { makeFlatScanner, nestingDepthExceeds, MAX_JSON_DEPTH, SCAN_EXACT, SCAN_FAILED } from "./scanner";
 
 /**
  * A parser specialised to one schema: JSON.parse, then per-field conversion. A record that does not parse is
@@ -72,7 +72,15 @@ export function makeJsonParser(schema: StructType, mode: JsonMode, corruptName: 
   const vals: unknown[] = new Array(names.length + 1);
   return (input: unknown, row: number) => {
     let parsedVals: unknown[] | undefined;
-    if (scanner && scanner(input as Buffer, vals)) parsedVals = vals;
+    if (scanner) {
+      const scanned = scanner(input as Buffer, vals);
+      // Every value already of its field's type: the positional result is the scanner's array as it is.
+      if (scanned === SCAN_EXACT && asArray) {
+        vals[nf] = null;
+        return vals;
+      }
+      if (scanned !== SCAN_FAILED) parsedVals = vals;
+    }
     let text = "";
     if (!parsedVals) {
       text = binary ? (input as Buffer).toString("utf8") : (input as string);

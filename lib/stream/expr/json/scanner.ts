@@ -142,18 +142,30 @@ export function skipValue(b: Buffer, i: number, n: number, depth = 0, maxDepth =
   }
 }
 
+/** What a flat scan found: not handled (use the string path), values of the target kinds, or values to convert. */
+export const SCAN_FAILED = 0;
+export const SCAN_EXACT = 1;
+export const SCAN_CONVERT = 2;
+
+/** Field kinds whose scanned value is final when its JSON type matches (a string, a number, a boolean). */
+const EXACT_KINDS: Record<string, number> = { string: 1, double: 2, float: 2, boolean: 3, timestamp: 4 };
+
 /**
  * A JSON scanner over bytes for flat records: it reads the wanted top-level fields' primitive values without
  * building the whole object or decoding the whole record to a string. It accepts only what is valid JSON (nested
  * values in other fields are validated by `skipValue`); anything it does not handle itself (escapes, nested
- * values in wanted fields) or finds invalid returns false, and the caller falls back to the string path, which
- * decides with the same rule.
+ * values in wanted fields) or finds invalid gives SCAN_FAILED, and the caller falls back to the string path,
+ * which decides with the same rule. SCAN_EXACT: every wanted value is null or already of its field's type
+ * (string, double, float, boolean, timestamp milliseconds); SCAN_CONVERT: some value still needs conversion.
  */
-export function makeFlatScanner(names: string[], kinds: readonly string[] = []): (b: Buffer, out: unknown[]) => boolean {
+export function makeFlatScanner(names: string[], kinds: readonly string[] = []): (b: Buffer, out: unknown[]) => number {
   const keys = names.map((n) => Buffer.from(n, "utf8"));
   const nk = keys.length;
+  // Keys a JSON key can match byte for byte (no quote, backslash or control character): the fast key check.
+  const plain = keys.map((k) => k.every((c) => c !== 34 && c !== 92 && c >= 32));
   // Timestamp fields are parsed from the bytes (the common ISO forms; others go to the string path).
   const isTs = names.map((_, k) => kinds[k] === "timestamp");
+  const exact = names.map((_, k) => EXACT_KINDS[kinds[k]] ?? 0);
   const interns = names.map(() => new StringInterner());
   const ws = isWs;
   const findKey = (b: Buffer, s: number, e: number, hint: number): number => {
@@ -168,13 +180,14 @@ export function makeFlatScanner(names: string[], kinds: readonly string[] = []):
     }
     return -1;
   };
-  return (b: Buffer, out: unknown[]): boolean => {
-    if (!Buffer.isBuffer(b)) return false;
+  return (b: Buffer, out: unknown[]): number => {
+    if (!Buffer.isBuffer(b)) return SCAN_FAILED;
     const n = b.length;
     for (let k = 0; k < nk; k++) out[k] = null;
+    let result = SCAN_EXACT;
     let i = 0;
     while (i < n && ws(b[i])) i++;
-    if (b[i] !== 123) return false;
+    if (b[i] !== 123) return SCAN_FAILED;
     i++;
     let hint = 0;
     for (;;) {
@@ -183,33 +196,68 @@ export function makeFlatScanner(names: string[], kinds: readonly string[] = []):
         i++;
         break;
       }
-      if (b[i] !== 34) return false;
+      if (b[i] !== 34) return SCAN_FAILED;
       const ks = ++i;
-      while (i < n && b[i] !== 34) {
-        if (b[i] === 92 || b[i] < 32) return false;
-        i++;
+      let field = -1;
+      // Fields usually come in the same order record after record: try the expected key in place first.
+      if (hint < nk && plain[hint]) {
+        const key = keys[hint];
+        const len = key.length;
+        if (ks + len < n && b[ks + len] === 34) {
+          let j = 0;
+          while (j < len && b[ks + j] === key[j]) j++;
+          if (j === len) {
+            field = hint;
+            i = ks + len;
+          }
+        }
       }
-      if (i >= n) return false;
-      const field = findKey(b, ks, i, hint);
+      if (field < 0) {
+        while (i < n && b[i] !== 34) {
+          if (b[i] === 92 || b[i] < 32) return SCAN_FAILED;
+          i++;
+        }
+        if (i >= n) return SCAN_FAILED;
+        field = findKey(b, ks, i, hint);
+      }
       i++;
       while (i < n && ws(b[i])) i++;
-      if (b[i] !== 58) return false;
+      if (b[i] !== 58) return SCAN_FAILED;
       i++;
       while (i < n && ws(b[i])) i++;
       const c = b[i];
       let value: unknown;
+      let kind = 0;
       if (c === 34) {
         const vs = ++i;
-        while (i < n && b[i] !== 34) {
-          if (b[i] === 92 || b[i] < 32) return false;
-          i++;
+        if (field >= 0 && isTs[field]) {
+          // The canonical form of toISOString (YYYY-MM-DDTHH:MM:SS.sssZ): read in place, no second pass.
+          const t = n > vs + 24 && b[vs + 24] === 34 ? isoTimestampMs(b, vs, vs + 24) : null;
+          if (t !== null) {
+            value = t;
+            kind = 4;
+            i = vs + 24;
+          }
         }
-        if (i >= n) return false;
-        if (field >= 0) {
-          if (isTs[field]) {
-            const t = isoTimestampMs(b, vs, i);
-            value = t === null ? b.toString("utf8", vs, i) : t;
-          } else value = interns[field].get(b, vs, i);
+        if (kind === 0) {
+          while (i < n && b[i] !== 34) {
+            if (b[i] === 92 || b[i] < 32) return SCAN_FAILED;
+            i++;
+          }
+          if (i >= n) return SCAN_FAILED;
+          if (field >= 0) {
+            if (isTs[field]) {
+              const t = isoTimestampMs(b, vs, i);
+              if (t === null) value = b.toString("utf8", vs, i);
+              else {
+                value = t;
+                kind = 4;
+              }
+            } else {
+              value = interns[field].get(b, vs, i);
+              kind = 1;
+            }
+          }
         }
         i++;
       } else if (c === 45 || (c >= 48 && c <= 57)) {
@@ -220,7 +268,7 @@ export function makeFlatScanner(names: string[], kinds: readonly string[] = []):
           i++;
         }
         // JSON forbids leading zeros (01): let JSON.parse reject it.
-        if (b[i] === 48 && b[i + 1] >= 48 && b[i + 1] <= 57) return false;
+        if (b[i] === 48 && b[i + 1] >= 48 && b[i + 1] <= 57) return SCAN_FAILED;
         let mant = 0;
         let digits = 0;
         let scale = 1;
@@ -230,7 +278,7 @@ export function makeFlatScanner(names: string[], kinds: readonly string[] = []):
           digits++;
           i++;
         }
-        if (digits === 0) return false;
+        if (digits === 0) return SCAN_FAILED;
         if (b[i] === 46) {
           i++;
           let frac = 0;
@@ -241,70 +289,87 @@ export function makeFlatScanner(names: string[], kinds: readonly string[] = []):
             frac++;
             i++;
           }
-          if (frac === 0) return false;
+          if (frac === 0) return SCAN_FAILED;
         }
         if (b[i] === 101 || b[i] === 69) {
           simpleNum = false;
           i++;
           if (b[i] === 43 || b[i] === 45) i++;
-          if (!(b[i] >= 48 && b[i] <= 57)) return false;
+          if (!(b[i] >= 48 && b[i] <= 57)) return SCAN_FAILED;
           while (i < n && b[i] >= 48 && b[i] <= 57) i++;
         }
         if (field >= 0) {
-          if (isTs[field]) return false; // a number as a timestamp: the string path converts it
+          if (isTs[field]) return SCAN_FAILED; // a number as a timestamp: the string path converts it
           // Exact when the digits fit in 2^53 and the scale is an exact power of ten: the same double as JSON.parse.
-          value = simpleNum && digits <= 15 ? (neg ? -mant : mant) / scale : Number(b.toString("latin1", vs, i));
-          if (Number.isNaN(value)) return false;
+          const num = simpleNum && digits <= 15 ? (neg ? -mant : mant) / scale : Number(b.toString("latin1", vs, i));
+          if (Number.isNaN(num)) return SCAN_FAILED;
+          value = num;
+          kind = 2;
         }
       } else if (c === 116) {
-        if (b[i + 1] !== 114 || b[i + 2] !== 117 || b[i + 3] !== 101) return false;
+        if (b[i + 1] !== 114 || b[i + 2] !== 117 || b[i + 3] !== 101) return SCAN_FAILED;
         value = true;
+        kind = 3;
         i += 4;
       } else if (c === 102) {
-        if (b[i + 1] !== 97 || b[i + 2] !== 108 || b[i + 3] !== 115 || b[i + 4] !== 101) return false;
+        if (b[i + 1] !== 97 || b[i + 2] !== 108 || b[i + 3] !== 115 || b[i + 4] !== 101) return SCAN_FAILED;
         value = false;
+        kind = 3;
         i += 5;
       } else if (c === 110) {
-        if (b[i + 1] !== 117 || b[i + 2] !== 108 || b[i + 3] !== 108) return false;
+        if (b[i + 1] !== 117 || b[i + 2] !== 108 || b[i + 3] !== 108) return SCAN_FAILED;
         value = null;
         i += 4;
       } else if (c === 123 || c === 91) {
-        if (field >= 0) return false;
+        if (field >= 0) return SCAN_FAILED;
         // A nested value in a field nobody reads: validated (and its depth checked, the record being level 1).
         i = skipValue(b, i, n, 1);
-        if (i < 0) return false;
-      } else return false;
+        if (i < 0) return SCAN_FAILED;
+      } else return SCAN_FAILED;
       if (field >= 0) {
         out[field] = value;
+        if (value !== null && kind !== exact[field]) result = SCAN_CONVERT;
         hint = field + 1;
       }
       while (i < n && ws(b[i])) i++;
       if (b[i] === 44) {
         i++;
         while (i < n && ws(b[i])) i++;
-        if (b[i] !== 34) return false; // a trailing comma (or garbage) after ','
+        if (b[i] !== 34) return SCAN_FAILED; // a trailing comma (or garbage) after ','
         continue;
       }
       if (b[i] === 125) {
         i++;
         break;
       }
-      return false;
+      return SCAN_FAILED;
     }
     while (i < n && ws(b[i])) i++;
-    return i === n;
+    return i === n ? result : SCAN_FAILED;
   };
 }
 
+/** The number of the `len` ASCII digits at `at`, or -1 if one is not a digit (or past the end). */
 const dig = (b: Buffer, at: number, len: number): number => {
   let v = 0;
   for (let i = at; i < at + len; i++) {
     const c = b[i] - 48;
-    if (c < 0 || c > 9) return -1;
+    if (!(c >= 0 && c <= 9)) return -1;
     v = v * 10 + c;
   }
   return v;
 };
+
+/** Two ASCII digits at `at` as a number, or -1. */
+const dig2 = (b: Buffer, at: number): number => {
+  const x = b[at] - 48;
+  const y = b[at + 1] - 48;
+  return x >= 0 && x <= 9 && y >= 0 && y <= 9 ? x * 10 + y : -1;
+};
+
+// The last civil date converted (records close in time share it): its key y*512+mo*32+d and its UTC midnight.
+let lastDayKey = -1;
+let lastDayMs = 0;
 
 /**
  * Milliseconds of the timestamp text in b[s, e) when it has the plain ISO form `YYYY-MM-DD`, `YYYY-MM-DD[T ]HH:MM`,
@@ -315,8 +380,8 @@ export function isoTimestampMs(b: Buffer, s: number, e: number): number | null {
   const n = e - s;
   if (n < 10 || b[s + 4] !== 45 || b[s + 7] !== 45) return null;
   const y = dig(b, s, 4);
-  const mo = dig(b, s + 5, 2);
-  const d = dig(b, s + 8, 2);
+  const mo = dig2(b, s + 5);
+  const d = dig2(b, s + 8);
   if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31) return null;
   let h = 0;
   let mi = 0;
@@ -326,13 +391,13 @@ export function isoTimestampMs(b: Buffer, s: number, e: number): number | null {
   if (i < e && b[i] !== 90) {
     const sep = b[i];
     if ((sep !== 84 && sep !== 32) || n < 16 || b[s + 13] !== 58) return null;
-    h = dig(b, s + 11, 2);
-    mi = dig(b, s + 14, 2);
+    h = dig2(b, s + 11);
+    mi = dig2(b, s + 14);
     if (h < 0 || h > 23 || mi < 0 || mi > 59) return null;
     i = s + 16;
     if (i < e && b[i] === 58) {
-      sec = dig(b, s + 17, 2);
-      if (sec < 0 || sec > 59) return null;
+      sec = dig2(b, s + 17);
+      if (sec < 0 || sec > 59 || s + 19 > e) return null;
       i = s + 19;
       if (i < e && b[i] === 46) {
         i++;
@@ -349,7 +414,13 @@ export function isoTimestampMs(b: Buffer, s: number, e: number): number | null {
   }
   if (i === e - 1 && b[i] === 90 && i > s + 10) i++;
   if (i !== e) return null;
-  return utcMillis(y, mo, d, h, mi, sec) + ms;
+  // Every field is in range here, so utcMillis is the day's midnight plus the time of day.
+  const dayKey = y * 512 + mo * 32 + d;
+  if (dayKey !== lastDayKey) {
+    lastDayMs = utcMillis(y, mo, d, 0, 0, 0);
+    lastDayKey = dayKey;
+  }
+  return lastDayMs + h * 3_600_000 + mi * 60_000 + sec * 1000 + ms;
 }
 
 /**
