@@ -11,6 +11,8 @@ import type { PhysicalOperator } from "../exec/operator";
 import { emptyStats, toOutputBatch, type Batch, type ExecContext } from "../exec/batch";
 import { getSinkFormat, type Sink, type OutputMode, type SinkFactory, type OutputBatch } from "../sinks/registry";
 import { LateRowLog } from "./late";
+import { inspectState } from "./state-view";
+import type { QueryStateView, StateInspectOptions } from "./state-types";
 import type { LateRow } from "./late-row";
 import type { StreamSource, Offset } from "../sources/types";
 import { Checkpoint } from "../state/checkpoint";
@@ -149,6 +151,13 @@ export class StreamingQueryImpl implements StreamingQuery {
   /** The most recent rows the watermark dropped (at most 100), with their event time and the watermark then. */
   lateRows(): LateRow[] {
     return this.late.rows();
+  }
+  /**
+   * What each stateful operator holds now (keys and values, paged and searchable), its open windows and what
+   * the next watermark evicts, its size, and rows evicted per recent batch (query/state-view.ts; %state shows it).
+   */
+  state(options: StateInspectOptions = {}): QueryStateView {
+    return inspectState({ id: this.id, name: this.name, stateful: this.statefulOps, watermarkMs: this.lastBatchWatermark, nextWatermarkMs: this.nextWatermark, progress: this.progress }, options);
   }
   /** The sink instance (lib/render reads its display). */
   get sinkInstance(): Sink {
