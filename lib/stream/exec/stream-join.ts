@@ -203,7 +203,10 @@ export class StreamJoinOperator implements PhysicalOperator, StatefulOperator {
         // A row of an outer side with a null key never matches, but waits in the state like the others (under
         // a key no lookup makes) and comes out with nulls when the watermark passes it, as in Spark.
         const sk = k === undefined && outerSide(side) ? NULL_KEY : k;
-        const keep = sk !== undefined && !this.expired(side, row, wm) && !(how === "leftsemi" && side === 0 && m);
+        // A left row is kept even when this batch's watermark evicts it: the right rows of this batch have not
+        // met it yet (Spark's AddingProcessedRowToStateCompletionIterator); the eviction below drops it then
+        // (with nulls for an outer join if nothing matched). A right row has met every left row of the batch.
+        const keep = sk !== undefined && (side === 0 || !this.expired(side, row, wm)) && !(how === "leftsemi" && side === 0 && m);
         if (keep) {
           const list = mine.get(sk);
           if (list) list.push({ r: row, m });
