@@ -7,7 +7,7 @@
  * last progress with input rows.
  */
 import { describe, afterEach, afterAll } from "vitest";
-import { col, count, expr, sum, timestamp_seconds, window, type DataFrame, type MemoryStream } from "../../lib/stream";
+import { col, count, expr, spark, sum, timestamp_seconds, window, type DataFrame, type MemoryStream } from "../../lib/stream";
 import { ConformanceLog } from "./conformance";
 import { StreamTest, port as portTo, disposeAll, check, intercept, memoryStream, type PortOptions } from "./streamtest";
 
@@ -202,12 +202,51 @@ describe("MultiStatefulOperatorsSuite", () => {
     droppedRows(t, [0, 0]);
   });
 
-  port("stream-stream time interval left outer join -> aggregation, append mode", null, {
-    unsupported: "runs with spark.sql.streaming.unsupportedOperationCheck=false and needs the join's output watermark (input watermark minus the range bound, Spark's WatermarkPropagator); streamlab refuses a time-interval join followed by a stateful operator",
-  });
-  port("stream-stream time interval left outer join (left side condition) -> time window aggregation", null, {
-    unsupported: "runs with spark.sql.streaming.unsupportedOperationCheck=false and needs the join's output watermark (Spark's WatermarkPropagator); streamlab refuses a time-interval join followed by a stateful operator",
-  });
+  /** Spark's withSQLConf("spark.sql.streaming.unsupportedOperationCheck" -> "false"): streamlab's switch for this check. */
+  async function withoutCorrectnessCheck(body: () => Promise<void>): Promise<void> {
+    spark.conf.set("spark.sql.streaming.statefulOperator.checkCorrectness.enabled", "false");
+    try {
+      await body();
+    } finally {
+      spark.conf.unset("spark.sql.streaming.statefulOperator.checkCorrectness.enabled");
+    }
+  }
+  const ts = (day: number, h: number, m: number, sec: number, ms = 0) => new Date(Date.UTC(2020, 0, day, h, m, sec, ms));
+  const CORRECTNESS = "Spark's withSQLConf(unsupportedOperationCheck=false) is spark.sql.streaming.statefulOperator.checkCorrectness.enabled=false here; Timestamp.valueOf is read as UTC";
+
+  port("stream-stream time interval left outer join -> aggregation, append mode", () => withoutCorrectnessCheck(async () => {
+    const input1 = memoryStream("_1 TIMESTAMP, _2 STRING, _3 STRING");
+    const input2 = memoryStream("_1 TIMESTAMP, _2 STRING, _3 STRING");
+    const df1 = input1.toDF().selectExpr("_1 as eventTime", "_2 as id", "_3 as comment").withWatermark("eventTime", "2 minutes");
+    const df2 = input2.toDF().selectExpr("_1 as rightEventTime", "_2 as rightId", "_3 as name").withWatermark("rightEventTime", "4 minutes");
+    const joined = df1.join(df2, expr("id = rightId AND eventTime BETWEEN rightEventTime - INTERVAL 40 seconds AND rightEventTime + INTERVAL 30 seconds"), "left_outer");
+    const windowAggregation = joined.groupBy(window(col("eventTime"), "30 seconds")).agg(count("*").alias("cnt"))
+      .selectExpr("window.start AS window_start", "window.end AS window_end", "cnt");
+    const t = new StreamTest(windowAggregation);
+    await multiAdd(t,
+      [input1, [[ts(1, 0, 0, 0), "abc", "has no join partner"], [ts(2, 0, 0, 0), "abc", "joined with A"], [ts(2, 1, 0, 0), "abc", "joined with B"]]],
+      [input2, [[ts(2, 0, 0, 10), "abc", "A"], [ts(2, 0, 59, 59), "abc", "B"], [ts(2, 2, 0, 0), "abc", "C"]]]);
+    // The join's output watermark is 40 s behind its input's (the range's lower bound): the aggregation closes
+    // windows by it, so the left row with no partner, emitted by the join as its state watermark passes it, is
+    // counted and not dropped as late.
+    t.checkNewAnswer([ts(1, 0, 0, 0), ts(1, 0, 0, 30), 1], [ts(2, 0, 0, 0), ts(2, 0, 0, 30), 1]);
+    await multiAdd(t, [input1, [[ts(5, 0, 0, 0), "abc", "joined with D"]]], [input2, [[ts(5, 0, 0, 10), "abc", "D"]]]);
+    t.checkNewAnswer([ts(2, 1, 0, 0), ts(2, 1, 0, 30), 1]);
+  }), { note: `${CORRECTNESS}; the right side's columns are renamed (rightEventTime, rightId) where Spark tells them apart with left./right.` });
+
+  port("stream-stream time interval left outer join (left side condition) -> time window aggregation", () => withoutCorrectnessCheck(async () => {
+    const adImprStream = memoryStream("id INT, ts TIMESTAMP");
+    const adClickStream = memoryStream("id INT, ts TIMESTAMP");
+    const adImpr = adImprStream.toDF().withWatermark("ts", "1 hour");
+    const adClick = adClickStream.toDF().select(col("id").alias("clickId"), col("ts").alias("clickTs")).withWatermark("clickTs", "1 hour");
+    const stream = adImpr.join(adClick, expr("id == clickId AND ts + interval 5 minutes > clickTs"), "left_outer")
+      .groupBy(window(col("ts"), "5 minutes")).count()
+      .select("window.start", "window.end", "count");
+    const t = new StreamTest(stream);
+    const at = (h: number, m: number) => new Date(Date.UTC(2022, 0, 1, h, m, 55, 888));
+    await multiAdd(t, [adImprStream, [[1, at(1, 30)], [2, at(3, 30)], [4, at(5, 30)]]], [adClickStream, [[1, at(1, 31)], [3, at(2, 40)], [6, at(5, 30)]]]);
+    t.checkNewAnswer([new Date(Date.UTC(2022, 0, 1, 1, 30)), new Date(Date.UTC(2022, 0, 1, 1, 35)), 1], [new Date(Date.UTC(2022, 0, 1, 3, 30)), new Date(Date.UTC(2022, 0, 1, 3, 35)), 1]);
+  }), { note: `${CORRECTNESS}; the click side's columns are renamed (clickId, clickTs) where Spark uses tb1./tb2.` });
 
   // The output modes Spark refuses for chained operators (UnsupportedOperationChecker.checkStreamingQueryGlobalWatermarkLimit).
   port("window agg -> window agg, update and complete mode are refused (UnsupportedOperationsSuite)", async () => {

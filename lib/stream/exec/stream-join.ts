@@ -76,6 +76,20 @@ export class StreamJoinOperator implements PhysicalOperator, StatefulOperator {
     return this.branches.flat();
   }
 
+  /**
+   * Spark's produceOutputWatermark: the minimum of the input watermark and each side's state watermark (the
+   * oldest event time a row still in state, so possibly emitted later, can have): left rows stay while
+   * leftTime >= wm + lowerMs, right rows while rightTime >= wm - upperMs.
+   */
+  outputWatermark(inputWatermarkMs: number): number {
+    const b = this.node.bounds;
+    if (!b || !Number.isFinite(inputWatermarkMs)) return inputWatermarkMs;
+    let out = inputWatermarkMs;
+    if (this.eventTime[1] >= 0 && Number.isFinite(b.lowerMs)) out = Math.min(out, inputWatermarkMs + b.lowerMs);
+    if (this.eventTime[0] >= 0 && Number.isFinite(b.upperMs)) out = Math.min(out, inputWatermarkMs - b.upperMs);
+    return out;
+  }
+
   numRowsTotal(): number {
     let n = 0;
     for (const s of this.stores) for (const [, list] of s.iterator()) n += list.length;
