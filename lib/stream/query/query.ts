@@ -157,7 +157,7 @@ export class StreamingQueryImpl implements StreamingQuery {
    * the next watermark evicts, its size, and rows evicted per recent batch (query/state-view.ts; %state shows it).
    */
   state(options: StateInspectOptions = {}): QueryStateView {
-    return inspectState({ id: this.id, name: this.name, stateful: this.statefulOps, watermarkMs: this.lastBatchWatermark, nextWatermarkMs: this.nextWatermark, progress: this.progress }, options);
+    return inspectState({ id: this.id, name: this.name, stateful: this.statefulOps, watermarkOf: this.operatorWatermarks(), watermarkMs: this.lastBatchWatermark, nextWatermarkMs: this.nextWatermark, progress: this.progress }, options);
   }
   /** The sink instance (lib/render reads its display). */
   get sinkInstance(): Sink {
@@ -303,6 +303,25 @@ export class StreamingQueryImpl implements StreamingQuery {
         resolve();
       };
     });
+  }
+
+  /**
+   * Each stateful operator's watermark from the query's, in statefulOps order: the operators after one with its
+   * own output watermark (a time-interval join) run with it (exec/pipeline.ts runPipeline).
+   */
+  private operatorWatermarks(): ((wm: number) => number)[] {
+    const fns: ((wm: number) => number)[] = [];
+    let adjust = (wm: number) => wm;
+    for (const o of this.ops) {
+      for (const c of allOperators(o.children?.() ?? [])) if (c.state) fns.push((wm) => wm);
+      if (o.state) fns.push(adjust);
+      if (o.outputWatermark) {
+        const before = adjust;
+        const out = o.outputWatermark.bind(o);
+        adjust = (wm) => out(before(wm));
+      }
+    }
+    return fns;
   }
 
   private get statefulOps(): StatefulOperator[] {

@@ -25,6 +25,8 @@ export interface StateSource {
   name: string | null;
   /** The stateful operators in checkpoint order (operator ids are their positions). */
   stateful: StatefulOperator[];
+  /** Each operator's watermark from the query's (by position; identity when absent): after a time-interval join it is lower. */
+  watermarkOf?: ((queryWatermarkMs: number) => number)[];
   watermarkMs: number;
   nextWatermarkMs: number;
   /** The query's recent progress reports (query/types.ts StreamingQueryProgress). */
@@ -232,14 +234,17 @@ export function inspectState(src: StateSource, options: StateInspectOptions = {}
     let matching = 0;
     const from = (page - 1) * pageSize;
     const entries: StateEntryView[] = [];
-    for (const raw of rawRows(op, src.nextWatermarkMs)) {
+    const own = src.watermarkOf?.[operatorId] ?? ((wm: number) => wm);
+    const watermarkMs = own(src.watermarkMs);
+    const nextWatermarkMs = own(src.nextWatermarkMs);
+    for (const raw of rawRows(op, nextWatermarkMs)) {
       total++;
       if (raw.evictsNext) evictsNext++;
       if (raw.window) {
         const wk = `${raw.window.start}/${raw.window.end}`;
         const w = windows.get(wk);
         if (w) w.rows++;
-        else windows.set(wk, { start: new Date(raw.window.start), end: new Date(raw.window.end), rows: 1, closesNext: raw.window.end <= src.nextWatermarkMs });
+        else windows.set(wk, { start: new Date(raw.window.start), end: new Date(raw.window.end), rows: 1, closesNext: raw.window.end <= nextWatermarkMs });
       }
       if (search) {
         const e = decode(op, raw, types);
@@ -261,8 +266,8 @@ export function inspectState(src: StateSource, options: StateInspectOptions = {}
       numRowsTotal: total,
       bytes: size.bytes,
       bytesEstimated: size.estimated,
-      watermark: iso(src.watermarkMs),
-      nextWatermark: iso(src.nextWatermarkMs),
+      watermark: iso(watermarkMs),
+      nextWatermark: iso(nextWatermarkMs),
       evictsNext,
       windows: hasWindow ? [...windows.values()].sort((a, b) => a.start.getTime() - b.start.getTime() || a.end.getTime() - b.end.getTime()) : null,
       entries,

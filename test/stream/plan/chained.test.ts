@@ -69,5 +69,8 @@ describe("chained stateful operators", () => {
     await step([[1000, "w"]], [[1200, "v"]]); // 880 s: the join's output watermark 840 s closes [0, 30) and [150, 180)
     expect(out).toEqual([{ window: { start: at(0), end: at(30) }, n: 1 }, { window: { start: at(150), end: at(180) }, n: 2 }]);
     expect(q.recentProgress.reduce((n, p) => n + p.numRowsDroppedByWatermark, 0)).toBe(0);
+    // query.state(): the join runs with the query's watermark, the aggregation with the join's (40 s lower).
+    const ops = q.state().operators;
+    expect(ops.map((o) => [o.kind, o.watermark])).toEqual([["stream-stream join", at(880).toISOString()], ["window aggregation", at(840).toISOString()]]);
   });
 });
