@@ -7,6 +7,7 @@ import { chart, display, startChart, startDisplay } from "./api";
 import { isStreamingDataFrame, isStreamingQuery, type GeneratorLike, type StreamingDataFrameLike, type StreamingQueryLike } from "./contract";
 import { allQueries, StreamsDashboard } from "./dashboard";
 import { LiveQueryStatus, type SvgPolicy } from "./live";
+import { isStateInspectable, LiveStateInspector } from "./state-inspector";
 import { generators, loadDatagen } from "./peers";
 import { COMPACT_MARKS, validateCompactSpec, type CompactChartSpec, type CompactMark } from "./spec";
 
@@ -332,11 +333,60 @@ const stopMagic: MagicSpec = {
   },
 };
 
+const stateMagic: MagicSpec = {
+  name: "state",
+  kind: "line",
+  summary: "live view of a query's state: keys and values, open windows, what the next watermark evicts",
+  usage: "%state QUERY [--op N] [--search TEXT] [--page N] [--page-size N] [--once]",
+  help:
+    "QUERY is a running (or stopped) query's name or id, or a notebook variable holding one. For each stateful\n" +
+    "operator (aggregation, dropDuplicates, session windows, both sides of a stream-stream join) it shows the\n" +
+    "state's rows and bytes, the watermark and how many rows the next one evicts, the open windows (marked when\n" +
+    "the next watermark closes them), a page of keys and values, and the rows updated, evicted and dropped late\n" +
+    "in recent batches. It updates in place as batches commit. query.state({ op, search, page, pageSize })\n" +
+    "returns the same data.",
+  positional: { min: 1, max: 1, names: ["QUERY"] },
+  options: [
+    { name: "op", type: "number", help: "only this stateful operator (its id, as in the checkpoint: 0, 1, ...)" },
+    { name: "search", type: "string", help: "only keys and values containing this text (case-insensitive)" },
+    { name: "page", type: "number", help: "page of keys and values", default: 1 },
+    { name: "page-size", type: "number", help: "keys and values a page", default: 20 },
+    { name: "windows", type: "number", help: "open windows listed per operator", default: 20 },
+    { name: "once", type: "boolean", help: "show the state now, without updating" },
+    { name: "max-updates", type: "number", help: "most updates per second", default: 2 },
+  ],
+  async run(ctx) {
+    const target = ctx.args.positional[0];
+    const o = ctx.args.options;
+    for (const name of ["page", "page-size", "windows"]) {
+      const n = o[name] as number;
+      if (!Number.isInteger(n) || n < 1) throw new MagicError(`%state --${name} must be a whole number of at least 1, got ${n}`);
+    }
+    const op = ctx.args.number("op");
+    if (op !== undefined && (!Number.isInteger(op) || op < 0)) throw new MagicError(`%state --op is an operator id (0, 1, ...), got ${op}`);
+    const maxUpdates = o["max-updates"] as number;
+    if (!(maxUpdates > 0)) throw new MagicError(`%state --max-updates must be above 0, got ${maxUpdates}`);
+    const value = await resolve(ctx, target);
+    if (!isStateInspectable(value)) {
+      throw value === undefined ? notFound(ctx, target, "query") : new MagicError(`%state shows a query's state: give a query's name (.queryName(...)) or a variable holding the query that start() returned, not '${target}'`);
+    }
+    let inspector: LiveStateInspector;
+    try {
+      inspector = new LiveStateInspector(value, { op, search: ctx.args.string("search"), page: o.page as number, pageSize: o["page-size"] as number, windows: o.windows as number, maxUpdatesPerSecond: maxUpdates, bridge: ctx.display });
+    } catch (err) {
+      throw new MagicError(`%state: ${(err as Error).message.replace(/^streamlab: /, "").split("\n")[0]}`);
+    }
+    inspector.show();
+    if (ctx.args.flag("once") || !value.isActive) await inspector.finish();
+    return undefined;
+  },
+};
+
 let registered = false;
 
-/** Register %display, %chart, %streams and %stop with lib/core's registry (once; later calls do nothing). */
+/** Register %display, %chart, %streams, %stop and %state with lib/core's registry (once; later calls do nothing). */
 export function registerRenderMagics(): void {
   if (registered) return;
   registered = true;
-  for (const spec of [displayMagic, chartMagic, streamsMagic, stopMagic]) registerMagic(spec);
+  for (const spec of [displayMagic, chartMagic, streamsMagic, stopMagic, stateMagic]) registerMagic(spec);
 }

@@ -13,6 +13,8 @@ const DEFAULTS: Record<string, string> = {
   "spark.sql.streaming.stateStore.stateSchemaCheck": "true",
   /** How the global watermark of a query with several watermarks is chosen: min or max. */
   "spark.sql.streaming.multipleWatermarkPolicy": "min",
+  /** Refuse chained stateful operators that can drop rows as late (false: print a warning and run). */
+  "spark.sql.streaming.statefulOperator.checkCorrectness.enabled": "true",
 };
 
 export class RuntimeConf {

@@ -20,6 +20,7 @@ export { registerSinkFormat, getSinkFormat, sinkFormats, type OutputBatch, type 
 export type { LateRow } from "./query/late-row";
 export type { StreamingQuery, StreamingQueryProgress, StreamingQueryStatus, StateOperatorProgress, SourceProgress, StreamingQueryException } from "./query/types";
 export { StreamingQueryManager } from "./query/manager";
+export type { QueryStateView, StateOperatorView, StateEntryView, StateWindowView, StateHistoryView, StateStoreView, StateInspectOptions } from "./query/state-types";
 export { DataStreamWriter, type TriggerSpec } from "./query/writer";
 export { AnalysisError } from "./expr/bound";
 export { ParseError } from "./expr/parser";

@@ -110,7 +110,7 @@ for (let i = 0; i < n; i++) {
   const ts = K${tk}[i];
   if (ts == null) continue;
   ${readValues}
-  const last = ts - (((ts - ${startMs}) % ${slideMs}) + ${slideMs}) % ${slideMs};
+  const last = ${startMs} + Math.floor((ts - ${startMs}) / ${slideMs}) * ${slideMs};
   for (let ws = last; ws > ts - ${sizeMs}; ws -= ${slideMs}) {
     const we = ws + ${sizeMs};
     if (we <= wm) { m.dropped++; if (m.late) m.late(i, ts); continue; }

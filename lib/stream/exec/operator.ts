@@ -23,6 +23,12 @@ export interface PhysicalOperator {
   readonly state?: StatefulOperator;
   /** Operators this one runs itself (a union's inputs' pipelines). */
   children?(): PhysicalOperator[];
+  /**
+   * The watermark of this operator's output given its input's (Spark's produceOutputWatermark), when the two
+   * differ: a stream-stream join with a range condition emits rows as old as its state watermark. The
+   * operators after it run with it (exec/pipeline.ts runPipeline).
+   */
+  outputWatermark?(inputWatermarkMs: number): number;
 }
 
 /** An error in a row, with where the row came from (topic, partition, offset). */

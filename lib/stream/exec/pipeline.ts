@@ -72,9 +72,21 @@ export function allOperators(ops: PhysicalOperator[]): PhysicalOperator[] {
   return ops.flatMap((o) => [...allOperators(o.children?.() ?? []), o]);
 }
 
+/**
+ * Runs a batch through the operators. After an operator whose output watermark differs from its input's (a
+ * stream-stream join with a range condition), the rest run with the propagated watermarks, as Spark's
+ * WatermarkPropagator: eviction by the output watermark of this batch's, late rows by that of the previous one.
+ */
 export function runPipeline(ops: PhysicalOperator[], b: Batch, ctx: ExecContext): Batch {
   let cur = b;
-  for (const op of ops) cur = op.run(cur, ctx);
+  let c = ctx;
+  for (const op of ops) {
+    cur = op.run(cur, c);
+    if (op.outputWatermark && c.streaming) {
+      const late = c.lateWatermarkMs ?? c.watermarkMs;
+      c = { ...c, watermarkMs: op.outputWatermark(c.watermarkMs), lateWatermarkMs: op.outputWatermark(late) };
+    }
+  }
   return cur;
 }
 

@@ -76,6 +76,20 @@ export class StreamJoinOperator implements PhysicalOperator, StatefulOperator {
     return this.branches.flat();
   }
 
+  /**
+   * Spark's produceOutputWatermark: the minimum of the input watermark and each side's state watermark (the
+   * oldest event time a row still in state, so possibly emitted later, can have): left rows stay while
+   * leftTime >= wm + lowerMs, right rows while rightTime >= wm - upperMs.
+   */
+  outputWatermark(inputWatermarkMs: number): number {
+    const b = this.node.bounds;
+    if (!b || !Number.isFinite(inputWatermarkMs)) return inputWatermarkMs;
+    let out = inputWatermarkMs;
+    if (this.eventTime[1] >= 0 && Number.isFinite(b.lowerMs)) out = Math.min(out, inputWatermarkMs + b.lowerMs);
+    if (this.eventTime[0] >= 0 && Number.isFinite(b.upperMs)) out = Math.min(out, inputWatermarkMs - b.upperMs);
+    return out;
+  }
+
   numRowsTotal(): number {
     let n = 0;
     for (const s of this.stores) for (const [, list] of s.iterator()) n += list.length;
@@ -203,7 +217,10 @@ export class StreamJoinOperator implements PhysicalOperator, StatefulOperator {
         // A row of an outer side with a null key never matches, but waits in the state like the others (under
         // a key no lookup makes) and comes out with nulls when the watermark passes it, as in Spark.
         const sk = k === undefined && outerSide(side) ? NULL_KEY : k;
-        const keep = sk !== undefined && !this.expired(side, row, wm) && !(how === "leftsemi" && side === 0 && m);
+        // A left row is kept even when this batch's watermark evicts it: the right rows of this batch have not
+        // met it yet (Spark's AddingProcessedRowToStateCompletionIterator); the eviction below drops it then
+        // (with nulls for an outer join if nothing matched). A right row has met every left row of the batch.
+        const keep = sk !== undefined && (side === 0 || !this.expired(side, row, wm)) && !(how === "leftsemi" && side === 0 && m);
         if (keep) {
           const list = mine.get(sk);
           if (list) list.push({ r: row, m });

@@ -114,10 +114,9 @@ export function analyzeSelect(child: PlanNode, list: Expr[]): PlanNode {
     const b = bind(e, { schema });
     names[exprs.length] = aliasNames(e);
     exprs.push(b);
-    // A column keeps its watermark; so does a window() over a watermarked column (Spark's TimeWindowing).
-    const arg = b.k === "call" && b.fn === "window" ? b.args[0] : undefined;
-    const source = b.k === "col" ? schema.fields[b.index] : arg?.k === "col" ? schema.fields[arg.index] : undefined;
-    fields.push({ name: exprName(e), type: b.type, nullable: true, ...(source?.watermarkDelayMs !== undefined ? { watermarkDelayMs: source.watermarkDelayMs } : {}) });
+    // A column keeps its watermark; so do a window() and a window_time() over a watermarked column (Spark's TimeWindowing).
+    const wm = watermarkOf(b.k === "call" && b.fn === "window" ? b.args[0] : b, schema);
+    fields.push({ name: exprName(e), type: b.type, nullable: true, ...(wm !== undefined ? { watermarkDelayMs: wm } : {}) });
   }
   return project(child, exprs, fields, names);
 }
@@ -132,7 +131,9 @@ export function analyzeWithColumns(child: PlanNode, map: Record<string, Expr>): 
     const b = bind(e, { schema });
     const at = fields.findIndex((f) => f.name.toLowerCase() === name.toLowerCase());
     if (isGenerator(b)) names[at >= 0 ? at : exprs.length] = [name];
-    const field: StructField = { name, type: b.type, nullable: true };
+    // window() and window_time() of a watermarked column keep its watermark (Spark's TimeWindowing), as in select.
+    const wm = b.k === "call" && (b.fn === "window" || b.fn === "window_time") ? watermarkOf(b.fn === "window" ? b.args[0] : b, schema) : undefined;
+    const field: StructField = { name, type: b.type, nullable: true, ...(wm !== undefined ? { watermarkDelayMs: wm } : {}) };
     if (at >= 0) {
       exprs[at] = b;
       fields[at] = field;
@@ -199,8 +200,8 @@ export function analyzeDropDuplicates(child: PlanNode, subset?: string[] | strin
   const schema = child.schema;
   const names = subset === undefined ? schema.fields.map((f) => f.name) : Array.isArray(subset) ? subset : [subset];
   const keys = names.map((n) => (resolvePath(schema, [n]) as { index: number }).index);
-  const eventTime = schema.fields.findIndex((f) => f.watermarkDelayMs !== undefined);
-  const etKey = eventTime >= 0 && keys.includes(eventTime) ? eventTime : null;
+  // The watermarked event time among the keys (after an aggregation: window_time(window), not the window).
+  const etKey = keys.find((k) => schema.fields[k].watermarkDelayMs !== undefined && schema.fields[k].type.kind === "timestamp") ?? null;
   return { op: "dedup", child, keys, eventTime: etKey, schema, streaming: child.streaming };
 }
 
@@ -259,6 +260,17 @@ function checkWindowInSelect(b: BExpr, windows: Set<string>, times: BExpr[]): vo
 }
 
 /**
+ * The watermark delay an expression's value carries: a watermarked column's, through window_time() of a
+ * watermarked window column (a windowed aggregation's output, for a chained aggregation) and casts to timestamp.
+ */
+function watermarkOf(b: BExpr, schema: StructType): number | undefined {
+  if (b.k === "col") return schema.fields[b.index]?.watermarkDelayMs;
+  if (b.k === "call" && b.fn === "window_time") return watermarkOf(b.args[0], schema);
+  if (b.k === "cast" && b.type.kind === "timestamp") return watermarkOf(b.child, schema);
+  return undefined;
+}
+
+/**
  * groupBy(keys).agg(aggs): keys are bound against the input; each aggregate call becomes a slot (the same
  * call twice is one slot); what surrounds aggregates (sum(a) / count(*), key columns) is bound against
  * [keys..., slot results...] as the final projection. A window()/session_window() key becomes the time key.
@@ -282,12 +294,12 @@ export function analyzeAggregate(child: PlanNode, keyExprs: Expr[], aggExprs: Ex
       timeKey = w ? { kind: "window", keyIndex: i, sizeMs: w.sizeMs, slideMs: w.slideMs, startMs: w.startMs } : { kind: "session", keyIndex: i, gapMs: s!.gapMs };
       const arg = b.args[0];
       keys.push(arg);
-      const wm = arg.k === "col" ? schema.fields[arg.index].watermarkDelayMs : undefined;
+      const wm = watermarkOf(arg, schema);
       if (wm !== undefined) eventTimeKey = i;
       keyFields.push({ name, type: windowType(), nullable: true, ...(wm !== undefined ? { watermarkDelayMs: wm } : {}) });
     } else {
       keys.push(b);
-      const wm = b.k === "col" ? schema.fields[b.index].watermarkDelayMs : undefined;
+      const wm = watermarkOf(b, schema);
       if (wm !== undefined && b.type.kind === "timestamp" && eventTimeKey === null) eventTimeKey = i;
       keyFields.push({ name, type: b.type, nullable: true, ...(wm !== undefined ? { watermarkDelayMs: wm } : {}) });
     }

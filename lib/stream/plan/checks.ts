@@ -7,6 +7,7 @@
 import { AnalysisError } from "../expr/bound";
 import { countStateful, linearize, type PlanNode } from "./nodes";
 import type { OutputMode } from "../sinks/registry";
+import { conf } from "../conf";
 
 type AggregateNode = Extract<PlanNode, { op: "aggregate" }>;
 
@@ -26,6 +27,9 @@ export const MESSAGES = {
   streamJoinOutputMode: (mode: string) => `Join between two streaming DataFrames/Datasets is not supported in ${mode[0].toUpperCase()}${mode.slice(1)} output mode, only in Append output mode`,
   streamOuterJoinWatermark: (how: string) => `Stream-stream ${how} join between two streaming DataFrame/Datasets is not supported without a watermark in the join keys, or a watermark on the nullable side and an appropriate range condition`,
   unionStreamBatch: "Union between streaming and batch DataFrames/Datasets is not supported",
+  /** Spark's UnsupportedOperationChecker.checkStreamingQueryGlobalWatermarkLimit. */
+  globalWatermarkCorrectness:
+    "Detected pattern of possible 'correctness' issue due to global watermark. The query contains stateful operation which can emit rows older than the current watermark plus allowed late record delay, which are \"late rows\" in downstream stateful operations and these rows can be discarded. Please refer the programming guide doc for more details. If you understand the possible risk of correctness issue and still need to run the query, you can disable this check by setting the config `spark.sql.streaming.statefulOperator.checkCorrectness.enabled` to false.",
 } as const;
 
 /** `df.writeStream` on a static DataFrame. */
@@ -38,9 +42,16 @@ export function checkStaticAction(plan: PlanNode, action: string): void {
   if (plan.streaming) throw new AnalysisError(`${MESSAGES.streamingAction}; ${action}() is for static DataFrames: start a query with df.writeStream...start(), or read a memory sink with spark.table(name)`);
 }
 
-/** A new aggregation over `child`: a streaming plan has at most one. */
+/**
+ * A new aggregation over `child`. Aggregations chain (Spark 3.5+) only over watermarked event time, in append
+ * mode: an aggregation after one without a watermarked time key could never emit, so it is refused here.
+ */
 export function checkAggregation(plan: PlanNode): void {
-  if (plan.streaming && countStateful(plan).aggregates > 1) throw new AnalysisError(MESSAGES.multipleAggregations);
+  if (!plan.streaming || countStateful(plan).aggregates < 2) return;
+  const upstream = linearize(plan).slice(0, -1).filter((n): n is AggregateNode => n.op === "aggregate");
+  if (upstream.some((a) => a.eventTimeKey === null)) {
+    throw new AnalysisError(`${MESSAGES.multipleAggregations}: chained aggregations need a watermarked window (or event time) in every groupBy, in append mode, e.g. groupBy(window(window_time(col("window")), "1 hour"))`);
+  }
 }
 
 /** A join of `left` with `right` with column names: a static right side (a stream on both sides is plan/join.ts). */
@@ -71,18 +82,49 @@ export function checkForStreaming(plan: PlanNode, mode: OutputMode): void {
   const nodes = linearize(plan);
   if (nodes[0].op === "streamJoin" && mode !== "append") throw new AnalysisError(`${MESSAGES.streamJoinOutputMode(mode)}; write a stream-stream join with outputMode("append")`);
   const aggIndex = nodes.findIndex((n) => n.op === "aggregate");
-  const agg = aggIndex >= 0 ? (nodes[aggIndex] as AggregateNode) : undefined;
-  if (!agg && mode === "complete") throw new AnalysisError(MESSAGES.completeWithoutAggregation);
-  if (agg && mode === "append" && agg.eventTimeKey === null) throw new AnalysisError(MESSAGES.appendWithoutWatermark);
-  // Spark 4 (UnsupportedOperationChecker, STREAMING_OUTPUT_MODE.UNSUPPORTED_OPERATION): never update mode with a
-  // session window, watermark or not; and a session window needs another grouping key in a stream.
-  if (agg && mode === "update" && agg.timeKey?.kind === "session") throw new AnalysisError(`${MESSAGES.updateSessionWindow}; use append (with a watermark) or complete mode`);
-  if (agg?.slots.some((s) => s.distinct || s.fn === "count_distinct")) throw new AnalysisError(MESSAGES.distinctAggregation);
-  if (agg && agg.timeKey?.kind === "session" && agg.keys.length === 1) throw new AnalysisError(`${MESSAGES.globalSessionWindow} Group by another column beside session_window()`);
-  if (agg) {
+  const aggs = nodes.filter((n): n is AggregateNode => n.op === "aggregate");
+  if (!aggs.length && mode === "complete") throw new AnalysisError(MESSAGES.completeWithoutAggregation);
+  if (mode === "append" && aggs.some((a) => a.eventTimeKey === null)) throw new AnalysisError(MESSAGES.appendWithoutWatermark);
+  for (const agg of aggs) {
+    // Spark 4 (UnsupportedOperationChecker, STREAMING_OUTPUT_MODE.UNSUPPORTED_OPERATION): never update mode with a
+    // session window, watermark or not; and a session window needs another grouping key in a stream.
+    if (mode === "update" && agg.timeKey?.kind === "session") throw new AnalysisError(`${MESSAGES.updateSessionWindow}; use append (with a watermark) or complete mode`);
+    if (agg.slots.some((s) => s.distinct || s.fn === "count_distinct")) throw new AnalysisError(MESSAGES.distinctAggregation);
+    if (agg.timeKey?.kind === "session" && agg.keys.length === 1) throw new AnalysisError(`${MESSAGES.globalSessionWindow} Group by another column beside session_window()`);
+  }
+  checkChainedStateful(nodes, mode);
+  if (aggIndex >= 0) {
     for (const n of nodes.slice(aggIndex + 1)) {
-      if (n.op === "dedup" && mode !== "complete") throw new AnalysisError(`${MESSAGES.dedupAfterAggregation}; deduplicate before groupBy()`);
+      // Chained stateful operators (Spark 3.5+) run in append mode only; checkChainedStateful said why not here.
+      if (n.op === "dedup" && mode === "update") throw new AnalysisError(`${MESSAGES.dedupAfterAggregation}; deduplicate before groupBy()`);
       if (n.op === "join") throw new AnalysisError(`${MESSAGES.joinAfterAggregation}; join before groupBy()`);
     }
   }
+}
+
+/**
+ * Spark's checkStreamingQueryGlobalWatermarkLimit: a stateful operator (an aggregation, a stream-stream join, a
+ * deduplication on an event-time column) after an operator that can emit rows older than the watermark (an
+ * aggregation in update or complete mode; a stream-stream join with a range condition on event times) would
+ * see them as late and drop them, so such a chain is refused. In append mode, the operators of a chain
+ * (window aggregation of a window aggregation, aggregation after a join, deduplication then aggregation) all
+ * run with the query's watermark: each one's output watermark is its input watermark, as Spark's
+ * WatermarkPropagator computes for them, and rows are late by the previous batch's watermark, evicted by this one's.
+ */
+function checkChainedStateful(nodes: PlanNode[], mode: OutputMode): void {
+  const stateful = (n: PlanNode) => n.op === "aggregate" || n.op === "streamJoin" || (n.op === "dedup" && n.eventTime !== null);
+  // A join's range condition counts when it is on watermarked event times (Spark's hasRangeExprAgainstEventTimeCol).
+  const rangeOnEventTime = (j: Extract<PlanNode, { op: "streamJoin" }>) =>
+    j.bounds !== null && (j.inputs[0].schema.fields[j.bounds.leftTime]?.watermarkDelayMs !== undefined || j.inputs[1].schema.fields[j.bounds.rightTime]?.watermarkDelayMs !== undefined);
+  const emitsLate = (n: PlanNode) => (n.op === "aggregate" && mode !== "append") || (n.op === "streamJoin" && rangeOnEventTime(n));
+  nodes.forEach((n, i) => {
+    if (!emitsLate(n)) return;
+    if (nodes.slice(i + 1).some(stateful)) {
+      if (!conf.getBoolean("spark.sql.streaming.statefulOperator.checkCorrectness.enabled")) {
+        process.emitWarning(`streamlab: ${MESSAGES.globalWatermarkCorrectness}`);
+        return;
+      }
+      throw new AnalysisError(`${MESSAGES.globalWatermarkCorrectness}; ${n.op === "streamJoin" ? "join on the event times themselves (an equality) before a stateful operator, or write the join's output to a topic and aggregate it in another query" : "chain stateful operators in append mode (with a watermark), or aggregate once"}`);
+    }
+  });
 }

@@ -11,6 +11,8 @@ import type { PhysicalOperator } from "../exec/operator";
 import { emptyStats, toOutputBatch, type Batch, type ExecContext } from "../exec/batch";
 import { getSinkFormat, type Sink, type OutputMode, type SinkFactory, type OutputBatch } from "../sinks/registry";
 import { LateRowLog } from "./late";
+import { inspectState } from "./state-view";
+import type { QueryStateView, StateInspectOptions } from "./state-types";
 import type { LateRow } from "./late-row";
 import type { StreamSource, Offset } from "../sources/types";
 import { Checkpoint } from "../state/checkpoint";
@@ -149,6 +151,13 @@ export class StreamingQueryImpl implements StreamingQuery {
   /** The most recent rows the watermark dropped (at most 100), with their event time and the watermark then. */
   lateRows(): LateRow[] {
     return this.late.rows();
+  }
+  /**
+   * What each stateful operator holds now (keys and values, paged and searchable), its open windows and what
+   * the next watermark evicts, its size, and rows evicted per recent batch (query/state-view.ts; %state shows it).
+   */
+  state(options: StateInspectOptions = {}): QueryStateView {
+    return inspectState({ id: this.id, name: this.name, stateful: this.statefulOps, watermarkOf: this.operatorWatermarks(), watermarkMs: this.lastBatchWatermark, nextWatermarkMs: this.nextWatermark, progress: this.progress }, options);
   }
   /** The sink instance (lib/render reads its display). */
   get sinkInstance(): Sink {
@@ -294,6 +303,25 @@ export class StreamingQueryImpl implements StreamingQuery {
         resolve();
       };
     });
+  }
+
+  /**
+   * Each stateful operator's watermark from the query's, in statefulOps order: the operators after one with its
+   * own output watermark (a time-interval join) run with it (exec/pipeline.ts runPipeline).
+   */
+  private operatorWatermarks(): ((wm: number) => number)[] {
+    const fns: ((wm: number) => number)[] = [];
+    let adjust = (wm: number) => wm;
+    for (const o of this.ops) {
+      for (const c of allOperators(o.children?.() ?? [])) if (c.state) fns.push((wm) => wm);
+      if (o.state) fns.push(adjust);
+      if (o.outputWatermark) {
+        const before = adjust;
+        const out = o.outputWatermark.bind(o);
+        adjust = (wm) => out(before(wm));
+      }
+    }
+    return fns;
   }
 
   private get statefulOps(): StatefulOperator[] {

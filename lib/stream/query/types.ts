@@ -1,6 +1,7 @@
 /** The StreamingQuery contract, with Spark's field names, shared with lib/render's displays and %streams. */
 import type { LateRow } from "./late-row";
 import type { Displayable } from "../../core";
+import type { QueryStateView, StateInspectOptions } from "./state-types";
 
 export interface SourceProgress {
   description: string;
@@ -74,6 +75,8 @@ export interface StreamingQuery extends Displayable {
   exception(): StreamingQueryException | null;
   /** The most recent rows the watermark dropped (bounded), with their event time and the watermark then. */
   lateRows(): LateRow[];
+  /** What each stateful operator holds now, paged and searchable (the data `%state` shows). */
+  state(options?: StateInspectOptions): QueryStateView;
   /** Wait until every row available now has been processed (tests, notebooks). */
   processAllAvailable(): Promise<void>;
   onProgress(listener: (p: StreamingQueryProgress) => void): () => void;

@@ -102,8 +102,16 @@ function aggregateValue(store: StoreSchema, value: unknown): { key: unknown[]; v
   return { key: k, value: out };
 }
 
-function rowOf(operatorName: string, store: StoreSchema, key: StateKey, value: unknown): { key: unknown[]; value: unknown[] }[] {
+/**
+ * One state entry (as its store's file holds it) as rows of key and value fields, by the store's schema: an
+ * aggregation group, a deduplication key, each session of a session list, each buffered row of a join key.
+ */
+export function rowOf(operatorName: string, store: StoreSchema, key: StateKey, value: unknown): { key: unknown[]; value: unknown[] }[] {
   if (operatorName === "stateStoreSave") return [aggregateValue(store, value)];
+  if (operatorName === "symmetricHashJoin") {
+    const k = keyValues(key, store.keySchema);
+    return (value as { r: unknown[]; m: boolean }[]).map((e) => ({ key: k, value: [...e.r, e.m] }));
+  }
   if (operatorName === "dedupe") return [{ key: keyValues(key, store.keySchema), value: store.valueSchema.length ? [value] : [] }];
   if (operatorName === "sessionWindowStateStoreSaveExec") {
     const e = value as { k: unknown[]; list: { start: number; end: number }[] };

@@ -1,6 +1,6 @@
 /** Date and time functions, and the window() and session_window() grouping keys. */
 import { AnalysisError, castTo, metaOf, type BExpr } from "../bound";
-import { type StructType, StringType, IntegerType, LongType, TimestampType, DateType, IntervalType } from "../../types";
+import { type DataType, type StructType, StringType, IntegerType, LongType, TimestampType, DateType, IntervalType } from "../../types";
 import { fail, need, toString, toDouble, toTimestamp, durationArg } from "./common";
 import * as R from "../runtime";
 import type { FunctionRegistry } from "./registry";
@@ -42,6 +42,8 @@ export function registerDatetimeFunctions(r: FunctionRegistry): void {
     },
   });
   r.scalar("unix_millis", { args: [1, 1], resolve: (args) => ({ type: LongType, args: [toTimestamp(args[0])] }), gen: (a) => `Math.floor(${a[0]})` });
+  // Microseconds: a millisecond timestamp may carry a fraction (window_time's end minus one microsecond).
+  r.scalar("unix_micros", { args: [1, 1], resolve: (args) => ({ type: LongType, args: [toTimestamp(args[0])] }), gen: (a) => `Math.round(${a[0]} * 1000)` });
   r.scalar("from_unixtime", {
     args: [1, 2],
     resolve: (args) => ({ type: StringType, args: [toDouble(args[0]), ...(args[1] ? [toString(args[1])] : [])] }),
@@ -96,10 +98,25 @@ export function registerDatetimeFunctions(r: FunctionRegistry): void {
   r.scalar("datediff", { args: [2, 2], resolve: (args) => ({ type: IntegerType, args: [castTo(args[0], DateType), castTo(args[1], DateType)] }), gen: (a) => `${a[0]} - ${a[1]}` });
   r.scalar("interval_ms", { args: [1, 1], resolve: () => ({ type: IntervalType }), gen: (a) => a[0] });
 
+  /**
+   * window_time(window): the event time of a window, its end minus one microsecond (Spark's window_time; a
+   * millisecond timestamp here keeps the microsecond as a fraction), so it falls inside the window. A window
+   * of a window (chained aggregations) is taken over it.
+   */
+  const windowTime = r.scalar("window_time", {
+    args: [1, 1],
+    resolve(args) {
+      need("window_time", args[0], isWindowStruct, "a window column (struct<start: timestamp, end: timestamp>)");
+      return { type: TimestampType };
+    },
+    gen: (a) => `(${a[0]}.end - 0.001)`,
+  });
   /** window(ts, size[, slide[, start]]): a struct<start,end>. Sliding windows are expanded by the aggregation. */
   r.scalar("window", {
     args: [2, 4],
     resolve(args) {
+      // A window column (the output of a windowed aggregation) is windowed by its window_time, as Spark's TimeWindowing.
+      if (isWindowStruct(args[0].type)) args = [{ k: "call", fn: "window_time", def: windowTime, args: [args[0]], type: TimestampType }, ...args.slice(1)];
       // As Spark's TimeWindow (ImplicitCastInputTypes): a string or date time column is cast to a timestamp.
       need("window", args[0], (t) => t.kind === "timestamp" || t.kind === "date" || t.kind === "string", "a timestamp column");
       const sizeMs = signedDurationArg(args[1], "window", "the window duration")!;
@@ -113,7 +130,8 @@ export function registerDatetimeFunctions(r: FunctionRegistry): void {
     gen(a, cg, call) {
       const { sizeMs, slideMs, startMs } = metaOf(call, "window")!;
       if (slideMs !== sizeMs) throw new AnalysisError("a sliding window() can only be used as a groupBy() key; use a tumbling window (no slide) in select");
-      return `((s) => ({ start: s, end: s + ${sizeMs} }))(${a[0]} - (((${a[0]} - ${startMs}) % ${sizeMs}) + ${sizeMs}) % ${sizeMs})`;
+      // floor((t - start) / size): exact for the fractional times of window_time() too, where % rounds.
+      return `((s) => ({ start: s, end: s + ${sizeMs} }))(${startMs} + Math.floor((${a[0]} - ${startMs}) / ${sizeMs}) * ${sizeMs})`;
     },
   });
   r.scalar("session_window", {
@@ -128,6 +146,11 @@ export function registerDatetimeFunctions(r: FunctionRegistry): void {
       throw new AnalysisError("session_window() can only be used as a groupBy() key");
     },
   });
+}
+
+/** struct<start: timestamp, end: timestamp>, what window() and session_window() make. */
+function isWindowStruct(t: DataType): boolean {
+  return t.kind === "struct" && t.fields.length === 2 && t.fields[0].name === "start" && t.fields[1].name === "end" && t.fields.every((f) => f.type.kind === "timestamp");
 }
 
 /**
