@@ -9,7 +9,7 @@ import { startBroker, type BrokerOptions } from "./index";
 
 const USAGE =
   "usage: streamlab broker [--host 127.0.0.1] [--port 9092] [--listener PROTOCOL://HOST:PORT] [--users FILE] [--tls-cert PEM --tls-key PEM] " +
-  "[--super-users User:NAME,...] [--data-dir DIR] [--partitions N] [--no-auto-create] [--max-request-bytes N] [--max-message-bytes N]";
+  "[--super-users User:NAME,...] [--data-dir DIR] [--partitions N] [--no-auto-create] [--max-request-bytes N] [--max-message-bytes N] [--checkpoint-interval-ms N]";
 
 const PROTOCOLS = ["PLAINTEXT", "SASL_PLAINTEXT", "SSL", "SASL_SSL"] as const;
 
@@ -77,6 +77,9 @@ export function parseBrokerArgs(argv: string[]): BrokerOptions & { listener: str
         break;
       case "--max-message-bytes":
         opts.maxMessageBytes = int(1024, 1 << 30);
+        break;
+      case "--checkpoint-interval-ms":
+        opts.recoveryPointCheckpointIntervalMs = int(10, 2 ** 31 - 1);
         break;
       case "--listener": {
         const raw = next();
