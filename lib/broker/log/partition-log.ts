@@ -105,6 +105,8 @@ const NO_TIMESTAMP_LIMITS: BatchLimits = { timestampAfterMaxMs: -1, timestampBef
 const RECOVERY_WINDOW = 8 << 20;
 /** Bytes the cleaner reads between pauses (it gives the event loop a turn after each step). */
 const CLEAN_STEP_BYTES = 1 << 20;
+/** Bytes read at once when a start walks the batch headers of a trusted segment's tail. */
+const HEADER_WINDOW = 8 << 10;
 /** Bytes read per step when a lookup walks batch headers from an index entry. */
 const SCAN_WINDOW = 64 << 10;
 
@@ -409,7 +411,22 @@ export class PartitionLog {
         seg.lastModified = seg.firstWrite = stat.mtimeMs;
         const trusted = this.opts.recoveryPoint ?? 0;
         const from = trusted > base && fileSize > 0 ? this.loadIndexes(seg, fd, fileSize, trusted, files[i]) : 0;
-        let damage = this.scanSegment(fd, fileSize, seg, from);
+        // A segment wholly below the recovery point (every segment after a clean shutdown) is trusted as Kafka
+        // trusts it: from its last index entry only the batch headers are read (offsets, timestamps, lengths);
+        // one that holds the recovery point is verified batch by batch from its last entry at or below it.
+        const nextBase = i + 1 < files.length ? Number(files[i + 1].slice(0, 20)) : Number.POSITIVE_INFINITY;
+        const wholeTrusted = from > 0 && (trusted === Number.POSITIVE_INFINITY || nextBase <= trusted);
+        let damage = wholeTrusted ? this.walkHeaders(fd, fileSize, seg, from) : this.scanSegment(fd, fileSize, seg, from);
+        if (wholeTrusted && damage && damage !== INDEX_MISMATCH) {
+          // A header out of place in a trusted tail: verify that tail batch by batch (it cuts what is damaged).
+          const again = new Segment(base, file);
+          again.created = true;
+          again.indexOnDisk = seg.indexOnDisk;
+          again.lastModified = again.firstWrite = stat.mtimeMs;
+          this.loadIndexes(again, fd, fileSize, trusted, files[i]);
+          seg = again;
+          damage = this.scanSegment(fd, fileSize, seg, from);
+        }
         if (damage === INDEX_MISMATCH) {
           this.note(`recovery: ${this.name}: index of segment ${files[i]} does not match the segment at byte ${from}: rebuilt from the segment`);
           seg = new Segment(base, file);
@@ -519,6 +536,38 @@ export class PartitionLog {
       this.recovery.indexedSegments++;
     }
     return from;
+  }
+
+  /**
+   * Reads the batch headers of a trusted segment from a batch start (an index entry's position) to its end,
+   * filling its indexes, without reading the records or checking CRCs; returns what stopped it early, if anything.
+   */
+  private walkHeaders(fd: number, fileSize: number, seg: Segment, from: number): string | undefined {
+    const HEADER = LOG_OVERHEAD + 49;
+    const interval = this.interval;
+    let win = Buffer.alloc(0);
+    let winStart = from;
+    let pos = from;
+    while (pos < fileSize) {
+      let off = pos - winStart;
+      if (off < 0 || win.length - off < HEADER) {
+        win = readFully(fd, pos, Math.min(fileSize - pos, HEADER_WINDOW));
+        this.recovery.scannedBytes += win.length;
+        winStart = pos;
+        off = 0;
+        if (win.length < HEADER) return "ends in a torn batch header";
+      }
+      const base = batchBaseOffset(win.subarray(off));
+      if (pos === from && (base !== seg.nextOffset || win.readInt8(off + 16) !== 2)) return INDEX_MISMATCH;
+      const len = LOG_OVERHEAD + win.readInt32BE(off + 8);
+      if (win.readInt8(off + 16) !== 2 || len < HEADER) return "has a bad batch header";
+      if (pos + len > fileSize) return "ends in a torn batch";
+      if (base < seg.nextOffset) return `has a batch at offset ${base}, before the offsets already read (${seg.nextOffset})`;
+      seg.track(base, base + win.readInt32BE(off + 23), Number(win.readBigInt64BE(off + 35)), pos, len, interval);
+      this.recovery.batches++;
+      pos += len;
+    }
+    return undefined;
   }
 
   /**
@@ -872,7 +921,8 @@ export class PartitionLog {
    * commit point), the old segments deleted, and the swap renamed into place; recovery finishes or forgets a
    * cleaning cut short. Records of aborted transactions are removed; records of transactions not ended in the
    * closed segments are kept whole; a transaction marker is removed once no record of its transaction is left and
-   * its segment is older than delete.retention.ms. Batches this broker cannot decode (snappy, lz4, zstd) are kept whole.
+   * its segment is older than delete.retention.ms. Compressed batches are inflated and written back with their codec
+   * (zstd as gzip); a batch that does not inflate is kept whole.
    * This runs the whole cleaning at once; the broker's cleaner uses cleanIncrementally.
    */
   clean(now = Date.now(), force = false): CleanStats | undefined {
@@ -1029,8 +1079,8 @@ export class PartitionLog {
           }
           const r = attrs & ATTR_TRANSACTIONAL && t?.state !== "committed" ? undefined : batchRecords(batch);
           if (!r) {
-            // Undecided transactions (their marker is not in a closed segment yet) and batches this broker cannot
-            // decode (snappy, lz4, zstd) are kept whole.
+            // Undecided transactions (their marker is not in a closed segment yet) and batches that do not
+            // inflate are kept whole.
             if (t) t.kept += count;
             return emit(batch);
           }

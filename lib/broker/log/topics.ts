@@ -276,6 +276,9 @@ export class TopicStore {
         `read ${scanned} bytes (${whole} segment(s) whole, ${indexed} from their indexes)`,
     );
     fs.rmSync(marker, { force: true });
+    // After a crash, what the start just read and verified is flushed and checkpointed at once, so a second crash
+    // soon after does not read it all again.
+    if (!clean) void this.checkpointRecoveryPoints();
   }
 
   get(name: string): Topic | undefined {
