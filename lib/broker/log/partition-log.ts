@@ -987,6 +987,7 @@ export class PartitionLog {
             return;
           }
           const r = batchRecords(batch);
+          if (r) this.stepWork = r.section.length;
           if (attrs & ATTR_TRANSACTIONAL) {
             let t = open.get(producerId);
             if (!t) open.set(producerId, (t = { state: "open", keys: [], kept: 0 }));
@@ -1078,6 +1079,7 @@ export class PartitionLog {
             return;
           }
           const r = attrs & ATTR_TRANSACTIONAL && t?.state !== "committed" ? undefined : batchRecords(batch);
+          if (r) this.stepWork = r.section.length;
           if (!r) {
             // Undecided transactions (their marker is not in a closed segment yet) and batches that do not
             // inflate are kept whole.
@@ -1161,8 +1163,10 @@ export class PartitionLog {
     }
   }
 
-  /** Bytes the cleaner has read since its last pause. */
+  /** Bytes the cleaner has read (inflated) since its last pause. */
   private sincePause = 0;
+  /** Bytes a visit of the cleaner inflated (a compressed batch's records section), set by the visitors. */
+  private stepWork = 0;
 
   /**
    * Visits every stored batch of a segment, in order, pausing (a yield) whenever the cleaner has read
@@ -1171,8 +1175,10 @@ export class PartitionLog {
   private *eachBatchSteps(seg: Segment, visit: (batch: Buffer) => void): Generator<void, void, void> {
     const step = this.opts.cleanStepBytes ?? CLEAN_STEP_BYTES;
     const visited = function* (this: PartitionLog, batch: Buffer): Generator<void, void, void> {
+      this.stepWork = 0;
       visit(batch);
-      this.sincePause += batch.length;
+      // A compressed batch counts as the bytes it inflated to, so a step is about the same work whatever the codec.
+      this.sincePause += Math.max(batch.length, this.stepWork);
       if (this.sincePause >= step) {
         this.sincePause = 0;
         yield;
