@@ -9,7 +9,7 @@ import { startBroker, type BrokerOptions } from "./index";
 
 const USAGE =
   "usage: streamlab broker [--host 127.0.0.1] [--port 9092] [--listener PROTOCOL://HOST:PORT] [--users FILE] [--tls-cert PEM --tls-key PEM] " +
-  "[--super-users User:NAME,...] [--data-dir DIR] [--partitions N] [--no-auto-create] [--max-request-bytes N] [--max-message-bytes N]";
+  "[--super-users User:NAME,...] [--data-dir DIR] [--partitions N] [--no-auto-create] [--max-request-bytes N] [--max-message-bytes N] [--checkpoint-interval-ms N]";
 
 const PROTOCOLS = ["PLAINTEXT", "SASL_PLAINTEXT", "SSL", "SASL_SSL"] as const;
 
@@ -77,6 +77,9 @@ export function parseBrokerArgs(argv: string[]): BrokerOptions & { listener: str
         break;
       case "--max-message-bytes":
         opts.maxMessageBytes = int(1024, 1 << 30);
+        break;
+      case "--checkpoint-interval-ms":
+        opts.recoveryPointCheckpointIntervalMs = int(10, 2 ** 31 - 1);
         break;
       case "--listener": {
         const raw = next();
@@ -160,22 +163,24 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`streamlab broker: ${(err as Error).message}\n`);
     return 1;
   }
-  process.stdout.write(`listening on ${broker.host}:${broker.port}\n`);
   const running = broker;
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    const stop = (sig: NodeJS.Signals) => {
-      process.off("SIGTERM", stop);
-      process.off("SIGINT", stop);
+  // The handlers are in place before the address is printed: whoever reads it may signal at once (a signal
+  // arriving between the two would otherwise end the process without the clean stop).
+  // One handler for the process's life: removing and adding handlers leaves moments in which a signal takes
+  // its default action. A second signal while stopping exits at once.
+  let signals = 0;
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (++signals > 1) process.exit(130);
       resolve(sig);
     };
-    process.on("SIGTERM", stop);
-    process.on("SIGINT", stop);
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
   });
-  // A second signal while stopping exits at once; otherwise stop (listeners closed, waiting fetches answered,
-  // files closed) and exit within STOP_GRACE_MS even if something still holds the event loop.
-  const again = () => process.exit(130);
-  process.once("SIGINT", again);
-  process.once("SIGTERM", again);
+  process.stdout.write(`listening on ${broker.host}:${broker.port}\n`);
+  const signal = await signalled;
+  // Stop (listeners closed, waiting fetches answered, files closed) and exit within STOP_GRACE_MS even if
+  // something still holds the event loop.
   process.stderr.write(`streamlab broker: ${signal}: stopping\n`);
   await Promise.race([running.stop(), new Promise((r) => setTimeout(r, STOP_GRACE_MS).unref())]);
   setTimeout(() => process.exit(0), 1000).unref();

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { BrokerCore } from "./core";
 import type { AuthorizerOptions } from "./acl/authorizer";
 import { Connection } from "./server";
+import { saveSnapshots } from "./txn/producer-state";
 
 /** Kafka's message.max.bytes default: 1 MiB plus the record batch overhead. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1048588;
@@ -44,6 +45,12 @@ export interface BrokerOptions {
   offsetsTopicPartitions?: number;
   /** How often the log cleaner looks for compacted partitions to clean (Kafka's log.cleaner.backoff.ms). Default 15 s. */
   logCleanerIntervalMs?: number;
+  /**
+   * How often the segments written are flushed and `recovery-point-offset-checkpoint` and the producer-state
+   * snapshots are written (Kafka's log.flush.offset.checkpoint.interval.ms). After a crash a start reads only
+   * what was written after the last one. Default 60 s.
+   */
+  recoveryPointCheckpointIntervalMs?: number;
   /** Delay before the first generation of a new group, letting more members join it. Default 0. */
   initialRebalanceDelayMs?: number;
   /**
@@ -177,6 +184,11 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       .finally(() => (cleaning = false));
   }, options.logCleanerIntervalMs ?? 15_000);
   cleaner.unref();
+  const checkpoint = setInterval(() => {
+    saveSnapshots(core.topics);
+    void core.topics.checkpointRecoveryPoints();
+  }, options.recoveryPointCheckpointIntervalMs ?? 60_000);
+  checkpoint.unref();
   let stopped: Promise<void> | undefined;
   return {
     bootstrap: `${advertisedHost}:${port}`,
@@ -200,6 +212,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         stopped = new Promise<void>((resolve) => {
           clearInterval(retention);
           clearInterval(cleaner);
+          clearInterval(checkpoint);
           server.close(() => resolve());
           for (const s of sockets) s.destroy();
           core.close();

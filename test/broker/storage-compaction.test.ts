@@ -5,6 +5,7 @@
  * itself; DescribeConfigs shows the policy.
  */
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -14,8 +15,10 @@ import { startBroker } from "../../lib/broker";
 import { PartitionLog } from "../../lib/broker/log/partition-log";
 import { buildBatch, readBatchAt } from "../../lib/broker/log/record-batch";
 import { buildMarker } from "../../lib/broker/txn/markers";
+import { crc32c } from "../../lib/broker/log/crc32c";
 import * as wire from "../differential/wire";
-import { waitFor } from "./helpers";
+import { tool } from "../support/tools";
+import { run, waitFor } from "./helpers";
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = "1";
 
@@ -405,4 +408,74 @@ describe("log compaction", () => {
       await broker.stop();
     }
   }, 90_000);
+
+  // kcat (librdkafka) writes real compressed batches; the cleaner inflates them, drops superseded records and
+  // writes the rest with the same codec (zstd as gzip: no zstd compressor here, see lib/broker/README.md).
+  describe.runIf(tool("kcat"))("compressed batches", () => {
+    const STORED = { gzip: 1, snappy: 2, lz4: 3, zstd: 1 } as const;
+    it.each(Object.keys(STORED) as (keyof typeof STORED)[])("cleans %s batches: superseded records go, the rest is recompressed and reads back with kcat", async (codec) => {
+      const dataDir = tempDir();
+      const lines: string[] = [];
+      const broker = await startBroker({ port: 0, dataDir, logCleanerIntervalMs: 100, log: (l) => lines.push(l) });
+      const topic = `packed-${codec}`;
+      try {
+        const admin = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).admin();
+        await admin.connect();
+        await admin.createTopics({
+          topics: [{ topic, numPartitions: 1, configEntries: [{ name: "cleanup.policy", value: "compact" }, { name: "segment.bytes", value: "1024" }, { name: "min.cleanable.dirty.ratio", value: "0.01" }] }],
+        });
+        await admin.disconnect();
+        // Each kcat run is one batch (in a segment of its own: segment.bytes is smaller than a batch): 20 keys
+        // written in every round, 5 written in that round only; a last run with one key keeps them all closed.
+        const produced: { key: string; value: string }[] = [];
+        const send = async (records: { key: string; value: string }[]) => {
+          const r = await run("kcat", ["-P", "-b", broker.bootstrap, "-t", topic, "-p", "0", "-K", "\t", "-z", codec, "-X", "acks=all", "-X", "linger.ms=200"], records.map((m) => `${m.key}\t${m.value}\n`).join(""));
+          expect(r.code).toBe(0);
+          produced.push(...records);
+        };
+        for (let round = 0; round < 5; round++) {
+          // Values that compress little, so that each batch, compressed, is larger than segment.bytes.
+          const common = Array.from({ length: 20 }, (_, k) => ({ key: `k${k}`, value: `k${k} round ${round} ${randomBytes(60).toString("base64")}` }));
+          const own = Array.from({ length: 5 }, (_, j) => ({ key: `r${round}-${j}`, value: `only in round ${round} ${randomBytes(60).toString("base64")}` }));
+          await send([...common, ...own]);
+        }
+        await send([{ key: "last", value: "in the active segment" }]);
+
+        // The latest record of every key, at its offset, is what a consumer reads from the start once the cleaner
+        // has been over every closed segment (it may first clean the rounds written before the others); nothing else.
+        const latest = new Map<string, number>();
+        produced.forEach((m, offset) => latest.set(m.key, offset));
+        const expected = [...latest.values()].sort((a, b) => a - b).map((o) => `${o}\t${produced[o].key}\t${produced[o].value}`);
+        let got: string[] = [];
+        const read = async () => {
+          const consumed = await run("kcat", ["-C", "-b", broker.bootstrap, "-t", topic, "-p", "0", "-o", "beginning", "-e", "-q", "-f", "%o\t%k\t%s\n"]);
+          expect(consumed.code).toBe(0);
+          got = consumed.stdout.toString("utf8").split("\n").filter(Boolean);
+          return got.length === expected.length;
+        };
+        await waitFor("the cleaner to clean every closed segment", read, 30_000).catch(() => undefined);
+        expect(got).toEqual(expected);
+        expect(lines.some((l) => l.startsWith(`cleaner: ${topic}-0`))).toBe(true);
+
+        // On disk: every batch valid (CRC32C), compressed with the codec expected, and some cut down to the
+        // records of their round only (the rewritten ones).
+        const partDir = path.join(dataDir, "topics", topic, "0");
+        const batches: { codec: number; count: number; span: number }[] = [];
+        for (const f of fs.readdirSync(partDir).filter((n) => n.endsWith(".log")).sort()) {
+          const buf = fs.readFileSync(path.join(partDir, f));
+          for (let pos = 0; pos < buf.length; pos += 12 + buf.readInt32BE(pos + 8)) {
+            const b = buf.subarray(pos, pos + 12 + buf.readInt32BE(pos + 8));
+            expect(crc32c(b, 21)).toBe(b.readUInt32BE(17));
+            batches.push({ codec: b.readInt16BE(21) & 7, count: b.readInt32BE(57), span: b.readInt32BE(23) + 1 });
+          }
+        }
+        const rewritten = batches.filter((b) => b.count < b.span);
+        expect(rewritten.length).toBeGreaterThanOrEqual(3);
+        for (const b of rewritten) expect(b.codec).toBe(STORED[codec]);
+        expect(rewritten.every((b) => b.count === 5)).toBe(true);
+      } finally {
+        await broker.stop();
+      }
+    }, 60_000);
+  });
 });

@@ -105,6 +105,8 @@ const NO_TIMESTAMP_LIMITS: BatchLimits = { timestampAfterMaxMs: -1, timestampBef
 const RECOVERY_WINDOW = 8 << 20;
 /** Bytes the cleaner reads between pauses (it gives the event loop a turn after each step). */
 const CLEAN_STEP_BYTES = 1 << 20;
+/** Bytes read at once when a start walks the batch headers of a trusted segment's tail. */
+const HEADER_WINDOW = 8 << 10;
 /** Bytes read per step when a lookup walks batch headers from an index entry. */
 const SCAN_WINDOW = 64 << 10;
 
@@ -183,6 +185,10 @@ class Segment {
   firstTimestamp = -1;
   /** Whether the file exists: a new segment's file is made at its first append (cheap topic creation). */
   created = false;
+  /** Written since the last recovery-point checkpoint (fsynced before the checkpoint may name offsets in it). */
+  unflushed = false;
+  /** Index entries in the .index file on disk (-1: none), so unchanged index files are not written again. */
+  indexOnDisk = -1;
   /** Memory-only logs: the batches, and where each starts. */
   mem: Buffer[] | undefined;
   memPos: number[] | undefined;
@@ -239,13 +245,22 @@ class Segment {
 }
 
 const SEGMENT_SUFFIX = ".log";
+/** What scanSegment returns when the batch at an index entry's position is not the one the entry names. */
+const INDEX_MISMATCH = "index mismatch";
 
 function segmentName(baseOffset: number): string {
   return String(baseOffset).padStart(20, "0") + SEGMENT_SUFFIX;
 }
 
 export interface RecoveryReport {
+  /** Batches read and verified at start. */
   batches: number;
+  /** Bytes of segment files read at start (after a clean shutdown only the tails after each last index entry). */
+  scannedBytes: number;
+  /** Segments read from their first byte (not covered by the recovery point, or with no usable index). */
+  scannedSegments: number;
+  /** Segments whose indexes were loaded from their .index/.timeindex files instead. */
+  indexedSegments: number;
   /** Bytes cut off damaged or torn segment tails. */
   truncatedBytes: number;
   /** One line per damaged segment: what was dropped, in offsets and bytes. */
@@ -264,6 +279,12 @@ export interface PartitionLogOptions {
   onCleanStep?: (step: string) => void;
   /** Bytes the cleaner reads between two pauses of an incremental cleaning (1 MiB); tests make it small. */
   cleanStepBytes?: number;
+  /**
+   * Kafka's recovery point: offsets below it were verified and flushed before the last checkpoint, so their
+   * segments are trusted at start (indexes loaded from .index/.timeindex; only the bytes after the last index
+   * entry at or below it are read and verified). Infinity after a clean shutdown; 0 (default) reads everything.
+   */
+  recoveryPoint?: number;
 }
 
 /** A cleaning's output before its swap, and the swap itself: "<base>-<next base>.swap" replaces [base, next base). */
@@ -279,7 +300,7 @@ export class PartitionLog {
   private segments: Segment[] = [];
   /** Bytes held in all segments. */
   size = 0;
-  readonly recovery: RecoveryReport = { batches: 0, truncatedBytes: 0, lines: [] };
+  readonly recovery: RecoveryReport = { batches: 0, scannedBytes: 0, scannedSegments: 0, indexedSegments: 0, truncatedBytes: 0, lines: [] };
   /** Set when a failed write could not be rolled back: the partition answers KAFKA_STORAGE_ERROR. */
   offline: string | undefined;
   private readonly fds: FdCache;
@@ -366,7 +387,8 @@ export class PartitionLog {
 
   private recover(dir: string): void {
     this.finishCleaning(dir);
-    // Index files are rebuilt from the segments, which recovery reads in full anyway to verify every batch.
+    // Segments below the recovery point are trusted: their indexes are loaded and only the bytes after the last
+    // index entry are read; the others are read whole, every batch verified, and their indexes rebuilt.
     const files = fs
       .readdirSync(dir)
       .filter((f) => /^\d{20}\.log$/.test(f))
@@ -380,14 +402,39 @@ export class PartitionLog {
           `${this.name}: segment ${files[i]} starts at offset ${base} but the segment before it already holds offsets up to ${expectedNext - 1}; ` +
             `the directory mixes two logs: move one of them away and restart`,
         );
-      const seg = new Segment(base, file);
+      let seg = new Segment(base, file);
       seg.created = true;
       const fd = fs.openSync(file, "r+");
       try {
         const stat = fs.fstatSync(fd);
         const fileSize = stat.size;
         seg.lastModified = seg.firstWrite = stat.mtimeMs;
-        const damage = this.scanSegment(fd, fileSize, seg);
+        const trusted = this.opts.recoveryPoint ?? 0;
+        const from = trusted > base && fileSize > 0 ? this.loadIndexes(seg, fd, fileSize, trusted, files[i]) : 0;
+        // A segment wholly below the recovery point (every segment after a clean shutdown) is trusted as Kafka
+        // trusts it: from its last index entry only the batch headers are read (offsets, timestamps, lengths);
+        // one that holds the recovery point is verified batch by batch from its last entry at or below it.
+        const nextBase = i + 1 < files.length ? Number(files[i + 1].slice(0, 20)) : Number.POSITIVE_INFINITY;
+        const wholeTrusted = from > 0 && (trusted === Number.POSITIVE_INFINITY || nextBase <= trusted);
+        let damage = wholeTrusted ? this.walkHeaders(fd, fileSize, seg, from) : this.scanSegment(fd, fileSize, seg, from);
+        if (wholeTrusted && damage && damage !== INDEX_MISMATCH) {
+          // A header out of place in a trusted tail: verify that tail batch by batch (it cuts what is damaged).
+          const again = new Segment(base, file);
+          again.created = true;
+          again.indexOnDisk = seg.indexOnDisk;
+          again.lastModified = again.firstWrite = stat.mtimeMs;
+          this.loadIndexes(again, fd, fileSize, trusted, files[i]);
+          seg = again;
+          damage = this.scanSegment(fd, fileSize, seg, from);
+        }
+        if (damage === INDEX_MISMATCH) {
+          this.note(`recovery: ${this.name}: index of segment ${files[i]} does not match the segment at byte ${from}: rebuilt from the segment`);
+          seg = new Segment(base, file);
+          seg.created = true;
+          seg.indexOnDisk = -2; // written again below
+          seg.lastModified = seg.firstWrite = stat.mtimeMs;
+          damage = this.scanSegment(fd, fileSize, seg, 0);
+        }
         if (damage) {
           const nextBase = i + 1 < files.length ? Number(files[i + 1].slice(0, 20)) : undefined;
           const dropped = fileSize - seg.size;
@@ -398,7 +445,10 @@ export class PartitionLog {
           );
           this.recovery.truncatedBytes += dropped;
           fs.ftruncateSync(fd, seg.size);
+          seg.indexOnDisk = -2; // entries past the cut may be on disk: written again below
         }
+        // What was read past the recovery point may be in the page cache only: the next checkpoint flushes it.
+        seg.unflushed = seg.nextOffset > trusted;
       } finally {
         fs.closeSync(fd);
       }
@@ -415,7 +465,9 @@ export class PartitionLog {
       else this.removeFiles(s);
     });
     this.segments = keep;
-    for (const s of this.segments.slice(0, -1)) this.writeIndexes(s);
+    // Index files are written again only where the scan found other entries than the file holds (missing,
+    // damaged, stale or cut), so a clean start writes nothing.
+    for (const s of this.segments) if (s.size > 0 && s.indexOnDisk !== s.idxOffset.length) this.writeIndexes(s);
     const start = path.join(dir, LOG_START_FILE);
     if (fs.existsSync(start)) {
       const n = Number(fs.readFileSync(start, "utf8"));
@@ -430,11 +482,110 @@ export class PartitionLog {
     }
   }
 
-  /** Verifies every batch of a segment file, filling its indexes; returns what stopped it early, if anything. */
-  private scanSegment(fd: number, fileSize: number, seg: Segment): string | undefined {
-    let winStart = 0;
+  /**
+   * Loads a segment's indexes from its .index/.timeindex files, keeping the entries at or below the recovery
+   * point, after sanity checks as Kafka's (sizes, entries increasing, positions inside the segment); returns the
+   * position from which the segment must still be read (the last kept entry's; 0 when the files are missing or
+   * fail a check: the segment is then read whole). The segment's state is set as it was at that entry.
+   */
+  private loadIndexes(seg: Segment, fd: number, fileSize: number, trusted: number, name: string): number {
+    let idx: Buffer;
+    let tix: Buffer;
+    try {
+      idx = fs.readFileSync(seg.indexFile);
+      tix = fs.readFileSync(seg.timeIndexFile);
+    } catch {
+      return 0; // no index (an older data dir, or a crash during a cleaning's swap): rebuilt by the scan
+    }
+    const n = idx.length / 8;
+    const problem = (): string | undefined => {
+      if (!Number.isInteger(n) || tix.length !== n * 12) return `sizes ${idx.length} and ${tix.length} do not hold the same whole entries`;
+      if (n === 0) return "no entries";
+      if (idx.readInt32BE(4) !== 0) return "first entry not at position 0";
+      for (let i = 0; i < n; i++) {
+        const rel = idx.readInt32BE(i * 8);
+        const pos = idx.readInt32BE(i * 8 + 4);
+        if (rel < 0 || pos < 0 || pos >= fileSize) return `entry ${i} outside the segment`;
+        if (tix.readInt32BE(i * 12 + 8) !== rel) return `entry ${i} differs between .index and .timeindex`;
+        if (i > 0 && (rel <= idx.readInt32BE(i * 8 - 8) || pos <= idx.readInt32BE(i * 8 - 4))) return `entry ${i} not after the one before`;
+      }
+      return undefined;
+    };
+    const bad = problem();
+    if (bad) {
+      this.note(`recovery: ${this.name}: index of segment ${name} is damaged (${bad}): rebuilt from the segment`);
+      return 0;
+    }
+    seg.indexOnDisk = n;
+    let keep = 0;
+    while (keep < n && seg.baseOffset + idx.readInt32BE(keep * 8) <= trusted) keep++;
+    if (keep === 0) return 0;
+    // Entries before the last kept one are taken as they are; the scan starts at the last kept one (and adds it again).
+    for (let i = 0; i < keep - 1; i++) {
+      seg.idxOffset.push(seg.baseOffset + idx.readInt32BE(i * 8));
+      seg.idxPos.push(idx.readInt32BE(i * 8 + 4));
+      seg.idxMaxBefore.push(Number(tix.readBigInt64BE(i * 12)));
+    }
+    const j = keep - 1;
+    const from = idx.readInt32BE(j * 8 + 4);
+    seg.nextOffset = seg.baseOffset + idx.readInt32BE(j * 8);
+    seg.maxTimestamp = Number(tix.readBigInt64BE(j * 12));
+    if (from > 0) {
+      const head = readFully(fd, 0, LOG_OVERHEAD + 49);
+      if (head.length === LOG_OVERHEAD + 49) seg.firstTimestamp = Number(head.readBigInt64BE(35));
+      this.recovery.indexedSegments++;
+    }
+    return from;
+  }
+
+  /**
+   * Reads the batch headers of a trusted segment from a batch start (an index entry's position) to its end,
+   * filling its indexes, without reading the records or checking CRCs; returns what stopped it early, if anything.
+   */
+  private walkHeaders(fd: number, fileSize: number, seg: Segment, from: number): string | undefined {
+    const HEADER = LOG_OVERHEAD + 49;
+    const interval = this.interval;
     let win = Buffer.alloc(0);
-    let pos = 0;
+    let winStart = from;
+    let pos = from;
+    while (pos < fileSize) {
+      let off = pos - winStart;
+      if (off < 0 || win.length - off < HEADER) {
+        win = readFully(fd, pos, Math.min(fileSize - pos, HEADER_WINDOW));
+        this.recovery.scannedBytes += win.length;
+        winStart = pos;
+        off = 0;
+        if (win.length < HEADER) return "ends in a torn batch header";
+      }
+      const base = batchBaseOffset(win.subarray(off));
+      if (pos === from && (base !== seg.nextOffset || win.readInt8(off + 16) !== 2)) return INDEX_MISMATCH;
+      const len = LOG_OVERHEAD + win.readInt32BE(off + 8);
+      if (win.readInt8(off + 16) !== 2 || len < HEADER) return "has a bad batch header";
+      if (pos + len > fileSize) return "ends in a torn batch";
+      if (base < seg.nextOffset) return `has a batch at offset ${base}, before the offsets already read (${seg.nextOffset})`;
+      seg.track(base, base + win.readInt32BE(off + 23), Number(win.readBigInt64BE(off + 35)), pos, len, interval);
+      this.recovery.batches++;
+      pos += len;
+    }
+    return undefined;
+  }
+
+  /**
+   * Verifies every batch of a segment file from a position (a batch start: 0, or an index entry's), filling its
+   * indexes; returns what stopped it early, if anything (INDEX_MISMATCH: the batch at `from` is not the one the
+   * index says).
+   */
+  private scanSegment(fd: number, fileSize: number, seg: Segment, from: number): string | undefined {
+    let winStart = from;
+    let win = Buffer.alloc(0);
+    let pos = from;
+    if (from > 0) {
+      // The last index entry kept must name the batch that starts there (Kafka's sanity check of the last entry).
+      const head = readFully(fd, from, LOG_OVERHEAD + 49);
+      if (head.length < LOG_OVERHEAD + 49 || head.readInt8(16) !== 2 || batchBaseOffset(head) !== seg.nextOffset) return INDEX_MISMATCH;
+    }
+    if (from === 0 && fileSize > 0) this.recovery.scannedSegments++;
+    this.recovery.scannedBytes += Math.max(0, fileSize - from);
     const interval = this.interval;
     while (pos < fileSize) {
       let off = pos - winStart;
@@ -497,7 +648,10 @@ export class PartitionLog {
         let data = b.data;
         assignBaseOffset(data, next);
         const pos = seg.size;
-        if (seg.file) writeFully(this.segmentFd(seg), data, pos);
+        if (seg.file) {
+          seg.unflushed = true;
+          writeFully(this.segmentFd(seg), data, pos);
+        }
         else {
           // A batch arrives as a view into a request frame; keeping that view would pin the whole allocation.
           if (data.buffer.byteLength > data.length + 1024) data = Buffer.from(data);
@@ -547,7 +701,8 @@ export class PartitionLog {
 
   /**
    * Writes a segment's sparse indexes in Kafka's layouts: .index holds (relative offset int32, position int32),
-   * .timeindex (timestamp int64, relative offset int32). They are for tools; recovery rebuilds them.
+   * .timeindex (largest timestamp before the entry int64, relative offset int32). A start loads them for the
+   * segments below the recovery point (after sanity checks) and rebuilds them for the others.
    */
   private writeIndexes(seg: Segment): void {
     if (!seg.file || !seg.created) return;
@@ -561,8 +716,12 @@ export class PartitionLog {
         tix.writeBigInt64BE(BigInt(seg.idxMaxBefore[i]), i * 12);
         tix.writeInt32BE(seg.idxOffset[i] - seg.baseOffset, i * 12 + 8);
       }
-      fs.writeFileSync(seg.indexFile, idx);
-      fs.writeFileSync(seg.timeIndexFile, tix);
+      // Each file is replaced whole (written aside, then renamed), so a crash never leaves half an index.
+      fs.writeFileSync(seg.indexFile + ".tmp", idx);
+      fs.renameSync(seg.indexFile + ".tmp", seg.indexFile);
+      fs.writeFileSync(seg.timeIndexFile + ".tmp", tix);
+      fs.renameSync(seg.timeIndexFile + ".tmp", seg.timeIndexFile);
+      seg.indexOnDisk = n;
     } catch {
       // Indexes are advisory on disk; a full disk must not fail the append that rolled the segment.
     }
@@ -762,7 +921,8 @@ export class PartitionLog {
    * commit point), the old segments deleted, and the swap renamed into place; recovery finishes or forgets a
    * cleaning cut short. Records of aborted transactions are removed; records of transactions not ended in the
    * closed segments are kept whole; a transaction marker is removed once no record of its transaction is left and
-   * its segment is older than delete.retention.ms. Batches this broker cannot decode (snappy, lz4, zstd) are kept whole.
+   * its segment is older than delete.retention.ms. Compressed batches are inflated and written back with their codec
+   * (zstd as gzip); a batch that does not inflate is kept whole.
    * This runs the whole cleaning at once; the broker's cleaner uses cleanIncrementally.
    */
   clean(now = Date.now(), force = false): CleanStats | undefined {
@@ -827,6 +987,7 @@ export class PartitionLog {
             return;
           }
           const r = batchRecords(batch);
+          if (r) this.stepWork = r.section.length;
           if (attrs & ATTR_TRANSACTIONAL) {
             let t = open.get(producerId);
             if (!t) open.set(producerId, (t = { state: "open", keys: [], kept: 0 }));
@@ -918,9 +1079,10 @@ export class PartitionLog {
             return;
           }
           const r = attrs & ATTR_TRANSACTIONAL && t?.state !== "committed" ? undefined : batchRecords(batch);
+          if (r) this.stepWork = r.section.length;
           if (!r) {
-            // Undecided transactions (their marker is not in a closed segment yet) and batches this broker cannot
-            // decode (snappy, lz4, zstd) are kept whole.
+            // Undecided transactions (their marker is not in a closed segment yet) and batches that do not
+            // inflate are kept whole.
             if (t) t.kept += count;
             return emit(batch);
           }
@@ -982,7 +1144,7 @@ export class PartitionLog {
   /** Finishes or forgets a cleaning that a crash cut short (before the segments are read at start). */
   private finishCleaning(dir: string): void {
     const names = fs.readdirSync(dir);
-    for (const f of names) if (f.endsWith(CLEANED_SUFFIX)) fs.rmSync(path.join(dir, f), { force: true });
+    for (const f of names) if (f.endsWith(CLEANED_SUFFIX) || f.endsWith("index.tmp")) fs.rmSync(path.join(dir, f), { force: true });
     for (const f of names) {
       const m = SWAP.exec(f);
       if (!m) continue;
@@ -1001,8 +1163,10 @@ export class PartitionLog {
     }
   }
 
-  /** Bytes the cleaner has read since its last pause. */
+  /** Bytes the cleaner has read (inflated) since its last pause. */
   private sincePause = 0;
+  /** Bytes a visit of the cleaner inflated (a compressed batch's records section), set by the visitors. */
+  private stepWork = 0;
 
   /**
    * Visits every stored batch of a segment, in order, pausing (a yield) whenever the cleaner has read
@@ -1011,8 +1175,10 @@ export class PartitionLog {
   private *eachBatchSteps(seg: Segment, visit: (batch: Buffer) => void): Generator<void, void, void> {
     const step = this.opts.cleanStepBytes ?? CLEAN_STEP_BYTES;
     const visited = function* (this: PartitionLog, batch: Buffer): Generator<void, void, void> {
+      this.stepWork = 0;
       visit(batch);
-      this.sincePause += batch.length;
+      // A compressed batch counts as the bytes it inflated to, so a step is about the same work whatever the codec.
+      this.sincePause += Math.max(batch.length, this.stepWork);
       if (this.sincePause >= step) {
         this.sincePause = 0;
         yield;
@@ -1073,10 +1239,35 @@ export class PartitionLog {
     return n;
   }
 
+  /**
+   * For the recovery-point checkpoint (TopicStore): the log end offset now, and the segment files written since
+   * the last call, which must be flushed (fsync) before a checkpoint may name that offset. Also writes the active
+   * segment's indexes when they changed, so that a start after a crash reads the active segment only from its
+   * last index entry at or below the checkpoint.
+   */
+  checkpointTargets(): { offset: number; files: string[] } {
+    const files: string[] = [];
+    if (this.offline) return { offset: -1, files };
+    for (const s of this.segments)
+      if (s.unflushed && s.file) {
+        files.push(s.file);
+        s.unflushed = false;
+      }
+    const last = this.segments[this.segments.length - 1];
+    if (last.file && last.size > 0 && last.indexOnDisk !== last.idxOffset.length) this.writeIndexes(last);
+    return { offset: this.highWatermark, files };
+  }
+
+  /** A flush for the checkpoint failed: the segment is flushed again at the next one. */
+  flushFailed(file: string): void {
+    const seg = this.segments.find((s) => s.file === file);
+    if (seg) seg.unflushed = true;
+  }
+
   close(): void {
     this.closing = true;
     const last = this.segments[this.segments.length - 1];
-    if (last?.file && last.size > 0) this.writeIndexes(last);
+    if (last?.file && last.size > 0 && last.indexOnDisk !== last.idxOffset.length) this.writeIndexes(last);
     for (const s of this.segments) if (s.file) this.fds.forget(s.file);
   }
 }

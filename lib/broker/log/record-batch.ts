@@ -5,6 +5,7 @@
  */
 import * as zlib from "node:zlib";
 import { crc32c } from "./crc32c";
+import { compress, decompress } from "./compression";
 import { LogError, LogErrorCode } from "./errors";
 
 export { LogError } from "./errors";
@@ -135,10 +136,11 @@ const MAX_DECOMPRESSED_BYTES = 256 << 20;
  * and zstd need codecs this broker does not carry; for them undefined is returned and the batch header is
  * trusted.
  */
-function recordsSection(batch: Buffer): Buffer | undefined {
+function recordsSection(batch: Buffer, allCodecs = false): Buffer | undefined {
   const codec = batch.readInt16BE(OFF_ATTRIBUTES) & 0x7;
   const body = batch.subarray(BATCH_HEADER_BYTES);
   if (codec === 0) return body;
+  if (allCodecs) return decompress(codec, body, MAX_DECOMPRESSED_BYTES);
   if (codec === 1) {
     try {
       return zlib.gunzipSync(body, { maxOutputLength: MAX_DECOMPRESSED_BYTES });
@@ -319,13 +321,13 @@ export function isControlBatch(batch: Buffer): boolean {
 }
 
 /**
- * The records of a stored batch with their keys, for compaction; undefined when the records cannot be read
- * here (snappy, lz4 and zstd batches: the cleaner keeps those whole) or the batch is malformed.
+ * The records of a stored batch with their keys, for compaction (inflated whatever the codec: gzip, snappy, lz4,
+ * zstd); undefined when the batch is malformed or does not inflate (the cleaner then keeps it whole).
  */
 export function batchRecords(batch: Buffer): { section: Buffer; records: RecordView[] } | undefined {
   let section: Buffer | undefined;
   try {
-    section = recordsSection(batch);
+    section = recordsSection(batch, true);
   } catch {
     return undefined;
   }
@@ -362,14 +364,17 @@ export function batchRecords(batch: Buffer): { section: Buffer; records: RecordV
 /**
  * A stored batch holding only some of its records, as Kafka's cleaner writes it: the same base offset, last
  * offset delta, timestamps and attributes (so offsets stay where they were, with gaps), the kept records' bytes
- * unchanged (their deltas are relative to the unchanged base), gzip compressed again when it was.
+ * unchanged (their deltas are relative to the unchanged base), compressed again with the batch's codec (a zstd
+ * batch with gzip: there is no zstd compressor here, so its attributes say gzip).
  */
 export function filterBatch(batch: Buffer, section: Buffer, kept: RecordView[]): Buffer {
-  let body = Buffer.concat(kept.map((r) => section.subarray(r.start, r.end)));
-  if ((batch.readInt16BE(OFF_ATTRIBUTES) & 0x7) === 1) body = zlib.gzipSync(body);
+  const attributes = batch.readInt16BE(OFF_ATTRIBUTES);
+  const plain = Buffer.concat(kept.map((r) => section.subarray(r.start, r.end)));
+  const { codec, data: body } = compress(attributes & 0x7, plain, batch.subarray(BATCH_HEADER_BYTES));
   const out = Buffer.allocUnsafe(BATCH_HEADER_BYTES + body.length);
   batch.copy(out, 0, 0, BATCH_HEADER_BYTES);
   body.copy(out, BATCH_HEADER_BYTES);
+  out.writeInt16BE((attributes & ~0x7) | codec, OFF_ATTRIBUTES);
   out.writeInt32BE(out.length - LOG_OVERHEAD, OFF_BATCH_LENGTH);
   out.writeInt32BE(kept.length, OFF_RECORD_COUNT);
   out.writeUInt32BE(crc32c(out, OFF_ATTRIBUTES, out.length), OFF_CRC);

@@ -57,6 +57,11 @@ export function isInternalTopic(name: string): boolean {
 /** Kafka's internal topics: Metadata marks them is_internal, and clients may read but not produce to them. */
 export const INTERNAL_TOPICS = new Set(["__consumer_offsets", "__transaction_state"]);
 
+/** Kafka's recovery-point checkpoint of a log directory: "0", the count, then "topic partition offset" lines. */
+export const RECOVERY_POINT_FILE = "recovery-point-offset-checkpoint";
+/** Kafka's clean-shutdown marker: written last at a clean stop, removed once the logs are loaded at start. */
+export const CLEAN_SHUTDOWN_FILE = ".kafka_cleanshutdown";
+
 /** Directories of topics being deleted: renamed to this first, so a crash mid-delete never revives a topic. */
 const DELETING = /~[0-9a-f]{32}-delete$/;
 /** Directory of a topic being created; "~" cannot occur in a topic name, so no topic is ever mistaken for these. */
@@ -107,6 +112,8 @@ export class TopicStore {
   private waiters = new Map<string, Set<Waiter>>();
   private waiterCount = 0;
   private closed = false;
+  /** close() ran (the checkpoint and the clean-shutdown marker are written once). */
+  private stopped = false;
   readonly fds: FdCache;
   readonly limits: PartitionLimits;
   private partitionCount = 0;
@@ -133,8 +140,84 @@ export class TopicStore {
     return n;
   }
 
-  private partitionLog(dir: string | undefined, topic: string, p: number, config: TopicConfig, fresh = false): PartitionLog {
-    return new PartitionLog(dir, config, { fds: this.fds, log: this.opts.log, name: `${topic}-${p}`, fresh });
+  private partitionLog(dir: string | undefined, topic: string, p: number, config: TopicConfig, fresh = false, recoveryPoint?: number): PartitionLog {
+    return new PartitionLog(dir, config, { fds: this.fds, log: this.opts.log, name: `${topic}-${p}`, fresh, recoveryPoint });
+  }
+
+  /** The offset up to which each partition was flushed and checkpointed (what the checkpoint file says). */
+  private recoveryPoints = new Map<PartitionLog, number>();
+  /** A checkpoint being written (one at a time). */
+  private checkpointing: Promise<void> | undefined;
+
+  /** Reads the recovery-point checkpoint: "topic partition" -> offset; empty when missing or unreadable. */
+  private static readRecoveryPoints(file: string): Map<string, number> {
+    const out = new Map<string, number>();
+    let text: string;
+    try {
+      text = fs.readFileSync(file, "utf8");
+    } catch {
+      return out;
+    }
+    const lines = text.split("\n");
+    if (lines[0] !== "0" || !(Number(lines[1]) >= 0)) return out;
+    for (const line of lines.slice(2, 2 + Number(lines[1]))) {
+      const m = /^(\S+) (\d+) (\d+)$/.exec(line);
+      if (m) out.set(`${m[1]} ${m[2]}`, Number(m[3]));
+    }
+    return out;
+  }
+
+  private writeRecoveryPoints(): void {
+    if (!this.dataDir) return;
+    const root = path.join(this.dataDir, "topics");
+    const lines: string[] = [];
+    for (const t of this.topics.values()) t.partitions.forEach((log, p) => void (log.dir ? lines.push(`${t.name} ${p} ${this.recoveryPoints.get(log) ?? 0}`) : undefined));
+    fs.mkdirSync(root, { recursive: true });
+    const file = path.join(root, RECOVERY_POINT_FILE);
+    fs.writeFileSync(file + ".tmp", `0\n${lines.length}\n${lines.join("\n")}\n`);
+    fs.renameSync(file + ".tmp", file);
+  }
+
+  /**
+   * Kafka's recovery-point checkpoint (log.flush.offset.checkpoint.interval.ms): the segment files written since
+   * the last one are flushed (fsync, off the event loop), then `recovery-point-offset-checkpoint` names each
+   * partition's log end offset as it was before the flush. After a crash, a start trusts the segments below
+   * these offsets and reads only what follows them.
+   */
+  checkpointRecoveryPoints(): Promise<void> {
+    if (!this.dataDir || this.closed) return Promise.resolve();
+    if (this.checkpointing) return this.checkpointing;
+    const targets: { log: PartitionLog; offset: number; files: string[] }[] = [];
+    for (const t of this.topics.values()) for (const log of t.partitions) if (log.dir) targets.push({ log, ...log.checkpointTargets() });
+    const run = async () => {
+      for (const target of targets) {
+        let ok = target.offset >= 0;
+        for (const file of target.files) {
+          try {
+            const fh = await fs.promises.open(file, "r+");
+            try {
+              await fh.datasync();
+            } finally {
+              await fh.close();
+            }
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code === "ENOENT") continue; // removed since (retention, cleaning, deletion)
+            ok = false;
+            target.log.flushFailed(file);
+            this.opts.log?.(`checkpoint: could not flush ${file}: ${(err as Error).message}; its recovery point stays where it was`);
+          }
+        }
+        if (ok) this.recoveryPoints.set(target.log, target.offset);
+      }
+      if (this.closed) return;
+      try {
+        this.writeRecoveryPoints();
+      } catch (err) {
+        this.opts.log?.(`checkpoint: could not write ${RECOVERY_POINT_FILE}: ${(err as Error).message}`);
+      }
+    };
+    this.checkpointing = run().finally(() => (this.checkpointing = undefined));
+    return this.checkpointing;
   }
 
   private topicDir(name: string): string | undefined {
@@ -143,6 +226,10 @@ export class TopicStore {
 
   private load(root: string): void {
     if (!fs.existsSync(root)) return;
+    const started = Date.now();
+    const marker = path.join(root, CLEAN_SHUTDOWN_FILE);
+    const clean = fs.existsSync(marker);
+    const points = clean ? new Map<string, number>() : TopicStore.readRecoveryPoints(path.join(root, RECOVERY_POINT_FILE));
     for (const name of fs.readdirSync(root).sort()) {
       const dir = path.join(root, name);
       if (DELETING.test(name) || name.endsWith(CREATING)) {
@@ -163,11 +250,35 @@ export class TopicStore {
       const parts: PartitionLog[] = [];
       for (let p = 0; p < meta.partitions; p++) {
         const pdir = path.join(dir, String(p));
-        parts.push(this.partitionLog(pdir, name, p, config, !fs.existsSync(pdir)));
+        // After a clean shutdown every segment is trusted; after a crash those below the partition's recovery point.
+        const point = clean ? Number.POSITIVE_INFINITY : (points.get(`${name} ${p}`) ?? 0);
+        const log = this.partitionLog(pdir, name, p, config, !fs.existsSync(pdir), point);
+        this.recoveryPoints.set(log, clean ? log.highWatermark : Math.min(point, log.highWatermark));
+        parts.push(log);
       }
       this.topics.set(name, new Topic(name, parts, config, dir));
       this.partitionCount += parts.length;
     }
+    // One line, as Kafka's "Loaded N logs": how the start went and how much of the data it had to read.
+    let held = 0;
+    let scanned = 0;
+    let whole = 0;
+    let indexed = 0;
+    for (const t of this.topics.values())
+      for (const log of t.partitions) {
+        held += log.size;
+        scanned += log.recovery.scannedBytes;
+        whole += log.recovery.scannedSegments;
+        indexed += log.recovery.indexedSegments;
+      }
+    this.opts.log?.(
+      `startup: loaded ${this.partitionCount} partition(s) holding ${held} bytes in ${Date.now() - started} ms after ${clean ? "a clean shutdown" : "an unclean shutdown (no clean-shutdown marker)"}: ` +
+        `read ${scanned} bytes (${whole} segment(s) whole, ${indexed} from their indexes)`,
+    );
+    fs.rmSync(marker, { force: true });
+    // After a crash, what the start just read and verified is flushed and checkpointed at once, so a second crash
+    // soon after does not read it all again.
+    if (!clean) void this.checkpointRecoveryPoints();
   }
 
   get(name: string): Topic | undefined {
@@ -367,8 +478,49 @@ export class TopicStore {
     for (const w of all) w.wake();
   }
 
+  /**
+   * Stops the store. With a data dir, as Kafka's clean shutdown: every segment written since the last checkpoint
+   * is flushed, the recovery points move to the log ends, and the clean-shutdown marker is written last, so the
+   * next start reads nothing but the indexes and the segment tails after their last entries.
+   */
   close(): void {
+    const wasClosed = this.stopped;
+    this.stopped = true;
     this.wakeAll();
+    const flushed: { log: PartitionLog; offset: number; ok: boolean }[] = [];
+    if (this.dataDir && !wasClosed)
+      for (const t of this.topics.values())
+        for (const log of t.partitions) {
+          if (!log.dir) continue;
+          const { offset, files } = log.checkpointTargets();
+          let ok = offset >= 0;
+          for (const file of files) {
+            try {
+              const fd = fs.openSync(file, "r+");
+              try {
+                fs.fdatasyncSync(fd);
+              } finally {
+                fs.closeSync(fd);
+              }
+            } catch (err) {
+              if ((err as NodeJS.ErrnoException).code !== "ENOENT") ok = false;
+            }
+          }
+          flushed.push({ log, offset, ok });
+        }
     for (const t of this.topics.values()) for (const p of t.partitions) p.close();
+    if (!this.dataDir || wasClosed) return;
+    try {
+      let allOk = true;
+      for (const f of flushed) {
+        if (f.ok) this.recoveryPoints.set(f.log, f.offset);
+        else allOk = false;
+      }
+      this.writeRecoveryPoints();
+      // A partition that could not be flushed (or is offline) makes this stop unclean: the next start checks it.
+      if (allOk) fs.writeFileSync(path.join(this.dataDir, "topics", CLEAN_SHUTDOWN_FILE), "");
+    } catch (err) {
+      this.opts.log?.(`shutdown: could not write the recovery checkpoint: ${(err as Error).message}; the next start reads the logs past their last checkpoint`);
+    }
   }
 }

@@ -6,9 +6,10 @@
  *
  * The state is kept beside the log (a WeakMap keyed by the PartitionLog) and built on first use by scanning
  * the log's batch headers (and the records of control batches), so it survives a restart with a data dir. A
- * clean stop writes a snapshot (`producer-state.json` in the partition's directory, with the offset it covers),
- * as Kafka's .snapshot files: the next start reads it and scans only what follows. The snapshot is removed when
- * it is read, so after a crash (no fresh snapshot) the whole log is scanned: never a stale state.
+ * snapshot (`producer-state.json` in the partition's directory, with the offset it covers), as Kafka's .snapshot
+ * files, is written at every recovery-point checkpoint and at a clean stop: the next start, clean or after a
+ * crash, reads it and scans only the batches that follow it. A snapshot past the log end, or of a partition
+ * whose recovery cut damaged data, is ignored and the whole log is scanned: never a stale state.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -196,8 +197,9 @@ function loadSnapshot(log: PartitionLog, s: PartitionProducers): number {
   try {
     if (!fs.existsSync(file)) return log.logStartOffset;
     const snap = JSON.parse(fs.readFileSync(file, "utf8")) as Snapshot;
-    fs.rmSync(file, { force: true });
-    if (!Number.isSafeInteger(snap.offset) || snap.offset > log.highWatermark) return log.logStartOffset;
+    // A recovery that cut damaged data may have removed batches the snapshot counts: rebuild from the log.
+    if (!Number.isSafeInteger(snap.offset) || snap.offset > log.highWatermark || log.recovery.truncatedBytes > 0) return log.logStartOffset;
+    saved.set(log, snap.offset);
     for (const e of snap.producers) s.producers.set(e.producerId, e);
     s.aborted.push(...snap.aborted);
     return Math.max(snap.offset, log.logStartOffset);
@@ -208,18 +210,26 @@ function loadSnapshot(log: PartitionLog, s: PartitionProducers): number {
   }
 }
 
-/** Writes a snapshot of every partition whose state was built (at a clean stop, before the logs close). */
+/** The offset of the snapshot on disk of each partition, so one that has not moved is not written again. */
+const saved = new WeakMap<PartitionLog, number>();
+
+/**
+ * Writes a snapshot of every partition whose state was built and has moved since its last snapshot (at each
+ * recovery-point checkpoint, and at a clean stop before the logs close). The state and the offset it covers are
+ * taken in the same turn of the event loop, so they agree.
+ */
 export function saveSnapshots(topics: TopicStore): void {
   for (const t of topics.topics.values())
     for (const log of t.partitions) {
       const s = states.get(log);
-      if (!s || !log.dir) continue;
+      if (!s || !log.dir || saved.get(log) === log.highWatermark) continue;
       try {
         fs.mkdirSync(log.dir, { recursive: true });
         const file = path.join(log.dir, SNAPSHOT);
         const snap: Snapshot = { offset: log.highWatermark, producers: [...s.producers.values()], aborted: s.aborted };
         fs.writeFileSync(file + ".tmp", JSON.stringify(snap));
         fs.renameSync(file + ".tmp", file);
+        saved.set(log, snap.offset);
       } catch {
         // No snapshot: the next start scans the whole log instead.
       }
