@@ -7,6 +7,7 @@
 import { AnalysisError } from "../expr/bound";
 import { countStateful, linearize, type PlanNode } from "./nodes";
 import type { OutputMode } from "../sinks/registry";
+import { checkGroupState } from "./stateful";
 
 type AggregateNode = Extract<PlanNode, { op: "aggregate" }>;
 
@@ -85,4 +86,5 @@ export function checkForStreaming(plan: PlanNode, mode: OutputMode): void {
       if (n.op === "join") throw new AnalysisError(`${MESSAGES.joinAfterAggregation}; join before groupBy()`);
     }
   }
+  checkGroupState(plan, mode);
 }
