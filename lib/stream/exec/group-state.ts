@@ -11,7 +11,7 @@ import type { Batch, ExecContext } from "./batch";
 import { MemoryStateStore, type StateKey } from "../state/store";
 import type { StateStoreBinding } from "../state/checkpoint";
 import { decodeGroupingKey, userValueCodec } from "../state/handles";
-import { parseInterval } from "../expr/functions/common";
+import { parseCalendarInterval, parseInterval } from "../expr/functions/common";
 import { QueryExecutionError, type PhysicalOperator, type StatefulOperator } from "./operator";
 import { OutputCollector, batchRows, dropLateRows, groupRows, type OutputRows, type Row } from "./transform-with-state";
 
@@ -23,6 +23,13 @@ export const GroupStateTimeout = {
 } as const;
 
 const NO_TIMESTAMP = -1;
+
+/** A duration in ms: a number, or Spark's interval text where a month counts 31 days ("-1 month 31 days 1 second" is 1 s). */
+function durationMs(d: number | string): number {
+  if (typeof d === "number") return d;
+  const cal = parseCalendarInterval(d);
+  return cal ? (cal.months * 31 + cal.days) * 86_400_000 + cal.micros / 1000 : parseInterval(d);
+}
 
 /** Spark's GroupState: the state of one key while the function runs for it. */
 export class GroupState<S = unknown> {
@@ -73,7 +80,7 @@ export class GroupState<S = unknown> {
   /** Processing-time timeout: the key times out when no row for it arrives within `duration` (ms or "10 minutes"). */
   setTimeoutDuration(duration: number | string): void {
     if (this.timeout !== "ProcessingTime") throw new Error(`java.lang.UnsupportedOperationException: Cannot set timeout duration without enabling processing time timeout in ${this.fnName}`);
-    const ms = typeof duration === "string" ? parseInterval(duration) : duration;
+    const ms = durationMs(duration);
     if (!(ms > 0)) throw new Error("java.lang.IllegalArgumentException: Timeout duration must be positive");
     this.timeoutMs = this.batchMs + ms;
   }
@@ -82,7 +89,7 @@ export class GroupState<S = unknown> {
     if (this.timeout !== "EventTime") throw new Error(`java.lang.UnsupportedOperationException: Cannot set timeout timestamp without enabling event time timeout in ${this.fnName}`);
     let ms = timestamp instanceof Date ? timestamp.getTime() : timestamp;
     if (additional !== undefined) {
-      const add = typeof additional === "string" ? parseInterval(additional) : additional;
+      const add = durationMs(additional);
       if (!(add > 0)) throw new Error("java.lang.IllegalArgumentException: Timeout duration must be positive");
       ms += add;
     }
@@ -156,6 +163,8 @@ export class FlatMapGroupsWithStateOperator implements PhysicalOperator, Statefu
     if (o.removed && o.timeoutMs === NO_TIMESTAMP) {
       if (stored) {
         this.store.remove(k);
+        // Spark counts a removal as an updated state row too (numUpdatedStateRows).
+        this.metrics.updated++;
         this.metrics.removed++;
       }
       return;

@@ -354,14 +354,14 @@ export class TransformWithStateOperator implements PhysicalOperator, StatefulOpe
       due.sort((a, c) => a[1] - c[1]);
       for (const [k, t] of due) {
         h.key = k;
-        // The timer goes before its handler runs (which may register it again).
-        const list = (h.timers.get(k) ?? []).filter((x) => x !== t);
-        if (list.length) h.timers.put(k, list);
-        else h.timers.remove(k);
         expiredTimers++;
         if (typeof p.handleExpiredTimer !== "function") throw new QueryExecutionError("a timer expired but the processor has no handleExpiredTimer(key, timerValues, expiredTimerInfo) method");
         const key = decodeGroupingKey(k as string);
+        // As Spark: the handler still sees its timer in listTimers(); the timer is deleted after it returns.
         this.call("handleExpiredTimer", () => p.handleExpiredTimer!(key, tv, { getExpiryTimeInMs: () => t }), out);
+        const list = (h.timers.get(k) ?? []).filter((x) => x !== t);
+        if (list.length) h.timers.put(k, list);
+        else h.timers.remove(k);
       }
     }
     h.phase = "TIMER_PROCESSED";

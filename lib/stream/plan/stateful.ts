@@ -36,7 +36,7 @@ function timeMode(v: unknown, what: string, table: Record<string, GroupStateTime
 
 function funcMode(v: unknown, what: string): "append" | "update" {
   const m = typeof v === "string" ? v.toLowerCase() : "";
-  if (m !== "append" && m !== "update") throw new AnalysisError(`${what}: output mode ${JSON.stringify(v)} is not supported; use "append" or "update"`);
+  if (m !== "append" && m !== "update") throw new AnalysisError(`The output mode of function should be append or update (${what} got ${JSON.stringify(v)})`);
   return m;
 }
 

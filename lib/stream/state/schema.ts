@@ -102,6 +102,15 @@ export function checkOperatorSchema(operatorDir: string, provided: OperatorSchem
   for (const p of provided.stores) {
     const s = stored.stores.find((x) => x.storeName === p.storeName);
     if (!s) continue;
+    // transformWithState's state variables name their kind in the value schema (exec/transform-with-state.ts).
+    const kinds = ["ValueState", "ListState", "MapState"];
+    const [was, now] = [s.valueSchema[0]?.name, p.valueSchema[0]?.name];
+    if (was !== now && kinds.includes(was) && kinds.includes(now)) {
+      throw new StateSchemaError(
+        "STATE_STORE_INVALID_VARIABLE_TYPE_CHANGE",
+        `[STATE_STORE_INVALID_VARIABLE_TYPE_CHANGE] Cannot change ${p.storeName} to ${now} between query restarts. Please set ${p.storeName} to ${was}, or restart with a new checkpoint directory. SQLSTATE: 42K06`,
+      );
+    }
     const err = compareSchemas(s, p);
     if (err) throw err;
   }
