@@ -36,7 +36,7 @@ export interface ExpiredTimerInfo {
 export type OutputRows = Iterable<Row | unknown[]> | void | undefined | null;
 
 /** Spark 4's StatefulProcessor. Extend it (or write an object with the same methods). */
-export abstract class StatefulProcessor<K = unknown, I = Row, O = Row | unknown[]> {
+export abstract class StatefulProcessor<K = unknown, I = Row, O = unknown> {
   private handleValue: StatefulProcessorHandle | null = null;
   /** Set by the engine before init. */
   setHandle(handle: StatefulProcessorHandle): void {
