@@ -123,13 +123,13 @@ export class StatefulProcessorHandle implements ImplicitKey {
     return v;
   }
   getValueState<T = unknown>(name: string, ttl?: TTLConfig): ValueState<T> {
-    return this.declare(name, "getValueState", () => new ValueState<T>(name, new MemoryStateStore(this.operatorName, name), this, ttlMs(ttl, name, this.timeMode))) as ValueState<T>;
+    return this.declare<ValueState<T>>(name, "getValueState", () => new ValueState<T>(name, new MemoryStateStore(this.operatorName, name), this, ttlMs(ttl, name, this.timeMode)));
   }
   getListState<T = unknown>(name: string, ttl?: TTLConfig): ListState<T> {
-    return this.declare(name, "getListState", () => new ListState<T>(name, new MemoryStateStore(this.operatorName, name), this, ttlMs(ttl, name, this.timeMode))) as ListState<T>;
+    return this.declare<ListState<T>>(name, "getListState", () => new ListState<T>(name, new MemoryStateStore(this.operatorName, name), this, ttlMs(ttl, name, this.timeMode)));
   }
   getMapState<K = unknown, V = unknown>(name: string, ttl?: TTLConfig): MapState<K, V> {
-    return this.declare(name, "getMapState", () => new MapState<K, V>(name, new MemoryStateStore(this.operatorName, name), this, ttlMs(ttl, name, this.timeMode))) as MapState<K, V>;
+    return this.declare<MapState<K, V>>(name, "getMapState", () => new MapState<K, V>(name, new MemoryStateStore(this.operatorName, name), this, ttlMs(ttl, name, this.timeMode)));
   }
 
   private timerOp(op: string): StateKey {
@@ -198,7 +198,7 @@ export class OutputCollector {
         if (row.length !== fields.length) throw new QueryExecutionError(`${this.who} returned a row of ${row.length} values, the output schema has ${fields.length} columns (${fields.map((f) => f.name).join(", ")})`);
         fields.forEach((f, c) => this.cols[c].push(externalToValue(row[c], f.type)));
       } else {
-        fields.forEach((f, c) => this.cols[c].push(externalToValue((row as Row)[f.name], f.type)));
+        fields.forEach((f, c) => this.cols[c].push(externalToValue(row[f.name], f.type)));
       }
       this.n++;
     }
@@ -262,7 +262,7 @@ export class TransformWithStateOperator implements PhysicalOperator, StatefulOpe
 
   private stores(): MemoryStateStore<unknown>[] {
     const out = [...this.handle.variables.values()].map((v) => v.store as MemoryStateStore<unknown>);
-    if (this.node.timeMode !== "None") out.push(this.handle.timers as MemoryStateStore<unknown>);
+    if (this.node.timeMode !== "None") out.push(this.handle.timers);
     return out;
   }
 
