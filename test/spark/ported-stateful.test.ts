@@ -12,7 +12,7 @@
 import { describe, afterEach, afterAll } from "vitest";
 import {
   col, timestamp_seconds, spark, ManualClock, setStreamClock, StatefulProcessor, GroupState,
-  type MemoryStream, type ValueState, type TimerValues, type ExpiredTimerInfo, type StatefulProcessorHandle, type DataFrame,
+  type MemoryStream, type ValueState, type ListState, type TimerValues, type ExpiredTimerInfo, type StatefulProcessorHandle, type DataFrame,
 } from "../../lib/stream";
 import { ConformanceLog } from "./conformance";
 import { StreamTest, port as portTo, disposeAll, check, intercept, memoryStream, type PortOptions } from "./streamtest";
@@ -29,6 +29,7 @@ const tws: P = (name, body, opts = {}) => portTo(log, "TransformWithStateSuite",
 const ttl: P = (name, body, opts = {}) => portTo(log, "TransformWithValueStateTTLSuite", name, body, opts);
 const fmgws: P = (name, body, opts = {}) => portTo(log, "FlatMapGroupsWithStateSuite", name, body, opts);
 const checker: P = (name, body, opts = {}) => portTo(log, "UnsupportedOperationsSuite", name, body, opts);
+const list: P = (name, body, opts = {}) => portTo(log, "TransformWithListStateSuite", name, body, opts);
 
 type Row = Record<string, unknown>;
 const PAIR = "_1 STRING, _2 STRING";
@@ -471,6 +472,114 @@ describe("TransformWithValueStateTTLSuite", () => {
     await advance(t, clock, 1000, [input, [["k1", "get", -1]]]);
     t.checkNewAnswer(["k1", 1, false, -1]);
   }, { note: internalTtl });
+});
+
+// ---- TransformWithListStateSuite ---------------------------------------------------------------------------
+
+/** TestListStateProcessor: one action per input row on a ListState of strings. */
+class TestListStateProcessor extends StatefulProcessor<string> {
+  private list!: ListState<string>;
+  init(handle: StatefulProcessorHandle): void {
+    this.list = handle.getListState<string>("testListState");
+  }
+  handleInputRows(key: string, rows: Row[]): unknown[][] {
+    const out: unknown[][] = [];
+    for (const r of rows) {
+      const v = r.value as string;
+      switch (r.action) {
+        case "emit": out.push([key, v]); break;
+        case "emitAllInState": for (const x of this.list.get()) out.push([key, x]); this.list.clear(); break;
+        case "append": this.list.appendValue(v); break;
+        case "appendAll": this.list.appendList(v.split(",")); break;
+        case "put": this.list.put(v.split(",")); break;
+        case "remove": this.list.clear(); break;
+        case "tryAppendingNull": this.list.appendValue(null as unknown as string); break;
+        case "tryAppendingNullValueInList": this.list.appendList([null as unknown as string]); break;
+        case "tryAppendingNullList": this.list.appendList(null as unknown as string[]); break;
+        case "tryPutNullList": this.list.put(null as unknown as string[]); break;
+        case "tryPuttingNullInList": this.list.put([null as unknown as string]); break;
+        case "tryPutEmptyList": this.list.put([]); break;
+        case "tryAppendingEmptyList": this.list.appendList([]); break;
+      }
+    }
+    return out;
+  }
+}
+
+describe("TransformWithListStateSuite", () => {
+  const listQuery = () => {
+    const input = memoryStream("key STRING, action STRING, value STRING");
+    return { input, t: new StreamTest(input.toDF().groupByKey((r) => r.key).transformWithState(new TestListStateProcessor(), "None", "update", PAIR), "update") };
+  };
+  for (const [name, action, error] of [
+    ["test appending null value in list state throw exception", "tryAppendingNull", "ILLEGAL_STATE_STORE_VALUE.NULL_VALUE"],
+    ["test putting null value in list state throw exception", "tryPuttingNullInList", "ILLEGAL_STATE_STORE_VALUE.NULL_VALUE"],
+    ["test putting null list in list state throw exception", "tryPutNullList", "ILLEGAL_STATE_STORE_VALUE.NULL_VALUE"],
+    ["test appending null list in list state throw exception", "tryAppendingNullList", "ILLEGAL_STATE_STORE_VALUE.NULL_VALUE"],
+    ["test putting empty list in list state throw exception", "tryPutEmptyList", "ILLEGAL_STATE_STORE_VALUE.EMPTY_LIST_VALUE"],
+    ["test appending empty list in list state throw exception", "tryAppendingEmptyList", "ILLEGAL_STATE_STORE_VALUE.EMPTY_LIST_VALUE"],
+  ]) {
+    list(name, async () => {
+      const { input, t } = listQuery();
+      const e = await intercept(() => t.addData(input, ["k1", action, ""]));
+      check(e.message.includes(error), `expected ${error}, got: ${e.message}`);
+    });
+  }
+
+  list("test list state correctness", async () => {
+    const { input, t } = listQuery();
+    const add = async (...rows: unknown[][]) => {
+      for (const r of rows) await t.addData(input, r);
+    };
+    await add(["k1", "emit", "v1"]);
+    t.checkNewAnswer(["k1", "v1"]);
+    await add(["k1", "append", "v2"], ["k1", "emitAllInState", ""]);
+    t.checkNewAnswer(["k1", "v2"]);
+    await add(["k2", "append", "v1"], ["k1", "append", "v4"], ["k2", "append", "v2"], ["k1", "emit", "v5"], ["k2", "emit", "v3"]);
+    t.checkNewAnswer(["k1", "v5"], ["k2", "v3"]);
+    await add(["k1", "emitAllInState", ""], ["k2", "emitAllInState", ""]);
+    t.checkNewAnswer(["k2", "v1"], ["k2", "v2"], ["k1", "v4"]);
+    await add(["k3", "appendAll", "v1,v2,v3"], ["k3", "emit", "v4"], ["k3", "append", "v5"]);
+    t.checkNewAnswer(["k3", "v4"]);
+    await add(["k3", "emitAllInState", ""]);
+    t.checkNewAnswer(["k3", "v1"], ["k3", "v2"], ["k3", "v3"], ["k3", "v5"]);
+    await add(["k4", "append", "v2"], ["k4", "appendList", "v3,v4"], ["k4", "remove", ""], ["k4", "emitAllInState", ""]);
+    t.checkNewAnswer();
+    await add(["k5", "appendAll", "v1,v2,v3"], ["k5", "append", "v4"], ["k5", "put", "v5,v6"], ["k5", "emitAllInState", ""]);
+    t.checkNewAnswer(["k5", "v5"], ["k5", "v6"]);
+    check(customMetric(t, "numListStateVars") > 0, "numListStateVars > 0");
+  });
+
+  list("test ValueState And ListState in Processor", async () => {
+    class ToggleSaveAndEmitProcessor extends StatefulProcessor<string> {
+      private list!: ListState<string>;
+      private saved!: ValueState<boolean>;
+      init(handle: StatefulProcessorHandle): void {
+        this.list = handle.getListState<string>("testListState");
+        this.saved = handle.getValueState<boolean>("testValueState");
+      }
+      handleInputRows(_key: string, rows: Row[]): unknown[][] {
+        const values = rows.map((r) => r.value as string);
+        if (!this.saved.getOption()) {
+          this.list.appendList(values);
+          this.saved.update(true);
+          return [];
+        }
+        this.saved.clear();
+        const stored = this.list.get();
+        this.list.clear();
+        return [...values, ...stored].map((v) => [v]);
+      }
+    }
+    const input = strings();
+    const t = new StreamTest(byValue(input).transformWithState(new ToggleSaveAndEmitProcessor(), "None", "update", "value STRING"), "update");
+    await t.addData(input, "k1");
+    await t.addData(input, "k2");
+    t.checkNewAnswer();
+    await t.addData(input, "k1");
+    await t.addData(input, "k2");
+    t.checkNewAnswer(["k1"], ["k1"], ["k2"], ["k2"]);
+  }, { note: "the Dataset[String] output is the schema \"value STRING\"" });
 });
 
 // ---- FlatMapGroupsWithStateSuite -----------------------------------------------------------------------------

@@ -138,12 +138,19 @@ export class FlatMapGroupsWithStateOperator implements PhysicalOperator, Statefu
     return this.store.size;
   }
 
+  /** The earliest timeout in the state, computed once per batch (null: to compute). */
+  private due: number | null = null;
+
   wantsNoDataBatch(now: number, watermarkMs: number): boolean {
     const t = this.node.timeMode;
     if (t === "None") return false;
+    if (this.due === null) {
+      let due = Infinity;
+      for (const [, s] of this.store.iterator()) if (s[1] !== NO_TIMESTAMP && s[1] < due) due = s[1];
+      this.due = due;
+    }
     const threshold = t === "ProcessingTime" ? now : this.watermarked ? watermarkMs : -Infinity;
-    for (const [, s] of this.store.iterator()) if (s[1] !== NO_TIMESTAMP && s[1] < threshold) return true;
-    return false;
+    return this.due < threshold;
   }
 
   private callFn(key: unknown, k: StateKey, rows: Row[], stored: Stored | undefined, timedOut: boolean, ctx: ExecContext, out: OutputCollector): void {
@@ -178,6 +185,7 @@ export class FlatMapGroupsWithStateOperator implements PhysicalOperator, Statefu
 
   run(b: Batch, ctx: ExecContext): Batch {
     this.metrics = { updated: 0, removed: 0, dropped: 0 };
+    this.due = null;
     const node = this.node;
     const out = new OutputCollector(node.schema, `${this.fnName}'s function`);
     const keep = node.timeMode === "EventTime" ? dropLateRows(b, node.child.schema, ctx, () => this.metrics.dropped++) : undefined;

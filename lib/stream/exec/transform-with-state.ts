@@ -299,20 +299,31 @@ export class TransformWithStateOperator implements PhysicalOperator, StatefulOpe
     return this.node.timeMode === "ProcessingTime" ? this.handle.batchMs : this.node.timeMode === "EventTime" ? this.handle.watermarkMs : -Infinity;
   }
 
-  /** Whether a batch without data has work: a timer due or a TTL expired by `now`, or a timer due by `watermarkMs`. */
-  wantsNoDataBatch(now: number, watermarkMs: number): boolean {
-    const { timeMode } = this.node;
-    if (timeMode === "None" && ![...this.handle.variables.values()].some((v) => v.ttlMs !== null)) return false;
-    const threshold = timeMode === "ProcessingTime" ? now : timeMode === "EventTime" ? watermarkMs : -Infinity;
-    for (const [, list] of this.handle.timers.iterator()) if (list[0] <= threshold) return true;
+  /** The earliest timer and TTL expiration in the state, computed once per batch (null: to compute). */
+  private due: { timer: number; ttl: number } | null = null;
+
+  private nextDue(): { timer: number; ttl: number } {
+    let timer = Infinity;
+    let ttl = Infinity;
+    for (const [, list] of this.handle.timers.iterator()) timer = Math.min(timer, list[0]);
     for (const v of this.handle.variables.values()) {
       if (v.ttlMs === null) continue;
       for (const [, cell] of v.store.iterator()) {
         const exps: (number | null)[] = v.kind === "ValueState" ? [(cell as [unknown, number | null])[1]] : (cell as unknown[][]).map((c) => c[c.length - 1] as number | null);
-        if (exps.some((e) => e !== null && e < now)) return true;
+        for (const e of exps) if (e !== null && e < ttl) ttl = e;
       }
     }
-    return false;
+    return { timer, ttl };
+  }
+
+  /** Whether a batch without data has work: a timer due or a TTL expired by `now`, or a timer due by `watermarkMs`. */
+  wantsNoDataBatch(now: number, watermarkMs: number): boolean {
+    const { timeMode } = this.node;
+    if (timeMode === "None" && ![...this.handle.variables.values()].some((v) => v.ttlMs !== null)) return false;
+    // Between batches the state does not change: scan it once, not at every idle trigger.
+    this.due ??= this.nextDue();
+    const threshold = timeMode === "ProcessingTime" ? now : timeMode === "EventTime" ? watermarkMs : -Infinity;
+    return this.due.timer <= threshold || this.due.ttl < now;
   }
 
   run(b: Batch, ctx: ExecContext): Batch {
@@ -320,6 +331,7 @@ export class TransformWithStateOperator implements PhysicalOperator, StatefulOpe
     const h = this.handle;
     const p = this.processor;
     this.batchId = ctx.batchId;
+    this.due = null;
     this.metrics = { updated: 0, removed: 0, dropped: 0 };
     h.counters = { registered: 0, deleted: 0 };
     h.batchMs = ctx.now;
@@ -391,6 +403,7 @@ export class TransformWithStateOperator implements PhysicalOperator, StatefulOpe
     for (const s of this.stores()) s.commit();
   }
   abort(): void {
+    this.due = null;
     for (const s of this.stores()) s.abort();
   }
   /** The query stopped: the processor's close(). */

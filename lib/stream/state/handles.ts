@@ -111,6 +111,7 @@ export class ListState<T = unknown> extends StateVariable {
     return this.get()[Symbol.iterator]();
   }
   private check(values: T[], op: string): void {
+    if (values === null || values === undefined) throw new Error(`[ILLEGAL_STATE_STORE_VALUE.NULL_VALUE] Cannot write a null list to ListState '${this.name}' (${op})`);
     if (!Array.isArray(values)) throw new Error(`ListState '${this.name}'.${op} takes an array of values`);
     if (values.some((v) => v === null || v === undefined)) throw new Error(`[ILLEGAL_STATE_STORE_VALUE.NULL_VALUE] Cannot write a null value to ListState '${this.name}'`);
   }
