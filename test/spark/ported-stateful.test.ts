@@ -12,7 +12,7 @@
 import { describe, afterEach, afterAll } from "vitest";
 import {
   col, timestamp_seconds, spark, ManualClock, setStreamClock, StatefulProcessor, GroupState,
-  type MemoryStream, type ValueState, type ListState, type TimerValues, type ExpiredTimerInfo, type StatefulProcessorHandle, type DataFrame,
+  type MemoryStream, type ValueState, type ListState, type MapState, type TimerValues, type ExpiredTimerInfo, type StatefulProcessorHandle, type DataFrame,
 } from "../../lib/stream";
 import { ConformanceLog } from "./conformance";
 import { StreamTest, port as portTo, disposeAll, check, intercept, memoryStream, type PortOptions } from "./streamtest";
@@ -30,6 +30,7 @@ const ttl: P = (name, body, opts = {}) => portTo(log, "TransformWithValueStateTT
 const fmgws: P = (name, body, opts = {}) => portTo(log, "FlatMapGroupsWithStateSuite", name, body, opts);
 const checker: P = (name, body, opts = {}) => portTo(log, "UnsupportedOperationsSuite", name, body, opts);
 const list: P = (name, body, opts = {}) => portTo(log, "TransformWithListStateSuite", name, body, opts);
+const map: P = (name, body, opts = {}) => portTo(log, "TransformWithMapStateSuite", name, body, opts);
 
 type Row = Record<string, unknown>;
 const PAIR = "_1 STRING, _2 STRING";
@@ -580,6 +581,102 @@ describe("TransformWithListStateSuite", () => {
     await t.addData(input, "k2");
     t.checkNewAnswer(["k1"], ["k1"], ["k2"], ["k2"]);
   }, { note: "the Dataset[String] output is the schema \"value STRING\"" });
+});
+
+// ---- TransformWithMapStateSuite ----------------------------------------------------------------------------
+
+/** TestMapStateProcessor: one action per input row on a MapState[String, String]; value is (user key, value). */
+class TestMapStateProcessor extends StatefulProcessor<string> {
+  private m!: MapState<string, string>;
+  init(handle: StatefulProcessorHandle): void {
+    this.m = handle.getMapState<string, string>("sessionState");
+  }
+  handleInputRows(key: string, rows: Row[]): unknown[][] {
+    const out: unknown[][] = [];
+    for (const r of rows) {
+      const [k, v] = [r.uk as string, r.uv as string];
+      switch (r.action) {
+        case "exists": out.push([key, "exists", String(this.m.exists())]); break;
+        case "getValue": out.push([key, k, this.m.getValue(k) ?? null]); break;
+        case "containsKey": out.push([key, k, this.m.containsKey(k) ? "true" : "false"]); break;
+        case "updateValue": this.m.updateValue(k, v); break;
+        case "iterator": for (const [a, b] of this.m.iterator()) out.push([key, a, b]); break;
+        case "keys": for (const a of this.m.keys()) out.push([r.key, a, v]); break;
+        case "values": for (const b of this.m.values()) out.push([r.key, k, b]); break;
+        case "removeKey": this.m.removeKey(k); break;
+        case "clear": this.m.clear(); break;
+      }
+    }
+    return out;
+  }
+}
+
+describe("TransformWithMapStateSuite", () => {
+  const TRIPLE = "_1 STRING, _2 STRING, _3 STRING";
+  const mapQuery = (mode: "append" | "update" = "update") => {
+    const input = memoryStream("key STRING, action STRING, uk STRING, uv STRING");
+    return { input, t: new StreamTest(input.toDF().groupByKey((r) => r.key).transformWithState(new TestMapStateProcessor(), "None", mode, TRIPLE), mode) };
+  };
+  const note = "InputMapRow's value tuple (user key, value) is two columns uk, uv";
+
+  map("Test retrieving value with non-existing user key", async () => {
+    const { input, t } = mapQuery();
+    await t.addData(input, ["k1", "getValue", "v1", ""]);
+    t.checkAnswer(["k1", "v1", null]);
+  }, { note });
+
+  for (const fn of ["getValue", "containsKey", "updateValue", "removeKey"]) {
+    map(`Test ${fn} with null user key`, async () => {
+      const { input, t } = mapQuery();
+      const e = await intercept(() => t.addData(input, ["k1", fn, null, ""]));
+      check(e.message.includes("ILLEGAL_STATE_STORE_VALUE.NULL_VALUE") && e.message.includes("sessionState"), `expected NULL_VALUE for sessionState, got: ${e.message}`);
+    }, { note });
+  }
+
+  map("Test put value with null value", async () => {
+    const { input, t } = mapQuery();
+    const e = await intercept(() => t.addData(input, ["k1", "updateValue", "k1", null]));
+    check(e.message.includes("ILLEGAL_STATE_STORE_VALUE.NULL_VALUE") && e.message.includes("sessionState"), `expected NULL_VALUE for sessionState, got: ${e.message}`);
+  }, { note });
+
+  map("Test map state correctness", async () => {
+    const { input, t } = mapQuery("append");
+    const add = async (...rows: unknown[][]) => {
+      for (const r of rows) await t.addData(input, r);
+    };
+    await add(["k1", "updateValue", "v1", "10"], ["k1", "exists", "", ""], ["k2", "exists", "", ""]);
+    t.checkNewAnswer(["k1", "exists", "true"], ["k2", "exists", "false"]);
+    await add(["k1", "updateValue", "v2", "5"], ["k2", "updateValue", "v2", "3"], ["k2", "updateValue", "v2", "12"], ["k2", "updateValue", "v4", "1"]);
+    await add(["k1", "getValue", "v2", ""]);
+    t.checkNewAnswer(["k1", "v2", "5"]);
+    await add(["k2", "getValue", "v2", ""]);
+    t.checkNewAnswer(["k2", "v2", "12"]);
+    await add(["k2", "iterator", "", ""]);
+    t.checkNewAnswer(["k2", "v2", "12"], ["k2", "v4", "1"]);
+    await add(["k2", "keys", "", ""]);
+    t.checkNewAnswer(["k2", "v2", ""], ["k2", "v4", ""]);
+    await add(["k2", "values", "", ""]);
+    t.checkNewAnswer(["k2", "", "12"], ["k2", "", "1"]);
+    await add(["k1", "removeKey", "v2", ""], ["k1", "containsKey", "v2", ""]);
+    t.checkNewAnswer(["k1", "v2", "false"]);
+    await add(["k2", "clear", "", ""], ["k2", "iterator", "", ""]);
+    t.checkNewAnswer();
+    // The last three rows in one micro-batch, as Spark's test reads one batch's metrics.
+    input.addData([["k2", "exists", "", ""], ["k1", "clear", "", ""]]);
+    await t.addData(input, ["k3", "updateValue", "v7", "11"]);
+    t.checkNewAnswer(["k2", "exists", "false"]);
+    const op = t.query!.lastProgress!.stateOperators[0];
+    check(customMetric(t, "numMapStateVars") > 0, "numMapStateVars > 0");
+    check(op.numRowsUpdated === 1, `numRowsUpdated: expected 1, got ${op.numRowsUpdated}`);
+    check(op.numRowsRemoved === 1, `numRowsRemoved: expected 1, got ${op.numRowsRemoved}`);
+  }, { note });
+
+  map("transformWithMapState - batch should succeed", async () => {
+    const df = spark.createDataFrame([["k1", "updateValue", "v1", "10"], ["k1", "getValue", "v1", ""]].map(([key, action, uk, uv]) => ({ key, action, uk, uv })), "key STRING, action STRING, uk STRING, uv STRING")
+      .groupByKey((r) => r.key).transformWithState(new TestMapStateProcessor(), "None", "append", TRIPLE);
+    const rows = df.collect().map((r) => [r._1, r._2, r._3]);
+    check(JSON.stringify(rows) === JSON.stringify([["k1", "v1", "10"]]), `got ${JSON.stringify(rows)}`);
+  }, { note });
 });
 
 // ---- FlatMapGroupsWithStateSuite -----------------------------------------------------------------------------

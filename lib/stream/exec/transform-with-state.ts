@@ -334,6 +334,7 @@ export class TransformWithStateOperator implements PhysicalOperator, StatefulOpe
     this.due = null;
     this.metrics = { updated: 0, removed: 0, dropped: 0 };
     h.counters = { registered: 0, deleted: 0 };
+    for (const v of h.variables.values()) v.ops = { updated: 0, removed: 0 };
     h.batchMs = ctx.now;
     h.watermarkMs = ctx.streaming ? ctx.watermarkMs : -Infinity;
     const out = new OutputCollector(node.schema, "transformWithState's processor");
@@ -382,8 +383,11 @@ export class TransformWithStateOperator implements PhysicalOperator, StatefulOpe
     let evicted = 0;
     for (const v of h.variables.values()) if (v.ttlMs !== null) evicted += v.evictExpired(h.batchMs);
     h.phase = "INITIALIZED";
-    for (const s of this.stores()) this.metrics.updated += s.changed;
-    this.metrics.removed = evicted;
+    for (const v of h.variables.values()) {
+      this.metrics.updated += v.ops.updated;
+      this.metrics.removed += v.ops.removed;
+    }
+    this.metrics.removed += evicted;
     const kinds = [...h.variables.values()].map((v) => v.kind);
     let timers = 0;
     for (const [, list] of h.timers.iterator()) timers += list.length;

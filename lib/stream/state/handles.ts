@@ -30,6 +30,8 @@ export type StateVariableKind = "ValueState" | "ListState" | "MapState";
 const expired = (exp: number | null, now: number) => exp !== null && exp < now;
 
 abstract class StateVariable {
+  /** Writes and removals of this batch (the operator's numRowsUpdated / numRowsRemoved). */
+  ops = { updated: 0, removed: 0 };
   constructor(
     readonly name: string,
     readonly kind: StateVariableKind,
@@ -43,6 +45,16 @@ abstract class StateVariable {
   }
   protected key(what: string): StateKey {
     return this.ctx.currentKey(`${this.kind} '${this.name}'.${what}`);
+  }
+  /** Remove the current key's state (counted when there was some). */
+  protected removeAll(what: string): void {
+    const k = this.key(what);
+    if (this.store.get(k) === undefined) return;
+    this.store.remove(k);
+    this.ops.removed++;
+  }
+  protected nullKey(what: string, userKey: unknown): void {
+    if (userKey === null || userKey === undefined) throw new Error(`[ILLEGAL_STATE_STORE_VALUE.NULL_VALUE] Cannot write a null value to the state store for state variable ${this.name}: ${what} with a null user key. SQLSTATE: 42601`);
   }
   /** Remove what expired by `now` from every key (end of batch); returns the number of values removed. */
   abstract evictExpired(now: number): number;
@@ -73,9 +85,10 @@ export class ValueState<T = unknown> extends StateVariable {
   update(value: T): void {
     if (value === null || value === undefined) throw new Error(`[ILLEGAL_STATE_STORE_VALUE.NULL_VALUE] Cannot write a null value to ValueState '${this.name}': use clear() to remove it`);
     this.store.put(this.key("update"), [value, this.expiry()]);
+    this.ops.updated++;
   }
   clear(): void {
-    this.store.remove(this.key("clear"));
+    this.removeAll("clear");
   }
   evictExpired(now: number): number {
     let n = 0;
@@ -121,6 +134,7 @@ export class ListState<T = unknown> extends StateVariable {
     if (values.length === 0) throw new Error(`[ILLEGAL_STATE_STORE_VALUE.EMPTY_LIST_VALUE] Cannot write an empty list to ListState '${this.name}': use clear() to remove it`);
     const exp = this.expiry();
     this.store.put(this.key("put"), values.map((v) => [v, exp]));
+    this.ops.updated++;
   }
   appendValue(value: T): void {
     this.appendList([value]);
@@ -132,9 +146,10 @@ export class ListState<T = unknown> extends StateVariable {
     const exp = this.expiry();
     const list = [...((this.store.get(k) ?? []) as Cell<T>[]), ...values.map((v): Cell<T> => [v, exp])];
     this.store.put(k, list);
+    this.ops.updated++;
   }
   clear(): void {
-    this.store.remove(this.key("clear"));
+    this.removeAll("clear");
   }
   evictExpired(now: number): number {
     let n = 0;
@@ -171,18 +186,21 @@ export class MapState<K = unknown, V = unknown> extends StateVariable {
     return this.live().length > 0;
   }
   getValue(userKey: K): V | undefined {
+    this.nullKey("getValue", userKey);
     return this.live().find((e) => same(e[0], userKey))?.[1];
   }
   containsKey(userKey: K): boolean {
+    this.nullKey("containsKey", userKey);
     return this.live().some((e) => same(e[0], userKey));
   }
   updateValue(userKey: K, value: V): void {
-    if (userKey === null || userKey === undefined) throw new Error(`[ILLEGAL_STATE_STORE_VALUE.NULL_VALUE] Cannot use a null key in MapState '${this.name}'`);
+    this.nullKey("updateValue", userKey);
     if (value === null || value === undefined) throw new Error(`[ILLEGAL_STATE_STORE_VALUE.NULL_VALUE] Cannot write a null value to MapState '${this.name}': use removeKey()`);
     const k = this.key("updateValue");
     const entries = ((this.store.get(k) ?? []) as Entry<K, V>[]).filter((e) => !same(e[0], userKey));
     entries.push([userKey, value, this.expiry()]);
     this.store.put(k, entries);
+    this.ops.updated++;
   }
   /** [key, value] pairs. */
   iterator(): IterableIterator<[K, V]> {
@@ -195,15 +213,17 @@ export class MapState<K = unknown, V = unknown> extends StateVariable {
     return this.live().map((e) => e[1]);
   }
   removeKey(userKey: K): void {
+    this.nullKey("removeKey", userKey);
     const k = this.key("removeKey");
     const entries = (this.store.get(k) ?? []) as Entry<K, V>[];
     const kept = entries.filter((e) => !same(e[0], userKey));
     if (kept.length === entries.length) return;
     if (kept.length) this.store.put(k, kept);
     else this.store.remove(k);
+    this.ops.removed++;
   }
   clear(): void {
-    this.store.remove(this.key("clear"));
+    this.removeAll("clear");
   }
   evictExpired(now: number): number {
     let n = 0;
