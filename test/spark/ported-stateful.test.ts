@@ -31,6 +31,7 @@ const fmgws: P = (name, body, opts = {}) => portTo(log, "FlatMapGroupsWithStateS
 const checker: P = (name, body, opts = {}) => portTo(log, "UnsupportedOperationsSuite", name, body, opts);
 const list: P = (name, body, opts = {}) => portTo(log, "TransformWithListStateSuite", name, body, opts);
 const map: P = (name, body, opts = {}) => portTo(log, "TransformWithMapStateSuite", name, body, opts);
+const init: P = (name, body, opts = {}) => portTo(log, "TransformWithStateInitialStateSuite", name, body, opts);
 
 type Row = Record<string, unknown>;
 const PAIR = "_1 STRING, _2 STRING";
@@ -677,6 +678,129 @@ describe("TransformWithMapStateSuite", () => {
     const rows = df.collect().map((r) => [r._1, r._2, r._3]);
     check(JSON.stringify(rows) === JSON.stringify([["k1", "v1", "10"]]), `got ${JSON.stringify(rows)}`);
   }, { note });
+});
+
+// ---- TransformWithStateInitialStateSuite -------------------------------------------------------------------
+
+/** StatefulProcessorWithInitialStateTestClass: value, list and map state driven by (key, action, value) rows. */
+class InitialStateTestProcessor extends StatefulProcessor<string> {
+  protected val!: ValueState<number>;
+  protected list!: ListState<number>;
+  protected map!: MapState<number, number>;
+  init(handle: StatefulProcessorHandle): void {
+    this.val = handle.getValueState<number>("testValueInit");
+    this.list = handle.getListState<number>("testListInit");
+    this.map = handle.getMapState<number, number>("testMapInit");
+  }
+  handleInitialState(_key: string, row: Row): void {
+    // InitialStateInMemoryTestClass: value, list entries and map from the initial row.
+    this.val.update(row.value as number);
+    this.list.appendList(row.entries as number[]);
+    for (const [k, v] of Object.entries(row.mapping as Record<string, number>)) this.map.updateValue(Number(k), v);
+  }
+  handleInputRows(key: string, rows: Row[]): unknown[][] {
+    const out: unknown[][] = [];
+    for (const r of rows) {
+      const v = r.value as number;
+      const count = () => (this.map.containsKey(v) ? this.map.getValue(v)! : 0);
+      switch (r.action) {
+        case "getOption": out.push([key, r.action, this.val.getOption() ?? -1.0]); break;
+        case "update": this.val.update(v); break;
+        case "remove": this.val.clear(); break;
+        case "getList": for (const e of this.list.get()) out.push([key, r.action, e]); break;
+        case "appendList": this.list.appendValue(v); break;
+        case "clearList": this.list.clear(); break;
+        case "getCount": out.push([key, r.action, count()]); break;
+        case "incCount": this.map.updateValue(v, count() + 1); break;
+        case "clearCount": this.map.removeKey(v); break;
+      }
+    }
+    return out;
+  }
+}
+
+/** AccumulateStatefulProcessorWithInitState: a running sum started from the initial state. */
+class AccumulateStatefulProcessorWithInitState extends InitialStateTestProcessor {
+  handleInitialState(_key: string, row: Row): void {
+    this.val.update(row._2 as number);
+  }
+  handleInputRows(key: string, rows: Row[]): unknown[][] {
+    const out: unknown[][] = [];
+    for (const r of rows) {
+      if (r.action === "getOption") out.push([key, r.action, this.val.getOption() ?? 0.0]);
+      else if (r.action === "add") this.val.update((this.val.getOption() ?? 0.0) + (r.value as number));
+      else if (r.action === "remove") this.val.clear();
+    }
+    return out;
+  }
+}
+
+describe("TransformWithStateInitialStateSuite", () => {
+  const OUT = "_1 STRING, _2 STRING, _3 DOUBLE";
+  const initialDf = () => spark.createDataFrame([{ _1: "init_1", _2: 40.0 }, { _1: "init_2", _2: 100.0 }], "_1 STRING, _2 DOUBLE").groupByKey((r) => r._1);
+  const inputRows = () => memoryStream("key STRING, action STRING, value DOUBLE");
+
+  init("transformWithStateWithInitialState - correctness test, run with multiple state variables - in-memory type", async () => {
+    const input = inputRows();
+    const initial = spark.createDataFrame([
+      { key: "init_1", value: 40.0, entries: [40.0], mapping: { "40": 1 } },
+      { key: "init_2", value: 100.0, entries: [100.0], mapping: { "100": 1 } },
+    ], "key STRING, value DOUBLE, entries ARRAY<DOUBLE>, mapping STRUCT<`40`: INT, `100`: INT>").groupByKey((r) => r.key);
+    // A struct with both keys: drop the absent one (null) before handleInitialState sees it.
+    const df = input.toDF().groupByKey((r) => r.key).transformWithState(new (class extends InitialStateTestProcessor {
+      handleInitialState(key: string, row: Row): void {
+        super.handleInitialState(key, { ...row, mapping: Object.fromEntries(Object.entries(row.mapping as Record<string, number | null>).filter(([, v]) => v !== null)) });
+      }
+    })(), "None", "append", { outputSchema: OUT, initialState: initial });
+    const t = new StreamTest(df, "update");
+    const add = async (...rows: unknown[][]) => {
+      for (const r of rows) await t.addData(input, r);
+    };
+    await add(["k1", "update", 37.0], ["k2", "update", 40.0], ["non-exist", "getOption", -1.0]);
+    t.checkNewAnswer(["non-exist", "getOption", -1.0]);
+    await add(["k1", "appendList", 37.0], ["k2", "appendList", 40.0], ["non-exist", "getList", -1.0]);
+    t.checkNewAnswer();
+    await add(["k1", "incCount", 37.0], ["k2", "incCount", 40.0], ["non-exist", "getCount", -1.0]);
+    t.checkNewAnswer(["non-exist", "getCount", 0.0]);
+    await add(["k2", "incCount", 40.0], ["k2", "getCount", 40.0]);
+    t.checkNewAnswer(["k2", "getCount", 2.0]);
+    for (const [k, action, v, want] of [["init_1", "getOption", -1.0, 40.0], ["init_2", "getOption", -1.0, 100.0], ["init_1", "getList", -1.0, 40.0], ["init_2", "getList", -1.0, 100.0], ["init_1", "getCount", 40.0, 1.0], ["init_2", "getCount", 100.0, 1.0]] as const) {
+      await add([k, action, v]);
+      t.checkNewAnswer([k, action, want]);
+    }
+    await add(["init_1", "update", 50.0], ["init_1", "getOption", -1.0]);
+    t.checkNewAnswer(["init_1", "getOption", 50.0]);
+    await add(["init_1", "remove", -1.0], ["init_1", "getOption", -1.0]);
+    t.checkNewAnswer(["init_1", "getOption", -1.0]);
+    await add(["init_1", "appendList", 50.0], ["init_1", "getList", -1.0]);
+    t.checkNewAnswer(["init_1", "getList", 50.0], ["init_1", "getList", 40.0]);
+    await add(["init_1", "incCount", 40.0], ["init_1", "getCount", 40.0]);
+    t.checkNewAnswer(["init_1", "getCount", 2.0]);
+    await add(["k1", "remove", -1.0], ["k1", "getOption", -1.0]);
+    t.checkNewAnswer(["k1", "getOption", -1.0]);
+    await add(["init_1", "clearCount", -1.0], ["init_1", "getCount", -1.0]);
+    t.checkNewAnswer(["init_1", "getCount", 0.0]);
+    await add(["init_1", "clearList", -1.0], ["init_1", "getList", -1.0]);
+    t.checkNewAnswer();
+  }, { note: "the initial rows' Map[Double, Int] is a struct with the keys as field names (streamlab has no map columns in createDataFrame); Spark's clearCount with value -1.0 removes nothing, so its getCount -1.0 is 0" });
+
+  init("transformWithStateWithInitialState - correctness test, processInitialState should only run once", async () => {
+    const input = inputRows();
+    const df = input.toDF().groupByKey((r) => r.key).transformWithState(new AccumulateStatefulProcessorWithInitState(), "None", "append", { outputSchema: OUT, initialState: initialDf() });
+    const t = new StreamTest(df, "update");
+    await t.addData(input, ["init_1", "add", 50.0]);
+    await t.addData(input, ["init_2", "add", 60.0]);
+    await t.addData(input, ["init_1", "add", 50.0]);
+    await t.addData(input, ["init_1", "getOption", -1.0], ["init_2", "getOption", -1.0]);
+    t.checkNewAnswer(["init_2", "getOption", 160.0], ["init_1", "getOption", 140.0]);
+  });
+
+  init("transformWithStateWithInitialState - batch should succeed", async () => {
+    const df = spark.createDataFrame([{ key: "k1", action: "add", value: 37.0 }, { key: "k1", action: "getOption", value: -1.0 }], "key STRING, action STRING, value DOUBLE")
+      .groupByKey((r) => r.key).transformWithState(new AccumulateStatefulProcessorWithInitState(), "None", "append", { outputSchema: OUT, initialState: initialDf() });
+    const rows = df.collect().map((r) => [r._1, r._2, r._3]);
+    check(JSON.stringify(rows) === JSON.stringify([["k1", "getOption", 37.0]]), `got ${JSON.stringify(rows)}`);
+  });
 });
 
 // ---- FlatMapGroupsWithStateSuite -----------------------------------------------------------------------------
