@@ -374,8 +374,36 @@ describe("TransformWithStateSuite", () => {
   tws("transformWithState - verify StateSchemaV3 writes correct SQL schema of key/value", null, { unsupported: "reads Spark's StateSchemaV3 file through Spark's internal StateSchemaCompatibilityChecker; streamlab records its own schema file (state/<op>/_metadata/schema)" });
   tws("transformWithState - verify that OperatorStateMetadataV2 file is being written correctly", null, { unsupported: "reads Spark's OperatorStateMetadataV2 operator properties (timeMode, outputMode, state variables) through format(\"state-metadata\"); streamlab does not write them" });
   tws("test that invalid schema evolution fails query for column family", null, { unsupported: "ValueState[Long] -> ValueState[Int]: TypeScript state values are JSON, a long and an int are both numbers with the same state schema" });
-  tws("test that different outputMode after query restart fails", null, { unsupported: "streamlab does not record transformWithState's outputMode in the checkpoint (Spark's STATE_STORE_INVALID_CONFIG_AFTER_RESTART)" });
-  tws("test that different timeMode after query restart fails", null, { unsupported: "streamlab does not record transformWithState's timeMode in the checkpoint (Spark's STATE_STORE_INVALID_CONFIG_AFTER_RESTART)" });
+  tws("test that different outputMode after query restart fails", async () => {
+    const input = strings();
+    const t1 = new StreamTest(byValue(input).transformWithState(new RunningCountStatefulProcessor(), "None", "update", PAIR), "update");
+    await t1.addData(input, "a");
+    t1.checkNewAnswer(["a", "1"]);
+    await t1.stop();
+    const t2 = new StreamTest(byValue(input).transformWithState(new RunningCountStatefulProcessor(), "None", "append", PAIR), "update");
+    (t2 as unknown as { checkpoint: string }).checkpoint = t1.checkpoint;
+    const e = await intercept(async () => {
+      t2.start();
+      await t2.addData(input, "a");
+    });
+    check(e.message.includes("[STATE_STORE_INVALID_CONFIG_AFTER_RESTART]") && e.message.includes("outputMode from Update to Append"), `expected STATE_STORE_INVALID_CONFIG_AFTER_RESTART (outputMode, Update, Append), got: ${e.message.slice(0, 200)}`);
+  });
+
+  tws("test that different timeMode after query restart fails", async () => {
+    const clock = new ManualClock();
+    const input = strings();
+    const t1 = new StreamTest(byValue(input).transformWithState(new RunningCountStatefulProcessor(), "None", "update", PAIR), "update");
+    await t1.addData(input, "a");
+    t1.checkNewAnswer(["a", "1"]);
+    await t1.stop();
+    const t2 = new StreamTest(byValue(input).transformWithState(new RunningCountStatefulProcessor(), "ProcessingTime", "update", PAIR), "update");
+    (t2 as unknown as { checkpoint: string }).checkpoint = t1.checkpoint;
+    const e = await intercept(async () => {
+      startClocked(t2, clock);
+      await advance(t2, clock, 1000, [input, ["a"]]);
+    });
+    check(e.message.includes("[STATE_STORE_INVALID_CONFIG_AFTER_RESTART]") && e.message.includes("timeMode from NoTime to ProcessingTime"), `expected STATE_STORE_INVALID_CONFIG_AFTER_RESTART (timeMode, NoTime, ProcessingTime), got: ${e.message.slice(0, 200)}`);
+  });
 
   tws("test that changing between different state variable types fails", async () => {
     const input = strings();

@@ -22,6 +22,8 @@ export interface StatefulOperator {
   wantsNoDataBatch?(now: number, watermarkMs: number): boolean;
   /** The query stopped (transformWithState calls the processor's close()). */
   close?(): void;
+  /** Settings a restart must keep, checked against the checkpoint (state/schema.ts). */
+  operatorProperties?(): Record<string, string>;
 }
 
 export interface PhysicalOperator {

@@ -415,6 +415,10 @@ export class TransformWithStateOperator implements PhysicalOperator, StatefulOpe
     this.handle.phase = "CLOSED";
     this.processor.close?.();
   }
+  /** Spark's TransformWithStateOperatorProperties: a restart with another timeMode or outputMode fails. */
+  operatorProperties(): Record<string, string> {
+    return { timeMode: sparkTimeMode(this.node.timeMode), outputMode: this.node.outputMode === "append" ? "Append" : "Update" };
+  }
   stateStores(): StateStoreBinding[] {
     const key = [{ name: "key", type: "string" }];
     const vars = [...this.handle.variables.values()].map((v) => ({

@@ -25,6 +25,8 @@ export interface OperatorSchemaFile {
   version: 1;
   operatorName: string;
   stores: StoreSchema[];
+  /** Operator settings a restart must keep (transformWithState: timeMode, outputMode). */
+  properties?: Record<string, string>;
 }
 
 export class StateSchemaError extends Error {
@@ -98,6 +100,15 @@ export function checkOperatorSchema(operatorDir: string, provided: OperatorSchem
         `This likely to happen when user adds/removes/changes stateful operator of existing streaming query. ` +
         `Stateful operators in the metadata: [(${path.basename(operatorDir)}, ${stored.operatorName})]; Stateful operators in current batch: [(${path.basename(operatorDir)}, ${provided.operatorName})]. SQLSTATE: 42K03`,
     );
+  }
+  for (const [name, was] of Object.entries(stored.properties ?? {})) {
+    const now = provided.properties?.[name];
+    if (now !== undefined && now !== was) {
+      throw new StateSchemaError(
+        "STATE_STORE_INVALID_CONFIG_AFTER_RESTART",
+        `[STATE_STORE_INVALID_CONFIG_AFTER_RESTART] Cannot change ${name} from ${was} to ${now} between restarts. Please set ${name} to ${was}, or restart with a new checkpoint directory. SQLSTATE: 42K06`,
+      );
+    }
   }
   for (const p of provided.stores) {
     const s = stored.stores.find((x) => x.storeName === p.storeName);
