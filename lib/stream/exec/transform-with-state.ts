@@ -212,7 +212,12 @@ export class OutputCollector {
 export function groupRows(rows: Row[], keyFn: (r: Row) => unknown): Map<string, { key: unknown; rows: Row[] }> {
   const groups = new Map<string, { key: unknown; rows: Row[] }>();
   for (const r of rows) {
-    const key = keyFn(r);
+    let key: unknown;
+    try {
+      key = keyFn(r);
+    } catch (err) {
+      throw new QueryExecutionError(`groupByKey's key function failed on ${JSON.stringify(r)}: ${(err as Error).message}`);
+    }
     const k = encodeGroupingKey(key);
     const g = groups.get(k);
     if (g) g.rows.push(r);
@@ -253,7 +258,10 @@ export class TransformWithStateOperator implements PhysicalOperator, StatefulOpe
 
   /** `initial`: the initial state's rows (exec/pipeline.ts runs its static plan), null without one. */
   constructor(private readonly node: GroupStateNode, private readonly initial: Batch | null) {
-    this.processor = node.user as ProcessorLike;
+    // Each query runs its own copy of the processor (as Spark deserializes one per partition): two queries
+    // started from the same processor object never share its handle or the fields init() sets.
+    const user = node.user as ProcessorLike;
+    this.processor = Object.assign(Object.create(Object.getPrototypeOf(user) as object) as ProcessorLike, user);
     this.handle = new StatefulProcessorHandle(this.operatorName, node.timeMode, { queryId: () => "", batchId: () => this.batchId });
     this.processor.setHandle?.(this.handle);
     this.processor.init?.(this.handle, node.outputMode === "append" ? "Append" : "Update", node.timeMode);

@@ -275,7 +275,7 @@ export const userValueCodec: StateValueCodec<unknown> = { encode: toData, decode
 
 /** The state key of a grouping key: its JSON text (Dates as their time), equal for equal keys. */
 export function encodeGroupingKey(key: unknown): string {
-  return JSON.stringify(toData(key), (_k, v: unknown) => (typeof v === "bigint" ? { $big: v.toString() } : v));
+  return JSON.stringify(toData(key ?? null), (_k, v: unknown) => (typeof v === "bigint" ? { $big: v.toString() } : v));
 }
 export function decodeGroupingKey(text: string): unknown {
   return fromData(JSON.parse(text, (_k, v: unknown) => (v && typeof v === "object" && typeof (v as { $big?: unknown }).$big === "string" ? BigInt((v as { $big: string }).$big) : v)));

@@ -161,6 +161,39 @@ describe("transformWithState: list and map state, TTL, checkpoint", () => {
     }
   });
 
+  it("two queries started from one processor object keep separate state; a key function that throws fails the query", async () => {
+    class Counter extends StatefulProcessor<string> {
+      n!: ValueState<number>;
+      init(h: StatefulProcessorHandle): void {
+        this.n = h.getValueState<number>("n");
+      }
+      handleInputRows(key: string, rs: Record<string, unknown>[]): unknown[][] {
+        const n = (this.n.get() ?? 0) + rs.length;
+        this.n.update(n);
+        return [[key, n]];
+      }
+    }
+    const shared = new Counter();
+    const a = spark.memoryStream("k STRING");
+    const b = spark.memoryStream("k STRING");
+    const qa = start(a.toDF().groupByKey((r) => r.k).transformWithState(shared, "None", "update", "k STRING, n INT"), "update");
+    const qb = start(b.toDF().groupByKey((r) => r.k).transformWithState(shared, "None", "update", "k STRING, n INT"), "update");
+    a.addData([["x"], ["x"]]);
+    b.addData([["x"]]);
+    await qa.q.processAllAvailable();
+    await qb.q.processAllAvailable();
+    a.addData([["x"]]);
+    await qa.q.processAllAvailable();
+    expect(rows(qa.table)).toEqual([["x", 2], ["x", 3]]);
+    expect(rows(qb.table)).toEqual([["x", 1]]);
+    const c = spark.memoryStream("k STRING");
+    const qc = start(c.toDF().groupByKey(() => {
+      throw new Error("no key");
+    }).transformWithState(new Counter(), "None", "update", "k STRING, n INT"), "update");
+    c.addData([["y"]]);
+    await expect(qc.q.processAllAvailable()).rejects.toThrow(/groupByKey's key function failed on \{"k":"y"\}: no key/);
+  });
+
   it("explain() names the operator", () => {
     const p = { handleInputRows: () => [] };
     const df = spark.memoryStream("a STRING").toDF().groupByKey((r) => r.a).transformWithState(p, "ProcessingTime", "append", "a STRING");
