@@ -377,6 +377,8 @@ const SESSION_CLASS = { get builder() { return new Builder(); } };
 const FUNCTIONS: Record<string, unknown> = { ...(F as Record<string, unknown>) };
 // streamlab's udf/pandas_udf take TypeScript functions; a %%pyspark cell's UDFs would be Python: refused on import.
 for (const name of ["udf", "pandas_udf"]) delete FUNCTIONS[name];
+/** Arbitrary stateful processing: Python functions or processors per key, refused with one line. */
+const PER_KEY_STATE = new Set(["groupByKey", "applyInPandasWithState", "transformWithStateInPandas", "transformWithState", "flatMapGroupsWithState", "mapGroupsWithState"]);
 const MODULES: Record<string, Record<string, unknown>> = {
   pyspark: {},
   "pyspark.sql": { SparkSession: SESSION_CLASS, Column, functions: FUNCTIONS, types: TYPES, DataFrame: Object },
@@ -488,6 +490,7 @@ function evaluate(n: Node, scope: Record<string, unknown>, builtins: Record<stri
     case "attr": {
       const obj = ev(n.obj);
       if (obj === null || obj === undefined) throw new PySparkError(n.line, `'None' has no attribute '${n.name}'`);
+      if (PER_KEY_STATE.has(n.name)) throw new PySparkError(n.line, `${n.name} runs Python per key, which is outside the %%pyspark subset; write the processor in TypeScript in a code cell: df.groupByKey((r) => r.key).transformWithState(processor, "EventTime", "append", "key STRING, ...")`);
       const v = (obj as Record<string, unknown>)[n.name];
       if (v === undefined) throw new PySparkError(n.line, `${typeName(obj)}.${n.name} is outside the %%pyspark subset (streamlab has no '${n.name}' there)`);
       return typeof v === "function" && !(obj === FUNCTIONS || obj === TYPES) ? (v as (...a: unknown[]) => unknown).bind(obj) : v;

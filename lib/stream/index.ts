@@ -32,3 +32,8 @@ export {
 } from "./types";
 export { formatTable } from "./sinks/console";
 export type { DanfoDataFrame } from "./danfo";
+export { KeyValueGroupedDataset, type TransformWithStateOptions } from "./plan/stateful";
+export { StatefulProcessor, StatefulProcessorHandle, TimeMode, type TimerValues, type ExpiredTimerInfo } from "./exec/transform-with-state";
+export { GroupState, GroupStateTimeout } from "./exec/group-state";
+export { ValueState, ListState, MapState, type TTLConfig } from "./state/handles";
+export { ManualClock, setStreamClock, type Clock } from "./query/clock";

@@ -14,6 +14,7 @@ export const EXPECTED_NOTEBOOKS = [
   "06-bad-data.ipynb",
   "07-real-kafka.ipynb",
   "08-streaming-sql.ipynb",
+  "09-joins-and-state.ipynb",
   "10-avro-and-schema-registry.ipynb",
 ];
 
@@ -125,6 +126,25 @@ export const CHECKS: Record<string, Check> = {
     expect(text).toMatch(/real_orders\s+3\s+200/);
     expect(text).toMatch(/real-readers\s+\S+\s+\d+\s+real_greetings\s+0/);
     expect(text).not.toMatch(/embedded broker/);
+  },
+  "09-joins-and-state.ipynb": (_nb, text) => {
+    // The left outer join: five orders paid within 15 minutes, o3 (paid too late) and o5 (never) unpaid.
+    expect(hasRow(text, "o2", "c2", 40, "2024-01-01 10:01:00", "p2", "2024-01-01 10:04:00", "false")).toBe(true);
+    expect(hasRow(text, "o4", "c1", 60, "2024-01-01 10:03:00", "p3", "2024-01-01 10:05:00", "false")).toBe(true);
+    expect(hasRow(text, "o6", "c2", 15, "2024-01-01 10:20:00", "p9", "2024-01-01 10:22:00", "false")).toBe(true);
+    expect(hasRow(text, "o1", "c1", 25, "2024-01-01 10:00:00", "p1", "2024-01-01 10:02:00", "false")).toBe(true);
+    expect(hasRow(text, "o7", "c5", 30, "2024-01-01 10:40:00", "p11", "2024-01-01 10:41:00", "false")).toBe(true);
+    expect(hasRow(text, "o3", "c3", 12.5, "2024-01-01 10:02:00", "null", "null", "true")).toBe(true);
+    expect(hasRow(text, "o5", "c4", 99, "2024-01-01 10:05:00", "null", "null", "true")).toBe(true);
+    expect(text).toMatch(/query: orders_payments \| state: stopped/);
+    // The unpaid orders came out when the watermark (min over both streams) passed 10:35, and left the state.
+    expect(hasRow(text, 1, 0, "2024-01-01 10:35:00", 3, 2)).toBe(true);
+    // The fraud rule: c9 flagged at its fourth payment, the case closed by its event-time timer.
+    expect(hasRow(text, "c9", "FLAGGED", 4, "2024-01-01 10:13:00")).toBe(true);
+    expect(hasRow(text, "c9", "case closed", 0, "2024-01-01 10:24:00")).toBe(true);
+    expect(text).toMatch(/query: fraud_alerts \| state: stopped/);
+    expect(text).toMatch(/GroupState transformWithState, EventTime, append/);
+    expect(text).toMatch(/refused: toPySpark: transformWithState runs its StatefulProcessor in TypeScript/);
   },
   "08-streaming-sql.ipynb": (_nb, text) => {
     // Both views are listed; the %stream view and the USING kafka view read the same eight clicks.

@@ -15,6 +15,15 @@ export interface StatefulOperator {
   commit(): void;
   /** The batch failed: abort the state stores. */
   abort(): void;
+  /**
+   * Whether a batch without new data has work to do at processing time `now` and watermark `watermarkMs`
+   * (a timer or timeout due, a TTL expired): the query then runs one, as Spark's shouldRunAnotherBatch.
+   */
+  wantsNoDataBatch?(now: number, watermarkMs: number): boolean;
+  /** The query stopped (transformWithState calls the processor's close()). */
+  close?(): void;
+  /** Settings a restart must keep, checked against the checkpoint (state/schema.ts). */
+  operatorProperties?(): Record<string, string>;
 }
 
 export interface PhysicalOperator {

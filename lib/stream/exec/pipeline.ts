@@ -14,6 +14,8 @@ import { UnionOperator, concatBatches } from "./union";
 import { StreamJoinOperator } from "./stream-join";
 import { GenerateOperator } from "./generate";
 import { LimitOperator, SortOperator } from "./order";
+import { TransformWithStateOperator } from "./transform-with-state";
+import { FlatMapGroupsWithStateOperator } from "./group-state";
 
 /** What building a query's pipelines collects: each watermark's delay, by the operator's index. */
 export interface PipelineEnv {
@@ -47,6 +49,9 @@ export function buildPipeline(root: PlanNode, env: PipelineEnv = { watermarkDela
       case "sort": ops.push(new SortOperator(n)); break;
       case "limit": ops.push(new LimitOperator(n)); break;
       case "join": ops.push(new StaticJoinOperator(n, runPlanBatch(n.right))); break;
+      case "groupState":
+        ops.push(n.kind === "transformWithState" ? new TransformWithStateOperator(n, n.initialState ? runPlanBatch(n.initialState.plan) : null) : new FlatMapGroupsWithStateOperator(n));
+        break;
       default: throw new Error(`streamlab: unexpected plan node ${n.op} inside a pipeline`);
     }
   });

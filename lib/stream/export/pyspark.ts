@@ -20,6 +20,7 @@ import { registerMagic, MagicError } from "../../core";
 import { StreamingQueryImpl } from "../query/query";
 import { parseStatement, referencedTables, type Statement } from "../sql";
 import { registeredUdf, registeredUdfNames } from "../expr/udf";
+import { streamNodes } from "../plan/nodes";
 
 /** The Spark version whose Kafka connector the job's spark-submit line names (the one the tests run). */
 export const SPARK_VERSION = "4.1.1";
@@ -411,9 +412,19 @@ const KAFKA_OPTIONS_FN = `def kafka_options():
     return opts
 `;
 
+/** transformWithState / (flat)mapGroupsWithState run TypeScript per key: nothing in a PySpark job can run it. */
+function refuseGroupState(df: DataFrame): void {
+  const n = streamNodes(df.plan).find((x) => x.op === "groupState");
+  if (n?.op === "groupState") {
+    const what = n.kind === "transformWithState" ? "its StatefulProcessor" : "its function";
+    throw new ExportError(`toPySpark: ${n.kind} runs ${what} in TypeScript, which has no PySpark equivalent; port it to transformWithStateInPandas / applyInPandasWithState by hand`);
+  }
+}
+
 /** The whole job file for a DataFrame and a writer. */
 export function pysparkJob(df: DataFrame, writer: WriterSpec, opts: { appName?: string; bootstrap?: string } = {}): string {
   if (!df.isStreaming) throw new ExportError("toPySpark: a static DataFrame is not a streaming job; export the streaming DataFrame that reads Kafka");
+  refuseGroupState(df);
   const ctx: Ctx = { lines: [], statics: 0 };
   const body = chain(df, ctx);
   const bootstrap = ctx.source?.options["kafka.bootstrap.servers"] ?? opts.bootstrap ?? "localhost:9092";

@@ -8,6 +8,7 @@ import { AnalysisError } from "../expr/bound";
 import { countStateful, linearize, type PlanNode } from "./nodes";
 import type { OutputMode } from "../sinks/registry";
 import { conf } from "../conf";
+import { checkGroupState } from "./stateful";
 
 type AggregateNode = Extract<PlanNode, { op: "aggregate" }>;
 
@@ -100,6 +101,7 @@ export function checkForStreaming(plan: PlanNode, mode: OutputMode): void {
       if (n.op === "join") throw new AnalysisError(`${MESSAGES.joinAfterAggregation}; join before groupBy()`);
     }
   }
+  checkGroupState(plan, mode);
 }
 
 /**

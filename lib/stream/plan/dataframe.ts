@@ -12,6 +12,7 @@ import * as A from "./analyze";
 import { analyzeUnion } from "./union";
 import { analyzeStreamJoin } from "./join";
 import { analyzeLimit, analyzeSort } from "./order";
+import { KeyValueGroupedDataset } from "./stateful";
 import { checkStaticAction, checkWriteStream } from "./checks";
 import { escapeHtml, getDisplayBridge, type MimeBundle } from "../../core";
 import { runStatic } from "../exec/static";
@@ -110,6 +111,14 @@ export class DataFrame {
   /** Global aggregation: `df.agg(count("*"))`. */
   agg(...cols: (Column | Column[])[]): DataFrame {
     return new GroupedData(this, []).agg(...cols);
+  }
+
+  /**
+   * Rows grouped by the key `keyFn` computes from each row (an object of the row's columns), for arbitrary
+   * stateful processing: transformWithState, flatMapGroupsWithState, mapGroupsWithState (plan/stateful.ts).
+   */
+  groupByKey(keyFn: (row: Record<string, unknown>) => unknown): KeyValueGroupedDataset<DataFrame> {
+    return new KeyValueGroupedDataset(this.plan, keyFn, (plan) => new DataFrame(plan));
   }
 
   dropDuplicates(subset?: string[] | string): DataFrame {
@@ -220,6 +229,7 @@ export class DataFrame {
         : n.op === "streamJoin" ? `${n.how}, keys=${n.leftKeys.length}`
         : n.op === "limit" ? String(n.n)
         : n.op === "sort" ? n.keys.map((k) => `${k.expr.k === "col" ? k.expr.name : "expr"} ${k.desc ? "DESC" : "ASC"}`).join(", ")
+        : n.op === "groupState" ? `${n.kind}, ${n.timeMode}, ${n.outputMode}`
         : n.op === "generate" ? `${n.gen}${n.outer ? "_outer" : ""}, [${n.schema.fields.slice(n.at, n.at + n.width).map((f) => f.name).join(", ")}]`
         : "";
       lines.push(`${pad}${n.op[0].toUpperCase() + n.op.slice(1)} ${detail}`.trimEnd());

@@ -69,7 +69,30 @@ export type PlanNode =
       streaming: boolean;
     }
   /** A join of two streams (plan/join.ts): the head of its chain, like a union; each input runs its own pipeline. */
-  | StreamJoinNode;
+  | StreamJoinNode
+  /** groupByKey(fn) then transformWithState / flatMapGroupsWithState / mapGroupsWithState (plan/stateful.ts). */
+  | GroupStateNode;
+
+export type GroupStateTimeMode = "None" | "ProcessingTime" | "EventTime";
+
+/** Arbitrary stateful processing: user code per key with state in the state store (exec/transform-with-state.ts). */
+export interface GroupStateNode {
+  op: "groupState";
+  child: PlanNode;
+  kind: "transformWithState" | "flatMapGroupsWithState" | "mapGroupsWithState";
+  /** The grouping key of an input row (the row as an object of external values). */
+  keyFn: (row: Record<string, unknown>) => unknown;
+  /** The StatefulProcessor (transformWithState) or the function ((flat)mapGroupsWithState). */
+  user: unknown;
+  /** transformWithState's TimeMode; for (flat)mapGroupsWithState its GroupStateTimeout (NoTimeout: None). */
+  timeMode: GroupStateTimeMode;
+  /** The operator's own output mode (Spark's flatMapGroupsWithState / transformWithState outputMode argument). */
+  outputMode: "append" | "update";
+  /** transformWithState's initial state: a static plan and its grouping key. */
+  initialState: { plan: PlanNode; keyFn: (row: Record<string, unknown>) => unknown } | null;
+  schema: StructType;
+  streaming: boolean;
+}
 
 export type StreamJoinHow = "inner" | "left" | "right" | "full" | "leftsemi";
 

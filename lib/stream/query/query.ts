@@ -18,6 +18,7 @@ import type { StreamSource, Offset } from "../sources/types";
 import { Checkpoint } from "../state/checkpoint";
 import type { StatefulOperator } from "../exec/operator";
 import { conf } from "../conf";
+import { streamClock, type Clock } from "./clock";
 import { caseInsensitive } from "../options";
 import type { StreamingQuery, StreamingQueryProgress, StreamingQueryStatus, StreamingQueryException, StateOperatorProgress } from "./types";
 import { escapeHtml, getDisplayBridge, type MimeBundle } from "../../core";
@@ -88,6 +89,8 @@ export class StreamingQueryImpl implements StreamingQuery {
   private keyColumns?: string[];
   private sourceStopped = false;
   private readonly late = new LateRowLog();
+  /** Batch time comes from this clock (query/clock.ts: a ManualClock in tests). */
+  private readonly clock: Clock = streamClock();
   private lateSink?: Sink;
 
   constructor(private readonly spec: QuerySpec, private readonly manager: Manager) {
@@ -376,7 +379,9 @@ export class StreamingQueryImpl implements StreamingQuery {
     else end = await this.source.latestOffset(start, { target, uncapped });
     const tLatest = Date.now();
     const hasData = this.source.hasData(start, end);
-    const noDataBatch = this.stateful && this.watermarkDelayMs !== null && this.nextWatermark > this.lastBatchWatermark && this.spec.outputMode !== "complete";
+    const watermarkMoved = this.watermarkDelayMs !== null && this.nextWatermark > this.lastBatchWatermark && this.spec.outputMode !== "complete";
+    // Or an operator has work without data: a processing-time timer or timeout due, a TTL expired.
+    const noDataBatch = this.stateful && (watermarkMoved || this.statefulOps.some((o) => o.wantsNoDataBatch?.(this.clock.now(), this.nextWatermark) === true));
     if (!hasData && !noDataBatch) {
       this.statusValue = { message: this.source.idleReason?.() ?? "Waiting for data to arrive", isDataAvailable: false, isTriggerActive: false };
       if (this.source.isExhausted?.(start) && this.spec.trigger.kind === "processingTime") {
@@ -386,7 +391,7 @@ export class StreamingQueryImpl implements StreamingQuery {
       return false;
     }
     const batchId = this.nextBatchId;
-    const batchTs = Date.now();
+    const batchTs = this.clock.now();
     this.checkpoint?.writeOffsets({ batchId, batchWatermarkMs: Number.isFinite(this.nextWatermark) ? this.nextWatermark : (null as unknown as number), batchTimestampMs: batchTs, offsets: [hasData ? end : start], startOffsets: [start], conf: { [POLICY]: this.watermarks.policy } });
     const tWal = Date.now();
     await this.executeBatch(batchId, start, hasData ? end : start, this.nextWatermark, batchTs, t0, tLatest - t0, tWal - tLatest);
@@ -520,6 +525,13 @@ export class StreamingQueryImpl implements StreamingQuery {
 
   private async cleanup(): Promise<void> {
     this.active = false;
+    for (const o of this.statefulOps) {
+      try {
+        o.close?.();
+      } catch (err) {
+        process.emitWarning(`streamlab: closing a stateful operator of query ${this.name ?? this.id}: ${(err as Error).message}`);
+      }
+    }
     if (!this.error) this.statusValue = { message: "Stopped", isDataAvailable: false, isTriggerActive: false };
     for (const step of [() => (this.sourceStopped ? undefined : this.source.stop()), () => this.sink.stop?.(), () => this.lateSink?.stop?.()]) {
       try {

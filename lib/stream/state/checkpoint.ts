@@ -27,6 +27,8 @@ export interface StateStoreBinding {
 export interface CheckpointedOperator {
   readonly operatorName: string;
   stateStores(): StateStoreBinding[];
+  /** Settings a restart must keep (transformWithState's timeMode, outputMode), recorded beside the schema. */
+  operatorProperties?(): Record<string, string>;
 }
 
 /** Spark's single partition here: a query runs in one process. */
@@ -101,7 +103,8 @@ export class Checkpoint {
     }
     ops.forEach((op, i) => {
       const bindings = op.stateStores();
-      checkOperatorSchema(this.operatorDir(i), { version: 1, operatorName: op.operatorName, stores: bindings.map((b) => b.schema) }, schemaCheck);
+      const properties = op.operatorProperties?.();
+      checkOperatorSchema(this.operatorDir(i), { version: 1, operatorName: op.operatorName, stores: bindings.map((b) => b.schema), ...(properties ? { properties } : {}) }, schemaCheck);
       for (const b of bindings) {
         const base = path.join(this.operatorDir(i), String(PARTITION_ID));
         b.store.attach(b.schema.storeName === "default" ? base : path.join(base, b.schema.storeName), b.codec);

@@ -25,6 +25,8 @@ export interface OperatorSchemaFile {
   version: 1;
   operatorName: string;
   stores: StoreSchema[];
+  /** Operator settings a restart must keep (transformWithState: timeMode, outputMode). */
+  properties?: Record<string, string>;
 }
 
 export class StateSchemaError extends Error {
@@ -99,9 +101,27 @@ export function checkOperatorSchema(operatorDir: string, provided: OperatorSchem
         `Stateful operators in the metadata: [(${path.basename(operatorDir)}, ${stored.operatorName})]; Stateful operators in current batch: [(${path.basename(operatorDir)}, ${provided.operatorName})]. SQLSTATE: 42K03`,
     );
   }
+  for (const [name, was] of Object.entries(stored.properties ?? {})) {
+    const now = provided.properties?.[name];
+    if (now !== undefined && now !== was) {
+      throw new StateSchemaError(
+        "STATE_STORE_INVALID_CONFIG_AFTER_RESTART",
+        `[STATE_STORE_INVALID_CONFIG_AFTER_RESTART] Cannot change ${name} from ${was} to ${now} between restarts. Please set ${name} to ${was}, or restart with a new checkpoint directory. SQLSTATE: 42K06`,
+      );
+    }
+  }
   for (const p of provided.stores) {
     const s = stored.stores.find((x) => x.storeName === p.storeName);
     if (!s) continue;
+    // transformWithState's state variables name their kind in the value schema (exec/transform-with-state.ts).
+    const kinds = ["ValueState", "ListState", "MapState"];
+    const [was, now] = [s.valueSchema[0]?.name, p.valueSchema[0]?.name];
+    if (was !== now && kinds.includes(was) && kinds.includes(now)) {
+      throw new StateSchemaError(
+        "STATE_STORE_INVALID_VARIABLE_TYPE_CHANGE",
+        `[STATE_STORE_INVALID_VARIABLE_TYPE_CHANGE] Cannot change ${p.storeName} to ${now} between query restarts. Please set ${p.storeName} to ${was}, or restart with a new checkpoint directory. SQLSTATE: 42K06`,
+      );
+    }
     const err = compareSchemas(s, p);
     if (err) throw err;
   }
