@@ -139,6 +139,13 @@ export const CHECKS: Record<string, Check> = {
     expect(text).toMatch(/query: orders_payments \| state: stopped/);
     // The unpaid orders came out when the watermark (min over both streams) passed 10:35, and left the state.
     expect(hasRow(text, 1, 0, "2024-01-01 10:35:00", 3, 2)).toBe(true);
+    // %state on the stopped join: the orders and payment still within 15 minutes of the watermark, and the batch
+    // that evicted the rest.
+    expect(text).toMatch(/operator 0: stream-stream join \(symmetricHashJoin\), 3 rows/);
+    expect(hasRow(text, "left-keyToValues", "o7", "o7", "c5", 30, "2024-01-01 10:40:00")).toBe(true);
+    expect(hasRow(text, 1, "2024-01-01 10:35:00", 3, 0, 10, 0)).toBe(true);
+    // %state on the fraud rule: the processor's stores, and c9 gone from them once its timer closed the case.
+    expect(text).toMatch(/operator 0: transformWithStateExec[^\n]*\n[^\n]*\nrecent: key struct<key:string>/);
     // The fraud rule: c9 flagged at its fourth payment, the case closed by its event-time timer.
     expect(hasRow(text, "c9", "FLAGGED", 4, "2024-01-01 10:13:00")).toBe(true);
     expect(hasRow(text, "c9", "case closed", 0, "2024-01-01 10:24:00")).toBe(true);
