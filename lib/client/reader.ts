@@ -42,16 +42,18 @@ export class PartitionReader {
     return this.cluster.listTopics();
   }
 
-  topicOffsets(topic: string): Promise<TopicPartitionOffsets[]> {
-    return this.cluster.topicOffsets(topic);
+  /** See WireCluster.topicOffsets: metadata younger than `maxMetadataAgeMs` is not read again. */
+  topicOffsets(topic: string, maxMetadataAgeMs = 0): Promise<TopicPartitionOffsets[]> {
+    return this.cluster.topicOffsets(topic, maxMetadataAgeMs);
   }
 
   /**
    * Every record in the given ranges, per range in offset order. Waits (long-polling the leaders) until each
    * range is complete; a range whose end is beyond the partition's last stable offset waits for those records.
-   * Headers are decoded only when `options.headers` is set.
+   * Headers are decoded only when `options.headers` is set; each batch's CRC-32C is verified unless
+   * `options.checkCrcs` is false (Kafka's check.crcs).
    */
-  async read(ranges: OffsetRange[], deadlineMs = 120_000, options: { headers?: boolean } = {}): Promise<RecordColumns[]> {
+  async read(ranges: OffsetRange[], deadlineMs = 120_000, options: { headers?: boolean; checkCrcs?: boolean } = {}): Promise<RecordColumns[]> {
     const out = ranges.map(() => emptyColumns());
     const next = new Map<number, number>();
     ranges.forEach((r, i) => r.to > r.from && next.set(i, r.from));
@@ -83,7 +85,7 @@ export class PartitionReader {
         await new Promise((r) => setTimeout(r, 100));
         continue;
       }
-      const stale = await Promise.all([...byLeader].map(([at, list]) => this.fetchFrom(at, list, ranges, next, out, options.headers === true)));
+      const stale = await Promise.all([...byLeader].map(([at, list]) => this.fetchFrom(at, list, ranges, next, out, options.headers === true, options.checkCrcs !== false)));
       if (stale.some(Boolean)) {
         if (retries++ > 20) throw new KafkaProtocolError(6, `the leaders of ${ranges.map((r) => `${r.topic}-${r.partition}`).join(", ")} keep moving (NOT_LEADER_OR_FOLLOWER)`);
         needMetadata = true;
@@ -94,7 +96,7 @@ export class PartitionReader {
   }
 
   /** One Fetch to one leader for the ranges in `list`; true when its metadata looks stale. */
-  private async fetchFrom(at: string, list: number[], ranges: OffsetRange[], next: Map<number, number>, out: RecordColumns[], headers: boolean): Promise<boolean> {
+  private async fetchFrom(at: string, list: number[], ranges: OffsetRange[], next: Map<number, number>, out: RecordColumns[], headers: boolean, checkCrcs: boolean): Promise<boolean> {
     const conn = await this.cluster.connection(at);
     const v = conn.version(Fetch, 12, 4);
     const topics = new Map<string, { partition: number; fetchOffset: number; partitionMaxBytes: number }[]>();
@@ -138,7 +140,7 @@ export class PartitionReader {
         const c = out[i];
         const before = c.offsets.length;
         const from = next.get(i)!;
-        const advanced = decodeBatches(p.records, { from, to: r.to, headers, aborted: p.abortedTransactions }, c);
+        const advanced = decodeBatches(p.records, { from, to: r.to, headers, aborted: p.abortedTransactions, checkCrcs }, c);
         const taken = c.offsets.length - before;
         if (taken > 100) this.bytesPerRecord = Math.max(16, Math.round(p.records.length / taken));
         // Advance past everything this answer covered (control records, aborted ones, compacted gaps).

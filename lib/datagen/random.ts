@@ -148,3 +148,27 @@ export function round(value: number, decimals: number): number {
 export function clamp(value: number, min: number, max: number): number {
   return value < min ? min : value > max ? max : value;
 }
+
+let isoSecond = NaN;
+let isoPrefix = "";
+let isoLastMs = NaN;
+let isoLast = "";
+const MS3 = Array.from({ length: 1000 }, (_, i) => `${String(i).padStart(3, "0")}Z`);
+
+/**
+ * `new Date(ms).toISOString()`, without a Date per call: generators stamp many records with the same
+ * millisecond and second, so the text up to the seconds is reused and only the milliseconds are appended.
+ */
+export function isoTime(ms: number): string {
+  if (ms === isoLastMs) return isoLast;
+  if (!(Math.abs(ms) <= 8.64e15)) return new Date(ms).toISOString(); // NaN and out of range: a RangeError, as Date throws
+  const t = Math.trunc(ms); // as Date's TimeClip
+  const second = Math.floor(t / 1000);
+  if (second !== isoSecond) {
+    isoPrefix = new Date(second * 1000).toISOString().slice(0, -4);
+    isoSecond = second;
+  }
+  isoLastMs = ms;
+  isoLast = isoPrefix + MS3[t - second * 1000];
+  return isoLast;
+}

@@ -138,6 +138,30 @@ describe("lib/client wire path", () => {
     expect(crc32c(Buffer.from("x123456789abcdefghij"), 1, 10)).toBe(0xe3069283);
   });
 
+  it("encodeBatch writes string keys and values as UTF-8 in place, the same bytes as Buffers give", () => {
+    const texts = ["plain", "", "grüße ✓ 𝄞", '{"a":"\u0000"}'];
+    const asStrings = encodeBatch(texts.map((t, i) => ({ key: i % 2 ? null : `k-${t}`, value: t, timestamp: 5000 + i })));
+    const asBuffers = encodeBatch(texts.map((t, i) => ({ key: i % 2 ? null : Buffer.from(`k-${t}`), value: Buffer.from(t), timestamp: 5000 + i })));
+    expect(asStrings.equals(asBuffers)).toBe(true);
+    // Byte lengths given by the caller are used; the batch is checked to hold exactly what they said.
+    const given = encodeBatch([{ key: null, value: "grüße", valueBytes: Buffer.byteLength("grüße"), timestamp: 1 }]);
+    expect(given.equals(encodeBatch([{ key: null, value: Buffer.from("grüße"), timestamp: 1 }]))).toBe(true);
+    expect(() => encodeBatch([{ key: null, value: "grüße", valueBytes: 5, timestamp: 1 }])).toThrow(/computed/);
+    const c = emptyColumns();
+    decodeBatches(asStrings, { from: 0, to: 10, headers: false, aborted: null }, c);
+    expect(c.values.map((v) => v && v.toString("utf8"))).toEqual(texts);
+    expect(c.keys.map((k) => k && k.toString("utf8"))).toEqual(["k-plain", null, "k-grüße ✓ 𝄞", null]);
+  });
+
+  it("refuses a batch whose CRC-32C does not match (check.crcs), unless the check is off", () => {
+    const batch = encodeBatch([{ key: null, value: "hello", timestamp: 1 }]);
+    batch[batch.length - 3] ^= 1; // one bit of the value flipped
+    expect(() => decodeBatches(batch, { from: 0, to: 10, headers: false, aborted: null }, emptyColumns())).toThrow(/CRC-32C.*kafka\.check\.crcs=false/);
+    const c = emptyColumns();
+    decodeBatches(batch, { from: 0, to: 10, headers: false, aborted: null, checkCrcs: false }, c);
+    expect(c.values.length).toBe(1);
+  });
+
   describe("authentication", () => {
     const USERS = { alice: "alice-secret", "b,o=b": "pässword" };
     it.each([["plain"], ["scram-sha-256"], ["scram-sha-512"]] as const)("SASL %s reads and writes; a wrong password fails with one clear line", async (mechanism) => {

@@ -29,6 +29,9 @@ const HEADERS_FIELD: StructField = {
   nullable: true,
 };
 
+/** Topic list and partition metadata older than this are read again (new topics and partitions appear within it). */
+const METADATA_MAX_AGE_MS = 1000;
+
 /** How long a query keeps retrying while its brokers are unreachable, unless `kafka.reconnect.timeout.ms` says. */
 const DEFAULT_RECONNECT_TIMEOUT_MS = 5 * 60_000;
 
@@ -164,9 +167,15 @@ class KafkaSource implements StreamSource {
   private lows: KafkaOffsets = {};
   /** Subscribed topics that do not exist yet (looked for again at every trigger, as Spark does). */
   private missing: string[] = [];
+  /** The existing topics this source reads, as of the last topic listing (listedAt, by reader listedBy). */
+  private present: string[] = [];
+  private listedAt?: number;
+  private listedBy?: PartitionReader;
   private readonly maxPerTrigger?: number;
   private readonly failOnDataLoss: boolean;
   private readonly includeHeaders: boolean;
+  /** kafka.check.crcs (default true): verify each record batch's CRC-32C, as Kafka's consumer does. */
+  private readonly checkCrcs: boolean;
   private stopped = false;
   private cluster?: ClusterConfig;
   private readonly reconnectTimeoutMs: number;
@@ -179,6 +188,9 @@ class KafkaSource implements StreamSource {
     this.maxPerTrigger = p.options.maxoffsetspertrigger ? Number(p.options.maxoffsetspertrigger) : undefined;
     this.failOnDataLoss = (p.options.failondataloss ?? "true") !== "false";
     this.includeHeaders = p.options.includeheaders === "true";
+    const crcs = p.options["kafka.check.crcs"] ?? "true";
+    if (crcs !== "true" && crcs !== "false") throw new AnalysisError(`option kafka.check.crcs must be true or false, not '${crcs}'`);
+    this.checkCrcs = crcs === "true";
     const timeout = p.options["kafka.reconnect.timeout.ms"];
     this.reconnectTimeoutMs = timeout === undefined ? DEFAULT_RECONNECT_TIMEOUT_MS : Number(timeout);
     if (!Number.isFinite(this.reconnectTimeoutMs) || this.reconnectTimeoutMs < 0) {
@@ -243,30 +255,50 @@ class KafkaSource implements StreamSource {
     });
   }
 
-  /** Topics and partitions this source reads now, with their low and high offsets. */
+  /**
+   * Topics and partitions this source reads now, with their low and high offsets. A trigger costs one
+   * ListOffsets round trip per leader: the topic list and partition metadata are read again only when older
+   * than METADATA_MAX_AGE_MS (or a subscribed topic is still missing, or a pattern is subscribed), so new
+   * topics and partitions appear within that time, as a Kafka consumer's metadata refresh finds them.
+   */
   private async refresh(): Promise<void> {
+    try {
+      await this.refreshOnce(false);
+    } catch {
+      // Cached metadata may be stale (a topic deleted, a leader moved): once more with everything read again.
+      await this.refreshOnce(true);
+    }
+  }
+
+  private async refreshOnce(force: boolean): Promise<void> {
     const client = this.reader!;
     const sub = this.p.subscription;
+    const now = Date.now();
+    const listAgain = force || this.listedAt === undefined || now - this.listedAt >= METADATA_MAX_AGE_MS || this.missing.length > 0 || client !== this.listedBy;
     let topics: string[];
-    if (sub.kind === "subscribe") topics = sub.topics;
-    else if (sub.kind === "assign") topics = Object.keys(sub.partitions);
-    else topics = (await client.listTopics()).map((t) => t.name).filter((t) => sub.regex.test(t) && !t.startsWith("__"));
-    const existing = new Set((await client.listTopics()).map((t) => t.name));
+    if (listAgain) {
+      const listed = (await client.listTopics()).map((t) => t.name);
+      this.listedAt = now;
+      this.listedBy = client;
+      const existing = new Set(listed);
+      const wanted = sub.kind === "subscribe" ? sub.topics : sub.kind === "assign" ? Object.keys(sub.partitions) : listed.filter((t) => sub.regex.test(t) && !t.startsWith("__"));
+      this.missing = wanted.filter((t) => !existing.has(t));
+      topics = wanted.filter((t) => existing.has(t));
+      this.present = topics;
+    } else topics = this.present;
     const latest: KafkaOffsets = {};
     const lows: KafkaOffsets = {};
-    this.missing = topics.filter((t) => !existing.has(t));
-    for (const topic of topics) {
-      if (!existing.has(topic)) continue;
-      const offsets = await client.topicOffsets(topic);
+    const all = await Promise.all(topics.map((topic) => client.topicOffsets(topic, force ? 0 : METADATA_MAX_AGE_MS)));
+    topics.forEach((topic, i) => {
       const allowed = sub.kind === "assign" ? new Set(sub.partitions[topic]) : undefined;
       latest[topic] = {};
       lows[topic] = {};
-      for (const o of offsets) {
+      for (const o of all[i]) {
         if (allowed && !allowed.has(o.partition)) continue;
         latest[topic][String(o.partition)] = Number(o.high);
         lows[topic][String(o.partition)] = Number(o.low);
       }
-    }
+    });
     this.latest = latest;
     this.lows = lows;
   }
@@ -422,7 +454,7 @@ class KafkaSource implements StreamSource {
       });
     } else {
       pre?.records.catch(() => undefined);
-      fetched = await this.reader!.read(ranges, undefined, { headers: this.includeHeaders });
+      fetched = await this.reader!.read(ranges, undefined, { headers: this.includeHeaders, checkCrcs: this.checkCrcs });
     }
     this.startPrefetch(e);
     const one = fetched.length === 1;
@@ -487,7 +519,7 @@ class KafkaSource implements StreamSource {
     if (this.maxPerTrigger) next = this.capped(end, next, this.maxPerTrigger);
     const ranges = this.ranges(end, next).filter((r) => end[r.topic]?.[String(r.partition)] !== undefined);
     if (!ranges.length) return;
-    const records = this.reader!.read(ranges, 30_000, { headers: this.includeHeaders });
+    const records = this.reader!.read(ranges, 30_000, { headers: this.includeHeaders, checkCrcs: this.checkCrcs });
     records.catch(() => undefined);
     this.prefetch = { ranges, records };
   }
