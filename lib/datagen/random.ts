@@ -20,6 +20,10 @@ export function hash32(text: string, salt = 0): number {
   return h >>> 0;
 }
 
+const ID_ALPHABET = Array.from("0123456789abcdefghijklmnopqrstuvwxyz", (c) => c.charCodeAt(0));
+/** Reused arrays of character codes, by id length. */
+const ID_CODES: number[][] = [];
+
 export class Random {
   private a: number;
   private b: number;
@@ -133,10 +137,10 @@ export class Random {
 
   /** Short random id of lowercase letters and digits. */
   id(length = 10): string {
-    const alphabet = "0123456789abcdefghijklmnopqrstuvwxyz";
-    let out = "";
-    for (let i = 0; i < length; i++) out += alphabet[this.nextUint32() % 36];
-    return out;
+    // Character codes gathered first and made one flat string (not a chain of concatenations).
+    const codes = length <= 64 ? (ID_CODES[length] ??= new Array<number>(length).fill(0)) : new Array<number>(length).fill(0);
+    for (let i = 0; i < length; i++) codes[i] = ID_ALPHABET[this.nextUint32() % 36];
+    return String.fromCharCode(...codes);
   }
 }
 
