@@ -95,8 +95,28 @@ export class PartitionReader {
     return out;
   }
 
+  /**
+   * One Fetch round, no waiting (max wait 0): what the leaders hold now from each range's `from`, up to its
+   * `to`. `reached[i]` is the offset after what range i's answer covered (its `from` when nothing came, or the
+   * leader is unknown). A speculative read: the caller reads the rest, if any, with read().
+   */
+  async readAvailable(ranges: OffsetRange[], options: { headers?: boolean; checkCrcs?: boolean } = {}): Promise<{ columns: RecordColumns[]; reached: number[] }> {
+    const columns = ranges.map(() => emptyColumns());
+    const next = new Map<number, number>();
+    ranges.forEach((r, i) => r.to > r.from && next.set(i, r.from));
+    const byLeader = new Map<string, number[]>();
+    for (const i of next.keys()) {
+      const at = this.cluster.leader(ranges[i].topic, ranges[i].partition);
+      if (!at) continue;
+      if (!byLeader.has(at)) byLeader.set(at, []);
+      byLeader.get(at)!.push(i);
+    }
+    await Promise.all([...byLeader].map(([at, list]) => this.fetchFrom(at, list, ranges, next, columns, options.headers === true, options.checkCrcs !== false, 0)));
+    return { columns, reached: ranges.map((r, i) => next.get(i) ?? r.to) };
+  }
+
   /** One Fetch to one leader for the ranges in `list`; true when its metadata looks stale. */
-  private async fetchFrom(at: string, list: number[], ranges: OffsetRange[], next: Map<number, number>, out: RecordColumns[], headers: boolean, checkCrcs: boolean): Promise<boolean> {
+  private async fetchFrom(at: string, list: number[], ranges: OffsetRange[], next: Map<number, number>, out: RecordColumns[], headers: boolean, checkCrcs: boolean, maxWaitMs = this.maxWaitTimeMs): Promise<boolean> {
     const conn = await this.cluster.connection(at);
     const v = conn.version(Fetch, 12, 4);
     const topics = new Map<string, { partition: number; fetchOffset: number; partitionMaxBytes: number }[]>();
@@ -111,7 +131,7 @@ export class PartitionReader {
       v,
       {
         replicaId: -1,
-        maxWaitMs: this.maxWaitTimeMs,
+        maxWaitMs,
         minBytes: 1,
         maxBytes: 64 * 1024 * 1024,
         isolationLevel: READ_COMMITTED,
@@ -119,7 +139,7 @@ export class PartitionReader {
         sessionEpoch: -1,
         topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
       },
-      this.maxWaitTimeMs + 30_000,
+      maxWaitMs + 30_000,
     );
     if (res.errorCode) throw new KafkaProtocolError(res.errorCode, `Fetch from ${at}: ${errorName(res.errorCode)}`);
     let stale = false;
