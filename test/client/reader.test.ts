@@ -70,6 +70,35 @@ describe("lib/client wire path", () => {
     }
   }, 120_000);
 
+  it("readAvailable reads what is there now without waiting, and says how far it got", async () => {
+    const broker = await startBroker({ port: 0 });
+    const producer = new WireProducer({ bootstrap: [broker.bootstrap] });
+    // Its own reads would long-poll for 10 minutes: readAvailable must not (the test would time out).
+    const reader = new PartitionReader({ bootstrap: [broker.bootstrap] }, { maxWaitTimeMs: 600_000 });
+    try {
+      const admin = connect(broker.bootstrap);
+      await admin.createTopic("avail", 1);
+      await admin.close();
+      await producer.send("avail", [...Array(10).keys()].map((i) => ({ key: null, value: `v${i}`, partition: 0 })));
+      await reader.topicOffsets("avail"); // leaders known
+      const got = await reader.readAvailable([{ topic: "avail", partition: 0, from: 3, to: Number.MAX_SAFE_INTEGER }]);
+      const nothing = await reader.readAvailable([{ topic: "avail", partition: 0, from: 10, to: Number.MAX_SAFE_INTEGER }]);
+      expect(got.columns[0].offsets).toEqual([3, 4, 5, 6, 7, 8, 9]);
+      expect(got.columns[0].values.map(String)).toEqual(["v3", "v4", "v5", "v6", "v7", "v8", "v9"]);
+      expect(got.reached).toEqual([10]);
+      expect(nothing.columns[0].offsets).toEqual([]);
+      expect(nothing.reached).toEqual([10]);
+      // A range it stops short of: reached tells where read() goes on.
+      const part = await reader.readAvailable([{ topic: "avail", partition: 0, from: 0, to: 4 }]);
+      expect(part.columns[0].offsets).toEqual([0, 1, 2, 3]);
+      expect(part.reached).toEqual([4]);
+    } finally {
+      await reader.close();
+      await producer.close();
+      await broker.stop();
+    }
+  }, 60_000);
+
   it("the batch producer writes what kafkajs reads back, with keys on murmur2 partitions and every codec it writes", async () => {
     const broker = await startBroker({ port: 0 });
     const client = connect(broker.bootstrap);

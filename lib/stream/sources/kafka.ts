@@ -536,8 +536,13 @@ class KafkaSource implements StreamSource {
     for (const [topic, parts] of Object.entries(start)) for (const [p, from] of Object.entries(parts)) ranges.push({ topic, partition: Number(p), from, to: Number.MAX_SAFE_INTEGER });
     if (!ranges.length) return;
     // Errors are the real read's to report (it runs when this one brought nothing).
-    // A speculative read left by a trigger that found no data is replaced (its records are older).
-    const records = this.reader.readAvailable(ranges, { headers: this.includeHeaders, checkCrcs: this.checkCrcs }).catch(() => null);
+    // A speculative read left by a trigger that found no data is replaced (its records are older). It is sent
+    // on the next turn of the event loop, after the ListOffsets requests: a broker answers one connection's
+    // requests in order, so the Fetch is not in the way of the offsets and reads at least up to them.
+    const reader = this.reader;
+    const records = new Promise<{ columns: RecordColumns[]; reached: number[] } | null>((resolve) =>
+      setImmediate(() => (this.stopped ? resolve(null) : resolve(reader.readAvailable(ranges, { headers: this.includeHeaders, checkCrcs: this.checkCrcs }).catch(() => null)))),
+    );
     this.prefetch = { ranges, records, speculative: true };
   }
 
