@@ -165,6 +165,17 @@ describe("lib/client wire path", () => {
     expect(f.timestamps).toEqual([1_700_000_000_000, 1_700_000_000_000 + 2 ** 40, 1_700_000_000_000 - 2 ** 33]);
     expect(crc32c(Buffer.from("123456789"), 0, 9)).toBe(0xe3069283);
     expect(crc32c(Buffer.from("x123456789abcdefghij"), 1, 10)).toBe(0xe3069283);
+    // The word-at-a-time path (64 bytes and more) at every alignment, against a bitwise CRC-32C.
+    const bitwise = (b: Uint8Array, s: number, e: number) => {
+      let c = ~0;
+      for (let i = s; i < e; i++) {
+        c ^= b[i];
+        for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+      }
+      return ~c >>> 0;
+    };
+    const data = Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 131 + 7) & 0xff));
+    for (let s = 0; s < 9; s++) for (const e of [s + 63, s + 64, s + 71, 300]) expect(crc32c(data.subarray(1), s, e - 1)).toBe(bitwise(data.subarray(1), s, e - 1));
   });
 
   it("encodeBatch writes string keys and values as UTF-8 in place, the same bytes as Buffers give", () => {

@@ -315,11 +315,30 @@ function crcTable(): Int32Array {
   return t;
 }
 
-/** CRC-32C (Castagnoli) of b[start, end), as record batches carry: slicing by 8 (eight lookups per 8 bytes). */
+/** Words read as little-endian Int32 views (true on every platform Node ships for but s390x). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * CRC-32C (Castagnoli) of b[start, end), as record batches carry: slicing by 8 (eight lookups per 8 bytes),
+ * the 8 bytes read as two aligned 32-bit words of an Int32Array view rather than byte by byte.
+ */
 export function crc32c(b: Uint8Array, start: number, end: number): number {
   const t = (CRC_TABLE ??= crcTable());
   let crc = -1;
   let i = start;
+  if (LITTLE_ENDIAN && end - i >= 64) {
+    // Bytes up to a 4-byte boundary of the underlying memory, then 8 bytes (two words) per step.
+    const lead = (4 - ((b.byteOffset + i) & 3)) & 3;
+    for (let k = 0; k < lead; k++, i++) crc = t[(crc ^ b[i]) & 0xff] ^ (crc >>> 8);
+    const words = ((end - i) >> 3) << 1;
+    const w = new Int32Array(b.buffer, b.byteOffset + i, words);
+    for (let j = 0; j < words; j += 2) {
+      const a = crc ^ w[j];
+      const c = w[j + 1];
+      crc = t[1792 + (a & 0xff)] ^ t[1536 + ((a >>> 8) & 0xff)] ^ t[1280 + ((a >>> 16) & 0xff)] ^ t[1024 + (a >>> 24)] ^ t[768 + (c & 0xff)] ^ t[512 + ((c >>> 8) & 0xff)] ^ t[256 + ((c >>> 16) & 0xff)] ^ t[c >>> 24];
+    }
+    i += words * 4;
+  }
   for (; i + 8 <= end; i += 8) {
     const a = crc ^ (b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24));
     crc = t[1792 + (a & 0xff)] ^ t[1536 + ((a >>> 8) & 0xff)] ^ t[1280 + ((a >>> 16) & 0xff)] ^ t[1024 + (a >>> 24)] ^ t[768 + b[i + 4]] ^ t[512 + b[i + 5]] ^ t[256 + b[i + 6]] ^ t[b[i + 7]];
