@@ -42,16 +42,18 @@ export class PartitionReader {
     return this.cluster.listTopics();
   }
 
-  topicOffsets(topic: string): Promise<TopicPartitionOffsets[]> {
-    return this.cluster.topicOffsets(topic);
+  /** See WireCluster.topicOffsets: metadata younger than `maxMetadataAgeMs` is not read again. */
+  topicOffsets(topic: string, maxMetadataAgeMs = 0): Promise<TopicPartitionOffsets[]> {
+    return this.cluster.topicOffsets(topic, maxMetadataAgeMs);
   }
 
   /**
    * Every record in the given ranges, per range in offset order. Waits (long-polling the leaders) until each
    * range is complete; a range whose end is beyond the partition's last stable offset waits for those records.
-   * Headers are decoded only when `options.headers` is set.
+   * Headers are decoded only when `options.headers` is set; each batch's CRC-32C is verified unless
+   * `options.checkCrcs` is false (Kafka's check.crcs).
    */
-  async read(ranges: OffsetRange[], deadlineMs = 120_000, options: { headers?: boolean } = {}): Promise<RecordColumns[]> {
+  async read(ranges: OffsetRange[], deadlineMs = 120_000, options: { headers?: boolean; checkCrcs?: boolean } = {}): Promise<RecordColumns[]> {
     const out = ranges.map(() => emptyColumns());
     const next = new Map<number, number>();
     ranges.forEach((r, i) => r.to > r.from && next.set(i, r.from));
@@ -83,7 +85,7 @@ export class PartitionReader {
         await new Promise((r) => setTimeout(r, 100));
         continue;
       }
-      const stale = await Promise.all([...byLeader].map(([at, list]) => this.fetchFrom(at, list, ranges, next, out, options.headers === true)));
+      const stale = await Promise.all([...byLeader].map(([at, list]) => this.fetchFrom(at, list, ranges, next, out, options.headers === true, options.checkCrcs !== false)));
       if (stale.some(Boolean)) {
         if (retries++ > 20) throw new KafkaProtocolError(6, `the leaders of ${ranges.map((r) => `${r.topic}-${r.partition}`).join(", ")} keep moving (NOT_LEADER_OR_FOLLOWER)`);
         needMetadata = true;
@@ -93,8 +95,28 @@ export class PartitionReader {
     return out;
   }
 
+  /**
+   * One Fetch round, no waiting (max wait 0): what the leaders hold now from each range's `from`, up to its
+   * `to`. `reached[i]` is the offset after what range i's answer covered (its `from` when nothing came, or the
+   * leader is unknown). A speculative read: the caller reads the rest, if any, with read().
+   */
+  async readAvailable(ranges: OffsetRange[], options: { headers?: boolean; checkCrcs?: boolean } = {}): Promise<{ columns: RecordColumns[]; reached: number[] }> {
+    const columns = ranges.map(() => emptyColumns());
+    const next = new Map<number, number>();
+    ranges.forEach((r, i) => r.to > r.from && next.set(i, r.from));
+    const byLeader = new Map<string, number[]>();
+    for (const i of next.keys()) {
+      const at = this.cluster.leader(ranges[i].topic, ranges[i].partition);
+      if (!at) continue;
+      if (!byLeader.has(at)) byLeader.set(at, []);
+      byLeader.get(at)!.push(i);
+    }
+    await Promise.all([...byLeader].map(([at, list]) => this.fetchFrom(at, list, ranges, next, columns, options.headers === true, options.checkCrcs !== false, 0)));
+    return { columns, reached: ranges.map((r, i) => next.get(i) ?? r.to) };
+  }
+
   /** One Fetch to one leader for the ranges in `list`; true when its metadata looks stale. */
-  private async fetchFrom(at: string, list: number[], ranges: OffsetRange[], next: Map<number, number>, out: RecordColumns[], headers: boolean): Promise<boolean> {
+  private async fetchFrom(at: string, list: number[], ranges: OffsetRange[], next: Map<number, number>, out: RecordColumns[], headers: boolean, checkCrcs: boolean, maxWaitMs = this.maxWaitTimeMs): Promise<boolean> {
     const conn = await this.cluster.connection(at);
     const v = conn.version(Fetch, 12, 4);
     const topics = new Map<string, { partition: number; fetchOffset: number; partitionMaxBytes: number }[]>();
@@ -109,7 +131,7 @@ export class PartitionReader {
       v,
       {
         replicaId: -1,
-        maxWaitMs: this.maxWaitTimeMs,
+        maxWaitMs,
         minBytes: 1,
         maxBytes: 64 * 1024 * 1024,
         isolationLevel: READ_COMMITTED,
@@ -117,7 +139,7 @@ export class PartitionReader {
         sessionEpoch: -1,
         topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
       },
-      this.maxWaitTimeMs + 30_000,
+      maxWaitMs + 30_000,
     );
     if (res.errorCode) throw new KafkaProtocolError(res.errorCode, `Fetch from ${at}: ${errorName(res.errorCode)}`);
     let stale = false;
@@ -138,7 +160,7 @@ export class PartitionReader {
         const c = out[i];
         const before = c.offsets.length;
         const from = next.get(i)!;
-        const advanced = decodeBatches(p.records, { from, to: r.to, headers, aborted: p.abortedTransactions }, c);
+        const advanced = decodeBatches(p.records, { from, to: r.to, headers, aborted: p.abortedTransactions, checkCrcs }, c);
         const taken = c.offsets.length - before;
         if (taken > 100) this.bytesPerRecord = Math.max(16, Math.round(p.records.length / taken));
         // Advance past everything this answer covered (control records, aborted ones, compacted gaps).

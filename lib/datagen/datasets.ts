@@ -4,13 +4,13 @@
  *
  * Every factory writes its event time as an ISO-8601 string, so `from_json(..., "ts TIMESTAMP")` parses it.
  */
-import { Random, round, clamp } from "./random";
+import { Random, round, clamp, isoTime } from "./random";
 import {
   COUNTRIES, userId, userProfile, product, PRODUCT_COUNT, movie, MOVIE_COUNT, sensor, SYMBOLS, CITIES, driverId, hostName,
 } from "./entities";
 import type { DatasetDefinition } from "./types";
 
-const iso = (ms: number) => new Date(ms).toISOString();
+const iso = isoTime;
 
 const users: DatasetDefinition = {
   name: "users",

@@ -284,22 +284,25 @@ export class Generator implements Displayable {
   private async loop(producer: ProducerHandle): Promise<void> {
     const failures: unknown[] = [];
     const send = (batch: ProduceRecord[]) => {
+      const size = batch.length;
       this.inFlight++;
+      // The producer encodes the records into a record batch before its first await: only the bytes are held
+      // while the request is in flight, so the records die young (cheap garbage).
       producer
         .send(this.topic, batch, { compression: this.options.compression })
         .then(
           () => {
-            this.sent += batch.length;
+            this.sent += size;
           },
           (err: Error) => {
-            this.errors += batch.length;
+            this.errors += size;
             this.lastError = err.message;
             failures.push(err);
           },
         )
         .finally(() => {
           this.inFlight--;
-          this.bufferedCount -= batch.length;
+          this.bufferedCount -= size;
           this.wake?.();
         });
     };
@@ -313,16 +316,21 @@ export class Generator implements Displayable {
         want -= forgiven;
       }
       const room = this.bufferLimit - this.bufferedCount;
-      const n = this.stopping ? 0 : Math.max(0, Math.min(want, room));
+      let n = this.stopping ? 0 : Math.max(0, Math.min(want, room));
+      // Unthrottled: generate only what the free send slots (and one batch more) take, so records go out as
+      // soon as they are made instead of waiting in the buffer (where they would outlive young-generation GCs).
+      if (this.targetRate === 0) n = Math.min(n, Math.max(0, (this.maxInFlight - this.inFlight + 1 - this.ready.length) * this.batchSize - this.pending.length));
       for (let i = 0; i < n; i++) {
         const m = this.stream.next();
         if (m.late) this.late++;
         if (m.bad) this.bad++;
         // No explicit timestamp: the producer stamps the send time (within the buffer's second of the
-        // generation time), which spares kafkajs sorting the batch's timestamps.
+        // generation time).
         this.pending.push({ key: m.key, value: m.value });
         if (this.pending.length >= this.batchSize) {
-          this.ready.push(this.pending);
+          // A full batch goes out at once when a send slot is free, else it waits its turn.
+          if (this.inFlight < this.maxInFlight && !this.ready.length) send(this.pending);
+          else this.ready.push(this.pending);
           this.pending = [];
         }
       }

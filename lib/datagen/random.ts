@@ -20,6 +20,10 @@ export function hash32(text: string, salt = 0): number {
   return h >>> 0;
 }
 
+const ID_ALPHABET = Array.from("0123456789abcdefghijklmnopqrstuvwxyz", (c) => c.charCodeAt(0));
+/** Reused arrays of character codes, by id length. */
+const ID_CODES: number[][] = [];
+
 export class Random {
   private a: number;
   private b: number;
@@ -133,10 +137,10 @@ export class Random {
 
   /** Short random id of lowercase letters and digits. */
   id(length = 10): string {
-    const alphabet = "0123456789abcdefghijklmnopqrstuvwxyz";
-    let out = "";
-    for (let i = 0; i < length; i++) out += alphabet[this.nextUint32() % 36];
-    return out;
+    // Character codes gathered first and made one flat string (not a chain of concatenations).
+    const codes = length <= 64 ? (ID_CODES[length] ??= new Array<number>(length).fill(0)) : new Array<number>(length).fill(0);
+    for (let i = 0; i < length; i++) codes[i] = ID_ALPHABET[this.nextUint32() % 36];
+    return String.fromCharCode(...codes);
   }
 }
 
@@ -147,4 +151,28 @@ export function round(value: number, decimals: number): number {
 
 export function clamp(value: number, min: number, max: number): number {
   return value < min ? min : value > max ? max : value;
+}
+
+let isoSecond = NaN;
+let isoPrefix = "";
+let isoLastMs = NaN;
+let isoLast = "";
+const MS3 = Array.from({ length: 1000 }, (_, i) => `${String(i).padStart(3, "0")}Z`);
+
+/**
+ * `new Date(ms).toISOString()`, without a Date per call: generators stamp many records with the same
+ * millisecond and second, so the text up to the seconds is reused and only the milliseconds are appended.
+ */
+export function isoTime(ms: number): string {
+  if (ms === isoLastMs) return isoLast;
+  if (!(Math.abs(ms) <= 8.64e15)) return new Date(ms).toISOString(); // NaN and out of range: a RangeError, as Date throws
+  const t = Math.trunc(ms); // as Date's TimeClip
+  const second = Math.floor(t / 1000);
+  if (second !== isoSecond) {
+    isoPrefix = new Date(second * 1000).toISOString().slice(0, -4);
+    isoSecond = second;
+  }
+  isoLastMs = ms;
+  isoLast = isoPrefix + MS3[t - second * 1000];
+  return isoLast;
 }

@@ -17,7 +17,7 @@
  * });
  * ```
  */
-import { Random, round, clamp } from "./random";
+import { Random, round, clamp, isoTime } from "./random";
 import type { DatasetDefinition, FieldInfo, GenContext } from "./types";
 
 interface Common {
@@ -169,7 +169,7 @@ function compile(spec: FieldSpec, ctx: GenContext, where: string): ValueGen {
     }
     case "timestamp": {
       const offset = s.offsetMs ?? 0;
-      gen = s.format === "epoch_ms" ? (t) => t + offset : (t) => new Date(t + offset).toISOString();
+      gen = s.format === "epoch_ms" ? (t) => t + offset : (t) => isoTime(t + offset);
       break;
     }
     case "uuid": gen = () => rng.uuid(); break;
@@ -217,7 +217,7 @@ export function defineDataset(spec: SchemaSpec): DatasetDefinition {
       const gens = Object.entries(spec.fields).map(([k, f]) => [k, compile(f, ctx, `${spec.name}.${k}`)] as const);
       return (t) => {
         const rec: Record<string, unknown> = {};
-        for (const [k, g] of gens) rec[k] = k === eventTimeField ? new Date(t).toISOString() : g(t);
+        for (const [k, g] of gens) rec[k] = k === eventTimeField ? isoTime(t) : g(t);
         return rec;
       };
     },

@@ -70,6 +70,35 @@ describe("lib/client wire path", () => {
     }
   }, 120_000);
 
+  it("readAvailable reads what is there now without waiting, and says how far it got", async () => {
+    const broker = await startBroker({ port: 0 });
+    const producer = new WireProducer({ bootstrap: [broker.bootstrap] });
+    // Its own reads would long-poll for 10 minutes: readAvailable must not (the test would time out).
+    const reader = new PartitionReader({ bootstrap: [broker.bootstrap] }, { maxWaitTimeMs: 600_000 });
+    try {
+      const admin = connect(broker.bootstrap);
+      await admin.createTopic("avail", 1);
+      await admin.close();
+      await producer.send("avail", [...Array(10).keys()].map((i) => ({ key: null, value: `v${i}`, partition: 0 })));
+      await reader.topicOffsets("avail"); // leaders known
+      const got = await reader.readAvailable([{ topic: "avail", partition: 0, from: 3, to: Number.MAX_SAFE_INTEGER }]);
+      const nothing = await reader.readAvailable([{ topic: "avail", partition: 0, from: 10, to: Number.MAX_SAFE_INTEGER }]);
+      expect(got.columns[0].offsets).toEqual([3, 4, 5, 6, 7, 8, 9]);
+      expect(got.columns[0].values.map(String)).toEqual(["v3", "v4", "v5", "v6", "v7", "v8", "v9"]);
+      expect(got.reached).toEqual([10]);
+      expect(nothing.columns[0].offsets).toEqual([]);
+      expect(nothing.reached).toEqual([10]);
+      // A range it stops short of: reached tells where read() goes on.
+      const part = await reader.readAvailable([{ topic: "avail", partition: 0, from: 0, to: 4 }]);
+      expect(part.columns[0].offsets).toEqual([0, 1, 2, 3]);
+      expect(part.reached).toEqual([4]);
+    } finally {
+      await reader.close();
+      await producer.close();
+      await broker.stop();
+    }
+  }, 60_000);
+
   it("the batch producer writes what kafkajs reads back, with keys on murmur2 partitions and every codec it writes", async () => {
     const broker = await startBroker({ port: 0 });
     const client = connect(broker.bootstrap);
@@ -136,6 +165,41 @@ describe("lib/client wire path", () => {
     expect(f.timestamps).toEqual([1_700_000_000_000, 1_700_000_000_000 + 2 ** 40, 1_700_000_000_000 - 2 ** 33]);
     expect(crc32c(Buffer.from("123456789"), 0, 9)).toBe(0xe3069283);
     expect(crc32c(Buffer.from("x123456789abcdefghij"), 1, 10)).toBe(0xe3069283);
+    // The word-at-a-time path (64 bytes and more) at every alignment, against a bitwise CRC-32C.
+    const bitwise = (b: Uint8Array, s: number, e: number) => {
+      let c = ~0;
+      for (let i = s; i < e; i++) {
+        c ^= b[i];
+        for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+      }
+      return ~c >>> 0;
+    };
+    const data = Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 131 + 7) & 0xff));
+    for (let s = 0; s < 9; s++) for (const e of [s + 63, s + 64, s + 71, 300]) expect(crc32c(data.subarray(1), s, e - 1)).toBe(bitwise(data.subarray(1), s, e - 1));
+  });
+
+  it("encodeBatch writes string keys and values as UTF-8 in place, the same bytes as Buffers give", () => {
+    const texts = ["plain", "", "grüße ✓ 𝄞", '{"a":"\u0000"}'];
+    const asStrings = encodeBatch(texts.map((t, i) => ({ key: i % 2 ? null : `k-${t}`, value: t, timestamp: 5000 + i })));
+    const asBuffers = encodeBatch(texts.map((t, i) => ({ key: i % 2 ? null : Buffer.from(`k-${t}`), value: Buffer.from(t), timestamp: 5000 + i })));
+    expect(asStrings.equals(asBuffers)).toBe(true);
+    // Byte lengths given by the caller are used; the batch is checked to hold exactly what they said.
+    const given = encodeBatch([{ key: null, value: "grüße", valueBytes: Buffer.byteLength("grüße"), timestamp: 1 }]);
+    expect(given.equals(encodeBatch([{ key: null, value: Buffer.from("grüße"), timestamp: 1 }]))).toBe(true);
+    expect(() => encodeBatch([{ key: null, value: "grüße", valueBytes: 5, timestamp: 1 }])).toThrow(/computed/);
+    const c = emptyColumns();
+    decodeBatches(asStrings, { from: 0, to: 10, headers: false, aborted: null }, c);
+    expect(c.values.map((v) => v && v.toString("utf8"))).toEqual(texts);
+    expect(c.keys.map((k) => k && k.toString("utf8"))).toEqual(["k-plain", null, "k-grüße ✓ 𝄞", null]);
+  });
+
+  it("refuses a batch whose CRC-32C does not match (check.crcs), unless the check is off", () => {
+    const batch = encodeBatch([{ key: null, value: "hello", timestamp: 1 }]);
+    batch[batch.length - 3] ^= 1; // one bit of the value flipped
+    expect(() => decodeBatches(batch, { from: 0, to: 10, headers: false, aborted: null }, emptyColumns())).toThrow(/CRC-32C.*kafka\.check\.crcs=false/);
+    const c = emptyColumns();
+    decodeBatches(batch, { from: 0, to: 10, headers: false, aborted: null, checkCrcs: false }, c);
+    expect(c.values.length).toBe(1);
   });
 
   describe("authentication", () => {

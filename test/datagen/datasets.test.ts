@@ -1,5 +1,6 @@
 import { describe, it, expect } from "vitest";
 import { listDatasets, getDataset, RecordStream, checkRecord, registerDataset, defineDataset, userId, userProfile, type Dataset } from "../../lib/datagen";
+import { isoTime, Random } from "../../lib/datagen/random";
 
 /** A clock that advances 10 ms per call: records become independent of the wall clock. */
 function fakeClock(start = Date.UTC(2026, 0, 1, 12)) {
@@ -288,5 +289,16 @@ describe("--bad records", () => {
         }
       }
     }
+  });
+});
+
+describe("isoTime", () => {
+  it("gives Date's toISOString for any time (reused seconds, negative and fractional times, far years)", () => {
+    const times = [0, -1, -0.5, 0.7, -999.9, -1000, -1001, 1e12 + 0.3, 1e12 + 0.3, 1e12 + 999, 1e12 + 1000, 253402300799999, 253402300800000, -62198755200000, 8.64e15, -8.64e15];
+    const r = new Random(7);
+    for (let i = 0; i < 3000; i++) times.push(Math.round(r.float(-4e12, 4e12)), r.float(0, 1e13), 1_700_000_000_000 + r.int(0, 5000));
+    for (const t of times) expect(isoTime(t)).toBe(new Date(t).toISOString());
+    expect(() => isoTime(NaN)).toThrow(RangeError);
+    expect(() => isoTime(8.64e15 + 1)).toThrow(RangeError);
   });
 });

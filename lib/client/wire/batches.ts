@@ -92,6 +92,8 @@ export interface DecodeState {
   headers: boolean;
   /** Aborted transactions of this partition's fetch answer, by first offset. */
   aborted: { producerId: number; firstOffset: number }[] | null;
+  /** Verify each read batch's CRC-32C (Kafka consumers' check.crcs, on by default). */
+  checkCrcs?: boolean;
 }
 
 /**
@@ -120,6 +122,9 @@ export function decodeBatches(buf: Buffer, st: DecodeState, out: RecordColumns):
     if (lastOffset < st.from) {
       pos = end;
       continue;
+    }
+    if (st.checkCrcs !== false && crc32c(buf, pos + 21, end) !== buf.readUInt32BE(pos + 17)) {
+      throw new Error(`record batch at offset ${baseOffset} fails its CRC-32C check: the data was corrupted on the broker or on the way; read again, or set kafka.check.crcs=false to skip the check`);
     }
     const producerId = int64(buf, pos + 43);
     if (abortedList) {
@@ -296,40 +301,65 @@ function putVarint(b: Buffer, at: number, v: number): number {
   return at;
 }
 
-let CRC_TABLES: Int32Array[] | undefined;
-/** CRC-32C (Castagnoli), as record batches carry: slicing by 8 (eight table lookups per 8 bytes). */
-export function crc32c(b: Buffer, start: number, end: number): number {
-  if (!CRC_TABLES) {
-    const t0 = new Int32Array(256);
-    for (let i = 0; i < 256; i++) {
-      let c = i;
-      for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-      t0[i] = c;
-    }
-    CRC_TABLES = [t0];
-    for (let k = 1; k < 8; k++) {
-      const prev = CRC_TABLES[k - 1];
-      const t = new Int32Array(256);
-      for (let i = 0; i < 256; i++) t[i] = (prev[i] >>> 8) ^ t0[prev[i] & 0xff];
-      CRC_TABLES.push(t);
-    }
+/** CRC-32C tables for slicing by 8, one flat array: table k at [256 k, 256 k + 256). */
+let CRC_TABLE: Int32Array | undefined;
+
+function crcTable(): Int32Array {
+  const t = new Int32Array(2048);
+  for (let i = 0; i < 256; i++) {
+    let c = i;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+    t[i] = c;
   }
-  const [t0, t1, t2, t3, t4, t5, t6, t7] = CRC_TABLES;
+  for (let k = 1; k < 8; k++) for (let i = 0; i < 256; i++) t[k * 256 + i] = (t[(k - 1) * 256 + i] >>> 8) ^ t[t[(k - 1) * 256 + i] & 0xff];
+  return t;
+}
+
+/** Words read as little-endian Int32 views (true on every platform Node ships for but s390x). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * CRC-32C (Castagnoli) of b[start, end), as record batches carry: slicing by 8 (eight lookups per 8 bytes),
+ * the 8 bytes read as two aligned 32-bit words of an Int32Array view rather than byte by byte.
+ */
+export function crc32c(b: Uint8Array, start: number, end: number): number {
+  const t = (CRC_TABLE ??= crcTable());
   let crc = -1;
   let i = start;
+  if (LITTLE_ENDIAN && end - i >= 64) {
+    // Bytes up to a 4-byte boundary of the underlying memory, then 8 bytes (two words) per step.
+    const lead = (4 - ((b.byteOffset + i) & 3)) & 3;
+    for (let k = 0; k < lead; k++, i++) crc = t[(crc ^ b[i]) & 0xff] ^ (crc >>> 8);
+    const words = ((end - i) >> 3) << 1;
+    const w = new Int32Array(b.buffer, b.byteOffset + i, words);
+    for (let j = 0; j < words; j += 2) {
+      const a = crc ^ w[j];
+      const c = w[j + 1];
+      crc = t[1792 + (a & 0xff)] ^ t[1536 + ((a >>> 8) & 0xff)] ^ t[1280 + ((a >>> 16) & 0xff)] ^ t[1024 + (a >>> 24)] ^ t[768 + (c & 0xff)] ^ t[512 + ((c >>> 8) & 0xff)] ^ t[256 + ((c >>> 16) & 0xff)] ^ t[c >>> 24];
+    }
+    i += words * 4;
+  }
   for (; i + 8 <= end; i += 8) {
     const a = crc ^ (b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24));
-    crc = t7[a & 0xff] ^ t6[(a >>> 8) & 0xff] ^ t5[(a >>> 16) & 0xff] ^ t4[a >>> 24] ^ t3[b[i + 4]] ^ t2[b[i + 5]] ^ t1[b[i + 6]] ^ t0[b[i + 7]];
+    crc = t[1792 + (a & 0xff)] ^ t[1536 + ((a >>> 8) & 0xff)] ^ t[1280 + ((a >>> 16) & 0xff)] ^ t[1024 + (a >>> 24)] ^ t[768 + b[i + 4]] ^ t[512 + b[i + 5]] ^ t[256 + b[i + 6]] ^ t[b[i + 7]];
   }
-  for (; i < end; i++) crc = t0[(crc ^ b[i]) & 0xff] ^ (crc >>> 8);
+  for (; i < end; i++) crc = t[(crc ^ b[i]) & 0xff] ^ (crc >>> 8);
   return (crc ^ -1) >>> 0;
 }
 
 export interface OutRecord {
-  key: Buffer | null;
-  value: Buffer | null;
+  /** Strings are written as UTF-8 straight into the batch (no Buffer per record). */
+  key: Buffer | string | null;
+  value: Buffer | string | null;
   timestamp: number;
   headers?: [string, Buffer][];
+  /** UTF-8 byte lengths of key and value (-1 = null) when the caller knows them already. */
+  keyBytes?: number;
+  valueBytes?: number;
+}
+
+function byteLen(v: Buffer | string | null): number {
+  return v === null ? -1 : typeof v === "string" ? Buffer.byteLength(v, "utf8") : v.length;
 }
 
 /** One record batch (magic 2, no producer id) holding `records`, compressed with `compression`. */
@@ -339,18 +369,24 @@ export function encodeBatch(records: readonly OutRecord[], compression: Compress
   let maxTs = base;
   let size = 0;
   const lens = new Int32Array(n);
+  const kls = new Int32Array(n);
+  const vls = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const r = records[i];
     if (r.timestamp > maxTs) maxTs = r.timestamp;
-    const kl = r.key ? r.key.length : -1;
-    const vl = r.value ? r.value.length : -1;
+    const kl = r.keyBytes ?? byteLen(r.key);
+    const vl = r.valueBytes ?? byteLen(r.value);
+    kls[i] = kl;
+    vls[i] = vl;
     let body = 1 + zigzagLen(r.timestamp - base) + zigzagLen(i) + zigzagLen(kl) + Math.max(kl, 0) + zigzagLen(vl) + Math.max(vl, 0);
-    const hs = r.headers ?? [];
-    body += zigzagLen(hs.length);
-    for (const [hk, hv] of hs) {
-      const kb = Buffer.byteLength(hk);
-      body += zigzagLen(kb) + kb + zigzagLen(hv.length) + hv.length;
-    }
+    const hs = r.headers;
+    if (hs) {
+      body += zigzagLen(hs.length);
+      for (const [hk, hv] of hs) {
+        const kb = Buffer.byteLength(hk);
+        body += zigzagLen(kb) + kb + zigzagLen(hv.length) + hv.length;
+      }
+    } else body += 1;
     lens[i] = body;
     size += zigzagLen(body) + body;
   }
@@ -364,23 +400,24 @@ export function encodeBatch(records: readonly OutRecord[], compression: Compress
     recs[p++] = 0;
     p = putVarint(recs, p, r.timestamp - base);
     p = putVarint(recs, p, i);
-    if (r.key) {
-      p = putVarint(recs, p, r.key.length);
-      p += r.key.copy(recs, p);
-    } else p = putVarint(recs, p, -1);
-    if (r.value) {
-      p = putVarint(recs, p, r.value.length);
-      p += r.value.copy(recs, p);
-    } else p = putVarint(recs, p, -1);
-    const hs = r.headers ?? [];
-    p = putVarint(recs, p, hs.length);
-    for (const [hk, hv] of hs) {
-      p = putVarint(recs, p, Buffer.byteLength(hk));
-      p += recs.write(hk, p);
-      p = putVarint(recs, p, hv.length);
-      p += hv.copy(recs, p);
-    }
+    const k = r.key;
+    p = putVarint(recs, p, kls[i]);
+    if (k !== null) p += typeof k === "string" ? recs.write(k, p, kls[i], "utf8") : k.copy(recs, p);
+    const v = r.value;
+    p = putVarint(recs, p, vls[i]);
+    if (v !== null) p += typeof v === "string" ? recs.write(v, p, vls[i], "utf8") : v.copy(recs, p);
+    const hs = r.headers;
+    if (hs) {
+      p = putVarint(recs, p, hs.length);
+      for (const [hk, hv] of hs) {
+        p = putVarint(recs, p, Buffer.byteLength(hk));
+        p += recs.write(hk, p);
+        p = putVarint(recs, p, hv.length);
+        p += hv.copy(recs, p);
+      }
+    } else recs[p++] = 0;
   }
+  if (p !== 61 + size) throw new Error(`record batch encoding wrote ${p - 61} bytes where ${size} were computed: a key or value changed while it was sent`);
   const codec = CODECS.indexOf(compression);
   if (codec < 0) throw new Error(`unknown compression '${String(compression)}': use none, gzip, snappy or lz4`);
   let out = whole;

@@ -21,6 +21,8 @@ export class WireCluster {
   /** "topic:partition" -> leader node id. */
   private leaders = new Map<string, number>();
   private partitionCounts = new Map<string, number>();
+  /** When each topic's metadata was last read (Date.now()). */
+  private metadataAt = new Map<string, number>();
   private closed = false;
 
   constructor(readonly config: ClusterConfig) {}
@@ -67,6 +69,7 @@ export class WireCluster {
     for (const t of res.topics) {
       if (t.errorCode || !t.name) continue;
       this.partitionCounts.set(t.name, t.partitions.length);
+      this.metadataAt.set(t.name, Date.now());
       for (const p of t.partitions) this.leaders.set(`${t.name}:${p.partitionIndex}`, p.leaderId);
       out.push({ name: t.name, partitions: t.partitions.length });
     }
@@ -88,9 +91,13 @@ export class WireCluster {
     return id === undefined || id < 0 ? undefined : this.brokers.get(id);
   }
 
-  /** Low (log start) and high (last stable) offsets of every partition of a topic. */
-  async topicOffsets(topic: string): Promise<TopicPartitionOffsets[]> {
-    await this.refresh([topic]);
+  /**
+   * Low (log start) and high (last stable) offsets of every partition of a topic. The topic's metadata
+   * (partitions, leaders) is read again unless it is younger than `maxMetadataAgeMs`.
+   */
+  async topicOffsets(topic: string, maxMetadataAgeMs = 0): Promise<TopicPartitionOffsets[]> {
+    const at = this.metadataAt.get(topic);
+    if (at === undefined || Date.now() - at >= maxMetadataAgeMs) await this.refresh([topic]);
     const n = this.partitionCounts.get(topic);
     if (n === undefined) throw new KafkaProtocolError(3, `topic ${topic} does not exist (UNKNOWN_TOPIC_OR_PARTITION)`);
     const byLeader = new Map<string, number[]>();

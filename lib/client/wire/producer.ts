@@ -15,11 +15,16 @@ import { WireCluster } from "./cluster";
 
 const RETRIABLE = new Set([3, 5, 6, 7, 19, 20, 74, 75]);
 
-const toBuf = (v: Buffer | string | null | undefined): Buffer | null => (v === null || v === undefined ? null : Buffer.isBuffer(v) ? v : Buffer.from(v));
+/** Strings stay strings: encodeBatch writes them as UTF-8 straight into the batch. */
+const bytesOf = (v: Buffer | string | null | undefined): Buffer | string | null => (v === null || v === undefined ? null : v);
+const byteLen = (v: Buffer | string | null): number => (v === null ? -1 : typeof v === "string" ? Buffer.byteLength(v, "utf8") : v.length);
 
 export class WireProducer implements ProducerHandle {
   private readonly cluster: WireCluster;
   private sticky = 0;
+  /** String key -> partition (murmur2 of its UTF-8 bytes), for the partition count it was computed with. */
+  private keyPartitions = new Map<string, number>();
+  private keyPartitionsCount = 0;
 
   constructor(config: ClusterConfig) {
     this.cluster = new WireCluster(config);
@@ -41,13 +46,25 @@ export class WireProducer implements ProducerHandle {
     const sticky = this.sticky++ % count;
     const now = Date.now();
     const byPartition = new Map<number, OutRecord[]>();
+    if (this.keyPartitionsCount !== count || this.keyPartitions.size > 100_000) {
+      this.keyPartitions.clear();
+      this.keyPartitionsCount = count;
+    }
     for (const r of records) {
-      const key = toBuf(r.key);
-      const p = r.partition ?? (key ? partitionForKey(key, count) : sticky);
+      const key = bytesOf(r.key);
+      const value = bytesOf(r.value);
+      let p = r.partition;
+      if (p === undefined) {
+        if (key === null) p = sticky;
+        else if (typeof key === "string") {
+          p = this.keyPartitions.get(key);
+          if (p === undefined) this.keyPartitions.set(key, (p = partitionForKey(key, count)));
+        } else p = partitionForKey(key, count);
+      }
       if (p < 0 || p >= count) throw new Error(`partition ${p} does not exist: ${topic} has ${count} partitions (0-${count - 1})`);
       let list = byPartition.get(p);
       if (!list) byPartition.set(p, (list = []));
-      list.push({ key, value: toBuf(r.value), timestamp: r.timestamp ?? now, headers: r.headers ? Object.entries(r.headers).map(([k, v]) => [k, Buffer.isBuffer(v) ? v : Buffer.from(v)]) : undefined });
+      list.push({ key, value, keyBytes: byteLen(key), valueBytes: byteLen(value), timestamp: r.timestamp ?? now, headers: r.headers ? Object.entries(r.headers).map(([k, v]) => [k, Buffer.isBuffer(v) ? v : Buffer.from(v)]) : undefined });
     }
     // A partition's records go in batches under Kafka's default max.message.bytes (1 MiB), sent in rounds so that
     // each partition's batches stay in order: one batch per partition per request.
@@ -113,7 +130,7 @@ export class WireProducer implements ProducerHandle {
 
 /** Keys, values, headers and ~30 bytes of framing. */
 function recordSize(r: OutRecord): number {
-  let size = 30 + (r.key?.length ?? 0) + (r.value?.length ?? 0);
+  let size = 30 + Math.max(0, r.keyBytes ?? 0) + Math.max(0, r.valueBytes ?? 0);
   for (const [k, v] of r.headers ?? []) size += k.length + v.length + 8;
   return size;
 }

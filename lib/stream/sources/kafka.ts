@@ -29,6 +29,9 @@ const HEADERS_FIELD: StructField = {
   nullable: true,
 };
 
+/** Topic list and partition metadata older than this are read again (new topics and partitions appear within it). */
+const METADATA_MAX_AGE_MS = 1000;
+
 /** How long a query keeps retrying while its brokers are unreachable, unless `kafka.reconnect.timeout.ms` says. */
 const DEFAULT_RECONNECT_TIMEOUT_MS = 5 * 60_000;
 
@@ -158,15 +161,25 @@ async function clusterFor(options: Record<string, string>): Promise<ClusterConfi
 class KafkaSource implements StreamSource {
   readonly schema: StructType;
   private reader?: PartitionReader;
-  /** The next batch's records, fetched while the current batch computes. */
-  private prefetch?: { ranges: OffsetRange[]; records: Promise<RecordColumns[]> };
+  /**
+   * The next batch's records, fetched while the current batch computes (or, speculatively, while latestOffset
+   * asks for the offsets): per range its records and the offset its read reached (a speculative read may stop
+   * short of what the batch needs; getBatch reads the rest).
+   */
+  private prefetch?: { ranges: OffsetRange[]; records: Promise<{ columns: RecordColumns[]; reached: number[] } | null>; speculative?: boolean };
   private latest: KafkaOffsets = {};
   private lows: KafkaOffsets = {};
   /** Subscribed topics that do not exist yet (looked for again at every trigger, as Spark does). */
   private missing: string[] = [];
+  /** The existing topics this source reads, as of the last topic listing (listedAt, by reader listedBy). */
+  private present: string[] = [];
+  private listedAt?: number;
+  private listedBy?: PartitionReader;
   private readonly maxPerTrigger?: number;
   private readonly failOnDataLoss: boolean;
   private readonly includeHeaders: boolean;
+  /** kafka.check.crcs (default true): verify each record batch's CRC-32C, as Kafka's consumer does. */
+  private readonly checkCrcs: boolean;
   private stopped = false;
   private cluster?: ClusterConfig;
   private readonly reconnectTimeoutMs: number;
@@ -179,6 +192,9 @@ class KafkaSource implements StreamSource {
     this.maxPerTrigger = p.options.maxoffsetspertrigger ? Number(p.options.maxoffsetspertrigger) : undefined;
     this.failOnDataLoss = (p.options.failondataloss ?? "true") !== "false";
     this.includeHeaders = p.options.includeheaders === "true";
+    const crcs = p.options["kafka.check.crcs"] ?? "true";
+    if (crcs !== "true" && crcs !== "false") throw new AnalysisError(`option kafka.check.crcs must be true or false, not '${crcs}'`);
+    this.checkCrcs = crcs === "true";
     const timeout = p.options["kafka.reconnect.timeout.ms"];
     this.reconnectTimeoutMs = timeout === undefined ? DEFAULT_RECONNECT_TIMEOUT_MS : Number(timeout);
     if (!Number.isFinite(this.reconnectTimeoutMs) || this.reconnectTimeoutMs < 0) {
@@ -243,30 +259,50 @@ class KafkaSource implements StreamSource {
     });
   }
 
-  /** Topics and partitions this source reads now, with their low and high offsets. */
+  /**
+   * Topics and partitions this source reads now, with their low and high offsets. A trigger costs one
+   * ListOffsets round trip per leader: the topic list and partition metadata are read again only when older
+   * than METADATA_MAX_AGE_MS (or a subscribed topic is still missing, or a pattern is subscribed), so new
+   * topics and partitions appear within that time, as a Kafka consumer's metadata refresh finds them.
+   */
   private async refresh(): Promise<void> {
+    try {
+      await this.refreshOnce(false);
+    } catch {
+      // Cached metadata may be stale (a topic deleted, a leader moved): once more with everything read again.
+      await this.refreshOnce(true);
+    }
+  }
+
+  private async refreshOnce(force: boolean): Promise<void> {
     const client = this.reader!;
     const sub = this.p.subscription;
+    const now = Date.now();
+    const listAgain = force || this.listedAt === undefined || now - this.listedAt >= METADATA_MAX_AGE_MS || this.missing.length > 0 || client !== this.listedBy;
     let topics: string[];
-    if (sub.kind === "subscribe") topics = sub.topics;
-    else if (sub.kind === "assign") topics = Object.keys(sub.partitions);
-    else topics = (await client.listTopics()).map((t) => t.name).filter((t) => sub.regex.test(t) && !t.startsWith("__"));
-    const existing = new Set((await client.listTopics()).map((t) => t.name));
+    if (listAgain) {
+      const listed = (await client.listTopics()).map((t) => t.name);
+      this.listedAt = now;
+      this.listedBy = client;
+      const existing = new Set(listed);
+      const wanted = sub.kind === "subscribe" ? sub.topics : sub.kind === "assign" ? Object.keys(sub.partitions) : listed.filter((t) => sub.regex.test(t) && !t.startsWith("__"));
+      this.missing = wanted.filter((t) => !existing.has(t));
+      topics = wanted.filter((t) => existing.has(t));
+      this.present = topics;
+    } else topics = this.present;
     const latest: KafkaOffsets = {};
     const lows: KafkaOffsets = {};
-    this.missing = topics.filter((t) => !existing.has(t));
-    for (const topic of topics) {
-      if (!existing.has(topic)) continue;
-      const offsets = await client.topicOffsets(topic);
+    const all = await Promise.all(topics.map((topic) => client.topicOffsets(topic, force ? 0 : METADATA_MAX_AGE_MS)));
+    topics.forEach((topic, i) => {
       const allowed = sub.kind === "assign" ? new Set(sub.partitions[topic]) : undefined;
       latest[topic] = {};
       lows[topic] = {};
-      for (const o of offsets) {
+      for (const o of all[i]) {
         if (allowed && !allowed.has(o.partition)) continue;
         latest[topic][String(o.partition)] = Number(o.high);
         lows[topic][String(o.partition)] = Number(o.low);
       }
-    }
+    });
     this.latest = latest;
     this.lows = lows;
   }
@@ -293,8 +329,9 @@ class KafkaSource implements StreamSource {
   }
 
   async latestOffset(start: Offset, limit: { target?: Offset; uncapped?: boolean }): Promise<Offset> {
-    await this.reconnecting(() => this.refresh());
     const s = (start ?? {}) as KafkaOffsets;
+    this.speculate(s, limit);
+    await this.reconnecting(() => this.refresh());
     if (this.failOnDataLoss) {
       for (const [topic, parts] of Object.entries(s)) {
         for (const [p, off] of Object.entries(parts)) {
@@ -409,20 +446,31 @@ class KafkaSource implements StreamSource {
     let fetched: RecordColumns[];
     const pre = this.prefetch;
     this.prefetch = undefined;
-    // Use the prefetched records when they start where this batch starts and reach at least as far.
-    const covered = pre !== undefined && ranges.every((r) => pre.ranges.some((x) => x.topic === r.topic && x.partition === r.partition && x.from === r.from && x.to >= r.to));
-    if (pre && covered) {
-      const all = await pre.records;
-      fetched = ranges.map((r) => {
-        const i = pre.ranges.findIndex((x) => x.topic === r.topic && x.partition === r.partition);
-        const c = all[i];
+    // Use the prefetched records when they start where this batch starts; read what they lack.
+    const index = pre ? ranges.map((r) => pre.ranges.findIndex((x) => x.topic === r.topic && x.partition === r.partition && x.from === r.from)) : [];
+    const got = pre && index.every((i) => i >= 0) ? await pre.records : null;
+    if (got) {
+      const rest: OffsetRange[] = [];
+      const restOf: number[] = [];
+      fetched = ranges.map((r, k) => {
+        const c = got.columns[index[k]];
+        const reached = got.reached[index[k]];
+        if (reached < r.to) {
+          rest.push({ topic: r.topic, partition: r.partition, from: reached, to: r.to });
+          restOf.push(k);
+          return c;
+        }
         let n = c.offsets.length;
         while (n > 0 && c.offsets[n - 1] >= r.to) n--;
         return n === c.offsets.length ? c : { offsets: c.offsets.slice(0, n), timestamps: c.timestamps.slice(0, n), keys: c.keys.slice(0, n), values: c.values.slice(0, n), headers: c.headers?.slice(0, n) ?? null };
       });
+      if (rest.length) {
+        const more = await this.reader!.read(rest, undefined, { headers: this.includeHeaders, checkCrcs: this.checkCrcs });
+        restOf.forEach((k, j) => (fetched[k] = concatColumns(fetched[k], more[j])));
+      }
     } else {
       pre?.records.catch(() => undefined);
-      fetched = await this.reader!.read(ranges, undefined, { headers: this.includeHeaders });
+      fetched = await this.reader!.read(ranges, undefined, { headers: this.includeHeaders, checkCrcs: this.checkCrcs });
     }
     this.startPrefetch(e);
     const one = fetched.length === 1;
@@ -476,6 +524,28 @@ class KafkaSource implements StreamSource {
     };
   }
 
+  /**
+   * While ListOffsets asks for the latest offsets, a Fetch without waiting reads what is there from `start`
+   * on the same connections: the next batch usually finds its records read already, so a trigger costs about
+   * one round trip to the leaders instead of two (issue 18's latency). Not with maxOffsetsPerTrigger or an
+   * availableNow target (the batch ends before what such a read would bring), nor when the previous batch's prefetch is pending.
+   */
+  private speculate(start: KafkaOffsets, limit: { target?: Offset; uncapped?: boolean }): void {
+    if (this.stopped || !this.reader || (this.prefetch && !this.prefetch.speculative) || this.maxPerTrigger || limit.target !== undefined) return;
+    const ranges: OffsetRange[] = [];
+    for (const [topic, parts] of Object.entries(start)) for (const [p, from] of Object.entries(parts)) ranges.push({ topic, partition: Number(p), from, to: Number.MAX_SAFE_INTEGER });
+    if (!ranges.length) return;
+    // Errors are the real read's to report (it runs when this one brought nothing).
+    // A speculative read left by a trigger that found no data is replaced (its records are older). It is sent
+    // on the next turn of the event loop, after the ListOffsets requests: a broker answers one connection's
+    // requests in order, so the Fetch is not in the way of the offsets and reads at least up to them.
+    const reader = this.reader;
+    const records = new Promise<{ columns: RecordColumns[]; reached: number[] } | null>((resolve) =>
+      setImmediate(() => (this.stopped ? resolve(null) : resolve(reader.readAvailable(ranges, { headers: this.includeHeaders, checkCrcs: this.checkCrcs }).catch(() => null)))),
+    );
+    this.prefetch = { ranges, records, speculative: true };
+  }
+
   /** Start reading what the next batch will most likely ask for: from `end`, what is available now, capped. */
   private startPrefetch(end: KafkaOffsets): void {
     if (this.stopped) return;
@@ -487,8 +557,10 @@ class KafkaSource implements StreamSource {
     if (this.maxPerTrigger) next = this.capped(end, next, this.maxPerTrigger);
     const ranges = this.ranges(end, next).filter((r) => end[r.topic]?.[String(r.partition)] !== undefined);
     if (!ranges.length) return;
-    const records = this.reader!.read(ranges, 30_000, { headers: this.includeHeaders });
-    records.catch(() => undefined);
+    const records = this.reader!.read(ranges, 30_000, { headers: this.includeHeaders, checkCrcs: this.checkCrcs }).then(
+      (columns) => ({ columns, reached: ranges.map((r) => r.to) }),
+      () => null,
+    );
     this.prefetch = { ranges, records };
   }
   async stop(): Promise<void> {
@@ -498,4 +570,12 @@ class KafkaSource implements StreamSource {
     this.prefetch?.records.catch(() => undefined);
     await this.reader?.close();
   }
+}
+
+/** The records of `a` followed by those of `b` (two reads of one range). */
+function concatColumns(a: RecordColumns, b: RecordColumns): RecordColumns {
+  if (!a.offsets.length) return b;
+  if (!b.offsets.length) return a;
+  const headers = a.headers || b.headers ? [...(a.headers ?? a.offsets.map(() => null)), ...(b.headers ?? b.offsets.map(() => null))] : null;
+  return { offsets: a.offsets.concat(b.offsets), timestamps: a.timestamps.concat(b.timestamps), keys: a.keys.concat(b.keys), values: a.values.concat(b.values), headers };
 }
