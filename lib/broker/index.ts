@@ -46,6 +46,10 @@ export interface BrokerOptions {
   logCleanerIntervalMs?: number;
   /** Delay before the first generation of a new group, letting more members join it. Default 0. */
   initialRebalanceDelayMs?: number;
+  /** KIP-848 consumer groups: the heartbeat interval given to members (Kafka's group.consumer.heartbeat.interval.ms). Default 5000. */
+  consumerGroupHeartbeatIntervalMs?: number;
+  /** KIP-848 consumer groups: a member's session (Kafka's group.consumer.session.timeout.ms). Default 45000. */
+  consumerGroupSessionTimeoutMs?: number;
   /**
    * SASL users (name -> password). When given, every connection must authenticate with SASL/PLAIN or
    * SASL/SCRAM-SHA-256/512 before anything but ApiVersions (a SASL_PLAINTEXT listener, or SASL_SSL with `tls`).
@@ -125,6 +129,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     partitionLimits: { maxPartitions: options.maxPartitions, maxPartitionsPerTopic: options.maxPartitionsPerTopic },
     maxWaiters: options.maxWaitingFetches,
     offsetsTopicPartitions: options.offsetsTopicPartitions,
+    consumerGroupHeartbeatIntervalMs: options.consumerGroupHeartbeatIntervalMs,
+    consumerGroupSessionTimeoutMs: options.consumerGroupSessionTimeoutMs,
     log: options.log,
   });
   const connections = new Set<Connection>();

@@ -565,6 +565,21 @@ export class GroupCoordinator {
     this.groups.delete(groupId);
   }
 
+  /**
+   * An empty classic group gives its id to a KIP-848 consumer group (Kafka deletes it then): its generation and
+   * protocol go (a GroupMetadata tombstone), its committed offsets stay.
+   */
+  forgetEmptyGroup(groupId: string): void {
+    const g = this.groups.get(groupId);
+    if (!g || g.members.size > 0 || (g.generationId === 0 && !g.protocolType)) return;
+    g.generationId = 0;
+    g.protocolType = "";
+    g.protocolName = "";
+    g.leaderId = "";
+    g.state = "Empty";
+    this.store(groupId, [{ key: groupMetadataKey(groupId), value: null }]);
+  }
+
   /** Topics the members of a consumer group subscribe to (from their ConsumerProtocolSubscription metadata). */
   subscribedTopics(groupId: string): Set<string> {
     const out = new Set<string>();

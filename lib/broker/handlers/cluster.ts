@@ -7,9 +7,11 @@ import { defineApi, type ApiRegistry } from "../protocol/api";
 import { ApiVersions, DescribeCluster, DescribeLogDirs, OffsetForLeaderEpoch } from "../../protocol/messages";
 import { NO_AUTHORIZED_OPERATIONS } from "../core";
 
-/** metadata.version of Kafka 4.0 (4.0-IV3). Only metadata.version is finalized: no transaction.version or
- * group.version, so clients use the classic transaction and group protocols. */
+/** metadata.version of Kafka 4.0 (4.0-IV3). No transaction.version is finalized, so clients use the classic
+ * transaction protocol. */
 const METADATA_VERSION = 25;
+/** group.version 1 (KIP-848): the consumer group protocol (ConsumerGroupHeartbeat) is on, as in Kafka 4.x. */
+const GROUP_VERSION = 1;
 
 export function apiVersions(registry: ApiRegistry) {
   return defineApi(ApiVersions, {
@@ -19,9 +21,15 @@ export function apiVersions(registry: ApiRegistry) {
         errorCode: ErrorCode.NONE,
         apiKeys: registry.versionTable(),
         throttleTimeMs: 0,
-        supportedFeatures: [{ name: "metadata.version", minVersion: 1, maxVersion: METADATA_VERSION }],
+        supportedFeatures: [
+          { name: "metadata.version", minVersion: 1, maxVersion: METADATA_VERSION },
+          { name: "group.version", minVersion: 0, maxVersion: GROUP_VERSION },
+        ],
         finalizedFeaturesEpoch: 0,
-        finalizedFeatures: [{ name: "metadata.version", maxVersionLevel: METADATA_VERSION, minVersionLevel: METADATA_VERSION }],
+        finalizedFeatures: [
+          { name: "metadata.version", maxVersionLevel: METADATA_VERSION, minVersionLevel: METADATA_VERSION },
+          { name: "group.version", maxVersionLevel: GROUP_VERSION, minVersionLevel: GROUP_VERSION },
+        ],
         zkMigrationReady: false,
       };
     },
