@@ -195,8 +195,8 @@ export class ConsumerGroupCoordinator {
       if (!req.memberId) invalid("MemberId can't be empty.");
       if (req.instanceId === null) invalid("InstanceId can't be null.");
     } else invalid("MemberEpoch is invalid.");
-    if (req.subscribedTopicRegex !== null) {
-      if (req.subscribedTopicRegex === "") invalid("SubscribedTopicRegex must not be empty.");
+    // An empty regex is no regex (librdkafka sends "" beside topic names), as Kafka takes it.
+    if (req.subscribedTopicRegex) {
       try {
         new RegExp(req.subscribedTopicRegex);
       } catch {
@@ -237,7 +237,7 @@ export class ConsumerGroupCoordinator {
     if (req.rebalanceTimeoutMs !== -1) member.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
     if (req.serverAssignor !== null) member.serverAssignor = req.serverAssignor;
     if (req.subscribedTopicNames !== null) member.subscribedTopicNames = [...req.subscribedTopicNames].sort();
-    if (req.subscribedTopicRegex !== null) member.subscribedTopicRegex = req.subscribedTopicRegex;
+    if (req.subscribedTopicRegex !== null) member.subscribedTopicRegex = req.subscribedTopicRegex || null;
     member.clientId = req.clientId;
     member.clientHost = req.clientHost;
     member.sessionDeadline = now + this.sessionTimeoutMs;
@@ -345,13 +345,11 @@ export class ConsumerGroupCoordinator {
       for (const m of [...g.members.values()]) if (m.sessionDeadline < now || (m.revocationDeadline !== undefined && m.revocationDeadline < now)) this.removeMember(g, m.memberId);
   }
 
-  /** The topics a member subscribes to: its names, or the existing topics its regular expression matches. */
+  /** The topics a member subscribes to: its names and the existing topics its regular expression matches. */
   private subscribedTopics(m: ConsumerMember): string[] {
-    if (m.subscribedTopicRegex !== null) {
-      const re = new RegExp(`^(?:${m.subscribedTopicRegex})$`);
-      return this.env.topicNames().filter((t) => re.test(t)).sort();
-    }
-    return m.subscribedTopicNames;
+    if (m.subscribedTopicRegex === null) return m.subscribedTopicNames;
+    const re = new RegExp(`^(?:${m.subscribedTopicRegex})$`);
+    return [...new Set([...m.subscribedTopicNames, ...this.env.topicNames().filter((t) => re.test(t))])].sort();
   }
 
   private subscriptionMetadata(g: ConsumerGroup): string {

@@ -1,0 +1,178 @@
+/**
+ * KIP-848 on the embedded broker, below the clients: the frames of ConsumerGroupHeartbeat (68) and
+ * ConsumerGroupDescribe (69) as Kafka's message specs lay them out (written by hand in
+ * test/differential/wire-kip848.ts, apart from lib/protocol) decoded by the broker's declarations and back to the
+ * same bytes; live exchanges over TCP (v0's coordinator-made member id, v1's member type); the server assignors;
+ * and the timers a differential session cannot wait for (session timeout, rebalance timeout).
+ */
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startBroker, type RunningBroker } from "../../lib/broker";
+import { assignRange, assignUniform } from "../../lib/broker/group/consumer-group";
+import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from "../../lib/protocol/codec";
+import { ConsumerGroupDescribe, ConsumerGroupHeartbeat } from "../../lib/protocol/messages";
+import { Reader } from "../../lib/protocol/primitives";
+import { R, RawConnection, W, createReady } from "../differential/wire";
+import { FR, FW, consumerGroupDescribe, consumerGroupHeartbeat } from "../differential/wire-kip848";
+
+const TOPIC_ID = "5d0c1a7e-3b1f-4c2a-9e8d-0123456789ab";
+
+/** A ConsumerGroupHeartbeat request body as Kafka's spec lays it out (v1 has the regex after the topic names). */
+function handHeartbeatRequest(v: number): Buffer {
+  const f = new FW(new W());
+  f.str("g").str("m-1").int32(3).str("instance").str(null).int32(-1);
+  f.array(["t1", "t2"], (f, t) => f.str(t));
+  if (v >= 1) f.str("t.*");
+  f.str("uniform");
+  f.array([{ id: TOPIC_ID, ps: [0, 2] }], (f, t) => {
+    f.uuid(t.id).array(t.ps, (f, p) => f.int32(p));
+    f.tags();
+  });
+  f.tags();
+  return f.w.buffer();
+}
+
+describe("ConsumerGroupHeartbeat and ConsumerGroupDescribe frames", () => {
+  for (const v of [0, 1]) {
+    it(`ConsumerGroupHeartbeat v${v} request: Kafka's layout decodes to the named fields and re-encodes to the same bytes`, () => {
+      const bytes = handHeartbeatRequest(v);
+      const r = new Reader(bytes);
+      const req = decodeRequest(ConsumerGroupHeartbeat, v, r);
+      expect(r.remaining()).toBe(0);
+      expect(req).toMatchObject({ groupId: "g", memberId: "m-1", memberEpoch: 3, instanceId: "instance", rackId: null, rebalanceTimeoutMs: -1, subscribedTopicNames: ["t1", "t2"], subscribedTopicRegex: v >= 1 ? "t.*" : null, serverAssignor: "uniform" });
+      expect(req.topicPartitions).toEqual([{ topicId: TOPIC_ID, partitions: [0, 2] }]);
+      expect(encodeRequest(ConsumerGroupHeartbeat, v, req).toBuffer().equals(bytes)).toBe(true);
+    });
+  }
+
+  it("ConsumerGroupHeartbeat response: the nullable assignment struct (int8 marker) both ways", () => {
+    for (const assignment of [null, { topicPartitions: [{ topicId: TOPIC_ID, partitions: [1, 3] }] }]) {
+      const bytes = encodeResponse(ConsumerGroupHeartbeat, 1, { errorCode: 0, errorMessage: null, memberId: "m-1", memberEpoch: 7, heartbeatIntervalMs: 5000, assignment }).toBuffer();
+      const f = new FR(new R(bytes));
+      expect([f.int32(), f.int16(), f.str(), f.str(), f.int32(), f.int32()]).toEqual([0, 0, null, "m-1", 7, 5000]);
+      const marker = f.int8();
+      if (assignment === null) expect(marker).toBe(-1);
+      else {
+        expect(marker).toBe(1);
+        const tps = f.array((f) => {
+          const t = { topicId: f.uuid(), partitions: f.array((f) => f.int32()) };
+          f.tags();
+          return t;
+        });
+        f.tags();
+        expect(tps).toEqual(assignment.topicPartitions);
+      }
+      f.tags();
+      expect(f.r.remaining).toBe(0);
+      const back = decodeResponse(ConsumerGroupHeartbeat, 1, new Reader(bytes));
+      expect(back.assignment).toEqual(assignment);
+    }
+  });
+
+  it("ConsumerGroupDescribe v0/v1 request and response round trip (v1: the member type)", () => {
+    const reqBytes = new FW(new W()).array(["a", "b"], (f, g) => f.str(g)).bool(true).tags().w.buffer();
+    const req = decodeRequest(ConsumerGroupDescribe, 0, new Reader(reqBytes));
+    expect(req).toEqual({ groupIds: ["a", "b"], includeAuthorizedOperations: true });
+    expect(encodeRequest(ConsumerGroupDescribe, 0, req).toBuffer().equals(reqBytes)).toBe(true);
+    const member = { memberId: "m", instanceId: null, rackId: "r", memberEpoch: 4, clientId: "c", clientHost: "/h", subscribedTopicNames: ["t"], subscribedTopicRegex: null, assignment: { topicPartitions: [{ topicId: TOPIC_ID, topicName: "t", partitions: [0] }] }, targetAssignment: { topicPartitions: [] }, memberType: 1 };
+    const res = { throttleTimeMs: 0, groups: [{ errorCode: 0, errorMessage: null, groupId: "a", groupState: "Stable", groupEpoch: 4, assignmentEpoch: 4, assignorName: "uniform", members: [member], authorizedOperations: -2147483648 }] };
+    const v0 = encodeResponse(ConsumerGroupDescribe, 0, res).toBuffer();
+    const v1 = encodeResponse(ConsumerGroupDescribe, 1, res).toBuffer();
+    expect(v1.length - v0.length).toBe(1); // the member type byte
+    expect(decodeResponse(ConsumerGroupDescribe, 1, new Reader(v1)).groups[0].members[0]).toEqual(member);
+    expect(decodeResponse(ConsumerGroupDescribe, 0, new Reader(v0)).groups[0].members[0].memberType).toBe(-1);
+  });
+});
+
+describe("server assignors", () => {
+  const members = (n: number, topics: string[]) => Array.from({ length: n }, (_, i) => ({ id: `m${i}`, topics: new Set(topics) }));
+  const sizes = (a: Map<string, Map<string, Set<number>>>) => [...a.values()].map((tp) => [...tp.values()].reduce((n, s) => n + s.size, 0)).sort((x, y) => x - y);
+
+  it("uniform: balanced, every partition once, sticky when a member joins", () => {
+    const partitions = new Map([["a", 5], ["b", 3]]);
+    const two = assignUniform(members(2, ["a", "b"]), partitions, new Map());
+    expect(sizes(two)).toEqual([4, 4]);
+    const three = assignUniform(members(3, ["a", "b"]), partitions, two);
+    expect(sizes(three)).toEqual([2, 3, 3]);
+    const all = [...three.values()].flatMap((tp) => [...tp].flatMap(([t, ps]) => [...ps].map((p) => `${t}-${p}`)));
+    expect(new Set(all).size).toBe(8);
+    // The two first members keep what they had (the newcomer only takes from them).
+    for (const id of ["m0", "m1"]) for (const [t, ps] of three.get(id)!) for (const p of ps) expect(two.get(id)!.get(t)?.has(p)).toBe(true);
+  });
+
+  it("uniform: different subscriptions give each topic only to its subscribers", () => {
+    const out = assignUniform([{ id: "x", topics: new Set(["a"]) }, { id: "y", topics: new Set(["a", "b"]) }], new Map([["a", 2], ["b", 2]]), new Map());
+    expect(out.get("x")!.get("b")).toBeUndefined();
+    expect(sizes(out)).toEqual([2, 2]);
+  });
+
+  it("range: contiguous ranges in member-id order, the first ones one more", () => {
+    const out = assignRange(members(2, ["t"]), new Map([["t", 5]]));
+    expect([...out.get("m0")!.get("t")!]).toEqual([0, 1, 2]);
+    expect([...out.get("m1")!.get("t")!]).toEqual([3, 4]);
+  });
+});
+
+describe("KIP-848 on the embedded broker over TCP", () => {
+  let broker: RunningBroker;
+  let c: RawConnection;
+  beforeAll(async () => {
+    broker = await startBroker({ port: 0, defaultPartitions: 1, consumerGroupSessionTimeoutMs: 1500, consumerGroupHeartbeatIntervalMs: 300 });
+    c = await RawConnection.open(broker.bootstrap);
+    await createReady(c, "kt", 2);
+  });
+  afterAll(async () => {
+    c?.close();
+    await broker?.stop();
+  });
+
+  it("v0: the coordinator makes the member id; v1 refuses an empty one", async () => {
+    const v0 = await consumerGroupHeartbeat(c, { group: "k-v0", memberId: "", memberEpoch: 0, rebalanceTimeoutMs: 10_000, topics: ["kt"], owned: [], version: 0 });
+    expect(v0.error).toBe(0);
+    expect(v0.memberId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(v0.heartbeatIntervalMs).toBe(300);
+    expect(v0.assignment?.[0].partitions.sort()).toEqual([0, 1]);
+    const v1 = await consumerGroupHeartbeat(c, { group: "k-v0", memberId: "", memberEpoch: 0, rebalanceTimeoutMs: 10_000, topics: ["kt"], owned: [], version: 1 });
+    expect(v1.error).toBe(42); // INVALID_REQUEST
+  });
+
+  it("ConsumerGroupDescribe v1 reports members of type consumer (1)", async () => {
+    const id = randomUUID();
+    await consumerGroupHeartbeat(c, { group: "k-type", memberId: id, memberEpoch: 0, rebalanceTimeoutMs: 10_000, topics: ["kt"], owned: [] });
+    const [g] = await consumerGroupDescribe(c, ["k-type"], 1);
+    expect(g.members.map((m) => [m.memberId, m.memberType])).toEqual([[id, 1]]);
+  });
+
+  it("a member whose session runs out is removed and the others take its partitions", async () => {
+    const [a, b] = [randomUUID(), randomUUID()];
+    const j = { group: "k-session", memberEpoch: 0, rebalanceTimeoutMs: 10_000, topics: ["kt"], owned: [] };
+    const a1 = await consumerGroupHeartbeat(c, { ...j, memberId: a });
+    const b1 = await consumerGroupHeartbeat(c, { ...j, memberId: b });
+    // b heartbeats, a stays silent past its 1.5 s session.
+    let last = b1;
+    const until = Date.now() + 4000;
+    while (Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 300));
+      last = await consumerGroupHeartbeat(c, { group: "k-session", memberId: b, memberEpoch: last.memberEpoch, owned: last.assignment ?? [] });
+    }
+    const [g] = await consumerGroupDescribe(c, ["k-session"]);
+    expect(a1.error).toBe(0);
+    expect(g.members.map((m) => m.memberId)).toEqual([b]);
+    expect(g.members[0].assignment.flatMap((t) => t.partitions).sort()).toEqual([0, 1]);
+    expect(g.state).toBe("Stable");
+  });
+
+  it("a member that does not revoke within its rebalance timeout is fenced", async () => {
+    const [a, b] = [randomUUID(), randomUUID()];
+    const a1 = await consumerGroupHeartbeat(c, { group: "k-revoke", memberId: a, memberEpoch: 0, rebalanceTimeoutMs: 400, topics: ["kt"], owned: [] });
+    const b1 = await consumerGroupHeartbeat(c, { group: "k-revoke", memberId: b, memberEpoch: 0, rebalanceTimeoutMs: 10_000, topics: ["kt"], owned: [] });
+    // a is asked to revoke one partition and keeps reporting both.
+    const a2 = await consumerGroupHeartbeat(c, { group: "k-revoke", memberId: a, memberEpoch: a1.memberEpoch, owned: a1.assignment });
+    expect(a2.assignment?.flatMap((t) => t.partitions)).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 1000)); // past the rebalance timeout, within the session
+    const a3 = await consumerGroupHeartbeat(c, { group: "k-revoke", memberId: a, memberEpoch: a2.memberEpoch, owned: a1.assignment });
+    expect(a3.error).toBe(25); // UNKNOWN_MEMBER_ID: it was removed
+    const b2 = await consumerGroupHeartbeat(c, { group: "k-revoke", memberId: b, memberEpoch: b1.memberEpoch, owned: [] });
+    expect(b2.assignment?.flatMap((t) => t.partitions).sort()).toEqual([0, 1]);
+  });
+});
