@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { BrokerCore } from "./core";
 import type { AuthorizerOptions } from "./acl/authorizer";
 import { Connection } from "./server";
+import { topicMeta } from "./handlers/topic-meta";
 
 /** Kafka's message.max.bytes default: 1 MiB plus the record batch overhead. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1048588;
@@ -133,6 +134,9 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     consumerGroupSessionTimeoutMs: options.consumerGroupSessionTimeoutMs,
     log: options.log,
   });
+  // KIP-848 consumer groups are kept in __consumer_offsets too (Kafka's records, topics by id): replay them.
+  const ids = topicMeta(core);
+  core.consumerGroups.attach({ append: (g, records) => core.groups.storeRecords(g, records), idOf: (t) => ids.idOf(t), nameOf: (id) => ids.nameOf(id) }, core.groups.consumerGroupRecords.splice(0));
   const connections = new Set<Connection>();
   const sockets = new Set<net.Socket>();
   const onSocket = (socket: net.Socket) => {

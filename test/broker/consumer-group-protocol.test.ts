@@ -6,6 +6,9 @@
  * and the timers a differential session cannot wait for (session timeout, rebalance timeout).
  */
 import { randomUUID } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBroker, type RunningBroker } from "../../lib/broker";
 import { assignRange, assignUniform } from "../../lib/broker/group/consumer-group";
@@ -175,4 +178,57 @@ describe("KIP-848 on the embedded broker over TCP", () => {
     const b2 = await consumerGroupHeartbeat(c, { group: "k-revoke", memberId: b, memberEpoch: b1.memberEpoch, owned: [] });
     expect(b2.assignment?.flatMap((t) => t.partitions).sort()).toEqual([0, 1]);
   });
+});
+
+describe("KIP-848 groups survive a restart (Kafka's consumer group records in __consumer_offsets)", () => {
+  it("members keep their epochs and assignments; a member gone while the broker was down expires", async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "streamlab-kip848-"));
+    try {
+      let broker = await startBroker({ port: 0, dataDir, defaultPartitions: 1, consumerGroupSessionTimeoutMs: 2000 });
+      let c = await RawConnection.open(broker.bootstrap);
+      await createReady(c, "rt", 4);
+      const [a, b] = [randomUUID(), randomUUID()];
+      const j = { group: "k-restart", memberEpoch: 0, rebalanceTimeoutMs: 10_000, topics: ["rt"], owned: [] };
+      const a1 = await consumerGroupHeartbeat(c, { ...j, memberId: a });
+      const b1 = await consumerGroupHeartbeat(c, { ...j, memberId: b });
+      const a2 = await consumerGroupHeartbeat(c, { group: "k-restart", memberId: a, memberEpoch: a1.memberEpoch, owned: a1.assignment });
+      const a3 = await consumerGroupHeartbeat(c, { group: "k-restart", memberId: a, memberEpoch: a2.memberEpoch, owned: a2.assignment });
+      const b2 = await consumerGroupHeartbeat(c, { group: "k-restart", memberId: b, memberEpoch: b1.memberEpoch, owned: [] });
+      const before = await consumerGroupDescribe(c, ["k-restart"]);
+      expect(before[0].state).toBe("Stable");
+      c.close();
+      await broker.stop();
+
+      broker = await startBroker({ port: 0, dataDir, defaultPartitions: 1, consumerGroupSessionTimeoutMs: 2000 });
+      c = await RawConnection.open(broker.bootstrap);
+      const after = await consumerGroupDescribe(c, ["k-restart"]);
+      const shape = (gs: typeof before) => gs.map((g) => ({ ...g, members: [...g.members].sort((x, y) => (x.memberId < y.memberId ? -1 : 1)) }));
+      expect(shape(after)).toEqual(shape(before));
+      // a heartbeats on with the epoch it had: no rebalance, nothing new.
+      const a4 = await consumerGroupHeartbeat(c, { group: "k-restart", memberId: a, memberEpoch: a3.memberEpoch, owned: a2.assignment });
+      expect([a4.error, a4.memberEpoch, a4.assignment]).toEqual([0, a3.memberEpoch, null]);
+      // b does not come back: its session (2 s) ends and a is given b's partitions.
+      let last = a4;
+      const until = Date.now() + 4000;
+      while (Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 300));
+        last = await consumerGroupHeartbeat(c, { group: "k-restart", memberId: a, memberEpoch: last.memberEpoch, owned: last.assignment ?? a2.assignment });
+      }
+      const [g] = await consumerGroupDescribe(c, ["k-restart"]);
+      expect(b2.error).toBe(0);
+      expect(g.members.map((m) => m.memberId)).toEqual([a]);
+      expect(g.members[0].assignment.flatMap((t) => t.partitions).sort()).toEqual([0, 1, 2, 3]);
+      c.close();
+      await broker.stop();
+      // And once more: the expiry was stored too.
+      broker = await startBroker({ port: 0, dataDir, defaultPartitions: 1 });
+      c = await RawConnection.open(broker.bootstrap);
+      const [again] = await consumerGroupDescribe(c, ["k-restart"]);
+      expect(again.members.map((m) => [m.memberId, m.assignment.flatMap((t) => t.partitions).sort()])).toEqual([[a, [0, 1, 2, 3]]]);
+      c.close();
+      await broker.stop();
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

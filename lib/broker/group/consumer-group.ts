@@ -21,6 +21,22 @@
  */
 import { randomUUID } from "node:crypto";
 import { ErrorCode } from "../../protocol/apis";
+import {
+  currentAssignmentKey,
+  currentAssignmentValue,
+  decodeConsumerGroupRecord,
+  groupMetadataKey,
+  groupMetadataValue,
+  memberMetadataKey,
+  memberMetadataValue,
+  targetMemberKey,
+  targetMemberValue,
+  targetMetadataKey,
+  targetMetadataValue,
+  type CurrentMemberAssignment,
+  type MemberMetadata,
+  type TopicIdPartitions,
+} from "./consumer-group-records";
 
 export type ConsumerGroupState = "Empty" | "Assigning" | "Reconciling" | "Stable";
 type MemberState = "stable" | "unrevoked" | "unreleased";
@@ -59,6 +75,10 @@ export class ConsumerGroup {
   target = new Map<string, TopicPartitions>();
   /** The subscribed topics' partition counts the target was computed for ("t:n,..."). */
   subscriptionMetadata = "";
+  /** What this group last wrote to __consumer_offsets: record key (hex) -> value (hex). */
+  readonly written = new Map<string, string>();
+  /** The epochs at the last write: when they change, every member's records are written again. */
+  writtenEpochs = "";
   constructor(readonly groupId: string) {}
 
   get state(): ConsumerGroupState {
@@ -146,8 +166,19 @@ const fail = (code: number, message: string): never => {
   throw new HeartbeatError(code, message);
 };
 
+/** Where the groups are kept: __consumer_offsets (through the classic coordinator) and the topic ids. */
+export interface ConsumerGroupStore {
+  /** Appends records of one group; 0, or an error code when they could not be written. */
+  append(groupId: string, records: { key: Buffer; value: Buffer | null }[]): number;
+  idOf(topic: string): string;
+  nameOf(topicId: string): string | undefined;
+}
+
+const STATE_CODES: Record<MemberState, number> = { stable: 0, unrevoked: 1, unreleased: 2 };
+
 export class ConsumerGroupCoordinator {
   readonly groups = new Map<string, ConsumerGroup>();
+  private store: ConsumerGroupStore | undefined;
   readonly heartbeatIntervalMs: number;
   readonly sessionTimeoutMs: number;
   private readonly sweep: NodeJS.Timeout;
@@ -260,6 +291,7 @@ export class ConsumerGroupCoordinator {
     if (member.state === "unrevoked") member.revocationDeadline ??= now + member.rebalanceTimeoutMs;
     else member.revocationDeadline = undefined;
 
+    this.persist(g, member.memberId);
     const full = req.memberEpoch === 0 || (req.rebalanceTimeoutMs !== -1 && req.subscribedTopicNames !== null && req.owned !== null);
     return {
       errorCode: ErrorCode.NONE,
@@ -323,6 +355,7 @@ export class ConsumerGroupCoordinator {
         m.memberEpoch = LEAVE_GROUP_STATIC_MEMBER_EPOCH;
         m.pendingRevocation = new Map();
         m.revocationDeadline = undefined;
+        this.persist(g, m.memberId);
         return { errorCode: ErrorCode.NONE, errorMessage: null, memberId: m.memberId, memberEpoch: LEAVE_GROUP_STATIC_MEMBER_EPOCH, heartbeatIntervalMs: 0, assignment: null };
       }
     }
@@ -338,6 +371,7 @@ export class ConsumerGroupCoordinator {
     // The others learn of their new targets at their next heartbeat (Kafka computes it then too).
     if (g.members.size > 0) this.computeTarget(g);
     else g.assignmentEpoch = g.groupEpoch;
+    this.persist(g);
   }
 
   private expire(now: number): void {
@@ -362,7 +396,7 @@ export class ConsumerGroupCoordinator {
   }
 
   private computeTarget(g: ConsumerGroup): void {
-    const members = [...g.members.values()].map((m) => ({ id: m.memberId, topics: new Set(this.subscribedTopics(m).filter((t) => (this.env.partitions(t) ?? 0) > 0)) }));
+    const members = [...g.members.values()].map((m) => ({ id: m.memberId, instanceId: m.instanceId, topics: new Set(this.subscribedTopics(m).filter((t) => (this.env.partitions(t) ?? 0) > 0)) }));
     const partitions = new Map<string, number>();
     for (const m of members) for (const t of m.topics) partitions.set(t, this.env.partitions(t)!);
     g.target = g.assignor === "range" ? assignRange(members, partitions) : assignUniform(members, partitions, g.target);
@@ -455,9 +489,135 @@ export class ConsumerGroupCoordinator {
     return out;
   }
 
-  /** An empty consumer group makes way (DeleteGroups, or a classic member joining). */
+  /** An empty consumer group makes way (DeleteGroups, or a classic member joining): its records are tombstoned. */
   delete(groupId: string): void {
+    const g = this.groups.get(groupId);
+    if (!g) return;
     this.groups.delete(groupId);
+    this.persist(g, undefined, true);
+  }
+
+  /**
+   * Keeps the groups in __consumer_offsets from now on, and rebuilds those its records (read at start, in log
+   * order) describe, as Kafka's coordinator loads them: members with their epochs and assignments, each
+   * session starting now (members that do not come back expire and the others are reassigned).
+   */
+  attach(store: ConsumerGroupStore, records: { key: Buffer; value: Buffer | null }[]): void {
+    this.store = store;
+    type Loaded = { epoch?: number; assignmentEpoch?: number; members: Map<string, MemberMetadata>; targets: Map<string, TopicIdPartitions>; current: Map<string, CurrentMemberAssignment> };
+    const loaded = new Map<string, Loaded>();
+    const at = (id: string) => {
+      let l = loaded.get(id);
+      if (!l) loaded.set(id, (l = { members: new Map(), targets: new Map(), current: new Map() }));
+      return l;
+    };
+    for (const { key: k, value } of records) {
+      let rec;
+      try {
+        rec = decodeConsumerGroupRecord(k, value);
+      } catch {
+        continue; // a record this broker cannot read is left for Kafka's tools
+      }
+      if (!rec) continue;
+      const l = at(rec.groupId);
+      if (rec.type === 3) {
+        if (rec.value) l.epoch = rec.value.epoch;
+        else loaded.delete(rec.groupId);
+      } else if (rec.type === 6) l.assignmentEpoch = rec.value?.assignmentEpoch;
+      else if (rec.type === 5) rec.value ? l.members.set(rec.memberId, rec.value) : l.members.delete(rec.memberId);
+      else if (rec.type === 7) rec.value ? l.targets.set(rec.memberId, rec.value.topicPartitions) : l.targets.delete(rec.memberId);
+      else rec.value ? l.current.set(rec.memberId, rec.value) : l.current.delete(rec.memberId);
+    }
+    const names = (tps: TopicIdPartitions | undefined): TopicPartitions => {
+      const out: TopicPartitions = new Map();
+      for (const t of tps ?? []) {
+        const name = store.nameOf(t.topicId);
+        if (name !== undefined && t.partitions.length) out.set(name, new Set(t.partitions));
+      }
+      return out;
+    };
+    const now = Date.now();
+    for (const [groupId, l] of loaded) {
+      if (l.epoch === undefined) continue;
+      const g = new ConsumerGroup(groupId);
+      g.groupEpoch = l.epoch;
+      g.assignmentEpoch = l.assignmentEpoch ?? 0;
+      for (const [memberId, md] of l.members) {
+        const cur = l.current.get(memberId);
+        const state = (Object.keys(STATE_CODES) as MemberState[]).find((s) => STATE_CODES[s] === cur?.state) ?? "stable";
+        g.members.set(memberId, {
+          ...newMember(memberId),
+          instanceId: md.instanceId,
+          rackId: md.rackId,
+          clientId: md.clientId,
+          clientHost: md.clientHost,
+          rebalanceTimeoutMs: md.rebalanceTimeoutMs,
+          subscribedTopicNames: [...md.subscribedTopicNames].sort(),
+          subscribedTopicRegex: md.subscribedTopicRegex || null,
+          serverAssignor: md.serverAssignor,
+          memberEpoch: cur?.memberEpoch ?? 0,
+          previousMemberEpoch: cur?.previousMemberEpoch ?? 0,
+          state,
+          assigned: names(cur?.assignedPartitions),
+          pendingRevocation: names(cur?.partitionsPendingRevocation),
+          sessionDeadline: now + this.sessionTimeoutMs,
+          revocationDeadline: state === "unrevoked" ? now + md.rebalanceTimeoutMs : undefined,
+        });
+        g.target.set(memberId, names(l.targets.get(memberId)));
+      }
+      g.subscriptionMetadata = this.subscriptionMetadata(g);
+      this.groups.set(groupId, g);
+      this.persist(g, undefined, false, true);
+    }
+  }
+
+  /**
+   * Writes what changed in a group since its last write (only `memberId`'s records while the epochs stay);
+   * `deleted` tombstones all it wrote; `remember` only notes the records as written (after a load).
+   */
+  private persist(g: ConsumerGroup, memberId?: string, deleted = false, remember = false): void {
+    const store = this.store;
+    if (!store) return;
+    const desired = new Map<string, Buffer | null>();
+    const ids = (tp: TopicPartitions | undefined) => toList(tp ?? new Map()).map((t) => ({ topicId: store.idOf(t.topic), partitions: t.partitions }));
+    const epochs = `${g.groupEpoch}/${g.assignmentEpoch}`;
+    const all = deleted || epochs !== g.writtenEpochs || memberId === undefined;
+    const keyed = new Map<string, Buffer>();
+    const want = (k: Buffer, v: Buffer | null) => {
+      const hex = k.toString("hex");
+      keyed.set(hex, k);
+      desired.set(hex, v);
+    };
+    if (!deleted) {
+      want(groupMetadataKey(g.groupId), groupMetadataValue(g.groupEpoch));
+      want(targetMetadataKey(g.groupId), targetMetadataValue(g.assignmentEpoch));
+      for (const m of g.members.values()) {
+        if (!all && m.memberId !== memberId) continue;
+        want(
+          memberMetadataKey(g.groupId, m.memberId),
+          memberMetadataValue({ instanceId: m.instanceId, rackId: m.rackId, clientId: m.clientId, clientHost: m.clientHost, subscribedTopicNames: m.subscribedTopicNames, subscribedTopicRegex: m.subscribedTopicRegex, rebalanceTimeoutMs: m.rebalanceTimeoutMs, serverAssignor: m.serverAssignor }),
+        );
+        want(targetMemberKey(g.groupId, m.memberId), targetMemberValue(ids(g.target.get(m.memberId))));
+        want(
+          currentAssignmentKey(g.groupId, m.memberId),
+          currentAssignmentValue({ memberEpoch: m.memberEpoch, previousMemberEpoch: m.previousMemberEpoch, state: STATE_CODES[m.state], assignedPartitions: ids(m.assigned), partitionsPendingRevocation: ids(m.pendingRevocation) }),
+        );
+      }
+    }
+    const records: { key: Buffer; value: Buffer | null }[] = [];
+    for (const [hex, v] of desired) if (g.written.get(hex) !== v?.toString("hex")) records.push({ key: keyed.get(hex)!, value: v });
+    // Records of members gone (or of the whole group, deleted): tombstones, member records before the group's.
+    if (all)
+      for (const hex of [...g.written.keys()].reverse())
+        if (!desired.has(hex)) records.push({ key: Buffer.from(hex, "hex"), value: null });
+    if (records.length === 0) return;
+    if (!remember && store.append(g.groupId, records) !== 0) return; // kept as unwritten: tried again at the next change
+    for (const r of records) {
+      const hex = r.key.toString("hex");
+      if (r.value) g.written.set(hex, r.value.toString("hex"));
+      else g.written.delete(hex);
+    }
+    g.writtenEpochs = epochs;
   }
 }
 
@@ -514,6 +674,7 @@ export function toList(tp: TopicPartitions): { topic: string; partitions: number
 interface AssignorMember {
   id: string;
   topics: Set<string>;
+  instanceId?: string | null;
 }
 
 /**
@@ -569,11 +730,22 @@ export function assignUniform(members: AssignorMember[], partitions: Map<string,
   return out;
 }
 
-/** The range assignor: per topic, members in member-id order get contiguous ranges, the first ones one more. */
+/**
+ * The range assignor: per topic, members in Kafka's order (instance id, then member id) get contiguous ranges,
+ * the first ones one more.
+ */
 export function assignRange(members: AssignorMember[], partitions: Map<string, number>): Map<string, TopicPartitions> {
   const out = new Map<string, TopicPartitions>(members.map((m) => [m.id, new Map()]));
   for (const [t, n] of partitions) {
-    const subs = members.filter((m) => m.topics.has(t)).sort((a, b) => (a.id < b.id ? -1 : 1));
+    // Kafka's order: members with an instance id first (by instance id), then the others by member id.
+    const subs = members
+      .filter((m) => m.topics.has(t))
+      .sort((a, b) => {
+        if (a.instanceId && b.instanceId) return a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0;
+        if (a.instanceId) return -1;
+        if (b.instanceId) return 1;
+        return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+      });
     if (subs.length === 0) continue;
     const base = Math.floor(n / subs.length);
     const extra = n % subs.length;

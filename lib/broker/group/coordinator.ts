@@ -24,6 +24,7 @@ import {
   type OffsetsRecord,
   type StoredMember,
 } from "./offsets-topic";
+import { isConsumerGroupRecord } from "./consumer-group-records";
 
 export type GroupState = "Empty" | "PreparingRebalance" | "CompletingRebalance" | "Stable" | "Dead";
 
@@ -109,6 +110,8 @@ export interface CoordinatorOptions {
 
 export class GroupCoordinator {
   readonly groups = new Map<string, Group>();
+  /** The KIP-848 consumer group records read at start (consumer-group.ts replays them, then clears this). */
+  readonly consumerGroupRecords: { key: Buffer; value: Buffer | null }[] = [];
   private readonly sweep: NodeJS.Timeout;
 
   /**
@@ -157,6 +160,11 @@ export class GroupCoordinator {
   }
 
   private apply(key: Buffer, value: Buffer | null): void {
+    // KIP-848 consumer group records: kept, in order, for the consumer group coordinator to replay.
+    if (isConsumerGroupRecord(key)) {
+      this.consumerGroupRecords.push({ key, value });
+      return;
+    }
     let rec: OffsetsRecord;
     try {
       rec = decodeOffsetsRecord(key, value);
@@ -255,6 +263,11 @@ export class GroupCoordinator {
       this.opts.log?.(`group coordinator: could not store ${records.length} record(s) of group ${groupId}: ${(err as Error).message}`);
       return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     }
+  }
+
+  /** Appends records of a group (the KIP-848 consumer group coordinator's): 0 or COORDINATOR_NOT_AVAILABLE. */
+  storeRecords(groupId: string, records: { key: Buffer; value: Buffer | null }[]): number {
+    return this.store(groupId, records);
   }
 
   /** Writes the group's metadata record (after a generation completes, or when it empties). */
