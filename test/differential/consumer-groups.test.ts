@@ -14,6 +14,8 @@ import { venvPython } from "../support/venv";
 import { differential, run, type Target } from "./runner";
 import * as wire from "./wire";
 import { RawConnection, createReady as create } from "./wire";
+import { decodeConsumerGroupRecord, isConsumerGroupRecord } from "../../lib/broker/group/consumer-group-records";
+import { partitionFor } from "../../lib/broker/group/offsets-topic";
 import { commitV9, consumerGroupDescribe, consumerGroupHeartbeat, describeGroupV5, fetchOffsetsV9, listGroupsV5, type HeartbeatAnswer, type HeartbeatArgs, type TopicPartitions } from "./wire-kip848";
 
 /** Retries while the coordinator is loading or moving (14, 15, 16), as clients do. */
@@ -232,6 +234,56 @@ describe.runIf(tool("kafka-reference"))("differential: KIP-848 consumer groups",
       // Members in member-id order get the ranges: the first one (by id) starts at partition 0 and holds 3.
       const byId = [...g.members].sort((x, y) => (x.memberId < y.memberId ? -1 : 1)).map((m) => m.assignment.flatMap((x) => x.partitions).sort((x, y) => x - y));
       return { a1: seen(a1), b1: seen(b1), sizes: ranges.map((r) => r.length).sort(), contiguous, byId, described: await describeShape(c, group) };
+    } finally {
+      c.close();
+    }
+  });
+
+  scenario("the consumer group records in __consumer_offsets (Kafka's types 3, 5, 6, 7, 8), latest per key", async (t) => {
+    const group = "kip848-records";
+    const topic = "kip848-records-t";
+    const c = await coordinated(t, group);
+    try {
+      await create(c, topic, 2);
+      const A = randomUUID();
+      const B = randomUUID();
+      const a1 = await hb(c, join(group, A, [topic], { instanceId: "inst-a" }));
+      const b1 = await hb(c, join(group, B, [topic]));
+      const a2 = await hb(c, { group, memberId: A, memberEpoch: a1.memberEpoch, owned: a1.assignment });
+      await hb(c, { group, memberId: A, memberEpoch: a2.memberEpoch, owned: a2.assignment });
+      await hb(c, { group, memberId: B, memberEpoch: b1.memberEpoch, owned: [] });
+      await hb(c, { group, memberId: B, memberEpoch: -1 });
+      const md = await wire.metadata(c, ["__consumer_offsets"], false);
+      const partition = partitionFor(group, md.topics[0].partitions.length);
+      const f = await wire.fetchPartition(c, "__consumer_offsets", partition, 0);
+      if (f === "closed") return "closed";
+      const latest = new Map<string, { key: Buffer; value: Buffer | null }>();
+      for (const r of f.records) {
+        const key = r.key?.startsWith("base64:") ? Buffer.from(r.key.slice(7), "base64") : Buffer.from(r.key ?? "", "latin1");
+        if (!isConsumerGroupRecord(key)) continue;
+        latest.set(key.toString("hex"), { key, value: r.value === null ? null : r.value.startsWith("base64:") ? Buffer.from(r.value.slice(7), "base64") : Buffer.from(r.value, "latin1") });
+      }
+      const who = (m: string) => (m === A ? "A" : m === B ? "B" : "?");
+      const count = (tps: { partitions: number[] }[]) => tps.reduce((n, x) => n + x.partitions.length, 0);
+      return [...latest.values()]
+        .map(({ key, value }) => decodeConsumerGroupRecord(key, value))
+        .filter((r) => r !== undefined && r.groupId === group)
+        .map((r) => {
+          const member = "memberId" in r! ? who(r.memberId) : undefined;
+          const v = r!.value;
+          if (v === null) return { type: r!.type, member, tombstone: true };
+          if (r!.type === 5) {
+            const m = v as { instanceId: string | null; subscribedTopicNames: string[]; subscribedTopicRegex: string | null; rebalanceTimeoutMs: number; serverAssignor: string | null; clientId: string };
+            return { type: 5, member, instanceId: m.instanceId, topics: m.subscribedTopicNames, regex: m.subscribedTopicRegex, rebalanceTimeoutMs: m.rebalanceTimeoutMs, assignor: m.serverAssignor, clientId: m.clientId };
+          }
+          if (r!.type === 7) return { type: 7, member, target: count((v as { topicPartitions: { partitions: number[] }[] }).topicPartitions) };
+          if (r!.type === 8) {
+            const a = v as { memberEpoch: number; previousMemberEpoch: number; state: number; assignedPartitions: { partitions: number[] }[]; partitionsPendingRevocation: { partitions: number[] }[] };
+            return { type: 8, member, memberEpoch: a.memberEpoch, previousMemberEpoch: a.previousMemberEpoch, state: a.state, assigned: count(a.assignedPartitions), pending: count(a.partitionsPendingRevocation) };
+          }
+          return { type: r!.type, ...v };
+        })
+        .sort((x, y) => x.type - y.type || String(x.member).localeCompare(String(y.member)));
     } finally {
       c.close();
     }

@@ -53,7 +53,7 @@ function key(type: number, fields: typeof groupKey | typeof memberKey, o: Record
 
 function value<F extends readonly Parameters<typeof encode>[1][number][]>(fields: F, o: Out<F>): Buffer {
   const w = new Writer(128).int16(0);
-  encode(w, fields, 0, true, o as Record<string, unknown>);
+  encode(w, fields, 0, true, o);
   return w.toBuffer();
 }
 

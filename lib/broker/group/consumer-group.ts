@@ -368,9 +368,7 @@ export class ConsumerGroupCoordinator {
     if (!g.members.delete(memberId)) return;
     g.target.delete(memberId);
     g.groupEpoch++;
-    // The others learn of their new targets at their next heartbeat (Kafka computes it then too).
-    if (g.members.size > 0) this.computeTarget(g);
-    else g.assignmentEpoch = g.groupEpoch;
+    // The new target assignment is computed at the next heartbeat of a member, as Kafka does (Assigning until then).
     this.persist(g);
   }
 
@@ -524,9 +522,14 @@ export class ConsumerGroupCoordinator {
         if (rec.value) l.epoch = rec.value.epoch;
         else loaded.delete(rec.groupId);
       } else if (rec.type === 6) l.assignmentEpoch = rec.value?.assignmentEpoch;
-      else if (rec.type === 5) rec.value ? l.members.set(rec.memberId, rec.value) : l.members.delete(rec.memberId);
-      else if (rec.type === 7) rec.value ? l.targets.set(rec.memberId, rec.value.topicPartitions) : l.targets.delete(rec.memberId);
-      else rec.value ? l.current.set(rec.memberId, rec.value) : l.current.delete(rec.memberId);
+      else if (rec.type === 5) {
+        if (rec.value) l.members.set(rec.memberId, rec.value);
+        else l.members.delete(rec.memberId);
+      } else if (rec.type === 7) {
+        if (rec.value) l.targets.set(rec.memberId, rec.value.topicPartitions);
+        else l.targets.delete(rec.memberId);
+      } else if (rec.value) l.current.set(rec.memberId, rec.value);
+      else l.current.delete(rec.memberId);
     }
     const names = (tps: TopicIdPartitions | undefined): TopicPartitions => {
       const out: TopicPartitions = new Map();
@@ -579,7 +582,7 @@ export class ConsumerGroupCoordinator {
     const store = this.store;
     if (!store) return;
     const desired = new Map<string, Buffer | null>();
-    const ids = (tp: TopicPartitions | undefined) => toList(tp ?? new Map()).map((t) => ({ topicId: store.idOf(t.topic), partitions: t.partitions }));
+    const ids = (tp: TopicPartitions | undefined) => toList(tp ?? new Map<string, Set<number>>()).map((t) => ({ topicId: store.idOf(t.topic), partitions: t.partitions }));
     const epochs = `${g.groupEpoch}/${g.assignmentEpoch}`;
     const all = deleted || epochs !== g.writtenEpochs || memberId === undefined;
     const keyed = new Map<string, Buffer>();
@@ -595,7 +598,7 @@ export class ConsumerGroupCoordinator {
         if (!all && m.memberId !== memberId) continue;
         want(
           memberMetadataKey(g.groupId, m.memberId),
-          memberMetadataValue({ instanceId: m.instanceId, rackId: m.rackId, clientId: m.clientId, clientHost: m.clientHost, subscribedTopicNames: m.subscribedTopicNames, subscribedTopicRegex: m.subscribedTopicRegex, rebalanceTimeoutMs: m.rebalanceTimeoutMs, serverAssignor: m.serverAssignor }),
+          memberMetadataValue({ instanceId: m.instanceId, rackId: m.rackId, clientId: m.clientId, clientHost: m.clientHost, subscribedTopicNames: m.subscribedTopicNames, subscribedTopicRegex: m.subscribedTopicRegex ?? "", rebalanceTimeoutMs: m.rebalanceTimeoutMs, serverAssignor: m.serverAssignor }),
         );
         want(targetMemberKey(g.groupId, m.memberId), targetMemberValue(ids(g.target.get(m.memberId))));
         want(

@@ -18,7 +18,7 @@ export const consumerGroupDescribe = defineApi(ConsumerGroupDescribe, {
   handle(req, ctx) {
     const ids = topicMeta(ctx.core);
     const described = (tp: TopicPartitions | undefined) => ({
-      topicPartitions: toList(tp ?? new Map()).map((a) => ({ topicId: ids.idOf(a.topic), topicName: a.topic, partitions: a.partitions })),
+      topicPartitions: toList(tp ?? new Map<string, Set<number>>()).map((a) => ({ topicId: ids.idOf(a.topic), topicName: a.topic, partitions: a.partitions })),
     });
     const empty = { groupState: "", groupEpoch: 0, assignmentEpoch: 0, assignorName: "", members: [], authorizedOperations: NO_AUTHORIZED_OPERATIONS };
     return {

@@ -59,9 +59,9 @@ export const listGroups = defineApi(ListGroups, {
     const classic = [...ctx.core.groups.groups.values()]
       .filter(visible)
       .filter((g) => !consumerGroup(ctx, g.groupId))
-      .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType || "consumer", groupState: g.state as string, groupType: "classic" }));
+      .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType || "consumer", groupState: g.state, groupType: "classic" }));
     // KIP-848 consumer groups: type "consumer", protocol type "consumer", states Empty/Assigning/Reconciling/Stable.
-    const modern = [...ctx.core.consumerGroups.groups.values()].map((g) => ({ groupId: g.groupId, protocolType: "consumer", groupState: g.state as string, groupType: "consumer" }));
+    const modern = [...ctx.core.consumerGroups.groups.values()].map((g) => ({ groupId: g.groupId, protocolType: "consumer", groupState: g.state, groupType: "consumer" }));
     const groups = [...classic, ...modern]
       .filter((g) => groupAllowed(ctx, AclOperation.DESCRIBE, g.groupId)) // with an authorizer: the groups one may describe
       .filter((g) => states.size === 0 || states.has(g.groupState.toLowerCase()))
