@@ -95,7 +95,7 @@ describe("broker wire protocol", () => {
     });
   });
 
-  it("answers flexible ApiVersions v3 with a v0 response header, the table and metadata.version as a finalized feature", async () => {
+  it("answers flexible ApiVersions v3 with a v0 response header, the table and metadata.version and group.version as finalized features", async () => {
     await withBroker(async (b) => {
       // Request header v2: the v1 header then an empty tagged-field section; then the compact body.
       const req = frame(18, 3, 21, (w) => w.uvarint(0).compactNullableString("wire-test").compactNullableString("1.0").uvarint(0));
@@ -106,7 +106,10 @@ describe("broker wire protocol", () => {
       expect(r.remaining()).toBe(0);
       expect(body.errorCode).toBe(0);
       expect(body.apiKeys.find((k) => k.apiKey === 3)).toEqual({ apiKey: 3, minVersion: 0, maxVersion: 12 });
-      expect(body.finalizedFeatures).toEqual([{ name: "metadata.version", maxVersionLevel: 25, minVersionLevel: 25 }]);
+      expect(body.finalizedFeatures).toEqual([
+        { name: "metadata.version", maxVersionLevel: 25, minVersionLevel: 25 },
+        { name: "group.version", maxVersionLevel: 1, minVersionLevel: 1 },
+      ]);
     });
   });
 
