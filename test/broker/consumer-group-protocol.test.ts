@@ -16,7 +16,7 @@ import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from "..
 import { ConsumerGroupDescribe, ConsumerGroupHeartbeat } from "../../lib/protocol/messages";
 import { Reader } from "../../lib/protocol/primitives";
 import { R, RawConnection, W, createReady } from "../differential/wire";
-import { FR, FW, consumerGroupDescribe, consumerGroupHeartbeat } from "../differential/wire-kip848";
+import { FR, FW, consumerGroupDescribe, consumerGroupHeartbeat, flexCall as flexCallV } from "../differential/wire-kip848";
 
 const TOPIC_ID = "5d0c1a7e-3b1f-4c2a-9e8d-0123456789ab";
 
@@ -231,4 +231,71 @@ describe("KIP-848 groups survive a restart (Kafka's consumer group records in __
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe("OffsetCommit v10 and OffsetFetch v10 (topics by id)", () => {
+  let broker: RunningBroker;
+  let c: RawConnection;
+  beforeAll(async () => {
+    broker = await startBroker({ port: 0, defaultPartitions: 1 });
+    c = await RawConnection.open(broker.bootstrap);
+    await createReady(c, "v10", 2);
+  });
+  afterAll(async () => {
+    c?.close();
+    await broker?.stop();
+  });
+
+  it("commits and fetches by topic id; an unknown id is UNKNOWN_TOPIC_ID", async () => {
+    // The topic id, as a consumer group member learns it (its assignment).
+    const hb = await consumerGroupHeartbeat(c, { group: "v10-g", memberId: randomUUID(), memberEpoch: 0, rebalanceTimeoutMs: 10_000, topics: ["v10"], owned: [] });
+    const topicId = hb.assignment![0].topicId;
+    const unknownId = randomUUID();
+    const commit = async (ids: string[]) => {
+      const f = await flexCallV(c, 8, 10, (f) => {
+        f.str("v10-g").int32(hb.memberEpoch).str(hb.memberId).str(null);
+        f.array(ids, (f, id) => {
+          f.uuid(id).array([1], (f, p) => {
+            f.int32(p).int64(42).int32(-1).str("m");
+            f.tags();
+          });
+          f.tags();
+        });
+      });
+      f.int32();
+      return f.array((f) => {
+        const t = { topicId: f.uuid(), errors: f.array((f) => [f.int32(), f.int16(), f.tags()][1])! };
+        f.tags();
+        return t;
+      });
+    };
+    expect(await commit([topicId, unknownId])).toEqual([
+      { topicId, errors: [0] },
+      { topicId: unknownId, errors: [100] },
+    ]);
+    const f = await flexCallV(c, 9, 10, (f) => {
+      f.array(["v10-g"], (f, g) => {
+        f.str(g).str(hb.memberId).int32(hb.memberEpoch);
+        f.array([topicId], (f, id) => {
+          f.uuid(id).array([0, 1], (f, p) => f.int32(p));
+          f.tags();
+        });
+        f.tags();
+      });
+      f.bool(false);
+    });
+    f.int32();
+    const groups = f.array((f) => {
+      const groupId = f.str();
+      const topics = f.array((f) => {
+        const t = { topicId: f.uuid(), partitions: f.array((f) => [f.int32(), f.int64(), f.int32(), f.str(), f.int16(), f.tags()].slice(0, 5))! };
+        f.tags();
+        return t;
+      });
+      const error = f.int16();
+      f.tags();
+      return { groupId, topics, error };
+    });
+    expect(groups).toEqual([{ groupId: "v10-g", topics: [{ topicId, partitions: [[0, -1, -1, "", 0], [1, 42, -1, "m", 0]] }], error: 0 }]);
+  });
 });
