@@ -5,6 +5,7 @@
  * same bytes; live exchanges over TCP (v0's coordinator-made member id, v1's member type); the server assignors;
  * and the timers a differential session cannot wait for (session timeout, rebalance timeout).
  */
+import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -15,7 +16,9 @@ import { assignRange, assignUniform } from "../../lib/broker/group/consumer-grou
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from "../../lib/protocol/codec";
 import { ConsumerGroupDescribe, ConsumerGroupHeartbeat } from "../../lib/protocol/messages";
 import { Reader } from "../../lib/protocol/primitives";
-import { R, RawConnection, W, createReady } from "../differential/wire";
+import { KAFKA_CLASSPATH_FILE } from "../support/kafka-launcher";
+import { tool } from "../support/tools";
+import { R, RawConnection, W, createReady, fetchPartition } from "../differential/wire";
 import { FR, FW, consumerGroupDescribe, consumerGroupHeartbeat, flexCall as flexCallV } from "../differential/wire-kip848";
 
 const TOPIC_ID = "5d0c1a7e-3b1f-4c2a-9e8d-0123456789ab";
@@ -298,4 +301,48 @@ describe("OffsetCommit v10 and OffsetFetch v10 (topics by id)", () => {
     });
     expect(groups).toEqual([{ groupId: "v10-g", topics: [{ topicId, partitions: [[0, -1, -1, "", 0], [1, 42, -1, "m", 0]] }], error: 0 }]);
   });
+});
+
+describe("Kafka's own serde reads the consumer group records", () => {
+  it.runIf(tool("kafka-reference"))("GroupCoordinatorRecordSerde (Kafka 4.1's group coordinator) decodes every record the broker wrote", async () => {
+    const broker = await startBroker({ port: 0, defaultPartitions: 1, offsetsTopicPartitions: 1 });
+    const c = await RawConnection.open(broker.bootstrap);
+    try {
+      await createReady(c, "serde848", 2);
+      const [a, b] = [randomUUID(), randomUUID()];
+      const a1 = await consumerGroupHeartbeat(c, { group: "serde-g", memberId: a, memberEpoch: 0, instanceId: "serde-instance", rebalanceTimeoutMs: 12_345, topics: ["serde848"], owned: [] });
+      await consumerGroupHeartbeat(c, { group: "serde-g", memberId: b, memberEpoch: 0, rebalanceTimeoutMs: 10_000, topics: ["serde848"], owned: [], assignor: "range" });
+      await consumerGroupHeartbeat(c, { group: "serde-g", memberId: a, memberEpoch: a1.memberEpoch, owned: a1.assignment }); // a: one partition pending revocation
+      await consumerGroupHeartbeat(c, { group: "serde-g", memberId: b, memberEpoch: -1 }); // b leaves: tombstones
+      const f = await fetchPartition(c, "__consumer_offsets", 0, 0);
+      if (f === "closed") throw new Error("closed");
+      const bin = (s: string | null) => (s === null ? null : s.startsWith("base64:") ? Buffer.from(s.slice(7), "base64") : Buffer.from(s, "latin1"));
+      const input = f.records.map((r) => `${bin(r.key)!.toString("hex")} ${r.value === null ? "-" : bin(r.value)!.toString("hex")}`).join("\n") + "\n";
+      const classpath = fs.readFileSync(KAFKA_CLASSPATH_FILE, "utf8").trim();
+      const out = await new Promise<{ stdout: string; stderr: string }>((resolve) => {
+        const child = spawn("java", ["-cp", classpath, path.join(__dirname, "support", "CoordinatorRecords.java")], { stdio: ["pipe", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d) => (stdout += d));
+        child.stderr.on("data", (d) => (stderr += d));
+        child.on("close", () => resolve({ stdout, stderr }));
+        child.stdin.end(input);
+      });
+      const lines = out.stdout.trim().split("\n").filter(Boolean);
+      expect(lines.length, out.stderr).toBe(f.records.length);
+      expect(lines.filter((l) => l.startsWith("ERROR"))).toEqual([]);
+      const records = lines.map((l) => JSON.parse(l) as { type: number; key: Record<string, unknown>; value: Record<string, unknown> | null });
+      expect(new Set(records.map((r) => r.type))).toEqual(new Set([3, 5, 6, 7, 8]));
+      const last = (type: number, memberId?: string) => records.filter((r) => r.type === type && (memberId === undefined || r.key.memberId === memberId)).pop()!;
+      expect(last(3).value).toEqual({ epoch: 3 });
+      expect(last(5, a).value).toMatchObject({ instanceId: "serde-instance", rebalanceTimeoutMs: 12345, subscribedTopicNames: ["serde848"], clientId: "differential" });
+      expect(last(5, b).value).toBeNull();
+      expect(last(8, b).value).toBeNull();
+      expect(last(8, a).value).toMatchObject({ memberEpoch: 1, previousMemberEpoch: 0, state: 1 });
+      expect((last(8, a).value!.partitionsPendingRevocation as { partitions: number[] }[])[0].partitions).toHaveLength(1);
+    } finally {
+      c.close();
+      await broker.stop();
+    }
+  }, 90_000);
 });
