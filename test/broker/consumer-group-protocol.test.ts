@@ -22,6 +22,7 @@ import { R, RawConnection, W, createReady, fetchPartition } from "../differentia
 import { FR, FW, consumerGroupDescribe, consumerGroupHeartbeat, flexCall as flexCallV } from "../differential/wire-kip848";
 
 const TOPIC_ID = "5d0c1a7e-3b1f-4c2a-9e8d-0123456789ab";
+const count = (a: { partitions: number[] }[] | null) => (a ?? []).reduce((n, t) => n + t.partitions.length, 0);
 
 /** A ConsumerGroupHeartbeat request body as Kafka's spec lays it out (v1 has the regex after the topic names). */
 function handHeartbeatRequest(v: number): Buffer {
@@ -147,6 +148,21 @@ describe("KIP-848 on the embedded broker over TCP", () => {
     await consumerGroupHeartbeat(c, { group: "k-type", memberId: id, memberEpoch: 0, rebalanceTimeoutMs: 10_000, topics: ["kt"], owned: [] });
     const [g] = await consumerGroupDescribe(c, ["k-type"], 1);
     expect(g.members.map((m) => [m.memberId, m.memberType])).toEqual([[id, 1]]);
+  });
+
+  it("a regular-expression subscription (v1) takes the matching topics, and a topic created later too", async () => {
+    await createReady(c, "rx-a", 1);
+    await createReady(c, "rx-b", 2);
+    const m = randomUUID();
+    const j = await consumerGroupHeartbeat(c, { group: "k-regex", memberId: m, memberEpoch: 0, rebalanceTimeoutMs: 10_000, regex: "rx-.*", owned: [] });
+    expect(j.error).toBe(0);
+    expect(count(j.assignment)).toBe(3);
+    await createReady(c, "rx-c", 1);
+    await createReady(c, "other-rx-d", 1);
+    const h = await consumerGroupHeartbeat(c, { group: "k-regex", memberId: m, memberEpoch: j.memberEpoch, owned: j.assignment });
+    expect([h.memberEpoch, count(h.assignment)]).toEqual([j.memberEpoch + 1, 4]);
+    const bad = await consumerGroupHeartbeat(c, { group: "k-regex", memberId: randomUUID(), memberEpoch: 0, rebalanceTimeoutMs: 10_000, regex: "rx-(", owned: [] });
+    expect(bad.error).toBe(128); // INVALID_REGULAR_EXPRESSION
   });
 
   it("a member whose session runs out is removed and the others take its partitions", async () => {
