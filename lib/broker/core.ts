@@ -59,6 +59,11 @@ export class BrokerCore {
       },
       { heartbeatIntervalMs: options.consumerGroupHeartbeatIntervalMs, sessionTimeoutMs: options.consumerGroupSessionTimeoutMs },
     );
+    // Transactional commits (TxnOffsetCommit) of consumer group members go through the classic check: delegate.
+    this.groups.consumerGroupCommitCheck = (id, epoch, memberId) => {
+      const g = this.consumerGroups.groups.get(id);
+      return g && this.consumerGroups.checkTransactionalCommit(g, memberId, epoch);
+    };
     this.authorizer = options.authorizer ? new Authorizer(options.authorizer, options.dataDir) : undefined;
     this.txns = new TransactionCoordinator({ topics: this.topics, groups: this.groups, dataDir: options.dataDir, log: options.log });
   }

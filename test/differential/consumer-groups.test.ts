@@ -16,7 +16,7 @@ import * as wire from "./wire";
 import { RawConnection, createReady as create } from "./wire";
 import { decodeConsumerGroupRecord, isConsumerGroupRecord } from "../../lib/broker/group/consumer-group-records";
 import { partitionFor } from "../../lib/broker/group/offsets-topic";
-import { commitV9, consumerGroupDescribe, consumerGroupHeartbeat, describeGroupV5, fetchOffsetsV9, listGroupsV5, type HeartbeatAnswer, type HeartbeatArgs, type TopicPartitions } from "./wire-kip848";
+import { commitV9, txnCommitV3, consumerGroupDescribe, consumerGroupHeartbeat, describeGroupV5, fetchOffsetsV9, listGroupsV5, type HeartbeatAnswer, type HeartbeatArgs, type TopicPartitions } from "./wire-kip848";
 
 /** Retries while the coordinator is loading or moving (14, 15, 16), as clients do. */
 async function hb(c: RawConnection, a: HeartbeatArgs): Promise<HeartbeatAnswer> {
@@ -284,6 +284,33 @@ describe.runIf(tool("kafka-reference"))("differential: KIP-848 consumer groups",
           return { type: r!.type, ...v };
         })
         .sort((x, y) => x.type - y.type || String(x.member).localeCompare(String(y.member)));
+    } finally {
+      c.close();
+    }
+  });
+
+  scenario("TxnOffsetCommit v3 from a consumer group member: its member epoch is checked", async (t) => {
+    const group = "kip848-txn";
+    const topic = "kip848-txn-t";
+    const c = await coordinated(t, group);
+    try {
+      await create(c, topic, 1);
+      const m = randomUUID();
+      const j = await hb(c, join(group, m, [topic]));
+      const txnId = "kip848-txn-app";
+      const tc = await wire.findCoordinator(c, txnId, 1); // Kafka makes __transaction_state at the first lookup
+      if (tc.error) throw new Error(`FindCoordinator(transaction): ${tc.error}`);
+      const p = await wire.initProducerId(c, txnId);
+      const added = await wire.addOffsetsToTxn(c, txnId, p.producerId, p.epoch, group);
+      const commit = (epoch: number, memberId: string) => txnCommitV3(c, txnId, group, p.producerId, p.epoch, epoch, memberId, topic, 0, 5);
+      return {
+        join: j.error,
+        added,
+        current: await commit(j.memberEpoch, m),
+        stale: await commit(j.memberEpoch + 3, m),
+        unknownMember: await commit(j.memberEpoch, randomUUID()),
+        noMember: await commit(-1, ""),
+      };
     } finally {
       c.close();
     }

@@ -336,3 +336,34 @@ export async function describeGroupV5(c: RawConnection, group: string): Promise<
   })!;
   return groups[0];
 }
+
+/** TxnOffsetCommit v3 (flexible; the member epoch in the generation field) of one partition: its error code. */
+export async function txnCommitV3(c: RawConnection, transactionalId: string, group: string, producerId: number, producerEpoch: number, generationOrEpoch: number, memberId: string, topic: string, partition: number, offset: number): Promise<number> {
+  for (let i = 0; ; i++) {
+    const f = await flexCall(c, 28, 3, (f) => {
+      f.str(transactionalId).str(group).int64(producerId).int16(producerEpoch).int32(generationOrEpoch).str(memberId).str(null);
+      f.array([topic], (f, t) => {
+        f.str(t).array([partition], (f, p) => {
+          f.int32(p).int64(offset).int32(-1).str(null);
+          f.tags();
+        });
+        f.tags();
+      });
+    });
+    f.int32();
+    const errors = f.array((f) => {
+      f.str();
+      const es = f.array((f) => {
+        f.int32();
+        const e = f.int16();
+        f.tags();
+        return e;
+      })!;
+      f.tags();
+      return es;
+    })!;
+    const error = errors[0][0];
+    if (![14, 15, 16, 51].includes(error) || i > 100) return error;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}

@@ -472,6 +472,19 @@ export class ConsumerGroupCoordinator {
     return memberEpoch === m.memberEpoch ? 0 : ErrorCode.STALE_MEMBER_EPOCH;
   }
 
+  /**
+   * TxnOffsetCommit's check for a consumer group (Kafka's validateOffsetCommit with isTransactional): no member
+   * named is fine; a member must be known and give its current epoch (ILLEGAL_GENERATION otherwise, the error the
+   * transactional clients know).
+   */
+  checkTransactionalCommit(g: ConsumerGroup, memberId: string, memberEpoch: number): number {
+    if (memberEpoch < 0 && g.members.size === 0) return 0;
+    if (memberEpoch === -1 && !memberId) return 0;
+    const m = g.members.get(memberId);
+    if (!m) return ErrorCode.UNKNOWN_MEMBER_ID;
+    return memberEpoch === m.memberEpoch ? 0 : ErrorCode.ILLEGAL_GENERATION;
+  }
+
   /** OffsetFetch v9+'s check (Kafka's ConsumerGroup.validateOffsetFetch). */
   checkFetch(g: ConsumerGroup, memberId: string | null, memberEpoch: number): number {
     if (memberId === null && memberEpoch < 0) return 0;

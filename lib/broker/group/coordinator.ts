@@ -515,9 +515,17 @@ export class GroupCoordinator {
     return 0;
   }
 
+  /**
+   * The KIP-848 consumer groups' own check (consumer-group.ts), for commits naming a member of one of them, as
+   * TxnOffsetCommit does with the member epoch in its generation field; undefined when the id is not such a group.
+   */
+  consumerGroupCommitCheck?: (groupId: string, memberEpoch: number, memberId: string) => number | undefined;
+
   /** Checks a commit's membership; 0 when the offsets may be stored. */
   checkCommit(groupId: string, generationId: number, memberId: string): number {
     if (checkGroupId(groupId)) return ErrorCode.INVALID_GROUP_ID;
+    const modern = this.consumerGroupCommitCheck?.(groupId, generationId, memberId);
+    if (modern !== undefined) return modern;
     const g = this.groups.get(groupId);
     // A commit outside group management (generation -1, no member), as admin tools and simple consumers do:
     // Kafka takes it only while the group has no members, so an admin cannot move a live consumer's offsets.
