@@ -3,6 +3,7 @@
  * the options it was started with.
  */
 import { GroupCoordinator } from "./group/coordinator";
+import { ConsumerGroupCoordinator } from "./group/consumer-group";
 import { TopicStore, isInternalTopic, type PartitionLimits, type Topic, type TopicConfig } from "./log/topics";
 import { TransactionCoordinator } from "./txn/coordinator";
 import { Authorizer, type AuthorizerOptions } from "./acl/authorizer";
@@ -27,6 +28,9 @@ export interface BrokerCoreOptions {
   maxWaiters?: number;
   /** Partitions of __consumer_offsets (Kafka's offsets.topic.num.partitions, default 50). */
   offsetsTopicPartitions?: number;
+  /** KIP-848 consumer groups: heartbeat interval and session timeout (Kafka's group.consumer.*). */
+  consumerGroupHeartbeatIntervalMs?: number;
+  consumerGroupSessionTimeoutMs?: number;
   /** Recovery and storage-fault lines. */
   log?: (line: string) => void;
 }
@@ -36,6 +40,8 @@ export class BrokerCore {
   readonly clusterId = "streamlab-embedded";
   readonly topics: TopicStore;
   readonly groups: GroupCoordinator;
+  /** KIP-848 consumer groups (ConsumerGroupHeartbeat); their committed offsets are kept by `groups`. */
+  readonly consumerGroups: ConsumerGroupCoordinator;
   /** Transactional ids, their open transactions, and the producer ids handed out. */
   readonly txns: TransactionCoordinator;
   /** The ACLs, when the broker runs with an authorizer. */
@@ -44,6 +50,20 @@ export class BrokerCore {
   constructor(readonly options: BrokerCoreOptions) {
     this.topics = new TopicStore(options.dataDir, options.topicDefaults, { log: options.log, limits: options.partitionLimits, maxWaiters: options.maxWaiters });
     this.groups = new GroupCoordinator(options.dataDir, options, this.topics);
+    this.consumerGroups = new ConsumerGroupCoordinator(
+      {
+        partitions: (t) => this.topics.get(t)?.partitions.length,
+        topicNames: () => [...this.topics.topics.keys()].filter((t) => !isInternalTopic(t)),
+        classicGroupInUse: (id) => (this.groups.groups.get(id)?.members.size ?? 0) > 0,
+        dropEmptyClassicGroup: (id) => this.groups.forgetEmptyGroup(id),
+      },
+      { heartbeatIntervalMs: options.consumerGroupHeartbeatIntervalMs, sessionTimeoutMs: options.consumerGroupSessionTimeoutMs },
+    );
+    // Transactional commits (TxnOffsetCommit) of consumer group members go through the classic check: delegate.
+    this.groups.consumerGroupCommitCheck = (id, epoch, memberId) => {
+      const g = this.consumerGroups.groups.get(id);
+      return g && this.consumerGroups.checkTransactionalCommit(g, memberId, epoch);
+    };
     this.authorizer = options.authorizer ? new Authorizer(options.authorizer, options.dataDir) : undefined;
     this.txns = new TransactionCoordinator({ topics: this.topics, groups: this.groups, dataDir: options.dataDir, log: options.log });
   }
@@ -74,6 +94,7 @@ export class BrokerCore {
 
   close(): void {
     this.txns.close();
+    this.consumerGroups.close();
     this.groups.close();
     this.topics.close();
   }

@@ -9,6 +9,7 @@ import { BrokerCore } from "./core";
 import type { AuthorizerOptions } from "./acl/authorizer";
 import { Connection } from "./server";
 import { saveSnapshots } from "./txn/producer-state";
+import { topicMeta } from "./handlers/topic-meta";
 
 /** Kafka's message.max.bytes default: 1 MiB plus the record batch overhead. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1048588;
@@ -53,6 +54,10 @@ export interface BrokerOptions {
   recoveryPointCheckpointIntervalMs?: number;
   /** Delay before the first generation of a new group, letting more members join it. Default 0. */
   initialRebalanceDelayMs?: number;
+  /** KIP-848 consumer groups: the heartbeat interval given to members (Kafka's group.consumer.heartbeat.interval.ms). Default 5000. */
+  consumerGroupHeartbeatIntervalMs?: number;
+  /** KIP-848 consumer groups: a member's session (Kafka's group.consumer.session.timeout.ms). Default 45000. */
+  consumerGroupSessionTimeoutMs?: number;
   /**
    * SASL users (name -> password). When given, every connection must authenticate with SASL/PLAIN or
    * SASL/SCRAM-SHA-256/512 before anything but ApiVersions (a SASL_PLAINTEXT listener, or SASL_SSL with `tls`).
@@ -132,8 +137,13 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     partitionLimits: { maxPartitions: options.maxPartitions, maxPartitionsPerTopic: options.maxPartitionsPerTopic },
     maxWaiters: options.maxWaitingFetches,
     offsetsTopicPartitions: options.offsetsTopicPartitions,
+    consumerGroupHeartbeatIntervalMs: options.consumerGroupHeartbeatIntervalMs,
+    consumerGroupSessionTimeoutMs: options.consumerGroupSessionTimeoutMs,
     log: options.log,
   });
+  // KIP-848 consumer groups are kept in __consumer_offsets too (Kafka's records, topics by id): replay them.
+  const ids = topicMeta(core);
+  core.consumerGroups.attach({ append: (g, records) => core.groups.storeRecords(g, records), idOf: (t) => ids.idOf(t), nameOf: (id) => ids.nameOf(id) }, core.groups.consumerGroupRecords.splice(0));
   const connections = new Set<Connection>();
   const sockets = new Set<net.Socket>();
   const onSocket = (socket: net.Socket) => {

@@ -100,6 +100,9 @@ export const nbytes = <N extends string>(name: N, v: string, nullable: string, o
 export const records = <N extends string>(name: N, v: string) => field(name, "records", false, v, { nullable: v }) as Field<N, Buffer | null, Records>;
 /** A single nested struct (Kafka's non-array struct fields, usually tagged). */
 export const struct = <N extends string, F extends readonly AnyField[]>(name: N, v: string, fields: F, o?: Opts) => field(name, "struct", false, v, o, fields) as Field<N, In<F> | undefined, Out<F> | undefined>;
+/** A struct that may be null (an int8 marker before it: -1 null, 1 present); null by default. */
+export const nstruct = <N extends string, F extends readonly AnyField[]>(name: N, v: string, nullable: string, fields: F, o?: Opts) =>
+  field(name, "struct", false, v, { default: null, ...o, nullable }, fields) as Field<N, In<F> | null, Out<F> | null>;
 /** An array of structs. */
 export const array = <N extends string, F extends readonly AnyField[]>(name: N, v: string, fields: F, o?: Opts) => field(name, "struct", true, v, o, fields) as Field<N, In<F>[], Out<F>[]>;
 export const narray = <N extends string, F extends readonly AnyField[]>(name: N, v: string, nullable: string, fields: F, o?: Opts) =>
@@ -222,7 +225,11 @@ function readField(r: Reader, f: AnyField, v: number, flex: boolean): unknown {
     for (let i = 0; i < n; i++) out[i] = f.kind === "struct" ? decode(r, f.fields!, v, flex) : readScalar(r, f.kind, f, v, flex);
     return out;
   }
-  if (f.kind === "struct") return decode(r, f.fields!, v, flex);
+  if (f.kind === "struct") {
+    // A nullable struct (Kafka's "nullableVersions" on a struct field) has an int8 marker: -1 null, 1 present.
+    if (nullableIn(f, v) && r.int8() < 0) return null;
+    return decode(r, f.fields!, v, flex);
+  }
   return readScalar(r, f.kind, f, v, flex);
 }
 
@@ -302,7 +309,16 @@ function writeField(w: Writer, f: AnyField, v: number, flex: boolean, value: unk
     }
     return;
   }
-  if (f.kind === "struct") return encode(w, f.fields!, v, flex, value as Record<string, unknown> | undefined);
+  if (f.kind === "struct") {
+    if (nullableIn(f, v)) {
+      if (value === null || value === undefined) {
+        w.int8(-1);
+        return;
+      }
+      w.int8(1);
+    }
+    return encode(w, f.fields!, v, flex, value as Record<string, unknown> | undefined);
+  }
   writeScalar(w, f.kind, f, v, flex, value);
 }
 

@@ -4,7 +4,7 @@
  * it may be null in, its tag when it is a tagged field, and its default when the spec gives one. Field names are
  * the camelCase of Kafka's. Only what the broker serves is declared; see codec.ts for the encoding.
  */
-import { array, arrayOf, bool, bytes, int16, int32, int64, int8, message, narray, narrayOf, nstr, records, str, struct, uuid } from "./codec";
+import { array, arrayOf, bool, bytes, int16, int32, int64, int8, message, narray, narrayOf, nstr, nstruct, records, str, struct, uuid } from "./codec";
 
 const leaderIdAndEpoch = [int32("leaderId", "0+", { default: -1 }), int32("leaderEpoch", "0+", { default: -1 })] as const;
 const nodeEndpoint = [int32("nodeId", "0+"), str("host", "0+"), int32("port", "0+"), nstr("rack", "0+", "0+")] as const;
@@ -165,10 +165,12 @@ export const Metadata = message(
   ],
 );
 
+// v9: the first version for KIP-848 consumer groups (member epoch checks: STALE_MEMBER_EPOCH); v10 (Kafka 4.2,
+// unstable in 4.1) names topics by id instead of by name.
 export const OffsetCommit = message(
   8,
   "OffsetCommit",
-  "0-9",
+  "0-10",
   "8+",
   [
     str("groupId", "0+"),
@@ -177,7 +179,8 @@ export const OffsetCommit = message(
     nstr("groupInstanceId", "7+", "7+"),
     int64("retentionTimeMs", "2-4", { default: -1 }),
     array("topics", "0+", [
-      str("name", "0+"),
+      str("name", "0-9"),
+      uuid("topicId", "10+"),
       array("partitions", "0+", [
         int32("partitionIndex", "0+"),
         int64("committedOffset", "0+"),
@@ -187,15 +190,16 @@ export const OffsetCommit = message(
       ]),
     ]),
   ],
-  [int32("throttleTimeMs", "3+"), array("topics", "0+", [str("name", "0+"), array("partitions", "0+", [int32("partitionIndex", "0+"), int16("errorCode", "0+")])])],
+  [int32("throttleTimeMs", "3+"), array("topics", "0+", [str("name", "0-9"), uuid("topicId", "10+"), array("partitions", "0+", [int32("partitionIndex", "0+"), int16("errorCode", "0+")])])],
 );
 
 const offsetFetchPartition = (v: string) => [int32("partitionIndex", v), int64("committedOffset", v), int32("committedLeaderEpoch", v === "0-7" ? "5-7" : v, { default: -1 }), nstr("metadata", v, v), int16("errorCode", v)] as const;
 
+// v9: member id and epoch of a KIP-848 consumer group member; v10 (Kafka 4.2, unstable in 4.1): topic ids.
 export const OffsetFetch = message(
   9,
   "OffsetFetch",
-  "0-9",
+  "0-10",
   "6+",
   [
     str("groupId", "0-7"),
@@ -204,7 +208,7 @@ export const OffsetFetch = message(
       str("groupId", "8+"),
       nstr("memberId", "9+", "9+"),
       int32("memberEpoch", "9+", { default: -1 }),
-      narray("topics", "8+", "8+", [str("name", "8+"), arrayOf("partitionIndexes", "int32", "8+")]),
+      narray("topics", "8+", "8+", [str("name", "8-9"), uuid("topicId", "10+"), arrayOf("partitionIndexes", "int32", "8+")]),
     ]),
     bool("requireStable", "7+"),
   ],
@@ -212,7 +216,7 @@ export const OffsetFetch = message(
     int32("throttleTimeMs", "3+"),
     array("topics", "0-7", [str("name", "0-7"), array("partitions", "0-7", offsetFetchPartition("0-7"))]),
     int16("errorCode", "2-7"),
-    array("groups", "8+", [str("groupId", "8+"), array("topics", "8+", [str("name", "8+"), array("partitions", "8+", offsetFetchPartition("8+"))]), int16("errorCode", "8+")]),
+    array("groups", "8+", [str("groupId", "8+"), array("topics", "8+", [str("name", "8-9"), uuid("topicId", "10+"), array("partitions", "8+", offsetFetchPartition("8+"))]), int16("errorCode", "8+")]),
   ],
 );
 
@@ -736,6 +740,74 @@ export const DeleteAcls = message(
         int8("operation", "0+"),
         int8("permissionType", "0+"),
       ]),
+    ]),
+  ],
+);
+
+// ---- KIP-848: the consumer group protocol ----
+
+// v1 adds the regular-expression subscription (KIP-848); from v1 the client makes its own member id (KIP-1082).
+export const ConsumerGroupHeartbeat = message(
+  68,
+  "ConsumerGroupHeartbeat",
+  "0-1",
+  "0+",
+  [
+    str("groupId", "0+"),
+    str("memberId", "0+"),
+    int32("memberEpoch", "0+"),
+    nstr("instanceId", "0+", "0+"),
+    nstr("rackId", "0+", "0+"),
+    int32("rebalanceTimeoutMs", "0+", { default: -1 }),
+    narrayOf("subscribedTopicNames", "string", "0+", "0+"),
+    nstr("subscribedTopicRegex", "1+", "1+"),
+    nstr("serverAssignor", "0+", "0+"),
+    narray("topicPartitions", "0+", "0+", [uuid("topicId", "0+"), arrayOf("partitions", "int32", "0+")]),
+  ],
+  [
+    int32("throttleTimeMs", "0+"),
+    int16("errorCode", "0+"),
+    nstr("errorMessage", "0+", "0+"),
+    nstr("memberId", "0+", "0+"),
+    int32("memberEpoch", "0+"),
+    int32("heartbeatIntervalMs", "0+"),
+    nstruct("assignment", "0+", "0+", [array("topicPartitions", "0+", [uuid("topicId", "0+"), arrayOf("partitions", "int32", "0+")])]),
+  ],
+);
+
+const describedAssignment = [array("topicPartitions", "0+", [uuid("topicId", "0+"), str("topicName", "0+"), arrayOf("partitions", "int32", "0+")])] as const;
+
+// v1 adds each member's type (KIP-1099: 0 classic, 1 consumer).
+export const ConsumerGroupDescribe = message(
+  69,
+  "ConsumerGroupDescribe",
+  "0-1",
+  "0+",
+  [arrayOf("groupIds", "string", "0+"), bool("includeAuthorizedOperations", "0+")],
+  [
+    int32("throttleTimeMs", "0+"),
+    array("groups", "0+", [
+      int16("errorCode", "0+"),
+      nstr("errorMessage", "0+", "0+"),
+      str("groupId", "0+"),
+      str("groupState", "0+"),
+      int32("groupEpoch", "0+"),
+      int32("assignmentEpoch", "0+"),
+      str("assignorName", "0+"),
+      array("members", "0+", [
+        str("memberId", "0+"),
+        nstr("instanceId", "0+", "0+"),
+        nstr("rackId", "0+", "0+"),
+        int32("memberEpoch", "0+"),
+        str("clientId", "0+"),
+        str("clientHost", "0+"),
+        arrayOf("subscribedTopicNames", "string", "0+"),
+        nstr("subscribedTopicRegex", "0+", "0+"),
+        struct("assignment", "0+", describedAssignment),
+        struct("targetAssignment", "0+", describedAssignment),
+        int8("memberType", "1+", { default: -1 }),
+      ]),
+      int32("authorizedOperations", "0+", { default: -2147483648 }),
     ]),
   ],
 );

@@ -95,7 +95,7 @@ describe("broker wire protocol", () => {
     });
   });
 
-  it("answers flexible ApiVersions v3 with a v0 response header, the table and the finalized features (transaction.version 2, metadata.version)", async () => {
+  it("answers flexible ApiVersions v3 with a v0 response header, the table and the finalized features (transaction.version 2, metadata.version, group.version)", async () => {
     await withBroker(async (b) => {
       // Request header v2: the v1 header then an empty tagged-field section; then the compact body.
       const req = frame(18, 3, 21, (w) => w.uvarint(0).compactNullableString("wire-test").compactNullableString("1.0").uvarint(0));
@@ -109,6 +109,7 @@ describe("broker wire protocol", () => {
       expect(body.finalizedFeatures).toEqual([
         { name: "transaction.version", maxVersionLevel: 2, minVersionLevel: 2 },
         { name: "metadata.version", maxVersionLevel: 25, minVersionLevel: 25 },
+        { name: "group.version", maxVersionLevel: 1, minVersionLevel: 1 },
       ]);
     });
   });

@@ -24,6 +24,7 @@ import {
   type OffsetsRecord,
   type StoredMember,
 } from "./offsets-topic";
+import { isConsumerGroupRecord } from "./consumer-group-records";
 
 export type GroupState = "Empty" | "PreparingRebalance" | "CompletingRebalance" | "Stable" | "Dead";
 
@@ -109,6 +110,8 @@ export interface CoordinatorOptions {
 
 export class GroupCoordinator {
   readonly groups = new Map<string, Group>();
+  /** The KIP-848 consumer group records read at start (consumer-group.ts replays them, then clears this). */
+  readonly consumerGroupRecords: { key: Buffer; value: Buffer | null }[] = [];
   private readonly sweep: NodeJS.Timeout;
 
   /**
@@ -157,6 +160,11 @@ export class GroupCoordinator {
   }
 
   private apply(key: Buffer, value: Buffer | null): void {
+    // KIP-848 consumer group records: kept, in order, for the consumer group coordinator to replay.
+    if (isConsumerGroupRecord(key)) {
+      this.consumerGroupRecords.push({ key, value });
+      return;
+    }
     let rec: OffsetsRecord;
     try {
       rec = decodeOffsetsRecord(key, value);
@@ -255,6 +263,11 @@ export class GroupCoordinator {
       this.opts.log?.(`group coordinator: could not store ${records.length} record(s) of group ${groupId}: ${(err as Error).message}`);
       return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     }
+  }
+
+  /** Appends records of a group (the KIP-848 consumer group coordinator's): 0 or COORDINATOR_NOT_AVAILABLE. */
+  storeRecords(groupId: string, records: { key: Buffer; value: Buffer | null }[]): number {
+    return this.store(groupId, records);
   }
 
   /** Writes the group's metadata record (after a generation completes, or when it empties). */
@@ -502,9 +515,17 @@ export class GroupCoordinator {
     return 0;
   }
 
+  /**
+   * The KIP-848 consumer groups' own check (consumer-group.ts), for commits naming a member of one of them, as
+   * TxnOffsetCommit does with the member epoch in its generation field; undefined when the id is not such a group.
+   */
+  consumerGroupCommitCheck?: (groupId: string, memberEpoch: number, memberId: string) => number | undefined;
+
   /** Checks a commit's membership; 0 when the offsets may be stored. */
   checkCommit(groupId: string, generationId: number, memberId: string): number {
     if (checkGroupId(groupId)) return ErrorCode.INVALID_GROUP_ID;
+    const modern = this.consumerGroupCommitCheck?.(groupId, generationId, memberId);
+    if (modern !== undefined) return modern;
     const g = this.groups.get(groupId);
     // A commit outside group management (generation -1, no member), as admin tools and simple consumers do:
     // Kafka takes it only while the group has no members, so an admin cannot move a live consumer's offsets.
@@ -563,6 +584,21 @@ export class GroupCoordinator {
     tombstones.push({ key: groupMetadataKey(groupId), value: null });
     this.store(groupId, tombstones);
     this.groups.delete(groupId);
+  }
+
+  /**
+   * An empty classic group gives its id to a KIP-848 consumer group (Kafka deletes it then): its generation and
+   * protocol go (a GroupMetadata tombstone), its committed offsets stay.
+   */
+  forgetEmptyGroup(groupId: string): void {
+    const g = this.groups.get(groupId);
+    if (!g || g.members.size > 0 || (g.generationId === 0 && !g.protocolType)) return;
+    g.generationId = 0;
+    g.protocolType = "";
+    g.protocolName = "";
+    g.leaderId = "";
+    g.state = "Empty";
+    this.store(groupId, [{ key: groupMetadataKey(groupId), value: null }]);
   }
 
   /** Topics the members of a consumer group subscribe to (from their ConsumerProtocolSubscription metadata). */

@@ -16,6 +16,8 @@ const METADATA_VERSION = 25;
  * the others keep version 1, which is served beside it.
  */
 const TRANSACTION_VERSION = 2;
+/** group.version 1 (KIP-848): the consumer group protocol (ConsumerGroupHeartbeat) is on, as in Kafka 4.x. */
+const GROUP_VERSION = 1;
 
 export function apiVersions(registry: ApiRegistry) {
   return defineApi(ApiVersions, {
@@ -28,11 +30,13 @@ export function apiVersions(registry: ApiRegistry) {
         supportedFeatures: [
           { name: "metadata.version", minVersion: 1, maxVersion: METADATA_VERSION },
           { name: "transaction.version", minVersion: 0, maxVersion: TRANSACTION_VERSION },
+          { name: "group.version", minVersion: 0, maxVersion: GROUP_VERSION },
         ],
         finalizedFeaturesEpoch: 0,
         finalizedFeatures: [
           { name: "transaction.version", maxVersionLevel: TRANSACTION_VERSION, minVersionLevel: TRANSACTION_VERSION },
           { name: "metadata.version", maxVersionLevel: METADATA_VERSION, minVersionLevel: METADATA_VERSION },
+          { name: "group.version", maxVersionLevel: GROUP_VERSION, minVersionLevel: GROUP_VERSION },
         ],
         zkMigrationReady: false,
       };

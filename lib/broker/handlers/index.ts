@@ -24,6 +24,8 @@ import { txnOffsetCommit } from "./txn-offset-commit";
 import { createAcls } from "./create-acls";
 import { deleteAcls } from "./delete-acls";
 import { describeAcls } from "./describe-acls";
+import { consumerGroupHeartbeat } from "./consumer-group-heartbeat";
+import { consumerGroupDescribe } from "./consumer-group-describe";
 
 export function buildRegistry(): ApiRegistry {
   const registry = new ApiRegistry();
@@ -64,6 +66,8 @@ export function buildRegistry(): ApiRegistry {
     describeProducers,
     describeTransactions,
     listTransactions,
+    consumerGroupHeartbeat,
+    consumerGroupDescribe,
     saslHandshake,
     saslAuthenticate,
   );

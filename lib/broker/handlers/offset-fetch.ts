@@ -1,12 +1,14 @@
 /**
- * OffsetFetch v1-9 (v0 was removed in Kafka 4.0): committed offsets, -1 where none; a null topic list asks for
- * all of a group's. v8+ asks for several groups at once.
+ * OffsetFetch v1-10 (v0 was removed in Kafka 4.0): committed offsets, -1 where none; a null topic list asks for
+ * all of a group's. v8+ asks for several groups at once; v9+ carries the member id and epoch of a KIP-848
+ * consumer group member (checked: UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH); v10 names topics by id.
  */
 import { ErrorCode } from "../../protocol/apis";
 import { defineApi } from "../protocol/api";
 import { OffsetFetch } from "../../protocol/messages";
 import type { RequestContext } from "../core";
 import { AclOperation, groupAllowed, topicAllowed } from "../acl/check";
+import { topicMeta } from "./topic-meta";
 
 function fetchGroup(ctx: RequestContext, groupId: string, asked: { name: string; partitionIndexes: number[] }[] | null, requireStable: boolean) {
   const { core } = ctx;
@@ -35,15 +37,41 @@ function fetchGroup(ctx: RequestContext, groupId: string, asked: { name: string;
 }
 
 export const offsetFetch = defineApi(OffsetFetch, {
-  versions: [1, 9],
+  versions: [1, 10],
   handle(req, ctx) {
     const denied = (g: string) => !groupAllowed(ctx, AclOperation.DESCRIBE, g);
-    if (ctx.version >= 8)
+    if (ctx.version >= 8) {
+      const ids = topicMeta(ctx.core);
+      const byId = ctx.version >= 10;
       return {
-        groups: req.groups.map((g) =>
-          denied(g.groupId) ? { groupId: g.groupId, topics: [], errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED } : { groupId: g.groupId, topics: fetchGroup(ctx, g.groupId, g.topics, req.requireStable), errorCode: ErrorCode.NONE },
-        ),
+        groups: req.groups.map((g) => {
+          if (denied(g.groupId)) return { groupId: g.groupId, topics: [], errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
+          const modern = ctx.core.consumerGroups.groups.get(g.groupId);
+          const check = modern && ctx.version >= 9 ? ctx.core.consumerGroups.checkFetch(modern, g.memberId, g.memberEpoch) : 0;
+          if (check) return { groupId: g.groupId, topics: [], errorCode: check };
+          // v10: topics by id; an id the broker does not know is answered UNKNOWN_TOPIC_ID.
+          const unknown: { topicId: string; partitionIndexes: number[] }[] = [];
+          const asked =
+            g.topics === null
+              ? null
+              : g.topics.flatMap((t) => {
+                  if (!byId) return [{ name: t.name, partitionIndexes: t.partitionIndexes }];
+                  const name = ids.nameOf(t.topicId);
+                  if (name === undefined) unknown.push(t);
+                  return name === undefined ? [] : [{ name, partitionIndexes: t.partitionIndexes }];
+                });
+          const topics: { name: string; topicId?: string; partitions: { partitionIndex: number; committedOffset: number; committedLeaderEpoch: number; metadata: string | null; errorCode: number }[] }[] = fetchGroup(
+            ctx,
+            g.groupId,
+            asked,
+            req.requireStable,
+          ).map((t) => ({ ...t, topicId: byId ? ids.idOf(t.name) : undefined }));
+          for (const u of unknown)
+            topics.push({ name: "", topicId: u.topicId, partitions: u.partitionIndexes.map((p) => ({ partitionIndex: p, committedOffset: -1, committedLeaderEpoch: -1, metadata: "", errorCode: ErrorCode.UNKNOWN_TOPIC_ID })) });
+          return { groupId: g.groupId, topics, errorCode: ErrorCode.NONE };
+        }),
       };
+    }
     if (denied(req.groupId)) return { topics: [], errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
     return { topics: fetchGroup(ctx, req.groupId, req.topics, req.requireStable), errorCode: ErrorCode.NONE };
   },

@@ -73,7 +73,7 @@ function sample(fields: readonly Field[], v: number, flex: boolean, rand: Rand, 
         o[f.name] = Array.from({ length: n }, () => (f.kind === "struct" ? sample(f.fields!, v, flex, rand, depth + 1) : scalar(f, f.kind, v, rand, true)));
       }
     } else if (f.kind === "struct") {
-      o[f.name] = f.tag !== undefined && rand() < 0.3 ? undefined : sample(f.fields!, v, flex, rand, depth + 1);
+      o[f.name] = f.tag !== undefined && rand() < 0.3 ? undefined : nullable && rand() < 0.3 ? null : sample(f.fields!, v, flex, rand, depth + 1);
     } else o[f.name] = scalar(f, f.kind, v, rand, false);
   }
   return o;
