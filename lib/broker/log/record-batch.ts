@@ -5,7 +5,7 @@
  */
 import * as zlib from "node:zlib";
 import { crc32c } from "./crc32c";
-import { compress, decompress } from "./compression";
+import { compress, decompress } from "../../protocol/compression";
 import { LogError, LogErrorCode } from "./errors";
 
 export { LogError } from "./errors";

@@ -2,14 +2,10 @@
  * Kafka record batches (magic 2) straight to and from columns. Decoding walks each batch once: varints in a
  * tight loop over the fetch buffer, keys and values as views into it (no copy), headers parsed only when
  * asked for, control batches and aborted transactions dropped (read_committed, as Kafka's consumer does).
- * Encoding writes one batch per call, optionally compressed. Compression: gzip (node:zlib), snappy
- * (snappyjs, raw or xerial-framed as the Java client writes it), lz4 (lz4js, LZ4 frames) and zstd (fzstd,
- * decompression only).
+ * Encoding writes one batch per call, optionally compressed. The codecs are lib/protocol/compression.ts, which
+ * the broker's log cleaner uses too (zstd: decompression only).
  */
-import * as zlib from "node:zlib";
-import * as fzstd from "fzstd";
-import * as lz4js from "lz4js";
-import * as snappyjs from "snappyjs";
+import { CODEC_ZSTD, compress, decompress } from "../../protocol/compression";
 import type { Compression } from "../types";
 
 export type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
@@ -29,54 +25,17 @@ export function emptyColumns(): RecordColumns {
 }
 
 const CODECS: Compression[] = ["none", "gzip", "snappy", "lz4", "zstd"];
-const XERIAL = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
 /** Largest inflated records section accepted from one batch. */
 const MAX_INFLATED = 256 * 1024 * 1024;
 
 function inflate(codec: number, data: Buffer): Buffer {
-  switch (codec) {
-    case 1:
-      return zlib.gunzipSync(data, { maxOutputLength: MAX_INFLATED });
-    case 2: {
-      if (data.length >= 16 && data.subarray(0, 8).equals(XERIAL)) {
-        const parts: Buffer[] = [];
-        for (let at = 16; at + 4 <= data.length; ) {
-          const n = data.readInt32BE(at);
-          parts.push(Buffer.from(snappyjs.uncompress(data.subarray(at + 4, at + 4 + n))));
-          at += 4 + n;
-        }
-        return Buffer.concat(parts);
-      }
-      return Buffer.from(snappyjs.uncompress(data));
-    }
-    case 3: {
-      const out = lz4js.decompress(data);
-      return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
-    }
-    case 4: {
-      const out = fzstd.decompress(data);
-      return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
-    }
-    default:
-      throw new Error(`record batch with unknown compression codec ${codec}: the broker sent data this client cannot read`);
-  }
+  if (codec > CODEC_ZSTD) throw new Error(`record batch with unknown compression codec ${codec}: the broker sent data this client cannot read`);
+  return decompress(codec, data, MAX_INFLATED);
 }
 
 export function deflate(codec: Compression, data: Buffer): Buffer {
-  switch (codec) {
-    case "none":
-      return data;
-    case "gzip":
-      return zlib.gzipSync(data, { level: 1 });
-    case "snappy":
-      return Buffer.from(snappyjs.compress(data));
-    case "lz4": {
-      const out = lz4js.compress(data);
-      return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
-    }
-    default:
-      throw new Error(`compression ${codec} is not supported when producing: use none, gzip, snappy or lz4`);
-  }
+  if (codec === "zstd") throw new Error(`compression ${codec} is not supported when producing: use none, gzip, snappy or lz4`);
+  return compress(CODECS.indexOf(codec), data, undefined, 1).data;
 }
 
 /** int64 at `at` as a number (offsets, timestamps, producer ids stay below 2^53). */

@@ -1,9 +1,10 @@
 /**
- * The record-batch codecs the log cleaner needs to rewrite compressed batches: gzip (node:zlib), snappy
- * (snappyjs; raw, or xerial-framed as the Java client writes it, and written back the same way), lz4 (lz4js, LZ4
- * frames as Kafka uses them) and zstd. lib/client/wire/batches.ts has the client's own copy (rooms do not share
- * code except through lib/core and lib/protocol) (fzstd: decompression only, so a zstd batch the cleaner rewrites is
- * written gzip-compressed; see lib/broker/README.md).
+ * The record-batch codecs, for both ends of the wire: the client inflates what it fetches and compresses what it
+ * produces; the broker's log cleaner inflates compressed batches and writes the records it keeps back with the
+ * same codec. gzip (node:zlib), snappy (snappyjs; raw, or xerial-framed as the Java client writes it, and written
+ * back the same way), lz4 (lz4js, LZ4 frames as Kafka uses them) and zstd (fzstd: decompression only, so there
+ * is no zstd compressor here: a zstd batch the cleaner rewrites is written gzip-compressed, see
+ * lib/broker/README.md, and producers cannot choose zstd).
  */
 import * as zlib from "node:zlib";
 import * as fzstd from "fzstd";
@@ -81,15 +82,15 @@ export function decompress(codec: number, data: Buffer, maxBytes: number): Buffe
 /**
  * Compresses a records section with the codec its batch had (`original` is the batch's compressed section, so a
  * xerial-framed snappy section is framed again); zstd, which has no compressor here, becomes gzip. Returns the
- * codec used and the bytes.
+ * codec used and the bytes. `gzipLevel`: the producer trades ratio for speed (1), the cleaner keeps zlib's default.
  */
-export function compress(codec: number, data: Buffer, original?: Buffer): { codec: number; data: Buffer } {
+export function compress(codec: number, data: Buffer, original?: Buffer, gzipLevel?: number): { codec: number; data: Buffer } {
   switch (codec) {
     case CODEC_NONE:
       return { codec, data };
     case CODEC_GZIP:
     case CODEC_ZSTD:
-      return { codec: CODEC_GZIP, data: zlib.gzipSync(data) };
+      return { codec: CODEC_GZIP, data: zlib.gzipSync(data, gzipLevel === undefined ? {} : { level: gzipLevel }) };
     case CODEC_SNAPPY: {
       if (!original || !isXerial(original)) return { codec, data: view(snappyjs.compress(data)) };
       const head = Buffer.alloc(16);
