@@ -107,6 +107,11 @@ export function bind(e: Expr, ctx: BindContext): BExpr {
       }
       const one: BExpr = { k: "lit", value: 1, type: IntegerType };
       const args = e.args.map((a) => (a.t === "star" && e.name === "count" ? one : bind(a, ctx)));
+      const key = e.args[1];
+      if (e.name === "element_at_0" && args[0].type.kind === "struct" && key?.t === "lit" && typeof key.value === "string") {
+        // Spark's ExtractValue: s["f"] and s.getItem("f") on a struct extract the field, as s.f does.
+        return fieldAccess(args[0], key.value, exprName(e.args[0]));
+      }
       const out = functions.resolveScalar(e.name, args, e);
       if (!out) {
         const hint = didYouMean(e.name, functions.names());
