@@ -83,7 +83,8 @@ export interface ScalarDef {
  */
 export interface AggDef {
   readonly name: string;
-  resolve(args: BExpr[], distinct: boolean): { type: DataType; args?: BExpr[] };
+  /** `impl`: the aggregate that runs this call instead (sum of BIGINT values runs the exact 64-bit sum). */
+  resolve(args: BExpr[], distinct: boolean): { type: DataType; args?: BExpr[]; impl?: AggDef };
   /** Accumulator slots and their initial values (JS expressions, evaluated per new group). */
   readonly init: string[];
   /** Statement updating slots `a[s0]`, `a[s1]`... from `v`. `S(k)` names slot k. */
@@ -104,7 +105,8 @@ export class AnalysisError extends Error {
 
 export function litType(v: unknown): DataType {
   if (v === null || v === undefined) return NullType;
-  if (typeof v === "number") return Number.isInteger(v) && Math.abs(v) <= 2147483647 ? IntegerType : DoubleType;
+  // As PySpark's lit(): an int beyond 32 bits is a BIGINT (a double beyond 64 bits).
+  if (typeof v === "number") return Number.isInteger(v) ? (Math.abs(v) <= 2147483647 ? IntegerType : Math.abs(v) < 2 ** 63 ? LongType : DoubleType) : DoubleType;
   if (typeof v === "bigint") return LongType;
   if (typeof v === "string") return StringType;
   if (typeof v === "boolean") return BooleanType;

@@ -281,7 +281,7 @@ export class Parser {
   private unary(): Expr {
     if (this.tryOp("-")) {
       const e = this.unary();
-      if (e.t === "lit" && typeof e.value === "number") return { t: "lit", value: -e.value, type: e.type };
+      if (e.t === "lit" && (typeof e.value === "number" || typeof e.value === "bigint")) return { t: "lit", value: -e.value, type: e.type };
       return fn("negative", e);
     }
     if (this.tryOp("+")) return this.unary();
@@ -336,6 +336,8 @@ export class Parser {
       const n = Number(suffix ? t.v.slice(0, -1) : t.v);
       const isInt = /^\d+$/.test(suffix ? t.v.slice(0, -1) : t.v);
       const kind = suffix === "l" ? "long" : suffix === "d" || suffix === "f" ? "double" : isInt ? (Math.abs(n) <= 2147483647 ? "integer" : "long") : "double";
+      // A BIGINT literal beyond 2^53 stays exact (a bigint; expr/long.ts).
+      if (kind === "long" && isInt && !Number.isSafeInteger(n)) return { t: "lit", value: BigInt(suffix ? t.v.slice(0, -1) : t.v), type: { kind } };
       return { t: "lit", value: n, type: { kind } };
     }
     if (t.k === "str") return lit(t.v);

@@ -3,6 +3,7 @@
  * JSON conversion to a schema. Each is a small monomorphic function so V8 inlines it into the compiled loops.
  */
 import type { DataType, StructType } from "../types";
+import { doubleToLong, fromBig, parseLong } from "./long";
 
 /** A value as text: strings as they are, numbers, booleans and bigints by String(), objects as JSON. */
 export function valueText(v: unknown): string {
@@ -240,7 +241,21 @@ export function castFunction(from: DataType, to: DataType): (v: unknown) => unkn
         return s === "true" || s === "t" || s === "yes" || s === "y" || s === "1" ? true : s === "false" || s === "f" || s === "no" || s === "n" || s === "0" ? false : null;
       };
       return (v) => (v as number) !== 0;
-    case "byte": case "short": case "integer": case "long": {
+    case "long":
+      // Exact to 64 bits (expr/long.ts): integer text and doubles beyond 2^53 become bigints.
+      if (fk === "string" || fk === "binary") return (v) => {
+        const s = fk === "binary" ? toStr(v, from) : (v as string);
+        const exact = parseLong(s);
+        if (exact !== null) return exact;
+        const n = strToNumber(s);
+        return n === null ? null : doubleToLong(n);
+      };
+      if (fk === "float" || fk === "double" || fk === "decimal") return (v) => doubleToLong(v as number);
+      if (fk === "boolean") return (v) => (v ? 1 : 0);
+      if (fk === "timestamp") return (v) => Math.floor((v as number) / 1000);
+      return (v) => v;
+    case "byte": case "short": case "integer": {
+      if (fk === "long") return (v) => Math.trunc(Number(v));
       if (fk === "string" || fk === "binary") return (v) => {
         const n = strToNumber(fk === "binary" ? toStr(v, from) : (v as string));
         return n === null ? null : Math.trunc(n);
@@ -253,12 +268,13 @@ export function castFunction(from: DataType, to: DataType): (v: unknown) => unkn
       if (fk === "string" || fk === "binary") return (v) => strToNumber(fk === "binary" ? toStr(v, from) : (v as string));
       if (fk === "boolean") return (v) => (v ? 1 : 0);
       if (fk === "timestamp") return (v) => (v as number) / 1000;
+      if (fk === "long") return (v) => Number(v);
       return (v) => v;
     }
     case "timestamp": {
       if (fk === "string" || fk === "binary") return (v) => parseTimestamp(fk === "binary" ? toStr(v, from) : (v as string));
       if (fk === "date") return (v) => (v as number) * DAY_MS;
-      if (fk === "byte" || fk === "short" || fk === "integer" || fk === "long" || fk === "float" || fk === "double" || fk === "decimal") return (v) => (v as number) * 1000;
+      if (fk === "byte" || fk === "short" || fk === "integer" || fk === "long" || fk === "float" || fk === "double" || fk === "decimal") return (v) => Number(v) * 1000;
       break;
     }
     case "date": {
@@ -299,7 +315,15 @@ export function jsonToValue(v: unknown, t: DataType, bad: { flag: boolean }): un
     case "string":
       if (typeof v === "string") return v;
       return valueText(v);
-    case "byte": case "short": case "integer": case "long":
+    case "long": {
+      if (typeof v === "number" && Number.isSafeInteger(v)) return v;
+      if (typeof v === "bigint") return fromBig(v) ?? ((bad.flag = true), null);
+      const exact = typeof v === "string" ? parseLong(v) : null;
+      if (exact !== null) return exact;
+      bad.flag = true;
+      return null;
+    }
+    case "byte": case "short": case "integer":
       if (typeof v === "number" && Number.isInteger(v)) return v;
       if (typeof v === "string" && /^-?\d+$/.test(v.trim())) return Number(v);
       bad.flag = true;
@@ -419,6 +443,8 @@ export function valueToJsonText(v: unknown, t: DataType): string {
       }
       return `{${parts.join(",")}}`;
     }
+    case "long":
+      return String(v); // exact beyond 2^53 (a bigint there)
     case "array":
       return `[${(v as unknown[]).map((x) => valueToJsonText(x, t.elementType)).join(",")}]`;
     case "map":

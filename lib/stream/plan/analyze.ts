@@ -358,7 +358,7 @@ export function analyzeAggregate(child: PlanNode, keyExprs: Expr[], aggExprs: Ex
     if (slot === undefined) {
       slot = slots.length;
       slotKeys.set(key, slot);
-      slots.push({ fn: name, def, arg, distinct });
+      slots.push({ fn: name, def: ("impl" in r && r.impl) || def, arg, distinct });
       slotFields.push({ name: `__agg${slot}`, type: r.type, nullable: true });
     }
     return { k: "col", index: keyFields.length + slot, type: r.type, name: `__agg${slot}` };

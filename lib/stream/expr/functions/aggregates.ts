@@ -3,6 +3,7 @@ import type { BExpr } from "../bound";
 import { DoubleType, LongType, isNumeric, isIntegral } from "../../types";
 import { need, isStringy, toDouble } from "./common";
 import type { FunctionRegistry } from "./registry";
+import { fromBig, longOverflow } from "../long";
 
 const setSave = (slots: unknown[]) => slots.map((s) => (s instanceof Set ? [...s] : s));
 const setLoad = (saved: unknown[]) => saved.map((s) => new Set(s as unknown[]));
@@ -19,10 +20,20 @@ export function registerAggregateFunctions(r: FunctionRegistry): void {
     update: (v, S) => `if (${v} != null) ${S(0)}++;`,
     finalize: (s) => s[0],
   });
+  // The sum of integral values is a BIGINT, exact to 64 bits (expr/long.ts): numbers while the sum is a safe
+  // integer, a bigint beyond; beyond 64 bits the query fails (ARITHMETIC_OVERFLOW), as Spark's ANSI mode.
+  const sumLong = r.aggregate("__sum_long", {
+    resolve: () => ({ type: LongType }),
+    init: ["null"],
+    update: (v, S) => `if (${v} != null) { const s = ${S(0)}; ${S(0)} = s === null ? ${v} : (typeof s === "number" && typeof ${v} === "number" && Number.isSafeInteger(s + ${v})) ? s + ${v} : BigInt(s) + BigInt(${v}); }`,
+    finalize: (s) => (typeof s[0] === "bigint" ? (fromBig(s[0]) ?? longOverflow(-1, "try_add")) : s[0]),
+    save: (slots) => slots.map((x) => (typeof x === "bigint" ? { $long: x.toString() } : x)),
+    load: (saved) => saved.map((x) => (x !== null && typeof x === "object" && "$long" in x ? BigInt((x as { $long: string }).$long) : x)),
+  });
   r.aggregate("sum", {
     resolve: (args) => {
       const t = numericArg("sum")(args);
-      return { type: isIntegral(t) ? LongType : DoubleType, args: [isStringy(t) ? toDouble(args[0]) : args[0]] };
+      return { type: isIntegral(t) ? LongType : DoubleType, args: [isStringy(t) ? toDouble(args[0]) : args[0]], ...(isIntegral(t) ? { impl: sumLong } : {}) };
     },
     init: ["null"],
     update: (v, S) => `if (${v} != null) ${S(0)} = ${S(0)} === null ? ${v} : ${S(0)} + ${v};`,

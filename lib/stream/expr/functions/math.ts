@@ -4,6 +4,12 @@ import { RowError, type CodeGen } from "../gen";
 import { TimestampType, DateType, IntervalType, IntegerType, LongType, DoubleType, typeString, isNumeric, isIntegral, widerNumeric } from "../../types";
 import { fail, need, isStringy, toDouble } from "./common";
 import type { FunctionRegistry } from "./registry";
+import { fromBig, longAdd, longArithCode, longMul, longSub, longToDouble, type Long } from "../long";
+
+/** a % b over longs when one is a bigint (the sign of the dividend, as Java's). */
+function longMod(a: Long, b: Long): Long {
+  return fromBig(BigInt(a) % BigInt(b))!;
+}
 
 /** Spark 4 runs in ANSI mode (spark.sql.ansi.enabled=true): dividing by zero fails the query, naming the row. */
 function divideByZero(row: number): never {
@@ -33,8 +39,14 @@ function arith(op: string, tryMode = false) {
     },
     gen(a: string[], cg: CodeGen, call: CallExpr) {
       const zero = tryMode ? "null" : `${cg.konst(divideByZero)}(i)`;
-      if (op === "/") return `${a[1]} === 0 ? ${zero} : ${a[0]} / ${a[1]}`;
+      // BIGINT operands may be bigints beyond 2^53 (expr/long.ts): / works on their doubles, % exactly.
+      if (op === "/") {
+        const [x, y] = a.map((v, k) => (call.args[k].type.kind === "long" ? `${cg.konst(longToDouble)}(${v})` : v));
+        return `${y} === 0 ? ${zero} : ${x} / ${y}`;
+      }
+      if (op === "%" && call.type.kind === "long") return `${a[1]} == 0 ? ${zero} : (typeof ${a[0]} === "number" && typeof ${a[1]} === "number" ? ${a[0]} % ${a[1]} : ${cg.konst(longMod)}(${a[0]}, ${a[1]}))`;
       if (op === "%") return `${a[1]} === 0 ? ${zero} : ${a[0]} % ${a[1]}`;
+      if (call.type.kind === "long" && (op === "+" || op === "-" || op === "*")) return longArithCode(op, a[0], a[1], cg.konst(op === "+" ? longAdd : op === "-" ? longSub : longMul));
       if (call.type.kind === "date") return `${a[0]} ${op} ${a[1]}`;
       if (call.type.kind === "timestamp" && call.args[1].type.kind !== "interval") return `${a[0]} ${op} ${a[1]} * 1000`;
       const raw = `${a[0]} ${op} ${a[1]}`;

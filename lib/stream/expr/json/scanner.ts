@@ -154,6 +154,7 @@ export function makeFlatScanner(names: string[], kinds: readonly string[] = []):
   const nk = keys.length;
   // Timestamp fields are parsed from the bytes (the common ISO forms; others go to the string path).
   const isTs = names.map((_, k) => kinds[k] === "timestamp");
+  const isLong = names.map((_, k) => kinds[k] === "long");
   const interns = names.map(() => new StringInterner());
   const ws = isWs;
   const findKey = (b: Buffer, s: number, e: number, hint: number): number => {
@@ -254,6 +255,8 @@ export function makeFlatScanner(names: string[], kinds: readonly string[] = []):
           if (isTs[field]) return false; // a number as a timestamp: the string path converts it
           // Exact when the digits fit in 2^53 and the scale is an exact power of ten: the same double as JSON.parse.
           value = simpleNum && digits <= 15 ? (neg ? -mant : mant) / scale : Number(b.toString("latin1", vs, i));
+          // A BIGINT beyond 2^53 stays exact: its digits as a bigint (the reader checks the 64-bit range).
+          if (isLong[field] && simpleNum && scale === 1 && !Number.isSafeInteger(value)) value = BigInt(b.toString("latin1", vs, i));
           if (Number.isNaN(value)) return false;
         }
       } else if (c === 116) {
