@@ -156,7 +156,13 @@ export const CORPUS: CorpusQuery[] = [
     { raw: true, batches: [["a", "b"], ["c", "d"]] }),
   // ---- 64-bit integers -------------------------------------------------------------------------------------
   q("64-bit integers beyond 2^53", "types", (df) => df.select("id", "qty").withColumn("next", col("qty").plus(1)), 'df.select("id", "qty").withColumn("next", F.col("qty") + 1)',
-    { schema: "id INT, qty BIGINT", batches: [['{"id": 1, "qty": 9007199254740993}', '{"id": 2, "qty": 9223372036854775806}']], known: "BIGINT values are JS numbers in streamlab: 9007199254740993 becomes 9007199254740992" }),
+    { schema: "id INT, qty BIGINT", batches: [['{"id": 1, "qty": 9007199254740993}', '{"id": 2, "qty": 9223372036854775806}']] }),
+  q("BIGINT sum, min, max, count beyond 2^53", "types", (df) => df.groupBy("id").agg(sum("qty").alias("s"), min("qty").alias("mn"), max("qty").alias("mx"), count("qty").alias("n")),
+    'df.groupBy("id").agg(F.sum("qty").alias("s"), F.min("qty").alias("mn"), F.max("qty").alias("mx"), F.count("qty").alias("n"))',
+    { mode: "complete", schema: "id INT, qty BIGINT", batches: [['{"id": 1, "qty": 9007199254740993}', '{"id": 1, "qty": 4503599627370497}'], ['{"id": 1, "qty": -9007199254740993}', '{"id": 2, "qty": 9223372036854775000}']] }),
+  sx("BIGINT arithmetic, casts and comparisons beyond 2^53", "types", ["id", "qty * 2 AS dbl", "qty - 9007199254740993 AS d", "CAST(qty AS STRING) AS s", "CAST(CAST(qty AS STRING) AS BIGINT) AS back", "qty > 9007199254740992 AS gt", "qty % 10 AS m", "to_json(named_struct('q', qty)) AS j"],
+    { schema: "id INT, qty BIGINT", batches: [['{"id": 1, "qty": 9007199254740993}', '{"id": 2, "qty": -4611686018427387904}']] }),
+  sx("BIGINT overflow (ANSI)", "types", ["id", "qty + 9223372036854775000 AS o"], { schema: "id INT, qty BIGINT", batches: [['{"id": 1, "qty": 9007199254740993}']], sparkRejects: true }),
   // ---- aggregations ----------------------------------------------------------------------------------------
   q("groupBy().count() complete", "aggregate", (df) => df.groupBy("name").count(), 'df.groupBy("name").count()', { mode: "complete" }),
   q("sum, avg, min, max, count complete", "aggregate",
