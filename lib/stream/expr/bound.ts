@@ -25,6 +25,8 @@ export type CallMeta =
   | { kind: "udf"; name: string; fn: (...args: unknown[]) => unknown; vectorized: boolean }
   /** from_avro/to_avro/from_protobuf/to_protobuf: the compiled codec, value and row index in, value out. */
   | { kind: "codec"; decode: (value: unknown, row: number) => unknown }
+  /** round/bround of a DECIMAL: the digits kept, the input and result scales, ties to even (bround). */
+  | { kind: "round"; digits: number; from: number; to: number; even: boolean }
   | {
       kind: "from_json";
       /** The schema as written (without the corrupt-record column). */

@@ -282,6 +282,7 @@ export class Parser {
     if (this.tryOp("-")) {
       const e = this.unary();
       if (e.t === "lit" && (typeof e.value === "number" || typeof e.value === "bigint")) return { t: "lit", value: -e.value, type: e.type };
+      if (e.t === "lit" && e.type?.kind === "decimal" && typeof e.value === "string") return { t: "lit", value: /^[0.]+$/.test(e.value) ? e.value : `-${e.value}`, type: e.type };
       return fn("negative", e);
     }
     if (this.tryOp("+")) return this.unary();
@@ -335,6 +336,18 @@ export class Parser {
       const suffix = /[LlDdSsYyFf]$/.exec(t.v)?.[0].toLowerCase();
       const n = Number(suffix ? t.v.slice(0, -1) : t.v);
       const isInt = /^\d+$/.test(suffix ? t.v.slice(0, -1) : t.v);
+      const body = suffix ? t.v.slice(0, -1) : t.v;
+      // Spark's exact literals: 2.5 is DECIMAL(2,1), 0.05 DECIMAL(2,2); an integer beyond BIGINT is DECIMAL(n,0).
+      const dec = /^(\d*)\.(\d*)$/.exec(body);
+      if (!suffix && (dec || (isInt && BigInt(body) > 9223372036854775807n))) {
+        const intPart = (dec ? dec[1] : body).replace(/^0+/, "");
+        const frac = dec ? dec[2] : "";
+        const digits = (intPart + frac).replace(/^0+/, "").length;
+        const scale = frac.length;
+        const precision = Math.max(digits, scale, 1);
+        if (precision > 38) return { t: "lit", value: n, type: { kind: "double" } };
+        return { t: "lit", value: `${intPart || "0"}${scale ? `.${frac}` : ""}`, type: { kind: "decimal", precision, scale } };
+      }
       const kind = suffix === "l" ? "long" : suffix === "d" || suffix === "f" ? "double" : isInt ? (Math.abs(n) <= 2147483647 ? "integer" : "long") : "double";
       // A BIGINT literal beyond 2^53 stays exact (a bigint; expr/long.ts).
       if (kind === "long" && isInt && !Number.isSafeInteger(n)) return { t: "lit", value: BigInt(suffix ? t.v.slice(0, -1) : t.v), type: { kind } };

@@ -45,7 +45,8 @@ export function makeJsonParser(schema: StructType, mode: JsonMode, corruptName: 
       const read = `let ${v} = vals[${i}]; if (${v} === undefined) ${v} = null;`;
       switch (f.type.kind) {
         case "string": return `${read} else if (typeof ${v} !== "string" && ${v} !== null) ${v} = typeof ${v} === "object" ? JSON.stringify(${v}) : String(${v});`;
-        case "double": case "float": case "decimal": return `${read} else if (typeof ${v} !== "number" && ${v} !== null) ${v} = J(${v}, T[${i}], bad);`;
+        case "decimal": return `${read} else if (${v} !== null) ${v} = J(${v}, T[${i}], bad);`;
+        case "double": case "float": return `${read} else if (typeof ${v} !== "number" && ${v} !== null) ${v} = J(${v}, T[${i}], bad);`;
         case "long": return `${read} else if ((typeof ${v} !== "number" || !Number.isSafeInteger(${v})) && ${v} !== null) ${v} = J(${v}, T[${i}], bad);`;
         case "integer": case "short": case "byte": return `${read} else if ((typeof ${v} !== "number" || !Number.isInteger(${v})) && ${v} !== null) ${v} = J(${v}, T[${i}], bad);`;
         case "boolean": return `${read} else if (typeof ${v} !== "boolean" && ${v} !== null) ${v} = J(${v}, T[${i}], bad);`;
