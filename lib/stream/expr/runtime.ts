@@ -470,7 +470,7 @@ export function valueToJsonText(v: unknown, t: DataType): string {
     }
     case "long":
     case "decimal":
-      return String(v); // exact: a bigint beyond 2^53, a decimal's digits
+      return valueText(v); // exact: a bigint beyond 2^53, a decimal's digits
     case "array":
       return `[${(v as unknown[]).map((x) => valueToJsonText(x, t.elementType)).join(",")}]`;
     case "map":

@@ -26,7 +26,7 @@ export interface StructField {
 
 export type StructType = { kind: "struct"; fields: StructField[] };
 
-const prim = (kind: PrimitiveKind): DataType => ({ kind }) as DataType;
+const prim = (kind: PrimitiveKind): DataType => ({ kind });
 export const StringType = prim("string");
 export const BinaryType = prim("binary");
 export const BooleanType = prim("boolean");
