@@ -361,7 +361,7 @@ const TYPES: Record<string, unknown> = {
   StructField: (name: string, type: DataType, nullable = true) => field(name, type, nullable),
   StringType: typeCtor(StringType), BinaryType: typeCtor(BinaryType), BooleanType: typeCtor(BooleanType), IntegerType: typeCtor(IntegerType),
   LongType: typeCtor(LongType), DoubleType: typeCtor(DoubleType), FloatType: typeCtor(FloatType), TimestampType: typeCtor(TimestampType),
-  DateType: typeCtor(DateType), ShortType: typeCtor({ kind: "short" }), ByteType: typeCtor({ kind: "byte" }), DecimalType: typeCtor({ kind: "decimal" }),
+  DateType: typeCtor(DateType), ShortType: typeCtor({ kind: "short" }), ByteType: typeCtor({ kind: "byte" }), DecimalType: (precision = 10, scale = 0): DataType => ({ kind: "decimal", precision, scale }),
   ArrayType: (t: DataType) => arrayType(t), MapType: (k: DataType, v: DataType) => mapType(k, v),
 };
 

@@ -359,7 +359,7 @@ describe("StreamingOuterJoinSuite", () => {
         t2.checkNewAnswer([...outerResult]);
         stateTotal(t2, 2);
       }
-    }, { known: "the ANSI interval literal interval '3:30' minute to second does not parse (the 5 s and '3 minutes 30 seconds' parts pass)" });
+    });
   }
 
   for (const [name, how, cond, first, second] of [

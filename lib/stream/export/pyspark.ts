@@ -162,6 +162,8 @@ function sqlLiteral(v: unknown, type?: DataType): string {
     if (type?.kind === "long" && Number.isInteger(v)) return `${v}L`;
     return Number.isInteger(v) && Math.abs(v) <= 2147483647 ? String(v) : Number.isInteger(v) ? `${v}L` : `${v}D`;
   }
+  // A decimal literal's text is Spark's decimal literal (2.5 is DECIMAL(2,1) there too); BD keeps big ones decimal.
+  if (typeof v === "string" && type?.kind === "decimal") return `${v}BD`;
   if (typeof v === "string") return sqlString(v);
   if (v instanceof Date) return `TIMESTAMP '${v.toISOString().replace("T", " ").replace("Z", "")}'`;
   if (Array.isArray(v)) return `array(${v.map((x) => sqlLiteral(x)).join(", ")})`;

@@ -210,6 +210,7 @@ export function exprSql(e: Expr): string {
       if (e.name === "isnull") return `(${exprSql(e.args[0])} IS NULL)`;
       if (e.name === "isnotnull") return `(${exprSql(e.args[0])} IS NOT NULL)`;
       if (e.name === "get_field") return `${exprSql(e.args[0])}.${String((e.args[1] as { value: unknown }).value)}`;
+      if (e.name === "element_at_0") return `${exprSql(e.args[0])}[${exprSql(e.args[1])}]`;
       if (e.name === "in") return `(${exprSql(e.args[0])} IN (${e.args.slice(1).map(exprSql).join(", ")}))`;
       if (e.name === "window" || e.name === "session_window") return e.name;
       if (e.name === "count" && e.args.length === 1 && e.args[0].t === "star") return "count(1)";

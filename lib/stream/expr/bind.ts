@@ -8,6 +8,7 @@ import { exprName } from "./ast";
 import { type StructType, typeString, commonType, StringType, BooleanType, IntegerType, NullType, type DataType } from "../types";
 import { didYouMean } from "../../core";
 import { castFunction } from "./runtime";
+import { fromBig } from "./long";
 import { AnalysisError, castTo, columnNames, litType, type BExpr, type FnExpr } from "./bound";
 import { functions } from "./functions";
 import { bindUdf, registeredUdf, type UdfSpec } from "./udf";
@@ -43,6 +44,10 @@ export function fieldAccess(e: BExpr, name: string, where: string): BExpr {
   return { k: "field", child: e, name: f.name, type: f.type };
 }
 
+function fail64(v: bigint): never {
+  throw new AnalysisError(`the literal ${v} does not fit in a BIGINT (64 bits): use a DOUBLE or a DECIMAL`);
+}
+
 /** Spark 4 (ANSI mode) fails the query when an explicit CAST of a string to one of these meets a malformed value. */
 const ANSI_CAST_TARGETS = new Set(["byte", "short", "integer", "long", "float", "double", "decimal", "boolean", "date", "timestamp"]);
 
@@ -54,7 +59,9 @@ export function bind(e: Expr, ctx: BindContext): BExpr {
       throw new AnalysisError(`'${[...e.qualifier, "*"].join(".")}' can only be used in select, not inside an expression`);
     case "lit": {
       const type = e.type ?? litType(e.value);
-      const value = e.value instanceof Date ? e.value.getTime() : e.value;
+      // A bigint is a BIGINT in its one representation (a number while safe; expr/long.ts).
+      let value = e.value instanceof Date ? e.value.getTime() : typeof e.value === "bigint" ? fromBig(e.value) ?? fail64(e.value) : e.value;
+      if (type.kind === "long" && typeof value === "number" && !Number.isSafeInteger(value)) value = fromBig(BigInt(value)) ?? fail64(BigInt(value));
       return { k: "lit", value, type };
     }
     case "alias":
@@ -107,6 +114,11 @@ export function bind(e: Expr, ctx: BindContext): BExpr {
       }
       const one: BExpr = { k: "lit", value: 1, type: IntegerType };
       const args = e.args.map((a) => (a.t === "star" && e.name === "count" ? one : bind(a, ctx)));
+      const key = e.args[1];
+      if (e.name === "element_at_0" && args[0].type.kind === "struct" && key?.t === "lit" && typeof key.value === "string") {
+        // Spark's ExtractValue: s["f"] and s.getItem("f") on a struct extract the field, as s.f does.
+        return fieldAccess(args[0], key.value, exprName(e.args[0]));
+      }
       const out = functions.resolveScalar(e.name, args, e);
       if (!out) {
         const hint = didYouMean(e.name, functions.names());

@@ -25,6 +25,8 @@ export type CallMeta =
   | { kind: "udf"; name: string; fn: (...args: unknown[]) => unknown; vectorized: boolean }
   /** from_avro/to_avro/from_protobuf/to_protobuf: the compiled codec, value and row index in, value out. */
   | { kind: "codec"; decode: (value: unknown, row: number) => unknown }
+  /** round/bround of a DECIMAL: the digits kept, the input and result scales, ties to even (bround). */
+  | { kind: "round"; digits: number; from: number; to: number; even: boolean }
   | {
       kind: "from_json";
       /** The schema as written (without the corrupt-record column). */
@@ -83,7 +85,8 @@ export interface ScalarDef {
  */
 export interface AggDef {
   readonly name: string;
-  resolve(args: BExpr[], distinct: boolean): { type: DataType; args?: BExpr[] };
+  /** `impl`: the aggregate that runs this call instead (sum of BIGINT values runs the exact 64-bit sum). */
+  resolve(args: BExpr[], distinct: boolean): { type: DataType; args?: BExpr[]; impl?: AggDef };
   /** Accumulator slots and their initial values (JS expressions, evaluated per new group). */
   readonly init: string[];
   /** Statement updating slots `a[s0]`, `a[s1]`... from `v`. `S(k)` names slot k. */
@@ -104,7 +107,8 @@ export class AnalysisError extends Error {
 
 export function litType(v: unknown): DataType {
   if (v === null || v === undefined) return NullType;
-  if (typeof v === "number") return Number.isInteger(v) && Math.abs(v) <= 2147483647 ? IntegerType : DoubleType;
+  // As PySpark's lit(): an int beyond 32 bits is a BIGINT (a double beyond 64 bits).
+  if (typeof v === "number") return Number.isInteger(v) ? (Math.abs(v) <= 2147483647 ? IntegerType : Math.abs(v) < 2 ** 63 ? LongType : DoubleType) : DoubleType;
   if (typeof v === "bigint") return LongType;
   if (typeof v === "string") return StringType;
   if (typeof v === "boolean") return BooleanType;

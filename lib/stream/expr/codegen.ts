@@ -64,7 +64,7 @@ export function gen(e: BExpr, cg: CodeGen): string {
       if (e.ansi && INTEGRAL.has(e.type.kind)) {
         cg.emit(`let ${t} = ${c} == null ? null : ${f}(${c});`);
         cg.emit(`if (${t} !== null && !${cg.konst(INTEGER_TEXT)}.test(String(${c}))) ${t} = null;`);
-      } else cg.emit(`const ${t} = ${c} == null ? null : ${f}(${c});`);
+      } else cg.emit(`const ${t} = ${c} == null ? null : ${f}(${c}, i);`);
       if (e.ansi === "fail") cg.emit(`if (${t} === null && ${c} != null) ${cg.konst(castInvalidInput(e.child.type, e.type))}(i, ${c});`);
       return t;
     }

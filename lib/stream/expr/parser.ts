@@ -281,7 +281,8 @@ export class Parser {
   private unary(): Expr {
     if (this.tryOp("-")) {
       const e = this.unary();
-      if (e.t === "lit" && typeof e.value === "number") return { t: "lit", value: -e.value, type: e.type };
+      if (e.t === "lit" && (typeof e.value === "number" || typeof e.value === "bigint")) return { t: "lit", value: -e.value, type: e.type };
+      if (e.t === "lit" && e.type?.kind === "decimal" && typeof e.value === "string") return { t: "lit", value: /^[0.]+$/.test(e.value) ? e.value : `-${e.value}`, type: e.type };
       return fn("negative", e);
     }
     if (this.tryOp("+")) return this.unary();
@@ -335,7 +336,21 @@ export class Parser {
       const suffix = /[LlDdSsYyFf]$/.exec(t.v)?.[0].toLowerCase();
       const n = Number(suffix ? t.v.slice(0, -1) : t.v);
       const isInt = /^\d+$/.test(suffix ? t.v.slice(0, -1) : t.v);
+      const body = suffix ? t.v.slice(0, -1) : t.v;
+      // Spark's exact literals: 2.5 is DECIMAL(2,1), 0.05 DECIMAL(2,2); an integer beyond BIGINT is DECIMAL(n,0).
+      const dec = /^(\d*)\.(\d*)$/.exec(body);
+      if (!suffix && (dec || (isInt && BigInt(body) > 9223372036854775807n))) {
+        const intPart = (dec ? dec[1] : body).replace(/^0+/, "");
+        const frac = dec ? dec[2] : "";
+        const digits = (intPart + frac).replace(/^0+/, "").length;
+        const scale = frac.length;
+        const precision = Math.max(digits, scale, 1);
+        if (precision > 38) return { t: "lit", value: n, type: { kind: "double" } };
+        return { t: "lit", value: `${intPart || "0"}${scale ? `.${frac}` : ""}`, type: { kind: "decimal", precision, scale } };
+      }
       const kind = suffix === "l" ? "long" : suffix === "d" || suffix === "f" ? "double" : isInt ? (Math.abs(n) <= 2147483647 ? "integer" : "long") : "double";
+      // A BIGINT literal beyond 2^53 stays exact (a bigint; expr/long.ts).
+      if (kind === "long" && isInt && !Number.isSafeInteger(n)) return { t: "lit", value: BigInt(suffix ? t.v.slice(0, -1) : t.v), type: { kind } };
       return { t: "lit", value: n, type: { kind } };
     }
     if (t.k === "str") return lit(t.v);
@@ -387,18 +402,12 @@ export class Parser {
     let any = false;
     for (;;) {
       const t = this.peek();
-      if (t.k === "str" && this.isWord("day", 1) && this.isWord("to", 2)) {
-        // Spark's day-time form: '[-]D H:M:S[.fff]' DAY TO SECOND (also DAY TO HOUR / DAY TO MINUTE).
+      const fromTok = this.peek(1);
+      if (t.k === "str" && fromTok.k === "id" && this.isWord("to", 2)) {
+        // Spark's ANSI forms: '[-]D H:M:S[.fff]' DAY TO SECOND, 'H:M' HOUR TO MINUTE, 'M:S' MINUTE TO SECOND, ...
         this.i += 3;
         const to = this.next();
-        const toUnit = to.k === "id" ? to.v.toLowerCase() : "";
-        const m = /^\s*(-?)(\d+)(?:\s+(\d+)(?::(\d+)(?::(\d+(?:\.\d+)?))?)?)?\s*$/.exec(t.v);
-        const parts = toUnit === "second" ? 4 : toUnit === "minute" ? 3 : toUnit === "hour" ? 2 : 0;
-        if (!m || !parts || [m[3], m[4], m[5]].slice(0, parts - 1).some((x) => x === undefined) || [m[3], m[4], m[5]].slice(parts - 1).some((x) => x !== undefined)) {
-          this.fail(`interval string '${t.v}' does not match DAY TO ${toUnit.toUpperCase() || "?"}: write e.g. INTERVAL '1 2:03:04' DAY TO SECOND`, t);
-        }
-        const v = Number(m[2]) * 86_400_000 + Number(m[3] ?? 0) * 3_600_000 + Number(m[4] ?? 0) * 60_000 + Number(m[5] ?? 0) * 1000;
-        ms += m[1] ? -v : v;
+        ms += ansiInterval(t.v, fromTok.v.toLowerCase(), to.k === "id" ? to.v.toLowerCase() : "", (msg) => this.fail(msg, t));
         any = true;
         continue;
       }
@@ -448,6 +457,32 @@ export class Parser {
     this.expectWord("end");
     return { t: "case", branches, otherwise };
   }
+}
+
+const DT_FIELDS = ["day", "hour", "minute", "second"] as const;
+const DT_MS = [86_400_000, 3_600_000, 60_000, 1000];
+
+/**
+ * The milliseconds of an ANSI day-time interval string, `'1 2:03:04.5' DAY TO SECOND`, `'3:30' MINUTE TO SECOND`:
+ * the leading field is unbounded, the later ones as Spark bounds them (hours < 24, minutes and seconds < 60).
+ */
+export function ansiInterval(text: string, from: string, to: string, fail: (msg: string) => never): number {
+  const f = DT_FIELDS.indexOf(from.replace(/s$/, "") as (typeof DT_FIELDS)[number]);
+  const l = DT_FIELDS.indexOf(to.replace(/s$/, "") as (typeof DT_FIELDS)[number]);
+  const example = "write e.g. INTERVAL '1 2:03:04' DAY TO SECOND or INTERVAL '3:30' MINUTE TO SECOND";
+  if (from === "year" || from === "month") fail(`year-month intervals (INTERVAL '${text}' ${from.toUpperCase()} TO ${to.toUpperCase()}) are not supported: use a day-time interval; ${example}`);
+  if (f < 0 || l <= f) fail(`INTERVAL ... ${from.toUpperCase()} TO ${to.toUpperCase()} is not a valid interval qualifier; ${example}`);
+  let re = "^\\s*([+-]?)(\\d+" + (l === 3 && f === 3 ? "(?:\\.\\d+)?" : "") + ")";
+  for (let k = f + 1; k <= l; k++) re += (k === 1 ? "\\s+" : ":") + (k === 3 ? "(\\d+(?:\\.\\d+)?)" : "(\\d+)");
+  const m = new RegExp(re + "\\s*$").exec(text);
+  if (!m) fail(`interval string '${text}' does not match ${from.toUpperCase()} TO ${to.toUpperCase()}; ${example}`);
+  let v = 0;
+  for (let k = f; k <= l; k++) {
+    const n = Number(m[2 + k - f]);
+    if (k > f && n >= (k === 1 ? 24 : 60)) fail(`interval string '${text}': the ${DT_FIELDS[k]} field ${n} is out of range; ${example}`);
+    v += n * DT_MS[k];
+  }
+  return m[1] === "-" ? -v : v;
 }
 
 const RESERVED = new Set(["and", "or", "not", "is", "in", "like", "rlike", "ilike", "between", "when", "then", "else", "end", "as", "from", "where", "div", "regexp",

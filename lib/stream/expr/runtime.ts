@@ -2,7 +2,11 @@
  * Runtime helpers the compiled expressions call: timestamp parsing and formatting, casts, LIKE patterns,
  * JSON conversion to a schema. Each is a small monomorphic function so V8 inlines it into the compiled loops.
  */
-import type { DataType, StructType } from "../types";
+import { decimalParams, type DataType, type StructType } from "../types";
+import { decCast, toDecimal } from "./decimal";
+
+const DOUBLE: DataType = { kind: "double" };
+import { doubleToLong, fromBig, parseLong } from "./long";
 
 /** A value as text: strings as they are, numbers, booleans and bigints by String(), objects as JSON. */
 export function valueText(v: unknown): string {
@@ -225,9 +229,25 @@ function strToNumber(s: string): number | null {
 }
 
 /** A function that casts non-null values of `from` to `to`; it returns null where Spark's cast returns null. */
-export function castFunction(from: DataType, to: DataType): (v: unknown) => unknown {
+export function castFunction(from: DataType, to: DataType): (v: unknown, row?: number) => unknown {
   const fk = from.kind;
   const tk = to.kind;
+  if (tk === "decimal") {
+    // Exact DECIMAL(p, s) text, HALF_UP to the scale; beyond the precision the query fails (ANSI).
+    const { p, s } = decimalParams(to);
+    if (fk === "decimal") {
+      const from_ = decimalParams(from).s;
+      return (v, row = -1) => decCast(v as string, from_, p, s, row);
+    }
+    if (fk === "timestamp") return (v, row = -1) => toDecimal((v as number) / 1000, p, s, row);
+    if (fk === "binary") return (v, row = -1) => toDecimal(toStr(v, from), p, s, row);
+    return (v, row = -1) => toDecimal(v, p, s, row);
+  }
+  if (fk === "decimal" && tk !== "string") {
+    if (tk === "boolean") return (v) => !/^-?[0.]+$/.test(v as string);
+    const viaDouble = castFunction(DOUBLE, to);
+    return (v) => viaDouble(Number(v));
+  }
   if (fk === tk && fk !== "struct" && fk !== "array") return (v) => v;
   switch (tk) {
     case "string":
@@ -240,7 +260,21 @@ export function castFunction(from: DataType, to: DataType): (v: unknown) => unkn
         return s === "true" || s === "t" || s === "yes" || s === "y" || s === "1" ? true : s === "false" || s === "f" || s === "no" || s === "n" || s === "0" ? false : null;
       };
       return (v) => (v as number) !== 0;
-    case "byte": case "short": case "integer": case "long": {
+    case "long":
+      // Exact to 64 bits (expr/long.ts): integer text and doubles beyond 2^53 become bigints.
+      if (fk === "string" || fk === "binary") return (v) => {
+        const s = fk === "binary" ? toStr(v, from) : (v as string);
+        const exact = parseLong(s);
+        if (exact !== null) return exact;
+        const n = strToNumber(s);
+        return n === null ? null : doubleToLong(n);
+      };
+      if (fk === "float" || fk === "double" || fk === "decimal") return (v) => doubleToLong(v as number);
+      if (fk === "boolean") return (v) => (v ? 1 : 0);
+      if (fk === "timestamp") return (v) => Math.floor((v as number) / 1000);
+      return (v) => v;
+    case "byte": case "short": case "integer": {
+      if (fk === "long") return (v) => Math.trunc(Number(v));
       if (fk === "string" || fk === "binary") return (v) => {
         const n = strToNumber(fk === "binary" ? toStr(v, from) : (v as string));
         return n === null ? null : Math.trunc(n);
@@ -249,16 +283,17 @@ export function castFunction(from: DataType, to: DataType): (v: unknown) => unkn
       if (fk === "timestamp") return (v) => Math.floor((v as number) / 1000);
       return (v) => Math.trunc(v as number);
     }
-    case "float": case "double": case "decimal": {
+    case "float": case "double": {
       if (fk === "string" || fk === "binary") return (v) => strToNumber(fk === "binary" ? toStr(v, from) : (v as string));
       if (fk === "boolean") return (v) => (v ? 1 : 0);
       if (fk === "timestamp") return (v) => (v as number) / 1000;
+      if (fk === "long") return (v) => Number(v);
       return (v) => v;
     }
     case "timestamp": {
       if (fk === "string" || fk === "binary") return (v) => parseTimestamp(fk === "binary" ? toStr(v, from) : (v as string));
       if (fk === "date") return (v) => (v as number) * DAY_MS;
-      if (fk === "byte" || fk === "short" || fk === "integer" || fk === "long" || fk === "float" || fk === "double" || fk === "decimal") return (v) => (v as number) * 1000;
+      if (fk === "byte" || fk === "short" || fk === "integer" || fk === "long" || fk === "float" || fk === "double" || fk === "decimal") return (v) => Number(v) * 1000;
       break;
     }
     case "date": {
@@ -299,12 +334,26 @@ export function jsonToValue(v: unknown, t: DataType, bad: { flag: boolean }): un
     case "string":
       if (typeof v === "string") return v;
       return valueText(v);
-    case "byte": case "short": case "integer": case "long":
+    case "long": {
+      if (typeof v === "number" && Number.isSafeInteger(v)) return v;
+      if (typeof v === "bigint") return fromBig(v) ?? ((bad.flag = true), null);
+      const exact = typeof v === "string" ? parseLong(v) : null;
+      if (exact !== null) return exact;
+      bad.flag = true;
+      return null;
+    }
+    case "byte": case "short": case "integer":
       if (typeof v === "number" && Number.isInteger(v)) return v;
       if (typeof v === "string" && /^-?\d+$/.test(v.trim())) return Number(v);
       bad.flag = true;
       return null;
-    case "float": case "double": case "decimal":
+    case "decimal": {
+      const { p, s } = decimalParams(t);
+      const out = typeof v === "number" || typeof v === "bigint" || typeof v === "string" ? toDecimal(v, p, s, -1, "null") : null;
+      if (out === null) bad.flag = true;
+      return out;
+    }
+    case "float": case "double":
       if (typeof v === "number") return v;
       if (typeof v === "string") {
         const n = strToNumber(v);
@@ -419,6 +468,9 @@ export function valueToJsonText(v: unknown, t: DataType): string {
       }
       return `{${parts.join(",")}}`;
     }
+    case "long":
+    case "decimal":
+      return valueText(v); // exact: a bigint beyond 2^53, a decimal's digits
     case "array":
       return `[${(v as unknown[]).map((x) => valueToJsonText(x, t.elementType)).join(",")}]`;
     case "map":

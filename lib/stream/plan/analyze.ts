@@ -3,7 +3,7 @@
  * Each function takes the child plan and the user's arguments and returns the new plan node, or throws an
  * AnalysisError naming the problem (where the user wrote it). Streaming restrictions are in checks.ts.
  */
-import { colExpr, exprName, type Expr } from "../expr/ast";
+import { colExpr, exprName, exprSql, type Expr } from "../expr/ast";
 import { AnalysisError, castTo, children, columnNames, metaOf, type BExpr, type FnExpr } from "../expr/bound";
 import { bind, resolvePath } from "../expr/bind";
 import { functions, parseInterval, parseCalendarInterval, windowType } from "../expr/functions";
@@ -25,7 +25,47 @@ function project(child: PlanNode, exprs: BExpr[], fields: StructField[], names: 
   // As Spark's TimeWindowing rule: one window expression per operator, and rows whose time is NULL are dropped.
   if (windows.size > 1) throw new AnalysisError("Multiple time/session window expressions would result in a cartesian product of rows, therefore they are currently not supported.");
   if (times.length) child = { op: "filter", child, cond: functions.call("isnotnull", [times[0]]), schema: child.schema, streaming: child.streaming };
+  const sliding = findSliding(exprs);
+  if (sliding) return expandSliding(child, exprs, fields, sliding);
   return { op: "project", child, exprs, schema: { kind: "struct", fields }, streaming: child.streaming };
+}
+
+/** The sliding window() call of a select (one at most, checkWindowInSelect made sure). */
+function findSliding(exprs: BExpr[]): Extract<BExpr, { k: "call" }> | undefined {
+  for (const b of exprs) {
+    const w = metaOf(b, "window");
+    if (w && w.sizeMs !== w.slideMs) return b as Extract<BExpr, { k: "call" }>;
+    const inner = findSliding(children(b));
+    if (inner) return inner;
+  }
+  return undefined;
+}
+
+/**
+ * A sliding window() in a select, as Spark's TimeWindowing: each row becomes one row per window it falls in (an
+ * Expand). Here: the child's columns plus the list of the row's windows, exploded by a Generate node, then the
+ * select with the window call reading the generated column.
+ */
+function expandSliding(child: PlanNode, exprs: BExpr[], fields: StructField[], call: Extract<BExpr, { k: "call" }>): PlanNode {
+  const n = child.schema.fields.length;
+  const list = { ...functions.call("__window_list", [call.args[0]]), meta: call.meta };
+  const lower: PlanNode = { op: "project", child, exprs: [...colRefs(child.schema), list], schema: { kind: "struct", fields: [...child.schema.fields, { name: "__windows", type: list.type, nullable: true }] }, streaming: child.streaming };
+  const genFields = [...child.schema.fields, { name: "__window", type: call.type, nullable: true }];
+  const expanded: PlanNode = { op: "generate", child: lower, gen: "explode", outer: false, input: n, at: n, width: 1, schema: { kind: "struct", fields: genFields }, streaming: child.streaming };
+  const windowCol: BExpr = { k: "col", index: n, type: call.type, name: "__window" };
+  const swap = (b: BExpr): BExpr => {
+    if (b === call) return windowCol;
+    switch (b.k) {
+      case "call": return { ...b, args: b.args.map(swap) };
+      case "and":
+      case "or": return { ...b, args: [swap(b.args[0]), swap(b.args[1])] };
+      case "field":
+      case "cast": return { ...b, child: swap(b.child) };
+      case "case": return { ...b, branches: b.branches.map(([c, v]) => [swap(c), swap(v)] as [BExpr, BExpr]), otherwise: b.otherwise ? swap(b.otherwise) : null };
+      default: return b;
+    }
+  };
+  return { op: "project", child: expanded, exprs: exprs.map(swap), schema: { kind: "struct", fields }, streaming: child.streaming };
 }
 
 // ---- generators (explode, posexplode, inline; expr/functions/generators.ts) -----------------------------------
@@ -116,7 +156,9 @@ export function analyzeSelect(child: PlanNode, list: Expr[]): PlanNode {
     exprs.push(b);
     // A column keeps its watermark; so do a window() and a window_time() over a watermarked column (Spark's TimeWindowing).
     const wm = watermarkOf(b.k === "call" && b.fn === "window" ? b.args[0] : b, schema);
-    fields.push({ name: exprName(e), type: b.type, nullable: true, ...(wm !== undefined ? { watermarkDelayMs: wm } : {}) });
+    // s.getItem("a") / s["a"] on a struct is the field s.a, named so (Spark's ExtractValue).
+    const name = e.t === "fn" && e.name === "element_at_0" && b.k === "field" ? `${exprSql(e.args[0])}.${b.name}` : exprName(e);
+    fields.push({ name, type: b.type, nullable: true, ...(wm !== undefined ? { watermarkDelayMs: wm } : {}) });
   }
   return project(child, exprs, fields, names);
 }
@@ -251,7 +293,6 @@ function checkWindowInSelect(b: BExpr, windows: Set<string>, times: BExpr[]): vo
   if (b.k === "call" && b.fn === "session_window") throw new AnalysisError("session_window() can only be used as a groupBy() key");
   if (b.k === "call" && b.fn === "window") {
     const x = metaOf(b, "window")!;
-    if (x.sizeMs !== x.slideMs) throw new AnalysisError("a sliding window() can only be used as a groupBy() key; use a tumbling window (no slide) in select");
     const key = JSON.stringify([x, b.args[0]]);
     if (!windows.has(key)) times.push(b.args[0]);
     windows.add(key);
@@ -329,7 +370,7 @@ export function analyzeAggregate(child: PlanNode, keyExprs: Expr[], aggExprs: Ex
     if (slot === undefined) {
       slot = slots.length;
       slotKeys.set(key, slot);
-      slots.push({ fn: name, def, arg, distinct });
+      slots.push({ fn: name, def: ("impl" in r && r.impl) || def, arg, distinct });
       slotFields.push({ name: `__agg${slot}`, type: r.type, nullable: true });
     }
     return { k: "col", index: keyFields.length + slot, type: r.type, name: `__agg${slot}` };

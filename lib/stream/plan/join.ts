@@ -9,7 +9,8 @@ import { AnalysisError, columnNames, type BExpr } from "../expr/bound";
 import { bind, resolvePath } from "../expr/bind";
 import { columnUses, evalConstant } from "../expr/codegen";
 import type { Expr } from "../expr/ast";
-import { commonType, typeString, type StructField } from "../types";
+import { BooleanType, commonType, typeString, type StructField } from "../types";
+import { functions } from "../expr/functions";
 import type { JoinTimeBounds, PlanNode, StreamJoinHow, StreamJoinNode } from "./nodes";
 import { checkStreamJoin } from "./checks";
 
@@ -179,6 +180,19 @@ export function analyzeStreamJoin(left: PlanNode, right: PlanNode, on: string[] 
   const leftEvictable = timeKey !== null || (bounds !== null && Number.isFinite(bounds.lowerMs) && watermarked(rf[bounds.rightTime]));
   const rightEvictable = timeKey !== null || (bounds !== null && Number.isFinite(bounds.upperMs) && watermarked(lf[bounds.leftTime]));
   checkStreamJoin(how, leftEvictable, rightEvictable);
+  // Spark infers isnotnull(key) for the equi-join keys of a side whose rows are never output unmatched
+  // (InferFiltersFromConstraints) and pushes it below that side's withWatermark (filters not on the event time
+  // go under EventTimeWatermark): a row with a NULL key never moves that side's watermark.
+  const notNullBelowWatermark = (input: PlanNode, keys: number[]): PlanNode => {
+    const cols = keys.filter((_, k) => !nullSafe[k]);
+    if (input.op !== "watermark" || !cols.length || cols.includes(input.column)) return input;
+    const fs = input.child.schema.fields;
+    const conds: BExpr[] = cols.map((c) => functions.call("isnotnull", [{ k: "col", index: c, type: fs[c].type, name: fs[c].name }]));
+    const cond = conds.reduce((a, b): BExpr => ({ k: "and", args: [a, b], type: BooleanType }));
+    return { ...input, child: { op: "filter", child: input.child, cond, schema: input.child.schema, streaming: input.child.streaming } };
+  };
+  if (how === "inner" || how === "leftsemi" || how === "right") left = notNullBelowWatermark(left, leftKeys);
+  if (how === "inner" || how === "leftsemi" || how === "left") right = notNullBelowWatermark(right, rightKeys);
   return {
     op: "streamJoin",
     inputs: [left, right],

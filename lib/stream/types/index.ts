@@ -9,7 +9,9 @@ export type PrimitiveKind =
   | "timestamp" | "date" | "interval" | "null";
 
 export type DataType =
-  | { kind: PrimitiveKind }
+  | { kind: Exclude<PrimitiveKind, "decimal"> }
+  /** DECIMAL(precision, scale); a bare DECIMAL is decimal(10,0), as Spark's. Values: exact text (expr/decimal.ts). */
+  | { kind: "decimal"; precision?: number; scale?: number }
   | { kind: "struct"; fields: StructField[] }
   | { kind: "array"; elementType: DataType }
   | { kind: "map"; keyType: DataType; valueType: DataType };
@@ -63,10 +65,23 @@ export function isIntegral(t: DataType): boolean {
   return t.kind === "byte" || t.kind === "short" || t.kind === "integer" || t.kind === "long";
 }
 
-/** The wider of two numeric types (Spark's numeric promotion, with decimal treated as double-like). */
+/** A decimal's or an integral type's precision and scale (Spark's DecimalType.forType). */
+export function decimalParams(t: DataType): { p: number; s: number } {
+  if (t.kind === "decimal") return { p: t.precision ?? 10, s: t.scale ?? 0 };
+  return { p: t.kind === "byte" ? 3 : t.kind === "short" ? 5 : t.kind === "integer" ? 10 : 20, s: 0 };
+}
+
+/** The wider of two numeric types (Spark's numeric promotion; decimals widen as Spark's widerDecimalType). */
 export function widerNumeric(a: DataType, b: DataType): DataType {
   if (a.kind === "null") return b;
   if (b.kind === "null") return a;
+  if ((a.kind === "decimal" && (isIntegral(b) || b.kind === "decimal")) || (b.kind === "decimal" && isIntegral(a))) {
+    const x = decimalParams(a);
+    const y = decimalParams(b);
+    const s = Math.max(x.s, y.s);
+    const range = Math.max(x.p - x.s, y.p - y.s);
+    return range + s <= 38 ? { kind: "decimal", precision: range + s, scale: s } : { kind: "decimal", precision: 38, scale: Math.max(0, 38 - range) };
+  }
   const ra = NUMERIC_RANK[a.kind] ?? 7;
   const rb = NUMERIC_RANK[b.kind] ?? 7;
   return ra >= rb ? a : b;
@@ -107,6 +122,8 @@ export function typeString(t: DataType): string {
       return `array<${typeString(t.elementType)}>`;
     case "map":
       return `map<${typeString(t.keyType)},${typeString(t.valueType)}>`;
+    case "decimal":
+      return `decimal(${t.precision ?? 10},${t.scale ?? 0})`;
     default:
       return SQL_NAME[t.kind];
   }
@@ -118,6 +135,7 @@ export function toDDL(schema: StructType): string {
     if (t.kind === "struct") return `STRUCT<${t.fields.map((f) => `${quoteName(f.name)}: ${ddlType(f.type)}`).join(", ")}>`;
     if (t.kind === "array") return `ARRAY<${ddlType(t.elementType)}>`;
     if (t.kind === "map") return `MAP<${ddlType(t.keyType)}, ${ddlType(t.valueType)}>`;
+    if (t.kind === "decimal") return `DECIMAL(${t.precision ?? 10},${t.scale ?? 0})`;
     return SQL_NAME[t.kind].toUpperCase();
   };
   return schema.fields.map((f) => `${quoteName(f.name)} ${ddlType(f.type)}${f.nullable ? "" : " NOT NULL"}`).join(", ");
@@ -135,6 +153,7 @@ const TYPE_NAME: Record<PrimitiveKind, string> = {
 
 /** Spark's DataType.typeName, the name printSchema shows: `integer`, `long`, `struct`, `array`. */
 export function typeName(t: DataType): string {
+  if (t.kind === "decimal") return typeString(t);
   return t.kind === "struct" || t.kind === "array" || t.kind === "map" ? t.kind : TYPE_NAME[t.kind];
 }
 
@@ -281,8 +300,18 @@ function parseDDLType(lx: DDLLexer): DataType {
   }
   const kind = TYPE_ALIASES[name];
   if (!kind) lx.fail(`unknown type '${name}' (types: string, int, bigint, double, boolean, timestamp, date, binary, decimal, struct<...>, array<...>, map<...>)`);
+  if (kind === "decimal" && lx.tryChar("(")) {
+    const m = /^\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)/.exec(lx.text.slice(lx.pos));
+    if (!m) lx.fail("expected DECIMAL(precision, scale), e.g. DECIMAL(10,2)");
+    lx.pos += m[0].length;
+    const precision = Number(m[1]);
+    const scale = Number(m[2] ?? 0);
+    if (precision < 1 || precision > 38 || scale > precision) lx.fail(`DECIMAL(${precision},${scale}): the precision must be 1 to 38 and the scale at most the precision`);
+    return { kind, precision, scale };
+  }
+  if (kind === "decimal") return { kind, precision: 10, scale: 0 };
   if (lx.tryChar("(")) {
-    // Precision and length arguments (decimal(10,2), varchar(20)) do not change the runtime representation.
+    // Length arguments (varchar(20)) do not change the runtime representation.
     while (!lx.tryChar(")")) {
       if (lx.atEnd()) lx.fail("unclosed '('");
       lx.pos++;

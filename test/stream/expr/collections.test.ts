@@ -40,3 +40,14 @@ describe("arrays, maps and named structs (expected values are Spark's)", () => {
     expect(r).toEqual({ v: 1.5, n: null, d: 1.5 });
   });
 });
+
+describe("getItem and [] (Spark's ExtractValue)", () => {
+  it("getItem on a struct extracts the field, named as Spark 4.1.1 names it; on arrays and maps it indexes", () => {
+    const df = spark.createDataFrame([{ s: { a: 1, b: "x" }, arr: [1, 2], m: { k: 1 } }], "s STRUCT<a: INT, b: STRING>, arr ARRAY<INT>, m MAP<STRING, INT>");
+    const out = df.select(col("s").getItem("a"), col("arr").getItem(0), col("m").getItem("k"), col("s").getItem("b"), col("s").getField("a"));
+    expect(out.columns).toEqual(["s.a", "arr[0]", "m[k]", "s.b", "s.a"]);
+    expect(out.drop("s.a").collect()).toEqual([{ "arr[0]": 1, "m[k]": 1, "s.b": "x" }]);
+    expect(df.selectExpr("s['a'] AS a", "arr[1] AS b", "m['k'] AS c").collect()).toEqual([{ a: 1, b: 2, c: 1 }]);
+    expect(() => df.select(col("s").getItem("z"))).toThrow(/struct 's' has no field 'z'/);
+  });
+});

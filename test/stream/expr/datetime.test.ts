@@ -58,7 +58,9 @@ describe("date and time functions (UTC, expected values are Spark's)", () => {
   it("window() checks its durations where it is written", () => {
     expect(() => at({ w: "window(t, '10 seconds', '20 seconds')" })).toThrow(/slide duration must be positive and at most the window duration/);
     expect(() => at({ w: "window(t, '10 parsecs')" })).toThrow(/unknown duration unit 'parsecs'/);
-    expect(() => at({ w: "window(t, '10 seconds', '5 seconds')" })).toThrow(/sliding window\(\) can only be used as a groupBy\(\) key/);
+    // A sliding window in a select expands the row into each window it falls in (Spark's TimeWindowing Expand).
+    const slid = spark.createDataFrame([t], "t TIMESTAMP").selectExpr("window(t, '10 seconds', '5 seconds') AS w").collect();
+    expect(slid.map((r) => (r.w as { start: Date }).start.toISOString()).sort()).toEqual(["2024-03-05T14:07:00.000Z", "2024-03-05T14:07:05.000Z"]);
     expect(() => at({ w: "session_window(t, '5 seconds')" })).toThrow(/session_window\(\) can only be used as a groupBy\(\) key/);
     expect(at({ w: "window(t, '1 hour', '1 hour', '15 minutes')" })).toEqual({ w: { start: new Date("2024-03-05T13:15:00Z"), end: new Date("2024-03-05T14:15:00Z") } });
   });

@@ -11,7 +11,7 @@ describe("DDL schemas", () => {
       ["ts", "timestamp", true],
       ["o", "struct<a:int,b:array<string>>", true],
       ["m", "map<string,double>", true],
-      ["d", "decimal", true],
+      ["d", "decimal(10,2)", true],
     ]);
   });
   it("rejects bad DDL with one line that names the problem", () => {

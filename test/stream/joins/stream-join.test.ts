@@ -143,3 +143,24 @@ describe("stream-stream join", () => {
     expect(job).toContain("F.expr(\"(((orderId = payOrderId) AND (payTime >= orderTime)) AND (payTime <= (orderTime + INTERVAL '30' SECOND)))\"), \"left_outer\")");
   });
 });
+
+describe("stream-stream join: NULL join keys and the watermark (Spark 4.1.1, measured side by side)", () => {
+  it("a row with a NULL key on the side that is never output unmatched does not move that side's watermark", async () => {
+    // Spark infers isnotnull(rk) for the right side of a left outer join and pushes it below the right withWatermark:
+    // the NULL-key right row at 12 s is not seen by the right watermark (9 - 5 = 4 s, not 12 - 5 = 7 s), and the
+    // global watermark is the minimum of the left's (20 - 5 = 15 s) and the right's: 4 s.
+    const left = spark.memoryStream("lk STRING, lt INT");
+    const right = spark.memoryStream("rk STRING, rt INT");
+    const l = left.toDF().select(col("lk"), timestamp_seconds(col("lt")).alias("lts")).withWatermark("lts", "5 seconds");
+    const r = right.toDF().select(col("rk"), timestamp_seconds(col("rt")).alias("rts")).withWatermark("rts", "5 seconds");
+    const joined = l.join(r, expr("lk = rk AND rts > lts AND rts <= lts + interval 5 seconds"), "left_outer").select("lk", "lts", "rts");
+    const q = joined.writeStream.outputMode("append").trigger({ processingTime: "10 ms" }).format("memory").queryName("nullkey_wm").start();
+    started.push(q);
+    left.addData([{ lk: "a", lt: 1 }, { lk: "b", lt: 20 }]);
+    right.addData([{ rk: "b", rt: 9 }, { rk: null, rt: 12 }]);
+    await q.processAllAvailable();
+    left.addData([{ lk: "c", lt: 30 }]);
+    await q.processAllAvailable();
+    expect(q.lastProgress?.eventTime.watermark).toBe(new Date(4000).toISOString());
+  });
+});

@@ -68,6 +68,10 @@ describe("spark.sql: SELECT over views gives the DataFrame API's result", () => 
       );
     }
     expect(spark.sql("SELECT ts + INTERVAL '1 2:3:4' DAY TO SECOND = ts + INTERVAL 93784 SECONDS AS same FROM orders WHERE id = 1").collect()).toEqual([{ same: true }]);
+    // The other ANSI day-time forms of Spark's grammar; a year-month interval is refused in one line.
+    expect(spark.sql("SELECT ts + INTERVAL '3:30' MINUTE TO SECOND = ts + INTERVAL 210 SECONDS AS a, ts + INTERVAL '10:05' HOUR TO MINUTE = ts + INTERVAL 36300 SECONDS AS b, ts - INTERVAL '-1 2' DAY TO HOUR = ts + INTERVAL 93600 SECONDS AS c, ts + INTERVAL '1:02:03.5' HOUR TO SECOND = ts + INTERVAL 3723.5 SECONDS AS d FROM orders WHERE id = 1").collect()).toEqual([{ a: true, b: true, c: true, d: true }]);
+    expect(() => spark.sql("SELECT * FROM orders").selectExpr("ts + INTERVAL '3:75' MINUTE TO SECOND")).toThrow(/the second field 75 is out of range/);
+    expect(() => spark.sql("SELECT * FROM orders").selectExpr("ts + INTERVAL '1-2' YEAR TO MONTH")).toThrow(/year-month intervals .* are not supported/);
     expect(spark.sql("SELECT ts + INTERVAL '5' HOUR = ts + INTERVAL 5 HOURS AS same, ts + INTERVAL '10 minutes' = ts + INTERVAL 600 SECONDS AS same2 FROM orders WHERE id = 1").collect()).toEqual([{ same: true, same2: true }]);
   });
 

@@ -21,7 +21,8 @@ function unpack(args: BExpr[]): BExpr[] {
 
 function literal(name: string, a: BExpr | undefined, what: string): unknown {
   if (!a) return undefined;
-  if (a.k === "lit") return a.value;
+  // A decimal literal (0.5 is DECIMAL(1,1)) is read as its number here.
+  if (a.k === "lit") return a.type.kind === "decimal" && typeof a.value === "string" ? Number(a.value) : a.value;
   if (a.k === "cast" && a.child.k === "lit") return a.child.value;
   return fail(`${name}(): the ${what} must be a literal`);
 }

@@ -1,13 +1,18 @@
 /** Comparisons, boolean and null predicates, IN, and the conditional functions (coalesce, if, nullif, greatest, least). */
 import { castTo, type BExpr, type CallExpr } from "../bound";
 import type { CodeGen } from "../gen";
-import { type DataType, BooleanType, typeString, commonType } from "../../types";
+import { type DataType, BooleanType, typeString, commonType, decimalParams } from "../../types";
+import { decCmp } from "../decimal";
 import { fail, need, commonOf, comparableArgs } from "./common";
 import type { FunctionRegistry } from "./registry";
 
 function compareGen(op: string) {
-  return (a: string[], _cg: CodeGen, call: CallExpr) => {
+  return (a: string[], cg: CodeGen, call: CallExpr) => {
     const t = call.args[0].type.kind;
+    // Decimals are exact text (expr/decimal.ts): ordered by their digits, equal at one scale as text.
+    if (t === "decimal" && call.args[1].type.kind === "decimal" && op !== "===" && op !== "!==") {
+      return `${cg.konst(decCmp)}(${a[0]}, ${decimalParams(call.args[0].type).s}, ${a[1]}, ${decimalParams(call.args[1].type).s}) ${op} 0`;
+    }
     if (t === "binary") return `Buffer.compare(${a[0]}, ${a[1]}) ${op} 0`;
     if (t === "struct" || t === "array" || t === "map") return op === "===" || op === "!==" ? `(JSON.stringify(${a[0]}) ${op} JSON.stringify(${a[1]}))` : `JSON.stringify(${a[0]}) ${op} JSON.stringify(${a[1]})`;
     return `${a[0]} ${op} ${a[1]}`;

@@ -134,6 +134,20 @@ export function registerDatetimeFunctions(r: FunctionRegistry): void {
       return `((s) => ({ start: s, end: s + ${sizeMs} }))(${startMs} + Math.floor((${a[0]} - ${startMs}) / ${sizeMs}) * ${sizeMs})`;
     },
   });
+  /**
+   * The sliding windows a time falls in, latest first (Spark's TimeWindowing expands a row into each): analysis
+   * makes a sliding window() in a select this array, exploded by a Generate node. Internal (never written).
+   */
+  r.scalar("__window_list", {
+    args: [1, 1],
+    resolve(args) {
+      return { type: { kind: "array", elementType: windowType() }, args: [toTimestamp(args[0])] };
+    },
+    gen(a, cg, call) {
+      const { sizeMs, slideMs, startMs } = metaOf(call, "window")!;
+      return `${cg.konst(windowList)}(${a[0]}, ${sizeMs}, ${slideMs}, ${startMs})`;
+    },
+  });
   r.scalar("session_window", {
     args: [2, 2],
     resolve(args) {
@@ -167,6 +181,13 @@ function signedDurationArg(a: BExpr | undefined, name: string, what: string): nu
     return ms === undefined ? undefined : -ms;
   }
   return durationArg(a, name, what);
+}
+
+/** The windows of size `size` every `slide` (offset `start`) that contain `ts`: start <= ts < end, latest first. */
+function windowList(ts: number, size: number, slide: number, start: number): { start: number; end: number }[] {
+  const out: { start: number; end: number }[] = [];
+  for (let ws = ts - (((ts - start) % slide) + slide) % slide; ws > ts - size; ws -= slide) out.push({ start: ws, end: ws + size });
+  return out;
 }
 
 /** The ISO 8601 week number of a UTC time (ms). */

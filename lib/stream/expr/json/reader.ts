@@ -15,6 +15,7 @@ import { makeFlatScanner, nestingDepthExceeds, MAX_JSON_DEPTH, SCAN_EXACT, SCAN_
  */
 export function makeJsonParser(schema: StructType, mode: JsonMode, corruptName: string | null, binary: boolean, asArray = false): (input: unknown, row: number) => unknown {
   const fields = schema.fields;
+  const hasLongs = JSON.stringify(schema).includes('"long"');
   const simple = fields.every((f) => ["string", "double", "float", "long", "integer", "short", "byte", "boolean", "timestamp", "decimal"].includes(f.type.kind));
   const bad = { flag: false };
   const nf = fields.length;
@@ -44,8 +45,10 @@ export function makeJsonParser(schema: StructType, mode: JsonMode, corruptName: 
       const read = `let ${v} = vals[${i}]; if (${v} === undefined) ${v} = null;`;
       switch (f.type.kind) {
         case "string": return `${read} else if (typeof ${v} !== "string" && ${v} !== null) ${v} = typeof ${v} === "object" ? JSON.stringify(${v}) : String(${v});`;
-        case "double": case "float": case "decimal": return `${read} else if (typeof ${v} !== "number" && ${v} !== null) ${v} = J(${v}, T[${i}], bad);`;
-        case "long": case "integer": case "short": case "byte": return `${read} else if ((typeof ${v} !== "number" || !Number.isInteger(${v})) && ${v} !== null) ${v} = J(${v}, T[${i}], bad);`;
+        case "decimal": return `${read} else if (${v} !== null) ${v} = J(${v}, T[${i}], bad);`;
+        case "double": case "float": return `${read} else if (typeof ${v} !== "number" && ${v} !== null) ${v} = J(${v}, T[${i}], bad);`;
+        case "long": return `${read} else if ((typeof ${v} !== "number" || !Number.isSafeInteger(${v})) && ${v} !== null) ${v} = J(${v}, T[${i}], bad);`;
+        case "integer": case "short": case "byte": return `${read} else if ((typeof ${v} !== "number" || !Number.isInteger(${v})) && ${v} !== null) ${v} = J(${v}, T[${i}], bad);`;
         case "boolean": return `${read} else if (typeof ${v} !== "boolean" && ${v} !== null) ${v} = J(${v}, T[${i}], bad);`;
         // From the byte scanner a timestamp is already its milliseconds (it takes no JSON number for one).
         case "timestamp": return `${read} else if (${v} !== null && !(scanned && typeof ${v} === "number")) { const p = typeof ${v} === "string" ? P(${v}) : null; if (p !== null) ${v} = p; else ${v} = J(${v}, T[${i}], bad); }`;
@@ -88,7 +91,7 @@ export function makeJsonParser(schema: StructType, mode: JsonMode, corruptName: 
       if (nestingDepthExceeds(text)) return malformed(text, row, `nested more than ${MAX_JSON_DEPTH} levels deep`);
       let parsed: unknown;
       try {
-        parsed = JSON.parse(text);
+        parsed = JSON.parse(hasLongs && BIG_DIGITS.test(text) ? quoteBigIntegers(text) : text);
       } catch {
         return malformed(text, row, "not valid JSON");
       }
@@ -115,4 +118,35 @@ export function makeJsonParser(schema: StructType, mode: JsonMode, corruptName: 
     }
     return out;
   };
+}
+
+const BIG_DIGITS = /\d{16}/;
+
+/**
+ * JSON text with its integer numbers of 16 digits or more written as strings, so JSON.parse keeps them exact
+ * (a BIGINT field reads the digits; a DOUBLE or STRING field reads them as it would the number).
+ */
+export function quoteBigIntegers(text: string): string {
+  let out = "";
+  let last = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) {
+      // Skip a string, escapes included.
+      for (i++; i < text.length && text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92) i++;
+      continue;
+    }
+    if (c === 45 || (c >= 48 && c <= 57)) {
+      let j = c === 45 ? i + 1 : i;
+      while (j < text.length && text.charCodeAt(j) >= 48 && text.charCodeAt(j) <= 57) j++;
+      const next = text.charCodeAt(j);
+      const digits = j - (c === 45 ? i + 1 : i);
+      if (digits >= 16 && next !== 46 && next !== 101 && next !== 69) {
+        out += text.slice(last, i) + '"' + text.slice(i, j) + '"';
+        last = j;
+      }
+      i = j - 1;
+    }
+  }
+  return last === 0 ? text : out + text.slice(last);
 }

@@ -166,6 +166,7 @@ export function makeFlatScanner(names: string[], kinds: readonly string[] = []):
   // Timestamp fields are parsed from the bytes (the common ISO forms; others go to the string path).
   const isTs = names.map((_, k) => kinds[k] === "timestamp");
   const exact = names.map((_, k) => EXACT_KINDS[kinds[k]] ?? 0);
+  const isLong = names.map((_, k) => kinds[k] === "long");
   const interns = names.map(() => new StringInterner());
   const ws = isWs;
   const findKey = (b: Buffer, s: number, e: number, hint: number): number => {
@@ -301,8 +302,11 @@ export function makeFlatScanner(names: string[], kinds: readonly string[] = []):
         if (field >= 0) {
           if (isTs[field]) return SCAN_FAILED; // a number as a timestamp: the string path converts it
           // Exact when the digits fit in 2^53 and the scale is an exact power of ten: the same double as JSON.parse.
-          const num = simpleNum && digits <= 15 ? (neg ? -mant : mant) / scale : Number(b.toString("latin1", vs, i));
+          let num: number | bigint = simpleNum && digits <= 15 ? (neg ? -mant : mant) / scale : Number(b.toString("latin1", vs, i));
           if (Number.isNaN(num)) return SCAN_FAILED;
+          // A BIGINT beyond 2^53 stays exact: its digits as a bigint (the reader checks the 64-bit range; long
+          // fields are never SCAN_EXACT, so the reader's conversion sees it).
+          if (isLong[field] && simpleNum && scale === 1 && !Number.isSafeInteger(num)) num = BigInt(b.toString("latin1", vs, i));
           value = num;
           kind = 2;
         }
