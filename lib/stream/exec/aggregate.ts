@@ -103,7 +103,10 @@ export class AggregateOperator implements StatefulOperator {
     this.groups = new MemoryStateStore(this.operatorName);
     this.sessions = new MemoryStateStore(this.operatorName);
     const argExprs: BExpr[] = slots.map((s) => s.arg ?? { k: "lit", value: 1, type: { kind: "integer" } });
-    this.pre = compileProjection([...keys, ...argExprs]);
+    // count(*) reads no column: its argument is the constant 1 in the update (no column of 1s built per batch),
+    // except for session windows, whose events keep every argument.
+    const constOne = slots.map((s) => s.arg === null && timeKey?.kind !== "session");
+    this.pre = compileProjection([...keys, ...argExprs], constOne.some(Boolean) ? [...keys.map(() => true), ...constOne.map((c) => !c)] : undefined);
     this.post = compileProjection(node.post);
     let offset = 0;
     for (const s of slots) {
@@ -130,7 +133,7 @@ export class AggregateOperator implements StatefulOperator {
     const dInit = width ? `, d: new Float64Array(${width})` : "";
     const nk = keys.length;
     const hoist = [...keys.map((_, j) => `const K${j} = P[${j}];`), ...slots.map((_, j) => `const AV${j} = P[${nk + j}];`)].join("\n");
-    const readValues = slots.map((_, j) => `const V${j} = AV${j}[i];`).join("\n");
+    const readValues = slots.map((_, j) => (constOne[j] ? `const V${j} = 1;` : `const V${j} = AV${j}[i];`)).join("\n");
     const etk = node.eventTimeKey;
     const helpers = keyHelpers;
     let body: string;
