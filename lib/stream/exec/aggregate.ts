@@ -21,8 +21,10 @@ type AggNode = Extract<PlanNode, { op: "aggregate" }>;
 interface Group {
   /** Key values (a window key as {start, end}). */
   k: unknown[];
-  /** Accumulator slots. */
+  /** Accumulator slots (those of typed slots are stale: see `d` and `accumulators`). */
   a: unknown[];
+  /** Typed slots' accumulators (double sum and avg): two doubles each, no number allocated per row. */
+  d?: Float64Array;
   /** Last batch that updated it. */
   t: number;
   /** Event-time bound for eviction: window end or the event-time key; null without a watermark. */
@@ -62,6 +64,18 @@ function groupLookup(parts: { code: string; primitive: boolean }[], fresh: strin
   return lines.join("\n");
 }
 
+/**
+ * Slots whose accumulators live in the group's Float64Array `d` (two doubles each, at `typedOffsets`): sum over a
+ * double or float argument (d = [sum, seen]) and avg (d = [sum, count]), not distinct. A JS array slot holding a
+ * sum gets a new heap number per row; a Float64Array element does not. Long and decimal sums keep the array path.
+ */
+function typedSlot(s: AggNode["slots"][number]): "sum" | "avg" | null {
+  if (s.distinct || !s.arg) return null;
+  if (s.fn === "sum" && (s.arg.type.kind === "double" || s.arg.type.kind === "float")) return "sum";
+  if (s.fn === "avg" && s.arg.type.kind === "double") return "avg";
+  return null;
+}
+
 function isPrimitiveKey(b: BExpr): boolean {
   return !["struct", "array", "map", "binary"].includes(b.type.kind);
 }
@@ -77,6 +91,10 @@ export class AggregateOperator implements StatefulOperator {
   /** Session windows by their non-window keys. */
   private readonly sessions: MemoryStateStore<{ k: unknown[]; list: Session[] }>;
   private readonly slotOffsets: number[] = [];
+  /** Per slot: its offset in a group's `d` when typed (see typedSlot), else -1. */
+  private readonly typedOffsets: number[] = [];
+  private readonly typedKinds: ("sum" | "avg" | null)[] = [];
+  private readonly typedWidth: number = 0;
   metrics = { updated: 0, removed: 0, dropped: 0 };
 
   constructor(private readonly node: AggNode) {
@@ -85,7 +103,10 @@ export class AggregateOperator implements StatefulOperator {
     this.groups = new MemoryStateStore(this.operatorName);
     this.sessions = new MemoryStateStore(this.operatorName);
     const argExprs: BExpr[] = slots.map((s) => s.arg ?? { k: "lit", value: 1, type: { kind: "integer" } });
-    this.pre = compileProjection([...keys, ...argExprs]);
+    // count(*) reads no column: its argument is the constant 1 in the update (no column of 1s built per batch),
+    // except for session windows, whose events keep every argument.
+    const constOne = slots.map((s) => s.arg === null && timeKey?.kind !== "session");
+    this.pre = compileProjection([...keys, ...argExprs], constOne.some(Boolean) ? [...keys.map(() => true), ...constOne.map((c) => !c)] : undefined);
     this.post = compileProjection(node.post);
     let offset = 0;
     for (const s of slots) {
@@ -93,10 +114,26 @@ export class AggregateOperator implements StatefulOperator {
       offset += s.def.init.length;
     }
     const inits = slots.flatMap((s) => s.def.init);
-    const updates = slots.map((s, j) => s.def.update(`V${j}`, (k) => `a[${this.slotOffsets[j] + k}]`)).join("\n");
+    let width = 0;
+    for (const s of slots) {
+      const kind = typedSlot(s);
+      this.typedKinds.push(kind);
+      this.typedOffsets.push(kind ? width : -1);
+      if (kind) width += 2;
+    }
+    this.typedWidth = width;
+    // sum keeps its first value as it is (-0 stays -0, as `null + v` would not), then adds.
+    const typedUpdate = (j: number): string => {
+      const o = this.typedOffsets[j];
+      return this.typedKinds[j] === "sum"
+        ? `if (V${j} != null) { if (D[${o + 1}] === 0) { D[${o}] = V${j}; D[${o + 1}] = 1; } else D[${o}] += V${j}; }`
+        : `if (V${j} != null) { D[${o}] += V${j}; D[${o + 1}]++; }`;
+    };
+    const updates = [width ? "const D = g.d;" : "", ...slots.map((s, j) => (this.typedKinds[j] ? typedUpdate(j) : s.def.update(`V${j}`, (k) => `a[${this.slotOffsets[j] + k}]`)))].join("\n");
+    const dInit = width ? `, d: new Float64Array(${width})` : "";
     const nk = keys.length;
     const hoist = [...keys.map((_, j) => `const K${j} = P[${j}];`), ...slots.map((_, j) => `const AV${j} = P[${nk + j}];`)].join("\n");
-    const readValues = slots.map((_, j) => `const V${j} = AV${j}[i];`).join("\n");
+    const readValues = slots.map((_, j) => (constOne[j] ? `const V${j} = 1;` : `const V${j} = AV${j}[i];`)).join("\n");
     const etk = node.eventTimeKey;
     const helpers = keyHelpers;
     let body: string;
@@ -114,7 +151,7 @@ for (let i = 0; i < n; i++) {
   for (let ws = last; ws > ts - ${sizeMs}; ws -= ${slideMs}) {
     const we = ws + ${sizeMs};
     if (we <= wm) { m.dropped++; if (m.late) m.late(i, ts); continue; }
-    ${groupLookup(parts, `{ k: [${keyVals}], a: [${inits.join(", ")}], t: -1, et: ${etk !== null ? "we" : "null"} }`)}
+    ${groupLookup(parts, `{ k: [${keyVals}], a: [${inits.join(", ")}], t: -1, et: ${etk !== null ? "we" : "null"}${dInit} }`)}
     const a = g.a;
     ${updates}
   }
@@ -128,7 +165,7 @@ for (let i = 0; i < n; i++) {
 for (let i = 0; i < n; i++) {
   ${etk !== null ? `const et = K${etk}[i]; if (et != null && et <= wm) { m.dropped++; if (m.late) m.late(i, et); continue; }` : ""}
   ${readValues}
-  ${groupLookup(parts, `{ k: [${keyVals}], a: [${inits.join(", ")}], t: -1, et: ${etk !== null ? `K${etk}[i]` : "null"} }`)}
+  ${groupLookup(parts, `{ k: [${keyVals}], a: [${inits.join(", ")}], t: -1, et: ${etk !== null ? `K${etk}[i]` : "null"}${dInit} }`)}
   const a = g.a;
   ${updates}
 }`;
@@ -189,7 +226,42 @@ for (let i = 0; i < n; i++) {
       }
     }
     if (mode === "append") out.sort((x, y) => (x.et as number) - (y.et as number));
-    return this.emit(out.map((g) => [g.k, g.a]));
+    return this.emit(out.map((g) => [g.k, this.accumulators(g)]));
+  }
+
+  /** A group's accumulator slots as the aggregate functions keep them (typed slots read back from `d`). */
+  private accumulators(g: Group): unknown[] {
+    const d = g.d;
+    if (!d) return g.a;
+    const a = g.a.slice();
+    this.typedKinds.forEach((kind, j) => {
+      const o = this.typedOffsets[j];
+      const at = this.slotOffsets[j];
+      if (kind === "sum") a[at] = d[o + 1] === 0 ? null : d[o];
+      else if (kind === "avg") {
+        a[at] = d[o];
+        a[at + 1] = d[o + 1];
+      }
+    });
+    return a;
+  }
+
+  /** The typed accumulators of slots `a` (as accumulators() gives them). */
+  private typedFrom(a: unknown[]): Float64Array | undefined {
+    if (!this.typedWidth) return undefined;
+    const d = new Float64Array(this.typedWidth);
+    this.typedKinds.forEach((kind, j) => {
+      const o = this.typedOffsets[j];
+      const at = this.slotOffsets[j];
+      if (kind === "sum" && a[at] !== null) {
+        d[o] = a[at] as number;
+        d[o + 1] = 1;
+      } else if (kind === "avg") {
+        d[o] = a[at] as number;
+        d[o + 1] = a[at + 1] as number;
+      }
+    });
+    return d;
   }
 
   private emit(rows: [unknown[], unknown[]][]): Batch {
@@ -323,22 +395,26 @@ for (let i = 0; i < n; i++) {
       return [{ store: this.sessions, schema: { storeName: "default", keySchema, valueSchema } }];
     }
     const codec: StateValueCodec<Group> = {
-      encode: (g) => [
-        slots.flatMap((s, j) => {
-          const part = g.a.slice(this.slotOffsets[j], this.slotOffsets[j] + s.def.init.length);
-          return s.def.save ? s.def.save(part) : part;
-        }),
-        g.t,
-        g.et,
-        g.k,
-      ],
+      encode: (g) => {
+        const acc = this.accumulators(g);
+        return [
+          slots.flatMap((s, j) => {
+            const part = acc.slice(this.slotOffsets[j], this.slotOffsets[j] + s.def.init.length);
+            return s.def.save ? s.def.save(part) : part;
+          }),
+          g.t,
+          g.et,
+          g.k,
+        ];
+      },
       decode: (d) => {
         const [saved, t, et, k] = d as [unknown[], number, number | null, unknown[]];
         const a = slots.flatMap((sl, j) => {
           const part = saved.slice(this.slotOffsets[j], this.slotOffsets[j] + sl.def.init.length);
           return sl.def.load ? sl.def.load(part) : part;
         });
-        return { k, a, t, et };
+        const typed = this.typedFrom(a);
+        return typed ? { k, a, t, et, d: typed } : { k, a, t, et };
       },
     };
     return [{ store: this.groups, schema: { storeName: "default", keySchema, valueSchema }, codec }];
