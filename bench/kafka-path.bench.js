@@ -17,76 +17,21 @@ const path = require("node:path");
 
 const dist = path.join(__dirname, "..", "dist", "lib");
 const stream = require(path.join(dist, "stream"));
+const { makeOrders, prebuiltKafkaFrame, issuePipeline } = require("./support/orders");
 const client = require(path.join(dist, "client"));
 const ROWS = Number(process.env.ROWS ?? 300_000);
 const BATCH = Number(process.env.BATCH ?? 100_000);
 const REPS = Number(process.env.REPS ?? 3);
 const OUT = process.env.STREAMLAB_BENCH_OUT ?? path.join(__dirname, "results", "kafka-path.md");
-const SCHEMA = "order_id STRING, region STRING, amount DOUBLE, ts TIMESTAMP";
-const REGIONS = ["eu", "us", "ap", "la", "af"];
-const BASE = Date.UTC(2024, 0, 1);
 const REPO = path.join(__dirname, "..");
 const VENV_PY = path.join(REPO, ".streamlab", "venv", "bin", "python");
 // Quix Streams lives in its own venv (bench/peers/requirements-quix.txt says how to make it).
 const QUIX_PY = process.env.QUIX_PYTHON ?? path.join(require("node:os").homedir(), ".cache", "streamlab", "venv-bench-quix", "bin", "python");
 
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-}
-
-function makeOrders(n) {
-  const r = rng(42);
-  const values = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const ts = BASE + i * 10 + Math.floor((r() - 0.5) * 4000);
-    values[i] = Buffer.from(JSON.stringify({ order_id: `o${i}`, region: REGIONS[Math.floor(r() * 5)], amount: Math.round(r() * 10000) / 100, ts: new Date(ts).toISOString() }));
-  }
-  return values;
-}
-
-class PrebuiltKafkaSource {
-  constructor(values) {
-    this.values = values;
-    this.name = "prebuilt";
-    this.schema = stream.parseDDL("key BINARY, value BINARY, topic STRING, partition INT, offset BIGINT, timestamp TIMESTAMP, timestampType INT");
-  }
-  create() {
-    const values = this.values;
-    const schema = this.schema;
-    return {
-      schema,
-      description: () => "prebuilt",
-      initialOffset: async () => 0,
-      latestOffset: async (start) => Math.min(values.length, start + BATCH),
-      reportLatestOffset: () => values.length,
-      hasData: (s, e) => e > s,
-      async getBatch(s, e) {
-        const n = e - s;
-        const off = new Array(n);
-        for (let i = 0; i < n; i++) off[i] = s + i;
-        return { numRows: n, columns: [new Array(n).fill(null), values.slice(s, e), new Array(n).fill("orders"), new Array(n).fill(0), off, new Array(n).fill(BASE), new Array(n).fill(0)] };
-      },
-      stop: async () => undefined,
-    };
-  }
-}
-
-function pipeline(df) {
-  const { col, from_json, window, sum, count } = stream;
-  return df
-    .selectExpr("CAST(value AS STRING) AS json")
-    .select(from_json(col("json"), SCHEMA).alias("o"))
-    .select("o.*")
-    .withWatermark("ts", "30 seconds")
-    .groupBy(window(col("ts"), "10 seconds"), col("region"))
-    .agg(sum("amount").alias("revenue"), count("*").alias("orders"));
-}
-
 async function runQuery(df) {
   let outRows = 0;
   const t0 = process.hrtime.bigint();
-  const q = pipeline(df).writeStream.outputMode("update").foreachBatch((b) => void (outRows += b.numRows), { raw: true }).trigger({ availableNow: true }).start();
+  const q = issuePipeline(stream, df).writeStream.outputMode("update").foreachBatch((b) => void (outRows += b.numRows), { raw: true }).trigger({ availableNow: true }).start();
   await q.awaitTermination();
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const rows = q.recentProgress.reduce((a, p) => a + p.numInputRows, 0);
@@ -145,7 +90,7 @@ const best = (runs) => runs.filter((r) => !r.error && r.rows > 0).sort((a, b) =>
   console.log(`produced ${ROWS} in ${produceSec.toFixed(2)} s`);
 
   const kafkaDf = () => stream.spark.readStream.format("kafka").option("kafka.bootstrap.servers", broker.bootstrap).option("subscribe", topic).option("startingOffsets", "earliest").option("maxOffsetsPerTrigger", BATCH).load();
-  const sourceDf = () => new stream.DataFrame({ op: "source", schema: new PrebuiltKafkaSource(values).schema, streaming: true, provider: new PrebuiltKafkaSource(values) });
+  const sourceDf = () => prebuiltKafkaFrame(stream, values, BATCH);
   await runQuery(sourceDf()); // warm-up
   const compute = [];
   const e2e = [];

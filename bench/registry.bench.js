@@ -11,54 +11,18 @@ const path = require("node:path");
 const dist = path.join(__dirname, "..", "dist", "lib");
 const stream = require(path.join(dist, "stream"));
 const registryLib = require(path.join(dist, "registry"));
+const { orderObjects, prebuiltKafkaSource } = require("./support/orders");
 const ROWS = Number(process.env.ROWS ?? 500_000);
 const BATCH = Number(process.env.BATCH ?? 100_000);
 const RUNS = Number(process.env.RUNS ?? 3);
 const OUT = process.env.STREAMLAB_BENCH_OUT ?? path.join(__dirname, "results", "registry.md");
-const REGIONS = ["eu", "us", "ap", "la", "af"];
-const BASE = Date.UTC(2024, 0, 1);
 const AVRO = JSON.stringify({ type: "record", name: "Order", namespace: "shop", fields: [
   { name: "order_id", type: "string" }, { name: "region", type: "string" }, { name: "amount", type: "double" },
   { name: "ts", type: { type: "long", logicalType: "timestamp-millis" } }] });
 
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-}
-
-function orders(n) {
-  const r = rng(42);
-  const out = new Array(n);
-  for (let i = 0; i < n; i++) out[i] = { order_id: `o${i}`, region: REGIONS[Math.floor(r() * 5)], amount: Math.round(r() * 10000) / 100, ts: BASE + i * 10 + Math.floor((r() - 0.5) * 4000) };
-  return out;
-}
-
-function provider(values) {
-  const schema = stream.parseDDL("key BINARY, value BINARY, topic STRING, partition INT, offset BIGINT, timestamp TIMESTAMP, timestampType INT");
-  return {
-    schema,
-    name: "prebuilt",
-    create: () => ({
-      schema,
-      description: () => "prebuilt",
-      initialOffset: async () => 0,
-      latestOffset: async (start) => Math.min(values.length, start + BATCH),
-      reportLatestOffset: () => values.length,
-      hasData: (s, e) => e > s,
-      async getBatch(s, e) {
-        const n = e - s;
-        const off = new Array(n);
-        for (let i = 0; i < n; i++) off[i] = s + i;
-        return { numRows: n, columns: [new Array(n).fill(null), values.slice(s, e), new Array(n).fill("orders"), new Array(n).fill(0), off, new Array(n).fill(BASE), new Array(n).fill(0)] };
-      },
-      stop: async () => undefined,
-    }),
-  };
-}
-
 async function run(values, parse) {
   const { col, window, sum, count } = stream;
-  const p = provider(values);
+  const p = prebuiltKafkaSource(stream, values, BATCH);
   const df = new stream.DataFrame({ op: "source", schema: p.schema, streaming: true, provider: p });
   const t0 = process.hrtime.bigint();
   const q = parse(df).withWatermark("ts", "30 seconds").groupBy(window(col("ts"), "10 seconds"), col("region")).agg(sum("amount").alias("revenue"), count("*").alias("orders"))
@@ -72,7 +36,7 @@ async function run(values, parse) {
   const registry = await registryLib.startRegistry();
   const { id } = await new registryLib.RegistryClient(registry.url).register("orders-value", AVRO);
   const codec = await new registryLib.RegistryClient(registry.url).codec(id);
-  const data = orders(ROWS);
+  const data = orderObjects(ROWS);
   const json = data.map((o) => Buffer.from(JSON.stringify({ ...o, ts: new Date(o.ts).toISOString() })));
   const avro = data.map((o) => registryLib.frame(id, codec.encode(o)));
   const bytes = (vs) => vs.reduce((a, v) => a + v.length, 0);

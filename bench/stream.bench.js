@@ -19,75 +19,13 @@ const ROWS = Number(process.env.ROWS ?? 1_000_000);
 const BATCH = Number(process.env.BATCH ?? 100_000);
 const DANFO_ROWS = Math.min(ROWS, Number(process.env.DANFO_ROWS ?? 200_000));
 const OUT = process.env.STREAMLAB_BENCH_OUT ?? path.join(__dirname, "results", "stream.md");
-const SCHEMA = "order_id STRING, region STRING, amount DOUBLE, ts TIMESTAMP";
-const REGIONS = ["eu", "us", "ap", "la", "af"];
-const BASE = Date.UTC(2024, 0, 1);
-
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-}
-
-function makeOrders(n) {
-  const r = rng(42);
-  const values = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const ts = BASE + i * 10 + Math.floor((r() - 0.5) * 4000);
-    values[i] = Buffer.from(JSON.stringify({ order_id: `o${i}`, region: REGIONS[Math.floor(r() * 5)], amount: Math.round(r() * 10000) / 100, ts: new Date(ts).toISOString() }));
-  }
-  return values;
-}
-
-/** A source serving pre-built Kafka-shaped batches (key, value, topic, partition, offset, timestamp, timestampType). */
-class PrebuiltKafkaSource {
-  constructor(values) {
-    this.values = values;
-    this.name = "prebuilt";
-    this.schema = stream.parseDDL("key BINARY, value BINARY, topic STRING, partition INT, offset BIGINT, timestamp TIMESTAMP, timestampType INT");
-  }
-  create() {
-    const values = this.values;
-    const schema = this.schema;
-    return {
-      schema,
-      description: () => "prebuilt",
-      initialOffset: async () => 0,
-      latestOffset: async (start) => Math.min(values.length, start + BATCH),
-      reportLatestOffset: () => values.length,
-      hasData: (s, e) => e > s,
-      async getBatch(s, e) {
-        const n = e - s;
-        const v = values.slice(s, e);
-        const key = new Array(n).fill(null);
-        const topic = new Array(n).fill("orders");
-        const part = new Array(n).fill(0);
-        const off = new Array(n);
-        const ts = new Array(n).fill(BASE);
-        const tt = new Array(n).fill(0);
-        for (let i = 0; i < n; i++) off[i] = s + i;
-        return { numRows: n, columns: [key, v, topic, part, off, ts, tt] };
-      },
-      stop: async () => undefined,
-    };
-  }
-}
-
-function pipeline(df) {
-  const { col, from_json, window, sum, count } = stream;
-  return df
-    .selectExpr("CAST(value AS STRING) AS json")
-    .select(from_json(col("json"), SCHEMA).alias("o"))
-    .select("o.*")
-    .withWatermark("ts", "30 seconds")
-    .groupBy(window(col("ts"), "10 seconds"), col("region"))
-    .agg(sum("amount").alias("revenue"), count("*").alias("orders"));
-}
+const { makeOrders, prebuiltKafkaSource, issuePipeline } = require("./support/orders");
 
 async function runStreamlab(provider, label) {
   const df = new stream.DataFrame({ op: "source", schema: provider.schema, streaming: true, provider });
   let outRows = 0;
   const t0 = process.hrtime.bigint();
-  const q = pipeline(df).writeStream.outputMode("update").foreachBatch((b) => void (outRows += b.numRows), { raw: true }).trigger({ availableNow: true }).start();
+  const q = issuePipeline(stream, df).writeStream.outputMode("update").foreachBatch((b) => void (outRows += b.numRows), { raw: true }).trigger({ availableNow: true }).start();
   await q.awaitTermination();
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   const input = q.recentProgress.reduce((a, p) => a + p.numInputRows, 0);
@@ -208,7 +146,7 @@ async function endToEnd(values) {
   const df = stream.spark.readStream.format("kafka").option("kafka.bootstrap.servers", broker.bootstrap).option("subscribe", topic).option("startingOffsets", "earliest").option("maxOffsetsPerTrigger", BATCH).load();
   let outRows = 0;
   const t0 = process.hrtime.bigint();
-  const q = pipeline(df).writeStream.outputMode("update").foreachBatch((b) => void (outRows += b.numRows), { raw: true }).trigger({ availableNow: true }).start();
+  const q = issuePipeline(stream, df).writeStream.outputMode("update").foreachBatch((b) => void (outRows += b.numRows), { raw: true }).trigger({ availableNow: true }).start();
   await q.awaitTermination();
   const sec = Number(process.hrtime.bigint() - t0) / 1e9;
   const rows = q.recentProgress.reduce((a, p) => a + p.numInputRows, 0);
@@ -232,13 +170,13 @@ function fmt(n) {
   // The machine is shared: run streamlab and the Python peer alternately, three times each, and keep each
   // one's best run, so a burst of load from elsewhere does not decide the ratio.
   console.log("streamlab compute (warm-up)...");
-  await runStreamlab(new PrebuiltKafkaSource(values.slice(0, Math.min(ROWS, 100_000))), "warm-up");
+  await runStreamlab(prebuiltKafkaSource(stream, values.slice(0, Math.min(ROWS, 100_000)), BATCH), "warm-up");
   let sl;
   let pyr;
   const REPS = Number(process.env.REPS ?? 3);
   for (let rep = 0; rep < REPS; rep++) {
     if (global.gc) global.gc();
-    const r = await runStreamlab(new PrebuiltKafkaSource(values), "streamlab (compiled columnar pipeline)");
+    const r = await runStreamlab(prebuiltKafkaSource(stream, values, BATCH), "streamlab (compiled columnar pipeline)");
     console.log(r);
     if (!sl || r.seconds < sl.seconds) sl = r;
     const p = python(PY_COMPUTE, [file, String(BATCH)]);
