@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "../../lib/client";
 import { spark, type StreamingQuery } from "../../lib/stream";
+import { bundleChild } from "../support/child-script";
 
 const ROOT = join(__dirname, "..", "..");
 let dir: string;
@@ -19,14 +20,7 @@ const children = new Set<ChildProcess>();
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "streamlab-outage-"));
-  script = join(dir, "broker.js");
-  const esbuild = await import("esbuild");
-  await esbuild.build({
-    entryPoints: [join(__dirname, "support", "brokerChild.ts")],
-    bundle: true, platform: "node", format: "cjs", outfile: script,
-    external: ["kafkajs", "danfojs-node", "@faker-js/faker", "vega", "vega-lite", "tslab"],
-    nodePaths: [join(ROOT, "node_modules")], logLevel: "silent",
-  });
+  script = await bundleChild(join(__dirname, "support", "brokerChild.ts"), dir, "broker.js");
 });
 afterAll(() => {
   for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");

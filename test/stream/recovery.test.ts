@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startBroker, type RunningBroker } from "../../lib/broker";
 import { connect } from "../../lib/client";
+import { bundleChild } from "../support/child-script";
 
 const ROOT = join(__dirname, "..", "..");
 let dir: string;
@@ -18,19 +19,7 @@ let broker: RunningBroker;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "streamlab-recovery-"));
-  script = join(dir, "child.js");
-  const esbuild = await import("esbuild");
-  await esbuild.build({
-    entryPoints: [join(__dirname, "support", "recoveryChild.ts")],
-    bundle: true,
-    platform: "node",
-    format: "cjs",
-    outfile: script,
-    // Packages load from the project's node_modules.
-    external: ["kafkajs", "danfojs-node", "@faker-js/faker", "vega", "vega-lite", "tslab"],
-    nodePaths: [join(ROOT, "node_modules")],
-    logLevel: "silent",
-  });
+  script = await bundleChild(join(__dirname, "support", "recoveryChild.ts"), dir);
   broker = await startBroker({ port: 0 });
 });
 afterAll(async () => {

@@ -18,6 +18,7 @@ import { runPySpark } from "../../../lib/pyspark";
 import { startBroker, type RunningBroker } from "../../../lib/broker";
 import { connect } from "../../../lib/client";
 import "../../../lib/stream/export/pyspark";
+import { bundleChild } from "../../support/child-script";
 
 const ROOT = join(__dirname, "..", "..", "..");
 const dirs: string[] = [];
@@ -231,18 +232,7 @@ describe("transformWithState recovers from kill -9 with the same output", () => 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "streamlab-tws-kill-"));
     dirs.push(dir);
-    script = join(dir, "child.js");
-    const esbuild = await import("esbuild");
-    await esbuild.build({
-      entryPoints: [join(__dirname, "support", "twsChild.ts")],
-      bundle: true,
-      platform: "node",
-      format: "cjs",
-      outfile: script,
-      external: ["kafkajs", "danfojs-node", "@faker-js/faker", "vega", "vega-lite", "tslab"],
-      nodePaths: [join(ROOT, "node_modules")],
-      logLevel: "silent",
-    });
+    script = await bundleChild(join(__dirname, "support", "twsChild.ts"), dir);
     broker = await startBroker({ port: 0 });
   });
   afterAll(async () => {
