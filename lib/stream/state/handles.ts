@@ -59,7 +59,24 @@ abstract class StateVariable {
   /** Remove what expired by `now` from every key (end of batch); returns the number of values removed. */
   abstract evictExpired(now: number): number;
   /** Values held (list elements and map entries count one each). */
-  abstract count(): number;
+  count(): number {
+    let n = 0;
+    for (const [, list] of this.store.iterator()) n += (list as unknown[]).length;
+    return n;
+  }
+  /** For states holding a list per key (ListState cells, MapState entries): drop the items expired by `now`. */
+  protected evictExpiredItems<I>(now: number, expiration: (item: I) => number | null): number {
+    let n = 0;
+    for (const [k, list] of this.store.iterator()) {
+      const items = list as I[];
+      const kept = items.filter((it) => !expired(expiration(it), now));
+      if (kept.length === items.length) continue;
+      n += items.length - kept.length;
+      if (kept.length) this.store.put(k, kept);
+      else this.store.remove(k);
+    }
+    return n;
+  }
 }
 
 export class ValueState<T = unknown> extends StateVariable {
@@ -152,21 +169,7 @@ export class ListState<T = unknown> extends StateVariable {
     this.removeAll("clear");
   }
   evictExpired(now: number): number {
-    let n = 0;
-    for (const [k, list] of this.store.iterator()) {
-      const cells = list as Cell<T>[];
-      const kept = cells.filter((c) => !expired(c[1], now));
-      if (kept.length === cells.length) continue;
-      n += cells.length - kept.length;
-      if (kept.length) this.store.put(k, kept);
-      else this.store.remove(k);
-    }
-    return n;
-  }
-  count(): number {
-    let n = 0;
-    for (const [, list] of this.store.iterator()) n += (list as unknown[]).length;
-    return n;
+    return this.evictExpiredItems(now, (c: Cell<T>) => c[1]);
   }
 }
 
@@ -226,21 +229,7 @@ export class MapState<K = unknown, V = unknown> extends StateVariable {
     this.removeAll("clear");
   }
   evictExpired(now: number): number {
-    let n = 0;
-    for (const [k, list] of this.store.iterator()) {
-      const entries = list as Entry<K, V>[];
-      const kept = entries.filter((e) => !expired(e[2], now));
-      if (kept.length === entries.length) continue;
-      n += entries.length - kept.length;
-      if (kept.length) this.store.put(k, kept);
-      else this.store.remove(k);
-    }
-    return n;
-  }
-  count(): number {
-    let n = 0;
-    for (const [, list] of this.store.iterator()) n += (list as unknown[]).length;
-    return n;
+    return this.evictExpiredItems(now, (e: Entry<K, V>) => e[2]);
   }
 }
 export type AnyStateVariable = ValueState | ListState | MapState;
