@@ -15,6 +15,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { LogError, LogErrorCode, asLogError } from "./errors";
+import { CleanerMap, type Removed } from "./cleaner-core";
+import { runInCleanerThread } from "./cleaner-pool";
 import {
   DEFAULT_BATCH_LIMITS,
   LOG_OVERHEAD,
@@ -22,8 +24,6 @@ import {
   batchBaseOffset,
   batchLastOffsetDelta,
   batchMaxTimestamp,
-  batchRecords,
-  filterBatch,
   firstRecordAtOrAfter,
   hasNullKey,
   setLogAppendTime,
@@ -76,25 +76,6 @@ export interface CleanStats {
   tombstonesRemoved: number;
   /** Transaction markers removed: their transaction has no record left and delete.retention.ms has passed. */
   markersRemoved: number;
-}
-
-/** A transaction seen by the cleaner: how it ended, its keys (until it ends), and how many of its records are kept. */
-interface Txn {
-  state: "open" | "committed" | "aborted";
-  keys: [string, number][];
-  kept: number;
-}
-
-const OFF_ATTRIBUTES = 21;
-const OFF_PRODUCER_ID = 43;
-const OFF_RECORD_COUNT = 57;
-const ATTR_TRANSACTIONAL = 0x10;
-const ATTR_CONTROL = 0x20;
-
-/** A transaction marker's type: 0 ABORT, 1 COMMIT (its record's key: version, type); undefined if unreadable. */
-function controlType(batch: Buffer): number | undefined {
-  const key = batchRecords(batch)?.records[0]?.key;
-  return key && key.length >= 4 ? key.readInt16BE(2) : undefined;
 }
 
 /** The largest segment.bytes accepted: positions in the .index file are 32-bit, as in Kafka. */
@@ -954,63 +935,91 @@ export class PartitionLog {
     }
   }
 
-  private *cleanSteps(now: number, force: boolean): Generator<void, CleanStats | undefined, void> {
+  /**
+   * The same cleaning with its heavy part (reading the closed segments, the key map, filtering, rewriting and
+   * writing each group's cleaned file) in the broker's cleaner thread (cleaner-pool.ts), so the event loop only
+   * swaps the cleaned files in (the same steps as clean(), each group in one turn of the loop). Falls back to
+   * cleanIncrementally for a log without a directory or where the thread cannot run (TypeScript sources). A
+   * cleaning that finds its segments gone at the swap, the log closed, or a segment file gone while it read stops
+   * and leaves the log as it is. The broker's cleaner uses this.
+   */
+  async cleanInWorker(now = Date.now(), force = false): Promise<CleanStats | undefined> {
+    if (this.cleaning) return undefined;
+    const plan = this.dir ? this.cleanPlan(force) : undefined;
+    if (!plan) return this.cleanIncrementally(now, force);
+    const { closed, groups, dirtyFrom } = plan;
+    const retention = this.policy.deleteRetentionMs ?? 86_400_000;
+    const cleanedFiles = groups.map((g) => path.join(this.dir!, String(g[0].baseOffset).padStart(20, "0") + CLEANED_SUFFIX));
+    const job = {
+      segments: closed.map((s) => ({ file: s.file!, size: s.created ? s.size : 0 })),
+      groups: groups.map((g, gi) => ({ cleanedFile: cleanedFiles[gi], segments: g.map((s) => ({ index: closed.indexOf(s), keepTombstones: now - s.lastModified < retention })) })),
+    };
+    const running = runInCleanerThread(job);
+    if (!running) return this.cleanIncrementally(now, force);
+    this.cleaning = true;
+    let gi = 0;
+    try {
+      const stats: CleanStats = { segmentsBefore: this.segments.length, segmentsAfter: 0, bytesBefore: this.size, bytesAfter: 0, recordsRemoved: 0, tombstonesRemoved: 0, markersRemoved: 0 };
+      const result = await running;
+      if (result.error !== undefined || !result.groups) throw new Error(result.error ?? "the cleaner thread gave no result");
+      for (; gi < groups.length; gi++) {
+        const group = groups[gi];
+        const out = new Segment(group[0].baseOffset, group[0].file);
+        out.created = true;
+        out.lastModified = out.firstWrite = Math.max(...group.map((s) => s.lastModified));
+        const b = result.groups[gi].batches;
+        for (let i = 0; i < b.length; i += 5) out.track(b[i], b[i + 1], b[i + 2], b[i + 3], b[i + 4], this.interval);
+        const nextBase = gi + 1 < groups.length ? groups[gi + 1][0].baseOffset : dirtyFrom;
+        if (!this.swapIn(group, out, cleanedFiles[gi], nextBase, gi === 0, result.groups[gi].removed, stats)) return undefined;
+      }
+      this.firstDirty = dirtyFrom;
+      this.writeCleanerCheckpoint();
+      stats.segmentsAfter = this.segments.length;
+      stats.bytesAfter = this.size;
+      return stats;
+    } catch (err) {
+      this.opts.log?.(`cleaner: ${this.name}: cleaning stopped, the log is intact: ${(err as Error).message}`);
+      return undefined;
+    } finally {
+      // The cleaned files of groups not swapped in (the one that failed at its swap is gone or renamed already).
+      for (let i = gi; i < cleanedFiles.length; i++) fs.rmSync(cleanedFiles[i], { force: true });
+      this.cleaning = false;
+    }
+  }
+
+  /** The closed segments a cleaning now would clean, in groups that each fit one segment once cleaned; undefined when none is due. */
+  private cleanPlan(force: boolean): { closed: Segment[]; groups: Segment[][]; dirtyFrom: number } | undefined {
     if (this.offline || !compacts(this.policy.cleanupPolicy)) return undefined;
     const closed = this.segments.slice(0, -1);
     if (closed.length === 0) return undefined;
     const ratio = this.dirtyRatio;
     if (ratio === 0 || (!force && ratio < (this.policy.minCleanableDirtyRatio ?? 0.5))) return undefined;
+    // Groups of consecutive closed segments that fit in one segment once cleaned (by their size before).
+    const groups: Segment[][] = [];
+    for (const seg of closed) {
+      const g = groups[groups.length - 1];
+      if (g && g.reduce((n, s) => n + s.size, 0) + seg.size <= this.policy.segmentBytes) g.push(seg);
+      else groups.push([seg]);
+    }
+    // The segment after the cleaned ones (the active segment when the cleaning started; it may be closed by now).
+    return { closed, groups, dirtyFrom: this.segments[closed.length].baseOffset };
+  }
+
+  private *cleanSteps(now: number, force: boolean): Generator<void, CleanStats | undefined, void> {
+    const plan = this.cleanPlan(force);
+    if (!plan) return undefined;
+    const { closed, groups, dirtyFrom } = plan;
     this.cleaning = true;
     try {
       // The latest offset of every key, counting only records outside transactions and those of committed
       // transactions (a transaction's records count at its COMMIT marker, and never once it is aborted).
-      const latest = new Map<string, number>();
-      const setLatest = (key: string, offset: number) => {
-        const cur = latest.get(key);
-        if (cur === undefined || offset > cur) latest.set(key, offset);
-      };
-      const txns = new Map<number, Txn>(); // base offset of a transactional batch or marker -> its transaction
-      const open = new Map<number, Txn>(); // producer id -> its transaction not ended yet
-      for (const seg of closed)
-        yield* this.eachBatchSteps(seg, (batch) => {
-          const attrs = batch.readInt16BE(OFF_ATTRIBUTES);
-          const producerId = Number(batch.readBigInt64BE(OFF_PRODUCER_ID));
-          if (attrs & ATTR_CONTROL) {
-            const t = open.get(producerId);
-            const type = controlType(batch);
-            if (!t || type === undefined) return;
-            t.state = type === 1 ? "committed" : "aborted";
-            if (t.state === "committed") for (const [k, o] of t.keys) setLatest(k, o);
-            t.keys = [];
-            open.delete(producerId);
-            txns.set(batchBaseOffset(batch), t);
-            return;
-          }
-          const r = batchRecords(batch);
-          if (r) this.stepWork = r.section.length;
-          if (attrs & ATTR_TRANSACTIONAL) {
-            let t = open.get(producerId);
-            if (!t) open.set(producerId, (t = { state: "open", keys: [], kept: 0 }));
-            txns.set(batchBaseOffset(batch), t);
-            if (r) for (const rec of r.records) if (rec.key) t.keys.push([rec.key.toString("latin1"), rec.offset]);
-            return;
-          }
-          if (r) for (const rec of r.records) if (rec.key) setLatest(rec.key.toString("latin1"), rec.offset);
-        });
+      const map = new CleanerMap();
+      for (const seg of closed) yield* this.eachBatchSteps(seg, (batch) => void (this.stepWork = map.scan(batch)));
       const stats: CleanStats = { segmentsBefore: this.segments.length, segmentsAfter: 0, bytesBefore: this.size, bytesAfter: 0, recordsRemoved: 0, tombstonesRemoved: 0, markersRemoved: 0 };
       const retention = this.policy.deleteRetentionMs ?? 86_400_000;
-      // Groups of consecutive closed segments that fit in one segment once cleaned (by their size before).
-      const groups: Segment[][] = [];
-      for (const seg of closed) {
-        const g = groups[groups.length - 1];
-        if (g && g.reduce((n, s) => n + s.size, 0) + seg.size <= this.policy.segmentBytes) g.push(seg);
-        else groups.push([seg]);
-      }
-      // The segment after the cleaned ones (the active segment when the cleaning started; it may be closed by now).
-      const dirtyFrom = this.segments[closed.length].baseOffset;
       for (let gi = 0; gi < groups.length; gi++) {
         const nextBase = gi + 1 < groups.length ? groups[gi + 1][0].baseOffset : dirtyFrom;
-        const done = yield* this.cleanGroup(groups[gi], nextBase, latest, txns, now, retention, stats, gi === 0);
+        const done = yield* this.cleanGroup(groups[gi], nextBase, map, now, retention, stats, gi === 0);
         if (!done) return undefined;
       }
       this.firstDirty = dirtyFrom;
@@ -1039,7 +1048,7 @@ export class PartitionLog {
    * Cleans one group of segments into one and swaps it in (in one turn of the event loop); false when the
    * cleaning stopped because the log was closed or the group's segments went meanwhile.
    */
-  private *cleanGroup(group: Segment[], nextBase: number, latest: Map<string, number>, txns: Map<number, Txn>, now: number, retention: number, stats: CleanStats, first: boolean): Generator<void, boolean, void> {
+  private *cleanGroup(group: Segment[], nextBase: number, map: CleanerMap, now: number, retention: number, stats: CleanStats, first: boolean): Generator<void, boolean, void> {
     const base = group[0].baseOffset;
     const out = new Segment(base, group[0].file);
     out.created = !!out.file;
@@ -1047,7 +1056,8 @@ export class PartitionLog {
     const cleanedFile = out.file ? path.join(this.dir!, String(base).padStart(20, "0") + CLEANED_SUFFIX) : undefined;
     const fd = cleanedFile ? fs.openSync(cleanedFile, "w") : undefined;
     let committed = false;
-    const removed = { records: 0, tombstones: 0, markers: 0 };
+    let closedFd = false;
+    const removed: Removed = { records: 0, tombstones: 0, markers: 0 };
     try {
       const emit = (batch: Buffer) => {
         const b = fd === undefined ? Buffer.from(batch) : batch;
@@ -1063,82 +1073,60 @@ export class PartitionLog {
       for (const seg of group) {
         const keepTombstones = now - seg.lastModified < retention;
         yield* this.eachBatchSteps(seg, (batch) => {
-          const attrs = batch.readInt16BE(OFF_ATTRIBUTES);
-          const t = attrs & ATTR_TRANSACTIONAL ? txns.get(batchBaseOffset(batch)) : undefined;
-          const count = batch.readInt32BE(OFF_RECORD_COUNT);
-          if (attrs & ATTR_CONTROL) {
-            // A marker goes once no record of its transaction is left and delete.retention.ms has passed, as in Kafka.
-            if ((!t || t.kept === 0) && !keepTombstones) {
-              removed.markers++;
-              return;
-            }
-            return emit(batch);
-          }
-          if (t?.state === "aborted") {
-            removed.records += count; // aborted records are never read by read_committed consumers: Kafka's cleaner drops them
-            return;
-          }
-          const r = attrs & ATTR_TRANSACTIONAL && t?.state !== "committed" ? undefined : batchRecords(batch);
-          if (r) this.stepWork = r.section.length;
-          if (!r) {
-            // Undecided transactions (their marker is not in a closed segment yet) and batches that do not
-            // inflate are kept whole.
-            if (t) t.kept += count;
-            return emit(batch);
-          }
-          const kept = r.records.filter((rec) => rec.key !== null && latest.get(rec.key.toString("latin1")) === rec.offset && (!rec.tombstone || keepTombstones));
-          if (kept.length < r.records.length) {
-            const keptSet = new Set(kept);
-            for (const rec of r.records) {
-              if (keptSet.has(rec)) continue;
-              if (rec.tombstone) removed.tombstones++;
-              else removed.records++;
-            }
-          }
-          if (t) t.kept += kept.length;
-          if (kept.length === r.records.length) emit(batch);
-          else if (kept.length > 0) emit(filterBatch(batch, r.section, kept));
+          const { out: kept, work } = map.filter(batch, keepTombstones, removed);
+          this.stepWork = work;
+          if (kept) emit(kept);
         });
       }
       if (fd !== undefined) fs.fsyncSync(fd);
       // From here to the end, no pause: the swap and the segment list change happen in one turn of the loop.
-      const at = this.segments.indexOf(group[0]);
-      if (this.closing || this.offline || at < 0 || group.some((s, i) => this.segments[at + i] !== s)) return false;
-      out.nextOffset = Math.max(out.nextOffset, base);
-      if (cleanedFile) {
-        fs.closeSync(fd!);
-        this.opts.onCleanStep?.("cleaned");
-        const swap = path.join(this.dir!, `${String(base).padStart(20, "0")}-${String(nextBase).padStart(20, "0")}.swap`);
-        fs.renameSync(cleanedFile, swap); // the commit point: recovery finishes the swap from here on
-        committed = true;
-        this.opts.onCleanStep?.("swap");
-        for (const seg of group) this.removeFiles(seg);
-        this.opts.onCleanStep?.("deleted");
-        fs.renameSync(swap, out.file!);
-        const t = new Date(out.lastModified);
-        fs.utimesSync(out.file!, t, t);
-        this.opts.onCleanStep?.("done");
-      }
-      committed = true;
-      const keep = out.size > 0 || first;
-      if (!keep) this.removeFiles(out);
-      else if (out.file) this.writeIndexes(out);
-      this.segments.splice(at, group.length, ...(keep ? [out] : []));
-      this.size = this.segments.reduce((n, s) => n + s.size, 0);
-      stats.recordsRemoved += removed.records;
-      stats.tombstonesRemoved += removed.tombstones;
-      stats.markersRemoved += removed.markers;
-      return true;
+      if (cleanedFile) fs.closeSync(fd!);
+      closedFd = true;
+      committed = this.swapIn(group, out, cleanedFile, nextBase, first, removed, stats);
+      return committed;
     } finally {
       if (fd !== undefined && !committed) {
         try {
-          fs.closeSync(fd);
+          if (!closedFd) fs.closeSync(fd);
         } catch {
           /* already closed */
         }
         fs.rmSync(cleanedFile!, { force: true });
       }
     }
+  }
+
+  /**
+   * Swaps a group's cleaned segment (its file, when there is one, written and fsynced as "<base>.log.cleaned")
+   * into the log, in one turn of the event loop: false, and nothing changed, when the log was closed or the
+   * group's segments went meanwhile. The rename to ".swap" is the commit point; tests kill the process at each step.
+   */
+  private swapIn(group: Segment[], out: Segment, cleanedFile: string | undefined, nextBase: number, first: boolean, removed: Removed, stats: CleanStats): boolean {
+    const base = group[0].baseOffset;
+    const at = this.segments.indexOf(group[0]);
+    if (this.closing || this.offline || at < 0 || group.some((s, i) => this.segments[at + i] !== s)) return false;
+    out.nextOffset = Math.max(out.nextOffset, base);
+    if (cleanedFile) {
+      this.opts.onCleanStep?.("cleaned");
+      const swap = path.join(this.dir!, `${String(base).padStart(20, "0")}-${String(nextBase).padStart(20, "0")}.swap`);
+      fs.renameSync(cleanedFile, swap); // the commit point: recovery finishes the swap from here on
+      this.opts.onCleanStep?.("swap");
+      for (const seg of group) this.removeFiles(seg);
+      this.opts.onCleanStep?.("deleted");
+      fs.renameSync(swap, out.file!);
+      const t = new Date(out.lastModified);
+      fs.utimesSync(out.file!, t, t);
+      this.opts.onCleanStep?.("done");
+    }
+    const keep = out.size > 0 || first;
+    if (!keep) this.removeFiles(out);
+    else if (out.file) this.writeIndexes(out);
+    this.segments.splice(at, group.length, ...(keep ? [out] : []));
+    this.size = this.segments.reduce((n, s) => n + s.size, 0);
+    stats.recordsRemoved += removed.records;
+    stats.tombstonesRemoved += removed.tombstones;
+    stats.markersRemoved += removed.markers;
+    return true;
   }
 
   /** Finishes or forgets a cleaning that a crash cut short (before the segments are read at start). */

@@ -376,9 +376,10 @@ export class TopicStore {
   }
 
   /**
-   * One pass of the log cleaner over every compacted partition whose dirty ratio is high enough, yielding to
-   * the event loop between partitions and every MiB within one (PartitionLog.cleanIncrementally), so produce
-   * and fetch go on while a large partition is cleaned; returns what each cleaning did.
+   * One pass of the log cleaner over every compacted partition whose dirty ratio is high enough, one partition
+   * at a time, each cleaned in the broker's cleaner thread (PartitionLog.cleanInWorker; in the event loop with a
+   * pause every MiB where the thread cannot run), so produce and fetch go on while a large partition is cleaned;
+   * returns what each cleaning did.
    */
   async cleanAll(now = Date.now()): Promise<{ partition: string; stats: CleanStats }[]> {
     const done: { partition: string; stats: CleanStats }[] = [];
@@ -386,7 +387,7 @@ export class TopicStore {
       if (!compacts(t.config.cleanupPolicy)) continue;
       for (let p = 0; p < t.partitions.length; p++) {
         if (this.closed || this.topics.get(t.name) !== t) return done;
-        const stats = await t.partitions[p].cleanIncrementally(now);
+        const stats = await t.partitions[p].cleanInWorker(now);
         if (stats) done.push({ partition: `${t.name}-${p}`, stats });
         await new Promise((r) => setImmediate(r));
       }
