@@ -337,9 +337,9 @@ describe("log compaction", () => {
       expect(done, lines.join("\n")).toBeDefined();
       const m = /(\d+) -> (\d+) bytes/.exec(done!)!;
       expect(Number(m[2])).toBeLessThan(Number(m[1]) / 10); // it did clean: 500 keys are left of 420,000 records
-      // Liveness, not a benchmark: round trips kept completing during the cleaning, none waited for all of it.
+      // Liveness, not a benchmark (no timing assert: the machine is shared): round trips kept completing while the
+      // broker reported the cleaning in progress. How long they took is bench/storage-cleaner.bench.js's business.
       expect(during, `round trips during the cleaning (ms): ${latencies.map((l) => l.toFixed(0)).join(", ")}`).toBeGreaterThanOrEqual(3);
-      expect(Math.max(...latencies), `round trips (ms): ${latencies.map((l) => l.toFixed(0)).join(", ")}`).toBeLessThan(2000);
     } finally {
       await consumer.disconnect();
       await producer.disconnect();
