@@ -10,13 +10,13 @@ import * as path from "node:path";
 import * as zlib from "node:zlib";
 import { createRequire } from "node:module";
 import { afterAll, describe, expect, it } from "vitest";
-import { Kafka, logLevel } from "kafkajs";
 import { PartitionLog } from "../../lib/broker/log/partition-log";
 import { buildBatch, readBatchAt } from "../../lib/broker/log/record-batch";
 import { buildMarker } from "../../lib/broker/txn/markers";
 import { crc32c } from "../../lib/broker/log/crc32c";
 import * as wire from "../differential/wire";
 import { waitFor } from "./helpers";
+import { startProbe, writeBigTopic } from "./support/cleaner-probe";
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = "1";
 
@@ -112,45 +112,18 @@ describe("the log cleaner's thread", () => {
   }, 120_000);
 
   it("produce round trips on another topic keep completing while the broker's cleaner thread cleans a 48 MiB partition", async () => {
-    // Topic "big" written straight into the data dir: 6 closed 8 MiB segments of 70 batches of 1,000 records
-    // (100-byte values over 500 keys) and an active one; switched to compact once the probe runs.
+    // Topic "big" (420,000 records over 500 keys) switched to compact once the probe runs.
     const dataDir = tempDir();
-    const topicDir = path.join(dataDir, "topics", "big");
-    const dir = path.join(topicDir, "0");
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(topicDir, "topic.json"), JSON.stringify({ partitions: 1, config: { segmentBytes: 8 << 20 } }));
-    const value = Buffer.alloc(100, 97);
-    const batch = buildBatch(Array.from({ length: 1000 }, (_, i) => ({ key: Buffer.from(`key-${i % 500}`), value })), Date.now()).data;
-    let offset = 0;
-    for (let s = 0; s < 7; s++) {
-      const fd = fs.openSync(path.join(dir, String(offset).padStart(20, "0") + ".log"), "w");
-      for (let n = 0; n < (s < 6 ? 70 : 1); n++, offset += 1000) {
-        batch.writeBigInt64BE(BigInt(offset), 0); // the base offset is outside the CRC
-        fs.writeSync(fd, batch);
-      }
-      fs.closeSync(fd);
-    }
+    writeBigTopic(dataDir);
     const lines: string[] = [];
     const { startBroker } = fromDist<typeof import("../../lib/broker")>("index.js");
     const broker = await startBroker({ port: 0, dataDir, logCleanerIntervalMs: 100, log: (l) => lines.push(l) });
-    const kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
-    const admin = kafka.admin();
-    const producer = kafka.producer();
-    const consumer = kafka.consumer({ groupId: "probe", maxWaitTimeInMs: 100 });
+    const probe = await startProbe(broker.bootstrap);
+    const { producer } = probe;
+    const roundTrip = (i: number) => probe.roundTrip(i);
     try {
-      await admin.connect();
-      await admin.createTopics({ topics: [{ topic: "live", numPartitions: 1 }] });
-      await producer.connect();
-      await consumer.connect();
-      await consumer.subscribe({ topic: "live", fromBeginning: true });
-      const seen = new Set<string>();
-      await consumer.run({ eachMessage: async ({ message }) => void seen.add(message.value!.toString()) });
-      const roundTrip = async (i: number) => {
-        await producer.send({ topic: "live", acks: -1, messages: [{ value: `probe-${i}` }] });
-        await waitFor(`probe ${i} to be fetched`, () => seen.has(`probe-${i}`), 60_000);
-      };
       await roundTrip(0);
-      await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: "big", configEntries: [{ name: "cleanup.policy", value: "compact" }, { name: "segment.bytes", value: String(8 << 20) }] }] });
+      await probe.compactBig();
       await waitFor("the cleaning to start", () => broker.stats().cleaningPartitions > 0 || lines.some((l) => l.startsWith("cleaner: big-0")), 60_000);
       // Produce requests (acks=all) sent one after another while the broker reports the cleaning in progress: each
       // that starts and ends within it completed during the cleaning.
@@ -173,9 +146,7 @@ describe("the log cleaner's thread", () => {
       expect(during, `produce requests completed during the cleaning (of ${sent} sent)`).toBeGreaterThanOrEqual(120);
       await roundTrip(1); // and the broker still serves fetches afterwards
     } finally {
-      await consumer.disconnect();
-      await producer.disconnect();
-      await admin.disconnect();
+      await probe.close();
       await broker.stop();
     }
   }, 240_000);

@@ -19,6 +19,7 @@ import { crc32c } from "../../lib/broker/log/crc32c";
 import * as wire from "../differential/wire";
 import { tool } from "../support/tools";
 import { run, waitFor } from "./helpers";
+import { startProbe, writeBigTopic } from "./support/cleaner-probe";
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = "1";
 
@@ -282,47 +283,17 @@ describe("log compaction", () => {
   }
 
   it("the cleaner does not stall the broker: produce+fetch round trips on another topic go on while a 48 MiB partition is cleaned", async () => {
-    // Topic "big" written straight into the data dir: 6 closed segments of 70 batches of 1,000 records (100-byte
-    // values over 500 keys, 420,000 records) and an active one. It starts as cleanup.policy=delete and is switched to compact once the probe
-    // runs, so the cleaning starts while round trips are measured.
+    // Topic "big" (420,000 records over 500 keys) starts as cleanup.policy=delete and is switched to compact once
+    // the probe runs, so the cleaning starts while round trips are measured.
     const dataDir = tempDir();
-    const topicDir = path.join(dataDir, "topics", "big");
-    const dir = path.join(topicDir, "0");
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(topicDir, "topic.json"), JSON.stringify({ partitions: 1, config: { segmentBytes: 8 << 20 } }));
-    const value = Buffer.alloc(100, 97);
-    const batch = buildBatch(Array.from({ length: 1000 }, (_, i) => ({ key: Buffer.from(`key-${i % 500}`), value })), Date.now()).data;
-    let offset = 0;
-    for (let s = 0; s < 7; s++) {
-      const fd = fs.openSync(path.join(dir, String(offset).padStart(20, "0") + ".log"), "w");
-      for (let b = 0; b < (s < 6 ? 70 : 1); b++, offset += 1000) {
-        batch.writeBigInt64BE(BigInt(offset), 0); // the base offset is outside the CRC
-        fs.writeSync(fd, batch);
-      }
-      fs.closeSync(fd);
-    }
+    writeBigTopic(dataDir);
     const lines: string[] = [];
     const broker = await startBroker({ port: 0, dataDir, logCleanerIntervalMs: 100, log: (l) => lines.push(l) });
-    const kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
-    const admin = kafka.admin();
-    const producer = kafka.producer();
-    const consumer = kafka.consumer({ groupId: "probe", maxWaitTimeInMs: 100 });
+    const probe = await startProbe(broker.bootstrap);
+    const roundTrip = (i: number) => probe.roundTrip(i);
     try {
-      await admin.connect();
-      await admin.createTopics({ topics: [{ topic: "live", numPartitions: 1 }] });
-      await producer.connect();
-      await consumer.connect();
-      await consumer.subscribe({ topic: "live", fromBeginning: true });
-      const seen = new Set<string>();
-      await consumer.run({ eachMessage: async ({ message }) => void seen.add(message.value!.toString()) });
-      const roundTrip = async (i: number): Promise<number> => {
-        const t0 = performance.now();
-        await producer.send({ topic: "live", acks: -1, messages: [{ value: `probe-${i}` }] });
-        await waitFor(`probe ${i} to be fetched`, () => seen.has(`probe-${i}`), 60_000);
-        return performance.now() - t0;
-      };
       await roundTrip(0); // the consumer has joined and fetches
-      await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: "big", configEntries: [{ name: "cleanup.policy", value: "compact" }, { name: "segment.bytes", value: String(8 << 20) }] }] });
+      await probe.compactBig();
       // Round trips until the cleaning is logged; those that start and end while the broker reports the cleaning in
       // progress ran during it (a cleaning that held the event loop would never be seen in progress from here).
       const latencies: number[] = [];
@@ -341,9 +312,7 @@ describe("log compaction", () => {
       // broker reported the cleaning in progress. How long they took is bench/storage-cleaner.bench.js's business.
       expect(during, `round trips during the cleaning (ms): ${latencies.map((l) => l.toFixed(0)).join(", ")}`).toBeGreaterThanOrEqual(3);
     } finally {
-      await consumer.disconnect();
-      await producer.disconnect();
-      await admin.disconnect();
+      await probe.close();
       await broker.stop();
     }
   }, 180_000);
